@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+THREADS ?= 8
+
+.PHONY: install run test lint check-rules bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Check the rules first so a broken edit stops here with a clear list of problems, then serve with waitress
+# (a production WSGI server: one process, threads, which suits SQLite and in-memory rate limits).
+run: install
+	$(BIN)/screening init
+	$(BIN)/screening rules check
+	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call screening:create_app
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-rules: install
+	$(BIN)/screening rules check
+
+bench: install
+	$(BIN)/python bench/bench_rules.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
