@@ -1,0 +1,89 @@
+"""The Flask application factory, and where the app finds its rules and instance folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from .domain import RuleSet, load_ruleset
+from .domain.rules import readable_date
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(RuntimeError):
+    """The instance configuration cannot run a clinic (for example, no secret key)."""
+
+
+def rules_dir() -> Path:
+    """The clinic's rules folder: SCREENING_RULES_DIR if set, else rules/ in the project (the app and CLI agree)."""
+    return Path(os.environ.get("SCREENING_RULES_DIR") or DEFAULT_RULES_DIR)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; refuse to start (RulesError) when the rules files are broken."""
+    instance_path = Path(os.environ.get("SCREENING_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    if test_config and "INSTANCE_PATH" in test_config:
+        instance_path = Path(test_config["INSTANCE_PATH"])
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path.resolve()),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        DATABASE=str(Path(app.instance_path) / "screening.sqlite3"),
+        RULES_DIR=str(rules_dir()),
+        CLINIC_NAME="Our clinic",
+        CLINIC_CONTACT="Please phone or email the clinic.",
+        DRAFT_LIFETIME=timedelta(hours=24),
+        # Cookies: the patient's session holds only random references, never health data.
+        SESSION_COOKIE_NAME="__Host-session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=24),
+        # Requests: a whole questionnaire is a few kilobytes.
+        MAX_CONTENT_LENGTH=256 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        MAX_FORM_PARTS=200,
+        WTF_CSRF_TIME_LIMIT=3600,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("SCREENING")
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"] or len(str(app.config["SECRET_KEY"])) < 32:
+        raise ConfigurationError(
+            f"no SECRET_KEY of 32 or more characters: run `screening init` to create {instance_path / 'config.py'}"
+        )
+
+    app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
+
+    from . import db, security
+    from .views import errors, intake
+
+    db.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(errors.bp)
+    app.register_blueprint(intake.bp)
+    app.add_template_filter(_readable_date, "readable_date")
+    app.context_processor(lambda: {"clinic_name": app.config["CLINIC_NAME"]})
+    return app
+
+
+def _readable_date(value: str) -> str:
+    return readable_date(date.fromisoformat(value))
+
+
+def current_ruleset() -> RuleSet:
+    return current_app.extensions["screening.rules"]

@@ -1,0 +1,185 @@
+"""The `screening` command: a thin layer over the domain and the app factory."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import FlaskGroup
+
+from .app import PROJECT_ROOT, ConfigurationError, create_app, rules_dir
+from .domain import InvalidAnswers, RulesError, RuleSet, evaluate_screening, load_ruleset
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def cli() -> None:
+    """Pre-consultation screening for aesthetic injectables."""
+
+
+def main() -> None:
+    """Console entry point: a refusal to start is a clear message and exit 1, never a traceback."""
+    try:
+        cli.main(prog_name="screening")
+    except (RulesError, ConfigurationError) as error:
+        click.echo(f"screening: cannot start: {error}", err=True)
+        sys.exit(1)
+
+
+def _rules_option(function):
+    return click.option(
+        "--rules",
+        "rules_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Rules folder (default: $SCREENING_RULES_DIR, else rules/ in the project).",
+    )(function)
+
+
+def _load(rules_path: Path | None) -> RuleSet:
+    folder = rules_path or rules_dir()
+    try:
+        return load_ruleset(folder)
+    except RulesError as error:
+        click.echo(f"screening: {folder}: {error}", err=True)
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules
+
+
+@cli.group("rules")
+def rules_group() -> None:
+    """Check the clinic's questionnaire and rules files."""
+
+
+@rules_group.command("check", with_appcontext=False)
+@_rules_option
+def rules_check(rules_path: Path | None) -> None:
+    """Load and validate the rules files; print what they hold, or every problem found."""
+    ruleset = _load(rules_path)
+    questionnaire = ruleset.questionnaire
+    counts = ", ".join(f"{level} {n}" for level, n in ruleset.counts().items())
+    click.echo(f"{rules_path or rules_dir()}: the rules are valid (version {ruleset.version})")
+    click.echo(f"{len(questionnaire.questions)} questions in {len(questionnaire.sections)} sections")
+    click.echo(f"{len(ruleset.rules)} rules: {counts}")
+    click.echo(f"{len(ruleset.sources)} sources")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# evaluate
+
+
+@cli.command("evaluate", with_appcontext=False)
+@click.argument("file")
+@_rules_option
+def evaluate(file: str, rules_path: Path | None) -> None:
+    """Evaluate screening cases from a JSON FILE (or - for stdin) and print the results as JSON.
+
+    FILE holds one case or a list of cases, each {"id"?, "screening_date"? (YYYY-MM-DD, default today), "answers":
+    {question_id: value}}. Exit status: 0 all cases evaluated, 1 a case had bad answers, 2 unreadable input.
+    """
+    name = "standard input" if file == "-" else file
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot read {name}: {error.strerror or error}")
+    except UnicodeDecodeError:
+        _fail(f"cannot read {name}: not UTF-8 text")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        _fail(f"{name} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+    if isinstance(data, dict):
+        cases = [data]
+    elif isinstance(data, list):
+        cases = data
+    else:
+        _fail(f"{name} must hold a case object or a list of cases, not {type(data).__name__}")
+
+    ruleset = _load(rules_path)
+    results = [evaluate_case(ruleset, case, position) for position, case in enumerate(cases, start=1)]
+    click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    sys.exit(1 if any("error" in result for result in results) else 0)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"screening evaluate: {message}", err=True)
+    sys.exit(2)
+
+
+def evaluate_case(ruleset: RuleSet, case: Any, position: int) -> dict[str, Any]:
+    """Evaluate one case object; a problem with it becomes {"id", "error"} naming the question and value."""
+    if not isinstance(case, dict):
+        return {"id": None, "error": f"case {position} must be an object with 'answers'"}
+    case_id = case.get("id")
+    answers = case.get("answers")
+    if not isinstance(answers, dict):
+        return {"id": case_id, "error": "'answers' must be an object of question_id: value"}
+    raw_date = case.get("screening_date")
+    if raw_date is None:
+        screening_date = date.today()
+    else:
+        try:
+            screening_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
+        except ValueError:
+            screening_date = None
+        if screening_date is None or len(raw_date) != 10:
+            return {"id": case_id, "error": f"screening_date must be a date written YYYY-MM-DD (got {raw_date!r})"}
+    try:
+        normalised = ruleset.questionnaire.normalise(answers, screening_date)
+    except InvalidAnswers as error:
+        return {"id": case_id, "error": str(error)}
+    evaluation = evaluate_screening(ruleset, normalised)
+    result = {
+        "id": case_id,
+        "outcome": evaluation.outcome,
+        "rules": evaluation.rule_ids,
+        "treatments": evaluation.treatments,
+        "messages": list(evaluation.messages),
+    }
+    if evaluation.engine_errors:
+        result["engine_errors"] = list(evaluation.engine_errors)
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# init
+
+
+@cli.command("init", with_appcontext=False)
+@click.option(
+    "--instance",
+    "instance_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Instance folder (default: $SCREENING_INSTANCE_PATH, else instance/ in the project).",
+)
+def init(instance_path: Path | None) -> None:
+    """Set up the instance folder: a secret key in config.py (kept if present) and the database, migrated."""
+    import os
+
+    from .db import migrate
+
+    folder = instance_path or Path(os.environ.get("SCREENING_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "config.py"
+    if config.exists():
+        click.echo(f"{config}: kept")
+    else:
+        config.write_text(
+            "# Instance settings for this clinic. Keep this file private: it holds the session-signing key.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            "# CLINIC_NAME = 'Our clinic'\n"
+            "# CLINIC_CONTACT = 'Phone 020 0000 0000 or email hello@example.org'\n"
+        )
+        config.chmod(0o600)
+        click.echo(f"{config}: created with a new secret key")
+    database = folder / "screening.sqlite3"
+    applied = migrate(database)
+    click.echo(f"{database}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))

@@ -1,0 +1,58 @@
+"""Error pages: one handler for HTTP errors, a calm 503 for a busy or full database, an incident id for the rest."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+
+from flask import Blueprint, render_template
+from flask_wtf.csrf import CSRFError
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+bp = Blueprint("errors", __name__)
+log = logging.getLogger(__name__)
+
+# SQLite errors that mean "try again shortly": the lock is held, the disk is full, the file is read-only.
+_TRANSIENT = ("locked", "busy", "full", "readonly", "read-only", "disk i/o")
+
+
+def render_error(status: int, **context):
+    try:
+        body = render_template(f"errors/{status}.html", status=status, **context)
+    except TemplateNotFound:
+        body = render_template("errors/error.html", status=status, **context)
+    return body, status
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error: CSRFError):
+    return render_error(400, reason="csrf")
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    response = render_error(error.code or 500)
+    headers = {}
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return (*response, headers)
+
+
+@bp.app_errorhandler(sqlite3.OperationalError)
+def database_error(error: sqlite3.OperationalError):
+    if any(word in str(error).lower() for word in _TRANSIENT):
+        log.warning("database unavailable: %s", error)  # the message names the condition, never patient data
+        body, status = render_error(503)
+        return body, status, {"Retry-After": "5"}
+    return unexpected_error(error)
+
+
+@bp.app_errorhandler(Exception)
+def unexpected_error(error: Exception):
+    if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
+        return http_error(error)
+    incident = secrets.token_hex(6)
+    log.error("incident %s: unhandled %s", incident, type(error).__name__, exc_info=error)
+    return render_error(500, incident=incident)
