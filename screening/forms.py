@@ -1,0 +1,156 @@
+"""Forms: one questionnaire step per section, built from the questionnaire data; contact details; the declaration.
+
+The step fields only carry what the patient sent. Whether an answer is valid, and whether a question is shown at all,
+is decided by the domain (screening.domain.questionnaire), so the form, the CLI and the rules agree.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, Field, HiddenField, StringField, TelField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from .domain import AnswerError, Question, Section
+
+
+class AnswerField(Field):
+    """The raw answer to one question: a string, or a list of option ids for multi choice."""
+
+    def __init__(self, *args, question: Question, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question = question
+
+    def process_formdata(self, valuelist):
+        if self.question.type == "multi":
+            self.data = list(valuelist)
+            return
+        if len(valuelist) > 1:
+            self.data = None
+            raise ValueError("Choose only one answer")
+        self.data = valuelist[0] if valuelist else None
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+
+_DIGITS = re.compile(r"\d{1,4}")
+
+
+class DateAnswerField(AnswerField):
+    """A date as three boxes (day, month, year), the pattern patients find easiest for dates they know."""
+
+    PARTS = ("day", "month", "year")
+
+    def process(self, formdata, data=None, extra_filters=None):
+        self.process_errors = []
+        self.raw_data = []
+        self.parts = {"day": "", "month": "", "year": ""}
+        self.data = data if isinstance(data, str) else None
+        if self.data:
+            self.parts = _parts_of(self.data)
+        if formdata is None:
+            return
+        parts = {part: (formdata.get(f"{self.name}-{part}") or "").strip() for part in self.PARTS}
+        self.parts = parts
+        self.raw_data = list(parts.values())
+        self.data = None
+        if not any(parts.values()):
+            return  # unanswered; the domain decides whether it was needed
+        missing = [part for part in self.PARTS if not parts[part]]
+        if missing:
+            self.process_errors.append(f"The date must include a {' and '.join(missing)}")
+            return
+        if not all(_DIGITS.fullmatch(value) for value in parts.values()) or len(parts["year"]) != 4:
+            self.process_errors.append("Enter a real date, with the year in 4 digits, for example 27 3 1985")
+            return
+        try:
+            self.data = date(int(parts["year"]), int(parts["month"]), int(parts["day"])).isoformat()
+        except ValueError:
+            self.process_errors.append("Enter a real date, for example 27 3 1985")
+
+
+def _parts_of(iso: str) -> dict[str, str]:
+    try:
+        value = date.fromisoformat(iso)
+    except ValueError:
+        return {"day": "", "month": "", "year": ""}
+    return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+
+
+@cache
+def step_form_class(section: Section) -> type[FlaskForm]:
+    """A form class for one section, with a field for each of its questions (cached: sections are immutable)."""
+    attributes = {
+        question.id: (DateAnswerField if question.type == "date" else AnswerField)(question.text, question=question)
+        for question in section.questions
+    }
+    return type(f"Step{section.id}Form", (FlaskForm,), attributes)
+
+
+def patient_message(question: Question, error: AnswerError) -> str:
+    """The wording a patient sees for a domain answer error."""
+    has_none = "none" in question.option_ids
+    if error.code == "required":
+        if question.type == "multi":
+            return "Select at least one option, or ‘None of these’" if has_none else "Select at least one option"
+        if question.type == "date":
+            return "Enter a date"
+        return "Select an answer"
+    messages = {
+        "not_option": "Select one of the options shown",
+        "wrong_type": "Select one of the options shown",
+        "none_exclusive": "Select ‘None of these’ on its own, or untick it",
+        "bad_date": "Enter a real date, for example 27 3 1985",
+        "future_date": "The date must be today or in the past",
+        "implausible_date": "Check the year: the date must be within the last 120 years",
+        "before_birth": "The date must be after your date of birth",
+        "too_long": "Your answer must be 2,000 characters or fewer",
+        "bad_text": "Your answer contains a character we cannot store; please retype it",
+    }
+    return messages.get(error.code, "Check this answer")
+
+
+class ContactForm(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        validators=[DataRequired("Enter your full name"), Length(max=200, message="Enter 200 characters or fewer")],
+        filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Enter 254 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@example.com"),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    phone = TelField(
+        "Phone number (optional)",
+        validators=[
+            Optional(),
+            Length(max=30, message="Enter 30 characters or fewer"),
+            Regexp(r"^\+?[0-9 ()-]{6,}$", message="Enter a phone number, like 07700 900 982 or +44 7700 900 982"),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+
+class DeclarationForm(FlaskForm):
+    submission_key = HiddenField()
+    confirm = BooleanField(
+        "I confirm that my answers are true and complete to the best of my knowledge",
+        validators=[DataRequired("Confirm that your answers are true and complete")],
+    )
+    signature = StringField(
+        "Type your full name",
+        validators=[DataRequired("Type your full name to sign"), Length(max=200)],
+        filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
+    )
+
+    def signed_by(self, full_name: str) -> bool:
+        return (self.signature.data or "").casefold() == " ".join(full_name.split()).casefold()

@@ -1,0 +1,174 @@
+/*
+ * Progressive enhancement for the questionnaire. Without this script every page still works: the server decides
+ * which questions apply when a step is sent. With it, questions that depend on an answer on the same step appear and
+ * disappear as the patient answers, and answers to questions that disappear are cleared (they would not count).
+ *
+ * Conditions arrive as the parsed tree the server checked (data-shown-when), never as code: this file evaluates
+ * them with the same null semantics as the rule engine (==, in, has_any are false for null; != is true for null).
+ */
+(function () {
+  "use strict";
+
+  function focusErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.focus();
+    }
+  }
+
+  function setUpExclusiveCheckboxes(form) {
+    // "None of these" cannot be ticked with anything else: ticking one clears the other.
+    form.addEventListener("change", function (event) {
+      var box = event.target;
+      if (box.type !== "checkbox" || !box.checked) {
+        return;
+      }
+      var group = form.querySelectorAll('input[type="checkbox"][name="' + box.name + '"]');
+      Array.prototype.forEach.call(group, function (other) {
+        if (other !== box && (box.hasAttribute("data-exclusive") || other.hasAttribute("data-exclusive"))) {
+          other.checked = false;
+        }
+      });
+    });
+  }
+
+  function setUpConditionalQuestions(form) {
+    var known = JSON.parse(form.getAttribute("data-known") || "{}");
+    var conditional = form.querySelectorAll("[data-shown-when]");
+    if (conditional.length === 0) {
+      return;
+    }
+
+    function wrapperOf(name) {
+      return form.querySelector('[data-question="' + name + '"]');
+    }
+
+    function answer(name) {
+      var wrapper = wrapperOf(name);
+      if (!wrapper) {
+        return Object.prototype.hasOwnProperty.call(known, name) ? known[name] : null;
+      }
+      if (wrapper.hidden) {
+        return null;
+      }
+      var inputs = wrapper.querySelectorAll('[name="' + name + '"]');
+      if (inputs.length === 0) {
+        return null;
+      }
+      var first = inputs[0];
+      if (first.type === "radio") {
+        var chosen = wrapper.querySelector('[name="' + name + '"]:checked');
+        return chosen ? chosen.value : null;
+      }
+      if (first.type === "checkbox") {
+        var ticked = Array.prototype.filter.call(inputs, function (box) { return box.checked; });
+        return ticked.length ? ticked.map(function (box) { return box.value; }) : null;
+      }
+      return first.value.trim() === "" ? null : first.value;
+    }
+
+    function value(name) {
+      if (name === "toxin" || name === "filler") {
+        if (!wrapperOf("treatment_requested")) {
+          return Object.prototype.hasOwnProperty.call(known, name) ? known[name] : false;
+        }
+        var treatment = answer("treatment_requested");
+        return treatment === name || treatment === "both";
+      }
+      return answer(name);
+    }
+
+    function daysBetween(a, b) {
+      if (a === null || b === null) {
+        return null;
+      }
+      return Math.round((Date.parse(b + "T00:00:00Z") - Date.parse(a + "T00:00:00Z")) / 86400000);
+    }
+
+    function evaluate(node) {
+      switch (node[0]) {
+        case "name": return value(node[1]);
+        case "str": return node[1];
+        case "int": return node[1];
+        case "null": return null;
+        case "and": return node.slice(1).every(function (item) { return Boolean(evaluate(item)); });
+        case "or": return node.slice(1).some(function (item) { return Boolean(evaluate(item)); });
+        case "not": return !evaluate(node[1]);
+        case "in": {
+          var got = evaluate(node[1]);
+          return got !== null && node[2].indexOf(got) !== -1;
+        }
+        case "call": {
+          if (node[1] === "days_between") {
+            return daysBetween(evaluate(node[2]), evaluate(node[3]));
+          }
+          var chosen = evaluate(node[2]);
+          var listed = node.slice(3).map(evaluate);
+          if (chosen === null) {
+            return false;
+          }
+          if (node[1] === "has_any") {
+            return chosen.some(function (option) { return listed.indexOf(option) !== -1; });
+          }
+          return chosen.some(function (option) { return listed.indexOf(option) === -1; });  // has_any_except
+        }
+        case "cmp": {
+          var left = evaluate(node[2]);
+          var right = evaluate(node[3]);
+          switch (node[1]) {
+            case "==": return left !== null && left === right;
+            case "!=": return left === null || right === null ? left !== right : left !== right;
+            case "<": return left !== null && right !== null && left < right;
+            case "<=": return left !== null && right !== null && left <= right;
+            case ">": return left !== null && right !== null && left > right;
+            case ">=": return left !== null && right !== null && left >= right;
+          }
+        }
+      }
+      return false;
+    }
+
+    function clear(wrapper) {
+      Array.prototype.forEach.call(wrapper.querySelectorAll("input, textarea"), function (input) {
+        if (input.type === "radio" || input.type === "checkbox") {
+          input.checked = false;
+        } else {
+          input.value = "";
+        }
+      });
+    }
+
+    function update() {
+      // In form order, so a question hidden above counts as unanswered for those below it.
+      Array.prototype.forEach.call(conditional, function (wrapper) {
+        var shown = Boolean(evaluate(JSON.parse(wrapper.getAttribute("data-shown-when"))));
+        if (!shown && !wrapper.hidden) {
+          clear(wrapper);
+        }
+        wrapper.hidden = !shown;
+      });
+    }
+
+    Array.prototype.forEach.call(form.querySelectorAll("[data-nojs-hint]"), function (hint) {
+      hint.hidden = true;
+    });
+    form.addEventListener("change", update);
+    form.addEventListener("input", update);
+    update();
+  }
+
+  function start() {
+    focusErrorSummary();
+    var form = document.querySelector("form[data-questionnaire-step]");
+    if (form) {
+      setUpExclusiveCheckboxes(form);
+      setUpConditionalQuestions(form);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
