@@ -106,6 +106,10 @@ def step(slug: str):
         submitted = {q.id: form[q.id].data for q in section.questions if not form[q.id].errors}
         merged = intake.merge_step(section, draft.answers, submitted)
         checked, errors = questionnaire.check(merged, today())
+        visible = set(questionnaire.visible_ids(checked.values, today()))
+        for question in section.questions:
+            if question.id not in visible:
+                form[question.id].errors = []  # whatever was sent for a question that does not apply is ignored
         problems = [e for e in intake.step_errors(section, errors) if not form[e.question_id].errors]
         for error in problems:
             form[error.question_id].errors.append(patient_message(questionnaire.by_id[error.question_id], error))
@@ -160,9 +164,14 @@ def submit():
     access_token = session.get("access_token")
     if not access_token:
         return redirect(url_for("intake.start", expired=1), 303)
-    if form.submission_key.data and store.submission_id_for_key(db, form.submission_key.data) is not None:
+    if already_submitted(form.submission_key.data):
         return show_result(access_token)  # a double click or a retried POST: the first submission stands
-    draft = draft_or_restart()
+    draft = current_draft()
+    if draft is None:
+        # A concurrent retry may have stored it (and removed the draft) since the check above.
+        if already_submitted(form.submission_key.data):
+            return show_result(access_token)
+        return redirect(url_for("intake.start", expired=1), 303)
     guard(intake.CHECK_STEP, draft)
     if form.validate() and not form.signed_by(draft.contact["full_name"]):
         form.signature.errors.append("Type your full name as you gave it in your details")
@@ -189,6 +198,10 @@ def submit():
             draft_id=draft.id,
         )
     return show_result(access_token)
+
+
+def already_submitted(submission_key: str | None) -> bool:
+    return bool(submission_key) and store.submission_id_for_key(get_db(), submission_key) is not None
 
 
 def show_result(access_token: str):
