@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import secrets
 import sys
 from datetime import date
@@ -15,8 +17,18 @@ from flask.cli import FlaskGroup
 from .app import PROJECT_ROOT, ConfigurationError, create_app, rules_dir
 from .domain import InvalidAnswers, RulesError, RuleSet, evaluate_screening, load_ruleset
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+
+class ScreeningGroup(FlaskGroup):
+    """Flask's group, except that listing commands (for --help) never loads the app: help works before set-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return sorted(click.Group.list_commands(self, ctx))
+
+
+@click.group(cls=ScreeningGroup, create_app=create_app, add_version_option=False)
 def cli() -> None:
     """Pre-consultation screening for aesthetic injectables."""
 
@@ -129,7 +141,7 @@ def evaluate_case(ruleset: RuleSet, case: Any, position: int) -> dict[str, Any]:
             screening_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
         except ValueError:
             screening_date = None
-        if screening_date is None or len(raw_date) != 10:
+        if screening_date is None or not ISO_DATE.fullmatch(raw_date):
             return {"id": case_id, "error": f"screening_date must be a date written YYYY-MM-DD (got {raw_date!r})"}
     try:
         normalised = ruleset.questionnaire.normalise(answers, screening_date)
@@ -162,24 +174,26 @@ def evaluate_case(ruleset: RuleSet, case: Any, position: int) -> dict[str, Any]:
 )
 def init(instance_path: Path | None) -> None:
     """Set up the instance folder: a secret key in config.py (kept if present) and the database, migrated."""
-    import os
-
     from .db import migrate
 
     folder = instance_path or Path(os.environ.get("SCREENING_INSTANCE_PATH") or PROJECT_ROOT / "instance")
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # the database and the secret key are for this service's user only
     config = folder / "config.py"
-    if config.exists():
+    try:
+        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+    except FileExistsError:
         click.echo(f"{config}: kept")
     else:
-        config.write_text(
-            "# Instance settings for this clinic. Keep this file private: it holds the session-signing key.\n"
-            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
-            "# CLINIC_NAME = 'Our clinic'\n"
-            "# CLINIC_CONTACT = 'Phone 020 0000 0000 or email hello@example.org'\n"
-        )
-        config.chmod(0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(
+                "# Instance settings for this clinic. Keep this file private: it holds the session-signing key.\n"
+                f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+                "# CLINIC_NAME = 'Our clinic'\n"
+                "# CLINIC_CONTACT = 'Phone 020 0000 0000 or email hello@example.org'\n"
+            )
         click.echo(f"{config}: created with a new secret key")
     database = folder / "screening.sqlite3"
     applied = migrate(database)
+    database.chmod(0o600)  # SQLite gives its -wal and -shm files the database file's permissions
     click.echo(f"{database}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
