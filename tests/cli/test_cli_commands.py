@@ -1,0 +1,491 @@
+"""The `screening` console script, run for real with subprocess: rules check, evaluate, init, help and refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+RULES_DIR = PROJECT_DIR / "rules"
+SCREENING = Path(sys.executable).parent / "screening"
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+VIGNETTES = SHARED_DIR / "clinical" / "vignettes-public.json"
+CHECKER = SHARED_DIR / "tools" / "check_vignettes.py"
+TODAY = date.today()
+
+# The baseline patient of the vignettes: a 34-year-old woman asking for toxin, with nothing to declare.
+CLEAR = {
+    "date_of_birth": "1990-07-22",
+    "treatment_requested": "toxin",
+    "toxin_areas": ["forehead", "glabella"],
+    "sex_at_birth": "female",
+    "pregnant": "no",
+    "trying_to_conceive": "no",
+    "breastfeeding": "no",
+    "has_allergies": "no",
+    "neuro_conditions": ["none"],
+    "swallow_breath_problems": "no",
+    "heart_condition": "no",
+    "eye_face_history": ["none"],
+    "blood_thinners": ["none"],
+    "toxin_interacting_meds": ["none"],
+    "skin_problem_at_site": ["none"],
+    "cold_sore_now": "no",
+    "bleeding_disorder": "no",
+    "previous_toxin": "no",
+    "unwell_now": "no",
+    "upcoming_event": "no",
+    "bdd_diagnosis": "no",
+    "appearance_preoccupation": "no",
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An environment whose instance folder is private to the test (nothing from the project's instance/)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
+    environment["SCREENING_INSTANCE_PATH"] = str(tmp_path / "instance")
+    return environment
+
+
+@pytest.fixture
+def broken_rules(tmp_path: Path) -> Path:
+    """A copy of the rules where rule 'breastfeeding' reads an unknown question 'breast_feeding'."""
+    folder = tmp_path / "broken-rules"
+    folder.mkdir()
+    for path in RULES_DIR.glob("*.toml"):
+        shutil.copyfile(path, folder / path.name)
+    rules = folder / "contraindications.toml"
+    text = rules.read_text(encoding="utf-8")
+    assert text.count("condition = 'breastfeeding == \"yes\"'") == 1
+    rules.write_text(text.replace("condition = 'breastfeeding == \"yes\"'", "condition = 'breast_feeding == \"yes\"'"))
+    return folder
+
+
+def screening(*args: str, env: dict[str, str], stdin: str | None = None, cwd: Path = PROJECT_DIR):
+    return subprocess.run(
+        [str(SCREENING), *args], input=stdin, capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
+
+
+def evaluate(tmp_path: Path, cases, env: dict[str, str], *extra: str):
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(cases), encoding="utf-8")
+    return screening("evaluate", str(path), *extra, env=env)
+
+
+def blind(cases: list[dict]) -> list[dict]:
+    """Only what an implementation may see, as the checker hands it over: no expectations, no summaries."""
+    return [{"id": c["id"], "screening_date": c["screening_date"], "answers": c["answers"]} for c in cases]
+
+
+def vignettes() -> list[dict]:
+    return json.loads(VIGNETTES.read_text(encoding="utf-8"))
+
+
+# ====================================================================================================================
+# rules check
+
+
+def test_rules_check_summarises_the_shipped_rules(env):
+    run = screening("rules", "check", env=env)
+
+    assert run.returncode == 0, run.stderr
+    assert "42 questions" in run.stdout
+    assert "45 rules: decline 6, defer 6, review 17, caution 16" in run.stdout
+    assert run.stderr == ""
+
+
+def test_rules_check_refuses_a_broken_copy_naming_the_file_and_rule(env, broken_rules):
+    run = screening("rules", "check", "--rules", str(broken_rules), env=env)
+
+    assert run.returncode == 1
+    assert "contraindications.toml" in run.stderr
+    assert "'breastfeeding'" in run.stderr
+    assert "breast_feeding" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "rules are valid" not in run.stdout
+
+
+def test_rules_check_follows_screening_rules_dir(env, broken_rules):
+    run = screening("rules", "check", env={**env, "SCREENING_RULES_DIR": str(broken_rules)})
+
+    assert run.returncode == 1
+    assert "breast_feeding" in run.stderr
+
+
+# ====================================================================================================================
+# evaluate
+
+
+def test_evaluate_agrees_with_every_public_vignette_in_input_order(tmp_path, env):
+    cases = vignettes()
+
+    run = evaluate(tmp_path, blind(cases), env)
+
+    assert run.returncode == 0, run.stderr
+    results = json.loads(run.stdout)
+    assert [result["id"] for result in results] == [case["id"] for case in cases]
+    for case, result in zip(cases, results, strict=True):
+        assert set(result) == {"id", "outcome", "rules", "treatments", "messages"}, case["id"]
+        assert result["outcome"] == case["expected_outcome"], case["id"]
+        assert sorted(result["rules"]) == sorted(case["expected_rules"]), case["id"]
+        assert len(result["rules"]) == len(set(result["rules"])), case["id"]
+        assert isinstance(result["messages"], list), case["id"]
+        requested = case["answers"]["treatment_requested"]
+        assert set(result["treatments"]) == ({"toxin", "filler"} if requested == "both" else {requested}), case["id"]
+
+
+def test_evaluate_accepts_a_single_case_object(tmp_path, env):
+    run = evaluate(tmp_path, {"id": "one", "screening_date": "2025-03-10", "answers": CLEAR}, env)
+
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [
+        {"id": "one", "outcome": "clear", "rules": [], "treatments": {"toxin": "clear"}, "messages": []}
+    ]
+
+
+def test_evaluate_reads_standard_input_for_dash(env):
+    cases = [{"id": "stdin", "screening_date": "2025-03-10", "answers": {**CLEAR, "heart_condition": "yes"}}]
+
+    run = screening("evaluate", "-", env=env, stdin=json.dumps(cases))
+
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)
+    assert (result["id"], result["outcome"], result["rules"]) == ("stdin", "caution", ["toxin_heart_condition"])
+
+
+def test_evaluate_without_a_screening_date_uses_today(tmp_path, env):
+    last_toxin = TODAY - timedelta(days=10)
+    answers = {**CLEAR, "previous_toxin": "yes", "last_toxin_date": last_toxin.isoformat()}
+    answers["previous_adverse_reaction"] = "no"
+    today_only = {**answers, "last_toxin_date": TODAY.isoformat()}
+
+    run = evaluate(tmp_path, [{"id": "recent", "answers": answers}, {"id": "today", "answers": today_only}], env)
+
+    assert run.returncode == 0, run.stderr
+    recent, same_day = json.loads(run.stdout)
+    assert recent["rules"] == ["toxin_within_90_days"]
+    first_day = last_toxin + timedelta(days=90)
+    assert f"{first_day:%A} {first_day.day} {first_day:%B %Y}" in recent["messages"][0]
+    assert same_day["outcome"] == "defer"  # a treatment today is not in the future of a screening dated today
+
+
+@pytest.mark.parametrize(
+    ("last_toxin", "fired"),
+    [("2024-12-11", True), ("2024-12-10", False)],  # 89 and 90 days before the screening date
+)
+def test_evaluate_uses_the_screening_date_given(tmp_path, env, last_toxin, fired):
+    answers = {**CLEAR, "previous_toxin": "yes", "last_toxin_date": last_toxin, "previous_adverse_reaction": "no"}
+
+    run = evaluate(tmp_path, [{"id": "a", "screening_date": "2025-03-10", "answers": answers}], env)
+
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)
+    if fired:
+        assert result["rules"] == ["toxin_within_90_days"]
+        assert "You can book from Tuesday 11 March 2025." in result["messages"][0]
+    else:
+        assert (result["outcome"], result["rules"]) == ("clear", [])
+
+
+# -- unreadable input: exit 2, one line, no traceback
+
+
+def test_evaluate_missing_file_exits_2_naming_it(tmp_path, env):
+    missing = tmp_path / "no-such-cases.json"
+
+    run = screening("evaluate", str(missing), env=env)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert str(missing) in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_evaluate_invalid_json_exits_2_naming_the_file_and_line(tmp_path, env):
+    path = tmp_path / "broken.json"
+    path.write_text('[\n  {"id": "a",\n  "answers": {,}\n]\n', encoding="utf-8")
+
+    run = screening("evaluate", str(path), env=env)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert str(path) in run.stderr
+    assert "line 3" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("document", ["42", '"a case"', "null", "true"])
+def test_evaluate_json_that_is_not_a_case_or_list_exits_2(env, document):
+    run = screening("evaluate", "-", env=env, stdin=document)
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in run.stderr
+
+
+def test_evaluate_text_that_is_not_utf8_exits_2(tmp_path, env):
+    path = tmp_path / "latin1.json"
+    path.write_bytes('[{"id": "caf\u00e9"}]'.encode("latin-1"))
+
+    run = screening("evaluate", str(path), env=env)
+
+    assert run.returncode == 2
+    assert str(path) in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+# -- a bad case: that case gets an error, the others are still evaluated, exit 1
+
+
+BAD_CASES = [
+    pytest.param({**CLEAR, "favourite_colour": "blue"}, ["favourite_colour"], id="unknown-question"),
+    pytest.param({**CLEAR, "treatment_requested": "laser"}, ["treatment_requested", "laser"], id="not-an-option"),
+    pytest.param({**CLEAR, "toxin_areas": ["forehead", "ears"]}, ["toxin_areas", "ears"], id="not-a-multi-option"),
+    pytest.param({**CLEAR, "date_of_birth": "22/07/1990"}, ["date_of_birth", "22/07/1990"], id="malformed-date"),
+    pytest.param({**CLEAR, "date_of_birth": "1990-02-30"}, ["date_of_birth", "1990-02-30"], id="impossible-date"),
+    pytest.param({**CLEAR, "date_of_birth": "2025-03-11"}, ["date_of_birth", "2025-03-11"], id="future-date"),
+    pytest.param(
+        {**CLEAR, "neuro_conditions": ["none", "epilepsy"]}, ["neuro_conditions", "epilepsy"], id="none-with-another"
+    ),
+    pytest.param({k: v for k, v in CLEAR.items() if k != "heart_condition"}, ["heart_condition"], id="unanswered"),
+    pytest.param({**CLEAR, "heart_condition": True}, ["heart_condition", "True"], id="wrong-type"),
+]
+
+
+@pytest.mark.parametrize(("answers", "named"), BAD_CASES)
+def test_evaluate_bad_case_gets_an_error_and_the_others_are_still_evaluated(tmp_path, env, answers, named):
+    cases = [
+        {"id": "before", "screening_date": "2025-03-10", "answers": CLEAR},
+        {"id": "bad", "screening_date": "2025-03-10", "answers": answers},
+        {"id": "after", "screening_date": "2025-03-10", "answers": {**CLEAR, "upcoming_event": "yes"}},
+    ]
+
+    run = evaluate(tmp_path, cases, env)
+
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    before, bad, after = json.loads(run.stdout)
+    assert set(bad) == {"id", "error"}
+    assert bad["id"] == "bad"
+    for name in named:
+        assert name in bad["error"], (name, bad["error"])
+    assert before["outcome"] == "clear"
+    assert (after["outcome"], after["rules"]) == ("caution", ["upcoming_event"])
+
+
+def test_evaluate_hidden_question_answers_are_ignored_not_an_error(tmp_path, env):
+    answers = {**CLEAR, "filler_areas": ["lips"], "wind_instrument": "yes"}  # hidden for a toxin-only patient
+
+    run = evaluate(tmp_path, [{"id": "a", "screening_date": "2025-03-10", "answers": answers}], env)
+
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)[0]["outcome"] == "clear"
+
+
+@pytest.mark.parametrize(
+    "screening_date", ["2025-3-10", "10/03/2025", "20250310", "2025-W11-1", 20250310, "2025-02-30"]
+)
+def test_evaluate_malformed_screening_date_is_a_case_error(tmp_path, env, screening_date):
+    cases = [{"id": "a", "screening_date": screening_date, "answers": CLEAR}, {"id": "b", "answers": CLEAR}]
+
+    run = evaluate(tmp_path, cases, env)
+
+    assert run.returncode == 1
+    bad, good = json.loads(run.stdout)
+    assert set(bad) == {"id", "error"}
+    assert "screening_date" in bad["error"]
+    assert good["outcome"] == "clear"
+
+
+@pytest.mark.parametrize(
+    ("case", "named"),
+    [(3, "case 2"), ({"id": "x"}, "answers"), ({"id": "x", "answers": ["date_of_birth"]}, "answers")],
+)
+def test_evaluate_case_that_is_not_a_case_object_is_a_case_error(tmp_path, env, case, named):
+    run = evaluate(tmp_path, [{"id": "a", "screening_date": "2025-03-10", "answers": CLEAR}, case], env)
+
+    assert run.returncode == 1
+    good, bad = json.loads(run.stdout)
+    assert good["outcome"] == "clear"
+    assert named in bad["error"]
+    assert "Traceback" not in run.stderr
+
+
+def test_evaluate_with_broken_rules_exits_1_without_a_traceback(tmp_path, env, broken_rules):
+    run = evaluate(tmp_path, [{"id": "a", "answers": CLEAR}], env, "--rules", str(broken_rules))
+
+    assert run.returncode == 1
+    assert "breast_feeding" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+# ====================================================================================================================
+# The shared checker
+
+
+def test_the_shared_checker_agrees_on_every_public_case():
+    if not CHECKER.exists():
+        pytest.skip(f"{CHECKER} is not present")
+
+    run = subprocess.run(
+        [sys.executable, str(CHECKER)], capture_output=True, text=True, cwd=PROJECT_DIR, timeout=300, check=False
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{len(vignettes())}/{len(vignettes())} cases agree" in run.stdout
+    assert "22/22 cases agree" in run.stdout
+
+
+# ====================================================================================================================
+# Help
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        ((), ["evaluate", "init", "rules", "Pre-consultation screening"]),
+        (("rules",), ["check", "rules files"]),
+        (("rules", "check"), ["--rules", "validate"]),
+        (("evaluate",), ["FILE", "--rules", "stdin", "Exit status"]),
+        (("init",), ["--instance", "secret key"]),
+    ],
+)
+def test_help_is_given_for_every_command(env, args, wanted):
+    assert screening("init", env=env).returncode == 0  # an instance that can start: help is not about set-up here
+
+    run = screening(*args, "--help", env=env)
+
+    assert run.returncode == 0
+    for text in wanted:
+        assert text in run.stdout, text
+    assert "Traceback" not in run.stderr
+
+
+def test_every_command_of_the_group_has_help_text():
+    import click
+
+    from screening.cli import cli
+
+    def walk(command: click.Command, path: str):
+        assert (command.help or command.short_help or "").strip(), f"`{path}` has no help text"
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}")
+
+    walk(cli, "screening")
+    assert {"rules", "evaluate", "init"} <= set(cli.commands)
+
+
+def test_top_level_help_on_a_fresh_machine_shows_no_traceback(env):
+    # Before `screening init` there is no SECRET_KEY: help must still be plain help, not an error report.
+    run = screening("--help", env=env)
+
+    assert run.returncode == 0
+    assert "evaluate" in run.stdout
+    assert "Traceback" not in run.stderr
+    assert run.stderr == ""
+
+
+# ====================================================================================================================
+# init
+
+
+def test_init_creates_a_private_config_with_a_secret_key_and_the_database(tmp_path, env):
+    instance = tmp_path / "clinic"
+
+    run = screening("init", "--instance", str(instance), env=env)
+
+    assert run.returncode == 0, run.stderr
+    config = instance / "config.py"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert re.search(r"^SECRET_KEY = '[0-9a-f]{64}'$", config.read_text(), re.MULTILINE)
+    assert (instance / "screening.sqlite3").is_file()
+    assert "0001_drafts_and_submissions" in run.stdout
+
+
+def test_init_a_second_time_keeps_the_same_key(tmp_path, env):
+    instance = tmp_path / "clinic"
+    screening("init", "--instance", str(instance), env=env)
+    first = (instance / "config.py").read_text()
+
+    run = screening("init", "--instance", str(instance), env=env)
+
+    assert run.returncode == 0, run.stderr
+    assert (instance / "config.py").read_text() == first
+    assert "kept" in run.stdout
+    assert "up to date" in run.stdout
+
+
+def test_init_uses_screening_instance_path_by_default(env):
+    run = screening("init", env=env)
+
+    assert run.returncode == 0, run.stderr
+    assert (Path(env["SCREENING_INSTANCE_PATH"]) / "config.py").is_file()
+
+
+def test_two_inits_make_different_keys(tmp_path, env):
+    keys = []
+    for name in ("one", "two"):
+        screening("init", "--instance", str(tmp_path / name), env=env)
+        keys.append((tmp_path / name / "config.py").read_text())
+
+    assert keys[0] != keys[1]
+
+
+# ====================================================================================================================
+# Refusing to start
+
+
+def test_app_command_without_a_secret_key_says_cannot_start_in_one_line(tmp_path, env):
+    empty = tmp_path / "empty-instance"
+    empty.mkdir()
+
+    run = screening("routes", env={**env, "SCREENING_INSTANCE_PATH": str(empty)})
+
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "cannot start" in lines[0]
+    assert "SECRET_KEY" in lines[0]
+    assert "Traceback" not in run.stderr
+
+
+def test_app_command_with_broken_rules_says_cannot_start_naming_the_problem(tmp_path, env, broken_rules):
+    instance = tmp_path / "clinic"
+    assert screening("init", "--instance", str(instance), env=env).returncode == 0
+
+    run = screening(
+        "routes", env={**env, "SCREENING_INSTANCE_PATH": str(instance), "SCREENING_RULES_DIR": str(broken_rules)}
+    )
+
+    assert run.returncode == 1
+    assert "cannot start" in run.stderr
+    assert "contraindications.toml" in run.stderr
+    assert "'breastfeeding'" in run.stderr
+    assert "breast_feeding" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_app_command_with_an_initialised_instance_starts(tmp_path, env):
+    instance = tmp_path / "clinic"
+    assert screening("init", "--instance", str(instance), env=env).returncode == 0
+
+    run = screening("routes", env={**env, "SCREENING_INSTANCE_PATH": str(instance)})
+
+    assert run.returncode == 0, run.stderr
+    assert "/check-your-answers" in run.stdout
+    assert "/r/<token>" in run.stdout
