@@ -128,6 +128,8 @@ def test_rules_check_follows_screening_rules_dir(env, broken_rules):
 
 
 def test_evaluate_agrees_with_every_public_vignette_in_input_order(tmp_path, env):
+    if not VIGNETTES.exists():
+        pytest.skip(f"{VIGNETTES} is absent (shared/ is not beside this checkout)")
     cases = vignettes()
 
     run = evaluate(tmp_path, blind(cases), env)
