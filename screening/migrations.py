@@ -72,3 +72,85 @@ def m0001(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations(name="0002_clinicians_decisions_audit")
+def m0002(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE clinician (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('clinician', 'admin')),
+            password_hash TEXT NOT NULL,               -- argon2id
+            totp_secret TEXT,                          -- base32, once the clinician has set up a code
+            totp_required INTEGER NOT NULL DEFAULT 0,  -- an admin can require a second factor
+            totp_pending TEXT,                         -- a secret being set up, until a code confirms it
+            created_at TEXT NOT NULL,
+            disabled_at TEXT
+        );
+
+        -- One row per sign-in. The cookie holds a random id whose hash is the key here, so signing out or disabling
+        -- an account ends the session at once, whatever copy of the cookie survives.
+        CREATE TABLE clinician_session (
+            id TEXT PRIMARY KEY,
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX clinician_session_clinician ON clinician_session (clinician_id);
+
+        -- The review state of a submission: none (no review needed), pending, approved, declined, deferred,
+        -- information_requested. queue_rank orders the queue: most severe first (0 = decline ... 4 = clear).
+        ALTER TABLE submission ADD COLUMN review_state TEXT NOT NULL DEFAULT 'none';
+        ALTER TABLE submission ADD COLUMN queue_rank INTEGER NOT NULL DEFAULT 4;
+        ALTER TABLE submission ADD COLUMN requested TEXT NOT NULL DEFAULT '';  -- toxin, filler or both
+        UPDATE submission SET review_state = 'pending' WHERE outcome = 'review';
+        UPDATE submission SET queue_rank = CASE outcome
+            WHEN 'decline' THEN 0 WHEN 'defer' THEN 1 WHEN 'review' THEN 2 WHEN 'caution' THEN 3 ELSE 4 END;
+        UPDATE submission SET requested = json_extract(answers, '$.treatment_requested');
+        CREATE INDEX submission_queue ON submission (review_state, queue_rank, created_at, id);
+        CREATE INDEX submission_outcome_queue ON submission (outcome, queue_rank, created_at, id);
+
+        -- Every decision attempt that won. Nothing is updated in place: a later decision is a new row.
+        CREATE TABLE decision (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            action TEXT NOT NULL CHECK (action IN ('approve', 'decline', 'defer', 'request_information')),
+            treatments TEXT NOT NULL DEFAULT '[]',     -- JSON: the treatments an approval unlocks
+            defer_until TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX decision_submission ON decision (submission_id, id);
+
+        -- The audit trail: append-only, each row's hash chained to the previous row's. No answer text and no
+        -- patient name ever goes in here.
+        CREATE TABLE audit_event (
+            id INTEGER PRIMARY KEY,
+            ts TEXT NOT NULL,
+            actor_id INTEGER,
+            actor_role TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL DEFAULT '',
+            object_id TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL,
+            remote_addr TEXT NOT NULL DEFAULT '',
+            request_id TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_event_object ON audit_event (object_type, object_id, id);
+        CREATE INDEX audit_event_actor ON audit_event (actor_id, id);
+        CREATE INDEX audit_event_action ON audit_event (action, id);
+        CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+        BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END;
+        CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
+        BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END
+        """,
+    )

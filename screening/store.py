@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .domain import Answers, Evaluation
+from .domain.review import QUEUE_RANK, initial_review_state
 
 
 def utc_now() -> datetime:
@@ -25,6 +28,28 @@ def iso(moment: datetime) -> str:
 def token_hash(token: str) -> str:
     """Tokens are stored only as hashes, so a copy of the database does not open anyone's screening."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """One unit of work that takes the write lock at once (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes can fail at once with SQLITE_BUSY when another writer got in
+    between; an immediate one waits for the lock (busy_timeout) and then sees the latest data, which the audit hash
+    chain and the decision race rely on. Nested use joins the outer transaction.
+    """
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -114,6 +139,7 @@ def record_submission(
     attested_name: str,
     ruleset_version: str,
     draft_id: str | None = None,
+    audit_context: dict[str, str] | None = None,
 ) -> int:
     """Store a submission with its fired rules, and forget its draft, in one transaction.
 
@@ -137,12 +163,14 @@ def record_submission(
         "messages": json.dumps(list(evaluation.messages)),
         "engine_errors": json.dumps(list(evaluation.engine_errors)),
         "checksum": checksum(values, evaluation.outcome, evaluation.rule_ids, ruleset_version),
+        "review_state": initial_review_state(evaluation.outcome),
+        "queue_rank": QUEUE_RANK[evaluation.outcome],
+        "requested": values.get("treatment_requested", ""),
     }
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
     try:
-        with db.atomic():
-            # The INSERT comes first so the transaction takes the write lock at once (no read-then-write upgrade).
+        with write_transaction(db):
             submission_id = db.execute(f"INSERT INTO submission ({columns}) VALUES ({placeholders})", row).lastrowid  # noqa: S608 - column names are ours
             for position, fired in enumerate(evaluation.fired, start=1):
                 rule = fired.rule
@@ -163,6 +191,17 @@ def record_submission(
                 )
             if draft_id is not None:
                 db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
+            append_audit(
+                db,
+                AuditEvent(
+                    action="submission_created",
+                    actor_role="patient",
+                    object_type="submission",
+                    object_id=str(submission_id),
+                    detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
+                    **(audit_context or {}),
+                ),
+            )
     except sqlite3.IntegrityError:
         existing = submission_id_for_key(db, submission_key)
         if existing is None:
@@ -202,6 +241,404 @@ def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
 
 
 def count_rows(db: Database, table: str) -> int:
-    if table not in ("draft", "submission", "submission_rule"):
+    if table not in ("draft", "submission", "submission_rule", "clinician", "decision", "audit_event"):
         raise ValueError(table)
     return next(db.query(f"SELECT count(*) AS n FROM {table}"))["n"]  # noqa: S608 - table checked above
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Audit trail: append-only (triggers refuse UPDATE and DELETE), each row's hash chained to the previous row's
+
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """Who did what to which object, from where. Never answer text, never a patient's name."""
+
+    action: str
+    actor_role: str
+    outcome: str = "success"
+    actor_id: int | None = None
+    object_type: str = ""
+    object_id: str = ""
+    remote_addr: str = ""
+    request_id: str = ""
+    detail: dict[str, Any] | None = None
+
+
+def _audit_hash(row: dict[str, Any]) -> str:
+    fields = [
+        row["id"],
+        row["ts"],
+        row["actor_id"],
+        row["actor_role"],
+        row["action"],
+        row["object_type"],
+        row["object_id"],
+        row["outcome"],
+        row["remote_addr"],
+        row["request_id"],
+        row["detail"],
+        row["prev_hash"],
+    ]
+    return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
+
+
+def append_audit(db: Database, event: AuditEvent) -> int:
+    """Append one audit row, chained to the last one. Joins the caller's transaction, so the event and what it
+    records commit together."""
+    with write_transaction(db):
+        last = next(db.query("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"), None)
+        row = {
+            "id": (last["id"] + 1) if last else 1,
+            "ts": iso(utc_now()),
+            "actor_id": event.actor_id,
+            "actor_role": event.actor_role,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "outcome": event.outcome,
+            "remote_addr": event.remote_addr,
+            "request_id": event.request_id,
+            "detail": json.dumps(event.detail or {}, sort_keys=True, separators=(",", ":")),
+            "prev_hash": last["hash"] if last else GENESIS_HASH,
+        }
+        row["hash"] = _audit_hash(row)
+        db.execute(
+            "INSERT INTO audit_event (id, ts, actor_id, actor_role, action, object_type, object_id, outcome,"
+            " remote_addr, request_id, detail, prev_hash, hash) VALUES (:id, :ts, :actor_id, :actor_role, :action,"
+            " :object_type, :object_id, :outcome, :remote_addr, :request_id, :detail, :prev_hash, :hash)",
+            row,
+        )
+    return row["id"]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows: int
+    first_broken: int | None  # the id of the first row whose link or content does not check out
+    reason: str = ""
+
+
+def verify_audit_chain(db: Database) -> ChainReport:
+    """Walk the audit trail in order and report the first row that was edited, removed or inserted."""
+    previous_hash, expected_id, count = GENESIS_HASH, 1, 0
+    for row in db.query("SELECT * FROM audit_event ORDER BY id"):
+        count += 1
+        if row["id"] != expected_id:
+            return ChainReport(count, row["id"], f"row {expected_id} is missing")
+        if row["prev_hash"] != previous_hash:
+            return ChainReport(count, row["id"], "its link to the previous row is broken")
+        if _audit_hash(row) != row["hash"]:
+            return ChainReport(count, row["id"], "its content does not match its hash")
+        previous_hash, expected_id = row["hash"], expected_id + 1
+    return ChainReport(count, None)
+
+
+def audit_events(
+    db: Database,
+    *,
+    action: str = "",
+    actor_id: int | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    since: str = "",
+    until: str = "",
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Audit rows, newest first, filtered; page with before_id (keyset)."""
+    where, params = [], []
+    for column, value in (("action", action), ("object_type", object_type), ("object_id", object_id)):
+        if value:
+            where.append(f"audit_event.{column} = ?")
+            params.append(value)
+    if actor_id is not None:
+        where.append("audit_event.actor_id = ?")
+        params.append(actor_id)
+    if since:
+        where.append("audit_event.ts >= ?")
+        params.append(since)
+    if until:
+        where.append("audit_event.ts < ?")
+        params.append(until)
+    if before_id is not None:
+        where.append("audit_event.id < ?")
+        params.append(before_id)
+    sql = (
+        "SELECT audit_event.*, clinician.name AS actor_name, clinician.email AS actor_email FROM audit_event"  # noqa: S608 - our column names, values bound
+        " LEFT JOIN clinician ON clinician.id = audit_event.actor_id"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY audit_event.id DESC LIMIT ?"
+    )
+    rows = list(db.query(sql, [*params, limit]))
+    for row in rows:
+        row["detail"] = json.loads(row["detail"])
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Clinicians and their sign-ins
+
+
+class DuplicateClinician(Exception):
+    """A clinician with that email exists already."""
+
+
+def add_clinician(db: Database, *, email: str, name: str, role: str, password_hash: str, audit: AuditEvent) -> int:
+    try:
+        with write_transaction(db):
+            clinician_id = db.execute(
+                "INSERT INTO clinician (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                [email.strip().lower(), name.strip(), role, password_hash, iso(utc_now())],
+            ).lastrowid
+            append_audit(db, _with_object(audit, "clinician", clinician_id))
+    except sqlite3.IntegrityError as error:
+        if "UNIQUE" in str(error):
+            raise DuplicateClinician(email) from None
+        raise
+    return clinician_id
+
+
+def _with_object(event: AuditEvent, object_type: str, object_id: Any) -> AuditEvent:
+    return AuditEvent(**{**event.__dict__, "object_type": object_type, "object_id": str(object_id)})
+
+
+def clinician_by_email(db: Database, email: str) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM clinician WHERE email = ?", [email.strip().lower()]), None)
+
+
+def clinician_by_id(db: Database, clinician_id: int) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM clinician WHERE id = ?", [clinician_id]), None)
+
+
+def list_clinicians(db: Database) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT id, email, name, role, totp_required, totp_secret IS NOT NULL AS has_totp, created_at,"
+            " disabled_at FROM clinician ORDER BY disabled_at IS NOT NULL, name"
+        )
+    )
+
+
+def update_password_hash(db: Database, clinician_id: int, password_hash: str) -> None:
+    db.execute("UPDATE clinician SET password_hash = ? WHERE id = ?", [password_hash, clinician_id])
+
+
+def set_totp_pending(db: Database, clinician_id: int, secret: str) -> None:
+    """A second-factor secret being set up: kept here, never in a cookie, until a code confirms it."""
+    db.execute("UPDATE clinician SET totp_pending = ? WHERE id = ?", [secret, clinician_id])
+
+
+def set_totp_secret(db: Database, clinician_id: int, secret: str, audit: AuditEvent) -> None:
+    with write_transaction(db):
+        db.execute("UPDATE clinician SET totp_secret = ?, totp_pending = NULL WHERE id = ?", [secret, clinician_id])
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+
+
+def set_totp_required(db: Database, clinician_id: int, required: bool, audit: AuditEvent) -> None:
+    with write_transaction(db):
+        db.execute("UPDATE clinician SET totp_required = ? WHERE id = ?", [int(required), clinician_id])
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+
+
+def disable_clinician(db: Database, clinician_id: int, audit: AuditEvent) -> int:
+    """Disable an account and end every one of its sessions at once; returns how many sessions were ended."""
+    now = iso(utc_now())
+    with write_transaction(db):
+        db.execute("UPDATE clinician SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?", [now, clinician_id])
+        ended = db.execute(
+            "UPDATE clinician_session SET revoked_at = ? WHERE clinician_id = ? AND revoked_at IS NULL",
+            [now, clinician_id],
+        ).rowcount
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+    return ended
+
+
+def start_session(db: Database, clinician_id: int, session_token: str, audit: AuditEvent) -> None:
+    now = iso(utc_now())
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO clinician_session (id, clinician_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+            [token_hash(session_token), clinician_id, now, now],
+        )
+        append_audit(db, audit)
+
+
+def live_session(db: Database, session_token: str, *, idle: timedelta, absolute: timedelta) -> dict[str, Any] | None:
+    """The sign-in behind a session token, with its clinician, if it is neither revoked, idle nor too old."""
+    row = next(
+        db.query(
+            "SELECT clinician_session.id AS session_id, clinician_session.created_at AS session_created_at,"
+            " clinician_session.last_seen_at, clinician.* FROM clinician_session"
+            " JOIN clinician ON clinician.id = clinician_session.clinician_id"
+            " WHERE clinician_session.id = ? AND clinician_session.revoked_at IS NULL"
+            " AND clinician.disabled_at IS NULL",
+            [token_hash(session_token)],
+        ),
+        None,
+    )
+    if row is None:
+        return None
+    now = utc_now()
+    if row["last_seen_at"] < iso(now - idle) or row["session_created_at"] < iso(now - absolute):
+        return None
+    return row
+
+
+def touch_session(db: Database, session_id: str, every: timedelta = timedelta(seconds=30)) -> None:
+    """Record activity (for the idle timeout), at most once per `every` to keep writes off every page view."""
+    now = utc_now()
+    db.execute(
+        "UPDATE clinician_session SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
+        [iso(now), session_id, iso(now - every)],
+    )
+
+
+def end_session(db: Database, session_token: str, audit: AuditEvent) -> None:
+    with write_transaction(db):
+        db.execute(
+            "UPDATE clinician_session SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            [iso(utc_now()), token_hash(session_token)],
+        )
+        append_audit(db, audit)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The review queue and decisions
+
+
+QUEUE_PAGE_SIZE = 25
+
+
+def encode_cursor(row: dict[str, Any]) -> str:
+    return f"{row['queue_rank']}~{row['created_at']}~{row['id']}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, str, int] | None:
+    try:
+        rank, created_at, submission_id = cursor.split("~")
+        return int(rank), created_at, int(submission_id)
+    except ValueError:
+        return None
+
+
+def queue(
+    db: Database,
+    *,
+    outcomes: tuple[str, ...] = ("review",),
+    states: tuple[str, ...] = ("pending",),
+    treatment: str = "",
+    since: str = "",
+    until: str = "",
+    after: str = "",
+    limit: int = QUEUE_PAGE_SIZE,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Submissions for clinicians, most severe then longest waiting first, one keyset page at a time.
+
+    Returns the rows and the cursor of the next page (None on the last page). The order (queue_rank, created_at, id)
+    matches an index, so a deep page costs the same as the first, however many submissions there are.
+    """
+    where = [f"outcome IN ({', '.join('?' * len(outcomes))})"]
+    params: list[Any] = list(outcomes)
+    if states:
+        where.append(f"review_state IN ({', '.join('?' * len(states))})")
+        params.extend(states)
+    if treatment in ("toxin", "filler"):
+        where.append("requested IN (?, 'both')")
+        params.append(treatment)
+    elif treatment == "both":
+        where.append("requested = 'both'")
+    if since:
+        where.append("created_at >= ?")
+        params.append(since)
+    if until:
+        where.append("created_at < ?")
+        params.append(until)
+    position = decode_cursor(after) if after else None
+    if position is not None:
+        where.append("(queue_rank, created_at, id) > (?, ?, ?)")
+        params.extend(position)
+    rows = list(
+        db.query(
+            "SELECT id, created_at, outcome, treatments, requested, review_state, queue_rank, ruleset_version,"  # noqa: S608 - our column names, values bound
+            " (SELECT group_concat(rule_id, ' ') FROM submission_rule WHERE submission_id = submission.id) AS rule_ids"
+            " FROM submission WHERE " + " AND ".join(where) + " ORDER BY queue_rank, created_at, id LIMIT ?",
+            [*params, limit + 1],
+        )
+    )
+    for row in rows:
+        row["treatments"] = json.loads(row["treatments"])
+        row["rule_ids"] = (row["rule_ids"] or "").split()
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def state_counts(db: Database, outcomes: tuple[str, ...] = ("review",)) -> dict[str, int]:
+    counts = {
+        row["review_state"]: row["n"]
+        for row in db.query(
+            f"SELECT review_state, count(*) AS n FROM submission WHERE outcome IN ({', '.join('?' * len(outcomes))})"  # noqa: S608 - our column names, values bound
+            " GROUP BY review_state",
+            list(outcomes),
+        )
+    }
+    return counts
+
+
+class DecisionConflict(Exception):
+    """Someone decided first: their decision stands and nothing was overwritten."""
+
+    def __init__(self, decided: dict[str, Any] | None):
+        self.decided = decided
+        super().__init__("the submission is no longer waiting for a decision")
+
+
+def record_decision(
+    db: Database,
+    submission_id: int,
+    *,
+    clinician_id: int,
+    action: str,
+    state: str,
+    treatments: tuple[str, ...],
+    defer_until: str | None,
+    note: str,
+    audit: AuditEvent,
+) -> int:
+    """Record a decision if, and only if, the submission is still pending; the state change, the decision row and
+    its audit row commit together. Raises DecisionConflict naming who decided first."""
+    with write_transaction(db):
+        changed = db.execute(
+            "UPDATE submission SET review_state = ? WHERE id = ? AND review_state = 'pending'",
+            [state, submission_id],
+        ).rowcount
+        if changed == 0:
+            raise DecisionConflict(latest_decision(db, submission_id))
+        decision_id = db.execute(
+            "INSERT INTO decision (submission_id, clinician_id, action, treatments, defer_until, note, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [submission_id, clinician_id, action, json.dumps(list(treatments)), defer_until, note, iso(utc_now())],
+        ).lastrowid
+        append_audit(db, _with_object(audit, "submission", submission_id))
+    return decision_id
+
+
+def decisions_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
+    rows = list(
+        db.query(
+            "SELECT decision.*, clinician.name AS clinician_name FROM decision"
+            " JOIN clinician ON clinician.id = decision.clinician_id WHERE submission_id = ? ORDER BY decision.id",
+            [submission_id],
+        )
+    )
+    for row in rows:
+        row["treatments"] = json.loads(row["treatments"])
+    return rows
+
+
+def latest_decision(db: Database, submission_id: int) -> dict[str, Any] | None:
+    decisions = decisions_for(db, submission_id)
+    return decisions[-1] if decisions else None

@@ -1,0 +1,88 @@
+"""Clinician review: the states a submission moves through and which decisions are allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+# "none": the rules did not ask for a clinician (clear, caution, defer, decline). Only "pending" can be decided.
+REVIEW_STATES = ("none", "pending", "approved", "declined", "deferred", "information_requested")
+DECIDABLE = "pending"
+ACTIONS = {
+    "approve": "approved",
+    "decline": "declined",
+    "defer": "deferred",
+    "request_information": "information_requested",
+}
+NOTE_REQUIRED = frozenset({"decline", "defer", "request_information"})
+NOTE_MAX_LENGTH = 4000
+QUEUE_RANK = {"decline": 0, "defer": 1, "review": 2, "caution": 3, "clear": 4}  # most severe first
+
+
+class InvalidDecision(ValueError):
+    """A decision that cannot be recorded as given; `field` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class InvalidTransition(ValueError):
+    """The submission is not waiting for a decision (someone decided first, or it never needed one)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    treatments: tuple[str, ...]  # what an approval unlocks
+    defer_until: date | None
+    note: str
+
+    @property
+    def state(self) -> str:
+        return ACTIONS[self.action]
+
+
+def initial_review_state(outcome: str) -> str:
+    return "pending" if outcome == "review" else "none"
+
+
+def approvable(treatment_outcomes: dict[str, str]) -> list[str]:
+    """Treatments a clinician may approve: those the rules sent for review (clear and caution are bookable already;
+    defer and decline are not a clinician's to overturn through this route)."""
+    return [treatment for treatment, outcome in treatment_outcomes.items() if outcome == "review"]
+
+
+def make_decision(
+    action: str,
+    *,
+    treatments: list[str],
+    treatment_outcomes: dict[str, str],
+    defer_until: date | None,
+    note: str,
+    today: date,
+) -> Decision:
+    """Check a clinician's decision against the submission; raise InvalidDecision naming the field at fault."""
+    if action not in ACTIONS:
+        raise InvalidDecision("action", "Choose a decision")
+    note = (note or "").strip()
+    if action in NOTE_REQUIRED and not note:
+        what = {"decline": "why it is declined", "defer": "why it is deferred", "request_information": "your question"}
+        raise InvalidDecision("note", f"Write a note saying {what[action]}")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise InvalidDecision("note", f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer")
+    chosen: tuple[str, ...] = ()
+    if action == "approve":
+        allowed = approvable(treatment_outcomes)
+        chosen = tuple(t for t in allowed if t in set(treatments)) if len(allowed) > 1 else tuple(allowed)
+        if not chosen:
+            raise InvalidDecision("treatments", "Choose the treatment you approve")
+        if set(treatments) - set(allowed):
+            raise InvalidDecision("treatments", "Only treatments waiting for review can be approved")
+    if action == "defer":
+        if defer_until is None:
+            raise InvalidDecision("defer_until", "Enter the date until which treatment is deferred")
+        if defer_until <= today:
+            raise InvalidDecision("defer_until", "The date must be in the future")
+    return Decision(action, chosen, defer_until if action == "defer" else None, note)
