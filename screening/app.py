@@ -69,13 +69,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
 
-    from . import db, security
-    from .views import errors, intake
+    from . import audit, auth, db, security
+    from .views import errors, intake, review
 
     db.init_app(app)
     security.init_app(app)
+    audit.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
+    app.register_blueprint(review.bp)
     app.add_template_filter(_readable_date, "readable_date")
     app.context_processor(lambda: {"clinic_name": app.config["CLINIC_NAME"]})
     return app

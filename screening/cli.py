@@ -197,3 +197,121 @@ def init(instance_path: Path | None) -> None:
     applied = migrate(database)
     database.chmod(0o600)  # SQLite gives its -wal and -shm files the database file's permissions
     click.echo(f"{database}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# clinician accounts
+
+
+@cli.group("clinician")
+def clinician_group() -> None:
+    """Add and disable clinician accounts. There are no default accounts."""
+
+
+def _cli_event(action: str, **detail: Any):
+    from .store import AuditEvent
+
+    return AuditEvent(action=action, actor_role="system", detail={"via": "cli", **detail})
+
+
+@clinician_group.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="The clinician's name, as colleagues know it.")
+@click.option(
+    "--role",
+    type=click.Choice(["clinician", "admin"]),
+    default="clinician",
+    show_default=True,
+    help="Admins can also add and disable clinicians and read the audit trail.",
+)
+def clinician_add(email: str, name: str, role: str) -> None:
+    """Add a clinician. The password is read from standard input when it is not a terminal, else asked twice."""
+    from . import auth, store
+    from .db import get_db
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    email = email.strip().lower()
+    if not ISO_EMAIL.fullmatch(email):
+        _refuse(f"'{email}' is not an email address")
+    if not name.strip():
+        _refuse("--name must not be empty")
+    problem = auth.password_problem(password, email=email, name=name)
+    if problem:
+        _refuse(problem)
+    try:
+        store.add_clinician(
+            get_db(),
+            email=email,
+            name=name,
+            role=role,
+            password_hash=auth.hash_password(password),
+            audit=_cli_event("clinician_created", role=role),
+        )
+    except store.DuplicateClinician:
+        _refuse(f"a clinician with the email {email} exists already")
+    click.echo(f"added {role} {name} <{email}>")
+
+
+@clinician_group.command("disable")
+@click.argument("email")
+def clinician_disable(email: str) -> None:
+    """Disable a clinician's account and end their sessions at once."""
+    from . import store
+    from .db import get_db
+
+    clinician = store.clinician_by_email(get_db(), email)
+    if clinician is None:
+        _refuse(f"no clinician has the email {email.strip().lower()}")
+    ended = store.disable_clinician(get_db(), clinician["id"], _cli_event("clinician_disabled"))
+    click.echo(f"disabled {clinician['name']} <{clinician['email']}>; {ended} active session(s) ended")
+
+
+@clinician_group.command("require-code")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="No longer require a sign-in code.")
+def clinician_require_code(email: str, off: bool) -> None:
+    """Require a second factor (a 6-digit code from an authenticator app) at the clinician's next sign-in."""
+    from . import store
+    from .db import get_db
+
+    clinician = store.clinician_by_email(get_db(), email)
+    if clinician is None:
+        _refuse(f"no clinician has the email {email.strip().lower()}")
+    store.set_totp_required(
+        get_db(), clinician["id"], not off, _cli_event("totp_requirement_changed", required=not off)
+    )
+    click.echo(f"{clinician['email']}: sign-in code {'not required' if off else 'required'}")
+
+
+def _refuse(message: str) -> None:
+    click.echo(f"screening: {message}", err=True)
+    sys.exit(1)
+
+
+ISO_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# audit
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; report the first broken link, or that the chain is whole."""
+    from . import store
+    from .db import get_db
+
+    report = store.verify_audit_chain(get_db())
+    if report.first_broken is None:
+        click.echo(f"the audit chain is whole: {report.rows} events")
+        return
+    click.echo(f"the audit chain is broken at event {report.first_broken}: {report.reason}", err=True)
+    sys.exit(1)

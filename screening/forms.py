@@ -11,8 +11,22 @@ from datetime import date
 from functools import cache
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, Field, HiddenField, StringField, TelField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    Form,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from .domain import AnswerError, Question, Section
 
@@ -154,3 +168,92 @@ class DeclarationForm(FlaskForm):
 
     def signed_by(self, full_name: str) -> bool:
         return (self.signature.data or "").casefold() == " ".join(full_name.split()).casefold()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Clinicians
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1024)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "6-digit code from your authenticator app",
+        validators=[DataRequired("Enter the 6-digit code"), Length(max=12)],
+    )
+
+
+class DecisionForm(FlaskForm):
+    action = RadioField(
+        "Decision",
+        choices={
+            "approve": "Approve: the patient may book",
+            "request_information": "Ask the patient for more information",
+            "defer": "Defer until a date",
+            "decline": "Decline",
+        },
+        validators=[InputRequired("Choose a decision")],
+    )
+    treatments = SelectMultipleField(
+        "Treatments approved", choices={"toxin": "Toxin", "filler": "Filler"}, validate_choice=False
+    )
+    defer_until = DateField("Defer until", validators=[Optional()])
+    note = TextAreaField("Note", validators=[Length(max=4000)])
+
+
+class QueueFilterForm(Form):
+    """The queue's filters, read from the query string (a GET form changes nothing, so it needs no CSRF token)."""
+
+    level = SelectField(
+        "Level",
+        choices={
+            "review": "Review",
+            "caution": "Caution",
+            "defer": "Defer",
+            "decline": "Decline",
+            "clear": "Clear",
+            "any": "Any level",
+        },
+        default="review",
+    )
+    state = SelectField(
+        "Decision",
+        choices={
+            "pending": "Pending",
+            "approved": "Approved",
+            "declined": "Declined",
+            "deferred": "Deferred",
+            "information_requested": "Information requested",
+            "any": "Any",
+        },
+        default="pending",
+    )
+    treatment = SelectField(
+        "Treatment", choices={"any": "Any", "toxin": "Toxin", "filler": "Filler", "both": "Both"}, default="any"
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To (inclusive)", validators=[Optional()])
+
+
+class NewClinicianForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter an email address"), Length(max=254), Email("Enter a valid email address")],
+    )
+    name = StringField("Name", validators=[DataRequired("Enter a name"), Length(max=200)])
+    role = RadioField(
+        "Role",
+        choices={"clinician": "Clinician", "admin": "Admin"},
+        default="clinician",
+        validators=[InputRequired("Choose a role")],
+    )
+    password = PasswordField(
+        "Initial password", validators=[DataRequired("Enter an initial password"), Length(max=1024)]
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

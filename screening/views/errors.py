@@ -6,10 +6,12 @@ import logging
 import secrets
 import sqlite3
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .. import audit
 
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)
@@ -28,6 +30,10 @@ def render_error(status: int, **context):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error: CSRFError):
+    try:
+        audit.record("csrf_failure", outcome="denied", object_type="route", object_id=request.path)
+    except sqlite3.Error:
+        log.warning("could not audit a CSRF failure")  # the refusal itself must still happen
     return render_error(400, reason="csrf")
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import intake, store
+from .. import audit, intake, store
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain import InvalidAnswers, evaluate_screening
@@ -196,6 +196,7 @@ def submit():
             attested_name=form.signature.data,
             ruleset_version=ruleset.version,
             draft_id=draft.id,
+            audit_context=audit.request_context(),
         )
     return show_result(access_token)
 

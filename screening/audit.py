@@ -1,0 +1,64 @@
+"""Write audit events from a request: who (the signed-in clinician, a patient, or nobody), from where, which request."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+from flask_login import current_user
+
+from . import store
+from .db import get_db
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_assign_request_id)
+    app.after_request(_expose_request_id)
+
+
+def _assign_request_id() -> None:
+    g.request_id = secrets.token_hex(8)
+
+
+def _expose_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers["X-Request-Id"] = g.request_id
+    return response
+
+
+def event(
+    action: str,
+    *,
+    outcome: str = "success",
+    object_type: str = "",
+    object_id: Any = "",
+    detail: dict[str, Any] | None = None,
+    actor: dict[str, Any] | None = None,
+    actor_role: str | None = None,
+) -> store.AuditEvent:
+    """An audit event with the request's context filled in. `detail` must never carry answers or patient names."""
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = {"id": current_user.id, "role": current_user.role}
+    role = actor_role or (actor["role"] if actor else "anonymous")
+    return store.AuditEvent(
+        action=action,
+        actor_role=role,
+        outcome=outcome,
+        actor_id=actor["id"] if actor else None,
+        object_type=object_type,
+        object_id=str(object_id),
+        remote_addr=(request.remote_addr or "") if has_request_context() else "",
+        request_id=g.get("request_id", "") if has_request_context() else "",
+        detail=detail,
+    )
+
+
+def record(action: str, **kwargs: Any) -> None:
+    """Append an audit event in its own transaction (or the caller's, if one is open)."""
+    store.append_audit(get_db(), event(action, **kwargs))
+
+
+def request_context() -> dict[str, str]:
+    """Where a request came from, for store functions that write their own audit rows."""
+    return {"remote_addr": request.remote_addr or "", "request_id": g.get("request_id", "")}

@@ -1,0 +1,215 @@
+"""Clinician accounts: passwords (argon2id), sign-in sessions that can be revoked, a second factor, rate limits."""
+
+from __future__ import annotations
+
+import gzip
+import secrets
+from datetime import timedelta
+from functools import cache, wraps
+from pathlib import Path
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import Flask, abort, current_app, request, session
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+
+from . import audit, store
+from .db import get_db
+
+ROLES = ("clinician", "admin")
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 1024
+IDLE_TIMEOUT = timedelta(minutes=15)
+ABSOLUTE_TIMEOUT = timedelta(hours=8)
+PENDING_LOGIN_LIFETIME = timedelta(minutes=5)
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+
+# RFC 9106 defaults: argon2id, 64 MiB, 3 passes, 4 lanes. The hash releases the GIL, so other requests go on.
+hasher = PasswordHasher()
+# Verified for unknown or disabled accounts, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+login_manager = LoginManager()
+limiter = Limiter(get_remote_address, strategy="moving-window", headers_enabled=True)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")  # one waitress process with threads: shared
+    app.config.setdefault("LOGIN_LIMIT_PER_IP", "5 per minute;20 per hour")
+    app.config.setdefault("LOGIN_LIMIT_PER_ACCOUNT", "10 per hour")
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "review.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_signed_in_clinician)
+    limiter.init_app(app)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Passwords
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as handle:
+        return frozenset(line.strip().casefold() for line in handle if line.strip())
+
+
+def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+    """Why a password is refused, or None. Length and a common-password list, as NIST 800-63B and ASVS advise;
+    no composition rules, and every character (spaces and Unicode included) counts."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"The password must be at least {PASSWORD_MIN_LENGTH} characters long"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"The password must be {PASSWORD_MAX_LENGTH} characters or fewer"
+    folded = password.casefold()
+    if folded in common_passwords():
+        return "That password is on a list of commonly used passwords; choose another"
+    if folded in {email.casefold(), email.split("@")[0].casefold(), name.casefold()}:
+        return "The password must not be your email address or name"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def check_password(clinician: dict[str, Any] | None, password: str) -> bool:
+    """True when the account exists, is enabled and the password matches; the same work is done either way."""
+    stored = clinician["password_hash"] if clinician and not clinician["disabled_at"] else _DUMMY_HASH
+    try:
+        hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if stored is _DUMMY_HASH:
+        return False
+    if hasher.check_needs_rehash(stored):
+        store.update_password_hash(get_db(), clinician["id"], hasher.hash(password))
+    return True
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Second factor
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, email: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def check_totp(secret: str | None, code: str) -> bool:
+    code = "".join((code or "").split())
+    return bool(secret) and code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Sessions: Flask-Login keeps only a random sign-in id in the cookie; the row behind it decides
+
+
+class SignedInClinician(UserMixin):
+    def __init__(self, row: dict[str, Any], session_token: str):
+        self.id = row["id"]
+        self.email = row["email"]
+        self.name = row["name"]
+        self.role = row["role"]
+        self.has_totp = bool(row["totp_secret"])
+        self.session_id = row["session_id"]
+        self._session_token = session_token
+
+    def get_id(self) -> str:
+        return self._session_token
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def load_signed_in_clinician(session_token: str) -> SignedInClinician | None:
+    db = get_db()
+    row = store.live_session(db, session_token, idle=IDLE_TIMEOUT, absolute=ABSOLUTE_TIMEOUT)
+    if row is None:
+        return None  # revoked, idle for 15 minutes, older than 8 hours, or the account was disabled
+    store.touch_session(db, row["session_id"])
+    return SignedInClinician(row, session_token)
+
+
+def sign_in(clinician: dict[str, Any]) -> None:
+    """Start a new server-side sign-in and a fresh session cookie (the old one is never reused)."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    store.start_session(
+        get_db(),
+        clinician["id"],
+        token,
+        audit.event(
+            "login_success",
+            actor={"id": clinician["id"], "role": clinician["role"]},
+            object_type="clinician",
+            object_id=clinician["id"],
+        ),
+    )
+    db_row = store.live_session(get_db(), token, idle=IDLE_TIMEOUT, absolute=ABSOLUTE_TIMEOUT)
+    login_user(SignedInClinician(db_row, token), remember=False)
+
+
+def sign_out() -> None:
+    if current_user.is_authenticated:
+        store.end_session(get_db(), current_user.get_id(), audit.event("logout"))
+    logout_user()
+    session.clear()
+
+
+def admin_required(view):
+    """Only admins; anyone else signed in gets 403 (and the attempt is audited)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            audit.record("access_denied", outcome="denied", object_type="route", object_id=request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Rate limits on signing in
+
+
+def login_limit_per_ip() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_IP"]
+
+
+def login_limit_per_account() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+def account_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    if not email and "pending_login" in session:
+        email = f"pending:{session['pending_login'].get('id')}"
+    return f"account:{email or get_remote_address()}"
+
+
+def failed_attempt(response) -> bool:
+    """Only failed attempts count towards the limits: a success redirects (303)."""
+    return response.status_code != 303
+
+
+def audit_breach(limit: RequestLimit) -> None:
+    audit.record(
+        "rate_limited",
+        outcome="denied",
+        object_type="route",
+        object_id=request.path,
+        detail={"limit": str(limit.limit)},
+    )

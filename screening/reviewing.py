@@ -1,0 +1,87 @@
+"""What a clinician sees of a submission: answers by section as the patient saw them, why each rule fired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from . import store
+from .domain import Question, Questionnaire
+from .domain.rules import readable_date
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question_id: str
+    text: str
+    display: str | list[str]
+    free_text: bool
+    triggered: list[str]  # ids of fired rules whose condition read this answer
+
+
+def display_value(question: Question | None, value: Any) -> str | list[str]:
+    if question is None:
+        return ", ".join(value) if isinstance(value, list) else str(value)
+    if question.type == "multi":
+        return [question.label_of(v) for v in value]
+    if question.type == "date":
+        return readable_date(datetime.fromisoformat(value).date())
+    if question.type in ("single", "yes_no"):
+        return question.label_of(value)
+    return value
+
+
+def answers_by_section(questionnaire: Questionnaire, submission: dict[str, Any]) -> list[tuple[str, list[AnswerRow]]]:
+    """The stored answers (visible questions only) grouped as the patient saw them, each with the rules it fed."""
+    answers = submission["answers"]
+    fed: dict[str, list[str]] = {}
+    for rule in submission["rules"]:
+        for question_id in rule["trigger_questions"]:
+            fed.setdefault(question_id, []).append(rule["rule_id"])
+    grouped: list[tuple[str, list[AnswerRow]]] = []
+    seen: set[str] = set()
+    for section in questionnaire.sections:
+        rows = []
+        for question in section.questions:
+            if question.id in answers:
+                seen.add(question.id)
+                rows.append(
+                    AnswerRow(
+                        question.id,
+                        question.text,
+                        display_value(question, answers[question.id]),
+                        question.type == "text",
+                        fed.get(question.id, []),
+                    )
+                )
+        if rows:
+            grouped.append((section.title, rows))
+    unknown = [key for key in answers if key not in seen]  # asked under rules that have since changed
+    if unknown:
+        rows = [AnswerRow(k, k, display_value(None, answers[k]), False, fed.get(k, [])) for k in unknown]
+        grouped.append(("Questions no longer in the questionnaire", rows))
+    return grouped
+
+
+def integrity_ok(submission: dict[str, Any]) -> bool:
+    """The stored clinical content still matches the checksum written with it."""
+    expected = store.checksum(
+        submission["answers"],
+        submission["outcome"],
+        [rule["rule_id"] for rule in submission["rules"]],
+        submission["ruleset_version"],
+    )
+    return expected == submission["checksum"]
+
+
+def waited(created_at: str, now: datetime | None = None) -> str:
+    """How long a submission has waited, in words a busy clinician reads at a glance."""
+    now = now or datetime.now(UTC)
+    minutes = int((now - datetime.fromisoformat(created_at.replace("Z", "+00:00"))).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h {minutes % 60} min"
+    return f"{hours // 24} days {hours % 24} h"
