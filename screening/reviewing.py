@@ -64,6 +64,21 @@ def answers_by_section(questionnaire: Questionnaire, submission: dict[str, Any])
     return grouped
 
 
+def answers_read(questionnaire: Questionnaire, submission: dict[str, Any]) -> dict[str, list[tuple[str, str, Any]]]:
+    """For each fired rule, the answers its condition read: (question id, question text, answer as shown)."""
+    answers = submission["answers"]
+    read: dict[str, list[tuple[str, str, Any]]] = {}
+    for rule in submission["rules"]:
+        rows = []
+        for question_id in rule["trigger_questions"]:
+            if question_id in answers:
+                question = questionnaire.by_id.get(question_id)
+                text = question.text if question else question_id
+                rows.append((question_id, text, display_value(question, answers[question_id])))
+        read[rule["rule_id"]] = rows
+    return read
+
+
 def integrity_ok(submission: dict[str, Any]) -> bool:
     """The stored clinical content still matches the checksum written with it."""
     expected = store.checksum(

@@ -564,7 +564,8 @@ def queue(
     rows = list(
         db.query(
             "SELECT id, created_at, outcome, treatments, requested, review_state, queue_rank, ruleset_version,"  # noqa: S608 - our column names, values bound
-            " (SELECT group_concat(rule_id, ' ') FROM submission_rule WHERE submission_id = submission.id) AS rule_ids"
+            " (SELECT group_concat(rule_id, ' ') FROM (SELECT rule_id FROM submission_rule"
+            " WHERE submission_id = submission.id ORDER BY position)) AS rule_ids"
             " FROM submission WHERE " + " AND ".join(where) + " ORDER BY queue_rank, created_at, id LIMIT ?",
             [*params, limit + 1],
         )

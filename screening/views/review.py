@@ -216,6 +216,7 @@ def render_submission(submission: dict, form: DecisionForm, status: int = 200):
             "review/submission.html",
             submission=submission,
             sections=reviewing.answers_by_section(current_ruleset().questionnaire, submission),
+            answers_read=reviewing.answers_read(current_ruleset().questionnaire, submission),
             decisions=store.decisions_for(get_db(), submission["id"]),
             approvable=approvable(submission["treatments"]),
             form=form,
