@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import audit, intake, store
+from .. import audit, auth, intake, store
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain import InvalidAnswers, evaluate_screening
@@ -226,9 +226,11 @@ def result():
 
 
 @bp.get("/r/<token>")
+@auth.limiter.limit("30 per minute;300 per day")  # guessing 128-bit tokens is hopeless; this keeps the audit sane
 def private_link(token: str):
     """Exchange the private link for a cookie, then move to a URL without the token in it."""
     if len(token) > 64 or store.submission_for_token(get_db(), token) is None:
+        audit.record("access_denied", outcome="denied", object_type="private_link", actor_role="patient")
         abort(404)
     session.clear()
     session["result"] = token
