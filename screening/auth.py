@@ -213,3 +213,15 @@ def audit_breach(limit: RequestLimit) -> None:
         object_id=request.path,
         detail={"limit": str(limit.limit)},
     )
+
+
+def sign_in_limits(view):
+    """Both sign-in limits on a view's POSTs: per client address and per account, counting only failures."""
+    view = limiter.limit(
+        login_limit_per_account,
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=failed_attempt,
+        on_breach=audit_breach,
+    )(view)
+    return limiter.limit(login_limit_per_ip, methods=["POST"], deduct_when=failed_attempt, on_breach=audit_breach)(view)

@@ -29,16 +29,7 @@ def never_cache(response):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@auth.limiter.limit(
-    auth.login_limit_per_ip, methods=["POST"], deduct_when=auth.failed_attempt, on_breach=auth.audit_breach
-)
-@auth.limiter.limit(
-    auth.login_limit_per_account,
-    key_func=auth.account_key,
-    methods=["POST"],
-    deduct_when=auth.failed_attempt,
-    on_breach=auth.audit_breach,
-)
+@auth.sign_in_limits
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("review.queue"), 303)
@@ -78,16 +69,7 @@ def pending_clinician():
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@auth.limiter.limit(
-    auth.login_limit_per_ip, methods=["POST"], deduct_when=auth.failed_attempt, on_breach=auth.audit_breach
-)
-@auth.limiter.limit(
-    auth.login_limit_per_account,
-    key_func=auth.account_key,
-    methods=["POST"],
-    deduct_when=auth.failed_attempt,
-    on_breach=auth.audit_breach,
-)
+@auth.sign_in_limits
 def login_code():
     clinician = pending_clinician()
     if clinician is None or not clinician["totp_secret"]:
@@ -110,9 +92,7 @@ def login_code():
 
 
 @bp.route("/login/set-up-code", methods=["GET", "POST"])
-@auth.limiter.limit(
-    auth.login_limit_per_ip, methods=["POST"], deduct_when=auth.failed_attempt, on_breach=auth.audit_breach
-)
+@auth.sign_in_limits
 def set_up_code():
     """Set up a second factor: while signing in when an admin requires it, or from a signed-in session."""
     clinician = store.clinician_by_id(get_db(), current_user.id) if current_user.is_authenticated else None
