@@ -56,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         MAX_FORM_PARTS=200,
         WTF_CSRF_TIME_LIMIT=3600,
+        # No cross-origin use: OPTIONS gets 405 like any other method a route does not serve.
+        PROVIDE_AUTOMATIC_OPTIONS=False,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

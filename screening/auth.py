@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import hmac
 import secrets
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
 from pathlib import Path
 from typing import Any
@@ -105,9 +108,23 @@ def totp_uri(secret: str, email: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 
-def check_totp(secret: str | None, code: str) -> bool:
+def totp_step(secret: str | None, code: str, *, now: float | None = None) -> int | None:
+    """The time step a 6-digit code belongs to (this 30-second window or either neighbour), or None."""
     code = "".join((code or "").split())
-    return bool(secret) and code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not secret or not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(datetime.fromtimestamp(now if now is not None else time.time(), UTC))
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def check_totp(clinician: dict[str, Any], secret: str | None, code: str) -> bool:
+    """A right code that has not been used before (codes are single-use: the step is claimed atomically)."""
+    step = totp_step(secret, code)
+    return step is not None and store.claim_totp_step(get_db(), clinician["id"], step)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -162,7 +179,11 @@ def sign_in(clinician: dict[str, Any]) -> None:
 
 def sign_out() -> None:
     if current_user.is_authenticated:
-        store.end_session(get_db(), current_user.get_id(), audit.event("logout"))
+        store.end_session(
+            get_db(),
+            current_user.get_id(),
+            audit.event("logout", object_type="clinician", object_id=current_user.id),
+        )
     logout_user()
     session.clear()
 
@@ -194,10 +215,13 @@ def login_limit_per_account() -> str:
 
 
 def account_key() -> str:
+    """The per-account bucket: a hash of the email (Flask-Limiter logs keys; no raw input, no address, in logs)."""
     email = (request.form.get("email") or "").strip().lower()
     if not email and "pending_login" in session:
         email = f"pending:{session['pending_login'].get('id')}"
-    return f"account:{email or get_remote_address()}"
+    if not email:
+        email = f"address:{get_remote_address()}"
+    return "account:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def failed_attempt(response) -> bool:

@@ -188,3 +188,9 @@ def m0003(db: Database) -> None:
         END
         """,
     )
+
+
+@migrations(name="0004_totp_last_step")
+def m0004(db: Database) -> None:
+    # The time step of the last accepted sign-in code, so an overheard or replayed code cannot be used again.
+    db.execute("ALTER TABLE clinician ADD COLUMN totp_last_step INTEGER")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -320,6 +321,7 @@ class ChainReport:
     rows: int
     first_broken: int | None  # the id of the first row whose link or content does not check out
     reason: str = ""
+    last_hash: str = ""  # to record elsewhere: only an outside copy can show rows cut from the end
 
 
 def verify_audit_chain(db: Database) -> ChainReport:
@@ -334,7 +336,7 @@ def verify_audit_chain(db: Database) -> ChainReport:
         if _audit_hash(row) != row["hash"]:
             return ChainReport(count, row["id"], "its content does not match its hash")
         previous_hash, expected_id = row["hash"], expected_id + 1
-    return ChainReport(count, None)
+    return ChainReport(count, None, last_hash=previous_hash if count else "")
 
 
 def audit_events(
@@ -438,6 +440,17 @@ def set_totp_secret(db: Database, clinician_id: int, secret: str, audit: AuditEv
         append_audit(db, _with_object(audit, "clinician", clinician_id))
 
 
+def claim_totp_step(db: Database, clinician_id: int, step: int) -> bool:
+    """Accept a code's time step only if it is later than the last one used: a code works once."""
+    return (
+        db.execute(
+            "UPDATE clinician SET totp_last_step = ? WHERE id = ? AND coalesce(totp_last_step, -1) < ?",
+            [step, clinician_id, step],
+        ).rowcount
+        == 1
+    )
+
+
 def set_totp_required(db: Database, clinician_id: int, required: bool, audit: AuditEvent) -> None:
     with write_transaction(db):
         db.execute("UPDATE clinician SET totp_required = ? WHERE id = ?", [int(required), clinician_id])
@@ -517,12 +530,15 @@ def encode_cursor(row: dict[str, Any]) -> str:
     return f"{row['queue_rank']}~{row['created_at']}~{row['id']}"
 
 
+_CURSOR = re.compile(r"([0-4])~(\d{4}-\d{2}-\d{2}T[0-9:.]{8,15}Z)~(\d{1,18})")
+
+
 def decode_cursor(cursor: str) -> tuple[int, str, int] | None:
-    try:
-        rank, created_at, submission_id = cursor.split("~")
-        return int(rank), created_at, int(submission_id)
-    except ValueError:
+    """A cursor from a Next link, or None for anything else (it is only a position, so ignoring it is safe)."""
+    match = _CURSOR.fullmatch(cursor)
+    if match is None:
         return None
+    return int(match.group(1)), match.group(2), int(match.group(3))
 
 
 def queue(

@@ -75,11 +75,18 @@ def make_decision(
     chosen: tuple[str, ...] = ()
     if action == "approve":
         allowed = approvable(treatment_outcomes)
-        chosen = tuple(t for t in allowed if t in set(treatments)) if len(allowed) > 1 else tuple(allowed)
-        if not chosen:
-            raise InvalidDecision("treatments", "Choose the treatment you approve")
+        if not allowed:
+            raise InvalidDecision("action", "Nothing in this screening is waiting for approval")
         if set(treatments) - set(allowed):
-            raise InvalidDecision("treatments", "Only treatments waiting for review can be approved")
+            # With one treatment under review the page shows no treatment choice, so the error goes by the decision.
+            field = "treatments" if len(allowed) > 1 else "action"
+            raise InvalidDecision(field, "Only treatments waiting for review can be approved")
+        if len(allowed) == 1:
+            chosen = tuple(allowed)  # one treatment under review: approving means that one
+        else:
+            chosen = tuple(t for t in allowed if t in set(treatments))
+            if not chosen:
+                raise InvalidDecision("treatments", "Choose the treatment you approve")
     if action == "defer":
         if defer_until is None:
             raise InvalidDecision("defer_until", "Enter the date until which treatment is deferred")

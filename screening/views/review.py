@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -76,7 +77,7 @@ def login_code():
         return redirect(url_for("review.login"), 303)
     form = CodeForm()
     if form.validate_on_submit():
-        if auth.check_totp(clinician["totp_secret"], form.code.data):
+        if auth.check_totp(clinician, clinician["totp_secret"], form.code.data):
             auth.sign_in(clinician)
             return redirect(url_for("review.queue"), 303)
         audit.record(
@@ -99,14 +100,18 @@ def set_up_code():
     clinician = clinician or pending_clinician()
     if clinician is None:
         return redirect(url_for("review.login"), 303)
+    if clinician["totp_secret"]:
+        # Replacing a code that works would let a stolen session lock its owner out; an admin resets it instead.
+        flash("You already have a sign-in code set up.")
+        return redirect(url_for("review.queue" if current_user.is_authenticated else "review.login_code"), 303)
     db = get_db()
-    if not clinician["totp_pending"] or request.method == "GET" and request.args.get("new"):
+    if not clinician["totp_pending"]:
         store.set_totp_pending(db, clinician["id"], auth.new_totp_secret())
         clinician = store.clinician_by_id(db, clinician["id"])
     secret = clinician["totp_pending"]
     form = CodeForm()
     if form.validate_on_submit():
-        if auth.check_totp(secret, form.code.data):
+        if auth.check_totp(clinician, secret, form.code.data):
             store.set_totp_secret(
                 db,
                 clinician["id"],
@@ -348,7 +353,7 @@ def audit_trail():
         object_id=args.get("object_id", "").strip(),
         since=args.get("since", "").strip(),
         until=args.get("until", "").strip(),
-        before_id=int(before) if before.isdigit() else None,
+        before_id=int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None,
     )
     audit.record("audit_viewed", object_type="audit_event")
     return render_template("admin/audit.html", rows=rows, args=args)
