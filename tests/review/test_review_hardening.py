@@ -1,0 +1,110 @@
+"""Second-factor codes work once, a working code cannot be swapped from a live session, no automatic OPTIONS."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+from review_helpers import (
+    CLINICIAN_EMAIL,
+    QUEUE_PATH,
+    db_connection,
+    is_login_redirect,
+    location,
+    make_clinician,
+    rows,
+    run_cli,
+    sign_in,
+    text_of,
+    token_of,
+)
+from web_helpers import csrf_token
+
+from screening import store
+
+CODE_PATH = "/clinician/login/code"
+SET_UP_PATH = "/clinician/login/set-up-code"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
+
+
+def clinician_with_code(db_path) -> int:
+    clinician_id = make_clinician(db_path)
+    with db_connection(db_path) as db:
+        store.set_totp_secret(db, clinician_id, SECRET, store.AuditEvent(action="totp_enrolled", actor_role="system"))
+    return clinician_id
+
+
+def send_code(client, code: str):
+    page = client.get(CODE_PATH)
+    assert page.status_code == 200
+    return client.post(CODE_PATH, data={"code": code, "csrf_token": csrf_token(page)})
+
+
+def test_sign_in_code_works_once_then_is_refused(app, db_path):
+    clinician_with_code(db_path)
+    code = pyotp.TOTP(SECRET).now()
+
+    first = app.test_client()
+    assert location(sign_in(first)) == CODE_PATH
+    assert location(send_code(first, code)) == QUEUE_PATH
+
+    replay = app.test_client()
+    assert location(sign_in(replay)) == CODE_PATH
+    refused = send_code(replay, code)
+
+    assert refused.status_code == 200
+    assert "That code is not right" in text_of(refused)
+    assert is_login_redirect(replay.get(QUEUE_PATH))
+
+
+def test_a_later_code_still_works_after_one_was_used(app, db_path):
+    clinician_with_code(db_path)
+    first = app.test_client()
+    sign_in(first)
+    send_code(first, pyotp.TOTP(SECRET).now())
+
+    later = app.test_client()
+    sign_in(later)
+    accepted = send_code(later, pyotp.TOTP(SECRET).at(time.time() + 30))
+
+    assert location(accepted) == QUEUE_PATH
+
+
+def test_set_up_page_cannot_replace_a_working_code_from_a_live_session(app, db_path):
+    clinician_with_code(db_path)
+    browser = app.test_client()
+    sign_in(browser)
+    send_code(browser, pyotp.TOTP(SECRET).now())
+
+    for response in (
+        browser.get(SET_UP_PATH + "?new=1"),
+        browser.post(SET_UP_PATH, data={"code": "123456", "csrf_token": token_of(browser)}),
+    ):
+        assert response.status_code == 303
+        assert location(response) == QUEUE_PATH
+    stored = rows(db_path, "SELECT totp_secret, totp_pending FROM clinician WHERE email = ?", [CLINICIAN_EMAIL])[0]
+    assert stored == {"totp_secret": SECRET, "totp_pending": None}
+
+
+@pytest.mark.parametrize("path", ["/start", "/clinician/logout", "/clinician/submissions/1/decision"])
+def test_options_is_not_answered_on_post_only_routes(client, path):
+    response = client.open(path, method="OPTIONS")
+
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+
+
+def test_audit_verify_prints_the_last_hash_to_keep_elsewhere(tmp_path):
+    instance = tmp_path / "instance"
+    assert run_cli(instance, "init", "--instance", str(instance)).returncode == 0
+    run_cli(instance, "clinician", "add", "kim@clinic.example", "--name", "Kim", stdin="plum tractor 41 lantern\n")
+
+    report = run_cli(instance, "audit", "verify")
+
+    assert report.returncode == 0
+    lines = report.stdout.splitlines()
+    assert lines[0] == "the audit chain is whole: 1 events"
+    with db_connection(instance / "screening.sqlite3") as db:
+        last = next(db.query("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"))
+    assert lines[1] == f"last event {last['id']}: {last['hash']}"
