@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
@@ -15,7 +16,7 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, abort, current_app, request, session
+from flask import Flask, abort, current_app, g, request, session
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
@@ -50,7 +51,28 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_clinician)
+    app.before_request(_serialise_sign_in)
+    app.teardown_request(_release_sign_in)
     limiter.init_app(app)
+
+
+# Flask-Limiter checks a limit when the view starts but, with deduct_when, counts the attempt only after the
+# response: concurrent attempts would all pass the check first (11 of 12 simultaneous wrong passwords got through
+# under waitress's 8 threads). One sign-in POST at a time per process closes that gap; a refused attempt holds the
+# lock for a millisecond, a real one for one argon2 hash.
+SIGN_IN_ENDPOINTS = frozenset({"review.login", "review.login_code", "review.set_up_code"})
+_sign_in_lock = threading.Lock()
+
+
+def _serialise_sign_in() -> None:
+    if request.method == "POST" and request.endpoint in SIGN_IN_ENDPOINTS:
+        _sign_in_lock.acquire()
+        g.holds_sign_in_lock = True
+
+
+def _release_sign_in(exception: BaseException | None = None) -> None:
+    if g.pop("holds_sign_in_lock", False):
+        _sign_in_lock.release()
 
 
 # --------------------------------------------------------------------------------------------------------------------
