@@ -194,3 +194,37 @@ def m0003(db: Database) -> None:
 def m0004(db: Database) -> None:
     # The time step of the last accepted sign-in code, so an overheard or replayed code cannot be used again.
     db.execute("ALTER TABLE clinician ADD COLUMN totp_last_step INTEGER")
+
+
+@migrations(name="0005_slots_and_bookings")
+def m0005(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE slot (
+            id INTEGER PRIMARY KEY,
+            starts_at TEXT NOT NULL,                  -- UTC, ISO 8601
+            ends_at TEXT NOT NULL,
+            practitioner TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            cancelled_at TEXT,
+            CHECK (ends_at > starts_at)
+        );
+        CREATE UNIQUE INDEX slot_once ON slot (starts_at, practitioner) WHERE cancelled_at IS NULL;
+        CREATE INDEX slot_starts ON slot (starts_at);
+
+        -- A slot can never hold two bookings, and a screening holds one appointment at a time: the database
+        -- enforces both, whatever happens in the application.
+        CREATE TABLE booking (
+            id INTEGER PRIMARY KEY,
+            slot_id INTEGER NOT NULL REFERENCES slot (id),
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            treatments TEXT NOT NULL,                 -- JSON list of the treatments the consultation is for
+            created_at TEXT NOT NULL,
+            cancelled_at TEXT,
+            cancelled_by TEXT                         -- patient or clinic
+        );
+        CREATE UNIQUE INDEX booking_one_per_slot ON booking (slot_id) WHERE cancelled_at IS NULL;
+        CREATE UNIQUE INDEX booking_one_per_submission ON booking (submission_id) WHERE cancelled_at IS NULL
+        """,
+    )

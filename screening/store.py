@@ -658,3 +658,123 @@ def decisions_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
 def latest_decision(db: Database, submission_id: int) -> dict[str, Any] | None:
     decisions = decisions_for(db, submission_id)
     return decisions[-1] if decisions else None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Consultation slots and bookings
+
+
+def add_slots(db: Database, slots: list[tuple[str, str]], practitioner: str, audit: AuditEvent) -> int:
+    """Publish slots (UTC start and end); a slot that exists already for that practitioner is skipped."""
+    now = iso(utc_now())
+    with write_transaction(db):
+        added = 0
+        for starts_at, ends_at in slots:
+            added += db.execute(
+                "INSERT INTO slot (starts_at, ends_at, practitioner, created_at) SELECT ?, ?, ?, ?"
+                " WHERE NOT EXISTS (SELECT 1 FROM slot WHERE starts_at = ? AND practitioner = ?"
+                " AND cancelled_at IS NULL)",
+                [starts_at, ends_at, practitioner, now, starts_at, practitioner],
+            ).rowcount
+        append_audit(db, AuditEvent(**{**audit.__dict__, "object_type": "slot", "detail": {"added": added}}))
+    return added
+
+
+def slots_between(db: Database, start: str, end: str, *, free_only: bool = False) -> list[dict[str, Any]]:
+    """Slots starting in [start, end), not cancelled, with the booking (if any) that holds each."""
+    return list(
+        db.query(
+            "SELECT slot.*, booking.id AS booking_id, booking.submission_id FROM slot"  # noqa: S608 - fixed text
+            " LEFT JOIN booking ON booking.slot_id = slot.id AND booking.cancelled_at IS NULL"
+            " WHERE slot.cancelled_at IS NULL AND slot.starts_at >= ? AND slot.starts_at < ?"
+            + (" AND booking.id IS NULL" if free_only else "")
+            + " ORDER BY slot.starts_at, slot.practitioner",
+            [start, end],
+        )
+    )
+
+
+def get_slot(db: Database, slot_id: int) -> dict[str, Any] | None:
+    return next(db.query("SELECT * FROM slot WHERE id = ?", [slot_id]), None)
+
+
+def cancel_slot(db: Database, slot_id: int, audit: AuditEvent) -> int | None:
+    """Withdraw a slot; a booking it held is cancelled by the clinic (returns that booking's id)."""
+    now = iso(utc_now())
+    with write_transaction(db):
+        db.execute("UPDATE slot SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", [now, slot_id])
+        held = next(db.query("SELECT id FROM booking WHERE slot_id = ? AND cancelled_at IS NULL", [slot_id]), None)
+        if held:
+            db.execute("UPDATE booking SET cancelled_at = ?, cancelled_by = 'clinic' WHERE id = ?", [now, held["id"]])
+        append_audit(db, _with_object(audit, "slot", slot_id))
+    return held["id"] if held else None
+
+
+class SlotTaken(Exception):
+    """Someone else booked that slot first (or it was withdrawn)."""
+
+
+class AlreadyBooked(Exception):
+    """This screening holds an appointment already; cancel it to choose another."""
+
+
+def book_slot(db: Database, *, submission_id: int, slot_id: int, treatments: list[str], audit: AuditEvent) -> int:
+    """Book a free slot. The partial unique indexes decide races: exactly one of two simultaneous attempts wins."""
+    try:
+        with write_transaction(db):
+            slot = next(db.query("SELECT id FROM slot WHERE id = ? AND cancelled_at IS NULL", [slot_id]), None)
+            if slot is None:
+                raise SlotTaken(slot_id)
+            booking_id = db.execute(
+                "INSERT INTO booking (slot_id, submission_id, treatments, created_at) VALUES (?, ?, ?, ?)",
+                [slot_id, submission_id, json.dumps(treatments), iso(utc_now())],
+            ).lastrowid
+            append_audit(db, _with_object(audit, "booking", booking_id))
+    except sqlite3.IntegrityError as error:
+        if "booking.submission_id" in str(error):
+            raise AlreadyBooked(submission_id) from None
+        if "booking.slot_id" in str(error):
+            raise SlotTaken(slot_id) from None
+        raise
+    return booking_id
+
+
+def active_booking(db: Database, submission_id: int) -> dict[str, Any] | None:
+    row = next(
+        db.query(
+            "SELECT booking.*, slot.starts_at, slot.ends_at, slot.practitioner FROM booking"
+            " JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id = ? AND booking.cancelled_at IS NULL",
+            [submission_id],
+        ),
+        None,
+    )
+    if row:
+        row["treatments"] = json.loads(row["treatments"])
+    return row
+
+
+def last_cancelled_by_clinic(db: Database, submission_id: int) -> dict[str, Any] | None:
+    return next(
+        db.query(
+            "SELECT booking.*, slot.starts_at FROM booking JOIN slot ON slot.id = booking.slot_id"
+            " WHERE booking.submission_id = ? AND booking.cancelled_by = 'clinic' ORDER BY booking.id DESC LIMIT 1",
+            [submission_id],
+        ),
+        None,
+    )
+
+
+def cancel_booking(db: Database, submission_id: int, audit: AuditEvent) -> bool:
+    with write_transaction(db):
+        held = next(
+            db.query("SELECT id FROM booking WHERE submission_id = ? AND cancelled_at IS NULL", [submission_id]),
+            None,
+        )
+        if held is None:
+            return False
+        db.execute(
+            "UPDATE booking SET cancelled_at = ?, cancelled_by = 'patient' WHERE id = ?",
+            [iso(utc_now()), held["id"]],
+        )
+        append_audit(db, _with_object(audit, "booking", held["id"]))
+    return True

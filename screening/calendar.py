@@ -1,0 +1,31 @@
+"""A one-event iCalendar file (RFC 5545), written by hand: five fields do not need a library."""
+
+from __future__ import annotations
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _stamp(iso_utc: str) -> str:
+    return iso_utc.replace("-", "").replace(":", "")  # 2026-12-01T09:00:00Z -> 20261201T090000Z
+
+
+def ics_event(*, uid: str, starts_at: str, ends_at: str, summary: str, description: str, stamp: str) -> str:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//screening//appointment//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{_escape(uid)}",
+        f"DTSTAMP:{_stamp(stamp)}",
+        f"DTSTART:{_stamp(starts_at)}",
+        f"DTEND:{_stamp(ends_at)}",
+        f"SUMMARY:{_escape(summary)}",
+        f"DESCRIPTION:{_escape(description)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
