@@ -45,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CLINIC_NAME="Our clinic",
         CLINIC_CONTACT="Please phone or email the clinic.",
         DRAFT_LIFETIME=timedelta(hours=24),
+        CLINIC_TIMEZONE="Europe/London",  # slots are published and shown in this zone
+        SCREENING_VALID_DAYS=30,  # a screening allows booking for this many days, appointment included
         # Cookies: the patient's session holds only random references, never health data.
         SESSION_COOKIE_NAME="__Host-session",
         SESSION_COOKIE_SECURE=True,
@@ -71,7 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
 
-    from . import audit, auth, db, security
+    from . import audit, auth, clinic_time, db, security
     from .views import errors, intake, review
 
     db.init_app(app)
@@ -82,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
     app.add_template_filter(_readable_date, "readable_date")
+    app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
     app.context_processor(lambda: {"clinic_name": app.config["CLINIC_NAME"]})
     return app
 

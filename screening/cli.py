@@ -318,3 +318,79 @@ def audit_verify() -> None:
         return
     click.echo(f"the audit chain is broken at event {report.first_broken}: {report.reason}", err=True)
     sys.exit(1)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# slots
+
+
+@cli.group("slots")
+def slots_group() -> None:
+    """Publish, list and cancel consultation slots (times in the clinic's time zone, CLINIC_TIMEZONE)."""
+
+
+def _clinic_zone():
+    from flask import current_app
+
+    from . import clinic_time
+
+    try:
+        return clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+    except clinic_time.TimeInputError as error:
+        _refuse(f"CLINIC_TIMEZONE: {error}")
+
+
+@slots_group.command("add")
+@click.option("--start", required=True, help="First slot's start, clinic time: 2026-12-01T09:00.")
+@click.option("--end", required=True, help="When the last slot must have ended, clinic time: 2026-12-01T17:00.")
+@click.option("--every", default="30m", show_default=True, help="Slot length: 15m, 30m, 1h...")
+@click.option("--practitioner", default="", help="Who sees the patient (shown to them).")
+def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
+    """Publish back-to-back slots between START and END; existing ones are kept, not doubled."""
+    from . import clinic_time, store
+    from .db import get_db
+
+    tz = _clinic_zone()
+    try:
+        slots = clinic_time.make_slots(
+            clinic_time.parse_local(start, tz), clinic_time.parse_local(end, tz), clinic_time.parse_every(every)
+        )
+    except clinic_time.TimeInputError as error:
+        _refuse(str(error))
+    added = store.add_slots(get_db(), slots, practitioner.strip(), _cli_event("slots_added"))
+    who = f" with {practitioner.strip()}" if practitioner.strip() else ""
+    click.echo(f"published {added} slot(s){who}; {len(slots) - added} existed already")
+
+
+@slots_group.command("list")
+@click.option("--days", default=14, show_default=True, help="How many days ahead, from today.")
+def slots_list(days: int) -> None:
+    """List slots from today, with whether each is free or booked."""
+    from datetime import timedelta
+
+    from . import clinic_time, store
+    from .db import get_db
+
+    tz = _clinic_zone()
+    today = clinic_time.today_in(tz)
+    rows = store.slots_between(
+        get_db(), clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=days), tz)
+    )
+    for row in rows:
+        state = f"booked (screening {row['submission_id']})" if row["booking_id"] else "free"
+        who = f" {row['practitioner']}" if row["practitioner"] else ""
+        click.echo(f"{row['id']:>6}  {clinic_time.readable(row['starts_at'], tz)}{who}  {state}")
+    click.echo(f"{len(rows)} slot(s), {sum(1 for r in rows if not r['booking_id'])} free")
+
+
+@slots_group.command("cancel")
+@click.argument("slot_id", type=int)
+def slots_cancel(slot_id: int) -> None:
+    """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient sees it on their page."""
+    from . import store
+    from .db import get_db
+
+    if store.get_slot(get_db(), slot_id) is None:
+        _refuse(f"no slot has the id {slot_id}")
+    booking = store.cancel_slot(get_db(), slot_id, _cli_event("slot_cancelled"))
+    click.echo(f"cancelled slot {slot_id}" + (f"; booking {booking} cancelled with it" if booking else ""))

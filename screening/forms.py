@@ -25,6 +25,7 @@ from wtforms import (
     StringField,
     TelField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
@@ -257,3 +258,17 @@ class NewClinicianForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class SlotsForm(FlaskForm):
+    """Publish a run of slots on one day, in the clinic's time zone."""
+
+    day = DateField("Day", validators=[DataRequired("Enter the day")])
+    start = TimeField("From", validators=[DataRequired("Enter the first slot's start time")])
+    end = TimeField("Until", validators=[DataRequired("Enter when the last slot ends")])
+    every = SelectField(
+        "Length of each slot",
+        choices={"15m": "15 minutes", "20m": "20 minutes", "30m": "30 minutes", "45m": "45 minutes", "1h": "1 hour"},
+        default="30m",
+    )
+    practitioner = StringField("Practitioner (optional)", validators=[Optional(), Length(max=100)])

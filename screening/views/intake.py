@@ -6,13 +6,13 @@ import contextlib
 import secrets
 from datetime import date
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from .. import audit, auth, intake, store
+from .. import appointments, audit, auth, calendar, clinic_time, intake, store
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain import InvalidAnswers, evaluate_screening
-from ..forms import ContactForm, DeclarationForm, patient_message, step_form_class
+from ..forms import ConfirmForm, ContactForm, DeclarationForm, patient_message, step_form_class
 
 bp = Blueprint("intake", __name__)
 
@@ -211,17 +211,126 @@ def show_result(access_token: str):
     return redirect(url_for("intake.result"), 303)
 
 
-@bp.get("/your-result")
-def result():
+def current_submission() -> dict:
+    """The screening this browser holds the private link for; 404 otherwise (the same page as any unknown one)."""
     token = session.get("result")
     submission = store.submission_for_token(get_db(), token) if token else None
     if submission is None:
         abort(404)
+    return submission
+
+
+def clinic_zone():
+    return clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+
+
+def booking_status(submission: dict):
+    today = store.utc_now().astimezone(clinic_zone()).date()  # one clock for the whole app (tests move it)
+    return appointments.status_of(
+        get_db(), submission, today=today, valid_days=current_app.config["SCREENING_VALID_DAYS"]
+    )
+
+
+@bp.get("/your-result")
+def result():
+    submission = current_submission()
+    status = booking_status(submission)
+    tz = clinic_zone()
+    slots = []
+    if status.window and not status.booking:
+        now = clinic_time.to_utc_iso(store.utc_now())
+        slots = appointments.free_slots(get_db(), status.window, tz, now_utc=now)
     return render_template(
         "intake/result.html",
         submission=submission,
+        status=status,
+        slots=slots,
+        tz=tz,
         treatment_names=TREATMENT_NAMES,
-        private_link=url_for("intake.private_link", token=token, _external=True),
+        private_link=url_for("intake.private_link", token=session["result"], _external=True),
+    )
+
+
+def chosen_slot(submission: dict, slot_id: str | None):
+    """A free slot this screening may book, or None (taken, withdrawn, outside the window, or nothing bookable)."""
+    status = booking_status(submission)
+    if not status.window or status.booking or not (slot_id or "").isdigit() or len(slot_id) > 18:
+        return status, None
+    now = clinic_time.to_utc_iso(store.utc_now())
+    free = appointments.free_slots(get_db(), status.window, clinic_zone(), now_utc=now)
+    return status, next((slot for slot in free if slot["id"] == int(slot_id)), None)
+
+
+@bp.get("/your-result/book")
+def confirm_booking():
+    submission = current_submission()
+    status, slot = chosen_slot(submission, request.args.get("slot"))
+    if slot is None:
+        flash("Choose one of the appointments listed.")
+        return redirect(url_for("intake.result"), 303)
+    return render_template(
+        "intake/confirm_booking.html",
+        slot=slot,
+        tz=clinic_zone(),
+        treatments=status.bookable_treatments,
+        treatment_names=TREATMENT_NAMES,
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/your-result/book")
+def book():
+    submission = current_submission()
+    status, slot = chosen_slot(submission, request.form.get("slot"))
+    if ConfirmForm().validate_on_submit() and slot is not None:
+        try:
+            store.book_slot(
+                get_db(),
+                submission_id=submission["id"],
+                slot_id=slot["id"],
+                treatments=status.bookable_treatments,
+                audit=audit.event("booking_created", actor_role="patient", detail={"slot": slot["id"]}),
+            )
+        except store.SlotTaken:
+            flash("Sorry, someone booked that time a moment ago. Please choose another.")
+        except store.AlreadyBooked:
+            flash("You have an appointment already. Cancel it first to choose another time.")
+        else:
+            flash("Your appointment is booked.")
+    else:
+        flash("That time is no longer available. Please choose another.")
+    return redirect(url_for("intake.result"), 303)
+
+
+@bp.post("/your-result/cancel")
+def cancel_booking():
+    submission = current_submission()
+    if ConfirmForm().validate_on_submit() and store.cancel_booking(
+        get_db(), submission["id"], audit.event("booking_cancelled", actor_role="patient")
+    ):
+        flash("Your appointment is cancelled. You can choose another time below.")
+    return redirect(url_for("intake.result"), 303)
+
+
+@bp.get("/your-result/appointment.ics")
+def appointment_calendar():
+    """The appointment as a calendar file: the time and place only, nothing clinical."""
+    submission = current_submission()
+    booking = store.active_booking(get_db(), submission["id"])
+    if booking is None:
+        abort(404)
+    body = calendar.ics_event(
+        uid=f"booking-{booking['id']}@{request.host.split(':')[0]}",
+        starts_at=booking["starts_at"],
+        ends_at=booking["ends_at"],
+        summary=f"Consultation at {current_app.config['CLINIC_NAME']}",
+        description="Your consultation. Bring photo ID. To change or cancel, use your private link.",
+        stamp=clinic_time.to_utc_iso(store.utc_now()),
+    )
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="appointment.ics"'},
     )
 
 

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from .. import audit, auth, reviewing, store
+from .. import audit, auth, clinic_time, reviewing, store
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain.review import ACTIONS, InvalidDecision, approvable, make_decision
-from ..forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm
+from ..forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
 
 bp = Blueprint("review", __name__, url_prefix="/clinician")
 
@@ -357,3 +357,46 @@ def audit_trail():
     )
     audit.record("audit_viewed", object_type="audit_event")
     return render_template("admin/audit.html", rows=rows, args=args)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Admin: consultation slots
+
+
+@bp.route("/admin/slots", methods=["GET", "POST"])
+@auth.admin_required
+def slots():
+    db = get_db()
+    tz = clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+    form = SlotsForm()
+    if form.validate_on_submit():
+        try:
+            made = clinic_time.make_slots(
+                datetime.combine(form.day.data, form.start.data, tz),
+                datetime.combine(form.day.data, form.end.data, tz),
+                clinic_time.parse_every(form.every.data),
+            )
+        except clinic_time.TimeInputError as problem:
+            form.end.errors.append(str(problem).capitalize())
+        else:
+            practitioner = (form.practitioner.data or "").strip()
+            added = store.add_slots(db, made, practitioner, audit.event("slots_added"))
+            flash(f"Published {added} slot(s); {len(made) - added} existed already.")
+            return redirect(url_for("review.slots"), 303)
+    today = clinic_time.today_in(tz)
+    rows = store.slots_between(
+        db, clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=28), tz)
+    )
+    return render_template("admin/slots.html", form=form, rows=rows, tz=tz, confirm=ConfirmForm())
+
+
+@bp.post("/admin/slots/<int:slot_id>/cancel")
+@auth.admin_required
+def cancel_slot(slot_id: int):
+    db = get_db()
+    if ConfirmForm().validate_on_submit():
+        if store.get_slot(db, slot_id) is None:
+            abort(404)
+        booking = store.cancel_slot(db, slot_id, audit.event("slot_cancelled"))
+        flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if booking else ''}.")
+    return redirect(url_for("review.slots"), 303)
