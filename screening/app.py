@@ -46,6 +46,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CLINIC_CONTACT="Please phone or email the clinic.",
         DRAFT_LIFETIME=timedelta(hours=24),
         CLINIC_TIMEZONE="Europe/London",  # slots are published and shown in this zone
+        CLINIC_EMAIL="clinic@localhost",  # where "a screening needs review" goes
+        PUBLIC_URL="http://127.0.0.1:5000",  # the address links in emails point to
+        # Email: with no MAIL_SERVER, messages are written to instance/outbox/ as .eml files.
+        MAIL_SERVER="",
+        MAIL_PORT=587,
+        MAIL_USERNAME="",
+        MAIL_PASSWORD="",
+        MAIL_SECURITY="starttls",  # starttls | ssl | none
+        MAIL_FROM="screening@localhost",
+        MAIL_INTERVAL=30,  # seconds between delivery rounds (retries back off from 2 minutes to an hour)
         SCREENING_VALID_DAYS=30,  # a screening allows booking for this many days, appointment included
         # Cookies: the patient's session holds only random references, never health data.
         SESSION_COOKIE_NAME="__Host-session",
@@ -73,7 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
 
-    from . import audit, auth, clinic_time, db, security
+    from . import audit, auth, clinic_time, db, mail, security
     from .views import errors, intake, review
 
     db.init_app(app)
@@ -83,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
+    mail.init_app(app)
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
     app.context_processor(lambda: {"clinic_name": app.config["CLINIC_NAME"]})

@@ -55,3 +55,22 @@ def free_slots(db: Database, window: tuple[date, date], tz: ZoneInfo, *, now_utc
     start = max(clinic_time.day_start_utc(first, tz), now_utc)
     end = clinic_time.day_start_utc(last + timedelta(days=1), tz)
     return store.slots_between(db, start, end, free_only=True)
+
+
+def clinic_cancellation(slot_id: int):
+    """Messages for the patient whose appointment the clinic withdraws (for store.cancel_slot's mails_for)."""
+    from flask import current_app
+
+    from . import mail
+    from .db import get_db
+
+    config, secret = current_app.config, current_app.secret_key
+    slot = store.get_slot(get_db(), slot_id)
+    when = clinic_time.readable(slot["starts_at"], clinic_time.zone(config["CLINIC_TIMEZONE"]))
+
+    def mails_for(submission_id: int):
+        held = store.get_submission(get_db(), submission_id)
+        link = mail.patient_link(config, secret, held["submission_key"])
+        return (mail.cancelled(config, held["email"], link, when, by_clinic=True),)
+
+    return mails_for

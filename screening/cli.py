@@ -392,5 +392,32 @@ def slots_cancel(slot_id: int) -> None:
 
     if store.get_slot(get_db(), slot_id) is None:
         _refuse(f"no slot has the id {slot_id}")
-    booking = store.cancel_slot(get_db(), slot_id, _cli_event("slot_cancelled"))
+    from . import appointments
+
+    booking = store.cancel_slot(
+        get_db(), slot_id, _cli_event("slot_cancelled"), mails_for=appointments.clinic_cancellation(slot_id)
+    )
     click.echo(f"cancelled slot {slot_id}" + (f"; booking {booking} cancelled with it" if booking else ""))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# mail
+
+
+@cli.group("mail")
+def mail_group() -> None:
+    """The outbox: email waiting to be sent (the server sends it by itself; this is for a manual push)."""
+
+
+@mail_group.command("send")
+def mail_send() -> None:
+    """Deliver every message that is due now; failures stay queued and are retried later."""
+    from flask import current_app
+
+    from . import mail
+    from .db import get_db
+
+    settings = mail.Settings.from_config(current_app.config, current_app.instance_path)
+    counts = mail.deliver_due(get_db(), settings, limit=1000)
+    where = f"via {settings.server}:{settings.port}" if settings.server else f"to {settings.outbox_dir}"
+    click.echo(f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed and will be retried")

@@ -228,3 +228,28 @@ def m0005(db: Database) -> None:
         CREATE UNIQUE INDEX booking_one_per_submission ON booking (submission_id) WHERE cancelled_at IS NULL
         """,
     )
+
+
+@migrations(name="0006_outbox")
+def m0006(db: Database) -> None:
+    # Email is written here in the same transaction as the decision or booking it reports, so a failed or slow mail
+    # server can never lose either; a sender delivers from here and retries.
+    _run(
+        db,
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                       -- submitted, review_needed, decision, booked, cancelled
+            to_addr TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,                       -- what happened and a link; never clinical details
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_until TEXT,                       -- a sender working on it; another waits until then
+            sent_at TEXT,
+            last_error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX outbox_due ON outbox (sent_at, next_attempt_at)
+        """,
+    )

@@ -141,6 +141,7 @@ def record_submission(
     ruleset_version: str,
     draft_id: str | None = None,
     audit_context: dict[str, str] | None = None,
+    mails_for=None,
 ) -> int:
     """Store a submission with its fired rules, and forget its draft, in one transaction.
 
@@ -203,6 +204,8 @@ def record_submission(
                     **(audit_context or {}),
                 ),
             )
+            if mails_for is not None:  # built from the new id, queued in the same transaction
+                queue_mail(db, mails_for(submission_id))
     except sqlite3.IntegrityError:
         existing = submission_id_for_key(db, submission_key)
         if existing is None:
@@ -242,7 +245,7 @@ def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
 
 
 def count_rows(db: Database, table: str) -> int:
-    if table not in ("draft", "submission", "submission_rule", "clinician", "decision", "audit_event"):
+    if table not in ("draft", "submission", "submission_rule", "clinician", "decision", "audit_event", "outbox"):
         raise ValueError(table)
     return next(db.query(f"SELECT count(*) AS n FROM {table}"))["n"]  # noqa: S608 - table checked above
 
@@ -623,6 +626,7 @@ def record_decision(
     defer_until: str | None,
     note: str,
     audit: AuditEvent,
+    mails: tuple[Mail, ...] = (),
 ) -> int:
     """Record a decision if, and only if, the submission is still pending; the state change, the decision row and
     its audit row commit together. Raises DecisionConflict naming who decided first."""
@@ -639,6 +643,7 @@ def record_decision(
             [submission_id, clinician_id, action, json.dumps(list(treatments)), defer_until, note, iso(utc_now())],
         ).lastrowid
         append_audit(db, _with_object(audit, "submission", submission_id))
+        queue_mail(db, mails)
     return decision_id
 
 
@@ -698,14 +703,21 @@ def get_slot(db: Database, slot_id: int) -> dict[str, Any] | None:
     return next(db.query("SELECT * FROM slot WHERE id = ?", [slot_id]), None)
 
 
-def cancel_slot(db: Database, slot_id: int, audit: AuditEvent) -> int | None:
-    """Withdraw a slot; a booking it held is cancelled by the clinic (returns that booking's id)."""
+def cancel_slot(db: Database, slot_id: int, audit: AuditEvent, mails_for=None) -> int | None:
+    """Withdraw a slot; a booking it held is cancelled by the clinic (returns that booking's id).
+
+    mails_for(submission_id) gives the messages for the patient affected, queued in the same transaction."""
     now = iso(utc_now())
     with write_transaction(db):
         db.execute("UPDATE slot SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", [now, slot_id])
-        held = next(db.query("SELECT id FROM booking WHERE slot_id = ? AND cancelled_at IS NULL", [slot_id]), None)
+        held = next(
+            db.query("SELECT id, submission_id FROM booking WHERE slot_id = ? AND cancelled_at IS NULL", [slot_id]),
+            None,
+        )
         if held:
             db.execute("UPDATE booking SET cancelled_at = ?, cancelled_by = 'clinic' WHERE id = ?", [now, held["id"]])
+            if mails_for is not None:
+                queue_mail(db, mails_for(held["submission_id"]))
         append_audit(db, _with_object(audit, "slot", slot_id))
     return held["id"] if held else None
 
@@ -718,7 +730,15 @@ class AlreadyBooked(Exception):
     """This screening holds an appointment already; cancel it to choose another."""
 
 
-def book_slot(db: Database, *, submission_id: int, slot_id: int, treatments: list[str], audit: AuditEvent) -> int:
+def book_slot(
+    db: Database,
+    *,
+    submission_id: int,
+    slot_id: int,
+    treatments: list[str],
+    audit: AuditEvent,
+    mails: tuple[Mail, ...] = (),
+) -> int:
     """Book a free slot. The partial unique indexes decide races: exactly one of two simultaneous attempts wins."""
     try:
         with write_transaction(db):
@@ -730,6 +750,7 @@ def book_slot(db: Database, *, submission_id: int, slot_id: int, treatments: lis
                 [slot_id, submission_id, json.dumps(treatments), iso(utc_now())],
             ).lastrowid
             append_audit(db, _with_object(audit, "booking", booking_id))
+            queue_mail(db, mails)
     except sqlite3.IntegrityError as error:
         if "booking.submission_id" in str(error):
             raise AlreadyBooked(submission_id) from None
@@ -764,7 +785,7 @@ def last_cancelled_by_clinic(db: Database, submission_id: int) -> dict[str, Any]
     )
 
 
-def cancel_booking(db: Database, submission_id: int, audit: AuditEvent) -> bool:
+def cancel_booking(db: Database, submission_id: int, audit: AuditEvent, mails: tuple[Mail, ...] = ()) -> bool:
     with write_transaction(db):
         held = next(
             db.query("SELECT id FROM booking WHERE submission_id = ? AND cancelled_at IS NULL", [submission_id]),
@@ -777,4 +798,61 @@ def cancel_booking(db: Database, submission_id: int, audit: AuditEvent) -> bool:
             [iso(utc_now()), held["id"]],
         )
         append_audit(db, _with_object(audit, "booking", held["id"]))
+        queue_mail(db, mails)
     return True
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The outbox: email written in the transaction of what it reports
+
+
+@dataclass(frozen=True)
+class Mail:
+    kind: str
+    to: str
+    subject: str
+    body: str
+
+
+def queue_mail(db: Database, mails) -> None:
+    """Add messages to the outbox; joins the caller's transaction."""
+    now = iso(utc_now())
+    for mail in mails:
+        db.execute(
+            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [mail.kind, mail.to, mail.subject, mail.body, now, now],
+        )
+
+
+def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[str, Any]]:
+    """Messages due for sending, each claimed for `hold` so that a second sender leaves it alone."""
+    now = utc_now()
+    claimed = []
+    for row in list(
+        db.query(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?",
+            [iso(now), iso(now), limit],
+        )
+    ):
+        if db.execute(
+            "UPDATE outbox SET claimed_until = ? WHERE id = ? AND sent_at IS NULL"
+            " AND (claimed_until IS NULL OR claimed_until < ?)",
+            [iso(now + hold), row["id"], iso(now)],
+        ).rowcount:
+            claimed.append(row)
+    return claimed
+
+
+def mail_sent(db: Database, mail_id: int) -> None:
+    db.execute(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL WHERE id = ?",
+        [iso(utc_now()), mail_id],
+    )
+
+
+def mail_failed(db: Database, mail_id: int, attempts: int, retry_in: timedelta, error: str) -> None:
+    db.execute(
+        "UPDATE outbox SET attempts = ?, next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
+        [attempts, iso(utc_now() + retry_in), error, mail_id],
+    )

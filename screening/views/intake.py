@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from .. import appointments, audit, auth, calendar, clinic_time, intake, store
+from .. import appointments, audit, auth, calendar, clinic_time, intake, mail, store
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain import InvalidAnswers, evaluate_screening
@@ -84,11 +84,12 @@ def start():
 def begin():
     db = get_db()
     store.purge_stale_drafts(db, current_app.config["DRAFT_LIFETIME"])
-    draft_token = secrets.token_urlsafe(16)
-    store.create_draft(db, draft_token, submission_key=secrets.token_urlsafe(16))
+    draft_token, submission_key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    store.create_draft(db, draft_token, submission_key=submission_key)
     session.clear()
     session["draft"] = draft_token
-    session["access_token"] = secrets.token_urlsafe(16)  # 128 bits; becomes the private link on submission
+    # 128 bits, derived from the submission key so that emails can carry the link; becomes it on submission.
+    session["access_token"] = mail.private_token(current_app.secret_key, submission_key)
     return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
 
 
@@ -197,8 +198,20 @@ def submit():
             ruleset_version=ruleset.version,
             draft_id=draft.id,
             audit_context=audit.request_context(),
+            mails_for=lambda submission_id: submission_mails(draft, evaluation.outcome, submission_id),
         )
+        mail.nudge(current_app._get_current_object())
     return show_result(access_token)
+
+
+def submission_mails(draft, outcome: str, submission_id: int) -> tuple:
+    """The patient's copy of their private link; the clinic's notice when a clinician must review."""
+    config = current_app.config
+    link = mail.patient_link(config, current_app.secret_key, draft.submission_key)
+    mails = [mail.submitted(config, draft.contact["email"], link)]
+    if outcome == "review":
+        mails.append(mail.review_needed(config, submission_id))
+    return tuple(mails)
 
 
 def already_submitted(submission_key: str | None) -> bool:
@@ -218,6 +231,10 @@ def current_submission() -> dict:
     if submission is None:
         abort(404)
     return submission
+
+
+def own_link(submission: dict) -> str:
+    return mail.patient_link(current_app.config, current_app.secret_key, submission["submission_key"])
 
 
 def clinic_zone():
@@ -290,7 +307,16 @@ def book():
                 slot_id=slot["id"],
                 treatments=status.bookable_treatments,
                 audit=audit.event("booking_created", actor_role="patient", detail={"slot": slot["id"]}),
+                mails=(
+                    mail.booked(
+                        current_app.config,
+                        submission["email"],
+                        own_link(submission),
+                        clinic_time.readable(slot["starts_at"], clinic_zone()),
+                    ),
+                ),
             )
+            mail.nudge(current_app._get_current_object())
         except store.SlotTaken:
             flash("Sorry, someone booked that time a moment ago. Please choose another.")
         except store.AlreadyBooked:
@@ -305,9 +331,24 @@ def book():
 @bp.post("/your-result/cancel")
 def cancel_booking():
     submission = current_submission()
+    held = store.active_booking(get_db(), submission["id"])
+    notice = (
+        (
+            mail.cancelled(
+                current_app.config,
+                submission["email"],
+                own_link(submission),
+                clinic_time.readable(held["starts_at"], clinic_zone()),
+                by_clinic=False,
+            ),
+        )
+        if held
+        else ()
+    )
     if ConfirmForm().validate_on_submit() and store.cancel_booking(
-        get_db(), submission["id"], audit.event("booking_cancelled", actor_role="patient")
+        get_db(), submission["id"], audit.event("booking_cancelled", actor_role="patient"), mails=notice
     ):
+        mail.nudge(current_app._get_current_object())
         flash("Your appointment is cancelled. You can choose another time below.")
     return redirect(url_for("intake.result"), 303)
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from .. import audit, auth, clinic_time, reviewing, store
+from .. import appointments, audit, auth, clinic_time, mail, reviewing, store
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain.review import ACTIONS, InvalidDecision, approvable, make_decision
@@ -253,7 +253,15 @@ def decide(submission_id: int):
                     audit=audit.event(
                         "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
                     ),
+                    mails=(
+                        mail.decision(
+                            current_app.config,
+                            found["email"],
+                            mail.patient_link(current_app.config, current_app.secret_key, found["submission_key"]),
+                        ),
+                    ),
                 )
+                mail.nudge(current_app._get_current_object())
             except store.DecisionConflict as conflict:
                 audit.record(
                     "decision_conflict",
@@ -397,6 +405,9 @@ def cancel_slot(slot_id: int):
     if ConfirmForm().validate_on_submit():
         if store.get_slot(db, slot_id) is None:
             abort(404)
-        booking = store.cancel_slot(db, slot_id, audit.event("slot_cancelled"))
+        booking = store.cancel_slot(
+            db, slot_id, audit.event("slot_cancelled"), mails_for=appointments.clinic_cancellation(slot_id)
+        )
+        mail.nudge(current_app._get_current_object())
         flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if booking else ''}.")
     return redirect(url_for("review.slots"), 303)

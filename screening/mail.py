@@ -1,0 +1,244 @@
+"""Email: queued in the outbox inside the transaction of what it reports, delivered by a sender that retries.
+
+With no MAIL_SERVER configured, messages are written as .eml files to instance/outbox/ (a log line says so), so
+`make run` works with nothing to set up. Emails say only what happened and give a link: no clinical details.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlite_utils import Database
+
+from . import store
+from .db import connect
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=1)
+CLAIM = timedelta(minutes=2)
+
+
+def private_token(secret_key: str, submission_key: str) -> str:
+    """The patient's private-link token, derived from the one-time submission key with the app's secret.
+
+    Only its hash is stored, yet the service can still put the link in an email; a copy of the database alone opens
+    nothing. 128 bits, URL-safe.
+    """
+    digest = hmac.new(str(secret_key).encode(), b"private-link:" + submission_key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Delivery
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: str
+    port: int
+    username: str
+    password: str
+    security: str  # starttls | ssl | none
+    sender: str
+    outbox_dir: Path
+    timeout: float = 10.0
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], instance_path: str) -> Settings:
+        return cls(
+            server=config.get("MAIL_SERVER") or "",
+            port=int(config.get("MAIL_PORT") or 587),
+            username=config.get("MAIL_USERNAME") or "",
+            password=config.get("MAIL_PASSWORD") or "",
+            security=(config.get("MAIL_SECURITY") or "starttls").lower(),
+            sender=config.get("MAIL_FROM") or "screening@localhost",
+            outbox_dir=Path(instance_path) / "outbox",
+        )
+
+
+def _message(row: dict[str, Any], settings: Settings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = row["to_addr"]
+    message["Subject"] = row["subject"]
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(idstring=f"outbox-{row['id']}")
+    message.set_content(row["body"])
+    return message
+
+
+def _send(message: EmailMessage, settings: Settings) -> None:
+    if settings.security == "ssl":
+        client = smtplib.SMTP_SSL(
+            settings.server, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout)
+    with client:
+        if settings.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if settings.username:
+            client.login(settings.username, settings.password)
+        client.send_message(message)
+
+
+def deliver_due(db: Database, settings: Settings, *, limit: int = 20) -> dict[str, int]:
+    """Deliver messages that are due; a failure is kept and retried later with backoff. Returns counts."""
+    counts = {"sent": 0, "failed": 0}
+    for row in store.claim_due_mail(db, limit=limit, hold=CLAIM):
+        message = _message(row, settings)
+        try:
+            if settings.server:
+                _send(message, settings)
+            else:
+                settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+                path = settings.outbox_dir / f"{row['id']:06d}-{row['kind']}.eml"
+                path.write_bytes(bytes(message))
+                log.info("no MAIL_SERVER configured: wrote message %s to %s", row["id"], path)
+        except (OSError, smtplib.SMTPException) as error:
+            attempts = row["attempts"] + 1
+            wait = min(timedelta(minutes=2 ** min(attempts, 10)), MAX_BACKOFF)
+            store.mail_failed(db, row["id"], attempts, wait, type(error).__name__)
+            log.warning(
+                "message %s not sent (%s); attempt %s, next try in %s", row["id"], type(error).__name__, attempts, wait
+            )
+            counts["failed"] += 1
+        else:
+            store.mail_sent(db, row["id"])
+            counts["sent"] += 1
+    return counts
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The sender thread: one per process, woken when mail is queued, and every MAIL_INTERVAL seconds for retries
+
+
+class Sender:
+    def __init__(self, app: Flask):
+        self.database = app.config["DATABASE"]
+        self.settings = Settings.from_config(app.config, app.instance_path)
+        self.interval = float(app.config.get("MAIL_INTERVAL", 30))
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="mail-sender", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.thread.join(timeout=10)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                db = connect(self.database)
+                try:
+                    deliver_due(db, self.settings)
+                finally:
+                    db.close()
+            except Exception:  # the sender must outlive a bad moment (a locked database, a full disk)
+                log.exception("mail sender: delivery round failed; will retry")
+            self.wake.wait(self.interval)
+            self.wake.clear()
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("MAIL_SENDER", not app.testing):
+        sender = Sender(app)
+        app.extensions["screening.mail"] = sender
+        sender.start()
+
+
+def nudge(app: Flask) -> None:
+    """Wake the sender after a commit that queued mail (it would come round anyway)."""
+    sender = app.extensions.get("screening.mail")
+    if sender is not None:
+        sender.wake.set()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The messages. What happened and a link: never answers, outcomes, rules or anything clinical.
+
+
+def _public(config: dict[str, Any], path: str) -> str:
+    # Links come from configuration, never from the request's Host header (which a visitor controls).
+    return config["PUBLIC_URL"].rstrip("/") + path
+
+
+def patient_link(config: dict[str, Any], secret_key: str, submission_key: str) -> str:
+    return _public(config, f"/r/{private_token(secret_key, submission_key)}")
+
+
+def submitted(config: dict[str, Any], to: str, link: str) -> store.Mail:
+    clinic = config["CLINIC_NAME"]
+    return store.Mail(
+        "submitted",
+        to,
+        f"Your health questions have reached {clinic}",
+        "Thank you for answering the health questions before your consultation.\n\n"
+        f"Your result, and anything that happens next, is on your private page:\n{link}\n\n"
+        "Keep this link to yourself: anyone who has it can see your page.\n\n"
+        f"{clinic}\n",
+    )
+
+
+def review_needed(config: dict[str, Any], submission_id: int) -> store.Mail:
+    return store.Mail(
+        "review_needed",
+        config["CLINIC_EMAIL"],
+        f"A screening is waiting for review (screening {submission_id})",
+        f"A new screening is waiting for a clinician's decision:\n"
+        f"{_public(config, f'/clinician/submissions/{submission_id}')}\n",
+    )
+
+
+def decision(config: dict[str, Any], to: str, link: str) -> store.Mail:
+    clinic = config["CLINIC_NAME"]
+    return store.Mail(
+        "decision",
+        to,
+        f"An update from {clinic}",
+        f"A clinician has looked at your answers. Your private page says what happens next:\n{link}\n\n{clinic}\n",
+    )
+
+
+def booked(config: dict[str, Any], to: str, link: str, when: str) -> store.Mail:
+    clinic = config["CLINIC_NAME"]
+    return store.Mail(
+        "booked",
+        to,
+        f"Your appointment at {clinic}",
+        f"Your consultation is booked for {when}.\n\n"
+        f"To see, change or cancel it, or add it to your calendar, use your private page:\n{link}\n\n"
+        f"Please bring photo ID.\n\n{clinic}\n",
+    )
+
+
+def cancelled(config: dict[str, Any], to: str, link: str, when: str, *, by_clinic: bool) -> store.Mail:
+    clinic = config["CLINIC_NAME"]
+    opening = (
+        f"We're sorry: the clinic had to cancel your appointment on {when}."
+        if by_clinic
+        else f"Your appointment on {when} is cancelled."
+    )
+    return store.Mail(
+        "cancelled",
+        to,
+        f"Your appointment at {clinic} is cancelled",
+        f"{opening}\n\nYou can choose another time on your private page:\n{link}\n\n{clinic}\n",
+    )
