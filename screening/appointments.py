@@ -39,6 +39,7 @@ def status_of(db: Database, submission: dict[str, Any], *, today: date, valid_da
         today=today,
         valid_days=valid_days,
         last_toxin_date=date.fromisoformat(last_toxin) if last_toxin else None,
+        amended=submission["kind"] == "amendment",
     )
     booking = store.active_booking(db, submission["id"])
     return Status(

@@ -167,6 +167,8 @@ class DeclarationForm(FlaskForm):
         filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
     )
 
+    reply = TextAreaField("Your answer to the clinician's question", validators=[Length(max=2000)])
+
     def signed_by(self, full_name: str) -> bool:
         return (self.signature.data or "").casefold() == " ".join(full_name.split()).casefold()
 

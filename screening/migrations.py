@@ -253,3 +253,19 @@ def m0006(db: Database) -> None:
         CREATE INDEX outbox_due ON outbox (sent_at, next_attempt_at)
         """,
     )
+
+
+@migrations(name="0007_versions")
+def m0007(db: Database) -> None:
+    # Answering a clinician's question makes a new version of the screening; the earlier one is kept and linked.
+    _run(
+        db,
+        """
+        ALTER TABLE submission ADD COLUMN kind TEXT NOT NULL DEFAULT 'new';  -- new | amendment
+        ALTER TABLE submission ADD COLUMN previous_id INTEGER REFERENCES submission (id);
+        ALTER TABLE submission ADD COLUMN superseded_by INTEGER REFERENCES submission (id);
+        ALTER TABLE submission ADD COLUMN reply TEXT NOT NULL DEFAULT '';  -- the patient's answer to the question
+        ALTER TABLE draft ADD COLUMN kind TEXT NOT NULL DEFAULT 'new';
+        ALTER TABLE draft ADD COLUMN amends INTEGER REFERENCES submission (id)
+        """,
+    )

@@ -100,3 +100,33 @@ def waited(created_at: str, now: datetime | None = None) -> str:
     if hours < 48:
         return f"{hours} h {minutes % 60} min"
     return f"{hours // 24} days {hours % 24} h"
+
+
+@dataclass(frozen=True)
+class Changes:
+    previous_id: int
+    answers: list[tuple[str, Any, Any]]  # (question text, before, after); "" where there was no answer
+    rules_added: list[str]
+    rules_removed: list[str]
+
+
+def changes_since(questionnaire: Questionnaire, previous: dict[str, Any], current: dict[str, Any]) -> Changes:
+    """Which answers changed between two versions of a screening, and which rules appeared or went away."""
+    before, after = previous["answers"], current["answers"]
+    changed = []
+    order = [q.id for q in questionnaire.questions] + sorted((set(before) | set(after)) - set(questionnaire.by_id))
+    for question_id in order:
+        if before.get(question_id) != after.get(question_id):
+            question = questionnaire.by_id.get(question_id)
+            shown = [
+                display_value(question, side[question_id]) if question_id in side else "" for side in (before, after)
+            ]
+            changed.append((question.text if question else question_id, shown[0], shown[1]))
+    old_rules = [r["rule_id"] for r in previous["rules"]]
+    new_rules = [r["rule_id"] for r in current["rules"]]
+    return Changes(
+        previous_id=previous["id"],
+        answers=changed,
+        rules_added=[r for r in new_rules if r not in old_rules],
+        rules_removed=[r for r in old_rules if r not in new_rules],
+    )

@@ -63,29 +63,57 @@ class Draft:
     answers: dict[str, Any]
     contact: dict[str, str]
     submission_key: str
+    kind: str = "new"  # or "amendment": answering a clinician's question about an earlier screening
+    amends: int | None = None
 
 
-def create_draft(db: Database, draft_token: str, submission_key: str) -> Draft:
+def create_draft(
+    db: Database,
+    draft_token: str,
+    submission_key: str,
+    *,
+    answers: dict[str, Any] | None = None,
+    contact: dict[str, str] | None = None,
+    amends: int | None = None,
+) -> Draft:
     now = iso(utc_now())
+    kind = "amendment" if amends is not None else "new"
     db.execute(
-        "INSERT INTO draft (id, submission_key, created_at, updated_at) VALUES (?, ?, ?, ?)",
-        [token_hash(draft_token), submission_key, now, now],
+        "INSERT INTO draft (id, submission_key, answers, contact, kind, amends, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            token_hash(draft_token),
+            submission_key,
+            json.dumps(answers or {}),
+            json.dumps(contact or {}),
+            kind,
+            amends,
+            now,
+            now,
+        ],
     )
-    return Draft(token_hash(draft_token), {}, {}, submission_key)
+    return Draft(token_hash(draft_token), answers or {}, contact or {}, submission_key, kind, amends)
 
 
 def get_draft(db: Database, draft_token: str, max_age: timedelta) -> Draft | None:
     cutoff = iso(utc_now() - max_age)
     row = next(
         db.query(
-            "SELECT id, answers, contact, submission_key FROM draft WHERE id = ? AND updated_at >= ?",
+            "SELECT id, answers, contact, submission_key, kind, amends FROM draft WHERE id = ? AND updated_at >= ?",
             [token_hash(draft_token), cutoff],
         ),
         None,
     )
     if row is None:
         return None
-    return Draft(row["id"], json.loads(row["answers"]), json.loads(row["contact"]), row["submission_key"])
+    return Draft(
+        row["id"],
+        json.loads(row["answers"]),
+        json.loads(row["contact"]),
+        row["submission_key"],
+        row["kind"],
+        row["amends"],
+    )
 
 
 def save_draft_answers(db: Database, draft: Draft, answers: dict[str, Any]) -> None:
@@ -142,6 +170,8 @@ def record_submission(
     draft_id: str | None = None,
     audit_context: dict[str, str] | None = None,
     mails_for=None,
+    amends: int | None = None,
+    reply: str = "",
 ) -> int:
     """Store a submission with its fired rules, and forget its draft, in one transaction.
 
@@ -165,7 +195,12 @@ def record_submission(
         "messages": json.dumps(list(evaluation.messages)),
         "engine_errors": json.dumps(list(evaluation.engine_errors)),
         "checksum": checksum(values, evaluation.outcome, evaluation.rule_ids, ruleset_version),
-        "review_state": initial_review_state(evaluation.outcome),
+        # An amendment always goes back to a clinician, whatever the new answers give: changing answers after a
+        # clinician's question must not be a way round the clinician.
+        "review_state": "pending" if amends is not None else initial_review_state(evaluation.outcome),
+        "kind": "amendment" if amends is not None else "new",
+        "previous_id": amends,
+        "reply": reply,
         "queue_rank": QUEUE_RANK[evaluation.outcome],
         "requested": values.get("treatment_requested", ""),
     }
@@ -204,6 +239,14 @@ def record_submission(
                     **(audit_context or {}),
                 ),
             )
+            if amends is not None:
+                changed = db.execute(
+                    "UPDATE submission SET superseded_by = ?, review_state = 'superseded'"
+                    " WHERE id = ? AND review_state = 'information_requested' AND superseded_by IS NULL",
+                    [submission_id, amends],
+                ).rowcount
+                if changed != 1:  # answered already, or a clinician decided meanwhile: nothing is overwritten
+                    raise NotAmendable(amends)
             if mails_for is not None:  # built from the new id, queued in the same transaction
                 queue_mail(db, mails_for(submission_id))
     except sqlite3.IntegrityError:
@@ -214,16 +257,25 @@ def record_submission(
     return submission_id
 
 
+class NotAmendable(Exception):
+    """The screening is no longer waiting for the patient's answer (answered already, or decided)."""
+
+
 def submission_id_for_key(db: Database, submission_key: str) -> int | None:
     row = next(db.query("SELECT id FROM submission WHERE submission_key = ?", [submission_key]), None)
     return None if row is None else row["id"]
 
 
 def submission_for_token(db: Database, access_token: str) -> dict[str, Any] | None:
+    """The screening a private link opens: its latest version (a link keeps working after the patient amends)."""
     row = next(
-        db.query("SELECT id FROM submission WHERE access_token_hash = ?", [token_hash(access_token)]),
+        db.query("SELECT id, superseded_by FROM submission WHERE access_token_hash = ?", [token_hash(access_token)]),
         None,
     )
+    for _ in range(100):  # follow the versions forward; bounded
+        if row is None or row["superseded_by"] is None:
+            break
+        row = next(db.query("SELECT id, superseded_by FROM submission WHERE id = ?", [row["superseded_by"]]), None)
     return None if row is None else get_submission(db, row["id"])
 
 

@@ -38,6 +38,7 @@ def booking_gates(
     today: date,
     valid_days: int,
     last_toxin_date: date | None,
+    amended: bool = False,
 ) -> list[Gate]:
     """One gate per requested treatment, from its outcome, the clinician's decision and the dates."""
     latest = screened_on + timedelta(days=valid_days)
@@ -49,7 +50,7 @@ def booking_gates(
             status = DECLINED
         elif outcome == "defer":
             status = DEFERRED
-        elif outcome == "review" and treatment not in approved:
+        elif (outcome == "review" or amended) and treatment not in approved:
             status = {
                 "declined": DECLINED,
                 "deferred": DEFERRED,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 # "none": the rules did not ask for a clinician (clear, caution, defer, decline). Only "pending" can be decided.
-REVIEW_STATES = ("none", "pending", "approved", "declined", "deferred", "information_requested")
+REVIEW_STATES = ("none", "pending", "approved", "declined", "deferred", "information_requested", "superseded")
 DECIDABLE = "pending"
 ACTIONS = {
     "approve": "approved",
@@ -48,10 +48,12 @@ def initial_review_state(outcome: str) -> str:
     return "pending" if outcome == "review" else "none"
 
 
-def approvable(treatment_outcomes: dict[str, str]) -> list[str]:
+def approvable(treatment_outcomes: dict[str, str], *, amended: bool = False) -> list[str]:
     """Treatments a clinician may approve: those the rules sent for review (clear and caution are bookable already;
-    defer and decline are not a clinician's to overturn through this route)."""
-    return [treatment for treatment, outcome in treatment_outcomes.items() if outcome == "review"]
+    defer and decline are not a clinician's to overturn through this route). An amended screening waits for a
+    clinician whatever its outcome, so its clear and caution treatments need approving too."""
+    allowed = ("review", "clear", "caution") if amended else ("review",)
+    return [treatment for treatment, outcome in treatment_outcomes.items() if outcome in allowed]
 
 
 def make_decision(
@@ -62,6 +64,7 @@ def make_decision(
     defer_until: date | None,
     note: str,
     today: date,
+    amended: bool = False,
 ) -> Decision:
     """Check a clinician's decision against the submission; raise InvalidDecision naming the field at fault."""
     if action not in ACTIONS:
@@ -74,7 +77,7 @@ def make_decision(
         raise InvalidDecision("note", f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer")
     chosen: tuple[str, ...] = ()
     if action == "approve":
-        allowed = approvable(treatment_outcomes)
+        allowed = approvable(treatment_outcomes, amended=amended)
         if not allowed:
             raise InvalidDecision("action", "Nothing in this screening is waiting for approval")
         if set(treatments) - set(allowed):

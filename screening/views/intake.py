@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from datetime import date
 
@@ -155,7 +154,14 @@ def render_check(draft, form):
         answers=checked.values,
         contact=draft.contact,
         progress=progress(intake.CHECK_STEP),
+        question=clinician_question(draft.amends) if draft.amends else None,
     )
+
+
+def clinician_question(submission_id: int) -> str:
+    """The clinician's latest request for information on a screening (what the patient is asked to answer)."""
+    asked = [d for d in store.decisions_for(get_db(), submission_id) if d["action"] == "request_information"]
+    return asked[-1]["note"] if asked else ""
 
 
 @bp.post("/check-your-answers")
@@ -176,6 +182,8 @@ def submit():
     guard(intake.CHECK_STEP, draft)
     if form.validate() and not form.signed_by(draft.contact["full_name"]):
         form.signature.errors.append("Type your full name as you gave it in your details")
+    if draft.kind == "amendment" and not (form.reply.data or "").strip():
+        form.reply.errors = [*form.reply.errors, "Answer the clinician's question"]
     if form.errors or form.submission_key.data != draft.submission_key:
         return render_check(draft, form)
     try:
@@ -185,8 +193,7 @@ def submit():
             step_url(intake.first_incomplete_step(ruleset.questionnaire, draft.answers, draft.contact, today())), 303
         )
     evaluation = evaluate_screening(ruleset, answers)
-    # A concurrent retry may have stored it first: the first submission stands.
-    with contextlib.suppress(store.DuplicateSubmission):
+    try:
         store.record_submission(
             db,
             submission_key=draft.submission_key,
@@ -199,8 +206,17 @@ def submit():
             draft_id=draft.id,
             audit_context=audit.request_context(),
             mails_for=lambda submission_id: submission_mails(draft, evaluation.outcome, submission_id),
+            amends=draft.amends,
+            reply=(form.reply.data or "").strip() if draft.kind == "amendment" else "",
         )
         mail.nudge(current_app._get_current_object())
+    except store.DuplicateSubmission:
+        pass  # a concurrent retry stored it first: the first submission stands
+    except store.NotAmendable:
+        # The clinic decided, or the question was answered, meanwhile: keep the page the patient had.
+        session.pop("draft", None)
+        flash("The clinic has already dealt with that question, so your changes were not sent.")
+        return redirect(url_for("intake.result"), 303)
     return show_result(access_token)
 
 
@@ -209,7 +225,7 @@ def submission_mails(draft, outcome: str, submission_id: int) -> tuple:
     config = current_app.config
     link = mail.patient_link(config, current_app.secret_key, draft.submission_key)
     mails = [mail.submitted(config, draft.contact["email"], link)]
-    if outcome == "review":
+    if outcome == "review" or draft.kind == "amendment":
         mails.append(mail.review_needed(config, submission_id))
     return tuple(mails)
 
@@ -260,6 +276,7 @@ def result():
     return render_template(
         "intake/result.html",
         submission=submission,
+        question=clinician_question(submission["id"]) if submission["review_state"] == "information_requested" else "",
         status=status,
         slots=slots,
         tz=tz,
@@ -276,6 +293,23 @@ def chosen_slot(submission: dict, slot_id: str | None):
     now = clinic_time.to_utc_iso(store.utc_now())
     free = appointments.free_slots(get_db(), status.window, clinic_zone(), now_utc=now)
     return status, next((slot for slot in free if slot["id"] == int(slot_id)), None)
+
+
+@bp.post("/your-result/answer")
+def answer_question():
+    """Start answering the clinician's question: a draft with this screening's answers, to change if need be."""
+    submission = current_submission()
+    if not ConfirmForm().validate_on_submit() or submission["review_state"] != "information_requested":
+        flash("There is no question waiting for your answer.")
+        return redirect(url_for("intake.result"), 303)
+    draft_token, submission_key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    contact = {key: submission[key] for key in ("full_name", "email", "phone")}
+    store.create_draft(
+        get_db(), draft_token, submission_key, answers=submission["answers"], contact=contact, amends=submission["id"]
+    )
+    session["draft"] = draft_token
+    session["access_token"] = mail.private_token(current_app.secret_key, submission_key)
+    return redirect(url_for("intake.check"), 303)
 
 
 @bp.get("/your-result/book")

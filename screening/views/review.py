@@ -194,6 +194,12 @@ def load_submission(submission_id: int) -> dict:
 
 def render_submission(submission: dict, form: DecisionForm, status: int = 200):
     intact = reviewing.integrity_ok(submission)
+    changes, question = None, ""
+    if submission["previous_id"]:
+        previous = store.get_submission(get_db(), submission["previous_id"])
+        changes = reviewing.changes_since(current_ruleset().questionnaire, previous, submission)
+        asked = [d for d in store.decisions_for(get_db(), previous["id"]) if d["action"] == "request_information"]
+        question = asked[-1]["note"] if asked else ""
     if not intact:
         audit.record("integrity_failure", outcome="failure", object_type="submission", object_id=submission["id"])
     return (
@@ -203,7 +209,9 @@ def render_submission(submission: dict, form: DecisionForm, status: int = 200):
             sections=reviewing.answers_by_section(current_ruleset().questionnaire, submission),
             answers_read=reviewing.answers_read(current_ruleset().questionnaire, submission),
             decisions=store.decisions_for(get_db(), submission["id"]),
-            approvable=approvable(submission["treatments"]),
+            approvable=approvable(submission["treatments"], amended=submission["kind"] == "amendment"),
+            changes=changes,
+            question=question,
             form=form,
             intact=intact,
             ruleset_current=submission["ruleset_version"] == current_ruleset().version,
@@ -236,6 +244,7 @@ def decide(submission_id: int):
                 defer_until=form.defer_until.data,
                 note=form.note.data or "",
                 today=date.today(),
+                amended=found["kind"] == "amendment",
             )
         except InvalidDecision as problem:
             form[problem.field].errors = [*form[problem.field].errors, problem.message]
