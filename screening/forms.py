@@ -274,3 +274,24 @@ class SlotsForm(FlaskForm):
         default="30m",
     )
     practitioner = StringField("Practitioner (optional)", validators=[Optional(), Length(max=100)])
+
+
+@cache
+def returning_form_class(date_of_birth: Question) -> type[FlaskForm]:
+    """Email and date of birth (in the same three boxes as the questionnaire), to find the last screening."""
+    return type(
+        "ReturningForm",
+        (FlaskForm,),
+        {
+            "email": EmailField(
+                "Email address you used last time",
+                validators=[
+                    DataRequired("Enter your email address"),
+                    Length(max=254),
+                    Email("Enter an email address in the correct format, like name@example.com"),
+                ],
+                filters=[lambda value: value.strip() if isinstance(value, str) else value],
+            ),
+            "date_of_birth": DateAnswerField(date_of_birth.text, question=date_of_birth),
+        },
+    )

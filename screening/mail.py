@@ -242,3 +242,16 @@ def cancelled(config: dict[str, Any], to: str, link: str, when: str, *, by_clini
         f"Your appointment at {clinic} is cancelled",
         f"{opening}\n\nYou can choose another time on your private page:\n{link}\n\n{clinic}\n",
     )
+
+
+def return_link(config: dict[str, Any], to: str, link: str) -> store.Mail:
+    clinic = config["CLINIC_NAME"]
+    return store.Mail(
+        "return_link",
+        to,
+        f"Start your health questions again at {clinic}",
+        "You asked to fill in the health questions again, starting from your last answers.\n\n"
+        f"This link works once, within an hour:\n{link}\n\n"
+        "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
+        f"{clinic}\n",
+    )

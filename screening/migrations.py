@@ -269,3 +269,21 @@ def m0007(db: Database) -> None:
         ALTER TABLE draft ADD COLUMN amends INTEGER REFERENCES submission (id)
         """,
     )
+
+
+@migrations(name="0008_returning_patients")
+def m0008(db: Database) -> None:
+    # A returning patient confirms their email by a one-time link before we pre-fill anything from their last answers.
+    _run(
+        db,
+        """
+        CREATE TABLE return_link (
+            id TEXT PRIMARY KEY,                      -- sha256 of the token in the emailed link
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        ALTER TABLE draft ADD COLUMN rescreen_of INTEGER REFERENCES submission (id)
+        """,
+    )

@@ -63,8 +63,9 @@ class Draft:
     answers: dict[str, Any]
     contact: dict[str, str]
     submission_key: str
-    kind: str = "new"  # or "amendment": answering a clinician's question about an earlier screening
+    kind: str = "new"  # "amendment": answering a clinician's question; "rescreen": a returning patient
     amends: int | None = None
+    rescreen_of: int | None = None
 
 
 def create_draft(
@@ -75,12 +76,13 @@ def create_draft(
     answers: dict[str, Any] | None = None,
     contact: dict[str, str] | None = None,
     amends: int | None = None,
+    rescreen_of: int | None = None,
 ) -> Draft:
     now = iso(utc_now())
-    kind = "amendment" if amends is not None else "new"
+    kind = "amendment" if amends is not None else "rescreen" if rescreen_of is not None else "new"
     db.execute(
-        "INSERT INTO draft (id, submission_key, answers, contact, kind, amends, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO draft (id, submission_key, answers, contact, kind, amends, rescreen_of, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             token_hash(draft_token),
             submission_key,
@@ -88,18 +90,20 @@ def create_draft(
             json.dumps(contact or {}),
             kind,
             amends,
+            rescreen_of,
             now,
             now,
         ],
     )
-    return Draft(token_hash(draft_token), answers or {}, contact or {}, submission_key, kind, amends)
+    return Draft(token_hash(draft_token), answers or {}, contact or {}, submission_key, kind, amends, rescreen_of)
 
 
 def get_draft(db: Database, draft_token: str, max_age: timedelta) -> Draft | None:
     cutoff = iso(utc_now() - max_age)
     row = next(
         db.query(
-            "SELECT id, answers, contact, submission_key, kind, amends FROM draft WHERE id = ? AND updated_at >= ?",
+            "SELECT id, answers, contact, submission_key, kind, amends, rescreen_of FROM draft"
+            " WHERE id = ? AND updated_at >= ?",
             [token_hash(draft_token), cutoff],
         ),
         None,
@@ -113,6 +117,7 @@ def get_draft(db: Database, draft_token: str, max_age: timedelta) -> Draft | Non
         row["submission_key"],
         row["kind"],
         row["amends"],
+        row["rescreen_of"],
     )
 
 
@@ -172,6 +177,7 @@ def record_submission(
     mails_for=None,
     amends: int | None = None,
     reply: str = "",
+    rescreen_of: int | None = None,
 ) -> int:
     """Store a submission with its fired rules, and forget its draft, in one transaction.
 
@@ -198,8 +204,8 @@ def record_submission(
         # An amendment always goes back to a clinician, whatever the new answers give: changing answers after a
         # clinician's question must not be a way round the clinician.
         "review_state": "pending" if amends is not None else initial_review_state(evaluation.outcome),
-        "kind": "amendment" if amends is not None else "new",
-        "previous_id": amends,
+        "kind": "amendment" if amends is not None else "rescreen" if rescreen_of is not None else "new",
+        "previous_id": amends if amends is not None else rescreen_of,
         "reply": reply,
         "queue_rank": QUEUE_RANK[evaluation.outcome],
         "requested": values.get("treatment_requested", ""),
@@ -908,3 +914,49 @@ def mail_failed(db: Database, mail_id: int, attempts: int, retry_in: timedelta, 
         "UPDATE outbox SET attempts = ?, next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
         [attempts, iso(utc_now() + retry_in), error, mail_id],
     )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Returning patients
+
+
+def latest_submission_for(db: Database, email: str, date_of_birth: str) -> int | None:
+    """The newest current screening with this email and date of birth, or None."""
+    row = next(
+        db.query(
+            "SELECT id FROM submission WHERE lower(email) = ? AND json_extract(answers, '$.date_of_birth') = ?"
+            " AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
+            [email.strip().lower(), date_of_birth],
+        ),
+        None,
+    )
+    return None if row is None else row["id"]
+
+
+def create_return_link(
+    db: Database, token: str, submission_id: int, lifetime: timedelta, mails: tuple[Mail, ...]
+) -> None:
+    now = utc_now()
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO return_link (id, submission_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            [token_hash(token), submission_id, iso(now), iso(now + lifetime)],
+        )
+        queue_mail(db, mails)
+
+
+def use_return_link(db: Database, token: str) -> int | None:
+    """Spend a one-time link; the screening it points to, or None if unknown, used or expired."""
+    now = iso(utc_now())
+    with write_transaction(db):
+        row = next(
+            db.query(
+                "SELECT submission_id FROM return_link WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+                [token_hash(token), now],
+            ),
+            None,
+        )
+        if row is None:
+            return None
+        db.execute("UPDATE return_link SET used_at = ? WHERE id = ?", [now, token_hash(token)])
+    return row["submission_id"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
@@ -11,7 +11,14 @@ from .. import appointments, audit, auth, calendar, clinic_time, intake, mail, s
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain import InvalidAnswers, evaluate_screening
-from ..forms import ConfirmForm, ContactForm, DeclarationForm, patient_message, step_form_class
+from ..forms import (
+    ConfirmForm,
+    ContactForm,
+    DeclarationForm,
+    patient_message,
+    returning_form_class,
+    step_form_class,
+)
 
 bp = Blueprint("intake", __name__)
 
@@ -208,6 +215,7 @@ def submit():
             mails_for=lambda submission_id: submission_mails(draft, evaluation.outcome, submission_id),
             amends=draft.amends,
             reply=(form.reply.data or "").strip() if draft.kind == "amendment" else "",
+            rescreen_of=draft.rescreen_of,
         )
         mail.nudge(current_app._get_current_object())
     except store.DuplicateSubmission:
@@ -407,6 +415,59 @@ def appointment_calendar():
         mimetype="text/calendar",
         headers={"Content-Disposition": 'attachment; filename="appointment.ics"'},
     )
+
+
+RETURN_LINK_LIFETIME = timedelta(hours=1)
+
+
+@bp.route("/returning", methods=["GET", "POST"])
+@auth.limiter.limit("5 per minute;20 per day", methods=["POST"])  # each request can send an email
+def returning():
+    """A returning patient asks for a link to start again from their last answers."""
+    dob = current_ruleset().questionnaire.by_id["date_of_birth"]
+    form = returning_form_class(dob)()
+    if request.method == "POST" and form.validate_on_submit() and form.date_of_birth.data:
+        db = get_db()
+        found = store.latest_submission_for(db, form.email.data, form.date_of_birth.data)
+        if found is not None:
+            token = secrets.token_urlsafe(16)
+            held = store.get_submission(db, found)
+            link = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("intake.use_return_link", token=token)
+            store.create_return_link(
+                db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(current_app.config, held["email"], link),)
+            )
+            mail.nudge(current_app._get_current_object())
+        audit.record("return_link_requested", actor_role="patient", detail={"matched": found is not None})
+        # The same answer whether or not the details matched: nobody can learn who has been screened here.
+        return render_template("intake/returning_sent.html")
+    if request.method == "POST" and not form.date_of_birth.data and not form.date_of_birth.errors:
+        form.date_of_birth.errors = ["Enter your date of birth"]
+    date_question = intake.ShownQuestion(dob, False)
+    return render_template("intake/returning.html", form=form, date_question=date_question)
+
+
+@bp.get("/returning/<token>")
+@auth.limiter.limit("30 per minute")
+def use_return_link(token: str):
+    """Spend the emailed link: a new screening pre-filled from the last one, to check and change."""
+    db = get_db()
+    submission_id = store.use_return_link(db, token) if len(token) <= 64 else None
+    if submission_id is None:
+        return render_template("intake/returning_expired.html"), 404
+    held = store.get_submission(db, submission_id)
+    draft_token, submission_key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    contact = {key: held[key] for key in ("full_name", "email", "phone")}
+    store.create_draft(
+        db, draft_token, submission_key, answers=held["answers"], contact=contact, rescreen_of=submission_id
+    )
+    session.clear()
+    session["draft"] = draft_token
+    session["access_token"] = mail.private_token(current_app.secret_key, submission_key)
+    flash(
+        "We have filled in your answers from last time. Please check each one and change anything that is "
+        "different now."
+    )
+    return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
 
 
 @bp.get("/r/<token>")
