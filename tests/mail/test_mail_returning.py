@@ -1,0 +1,125 @@
+"""Screening again: a one-time link sent by email, a new screening pre-filled from the last, what changed."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from review_helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    DETAILS,
+    make_admin,
+    page_text,
+    rows,
+    signed_in,
+    submit_through_form,
+)
+from test_mail_delivery import assert_nothing_clinical, deliver
+from web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
+
+from screening import store
+
+PATIENT = DETAILS["email"]
+
+
+def ask_for_link(client, email: str = PATIENT, dob=BASELINE_DOB):
+    page = client.get("/returning")
+    assert page.status_code == 200
+    return client.post(
+        "/returning",
+        data={
+            "csrf_token": csrf_token(page),
+            "email": email,
+            "date_of_birth-day": str(dob.day),
+            "date_of_birth-month": str(dob.month),
+            "date_of_birth-year": str(dob.year),
+        },
+    )
+
+
+def emailed_link(inbox) -> str:
+    (message,) = [m for m in inbox.to(PATIENT) if "again" in m["Subject"]]
+    return re.search(r"https://screening\.clinic\.example(/returning/\S+)", message.get_content()).group(1)
+
+
+def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, smtp, db_path):
+    _, inbox = smtp
+    _, first = submit_through_form(app, "toxin", upcoming_event="yes")
+    deliver(app)
+    browser = app.test_client()
+
+    asked = ask_for_link(browser, PATIENT.upper())  # the email matches whatever its case
+
+    assert asked.status_code == 200 and "Check your email" in page_text(asked)
+    deliver(app)
+    link = emailed_link(inbox)
+    assert_nothing_clinical(app, [m for m in inbox.to(PATIENT) if "again" in m["Subject"]][0])
+    opened = browser.get(link)
+    assert opened.status_code == 303 and opened.headers["Location"] == "/questions/about-you"
+    step_one = browser.get("/questions/about-you")
+    assert 'value="toxin" checked' in step_one.get_data(as_text=True)  # pre-filled from last time
+    assert "filled in your answers from last time" in page_text(step_one)
+
+    result = walk(browser, answers_by_step("toxin", upcoming_event="no"), from_path="/questions/about-you")
+
+    assert result.status_code == 200
+    new = rows(db_path, "SELECT id, kind, previous_id, outcome FROM submission WHERE id != ?", [first])[0]
+    assert (new["kind"], new["previous_id"], new["outcome"]) == ("rescreen", first, "clear")
+    assert rows(db_path, "SELECT superseded_by FROM submission WHERE id = ?", [first])[0]["superseded_by"] is None
+    make_admin(db_path)
+    shown = page_text(signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).get(f"/clinician/submissions/{new['id']}"))
+    assert f"Screened again: what changed since screening {first}" in shown
+    assert "Do you have an important event in the next 2 weeks" in shown
+    assert "Rules that went away: upcoming_event" in shown
+
+
+def test_unknown_details_get_the_same_answer_and_no_email(app, smtp):
+    _, inbox = smtp
+    submit_through_form(app, "toxin")
+    deliver(app)
+    before = len(inbox.messages)
+
+    wrong_email = ask_for_link(app.test_client(), "someone.else@example.org")
+    wrong_birthday = ask_for_link(app.test_client(), PATIENT, BASELINE_DOB - timedelta(days=1))
+    deliver(app)
+
+    assert page_text(wrong_email) == page_text(wrong_birthday)
+    assert "Check your email" in page_text(wrong_email)
+    assert len(inbox.messages) == before
+
+
+def test_the_link_works_once_and_not_after_an_hour(app, smtp, monkeypatch):
+    _, inbox = smtp
+    submit_through_form(app, "toxin")
+    ask_for_link(app.test_client())
+    deliver(app)
+    link = emailed_link(inbox)
+
+    assert app.test_client().get(link).status_code == 303
+    again = app.test_client().get(link)
+    assert again.status_code == 404 and "This link no longer works" in page_text(again)
+
+    ask_for_link(app.test_client())
+    deliver(app)
+    second = [m for m in inbox.to(PATIENT) if "again" in m["Subject"]][-1]
+    late_link = re.search(r"(/returning/\S+)", second.get_content()).group(1)
+    later = store.utc_now() + timedelta(minutes=61)
+    monkeypatch.setattr(store, "utc_now", lambda: later)
+    assert app.test_client().get(late_link).status_code == 404
+
+
+def test_asking_for_links_is_rate_limited(app, smtp):
+    browser = app.test_client()
+    statuses = [ask_for_link(browser, f"n{n}@example.org").status_code for n in range(6)]
+
+    assert statuses == [200] * 5 + [429]
+
+
+def test_a_missing_date_of_birth_is_a_field_error(app, smtp):
+    browser = app.test_client()
+    page = browser.get("/returning")
+    response = browser.post("/returning", data={"csrf_token": csrf_token(page), "email": PATIENT})
+
+    assert response.status_code == 200
+    assert "Enter your date of birth" in page_text(response)
