@@ -35,6 +35,8 @@ def cli() -> None:
 
 def main() -> None:
     """Console entry point: a refusal to start is a clear message and exit 1, never a traceback."""
+    # Commands are short-lived: only the server runs the mail sender (`screening mail send` delivers by hand).
+    os.environ.setdefault("SCREENING_MAIL_SENDER", "false")
     try:
         cli.main(prog_name="screening")
     except (RulesError, ConfigurationError) as error:
