@@ -1,0 +1,59 @@
+"""Browser tests: Playwright driving Debian's Chromium against the app served by waitress on loopback."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+for folder in (HERE, HERE.parent / "web"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("live-instance")).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_path()
+    if executable is None:
+        message = "Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI a missing browser is a failure, never a skip
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def mobile(browser):
+    context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def no_script(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    yield context
+    context.close()
