@@ -220,7 +220,7 @@ class QueueFilterForm(Form):
             "clear": "Clear",
             "any": "Any level",
         },
-        default="review",
+        default="any",  # with state "pending": all that waits for a clinician, review-level or amended
     )
     state = SelectField(
         "Decision",

@@ -90,6 +90,7 @@ def test_changed_answers_and_rules_are_shown_and_an_amendment_waits_for_a_clinic
 
     assert (new["outcome"], new["review_state"]) == ("clear", "pending")  # clear now, but a clinician looks first
     assert offered(patient) == []
+    assert new["id"] in listed_ids(admin.get("/clinician/queue"))  # and it is in the default queue
     shown = page_text(admin.get(f"/clinician/submissions/{new['id']}"))
     assert "Multiple sclerosis (MS)" in shown and "None of these" in shown  # before and after
     assert "Rules that went away: toxin_other_neuro" in shown
