@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 THREADS ?= 8
 
-.PHONY: install run test lint check-rules bench clean
+.PHONY: install run test lint check-rules bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ check-rules: install
 
 bench: install
 	$(BIN)/python bench/bench_rules.py
+
+# A PNG of every page of the patient and clinician journeys, desktop and phone, in screenshots/ (needs chromium).
+screenshots: install
+	$(BIN)/python tests/browser/screenshots.py --out screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
