@@ -87,6 +87,7 @@ def start():
 
 
 @bp.post("/start")
+@auth.limiter.limit("30 per minute;300 per day")  # each start writes a draft: keep a flood from filling the disk
 def begin():
     db = get_db()
     store.purge_stale_drafts(db, current_app.config["DRAFT_LIFETIME"])
@@ -172,6 +173,7 @@ def clinician_question(submission_id: int) -> str:
 
 
 @bp.post("/check-your-answers")
+@auth.limiter.limit("10 per minute;100 per day")  # per address; generous for a clinic behind one shared address
 def submit():
     ruleset, db = current_ruleset(), get_db()
     form = DeclarationForm()
