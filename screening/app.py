@@ -81,6 +81,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             f"no SECRET_KEY of 32 or more characters: run `screening init` to create {instance_path / 'config.py'}"
         )
 
+    # Operational messages (mail written to the outbox, retries, database busy) are INFO and up; servers such as
+    # waitress set only their own logger's level. Nothing this package logs names a patient or an answer.
+    if logging.getLogger("screening").level == logging.NOTSET:
+        logging.getLogger("screening").setLevel(logging.INFO)
+
     app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
 
     from . import audit, auth, clinic_time, db, mail, security
