@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlite_utils import Database
 
-from . import clinic_time, store
+from . import clinic_time, mail, store
+from .db import get_db
 from .domain.booking import Gate, bookable_window, booking_gates
 
 
@@ -60,11 +62,6 @@ def free_slots(db: Database, window: tuple[date, date], tz: ZoneInfo, *, now_utc
 
 def clinic_cancellation(slot_id: int):
     """Messages for the patient whose appointment the clinic withdraws (for store.cancel_slot's mails_for)."""
-    from flask import current_app
-
-    from . import mail
-    from .db import get_db
-
     config, secret = current_app.config, current_app.secret_key
     slot = store.get_slot(get_db(), slot_id)
     when = clinic_time.readable(slot["starts_at"], clinic_time.zone(config["CLINIC_TIMEZONE"]))

@@ -718,6 +718,12 @@ def decisions_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def clinician_question(db: Database, submission_id: int) -> str:
+    """The clinician's latest request for information on a screening (what the patient is asked to answer)."""
+    asked = [d for d in decisions_for(db, submission_id) if d["action"] == "request_information"]
+    return asked[-1]["note"] if asked else ""
+
+
 def latest_decision(db: Database, submission_id: int) -> dict[str, Any] | None:
     decisions = decisions_for(db, submission_id)
     return decisions[-1] if decisions else None

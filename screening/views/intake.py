@@ -162,14 +162,8 @@ def render_check(draft, form):
         answers=checked.values,
         contact=draft.contact,
         progress=progress(intake.CHECK_STEP),
-        question=clinician_question(draft.amends) if draft.amends else None,
+        question=store.clinician_question(get_db(), draft.amends) if draft.amends else None,
     )
-
-
-def clinician_question(submission_id: int) -> str:
-    """The clinician's latest request for information on a screening (what the patient is asked to answer)."""
-    asked = [d for d in store.decisions_for(get_db(), submission_id) if d["action"] == "request_information"]
-    return asked[-1]["note"] if asked else ""
 
 
 @bp.post("/check-your-answers")
@@ -286,7 +280,9 @@ def result():
     return render_template(
         "intake/result.html",
         submission=submission,
-        question=clinician_question(submission["id"]) if submission["review_state"] == "information_requested" else "",
+        question=store.clinician_question(get_db(), submission["id"])
+        if submission["review_state"] == "information_requested"
+        else "",
         status=status,
         slots=slots,
         tz=tz,

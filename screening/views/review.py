@@ -198,8 +198,7 @@ def render_submission(submission: dict, form: DecisionForm, status: int = 200):
     if submission["previous_id"]:
         previous = store.get_submission(get_db(), submission["previous_id"])
         changes = reviewing.changes_since(current_ruleset().questionnaire, previous, submission)
-        asked = [d for d in store.decisions_for(get_db(), previous["id"]) if d["action"] == "request_information"]
-        question = asked[-1]["note"] if asked else ""
+        question = store.clinician_question(get_db(), previous["id"])
     if not intact:
         audit.record("integrity_failure", outcome="failure", object_type="submission", object_id=submission["id"])
     return (
