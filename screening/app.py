@@ -1,20 +1,21 @@
-"""The Flask application factory, and where the app finds its rules and instance folder."""
+"""The Flask application factory. Settings come from screening.settings (declared once), then instance/config.py,
+then SCREENING_* environment variables."""
 
 from __future__ import annotations
 
 import logging
-import os
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
-from .domain import RuleSet, load_ruleset
+from . import audit, auth, clinic_time, db, mail, security, settings
+from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES, load_ruleset
 from .domain.rules import readable_date
+from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
+from .views import errors, intake, review
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
 log = logging.getLogger(__name__)
 
 
@@ -22,75 +23,36 @@ class ConfigurationError(RuntimeError):
     """The instance configuration cannot run a clinic (for example, no secret key)."""
 
 
-def rules_dir() -> Path:
-    """The clinic's rules folder: SCREENING_RULES_DIR if set, else rules/ in the project (the app and CLI agree)."""
-    return Path(os.environ.get("SCREENING_RULES_DIR") or DEFAULT_RULES_DIR)
-
-
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application; refuse to start (RulesError) when the rules files are broken."""
-    instance_path = Path(os.environ.get("SCREENING_INSTANCE_PATH") or PROJECT_ROOT / "instance")
-    if test_config and "INSTANCE_PATH" in test_config:
-        instance_path = Path(test_config["INSTANCE_PATH"])
+    """Build the application; refuse to start (RulesError, ConfigurationError) when the rules or settings are bad."""
+    instance_path = Path(test_config["INSTANCE_PATH"]) if test_config and "INSTANCE_PATH" in test_config else None
+    instance_path = (instance_path or instance_dir()).resolve()
     app = Flask(
         __name__,
-        instance_path=str(instance_path.resolve()),
+        instance_path=str(instance_path),
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
-    app.config.from_mapping(
-        SECRET_KEY=None,
-        DATABASE=str(Path(app.instance_path) / "screening.sqlite3"),
-        RULES_DIR=str(rules_dir()),
-        CLINIC_NAME="Our clinic",
-        CLINIC_CONTACT="Please phone or email the clinic.",
-        DRAFT_LIFETIME=timedelta(hours=24),
-        CLINIC_TIMEZONE="Europe/London",  # slots are published and shown in this zone
-        CLINIC_EMAIL="clinic@localhost",  # where "a screening needs review" goes
-        PUBLIC_URL="http://127.0.0.1:5000",  # the address links in emails point to
-        # Email: with no MAIL_SERVER, messages are written to instance/outbox/ as .eml files.
-        MAIL_SERVER="",
-        MAIL_PORT=587,
-        MAIL_USERNAME="",
-        MAIL_PASSWORD="",
-        MAIL_SECURITY="starttls",  # starttls | ssl | none
-        MAIL_FROM="screening@localhost",
-        MAIL_INTERVAL=30,  # seconds between delivery rounds (retries back off from 2 minutes to an hour)
-        SCREENING_VALID_DAYS=30,  # a screening allows booking for this many days, appointment included
-        # Cookies: the patient's session holds only random references, never health data.
-        SESSION_COOKIE_NAME="__Host-session",
-        SESSION_COOKIE_SECURE=True,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=24),
-        # Requests: a whole questionnaire is a few kilobytes.
-        MAX_CONTENT_LENGTH=256 * 1024,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
-        MAX_FORM_PARTS=200,
-        WTF_CSRF_TIME_LIMIT=3600,
-        # No cross-origin use: OPTIONS gets 405 like any other method a route does not serve.
-        PROVIDE_AUTOMATIC_OPTIONS=False,
-    )
+    app.config.from_mapping(settings.defaults(app.instance_path), RULES_DIR=str(rules_dir()))
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("SCREENING")
     else:
         app.config.from_mapping(test_config)
+    settings.normalise(app.config)
     if not app.config["SECRET_KEY"] or len(str(app.config["SECRET_KEY"])) < 32:
         raise ConfigurationError(
             f"no SECRET_KEY of 32 or more characters: run `screening init` to create {instance_path / 'config.py'}"
         )
+    if problems := settings.problems(app.config):
+        raise ConfigurationError("; ".join(problems))
 
     # Operational messages (mail written to the outbox, retries, database busy) are INFO and up; servers such as
     # waitress set only their own logger's level. Nothing this package logs names a patient or an answer.
     if logging.getLogger("screening").level == logging.NOTSET:
         logging.getLogger("screening").setLevel(logging.INFO)
 
-    app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
-
-    from . import audit, auth, clinic_time, db, mail, security
-    from .views import errors, intake, review
-
+    app.extensions[EXTENSION] = load_ruleset(app.config["RULES_DIR"])
     db.init_app(app)
     security.init_app(app)
     audit.init_app(app)
@@ -101,13 +63,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
-    app.context_processor(lambda: {"clinic_name": app.config["CLINIC_NAME"]})
+    app.context_processor(
+        lambda: {
+            "clinic_name": app.config["CLINIC_NAME"],
+            "treatment_names": TREATMENT_NAMES,
+            "treatment_short_names": TREATMENT_SHORT_NAMES,
+        }
+    )
     return app
 
 
 def _readable_date(value: str) -> str:
     return readable_date(date.fromisoformat(value))
-
-
-def current_ruleset() -> RuleSet:
-    return current_app.extensions["screening.rules"]

@@ -54,11 +54,15 @@ def event(
     )
 
 
+def actor(role: str | None = None) -> store.Actor:
+    """Who is asking, from where, for this request: the signed-in clinician, else a patient (or `role`)."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        who, role = current_user.id, role or current_user.role
+    else:
+        who, role = None, role or "patient"
+    return store.Actor(role, who, request.remote_addr or "", g.get("request_id", ""))
+
+
 def record(action: str, **kwargs: Any) -> None:
     """Append an audit event in its own transaction (or the caller's, if one is open)."""
     store.append_audit(get_db(), event(action, **kwargs))
-
-
-def request_context() -> dict[str, str]:
-    """Where a request came from, for store functions that write their own audit rows."""
-    return {"remote_addr": request.remote_addr or "", "request_id": g.get("request_id", "")}

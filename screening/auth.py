@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
 from pathlib import Path
@@ -21,7 +20,7 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from . import audit, store
+from . import audit, clock, store
 from .db import get_db
 
 ROLES = ("clinician", "admin")
@@ -34,8 +33,14 @@ COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt.gz"
 
 # RFC 9106 defaults: argon2id, 64 MiB, 3 passes, 4 lanes. The hash releases the GIL, so other requests go on.
 hasher = PasswordHasher()
-# Verified for unknown or disabled accounts, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def dummy_hash() -> str:
+    """Verified for unknown or disabled accounts, so a wrong email takes as long as a wrong password. Made on first
+    use, not at import: a command that never signs anyone in pays nothing for it."""
+    return hasher.hash(secrets.token_urlsafe(16))
+
 
 login_manager = LoginManager()
 limiter = Limiter(get_remote_address, strategy="moving-window", headers_enabled=True)
@@ -106,12 +111,12 @@ def hash_password(password: str) -> str:
 
 def check_password(clinician: dict[str, Any] | None, password: str) -> bool:
     """True when the account exists, is enabled and the password matches; the same work is done either way."""
-    stored = clinician["password_hash"] if clinician and not clinician["disabled_at"] else _DUMMY_HASH
+    stored = clinician["password_hash"] if clinician and not clinician["disabled_at"] else dummy_hash()
     try:
         hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-    if stored is _DUMMY_HASH:
+    if stored is dummy_hash():
         return False
     if hasher.check_needs_rehash(stored):
         store.update_password_hash(get_db(), clinician["id"], hasher.hash(password))
@@ -136,7 +141,7 @@ def totp_step(secret: str | None, code: str, *, now: float | None = None) -> int
     if not secret or not code.isdigit() or len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
-    current = totp.timecode(datetime.fromtimestamp(now if now is not None else time.time(), UTC))
+    current = totp.timecode(datetime.fromtimestamp(now, UTC) if now is not None else clock.utc_now())
     for step in (current - 1, current, current + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step

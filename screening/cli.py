@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import FlaskGroup
 
-from .app import PROJECT_ROOT, ConfigurationError, create_app, rules_dir
+from . import clinic_time, clock, store
+from .app import ConfigurationError, create_app
+from .db import get_db
 from .domain import InvalidAnswers, RulesError, RuleSet, evaluate_screening, load_ruleset
+from .domain.questionnaire import shorten
+from .errors import ServiceError
+from .rulebook import instance_dir, rules_dir
+from .services import clinic
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -100,15 +108,18 @@ def evaluate(file: str, rules_path: Path | None) -> None:
     """
     name = "standard input" if file == "-" else file
     try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        text = raw.decode("utf-8")  # strictly: bytes that are not UTF-8 are refused, never passed on
     except OSError as error:
         _fail(f"cannot read {name}: {error.strerror or error}")
-    except UnicodeDecodeError:
-        _fail(f"cannot read {name}: not UTF-8 text")
+    except UnicodeDecodeError as error:
+        _fail(f"cannot read {name}: not UTF-8 text (byte {error.start + 1})")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as error:
         _fail(f"{name} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+    except RecursionError:
+        _fail(f"{name} is nested too deeply to be a screening case")
     if isinstance(data, dict):
         cases = [data]
     elif isinstance(data, list):
@@ -117,8 +128,14 @@ def evaluate(file: str, rules_path: Path | None) -> None:
         _fail(f"{name} must hold a case object or a list of cases, not {type(data).__name__}")
 
     ruleset = _load(rules_path)
-    results = [evaluate_case(ruleset, case, position) for position, case in enumerate(cases, start=1)]
-    click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    today = clock.today_in(clinic_time.zone(os.environ.get("SCREENING_CLINIC_TIMEZONE") or "Europe/London"))
+    results = [evaluate_case(ruleset, case, position, today) for position, case in enumerate(cases, start=1)]
+    output = json.dumps(results, indent=2, ensure_ascii=False)
+    try:
+        output.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in an id or a value: escape it rather than lose the batch
+        output = json.dumps(results, indent=2, ensure_ascii=True)
+    click.echo(output)
     sys.exit(1 if any("error" in result for result in results) else 0)
 
 
@@ -127,24 +144,40 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def evaluate_case(ruleset: RuleSet, case: Any, position: int) -> dict[str, Any]:
+class _HugeNumber(str):
+    """A number with more digits than any answer can have: kept as text so the case, not the batch, is refused."""
+
+    def __repr__(self) -> str:
+        return f"a number of {len(self):,} digits"
+
+
+def _bounded_int(text: str) -> int | str:
+    return int(text) if len(text) <= 100 else _HugeNumber(text)
+
+
+def evaluate_case(ruleset: RuleSet, case: Any, position: int, today: date) -> dict[str, Any]:
     """Evaluate one case object; a problem with it becomes {"id", "error"} naming the question and value."""
     if not isinstance(case, dict):
         return {"id": None, "error": f"case {position} must be an object with 'answers'"}
     case_id = case.get("id")
+    if not isinstance(case_id, str | int | float | type(None)) or isinstance(case_id, _HugeNumber):
+        case_id = shorten(case_id)
     answers = case.get("answers")
     if not isinstance(answers, dict):
         return {"id": case_id, "error": "'answers' must be an object of question_id: value"}
     raw_date = case.get("screening_date")
     if raw_date is None:
-        screening_date = date.today()
+        screening_date = today
     else:
         try:
             screening_date = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
         except ValueError:
             screening_date = None
         if screening_date is None or not ISO_DATE.fullmatch(raw_date):
-            return {"id": case_id, "error": f"screening_date must be a date written YYYY-MM-DD (got {raw_date!r})"}
+            return {
+                "id": case_id,
+                "error": f"screening_date must be a date written YYYY-MM-DD (got {shorten(raw_date)})",
+            }
     try:
         normalised = ruleset.questionnaire.normalise(answers, screening_date)
     except InvalidAnswers as error:
@@ -178,7 +211,7 @@ def init(instance_path: Path | None) -> None:
     """Set up the instance folder: a secret key in config.py (kept if present) and the database, migrated."""
     from .db import migrate
 
-    folder = instance_path or Path(os.environ.get("SCREENING_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+    folder = instance_path or instance_dir()
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)  # the database and the secret key are for this service's user only
     config = folder / "config.py"
@@ -210,12 +243,6 @@ def clinician_group() -> None:
     """Add and disable clinician accounts. There are no default accounts."""
 
 
-def _cli_event(action: str, **detail: Any):
-    from .store import AuditEvent
-
-    return AuditEvent(action=action, actor_role="system", detail={"via": "cli", **detail})
-
-
 @clinician_group.command("add")
 @click.argument("email")
 @click.option("--name", required=True, help="The clinician's name, as colleagues know it.")
@@ -228,9 +255,6 @@ def _cli_event(action: str, **detail: Any):
 )
 def clinician_add(email: str, name: str, role: str) -> None:
     """Add a clinician. The password is read from standard input when it is not a terminal, else asked twice."""
-    from . import auth, store
-    from .db import get_db
-
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
     else:
@@ -240,20 +264,8 @@ def clinician_add(email: str, name: str, role: str) -> None:
         _refuse(f"'{email}' is not an email address")
     if not name.strip():
         _refuse("--name must not be empty")
-    problem = auth.password_problem(password, email=email, name=name)
-    if problem:
-        _refuse(problem)
-    try:
-        store.add_clinician(
-            get_db(),
-            email=email,
-            name=name,
-            role=role,
-            password_hash=auth.hash_password(password),
-            audit=_cli_event("clinician_created", role=role),
-        )
-    except store.DuplicateClinician:
-        _refuse(f"a clinician with the email {email} exists already")
+    with _refusals():
+        clinic.add_clinician(get_db(), store.SYSTEM, email=email, name=name, role=role, password=password)
     click.echo(f"added {role} {name} <{email}>")
 
 
@@ -261,14 +273,10 @@ def clinician_add(email: str, name: str, role: str) -> None:
 @click.argument("email")
 def clinician_disable(email: str) -> None:
     """Disable a clinician's account and end their sessions at once."""
-    from . import store
-    from .db import get_db
-
-    clinician = store.clinician_by_email(get_db(), email)
-    if clinician is None:
-        _refuse(f"no clinician has the email {email.strip().lower()}")
-    ended = store.disable_clinician(get_db(), clinician["id"], _cli_event("clinician_disabled"))
-    click.echo(f"disabled {clinician['name']} <{clinician['email']}>; {ended} active session(s) ended")
+    with _refusals():
+        target = clinic.clinician(get_db(), email=email)
+        ended = clinic.disable_clinician(get_db(), store.SYSTEM, target)
+    click.echo(f"disabled {target['name']} <{target['email']}>; {ended} active session(s) ended")
 
 
 @clinician_group.command("require-code")
@@ -276,21 +284,26 @@ def clinician_disable(email: str) -> None:
 @click.option("--off", is_flag=True, help="No longer require a sign-in code.")
 def clinician_require_code(email: str, off: bool) -> None:
     """Require a second factor (a 6-digit code from an authenticator app) at the clinician's next sign-in."""
-    from . import store
-    from .db import get_db
-
-    clinician = store.clinician_by_email(get_db(), email)
-    if clinician is None:
-        _refuse(f"no clinician has the email {email.strip().lower()}")
-    store.set_totp_required(
-        get_db(), clinician["id"], not off, _cli_event("totp_requirement_changed", required=not off)
-    )
-    click.echo(f"{clinician['email']}: sign-in code {'not required' if off else 'required'}")
+    with _refusals():
+        target = clinic.clinician(get_db(), email=email)
+        clinic.require_code(get_db(), store.SYSTEM, target, not off)
+    click.echo(f"{target['email']}: sign-in code {'not required' if off else 'required'}")
 
 
 def _refuse(message: str) -> None:
     click.echo(f"screening: {message}", err=True)
     sys.exit(1)
+
+
+@contextlib.contextmanager
+def _refusals():
+    """What a service refuses becomes one line and exit 1, as the pages show it to people."""
+    try:
+        yield
+    except ServiceError as refusal:
+        _refuse(refusal.message[0].lower() + refusal.message[1:])
+    except clinic_time.TimeInputError as problem:
+        _refuse(str(problem))
 
 
 ISO_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -308,9 +321,6 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Check the audit trail's hash chain; report the first broken link, or that the chain is whole."""
-    from . import store
-    from .db import get_db
-
     report = store.verify_audit_chain(get_db())
     if report.first_broken is None:
         click.echo(f"the audit chain is whole: {report.rows} events")
@@ -332,10 +342,6 @@ def slots_group() -> None:
 
 
 def _clinic_zone():
-    from flask import current_app
-
-    from . import clinic_time
-
     try:
         return clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
     except clinic_time.TimeInputError as error:
@@ -349,32 +355,26 @@ def _clinic_zone():
 @click.option("--practitioner", default="", help="Who sees the patient (shown to them).")
 def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
     """Publish back-to-back slots between START and END; existing ones are kept, not doubled."""
-    from . import clinic_time, store
-    from .db import get_db
-
     tz = _clinic_zone()
-    try:
-        slots = clinic_time.make_slots(
-            clinic_time.parse_local(start, tz), clinic_time.parse_local(end, tz), clinic_time.parse_every(every)
+    with _refusals():
+        published = clinic.publish_slots(
+            get_db(),
+            store.SYSTEM,
+            start=clinic_time.parse_local(start, tz),
+            end=clinic_time.parse_local(end, tz),
+            every=clinic_time.parse_every(every),
+            practitioner=practitioner,
         )
-    except clinic_time.TimeInputError as error:
-        _refuse(str(error))
-    added = store.add_slots(get_db(), slots, practitioner.strip(), _cli_event("slots_added"))
     who = f" with {practitioner.strip()}" if practitioner.strip() else ""
-    click.echo(f"published {added} slot(s){who}; {len(slots) - added} existed already")
+    click.echo(f"published {published.added} slot(s){who}; {published.existed} existed already")
 
 
 @slots_group.command("list")
 @click.option("--days", default=14, show_default=True, help="How many days ahead, from today.")
 def slots_list(days: int) -> None:
     """List slots from today, with whether each is free or booked."""
-    from datetime import timedelta
-
-    from . import clinic_time, store
-    from .db import get_db
-
     tz = _clinic_zone()
-    today = clinic_time.today_in(tz)
+    today = clock.today_in(tz)
     rows = store.slots_between(
         get_db(), clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=days), tz)
     )
@@ -389,17 +389,9 @@ def slots_list(days: int) -> None:
 @click.argument("slot_id", type=int)
 def slots_cancel(slot_id: int) -> None:
     """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient sees it on their page."""
-    from . import store
-    from .db import get_db
-
-    if store.get_slot(get_db(), slot_id) is None:
-        _refuse(f"no slot has the id {slot_id}")
-    from . import appointments
-
-    booking = store.cancel_slot(
-        get_db(), slot_id, _cli_event("slot_cancelled"), mails_for=appointments.clinic_cancellation(slot_id)
-    )
-    click.echo(f"cancelled slot {slot_id}" + (f"; booking {booking} cancelled with it" if booking else ""))
+    with _refusals():
+        held = clinic.withdraw_slot(get_db(), current_app.config, store.SYSTEM, slot_id)
+    click.echo(f"cancelled slot {slot_id}" + (f"; booking {held['id']} cancelled with it" if held else ""))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -414,10 +406,7 @@ def mail_group() -> None:
 @mail_group.command("send")
 def mail_send() -> None:
     """Deliver every message that is due now; failures stay queued and are retried later."""
-    from flask import current_app
-
     from . import mail
-    from .db import get_db
 
     settings = mail.Settings.from_config(current_app.config, current_app.instance_path)
     counts = mail.deliver_due(get_db(), settings, limit=1000)

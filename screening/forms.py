@@ -172,6 +172,14 @@ class DeclarationForm(FlaskForm):
     def signed_by(self, full_name: str) -> bool:
         return (self.signature.data or "").casefold() == " ".join(full_name.split()).casefold()
 
+    def declaration_ok(self, draft) -> bool:
+        """Ticked, signed with the name given, a reply when answering a clinician, and for this very draft."""
+        if self.validate() and not self.signed_by(draft.contact["full_name"]):
+            self.signature.errors.append("Type your full name as you gave it in your details")
+        if draft.kind == "amendment" and not (self.reply.data or "").strip():
+            self.reply.errors = [*self.reply.errors, "Answer the clinician's question"]
+        return not self.errors and self.submission_key.data == draft.submission_key
+
 
 # --------------------------------------------------------------------------------------------------------------------
 # Clinicians

@@ -24,7 +24,7 @@ from flask import Flask
 from sqlite_utils import Database
 
 from . import store
-from .db import connect
+from .db import thread_db
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
@@ -146,27 +146,28 @@ class Sender:
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                db = connect(self.database)
-                try:
-                    deliver_due(db, self.settings)
-                finally:
-                    db.close()
+                deliver_due(thread_db(self.database), self.settings)
             except Exception:  # the sender must outlive a bad moment (a locked database, a full disk)
                 log.exception("mail sender: delivery round failed; will retry")
             self.wake.wait(self.interval)
             self.wake.clear()
 
 
+_senders: dict[str, Sender] = {}  # by database path: a service that queued mail wakes the sender of its database
+
+
 def init_app(app: Flask) -> None:
-    if app.config.get("MAIL_SENDER", not app.testing):
+    enabled = app.config["MAIL_SENDER"]
+    if enabled if enabled is not None else not app.testing:
         sender = Sender(app)
         app.extensions["screening.mail"] = sender
+        _senders[app.config["DATABASE"]] = sender
         sender.start()
 
 
-def nudge(app: Flask) -> None:
+def nudge(config: dict[str, Any]) -> None:
     """Wake the sender after a commit that queued mail (it would come round anyway)."""
-    sender = app.extensions.get("screening.mail")
+    sender = _senders.get(config["DATABASE"])
     if sender is not None:
         sender.wake.set()
 
@@ -175,9 +176,12 @@ def nudge(app: Flask) -> None:
 # The messages. What happened and a link: never answers, outcomes, rules or anything clinical.
 
 
-def _public(config: dict[str, Any], path: str) -> str:
+def public_link(config: dict[str, Any], path: str) -> str:
     # Links come from configuration, never from the request's Host header (which a visitor controls).
     return config["PUBLIC_URL"].rstrip("/") + path
+
+
+_public = public_link
 
 
 def patient_link(config: dict[str, Any], secret_key: str, submission_key: str) -> str:

@@ -6,24 +6,21 @@ import contextlib
 import hashlib
 import json
 import re
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
+from . import clock
 from .domain import Answers, Evaluation
-from .domain.review import QUEUE_RANK, initial_review_state
+from .domain.decisions import QUEUE_RANK, initial_review_state
+from .errors import Conflict
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+iso = clock.iso
 
 
 def token_hash(token: str) -> str:
@@ -37,10 +34,20 @@ def write_transaction(db: Database) -> Iterator[Database]:
 
     A deferred transaction that reads and then writes can fail at once with SQLITE_BUSY when another writer got in
     between; an immediate one waits for the lock (busy_timeout) and then sees the latest data, which the audit hash
-    chain and the decision race rely on. Nested use joins the outer transaction.
+    chain and the decision race rely on. Nested use is a savepoint inside the outer transaction (as sqlite-utils'
+    atomic() does): a failure rolls back the inner part only, and the outer unit decides whether anything commits.
     """
     if db.conn.in_transaction:
-        yield db
+        name = f"unit_{secrets.token_hex(4)}"
+        db.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute(f"ROLLBACK TO {name}")
+            db.conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            db.conn.execute(f"RELEASE {name}")
         return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
@@ -78,7 +85,7 @@ def create_draft(
     amends: int | None = None,
     rescreen_of: int | None = None,
 ) -> Draft:
-    now = iso(utc_now())
+    now = iso(clock.utc_now())
     kind = "amendment" if amends is not None else "rescreen" if rescreen_of is not None else "new"
     db.execute(
         "INSERT INTO draft (id, submission_key, answers, contact, kind, amends, rescreen_of, created_at, updated_at)"
@@ -99,7 +106,7 @@ def create_draft(
 
 
 def get_draft(db: Database, draft_token: str, max_age: timedelta) -> Draft | None:
-    cutoff = iso(utc_now() - max_age)
+    cutoff = iso(clock.utc_now() - max_age)
     row = next(
         db.query(
             "SELECT id, answers, contact, submission_key, kind, amends, rescreen_of FROM draft"
@@ -121,23 +128,47 @@ def get_draft(db: Database, draft_token: str, max_age: timedelta) -> Draft | Non
     )
 
 
+@contextlib.contextmanager
+def draft_durability(db: Database) -> Iterator[None]:
+    """Commit a draft save without waiting for the disk (synchronous=NORMAL), then go back to FULL.
+
+    In WAL mode a NORMAL commit keeps the database consistent, but a power cut (not a crash of the process) may undo
+    the last few such commits. A lost draft step costs the patient one page; a submission, decision, booking, outbox
+    message or audit row is always committed with FULL, and its fsync also makes every earlier draft frame durable.
+    """
+    if db.conn.in_transaction:  # part of a larger unit: that unit's durability applies
+        yield
+        return
+    db.conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        db.conn.execute("PRAGMA synchronous=FULL")
+
+
 def save_draft_answers(db: Database, draft: Draft, answers: dict[str, Any]) -> None:
-    db.execute(
-        "UPDATE draft SET answers = ?, updated_at = ? WHERE id = ?",
-        [json.dumps(answers), iso(utc_now()), draft.id],
-    )
+    with draft_durability(db):
+        db.execute(
+            "UPDATE draft SET answers = ?, updated_at = ? WHERE id = ?",
+            [json.dumps(answers), iso(clock.utc_now()), draft.id],
+        )
 
 
 def save_draft_contact(db: Database, draft: Draft, contact: dict[str, str]) -> None:
-    db.execute(
-        "UPDATE draft SET contact = ?, updated_at = ? WHERE id = ?",
-        [json.dumps(contact), iso(utc_now()), draft.id],
-    )
+    with draft_durability(db):
+        db.execute(
+            "UPDATE draft SET contact = ?, updated_at = ? WHERE id = ?",
+            [json.dumps(contact), iso(clock.utc_now()), draft.id],
+        )
+
+
+def delete_draft(db: Database, draft_id: str) -> None:
+    db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
 
 
 def purge_stale_drafts(db: Database, max_age: timedelta) -> int:
     """Forget questionnaires abandoned part-way; they were never submitted, so no clinic record is lost."""
-    cursor = db.execute("DELETE FROM draft WHERE updated_at < ?", [iso(utc_now() - max_age)])
+    cursor = db.execute("DELETE FROM draft WHERE updated_at < ?", [iso(clock.utc_now() - max_age)])
     return cursor.rowcount
 
 
@@ -145,12 +176,12 @@ def purge_stale_drafts(db: Database, max_age: timedelta) -> int:
 # Submissions
 
 
-class DuplicateSubmission(Exception):
+class DuplicateSubmission(Conflict):
     """The one-time submission key was used already: the submission it stored stands."""
 
     def __init__(self, submission_id: int):
-        self.submission_id = submission_id
         super().__init__(f"submission key already used by submission {submission_id}")
+        self.submission_id = submission_id
 
 
 def checksum(answers: dict[str, Any], outcome: str, rule_ids: list[str], ruleset_version: str) -> str:
@@ -162,51 +193,54 @@ def checksum(answers: dict[str, Any], outcome: str, rule_ids: list[str], ruleset
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record_submission(
-    db: Database,
-    *,
-    submission_key: str,
-    access_token: str,
-    answers: Answers,
-    evaluation: Evaluation,
-    contact: dict[str, str],
-    attested_name: str,
-    ruleset_version: str,
-    draft_id: str | None = None,
-    audit_context: dict[str, str] | None = None,
-    mails_for=None,
-    amends: int | None = None,
-    reply: str = "",
-    rescreen_of: int | None = None,
-) -> int:
-    """Store a submission with its fired rules, and forget its draft, in one transaction.
+@dataclass(frozen=True)
+class NewSubmission:
+    """Everything a submission stores, as plain values (the service builds it from the draft and the evaluation)."""
 
-    Returns the new id only after the commit, so an acknowledged submission is on disk. Raises DuplicateSubmission
-    when the key was used already (a double click or a retried POST), leaving the first submission as it was.
+    submission_key: str
+    access_token: str
+    answers: Answers
+    evaluation: Evaluation
+    contact: dict[str, str]
+    attested_name: str
+    ruleset_version: str
+    amends: int | None = None  # answering a clinician's question about this screening
+    rescreen_of: int | None = None  # a returning patient's new screening after this one
+    reply: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "amendment" if self.amends is not None else "rescreen" if self.rescreen_of is not None else "new"
+
+
+def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None = None) -> int:
+    """Store a submission with its fired rules, and forget its draft, as one unit (a savepoint inside the caller's
+    transaction, or its own transaction).
+
+    Raises DuplicateSubmission when the key was used already (a double click or a retried POST), leaving the first
+    submission as it was.
     """
-    values = answers.values
+    values, evaluation = new.answers.values, new.evaluation
     row = {
-        "submission_key": submission_key,
-        "access_token_hash": token_hash(access_token),
-        "created_at": iso(utc_now()),
-        "screening_date": answers.screening_date.isoformat(),
-        "ruleset_version": ruleset_version,
+        "submission_key": new.submission_key,
+        "access_token_hash": token_hash(new.access_token),
+        "created_at": iso(clock.utc_now()),
+        "screening_date": new.answers.screening_date.isoformat(),
+        "ruleset_version": new.ruleset_version,
         "answers": json.dumps(values),
-        "full_name": contact["full_name"],
-        "email": contact["email"],
-        "phone": contact.get("phone", ""),
-        "attested_name": attested_name,
+        "full_name": new.contact["full_name"],
+        "email": new.contact["email"],
+        "phone": new.contact.get("phone", ""),
+        "attested_name": new.attested_name,
         "outcome": evaluation.outcome,
         "treatments": json.dumps(evaluation.treatments),
         "messages": json.dumps(list(evaluation.messages)),
         "engine_errors": json.dumps(list(evaluation.engine_errors)),
-        "checksum": checksum(values, evaluation.outcome, evaluation.rule_ids, ruleset_version),
-        # An amendment always goes back to a clinician, whatever the new answers give: changing answers after a
-        # clinician's question must not be a way round the clinician.
-        "review_state": "pending" if amends is not None else initial_review_state(evaluation.outcome),
-        "kind": "amendment" if amends is not None else "rescreen" if rescreen_of is not None else "new",
-        "previous_id": amends if amends is not None else rescreen_of,
-        "reply": reply,
+        "checksum": checksum(values, evaluation.outcome, evaluation.rule_ids, new.ruleset_version),
+        "review_state": initial_review_state(evaluation.outcome, amended=new.kind == "amendment"),
+        "kind": new.kind,
+        "previous_id": new.amends if new.amends is not None else new.rescreen_of,
+        "reply": new.reply,
         "queue_rank": QUEUE_RANK[evaluation.outcome],
         "requested": values.get("treatment_requested", ""),
     }
@@ -234,37 +268,30 @@ def record_submission(
                 )
             if draft_id is not None:
                 db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
-            append_audit(
-                db,
-                AuditEvent(
-                    action="submission_created",
-                    actor_role="patient",
-                    object_type="submission",
-                    object_id=str(submission_id),
-                    detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
-                    **(audit_context or {}),
-                ),
-            )
-            if amends is not None:
-                changed = db.execute(
-                    "UPDATE submission SET superseded_by = ?, review_state = 'superseded'"
-                    " WHERE id = ? AND review_state = 'information_requested' AND superseded_by IS NULL",
-                    [submission_id, amends],
-                ).rowcount
-                if changed != 1:  # answered already, or a clinician decided meanwhile: nothing is overwritten
-                    raise NotAmendable(amends)
-            if mails_for is not None:  # built from the new id, queued in the same transaction
-                queue_mail(db, mails_for(submission_id))
     except sqlite3.IntegrityError:
-        existing = submission_id_for_key(db, submission_key)
+        existing = submission_id_for_key(db, new.submission_key)
         if existing is None:
             raise
         raise DuplicateSubmission(existing) from None
     return submission_id
 
 
-class NotAmendable(Exception):
+def supersede(db: Database, previous_id: int, submission_id: int) -> None:
+    """Mark the screening a patient amended as superseded by the new version; only while it awaits their answer."""
+    changed = db.execute(
+        "UPDATE submission SET superseded_by = ?, review_state = 'superseded'"
+        " WHERE id = ? AND review_state = 'information_requested' AND superseded_by IS NULL",
+        [submission_id, previous_id],
+    ).rowcount
+    if changed != 1:  # answered already, or a clinician decided meanwhile: nothing is overwritten
+        raise NotAmendable(screening=previous_id)
+
+
+class NotAmendable(Conflict):
     """The screening is no longer waiting for the patient's answer (answered already, or decided)."""
+
+    message = "The clinic has already dealt with that question, so your changes were not sent."
+    back_to = "intake.result"
 
 
 def submission_id_for_key(db: Database, submission_key: str) -> int | None:
@@ -330,6 +357,45 @@ class AuditEvent:
     detail: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who acts (a signed-in clinician, a patient, the system) and from where: plain values a service turns into
+    audit events, so services need no request to know who asked."""
+
+    role: str
+    id: int | None = None
+    remote_addr: str = ""
+    request_id: str = ""
+    via: str = ""  # "cli" for commands run on the server
+
+    def event(
+        self,
+        action: str,
+        *,
+        outcome: str = "success",
+        object_type: str = "",
+        object_id: Any = "",
+        detail: dict[str, Any] | None = None,
+        role: str | None = None,
+    ) -> AuditEvent:
+        if self.via:
+            detail = {"via": self.via, **(detail or {})}
+        return AuditEvent(
+            action=action,
+            actor_role=role or self.role,
+            outcome=outcome,
+            actor_id=self.id,
+            object_type=object_type,
+            object_id=str(object_id),
+            remote_addr=self.remote_addr,
+            request_id=self.request_id,
+            detail=detail,
+        )
+
+
+SYSTEM = Actor("system", via="cli")
+
+
 def _audit_hash(row: dict[str, Any]) -> str:
     fields = [
         row["id"],
@@ -355,7 +421,7 @@ def append_audit(db: Database, event: AuditEvent) -> int:
         last = next(db.query("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"), None)
         row = {
             "id": (last["id"] + 1) if last else 1,
-            "ts": iso(utc_now()),
+            "ts": iso(clock.utc_now()),
             "actor_id": event.actor_id,
             "actor_role": event.actor_role,
             "action": event.action,
@@ -446,7 +512,7 @@ def audit_events(
 # Clinicians and their sign-ins
 
 
-class DuplicateClinician(Exception):
+class DuplicateClinician(Conflict):
     """A clinician with that email exists already."""
 
 
@@ -455,12 +521,12 @@ def add_clinician(db: Database, *, email: str, name: str, role: str, password_ha
         with write_transaction(db):
             clinician_id = db.execute(
                 "INSERT INTO clinician (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                [email.strip().lower(), name.strip(), role, password_hash, iso(utc_now())],
+                [email.strip().lower(), name.strip(), role, password_hash, iso(clock.utc_now())],
             ).lastrowid
             append_audit(db, _with_object(audit, "clinician", clinician_id))
     except sqlite3.IntegrityError as error:
         if "UNIQUE" in str(error):
-            raise DuplicateClinician(email) from None
+            raise DuplicateClinician(email=email) from None
         raise
     return clinician_id
 
@@ -520,7 +586,7 @@ def set_totp_required(db: Database, clinician_id: int, required: bool, audit: Au
 
 def disable_clinician(db: Database, clinician_id: int, audit: AuditEvent) -> int:
     """Disable an account and end every one of its sessions at once; returns how many sessions were ended."""
-    now = iso(utc_now())
+    now = iso(clock.utc_now())
     with write_transaction(db):
         db.execute("UPDATE clinician SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?", [now, clinician_id])
         ended = db.execute(
@@ -532,7 +598,7 @@ def disable_clinician(db: Database, clinician_id: int, audit: AuditEvent) -> int
 
 
 def start_session(db: Database, clinician_id: int, session_token: str, audit: AuditEvent) -> None:
-    now = iso(utc_now())
+    now = iso(clock.utc_now())
     with write_transaction(db):
         db.execute(
             "INSERT INTO clinician_session (id, clinician_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
@@ -556,7 +622,7 @@ def live_session(db: Database, session_token: str, *, idle: timedelta, absolute:
     )
     if row is None:
         return None
-    now = utc_now()
+    now = clock.utc_now()
     if row["last_seen_at"] < iso(now - idle) or row["session_created_at"] < iso(now - absolute):
         return None
     return row
@@ -564,7 +630,7 @@ def live_session(db: Database, session_token: str, *, idle: timedelta, absolute:
 
 def touch_session(db: Database, session_id: str, every: timedelta = timedelta(seconds=30)) -> None:
     """Record activity (for the idle timeout), at most once per `every` to keep writes off every page view."""
-    now = utc_now()
+    now = clock.utc_now()
     db.execute(
         "UPDATE clinician_session SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
         [iso(now), session_id, iso(now - every)],
@@ -575,7 +641,7 @@ def end_session(db: Database, session_token: str, audit: AuditEvent) -> None:
     with write_transaction(db):
         db.execute(
             "UPDATE clinician_session SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            [iso(utc_now()), token_hash(session_token)],
+            [iso(clock.utc_now()), token_hash(session_token)],
         )
         append_audit(db, audit)
 
@@ -665,12 +731,14 @@ def state_counts(db: Database, outcomes: tuple[str, ...] = ("review",)) -> dict[
     return counts
 
 
-class DecisionConflict(Exception):
+class DecisionConflict(Conflict):
     """Someone decided first: their decision stands and nothing was overwritten."""
 
+    template = "review/conflict.html"
+
     def __init__(self, decided: dict[str, Any] | None):
+        super().__init__("the submission is no longer waiting for a decision", decided=decided)
         self.decided = decided
-        super().__init__("the submission is no longer waiting for a decision")
 
 
 def record_decision(
@@ -698,7 +766,15 @@ def record_decision(
         decision_id = db.execute(
             "INSERT INTO decision (submission_id, clinician_id, action, treatments, defer_until, note, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [submission_id, clinician_id, action, json.dumps(list(treatments)), defer_until, note, iso(utc_now())],
+            [
+                submission_id,
+                clinician_id,
+                action,
+                json.dumps(list(treatments)),
+                defer_until,
+                note,
+                iso(clock.utc_now()),
+            ],
         ).lastrowid
         append_audit(db, _with_object(audit, "submission", submission_id))
         queue_mail(db, mails)
@@ -735,7 +811,7 @@ def latest_decision(db: Database, submission_id: int) -> dict[str, Any] | None:
 
 def add_slots(db: Database, slots: list[tuple[str, str]], practitioner: str, audit: AuditEvent) -> int:
     """Publish slots (UTC start and end); a slot that exists already for that practitioner is skipped."""
-    now = iso(utc_now())
+    now = iso(clock.utc_now())
     with write_transaction(db):
         added = 0
         for starts_at, ends_at in slots:
@@ -767,11 +843,9 @@ def get_slot(db: Database, slot_id: int) -> dict[str, Any] | None:
     return next(db.query("SELECT * FROM slot WHERE id = ?", [slot_id]), None)
 
 
-def cancel_slot(db: Database, slot_id: int, audit: AuditEvent, mails_for=None) -> int | None:
-    """Withdraw a slot; a booking it held is cancelled by the clinic (returns that booking's id).
-
-    mails_for(submission_id) gives the messages for the patient affected, queued in the same transaction."""
-    now = iso(utc_now())
+def cancel_slot(db: Database, slot_id: int, audit: AuditEvent) -> dict[str, Any] | None:
+    """Withdraw a slot; a booking it held is cancelled by the clinic (returns that booking: id, submission_id)."""
+    now = iso(clock.utc_now())
     with write_transaction(db):
         db.execute("UPDATE slot SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", [now, slot_id])
         held = next(
@@ -780,18 +854,22 @@ def cancel_slot(db: Database, slot_id: int, audit: AuditEvent, mails_for=None) -
         )
         if held:
             db.execute("UPDATE booking SET cancelled_at = ?, cancelled_by = 'clinic' WHERE id = ?", [now, held["id"]])
-            if mails_for is not None:
-                queue_mail(db, mails_for(held["submission_id"]))
         append_audit(db, _with_object(audit, "slot", slot_id))
-    return held["id"] if held else None
+    return held
 
 
-class SlotTaken(Exception):
+class SlotTaken(Conflict):
     """Someone else booked that slot first (or it was withdrawn)."""
 
+    message = "Sorry, someone booked that time a moment ago. Please choose another."
+    back_to = "intake.result"
 
-class AlreadyBooked(Exception):
+
+class AlreadyBooked(Conflict):
     """This screening holds an appointment already; cancel it to choose another."""
+
+    message = "You have an appointment already. Cancel it first to choose another time."
+    back_to = "intake.result"
 
 
 def book_slot(
@@ -808,18 +886,18 @@ def book_slot(
         with write_transaction(db):
             slot = next(db.query("SELECT id FROM slot WHERE id = ? AND cancelled_at IS NULL", [slot_id]), None)
             if slot is None:
-                raise SlotTaken(slot_id)
+                raise SlotTaken(slot=slot_id)
             booking_id = db.execute(
                 "INSERT INTO booking (slot_id, submission_id, treatments, created_at) VALUES (?, ?, ?, ?)",
-                [slot_id, submission_id, json.dumps(treatments), iso(utc_now())],
+                [slot_id, submission_id, json.dumps(treatments), iso(clock.utc_now())],
             ).lastrowid
             append_audit(db, _with_object(audit, "booking", booking_id))
             queue_mail(db, mails)
     except sqlite3.IntegrityError as error:
         if "booking.submission_id" in str(error):
-            raise AlreadyBooked(submission_id) from None
+            raise AlreadyBooked(screening=submission_id) from None
         if "booking.slot_id" in str(error):
-            raise SlotTaken(slot_id) from None
+            raise SlotTaken(slot=slot_id) from None
         raise
     return booking_id
 
@@ -859,7 +937,7 @@ def cancel_booking(db: Database, submission_id: int, audit: AuditEvent, mails: t
             return False
         db.execute(
             "UPDATE booking SET cancelled_at = ?, cancelled_by = 'patient' WHERE id = ?",
-            [iso(utc_now()), held["id"]],
+            [iso(clock.utc_now()), held["id"]],
         )
         append_audit(db, _with_object(audit, "booking", held["id"]))
         queue_mail(db, mails)
@@ -880,7 +958,7 @@ class Mail:
 
 def queue_mail(db: Database, mails) -> None:
     """Add messages to the outbox; joins the caller's transaction."""
-    now = iso(utc_now())
+    now = iso(clock.utc_now())
     for mail in mails:
         db.execute(
             "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -890,7 +968,7 @@ def queue_mail(db: Database, mails) -> None:
 
 def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[str, Any]]:
     """Messages due for sending, each claimed for `hold` so that a second sender leaves it alone."""
-    now = utc_now()
+    now = clock.utc_now()
     claimed = []
     for row in list(
         db.query(
@@ -911,14 +989,14 @@ def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[st
 def mail_sent(db: Database, mail_id: int) -> None:
     db.execute(
         "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL WHERE id = ?",
-        [iso(utc_now()), mail_id],
+        [iso(clock.utc_now()), mail_id],
     )
 
 
 def mail_failed(db: Database, mail_id: int, attempts: int, retry_in: timedelta, error: str) -> None:
     db.execute(
         "UPDATE outbox SET attempts = ?, next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
-        [attempts, iso(utc_now() + retry_in), error, mail_id],
+        [attempts, iso(clock.utc_now() + retry_in), error, mail_id],
     )
 
 
@@ -942,7 +1020,7 @@ def latest_submission_for(db: Database, email: str, date_of_birth: str) -> int |
 def create_return_link(
     db: Database, token: str, submission_id: int, lifetime: timedelta, mails: tuple[Mail, ...]
 ) -> None:
-    now = utc_now()
+    now = clock.utc_now()
     with write_transaction(db):
         db.execute(
             "INSERT INTO return_link (id, submission_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -953,7 +1031,7 @@ def create_return_link(
 
 def use_return_link(db: Database, token: str) -> int | None:
     """Spend a one-time link; the screening it points to, or None if unknown, used or expired."""
-    now = iso(utc_now())
+    now = iso(clock.utc_now())
     with write_transaction(db):
         row = next(
             db.query(

@@ -3,13 +3,27 @@
 from .conditions import ConditionError
 from .loading import RulesError, load_ruleset
 from .questionnaire import AnswerError, Answers, InvalidAnswers, Question, Questionnaire, Section
-from .rules import BOOKABLE, LEVELS, SEVERITY, TREATMENTS, Evaluation, FiredRule, Rule, RuleSet, evaluate_screening
+from .rules import (
+    BOOKABLE,
+    LEVELS,
+    SEVERITY,
+    TREATMENT_NAMES,
+    TREATMENT_SHORT_NAMES,
+    TREATMENTS,
+    Evaluation,
+    FiredRule,
+    Rule,
+    RuleSet,
+    evaluate_screening,
+)
 
 __all__ = [
     "BOOKABLE",
     "LEVELS",
     "SEVERITY",
     "TREATMENTS",
+    "TREATMENT_NAMES",
+    "TREATMENT_SHORT_NAMES",
     "AnswerError",
     "Answers",
     "ConditionError",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .decisions import treatment_waits_for_clinician
+
 TOXIN_INTERVAL_DAYS = 90  # the rule toxin_within_90_days: retreatment no sooner than 90 days after the last
 
 # What the status page tells the patient about one treatment.
@@ -50,7 +52,7 @@ def booking_gates(
             status = DECLINED
         elif outcome == "defer":
             status = DEFERRED
-        elif (outcome == "review" or amended) and treatment not in approved:
+        elif treatment_waits_for_clinician(outcome, amended=amended) and treatment not in approved:
             status = {
                 "declined": DECLINED,
                 "deferred": DEFERRED,

@@ -66,8 +66,17 @@ class AnswerError(ValueError):
         super().__init__(f"{question_id}: {message}")
 
     def describe(self) -> str:
-        shown = "" if self.value is None else f" (got {self.value!r})"
+        shown = "" if self.value is None else f" (got {shorten(self.value)})"
         return f"question '{self.question_id}': {self.message}{shown}"
+
+
+def shorten(value: Any, limit: int = 80) -> str:
+    """A value as an error shows it: whole when short, else its start and its length (a 1 MB value is not echoed)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to write out
+        return "a number too long to show"
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text):,} characters)"
 
 
 class InvalidAnswers(ValueError):

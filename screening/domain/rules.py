@@ -15,6 +15,9 @@ LEVELS = ("clear", "caution", "review", "defer", "decline")
 RULE_LEVELS = LEVELS[1:]
 SEVERITY = {level: rank for rank, level in enumerate(LEVELS)}
 TREATMENTS = ("toxin", "filler")
+# What patients and clinicians call each treatment (pages, emails, lists); "short" where a table is narrow.
+TREATMENT_NAMES = {"toxin": "Anti-wrinkle injections", "filler": "Dermal filler"}
+TREATMENT_SHORT_NAMES = {"toxin": "Toxin", "filler": "Filler"}
 APPLIES = (*TREATMENTS, "any")
 BOOKABLE = frozenset({"clear", "caution"})
 

@@ -6,12 +6,13 @@ import logging
 import secrets
 import sqlite3
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import audit
+from ..errors import ServiceError
 
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)
@@ -35,6 +36,18 @@ def csrf_error(error: CSRFError):
     except sqlite3.Error:
         log.warning("could not audit a CSRF failure")  # the refusal itself must still happen
     return render_error(400, reason="csrf")
+
+
+@bp.app_errorhandler(ServiceError)
+def service_error(error: ServiceError):
+    """What a service refused, answered once for every view: back to a page with the message, a page of its own,
+    or the error page for its status."""
+    if error.back_to:
+        flash(error.message)
+        return redirect(url_for(error.back_to), 303)
+    if error.template:
+        return render_template(error.template, error=error, **error.detail), error.status
+    return render_error(error.status, message=error.message)
 
 
 @bp.app_errorhandler(HTTPException)

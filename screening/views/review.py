@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from .. import appointments, audit, auth, clinic_time, mail, reviewing, store
-from ..app import current_ruleset
+from .. import audit, auth, clinic_time, clock, store
+from ..audit import actor
 from ..db import get_db
-from ..domain.review import ACTIONS, InvalidDecision, approvable, make_decision
+from ..domain.decisions import ACTIONS, MOST_SEVERE_FIRST, InvalidDecision
 from ..forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
+from ..rulebook import current_ruleset
+from ..services import clinic
+from ..services import review as reviewing
 
 bp = Blueprint("review", __name__, url_prefix="/clinician")
 
@@ -40,7 +43,7 @@ def login():
         if auth.check_password(clinician, form.password.data):
             if clinician["totp_secret"] or clinician["totp_required"]:
                 session.clear()
-                session["pending_login"] = {"id": clinician["id"], "at": datetime.now(UTC).isoformat()}
+                session["pending_login"] = {"id": clinician["id"], "at": clock.utc_now().isoformat()}
                 step = "review.login_code" if clinician["totp_secret"] else "review.set_up_code"
                 return redirect(url_for(step), 303)
             auth.sign_in(clinician)
@@ -62,7 +65,7 @@ def pending_clinician():
     if not pending:
         return None
     started = datetime.fromisoformat(pending["at"])
-    if datetime.now(UTC) - started > auth.PENDING_LOGIN_LIFETIME:
+    if clock.utc_now() - started > auth.PENDING_LOGIN_LIFETIME:
         session.pop("pending_login", None)
         return None
     clinician = store.clinician_by_id(get_db(), pending["id"])
@@ -152,7 +155,7 @@ def queue():
     if not filters.validate():
         filters = QueueFilterForm()
     level, state, treatment = filters.level.data, filters.state.data, filters.treatment.data
-    outcomes = ("decline", "defer", "review", "caution", "clear") if level == "any" else (level,)
+    outcomes = MOST_SEVERE_FIRST if level == "any" else (level,)
     states = () if state == "any" else (state,)
     rows, next_cursor = store.queue(
         get_db(),
@@ -185,104 +188,43 @@ def cautions():
 # A submission and its decision
 
 
-def load_submission(submission_id: int) -> dict:
-    submission = store.get_submission(get_db(), submission_id)
-    if submission is None:
-        abort(404)
-    return submission
-
-
-def render_submission(submission: dict, form: DecisionForm, status: int = 200):
-    intact = reviewing.integrity_ok(submission)
-    changes, question = None, ""
-    if submission["previous_id"]:
-        previous = store.get_submission(get_db(), submission["previous_id"])
-        changes = reviewing.changes_since(current_ruleset().questionnaire, previous, submission)
-        question = store.clinician_question(get_db(), previous["id"])
-    if not intact:
-        audit.record("integrity_failure", outcome="failure", object_type="submission", object_id=submission["id"])
-    return (
-        render_template(
-            "review/submission.html",
-            submission=submission,
-            sections=reviewing.answers_by_section(current_ruleset().questionnaire, submission),
-            answers_read=reviewing.answers_read(current_ruleset().questionnaire, submission),
-            decisions=store.decisions_for(get_db(), submission["id"]),
-            approvable=approvable(submission["treatments"], amended=submission["kind"] == "amendment"),
-            changes=changes,
-            question=question,
-            form=form,
-            intact=intact,
-            ruleset_current=submission["ruleset_version"] == current_ruleset().version,
-        ),
-        status,
-    )
+def render_submission(found: dict, form: DecisionForm, status: int = 200):
+    context = reviewing.page(get_db(), current_ruleset(), actor(), found)
+    return render_template("review/submission.html", form=form, **context), status
 
 
 @bp.get("/submissions/<int:submission_id>")
 @login_required
 def submission(submission_id: int):
-    found = load_submission(submission_id)
-    audit.record("submission_viewed", object_type="submission", object_id=submission_id)
+    found = reviewing.submission(get_db(), submission_id)
+    reviewing.record_view(get_db(), actor(), submission_id)
     return render_submission(found, DecisionForm())
 
 
 @bp.post("/submissions/<int:submission_id>/decision")
 @login_required
 def decide(submission_id: int):
-    found = load_submission(submission_id)
-    form = DecisionForm()
-    if not reviewing.integrity_ok(found):
-        abort(409)
+    found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
     if form.validate():
         try:
-            decision = make_decision(
-                form.action.data,
+            decision = reviewing.decide(
+                get_db(),
+                current_app.config,
+                actor(),
+                found,
+                action=form.action.data,
                 treatments=form.treatments.data or [],
-                treatment_outcomes=found["treatments"],
                 defer_until=form.defer_until.data,
                 note=form.note.data or "",
-                today=date.today(),
-                amended=found["kind"] == "amendment",
+                today=clinic_time.today_in(clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])),
             )
         except InvalidDecision as problem:
             form[problem.field].errors = [*form[problem.field].errors, problem.message]
         else:
-            try:
-                store.record_decision(
-                    get_db(),
-                    submission_id,
-                    clinician_id=current_user.id,
-                    action=decision.action,
-                    state=decision.state,
-                    treatments=decision.treatments,
-                    defer_until=decision.defer_until.isoformat() if decision.defer_until else None,
-                    note=decision.note,
-                    audit=audit.event(
-                        "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
-                    ),
-                    mails=(
-                        mail.decision(
-                            current_app.config,
-                            found["email"],
-                            mail.patient_link(current_app.config, current_app.secret_key, found["submission_key"]),
-                        ),
-                    ),
-                )
-                mail.nudge(current_app._get_current_object())
-            except store.DecisionConflict as conflict:
-                audit.record(
-                    "decision_conflict",
-                    outcome="failure",
-                    object_type="submission",
-                    object_id=submission_id,
-                    detail={"action": decision.action},
-                )
-                return render_template(
-                    "review/conflict.html", submission=found, decided=conflict.decided, actions=ACTIONS
-                ), 409
             flash(f"Decision recorded for screening {submission_id}: {ACTIONS[decision.action].replace('_', ' ')}.")
             return redirect(url_for("review.submission", submission_id=submission_id), 303)
+    elif not reviewing.integrity_ok(found):
+        raise reviewing.IntegrityFailure()
     return render_submission(found, form, 400)
 
 
@@ -293,64 +235,43 @@ def decide(submission_id: int):
 @bp.route("/admin/clinicians", methods=["GET", "POST"])
 @auth.admin_required
 def clinicians():
-    db = get_db()
     form = NewClinicianForm()
     if form.validate_on_submit():
-        problem = auth.password_problem(form.password.data, email=form.email.data, name=form.name.data)
-        if problem:
-            form.password.errors.append(problem)
+        try:
+            clinic.add_clinician(
+                get_db(),
+                actor(),
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+            )
+        except clinic.Invalid as problem:
+            form[problem.field].errors.append(problem.message)
         else:
-            try:
-                store.add_clinician(
-                    db,
-                    email=form.email.data,
-                    name=form.name.data,
-                    role=form.role.data,
-                    password_hash=auth.hash_password(form.password.data),
-                    audit=audit.event("clinician_created", detail={"role": form.role.data}),
-                )
-            except store.DuplicateClinician:
-                form.email.errors.append("A clinician with that email address exists already")
-            else:
-                flash(f"Added {form.name.data} ({form.role.data}). Give them their initial password in person.")
-                return redirect(url_for("review.clinicians"), 303)
-    return render_template(
-        "admin/clinicians.html", form=form, clinicians=store.list_clinicians(db), confirm=ConfirmForm()
-    )
+            flash(f"Added {form.name.data} ({form.role.data}). Give them their initial password in person.")
+            return redirect(url_for("review.clinicians"), 303)
+    clinicians = store.list_clinicians(get_db())
+    return render_template("admin/clinicians.html", form=form, clinicians=clinicians, confirm=ConfirmForm())
 
 
 @bp.post("/admin/clinicians/<int:clinician_id>/disable")
 @auth.admin_required
 def disable_clinician(clinician_id: int):
-    db = get_db()
     if ConfirmForm().validate_on_submit():
-        target = store.clinician_by_id(db, clinician_id)
-        if target is None:
-            abort(404)
-        if target["id"] == current_user.id:
-            flash("You cannot disable your own account; ask another admin.")
-        else:
-            ended = store.disable_clinician(db, clinician_id, audit.event("clinician_disabled"))
-            if ended:
-                audit.record(
-                    "session_revoked", object_type="clinician", object_id=clinician_id, detail={"sessions": ended}
-                )
-            flash(f"Disabled {target['name']}; {ended} active session(s) ended.")
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
+        ended = clinic.disable_clinician(get_db(), actor(), target)
+        flash(f"Disabled {target['name']}; {ended} active session(s) ended.")
     return redirect(url_for("review.clinicians"), 303)
 
 
 @bp.post("/admin/clinicians/<int:clinician_id>/require-code")
 @auth.admin_required
 def require_code(clinician_id: int):
-    db = get_db()
     if ConfirmForm().validate_on_submit():
-        target = store.clinician_by_id(db, clinician_id)
-        if target is None:
-            abort(404)
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
         required = not target["totp_required"]
-        store.set_totp_required(
-            db, clinician_id, required, audit.event("totp_requirement_changed", detail={"required": required})
-        )
+        clinic.require_code(get_db(), actor(), target, required)
         flash(f"{target['name']} {'must now' if required else 'no longer needs to'} use a sign-in code.")
     return redirect(url_for("review.clinicians"), 303)
 
@@ -382,40 +303,33 @@ def audit_trail():
 @bp.route("/admin/slots", methods=["GET", "POST"])
 @auth.admin_required
 def slots():
-    db = get_db()
     tz = clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
     form = SlotsForm()
     if form.validate_on_submit():
         try:
-            made = clinic_time.make_slots(
-                datetime.combine(form.day.data, form.start.data, tz),
-                datetime.combine(form.day.data, form.end.data, tz),
-                clinic_time.parse_every(form.every.data),
+            published = clinic.publish_slots(
+                get_db(),
+                actor(),
+                start=datetime.combine(form.day.data, form.start.data, tz),
+                end=datetime.combine(form.day.data, form.end.data, tz),
+                every=clinic_time.parse_every(form.every.data),
+                practitioner=form.practitioner.data or "",
             )
-        except clinic_time.TimeInputError as problem:
-            form.end.errors.append(str(problem).capitalize())
+        except (clinic.Invalid, clinic_time.TimeInputError) as problem:
+            form.end.errors.append(str(getattr(problem, "message", problem)).capitalize())
         else:
-            practitioner = (form.practitioner.data or "").strip()
-            added = store.add_slots(db, made, practitioner, audit.event("slots_added"))
-            flash(f"Published {added} slot(s); {len(made) - added} existed already.")
+            flash(f"Published {published.added} slot(s); {published.existed} existed already.")
             return redirect(url_for("review.slots"), 303)
     today = clinic_time.today_in(tz)
-    rows = store.slots_between(
-        db, clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=28), tz)
-    )
+    start, end = clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=28), tz)
+    rows = store.slots_between(get_db(), start, end)
     return render_template("admin/slots.html", form=form, rows=rows, tz=tz, confirm=ConfirmForm())
 
 
 @bp.post("/admin/slots/<int:slot_id>/cancel")
 @auth.admin_required
 def cancel_slot(slot_id: int):
-    db = get_db()
     if ConfirmForm().validate_on_submit():
-        if store.get_slot(db, slot_id) is None:
-            abort(404)
-        booking = store.cancel_slot(
-            db, slot_id, audit.event("slot_cancelled"), mails_for=appointments.clinic_cancellation(slot_id)
-        )
-        mail.nudge(current_app._get_current_object())
-        flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if booking else ''}.")
+        held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id)
+        flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if held else ''}.")
     return redirect(url_for("review.slots"), 303)

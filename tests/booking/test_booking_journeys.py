@@ -22,7 +22,7 @@ from review_helpers import (
 )
 from web_helpers import csrf_token
 
-from screening import store
+from screening import clock, store
 
 CLINICAL_WORDS = ("toxin", "botulinum", "filler", "allerg", "pregnan", "sclerosis", "review", "caution", "rule")
 
@@ -104,8 +104,8 @@ def test_screening_is_bookable_for_its_validity_window_only(app, db_path, monkey
     patient, _ = submit_through_form(app, "toxin")
     assert offered(patient) == []  # slots beyond the 30 days are not offered
 
-    later = store.utc_now() + timedelta(days=31)
-    monkeypatch.setattr(store, "utc_now", lambda: later)
+    later = clock.utc_now() + timedelta(days=31)
+    monkeypatch.setattr(clock, "utc_now", lambda: later)
     page = page_text(patient.get(RESULT))
 
     assert "Please fill in the health questions again" in page

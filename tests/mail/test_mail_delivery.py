@@ -23,8 +23,8 @@ from review_helpers import (
     token_of,
 )
 
-from screening import mail, store
-from screening.app import current_ruleset
+from screening import clock, mail
+from screening.rulebook import current_ruleset
 
 PATIENT = DETAILS["email"]
 
@@ -125,8 +125,8 @@ def test_a_failed_send_keeps_the_decision_and_the_message_and_retries_later(tmp_
     assert rows(database, "SELECT review_state FROM submission")[0]["review_state"] == "approved"
     assert deliver(down) == {"sent": 0, "failed": 0}  # not due again yet
 
-    later = store.utc_now() + timedelta(minutes=3)
-    monkeypatch.setattr(store, "utc_now", lambda: later)
+    later = clock.utc_now() + timedelta(minutes=3)
+    monkeypatch.setattr(clock, "utc_now", lambda: later)
     down.config["MAIL_PORT"] = controller.port  # the server is back
     assert deliver(down) == {"sent": 3, "failed": 0}
     assert len(inbox.messages) == 3

@@ -18,7 +18,7 @@ from review_helpers import (
 from test_mail_delivery import assert_nothing_clinical, deliver
 from web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
 
-from screening import store
+from screening import clock
 
 PATIENT = DETAILS["email"]
 
@@ -104,8 +104,8 @@ def test_the_link_works_once_and_not_after_an_hour(app, smtp, monkeypatch):
     deliver(app)
     second = [m for m in inbox.to(PATIENT) if "again" in m["Subject"]][-1]
     late_link = re.search(r"(/returning/\S+)", second.get_content()).group(1)
-    later = store.utc_now() + timedelta(minutes=61)
-    monkeypatch.setattr(store, "utc_now", lambda: later)
+    later = clock.utc_now() + timedelta(minutes=61)
+    monkeypatch.setattr(clock, "utc_now", lambda: later)
     assert app.test_client().get(late_link).status_code == 404
 
 

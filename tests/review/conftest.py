@@ -15,7 +15,7 @@ if str(WEB_TESTS) not in sys.path:
 
 from review_helpers import make_app  # noqa: E402
 
-from screening import store  # noqa: E402
+from screening import clock as app_clock  # noqa: E402
 
 
 @pytest.fixture
@@ -36,12 +36,12 @@ def db_path(app) -> Path:
 
 
 class Clock:
-    """The store's idea of now (screening.store.utc_now): real time until a test moves it."""
+    """The app's idea of now (screening.clock.utc_now): real time until a test moves it."""
 
     def __init__(self):
         self.offset = timedelta(0)
         self.frozen: datetime | None = None
-        self._real = store.utc_now
+        self._real = app_clock.utc_now
 
     def __call__(self) -> datetime:
         return (self.frozen or self._real()) + self.offset
@@ -57,5 +57,5 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     moving = Clock()
-    monkeypatch.setattr(store, "utc_now", moving)
+    monkeypatch.setattr(app_clock, "utc_now", moving)
     return moving

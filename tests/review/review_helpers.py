@@ -206,13 +206,24 @@ def record(
     evaluation = evaluate_screening(RULESET, answers)
     submission_id = store.record_submission(
         db,
-        submission_key=secrets.token_urlsafe(16),
-        access_token=secrets.token_urlsafe(16),
-        answers=answers,
-        evaluation=evaluation,
-        contact={**DETAILS, "full_name": full_name},
-        attested_name=full_name,
-        ruleset_version=RULESET.version,
+        store.NewSubmission(
+            submission_key=secrets.token_urlsafe(16),
+            access_token=secrets.token_urlsafe(16),
+            answers=answers,
+            evaluation=evaluation,
+            contact={**DETAILS, "full_name": full_name},
+            attested_name=full_name,
+            ruleset_version=RULESET.version,
+        ),
+    )
+    store.append_audit(
+        db,
+        store.Actor("patient").event(
+            "submission_created",
+            object_type="submission",
+            object_id=submission_id,
+            detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
+        ),
     )
     if created_at is not None:
         stamp = created_at if isinstance(created_at, str) else store.iso(created_at)

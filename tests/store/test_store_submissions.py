@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from screening import store
+from screening import clock, store
 from screening.db import connect, migrate
 from screening.domain import load_ruleset
 from screening.domain.rules import evaluate_screening
@@ -88,13 +88,15 @@ def record(db, *, key: str = "key-1", link: str = "token-1", answers: dict = ANS
     normalised, default_evaluation = evaluated(answers)
     return store.record_submission(
         db,
-        submission_key=key,
-        access_token=link,
-        answers=normalised,
-        evaluation=evaluation or default_evaluation,
-        contact=CONTACT,
-        attested_name="Jane Example",
-        ruleset_version=RULESET.version,
+        store.NewSubmission(
+            submission_key=key,
+            access_token=link,
+            answers=normalised,
+            evaluation=evaluation or default_evaluation,
+            contact=CONTACT,
+            attested_name="Jane Example",
+            ruleset_version=RULESET.version,
+        ),
         draft_id=draft_id,
     )
 
@@ -313,12 +315,12 @@ def test_draft_answers_and_contact_are_saved_and_read_back(db):
 
 def test_stale_drafts_are_purged_after_their_lifetime(db, monkeypatch):
     created = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-    monkeypatch.setattr(store, "utc_now", lambda: created)
+    monkeypatch.setattr(clock, "utc_now", lambda: created)
     store.create_draft(db, "old-token", submission_key="key-old")
-    monkeypatch.setattr(store, "utc_now", lambda: created + timedelta(hours=23))
+    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=23))
     store.create_draft(db, "recent-token", submission_key="key-recent")
     lifetime = timedelta(hours=24)
-    monkeypatch.setattr(store, "utc_now", lambda: created + timedelta(hours=24, seconds=1))
+    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=24, seconds=1))
 
     assert store.get_draft(db, "old-token", lifetime) is None  # stale: no longer offered, even before the purge
     purged = store.purge_stale_drafts(db, lifetime)
@@ -330,11 +332,11 @@ def test_stale_drafts_are_purged_after_their_lifetime(db, monkeypatch):
 
 def test_saving_a_draft_keeps_it_alive(db, monkeypatch):
     created = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-    monkeypatch.setattr(store, "utc_now", lambda: created)
+    monkeypatch.setattr(clock, "utc_now", lambda: created)
     draft = store.create_draft(db, "draft-token", submission_key="key-1")
-    monkeypatch.setattr(store, "utc_now", lambda: created + timedelta(hours=20))
+    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=20))
     store.save_draft_answers(db, draft, {"treatment_requested": "toxin"})
-    monkeypatch.setattr(store, "utc_now", lambda: created + timedelta(hours=30))
+    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=30))
 
     assert store.purge_stale_drafts(db, timedelta(hours=24)) == 0
     assert store.get_draft(db, "draft-token", timedelta(hours=24)) is not None

@@ -45,7 +45,7 @@ from web_helpers import (
 )
 
 import screening.db
-from screening import store
+from screening import clock, store
 
 TODAY = date.today()
 PRIVATE_LINK = re.compile(r"https?://[^/\s<\"]+/r/([A-Za-z0-9_-]+)")
@@ -137,8 +137,8 @@ def test_session_cookie_is_secure_and_holds_no_answers(client):
 
 
 def test_expired_draft_sends_the_patient_to_the_start_with_a_notice(client, db_path, monkeypatch):
-    long_ago = store.utc_now() - timedelta(hours=25)
-    monkeypatch.setattr(store, "utc_now", lambda: long_ago)
+    long_ago = clock.utc_now() - timedelta(hours=25)
+    monkeypatch.setattr(clock, "utc_now", lambda: long_ago)
     start(client)
     monkeypatch.undo()
 

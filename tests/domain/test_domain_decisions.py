@@ -1,4 +1,4 @@
-"""Which clinician decisions are allowed, as a truth table (screening.domain.review.make_decision)."""
+"""Which clinician decisions are allowed, as a truth table (screening.domain.decisions.make_decision)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from screening.domain.review import InvalidDecision, approvable, initial_review_state, make_decision
+from screening.domain.decisions import InvalidDecision, approvable, initial_review_state, make_decision
 
 TODAY = date(2026, 11, 23)
 TOXIN_REVIEW = {"toxin": "review"}

@@ -1,9 +1,11 @@
-"""Clinician review: the states a submission moves through and which decisions are allowed."""
+"""Clinician review: who needs a clinician, the states a submission moves through, which decisions are allowed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+
+from .rules import LEVELS
 
 # "none": the rules did not ask for a clinician (clear, caution, defer, decline). Only "pending" can be decided.
 REVIEW_STATES = ("none", "pending", "approved", "declined", "deferred", "information_requested", "superseded")
@@ -16,7 +18,9 @@ ACTIONS = {
 }
 NOTE_REQUIRED = frozenset({"decline", "defer", "request_information"})
 NOTE_MAX_LENGTH = 4000
-QUEUE_RANK = {"decline": 0, "defer": 1, "review": 2, "caution": 3, "clear": 4}  # most severe first
+# Most severe first, from the one severity order (rules.LEVELS): decline 0, defer 1, review 2, caution 3, clear 4.
+QUEUE_RANK = {level: len(LEVELS) - 1 - rank for rank, level in enumerate(LEVELS)}
+MOST_SEVERE_FIRST = tuple(reversed(LEVELS))
 
 
 class InvalidDecision(ValueError):
@@ -44,8 +48,21 @@ class Decision:
         return ACTIONS[self.action]
 
 
-def initial_review_state(outcome: str) -> str:
-    return "pending" if outcome == "review" else "none"
+def needs_clinician(outcome: str, *, amended: bool = False) -> bool:
+    """Whether a screening waits for a clinician before anything it asked for can be booked.
+
+    The rules send it (outcome review); an amendment always goes back to a clinician, whatever the new answers give,
+    so that changing answers after a clinician's question is no way round the clinician."""
+    return outcome == "review" or amended
+
+
+def initial_review_state(outcome: str, *, amended: bool = False) -> str:
+    return "pending" if needs_clinician(outcome, amended=amended) else "none"
+
+
+def treatment_waits_for_clinician(outcome: str, *, amended: bool = False) -> bool:
+    """One treatment's outcome held for a clinician (defer and decline are the rules' own answers, not held)."""
+    return outcome == "review" or (amended and outcome in ("clear", "caution"))
 
 
 def approvable(treatment_outcomes: dict[str, str], *, amended: bool = False) -> list[str]:

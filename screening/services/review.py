@@ -1,14 +1,25 @@
-"""What a clinician sees of a submission: answers by section as the patient saw them, why each rule fired."""
+"""Clinician review as services: what a clinician sees of a submission (answers as the patient saw them, why each
+rule fired, what changed), and deciding. Plain values in and out; one write transaction per decision."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 
-from . import store
-from .domain import Question, Questionnaire
-from .domain.rules import readable_date
+from sqlite_utils import Database
+
+from .. import clock, mail, store
+from ..domain import Question, Questionnaire, RuleSet
+from ..domain.decisions import ACTIONS, Decision, approvable, make_decision
+from ..domain.rules import readable_date
+from ..errors import Conflict, NotFound
+
+
+class IntegrityFailure(Conflict):
+    """The stored clinical content no longer matches its checksum: nothing may be decided on it."""
+
+    message = "This screening's stored content does not match its checksum; no decision can be recorded."
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ def integrity_ok(submission: dict[str, Any]) -> bool:
 
 def waited(created_at: str, now: datetime | None = None) -> str:
     """How long a submission has waited, in words a busy clinician reads at a glance."""
-    now = now or datetime.now(UTC)
+    now = now or clock.utc_now()
     minutes = int((now - datetime.fromisoformat(created_at.replace("Z", "+00:00"))).total_seconds() // 60)
     if minutes < 60:
         return f"{minutes} min"
@@ -130,3 +141,104 @@ def changes_since(questionnaire: Questionnaire, previous: dict[str, Any], curren
         rules_added=[r for r in new_rules if r not in old_rules],
         rules_removed=[r for r in old_rules if r not in new_rules],
     )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A submission page, and deciding
+
+
+def submission(db: Database, submission_id: int) -> dict[str, Any]:
+    found = store.get_submission(db, submission_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def page(db: Database, ruleset: RuleSet, actor: store.Actor, found: dict[str, Any]) -> dict[str, Any]:
+    """Everything the submission page shows. A failed integrity check is audited each time it is seen."""
+    questionnaire = ruleset.questionnaire
+    intact = integrity_ok(found)
+    changes, question = None, ""
+    if found["previous_id"]:
+        previous = store.get_submission(db, found["previous_id"])
+        changes = changes_since(questionnaire, previous, found)
+        question = store.clinician_question(db, previous["id"])
+    if not intact:
+        store.append_audit(
+            db, actor.event("integrity_failure", outcome="failure", object_type="submission", object_id=found["id"])
+        )
+    return {
+        "submission": found,
+        "sections": answers_by_section(questionnaire, found),
+        "answers_read": answers_read(questionnaire, found),
+        "decisions": store.decisions_for(db, found["id"]),
+        "approvable": approvable(found["treatments"], amended=found["kind"] == "amendment"),
+        "changes": changes,
+        "question": question,
+        "intact": intact,
+        "ruleset_current": found["ruleset_version"] == ruleset.version,
+    }
+
+
+def record_view(db: Database, actor: store.Actor, submission_id: int) -> None:
+    store.append_audit(db, actor.event("submission_viewed", object_type="submission", object_id=submission_id))
+
+
+def decide(
+    db: Database,
+    config: dict[str, Any],
+    actor: store.Actor,
+    found: dict[str, Any],
+    *,
+    action: str,
+    treatments: list[str],
+    defer_until: date | None,
+    note: str,
+    today: date,
+) -> Decision:
+    """Check and record a clinician's decision, its audit row and the patient's email in one transaction.
+
+    Raises InvalidDecision (naming the form field at fault), IntegrityFailure, or DecisionConflict when someone
+    decided first (that conflict is audited too)."""
+    if not integrity_ok(found):
+        raise IntegrityFailure()
+    decision = make_decision(
+        action,
+        treatments=treatments,
+        treatment_outcomes=found["treatments"],
+        defer_until=defer_until,
+        note=note,
+        today=today,
+        amended=found["kind"] == "amendment",
+    )
+    link = mail.patient_link(config, config["SECRET_KEY"], found["submission_key"])
+    try:
+        store.record_decision(
+            db,
+            found["id"],
+            clinician_id=actor.id,
+            action=decision.action,
+            state=decision.state,
+            treatments=decision.treatments,
+            defer_until=decision.defer_until.isoformat() if decision.defer_until else None,
+            note=decision.note,
+            audit=actor.event(
+                "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
+            ),
+            mails=(mail.decision(config, found["email"], link),),
+        )
+    except store.DecisionConflict as conflict:
+        conflict.detail.update(submission=found, actions=ACTIONS)
+        store.append_audit(
+            db,
+            actor.event(
+                "decision_conflict",
+                outcome="failure",
+                object_type="submission",
+                object_id=found["id"],
+                detail={"action": decision.action},
+            ),
+        )
+        raise
+    mail.nudge(config)
+    return decision

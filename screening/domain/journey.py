@@ -1,6 +1,6 @@
 """The patient's journey through the questionnaire: which step comes next, what each step shows, what it keeps.
 
-No Flask here beyond plain data in and out, so the journey can be tested without HTTP.
+Standard library only, like the rest of the domain, so the journey can be tested without HTTP.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .domain import AnswerError, Question, Questionnaire, Section
-from .domain.conditions import DERIVED_FROM, tree_to_json
+from .conditions import DERIVED_FROM, tree_to_json
+from .questionnaire import AnswerError, Question, Questionnaire, Section
 
 DETAILS_STEP = "your-details"
 CHECK_STEP = "check-your-answers"

@@ -1,0 +1,49 @@
+"""One error hierarchy for what a service refuses. Each class carries its HTTP meaning; views/errors.py maps them to
+pages once, so no view catches store or service exceptions one by one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """A request the service cannot carry out as asked. `message` is written for the person who asked.
+
+    `back_to`, when set, names the endpoint to return to with the message shown there (a patient who lost a race for
+    a slot goes back to their page with a kind word); otherwise the error renders as a page with `status`.
+    """
+
+    status = 400
+    message = "That could not be done."
+    back_to: str | None = None
+    template: str | None = None  # a page of its own, given `error` and the detail as context
+
+    def __init__(self, message: str | None = None, *, back_to: str | None = None, **detail: Any):
+        self.message = message or self.message
+        self.back_to = back_to or self.back_to
+        self.detail = detail
+        super().__init__(self.message)
+
+
+class NotFound(ServiceError):
+    status = 404
+    message = "There is nothing here."
+
+
+class Forbidden(ServiceError):
+    status = 403
+    message = "You do not have access to that."
+
+
+class Conflict(ServiceError):
+    """Someone or something got there first: what they did stands and nothing was overwritten."""
+
+    status = 409
+    message = "That has changed since you opened the page."
+
+
+class Unavailable(ServiceError):
+    """The database is busy, full or read-only: nothing was stored; try again shortly."""
+
+    status = 503
+    message = "The service is busy. Nothing was lost; please try again in a moment."

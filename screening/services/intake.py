@@ -1,0 +1,332 @@
+"""The patient's journey as services: start, save a step, submit, answer a clinician's question, screen again, book,
+cancel. Each takes the database, the settings and plain values, does its work in one write transaction (with the
+mails and audit events it causes), and wakes the mail sender after the commit. No request, no session, no HTML."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from .. import calendar, clinic_time, clock, mail, store
+from ..domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening
+from ..domain.booking import Gate, bookable_window, booking_gates
+from ..domain.decisions import needs_clinician
+from ..domain.journey import merge_step, step_errors
+from ..errors import NotFound, ServiceError
+
+RETURN_LINK_LIFETIME = timedelta(hours=1)
+
+
+class StaleAnswers(ServiceError):
+    """An answer that was valid when given is not any more (a date now in the past of a new day): check it again."""
+
+    message = "Please check your answers again before you send them."
+    back_to = "intake.resume"
+
+
+class ReturnLinkExpired(NotFound):
+    message = "This link has expired or was used already."
+    template = "intake/returning_expired.html"
+
+
+class NothingToBook(ServiceError):
+    message = "That time is no longer available. Please choose another."
+    back_to = "intake.result"
+
+
+def clinic_zone(config: dict[str, Any]) -> ZoneInfo:
+    return clinic_time.zone(config["CLINIC_TIMEZONE"])
+
+
+def clinic_today(config: dict[str, Any]) -> date:
+    return clock.today_in(clinic_zone(config))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Filling in the questions
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    """What the patient's browser keeps (in its session cookie) for a draft: random references only."""
+
+    draft_token: str
+    access_token: str
+
+
+def _new_draft(db: Database, config: dict[str, Any], **prefill: Any) -> NewDraft:
+    draft_token, submission_key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    store.create_draft(db, draft_token, submission_key, **prefill)
+    # 128 bits, derived from the submission key so that emails can carry the link; becomes it on submission.
+    return NewDraft(draft_token, mail.private_token(config["SECRET_KEY"], submission_key))
+
+
+def start(db: Database, config: dict[str, Any]) -> NewDraft:
+    """A new, empty questionnaire (and the moment to forget questionnaires abandoned long ago)."""
+    store.purge_stale_drafts(db, config["DRAFT_LIFETIME"])
+    return _new_draft(db, config)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    saved: bool
+    answers: dict[str, Any]  # what the page shows: the saved answers, or those just sent when there are problems
+    problems: list[AnswerError]
+
+
+def save_step(
+    db: Database, ruleset: RuleSet, draft: store.Draft, section: Section, sent: dict[str, Any], today: date
+) -> StepResult:
+    """Merge one step's answers into the draft; save them only when every question shown on the step is answered
+    well. Answers to questions the step turns out to hide are dropped, never counted."""
+    questionnaire = ruleset.questionnaire
+    merged = merge_step(section, draft.answers, sent)
+    checked, errors = questionnaire.check(merged, today)
+    problems = step_errors(section, errors)
+    if problems:
+        return StepResult(False, merged, problems)
+    store.save_draft_answers(db, draft, checked.values)
+    return StepResult(True, checked.values, [])
+
+
+def save_details(db: Database, draft: store.Draft, full_name: str, email: str, phone: str) -> dict[str, str]:
+    contact = {"full_name": full_name, "email": email, "phone": phone or ""}
+    store.save_draft_contact(db, draft, contact)
+    return contact
+
+
+def submit(
+    db: Database,
+    config: dict[str, Any],
+    actor: store.Actor,
+    ruleset: RuleSet,
+    draft: store.Draft,
+    *,
+    access_token: str,
+    signature: str,
+    reply: str,
+    today: date,
+) -> None:
+    """Judge the answers and store the submission with its fired rules, its audit row and its emails, and forget
+    the draft, all in one transaction; only then is the patient told. A retried POST stores nothing twice."""
+    try:
+        answers = ruleset.questionnaire.normalise(draft.answers, today)
+    except InvalidAnswers:
+        raise StaleAnswers() from None
+    evaluation = evaluate_screening(ruleset, answers)
+    new = store.NewSubmission(
+        submission_key=draft.submission_key,
+        access_token=access_token,
+        answers=answers,
+        evaluation=evaluation,
+        contact=draft.contact,
+        attested_name=signature,
+        ruleset_version=ruleset.version,
+        amends=draft.amends,
+        rescreen_of=draft.rescreen_of,
+        reply=reply.strip() if draft.kind == "amendment" else "",
+    )
+    try:
+        with store.write_transaction(db):
+            submission_id = store.record_submission(db, new, draft_id=draft.id)
+            store.append_audit(
+                db,
+                actor.event(
+                    "submission_created",
+                    role="patient",
+                    object_type="submission",
+                    object_id=submission_id,
+                    detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
+                ),
+            )
+            if new.amends is not None:
+                store.supersede(db, new.amends, submission_id)
+            store.queue_mail(db, _submission_mails(config, new, submission_id))
+    except store.DuplicateSubmission:
+        return  # a double click or a concurrent retry stored it first: the first submission stands
+    except store.NotAmendable:
+        store.delete_draft(db, draft.id)  # the clinic dealt with the question meanwhile: these changes go nowhere
+        raise
+    mail.nudge(config)
+
+
+def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submission_id: int) -> tuple[store.Mail, ...]:
+    """The patient's copy of their private link; the clinic's notice when a clinician must look."""
+    link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
+    mails = [mail.submitted(config, new.contact["email"], link)]
+    if needs_clinician(new.evaluation.outcome, amended=new.kind == "amendment"):
+        mails.append(mail.review_needed(config, submission_id))
+    return tuple(mails)
+
+
+class NoQuestion(ServiceError):
+    message = "There is no question waiting for your answer."
+    back_to = "intake.result"
+
+
+def start_answering(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:
+    """Answer the clinician's question: a draft holding this screening's answers, to send back (and change)."""
+    if submission["review_state"] != "information_requested":
+        raise NoQuestion()
+    return _new_draft(db, config, answers=submission["answers"], contact=_contact(submission), amends=submission["id"])
+
+
+def _contact(submission: dict[str, Any]) -> dict[str, str]:
+    return {key: submission[key] for key in ("full_name", "email", "phone")}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Screening again
+
+
+def request_return_link(
+    db: Database, config: dict[str, Any], actor: store.Actor, *, email: str, date_of_birth: str, link_for
+) -> None:
+    """Email a one-time link to start again from the last answers, when the email and date of birth match.
+
+    The caller says the same to the patient either way, so nobody can learn who has been screened here.
+    `link_for(token)` gives the path of the link."""
+    found = store.latest_submission_for(db, email, date_of_birth)
+    with store.write_transaction(db):
+        if found is not None:
+            token = secrets.token_urlsafe(16)
+            held = store.get_submission(db, found)
+            link = mail.public_link(config, link_for(token))
+            store.create_return_link(
+                db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], link),)
+            )
+        store.append_audit(
+            db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})
+        )
+    mail.nudge(config)
+
+
+def use_return_link(db: Database, config: dict[str, Any], token: str) -> NewDraft:
+    """Spend the emailed link: a new screening pre-filled from the last one, to check and change."""
+    submission_id = store.use_return_link(db, token) if len(token) <= 64 else None
+    if submission_id is None:
+        raise ReturnLinkExpired()
+    held = store.get_submission(db, submission_id)
+    return _new_draft(db, config, answers=held["answers"], contact=_contact(held), rescreen_of=submission_id)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Booking
+
+
+@dataclass(frozen=True)
+class BookingStatus:
+    gates: list[Gate]
+    booking: dict[str, Any] | None
+    window: tuple[date, date] | None  # the days an appointment may fall on, when something is bookable
+    cancelled_by_clinic: dict[str, Any] | None
+
+    @property
+    def bookable_treatments(self) -> list[str]:
+        return [gate.treatment for gate in self.gates if gate.bookable]
+
+
+def booking_status(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> BookingStatus:
+    """Per treatment, whether and from when it may be booked; the appointment held; a clinic cancellation."""
+    today = clinic_today(config)
+    decisions = store.decisions_for(db, submission["id"])
+    approved = frozenset(t for d in decisions if d["action"] == "approve" for t in d["treatments"])
+    deferrals = [d["defer_until"] for d in decisions if d["action"] == "defer" and d["defer_until"]]
+    last_toxin = submission["answers"].get("last_toxin_date")
+    gates = booking_gates(
+        treatments=submission["treatments"],
+        review_state=submission["review_state"],
+        approved=approved,
+        deferred_until=date.fromisoformat(deferrals[-1]) if deferrals else None,
+        screened_on=date.fromisoformat(submission["screening_date"]),
+        today=today,
+        valid_days=config["SCREENING_VALID_DAYS"],
+        last_toxin_date=date.fromisoformat(last_toxin) if last_toxin else None,
+        amended=submission["kind"] == "amendment",
+    )
+    booking = store.active_booking(db, submission["id"])
+    return BookingStatus(
+        gates=gates,
+        booking=booking,
+        window=bookable_window(gates, today),
+        cancelled_by_clinic=None if booking else store.last_cancelled_by_clinic(db, submission["id"]),
+    )
+
+
+def free_slots(db: Database, config: dict[str, Any], status: BookingStatus) -> list[dict[str, Any]]:
+    """Free slots on the days this screening may book, from now on, in the clinic's zone."""
+    if not status.window or status.booking:
+        return []
+    tz = clinic_zone(config)
+    first, last = status.window
+    start = max(clinic_time.day_start_utc(first, tz), clinic_time.to_utc_iso(clock.utc_now()))
+    end = clinic_time.day_start_utc(last + timedelta(days=1), tz)
+    return store.slots_between(db, start, end, free_only=True)
+
+
+def bookable_slot(
+    db: Database, config: dict[str, Any], submission: dict[str, Any], slot_id: str | None, *, refusal: str = ""
+) -> tuple[BookingStatus, dict[str, Any]]:
+    """A free slot this screening may book; NothingToBook when it is taken, withdrawn, outside the window, or when
+    nothing is bookable."""
+    status = booking_status(db, config, submission)
+    if (slot_id or "").isdigit() and len(slot_id) <= 18:
+        slot = next((s for s in free_slots(db, config, status) if s["id"] == int(slot_id)), None)
+        if slot is not None:
+            return status, slot
+    raise NothingToBook(refusal or None)
+
+
+def book(
+    db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any], slot_id: str | None
+) -> None:
+    status, slot = bookable_slot(db, config, submission, slot_id)
+    when = clinic_time.readable(slot["starts_at"], clinic_zone(config))
+    store.book_slot(
+        db,
+        submission_id=submission["id"],
+        slot_id=slot["id"],
+        treatments=status.bookable_treatments,
+        audit=actor.event("booking_created", role="patient", detail={"slot": slot["id"]}),
+        mails=(mail.booked(config, submission["email"], own_link(config, submission), when),),
+    )
+    mail.nudge(config)
+
+
+def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any]) -> bool:
+    held = store.active_booking(db, submission["id"])
+    if held is None:
+        return False
+    when = clinic_time.readable(held["starts_at"], clinic_zone(config))
+    cancelled = store.cancel_booking(
+        db,
+        submission["id"],
+        actor.event("booking_cancelled", role="patient"),
+        mails=(mail.cancelled(config, submission["email"], own_link(config, submission), when, by_clinic=False),),
+    )
+    mail.nudge(config)
+    return cancelled
+
+
+def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[str, Any], host: str) -> str:
+    """The appointment as an .ics file: the time and place only, nothing clinical."""
+    booking = store.active_booking(db, submission["id"])
+    if booking is None:
+        raise NotFound()
+    return calendar.ics_event(
+        uid=f"booking-{booking['id']}@{host}",
+        starts_at=booking["starts_at"],
+        ends_at=booking["ends_at"],
+        summary=f"Consultation at {config['CLINIC_NAME']}",
+        description="Your consultation. Bring photo ID. To change or cancel, use your private link.",
+        stamp=clinic_time.to_utc_iso(clock.utc_now()),
+    )
+
+
+def own_link(config: dict[str, Any], submission: dict[str, Any]) -> str:
+    return mail.patient_link(config, config["SECRET_KEY"], submission["submission_key"])

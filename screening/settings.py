@@ -1,0 +1,126 @@
+"""Every setting the service reads, declared once with its default, type and one line of help.
+
+`create_app` applies the defaults, then instance/config.py, then SCREENING_* environment variables, then checks each
+value's type, so a mistyped setting stops the server at start with its name. The README's configuration table is
+checked against this list by a test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    type: type | tuple[type, ...]
+    help: str
+    documented: str = ""  # the default as the README writes it, when it is not the value itself
+
+    @property
+    def shown_default(self) -> str:
+        if self.documented:
+            return self.documented
+        return "empty" if self.default == "" else str(self.default)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "SECRET_KEY",
+        None,
+        str,
+        "signs session cookies and derives private links; the app refuses to start without one of 32+ characters",
+        "a random 64-hex-character key written by `screening init`",
+    ),
+    Setting("DATABASE", "", str, "the SQLite database file", "`instance/screening.sqlite3`"),
+    Setting("CLINIC_NAME", "Our clinic", str, "shown in the page header and emails"),
+    Setting(
+        "CLINIC_CONTACT",
+        "Please phone or email the clinic.",
+        str,
+        "shown to patients whose treatment cannot be booked online",
+    ),
+    Setting("CLINIC_TIMEZONE", "Europe/London", str, "the zone slots are published and shown in"),
+    Setting("CLINIC_EMAIL", "clinic@localhost", str, 'receives "a screening needs review"'),
+    Setting("PUBLIC_URL", "http://127.0.0.1:5000", str, "the address links in emails point to"),
+    Setting(
+        "DRAFT_LIFETIME",
+        timedelta(hours=24),
+        (timedelta, int),
+        "how long an unfinished questionnaire is kept (seconds when given as a number)",
+        "24 hours",
+    ),
+    Setting("SCREENING_VALID_DAYS", 30, int, "a screening allows booking for this many days, appointment included"),
+    Setting("MAIL_SERVER", "", str, "SMTP server; with none, messages are written to `instance/outbox/*.eml`"),
+    Setting("MAIL_PORT", 587, int, "SMTP port"),
+    Setting("MAIL_USERNAME", "", str, "SMTP user name"),
+    Setting("MAIL_PASSWORD", "", str, "SMTP password"),
+    Setting("MAIL_SECURITY", "starttls", str, "`starttls`, `ssl` or `none`"),
+    Setting("MAIL_FROM", "screening@localhost", str, "the sender address"),
+    Setting("MAIL_INTERVAL", 30, (int, float), "seconds between delivery rounds (retries back off from 2 minutes)"),
+    Setting(
+        "MAIL_SENDER",
+        None,
+        bool,
+        "run the mail sender thread in this process; unset: yes in the server, no in tests (the CLI turns it off)",
+        "unset",
+    ),
+    Setting("LOGIN_LIMIT_PER_IP", "5 per minute;20 per hour", str, "failed sign-ins allowed per address"),
+    Setting("LOGIN_LIMIT_PER_ACCOUNT", "10 per hour", str, "failed sign-ins allowed per account, from any address"),
+    Setting("RATELIMIT_ENABLED", True, bool, "rate limits on (benchmarks turn them off)"),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", str, "where rate-limit counters live (one process: memory)"),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        True,
+        bool,
+        "the session cookie is Secure; browsers accept it from http://127.0.0.1 and localhost",
+    ),
+)
+
+# Fixed for every clinic: not settings an operator should change, so they are not documented as settings.
+FIXED: dict[str, Any] = {
+    # Cookies: the patient's session holds only random references, never health data.
+    "SESSION_COOKIE_NAME": "__Host-session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=24),
+    # Requests: a whole questionnaire is a few kilobytes.
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 200,
+    "WTF_CSRF_TIME_LIMIT": 3600,
+    # No cross-origin use: OPTIONS gets 405 like any other method a route does not serve.
+    "PROVIDE_AUTOMATIC_OPTIONS": False,
+}
+
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    values = {setting.name: setting.default for setting in SETTINGS}
+    values["DATABASE"] = f"{instance_path}/screening.sqlite3"
+    return {**values, **FIXED}
+
+
+def problems(config: dict[str, Any]) -> list[str]:
+    """A line for each declared setting whose value has the wrong type."""
+    found = []
+    for setting in SETTINGS:
+        value = config.get(setting.name)
+        if value is None and setting.default is None:
+            continue
+        expected = setting.type if isinstance(setting.type, tuple) else (setting.type,)
+        value_ok = isinstance(value, expected) and not (isinstance(value, bool) and bool not in expected)
+        if not value_ok:
+            names = " or ".join(t.__name__ for t in expected)
+            found.append(f"{setting.name} must be {names}, not {type(value).__name__} ({value!r:.40})")
+    return found
+
+
+def normalise(config: dict[str, Any]) -> None:
+    """Settings given as plain numbers where a span is meant (from the environment) become spans."""
+    if isinstance(config.get("DRAFT_LIFETIME"), int) and not isinstance(config["DRAFT_LIFETIME"], bool):
+        config["DRAFT_LIFETIME"] = timedelta(seconds=config["DRAFT_LIFETIME"])
