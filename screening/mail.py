@@ -15,7 +15,9 @@ import ssl
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
@@ -69,18 +71,21 @@ class Settings:
         )
 
 
-def _message(row: dict[str, Any], settings: Settings) -> EmailMessage:
-    message = EmailMessage()
+def _message(row: dict[str, Any], settings: Settings) -> Message:
+    # The compat32 API (MIMEText) writes the same plain UTF-8 message as EmailMessage at a fraction of the CPU: the
+    # modern header registry was a twentieth of the server's CPU in the patient-journey benchmark.
+    message = MIMEText(row["body"], "plain", "utf-8")
     message["From"] = settings.sender
     message["To"] = row["to_addr"]
-    message["Subject"] = row["subject"]
+    message["Subject"] = Header(row["subject"], "utf-8") if not row["subject"].isascii() else row["subject"]
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{row['id']}")
-    message.set_content(row["body"])
+    message["Message-ID"] = make_msgid(
+        idstring=f"outbox-{row['id']}", domain=settings.sender.rpartition("@")[2] or None
+    )
     return message
 
 
-def _send(message: EmailMessage, settings: Settings) -> None:
+def _send(message: Message, settings: Settings) -> None:
     if settings.security == "ssl":
         client = smtplib.SMTP_SSL(
             settings.server, settings.port, timeout=settings.timeout, context=ssl.create_default_context()

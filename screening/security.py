@@ -27,13 +27,21 @@ def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),  # private links must never leak through Referer
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")  # private links must never leak through Referer
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterates as (name, value) pairs
+    for name, value in SECURITY_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
     if response.mimetype == "text/html":
         # Pages hold health answers: never keep them in a shared or back-button cache.
         headers["Cache-Control"] = "no-store"

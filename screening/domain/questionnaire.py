@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -87,6 +88,9 @@ class InvalidAnswers(ValueError):
         super().__init__("; ".join(error.describe() for error in errors))
 
 
+CHECK_MEMO_SIZE = 512  # answer sets remembered by Questionnaire.check (a few per patient filling in the form)
+
+
 @dataclass(frozen=True)
 class Answers:
     """Normalised answers to visible questions only, in question order, as JSON-ready values."""
@@ -101,6 +105,10 @@ class Questionnaire:
     sections: tuple[Section, ...]
     questions: tuple[Question, ...] = field(init=False, repr=False)
     by_id: dict[str, Question] = field(init=False, repr=False, compare=False)
+
+    _checked: dict[tuple[str, date], tuple[Answers, list[AnswerError]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self):
         questions = tuple(question for section in self.sections for question in section.questions)
@@ -130,7 +138,26 @@ class Questionnaire:
 
         Visibility is worked out in question order from the answers kept so far; whatever was sent for a hidden
         question is ignored. An answer with a problem is left out and counts as unanswered for later questions.
+
+        A page asks this several times for the same answers (where may the patient go, what does the step show,
+        is it complete): the result is remembered for the last few answer sets, and each caller gets its own copy.
         """
+        try:
+            key = (json.dumps(raw, sort_keys=True, separators=(",", ":")), screening_date)
+        except (TypeError, ValueError):  # not JSON-like (never from a form): work it out afresh
+            key = None
+        memo = self._checked
+        if key is not None and key in memo:
+            answers, errors = memo[key]
+        else:
+            answers, errors = self._check(raw, screening_date)
+            if key is not None:
+                if len(memo) >= CHECK_MEMO_SIZE:
+                    memo.clear()
+                memo[key] = (answers, errors)
+        return Answers(dict(answers.values), answers.screening_date, dict(answers.env)), list(errors)
+
+    def _check(self, raw: Mapping[str, Any], screening_date: date) -> tuple[Answers, list[AnswerError]]:
         errors: list[AnswerError] = []
         for question_id in raw:
             if question_id not in self.by_id:
