@@ -276,3 +276,79 @@ def sign_in_limits(view):
         on_breach=audit_breach,
     )(view)
     return limiter.limit(login_limit_per_ip, methods=["POST"], deduct_when=failed_attempt, on_breach=audit_breach)(view)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The sign-in steps, as the pages take them
+
+
+def sign_in_with_password(email: str, password: str) -> str | None:
+    """The right password signs in, or leads to the code step (or to setting a code up when an admin requires
+    one): returns the endpoint to go to. A wrong one is audited and returns None."""
+    clinician = store.clinician_by_email(get_db(), email)
+    if check_password(clinician, password):
+        if clinician["totp_secret"] or clinician["totp_required"]:
+            session.clear()
+            session["pending_login"] = {"id": clinician["id"], "at": clock.utc_now().isoformat()}
+            return "review.login_code" if clinician["totp_secret"] else "review.set_up_code"
+        sign_in(clinician)
+        return "review.queue"
+    _audit_failure(clinician)
+    return None
+
+
+def pending_clinician() -> dict[str, Any] | None:
+    """The clinician who gave the right password and still owes a code; None once 5 minutes have passed."""
+    pending = session.get("pending_login")
+    if not pending:
+        return None
+    if clock.utc_now() - datetime.fromisoformat(pending["at"]) > PENDING_LOGIN_LIFETIME:
+        session.pop("pending_login", None)
+        return None
+    clinician = store.clinician_by_id(get_db(), pending["id"])
+    return None if clinician is None or clinician["disabled_at"] else clinician
+
+
+def sign_in_with_code(clinician: dict[str, Any], code: str) -> bool:
+    if check_totp(clinician, clinician["totp_secret"], code):
+        sign_in(clinician)
+        return True
+    _audit_failure(clinician, factor="code")
+    return False
+
+
+def clinician_setting_up_code() -> dict[str, Any] | None:
+    """Who is setting up a code: the signed-in clinician, or one signing in whom an admin requires to."""
+    if current_user.is_authenticated:
+        return store.clinician_by_id(get_db(), current_user.id)
+    return pending_clinician()
+
+
+def secret_being_set_up(clinician: dict[str, Any]) -> str:
+    """The key being set up: kept in the database (never in the cookie) until a code confirms it."""
+    if not clinician["totp_pending"]:
+        store.set_totp_pending(get_db(), clinician["id"], new_totp_secret())
+        clinician = store.clinician_by_id(get_db(), clinician["id"])
+    return clinician["totp_pending"]
+
+
+def confirm_code_set_up(clinician: dict[str, Any], secret: str, code: str) -> bool:
+    """A right code makes the key the clinician's second factor (and finishes signing in, if they were)."""
+    if not check_totp(clinician, secret, code):
+        return False
+    who = {"id": clinician["id"], "role": clinician["role"]}
+    store.set_totp_secret(get_db(), clinician["id"], secret, audit.event("totp_enrolled", actor=who))
+    if not current_user.is_authenticated:
+        sign_in(store.clinician_by_id(get_db(), clinician["id"]))
+    return True
+
+
+def _audit_failure(clinician: dict[str, Any] | None, **detail: Any) -> None:
+    audit.record(
+        "login_failure",
+        outcome="failure",
+        actor={"id": clinician["id"], "role": clinician["role"]} if clinician else None,
+        object_type="clinician",
+        object_id=clinician["id"] if clinician else "",
+        detail=detail or None,
+    )

@@ -7,7 +7,7 @@ is decided by the domain (screening.domain.questionnaire), so the form, the CLI 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 
 from flask_wtf import FlaskForm
@@ -29,6 +29,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
+from .clinic_time import parse_every
 from .domain import AnswerError, Question, Section
 
 
@@ -214,6 +215,15 @@ class DecisionForm(FlaskForm):
     defer_until = DateField("Defer until", validators=[Optional()])
     note = TextAreaField("Note", validators=[Length(max=4000)])
 
+    def decision(self) -> dict:
+        """The decision as the review service takes it."""
+        return {
+            "action": self.action.data,
+            "treatments": self.treatments.data or [],
+            "defer_until": self.defer_until.data,
+            "note": self.note.data or "",
+        }
+
 
 class QueueFilterForm(Form):
     """The queue's filters, read from the query string (a GET form changes nothing, so it needs no CSRF token)."""
@@ -282,6 +292,15 @@ class SlotsForm(FlaskForm):
         default="30m",
     )
     practitioner = StringField("Practitioner (optional)", validators=[Optional(), Length(max=100)])
+
+    def slots(self, tz) -> dict:
+        """The run to publish, as the clinic service takes it (times in the clinic's zone)."""
+        return {
+            "start": datetime.combine(self.day.data, self.start.data, tz),
+            "end": datetime.combine(self.day.data, self.end.data, tz),
+            "every": parse_every(self.every.data),
+            "practitioner": self.practitioner.data or "",
+        }
 
 
 @cache

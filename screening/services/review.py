@@ -4,14 +4,14 @@ rule fired, what changed), and deciding. Plain values in and out; one write tran
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from .. import clock, mail, store
+from .. import clinic_time, clock, mail, store
 from ..domain import Question, Questionnaire, RuleSet
-from ..domain.decisions import ACTIONS, Decision, approvable, make_decision
+from ..domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, approvable, make_decision
 from ..domain.rules import readable_date
 from ..errors import Conflict, NotFound
 
@@ -194,7 +194,6 @@ def decide(
     treatments: list[str],
     defer_until: date | None,
     note: str,
-    today: date,
 ) -> Decision:
     """Check and record a clinician's decision, its audit row and the patient's email in one transaction.
 
@@ -208,7 +207,7 @@ def decide(
         treatment_outcomes=found["treatments"],
         defer_until=defer_until,
         note=note,
-        today=today,
+        today=clock.today_in(clinic_time.zone(config["CLINIC_TIMEZONE"])),
         amended=found["kind"] == "amendment",
     )
     link = mail.patient_link(config, config["SECRET_KEY"], found["submission_key"])
@@ -242,3 +241,25 @@ def decide(
         raise
     mail.nudge(config)
     return decision
+
+
+def queue_page(db: Database, filters: dict[str, Any], *, after: str = "") -> dict[str, Any]:
+    """One page of the queue for the filters chosen (level, state, treatment, dates), with counts per state."""
+    level, state, treatment = filters["level"], filters["state"], filters["treatment"]
+    outcomes = MOST_SEVERE_FIRST if level == "any" else (level,)
+    since, until = filters.get("since"), filters.get("until")
+    rows, next_cursor = store.queue(
+        db,
+        outcomes=outcomes,
+        states=() if state == "any" else (state,),
+        treatment="" if treatment == "any" else treatment,
+        since=since.isoformat() if since else "",
+        until=(until + timedelta(days=1)).isoformat() if until else "",
+        after=after,
+    )
+    return {
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "counts": store.state_counts(db, outcomes),
+        "title": "Screenings waiting for review",
+    }

@@ -172,13 +172,7 @@ def render_check(draft: store.Draft, form: DeclarationForm):
 @auth.limiter.limit("10 per minute;100 per day")  # per address; generous for a clinic behind one shared address
 def submit():
     form, access_token = DeclarationForm(), session.get("access_token")
-    draft = current_draft() if access_token and not already_submitted(form.submission_key.data) else None
-    if draft is None:
-        # Submitted already (a double click, a retried POST, or a concurrent retry that removed the draft): the
-        # first submission stands. Otherwise the draft expired.
-        if access_token and already_submitted(form.submission_key.data):
-            return show_result(access_token)
-        return redirect(url_for("intake.start", expired=1), 303)
+    draft = draft_to_submit(form, access_token)
     guard(journey.CHECK_STEP, draft)
     if not form.declaration_ok(draft):
         return render_check(draft, form)
@@ -194,6 +188,19 @@ def submit():
         today=today(),
     )
     return show_result(access_token)
+
+
+def draft_to_submit(form: DeclarationForm, access_token: str | None) -> store.Draft:
+    """The draft this declaration sends. Sent already (a double click, a retried POST, or a concurrent retry that
+    removed the draft): straight to the result, the first submission stands. Expired: back to the start."""
+    if access_token and already_submitted(form.submission_key.data):
+        abort(show_result(access_token))
+    draft = current_draft() if access_token else None
+    if draft is None:
+        if access_token and already_submitted(form.submission_key.data):  # stored by a retry since the check above
+            abort(show_result(access_token))
+        abort(redirect(url_for("intake.start", expired=1), 303))
+    return draft
 
 
 def already_submitted(submission_key: str | None) -> bool:

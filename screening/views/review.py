@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import audit, auth, clinic_time, clock, store
+from .. import audit, auth, clinic_time, store
 from ..audit import actor
 from ..db import get_db
-from ..domain.decisions import ACTIONS, MOST_SEVERE_FIRST, InvalidDecision
+from ..domain.decisions import ACTIONS, InvalidDecision
 from ..forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
 from ..rulebook import current_ruleset
 from ..services import clinic
@@ -20,6 +20,7 @@ from ..services import review as reviewing
 bp = Blueprint("review", __name__, url_prefix="/clinician")
 
 SIGN_IN_FAILED = "The email address or password is not right"
+CODE_NOT_RIGHT = "That code is not right; check the time on your phone and try the newest code"
 
 
 @bp.after_request
@@ -39,59 +40,24 @@ def login():
         return redirect(url_for("review.queue"), 303)
     form = LoginForm()
     if form.validate_on_submit():
-        clinician = store.clinician_by_email(get_db(), form.email.data)
-        if auth.check_password(clinician, form.password.data):
-            if clinician["totp_secret"] or clinician["totp_required"]:
-                session.clear()
-                session["pending_login"] = {"id": clinician["id"], "at": clock.utc_now().isoformat()}
-                step = "review.login_code" if clinician["totp_secret"] else "review.set_up_code"
-                return redirect(url_for(step), 303)
-            auth.sign_in(clinician)
-            return redirect(url_for("review.queue"), 303)
-        audit.record(
-            "login_failure",
-            outcome="failure",
-            actor={"id": clinician["id"], "role": clinician["role"]} if clinician else None,
-            object_type="clinician",
-            object_id=clinician["id"] if clinician else "",
-        )
+        next_step = auth.sign_in_with_password(form.email.data, form.password.data)
+        if next_step:
+            return redirect(url_for(next_step), 303)
         form.password.errors.append(SIGN_IN_FAILED)  # the same words for an unknown email and a wrong password
     return render_template("review/login.html", form=form)
-
-
-def pending_clinician():
-    """The clinician who gave the right password and still owes a code; None once 5 minutes have passed."""
-    pending = session.get("pending_login")
-    if not pending:
-        return None
-    started = datetime.fromisoformat(pending["at"])
-    if clock.utc_now() - started > auth.PENDING_LOGIN_LIFETIME:
-        session.pop("pending_login", None)
-        return None
-    clinician = store.clinician_by_id(get_db(), pending["id"])
-    return None if clinician is None or clinician["disabled_at"] else clinician
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @auth.sign_in_limits
 def login_code():
-    clinician = pending_clinician()
+    clinician = auth.pending_clinician()
     if clinician is None or not clinician["totp_secret"]:
         return redirect(url_for("review.login"), 303)
     form = CodeForm()
     if form.validate_on_submit():
-        if auth.check_totp(clinician, clinician["totp_secret"], form.code.data):
-            auth.sign_in(clinician)
+        if auth.sign_in_with_code(clinician, form.code.data):
             return redirect(url_for("review.queue"), 303)
-        audit.record(
-            "login_failure",
-            outcome="failure",
-            actor={"id": clinician["id"], "role": clinician["role"]},
-            object_type="clinician",
-            object_id=clinician["id"],
-            detail={"factor": "code"},
-        )
-        form.code.errors.append("That code is not right; check the time on your phone and try the newest code")
+        form.code.errors.append(CODE_NOT_RIGHT)
     return render_template("review/code.html", form=form)
 
 
@@ -99,33 +65,19 @@ def login_code():
 @auth.sign_in_limits
 def set_up_code():
     """Set up a second factor: while signing in when an admin requires it, or from a signed-in session."""
-    clinician = store.clinician_by_id(get_db(), current_user.id) if current_user.is_authenticated else None
-    clinician = clinician or pending_clinician()
+    clinician = auth.clinician_setting_up_code()
     if clinician is None:
         return redirect(url_for("review.login"), 303)
     if clinician["totp_secret"]:
         # Replacing a code that works would let a stolen session lock its owner out; an admin resets it instead.
         flash("You already have a sign-in code set up.")
         return redirect(url_for("review.queue" if current_user.is_authenticated else "review.login_code"), 303)
-    db = get_db()
-    if not clinician["totp_pending"]:
-        store.set_totp_pending(db, clinician["id"], auth.new_totp_secret())
-        clinician = store.clinician_by_id(db, clinician["id"])
-    secret = clinician["totp_pending"]
-    form = CodeForm()
+    form, secret = CodeForm(), auth.secret_being_set_up(clinician)
     if form.validate_on_submit():
-        if auth.check_totp(clinician, secret, form.code.data):
-            store.set_totp_secret(
-                db,
-                clinician["id"],
-                secret,
-                audit.event("totp_enrolled", actor={"id": clinician["id"], "role": clinician["role"]}),
-            )
-            if not current_user.is_authenticated:
-                auth.sign_in(store.clinician_by_id(db, clinician["id"]))
+        if auth.confirm_code_set_up(clinician, secret, form.code.data):
             flash("Your sign-in code is set up. You will be asked for a code each time you sign in.")
             return redirect(url_for("review.queue"), 303)
-        form.code.errors.append("That code is not right; check the time on your phone and try the newest code")
+        form.code.errors.append(CODE_NOT_RIGHT)
     uri = auth.totp_uri(secret, clinician["email"], current_app.config["CLINIC_NAME"])
     return render_template("review/set_up_code.html", form=form, secret=secret, uri=uri)
 
@@ -154,27 +106,8 @@ def queue():
     filters = QueueFilterForm(request.args)
     if not filters.validate():
         filters = QueueFilterForm()
-    level, state, treatment = filters.level.data, filters.state.data, filters.treatment.data
-    outcomes = MOST_SEVERE_FIRST if level == "any" else (level,)
-    states = () if state == "any" else (state,)
-    rows, next_cursor = store.queue(
-        get_db(),
-        outcomes=outcomes,
-        states=states,
-        treatment="" if treatment == "any" else treatment,
-        since=filters.since.data.isoformat() if filters.since.data else "",
-        until=(filters.until.data + timedelta(days=1)).isoformat() if filters.until.data else "",
-        after=request.args.get("after", ""),
-    )
-    return render_template(
-        "review/queue.html",
-        filters=filters,
-        rows=rows,
-        next_cursor=next_cursor,
-        counts=store.state_counts(get_db(), outcomes),
-        waited=reviewing.waited,
-        title="Screenings waiting for review",
-    )
+    page = reviewing.queue_page(get_db(), filters.data, after=request.args.get("after", ""))
+    return render_template("review/queue.html", filters=filters, waited=reviewing.waited, **page)
 
 
 @bp.get("/cautions")
@@ -207,17 +140,7 @@ def decide(submission_id: int):
     found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
     if form.validate():
         try:
-            decision = reviewing.decide(
-                get_db(),
-                current_app.config,
-                actor(),
-                found,
-                action=form.action.data,
-                treatments=form.treatments.data or [],
-                defer_until=form.defer_until.data,
-                note=form.note.data or "",
-                today=clinic_time.today_in(clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])),
-            )
+            decision = reviewing.decide(get_db(), current_app.config, actor(), found, **form.decision())
         except InvalidDecision as problem:
             form[problem.field].errors = [*form[problem.field].errors, problem.message]
         else:
@@ -307,16 +230,9 @@ def slots():
     form = SlotsForm()
     if form.validate_on_submit():
         try:
-            published = clinic.publish_slots(
-                get_db(),
-                actor(),
-                start=datetime.combine(form.day.data, form.start.data, tz),
-                end=datetime.combine(form.day.data, form.end.data, tz),
-                every=clinic_time.parse_every(form.every.data),
-                practitioner=form.practitioner.data or "",
-            )
-        except (clinic.Invalid, clinic_time.TimeInputError) as problem:
-            form.end.errors.append(str(getattr(problem, "message", problem)).capitalize())
+            published = clinic.publish_slots(get_db(), actor(), **form.slots(tz))
+        except clinic.Invalid as problem:
+            form[problem.field].errors.append(problem.message.capitalize())
         else:
             flash(f"Published {published.added} slot(s); {published.existed} existed already.")
             return redirect(url_for("review.slots"), 303)
