@@ -14,6 +14,30 @@ from .. import auth, clinic_time, mail, store
 from ..errors import NotFound, ServiceError
 
 
+@dataclass(frozen=True)
+class ClinicDetails:
+    """Who the clinic is and how to reach it: what pages, emails and calendar files say about it."""
+
+    name: str
+    address: str
+    phone: str
+    email: str
+    contact: str  # what patients whose treatment cannot be booked online are told
+    review_turnaround: str
+
+
+def details(db: Database, config: dict[str, Any]) -> ClinicDetails:
+    """The clinic's details. Today from the instance settings; one place to ask, whatever stores them later."""
+    return ClinicDetails(
+        name=config["CLINIC_NAME"],
+        address=config["CLINIC_ADDRESS"],
+        phone=config["CLINIC_PHONE"],
+        email=config["CLINIC_EMAIL"],
+        contact=config["CLINIC_CONTACT"],
+        review_turnaround=config["REVIEW_TURNAROUND"],
+    )
+
+
 class Invalid(ServiceError):
     """Input a form or command must ask again for; `field` names the form field at fault."""
 
