@@ -128,7 +128,10 @@ def evaluate(file: str, rules_path: Path | None) -> None:
         _fail(f"{name} must hold a case object or a list of cases, not {type(data).__name__}")
 
     ruleset = _load(rules_path)
-    today = clock.today_in(clinic_time.zone(os.environ.get("SCREENING_CLINIC_TIMEZONE") or "Europe/London"))
+    try:
+        today = clock.today_in(clinic_time.zone(os.environ.get("SCREENING_CLINIC_TIMEZONE") or "Europe/London"))
+    except clinic_time.TimeInputError as error:
+        _fail(f"SCREENING_CLINIC_TIMEZONE: {error}")
     results = [evaluate_case(ruleset, case, position, today) for position, case in enumerate(cases, start=1)]
     output = json.dumps(results, indent=2, ensure_ascii=False)
     try:

@@ -146,9 +146,10 @@ class Questionnaire:
             key = (json.dumps(raw, sort_keys=True, separators=(",", ":")), screening_date)
         except (TypeError, ValueError):  # not JSON-like (never from a form): work it out afresh
             key = None
-        memo = self._checked
-        if key is not None and key in memo:
-            answers, errors = memo[key]
+        memo = self._checked  # shared by the server's threads: single dict operations only, so no lock is needed
+        remembered = memo.get(key) if key is not None else None
+        if remembered is not None:
+            answers, errors = remembered
         else:
             answers, errors = self._check(raw, screening_date)
             if key is not None:
