@@ -47,9 +47,6 @@ limiter = Limiter(get_remote_address, strategy="moving-window", headers_enabled=
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")  # one waitress process with threads: shared
-    app.config.setdefault("LOGIN_LIMIT_PER_IP", "5 per minute;20 per hour")
-    app.config.setdefault("LOGIN_LIMIT_PER_ACCOUNT", "10 per hour")
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "review.login"

@@ -60,13 +60,13 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: dict[str, Any], instance_path: str) -> Settings:
-        return cls(
-            server=config.get("MAIL_SERVER") or "",
-            port=int(config.get("MAIL_PORT") or 587),
-            username=config.get("MAIL_USERNAME") or "",
-            password=config.get("MAIL_PASSWORD") or "",
-            security=(config.get("MAIL_SECURITY") or "starttls").lower(),
-            sender=config.get("MAIL_FROM") or "screening@localhost",
+        return cls(  # the defaults are declared once, in screening/settings.py
+            server=config["MAIL_SERVER"],
+            port=config["MAIL_PORT"],
+            username=config["MAIL_USERNAME"],
+            password=config["MAIL_PASSWORD"],
+            security=config["MAIL_SECURITY"].lower(),
+            sender=config["MAIL_FROM"],
             outbox_dir=Path(instance_path) / "outbox",
         )
 
@@ -135,7 +135,7 @@ class Sender:
     def __init__(self, app: Flask):
         self.database = app.config["DATABASE"]
         self.settings = Settings.from_config(app.config, app.instance_path)
-        self.interval = float(app.config.get("MAIL_INTERVAL", 30))
+        self.interval = float(app.config["MAIL_INTERVAL"])
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.run, name="mail-sender", daemon=True)
