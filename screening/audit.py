@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request, session
 from flask_login import current_user
 
 from . import store
@@ -15,6 +15,16 @@ from .db import get_db
 def init_app(app: Flask) -> None:
     app.before_request(_assign_request_id)
     app.after_request(_expose_request_id)
+    app.context_processor(lambda: {"clinician": signed_in()})
+
+
+def signed_in():
+    """The signed-in clinician, or None. A patient's session never holds a sign-in, so it is not checked against one:
+    asking Flask-Login on a patient's page would fail its strong session protection (a non-empty session without a
+    sign-in identifier) and rewrite the patient's cookie on every response."""
+    if not has_request_context() or "_user_id" not in session:
+        return None
+    return current_user if current_user.is_authenticated else None
 
 
 def _assign_request_id() -> None:
@@ -38,8 +48,9 @@ def event(
     actor_role: str | None = None,
 ) -> store.AuditEvent:
     """An audit event with the request's context filled in. `detail` must never carry answers or patient names."""
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = {"id": current_user.id, "role": current_user.role}
+    clinician = signed_in() if actor is None else None
+    if clinician is not None:
+        actor = {"id": clinician.id, "role": clinician.role}
     role = actor_role or (actor["role"] if actor else "anonymous")
     return store.AuditEvent(
         action=action,
@@ -56,8 +67,9 @@ def event(
 
 def actor(role: str | None = None) -> store.Actor:
     """Who is asking, from where, for this request: the signed-in clinician, else a patient (or `role`)."""
-    if has_request_context() and current_user and current_user.is_authenticated:
-        who, role = current_user.id, role or current_user.role
+    clinician = signed_in()
+    if clinician is not None:
+        who, role = clinician.id, role or clinician.role
     else:
         who, role = None, role or "patient"
     return store.Actor(role, who, request.remote_addr or "", g.get("request_id", ""))

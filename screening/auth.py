@@ -47,7 +47,9 @@ limiter = Limiter(get_remote_address, strategy="moving-window", headers_enabled=
 
 
 def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
+    # No `current_user` in templates: loading it on a patient's page fails the strong session protection and
+    # rewrites the patient's cookie on every response. Templates use `clinician` (audit.signed_in) instead.
+    login_manager.init_app(app, add_context_processor=False)
     login_manager.session_protection = "strong"
     login_manager.login_view = "review.login"
     login_manager.login_message = "Sign in to continue."
