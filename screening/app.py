@@ -88,7 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
 
-    from . import audit, auth, clinic_time, db, mail, security
+    from . import audit, auth, clinic_time, db, lifecycle, mail, security
     from .views import errors, intake, review
 
     db.init_app(app)
@@ -99,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
     mail.init_app(app)
+    lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
     app.context_processor(lambda: {"clinic_name": app.config["CLINIC_NAME"]})
