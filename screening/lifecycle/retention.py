@@ -30,7 +30,6 @@ class Policy:
     unbooked: timedelta = timedelta(days=365)
     consulted: timedelta = timedelta(days=round(8 * 365.25))
     sent_mail: timedelta = timedelta(days=365)
-    used_links: timedelta = timedelta(days=1)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Policy:
@@ -140,13 +139,12 @@ def purge(db: Database, policy: Policy, *, dry_run: bool = False, actor: dict[st
 
     # One-time "start again" links, used or expired: they open nothing any more.
     links = ClassCount("return_links", "used or expired one-time links")
-    link_cutoff = store.iso(now - policy.used_links)
-    where = "(used_at IS NOT NULL AND used_at < ?) OR expires_at < ?"
+    where = "used_at IS NOT NULL OR expires_at < ?"
     if dry_run:
-        links.count = next(db.query(f"SELECT count(*) AS n FROM return_link WHERE {where}", [link_cutoff] * 2))["n"]  # noqa: S608
+        links.count = next(db.query(f"SELECT count(*) AS n FROM return_link WHERE {where}", [store.iso(now)]))["n"]  # noqa: S608
     else:
         with store.write_transaction(db):
-            links.count = db.execute(f"DELETE FROM return_link WHERE {where}", [link_cutoff] * 2).rowcount  # noqa: S608
+            links.count = db.execute(f"DELETE FROM return_link WHERE {where}", [store.iso(now)]).rowcount  # noqa: S608
             if links.count:
                 audited("return_links", deleted=links.count)
     report.classes.append(links)

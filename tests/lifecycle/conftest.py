@@ -38,8 +38,12 @@ class Clock:
     def __call__(self) -> datetime:
         return self._real() + self.offset
 
-    def forward(self, delta: timedelta) -> None:
-        self.offset += delta
+    def real(self) -> datetime:
+        return self._real()
+
+    def at(self, moment: datetime) -> None:
+        """From now on, time runs on from `moment`."""
+        self.offset = moment - self._real()
 
 
 @pytest.fixture
