@@ -521,4 +521,5 @@ def erase_command(email: str, date_of_birth: str, yes: bool, restrict: bool) -> 
             marked = erasure.restrict(db, patient, _cli_event("submission_restricted"))
             click.echo(f"restricted {len(marked)} submission(s) the clinic must keep")
         else:
-            click.echo(f"kept {len(patient.retained)} screening(s) under retention; --restrict marks them restricted")
+            # Not bad input, but not done either: a script that asked for erasure must notice what was kept.
+            _refuse(f"kept {len(patient.retained)} screening(s) under retention; --restrict marks them restricted")

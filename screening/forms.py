@@ -295,3 +295,17 @@ def returning_form_class(date_of_birth: Question) -> type[FlaskForm]:
             "date_of_birth": DateAnswerField(date_of_birth.text, question=date_of_birth),
         },
     )
+
+
+class PatientRecordsForm(FlaskForm):
+    """Find a patient's records to erase or restrict them (admin): email and date of birth, both must match."""
+
+    email = EmailField(
+        "Patient's email address",
+        validators=[DataRequired("Enter the patient's email address"), Length(max=254), Email("Enter a valid email")],
+        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+    )
+    date_of_birth = DateField(
+        "Patient's date of birth",
+        validators=[DataRequired("Enter the date of birth as YYYY-MM-DD, for example 1990-07-22")],
+    )
