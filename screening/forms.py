@@ -27,7 +27,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from .domain import AnswerError, Question, Section
 
@@ -309,3 +309,14 @@ class PatientRecordsForm(FlaskForm):
         "Patient's date of birth",
         validators=[DataRequired("Enter the date of birth as YYYY-MM-DD, for example 1990-07-22")],
     )
+
+
+class ExportForm(Form):
+    """The date range of a CSV export (a GET form: it changes nothing)."""
+
+    since = DateField("From", validators=[DataRequired("Enter the first day, as YYYY-MM-DD")])
+    until = DateField("To (inclusive)", validators=[DataRequired("Enter the last day, as YYYY-MM-DD")])
+
+    def validate_until(self, field):
+        if self.since.data and field.data and field.data < self.since.data:
+            raise ValidationError("The last day must be on or after the first day")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from .. import audit, auth
+from ..app import current_ruleset
 from ..db import get_db
-from ..forms import PatientRecordsForm
-from ..lifecycle import erasure
+from ..forms import ExportForm, PatientRecordsForm
+from ..lifecycle import erasure, exports
 
 bp = Blueprint("records", __name__, url_prefix="/clinician/admin/records")
 
@@ -90,3 +91,25 @@ def restrict():
     marked = erasure.restrict(get_db(), patient, audit.event("submission_restricted"))
     flash(f"Restricted {len(marked)} screening version(s): kept for the record, shown in no list.")
     return render_template("admin/records.html", form=form, patient=_plan(form))
+
+
+@bp.get("/export")
+@auth.admin_required
+def export():
+    """Screenings in a date range as CSV (a download when the range is given and valid, else the form)."""
+    form = ExportForm(request.args)
+    if request.args and form.validate():
+        since, until = form.since.data, form.until.data
+        body, rows = exports.screenings_csv(get_db(), current_ruleset().questionnaire, since, until)
+        audit.record(
+            "screenings_exported",
+            object_type="submission",
+            detail={"format": "csv", "rows": rows, "since": since.isoformat(), "until": until.isoformat()},
+        )
+        name = f"screenings-{since.isoformat()}-to-{until.isoformat()}.csv"
+        return current_app.response_class(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return render_template("admin/export.html", form=form), 400 if request.args else 200
