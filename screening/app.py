@@ -89,7 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
 
     from . import audit, auth, clinic_time, db, lifecycle, mail, security
-    from .views import errors, intake, patient_copy, records, review
+    from .views import errors, fhir, intake, patient_copy, records, review
 
     db.init_app(app)
     security.init_app(app)
@@ -100,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(records.bp)  # issue 12: a patient's records (erasure, restriction, exports)
     app.register_blueprint(patient_copy.bp)  # issue 12: the patient's copy of their data
+    app.register_blueprint(fhir.bp)  # issue 12: FHIR R4 download of a screening
     mail.init_app(app)
     lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
     app.add_template_filter(_readable_date, "readable_date")

@@ -523,3 +523,46 @@ def erase_command(email: str, date_of_birth: str, yes: bool, restrict: bool) -> 
         else:
             # Not bad input, but not done either: a script that asked for erasure must notice what was kept.
             _refuse(f"kept {len(patient.retained)} screening(s) under retention; --restrict marks them restricted")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# FHIR R4 (issue 12)
+
+
+@cli.group("fhir")
+def fhir_group() -> None:
+    """FHIR R4 JSON for the clinic's records system (links use PUBLIC_URL/fhir as their base)."""
+
+
+def _fhir_base() -> str:
+    from flask import current_app
+
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/fhir"
+
+
+@fhir_group.command("questionnaire")
+def fhir_questionnaire() -> None:
+    """Print the questionnaire as a FHIR Questionnaire (version = the rule-set version)."""
+    from .app import current_ruleset
+    from .lifecycle import fhir
+
+    click.echo(fhir.to_json(fhir.questionnaire(current_ruleset(), _fhir_base())))
+
+
+@fhir_group.command("bundle")
+@click.argument("ref")
+def fhir_bundle(ref: str) -> None:
+    """Print screening REF (its number) as a FHIR Bundle: QuestionnaireResponse, DetectedIssue, decisions."""
+    from . import store
+    from .app import current_ruleset
+    from .db import get_db
+    from .lifecycle import fhir
+
+    if not ref.isdigit() or len(ref) > 18:
+        _refuse(f"fhir bundle: '{ref}' is not a screening reference (a number)")
+    found = fhir.bundle(get_db(), current_ruleset(), int(ref), _fhir_base())
+    if found is None:
+        _refuse(f"fhir bundle: no screening has the reference {ref}")
+    event = _cli_event("fhir_exported", resources=len(found["entry"]))
+    store.append_audit(get_db(), store.AuditEvent(**{**event.__dict__, "object_type": "submission", "object_id": ref}))
+    click.echo(fhir.to_json(found))
