@@ -82,15 +82,9 @@ def check_input(email: str, date_of_birth: str) -> tuple[str, str]:
 def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float = 8) -> Plan:
     """What erasure would do for this patient. Raises ErasureInputError naming what does not match."""
     email, date_of_birth = check_input(email, date_of_birth)
-    with_email = [
-        row["id"]
-        for row in db.query(
-            "SELECT id, json_extract(answers, '$.date_of_birth') AS born FROM submission WHERE lower(email) = ?",
-            [email],
-        )
-    ]
-    drafts = _draft_ids(db, email)
-    if not with_email and not drafts:
+    with_email = [row["id"] for row in db.query("SELECT id FROM submission WHERE lower(email) = ?", [email])]
+    drafts = _draft_ids(db, email, date_of_birth)
+    if not with_email and not _draft_ids(db, email):
         raise ErasureInputError(f"no screening or unfinished questionnaire has the email {email}")
     matching = [
         row["id"]
@@ -99,9 +93,10 @@ def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float
             [email, date_of_birth],
         )
     ]
-    if with_email and not matching:
+    if (with_email and not matching) or (not with_email and not drafts):
+        held = "screenings" if with_email else "unfinished questionnaires"
         raise ErasureInputError(
-            f"screenings with the email {email} exist, but none with the date of birth {date_of_birth}; nothing changed"
+            f"{held} with the email {email} exist, but none with the date of birth {date_of_birth}; nothing changed"
         )
     now = store.utc_now()
     found = []
@@ -116,10 +111,14 @@ def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float
     return Plan(email, date_of_birth, found, len(drafts), messages)
 
 
-def _draft_ids(db: Database, email: str) -> list[str]:
-    return [
-        row["id"] for row in db.query("SELECT id FROM draft WHERE lower(json_extract(contact, '$.email')) = ?", [email])
-    ]
+def _draft_ids(db: Database, email: str, date_of_birth: str | None = None) -> list[str]:
+    """Unfinished questionnaires with this email (and this date of birth, when given: both must match)."""
+    sql = "SELECT id FROM draft WHERE lower(json_extract(contact, '$.email')) = ?"
+    params = [email]
+    if date_of_birth is not None:
+        sql += " AND json_extract(answers, '$.date_of_birth') = ?"
+        params.append(date_of_birth)
+    return [row["id"] for row in db.query(sql, params)]
 
 
 def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: Path | None = None) -> Result:
@@ -130,7 +129,7 @@ def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: P
         for screening in patient.erasable:
             records.delete_submissions(db, screening.family.ids)
             result.erased_submissions.extend(screening.family.ids)
-        drafts = _draft_ids(db, patient.email)
+        drafts = _draft_ids(db, patient.email, patient.date_of_birth)
         for draft_id in drafts:
             db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
         result.drafts = len(drafts)

@@ -26,7 +26,7 @@ from review_helpers import (
 )
 from web_helpers import BASELINE_DOB, CHECK_PATH, DETAILS, answers_by_step, csrf_token, declaration, walk
 
-from screening import store
+from screening import mail, store
 from screening.cli import cli
 
 MARKER = "Qzxvmarkerwq"
@@ -65,15 +65,19 @@ def test_erasure_leaves_the_marker_in_no_file_and_the_private_link_answers_404(a
     patient, token = marked_patient(app)
     other, _ = submit_through_form(app)  # another patient, who keeps everything
     instance = Path(app.instance_path)
-    assert files_holding(instance, MARKER)  # the marker is there to be found
+    with db_connection(db_path) as db:  # no mail server: the messages become instance/outbox/*.eml files
+        assert mail.deliver_due(db, mail.Settings.from_config(app.config, app.instance_path))["sent"] == 2
+    assert any(name.startswith("outbox/") for name in files_holding(instance, MARKER))
+    assert "screening.sqlite3" in files_holding(instance, MARKER)  # the marker is there to be found
     submission_id = ids(db_path, "submission")[0]
     assert patient.get("/your-result").status_code == 200
 
     done = erase(app, "--yes")
     assert done.exit_code == 0, done.output
-    assert "erased 1 submission(s), 1 draft(s), 1 message(s)" in done.output
+    assert "erased 1 submission(s), 1 draft(s), 1 message(s), 1 outbox file(s)" in done.output
 
     assert files_holding(instance, MARKER) == []
+    assert len(list((instance / "outbox").glob("*.eml"))) == 1  # the other patient's message stays
     assert ids(db_path, "submission") == [submission_id + 1]
     assert patient.get("/your-result").status_code == 404
     assert app.test_client().get(f"/r/{token}").status_code == 404
@@ -218,3 +222,15 @@ def test_records_pages_are_for_admins_only(app, db_path):
     assert clinician.get("/clinician/admin/records").status_code == 403
     assert app.test_client().get("/clinician/admin/records").status_code in (302, 303)
     assert DETAILS  # the default patient is untouched by these tests
+
+
+def test_an_unfinished_questionnaire_alone_needs_the_right_date_of_birth_too(app, db_path):
+    unfinished = app.test_client()
+    walk(unfinished, answers_by_step("toxin"), details=PATIENT, stop_at=CHECK_PATH)
+    wrong = erase(app, "--yes", dob="1990-07-23")
+    assert wrong.exit_code == 1
+    assert "unfinished questionnaires with the email" in wrong.output and "none with the date of birth" in wrong.output
+    assert len(ids(db_path, "draft")) == 1
+    right = erase(app, "--yes")
+    assert right.exit_code == 0, right.output
+    assert ids(db_path, "draft") == []
