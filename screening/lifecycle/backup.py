@@ -54,6 +54,11 @@ class Summary:
         ]
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    # as_uri() percent-encodes the path, so a folder name with "?" or "#" in it cannot change the URI's meaning
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
 def _open_checked(path: Path) -> sqlite3.Connection:
     """A read-only connection to a backup file, after checking that it is one."""
     if not path.exists():
@@ -63,7 +68,7 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     with path.open("rb") as handle:
         if handle.read(16) != b"SQLite format 3\x00":
             raise BackupError(f"{path}: not an SQLite database")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = _read_only(path)
     try:
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
     except sqlite3.DatabaseError as error:
@@ -192,7 +197,7 @@ def _target_rows(database: Path) -> int:
     """Submissions plus audit events in the target: more than none means it is in use."""
     if not database.exists():
         return 0
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+    with contextlib.closing(_read_only(database)) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         total = 0
         for table in ("submission", "audit_event", "draft"):
@@ -223,7 +228,7 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
     database.parent.mkdir(parents=True, exist_ok=True)
     if not database.exists():
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    source = _read_only(backup)
     target = connect(database)
     try:
         source.backup(target.conn, pages=-1)

@@ -94,6 +94,12 @@ def test_restore_of_a_backup_failing_integrity_check_changes_nothing(tmp_path):
     with pytest.raises(backup.BackupError, match="fails the integrity check"):
         backup.restore(copy, target, force=True)
     assert keys(target) == []
+    # The same through the command, onto the instance the backup came from: named, refused, nothing changed.
+    before = keys(source / "screening.sqlite3")
+    done = run_cli(source, "restore", str(copy), "--force")
+    assert done.returncode == 1
+    assert f"{copy}: fails the integrity check" in done.stderr and "Traceback" not in done.stderr
+    assert keys(source / "screening.sqlite3") == before
 
 
 def test_restore_refuses_a_target_with_data_unless_forced(tmp_path):
