@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Flask
 
-from . import audit, auth, clinic_time, db, mail, security, settings
+from . import audit, auth, clinic_time, db, lifecycle, mail, security, settings
 from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES, load_ruleset
 from .domain.rules import readable_date
 from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from .views import errors, intake, review
+from .views import errors, fhir, intake, patient_copy, records, review
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(records.bp)  # issue 12: a patient's records (erasure, restriction, exports)
+    app.register_blueprint(patient_copy.bp)  # issue 12: the patient's copy of their data
+    app.register_blueprint(fhir.bp)  # issue 12: FHIR R4 download of a screening
     mail.init_app(app)
+    lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
     app.context_processor(

@@ -45,6 +45,8 @@ def main() -> None:
     """Console entry point: a refusal to start is a clear message and exit 1, never a traceback."""
     # Commands are short-lived: only the server runs the mail sender (`screening mail send` delivers by hand).
     os.environ.setdefault("SCREENING_MAIL_SENDER", "false")
+    os.environ.setdefault("SCREENING_PURGE_DAILY", "false")  # and only the server purges daily (issue 12)
+    os.environ.setdefault("SCREENING_SERVER_LOCK", "false")  # a command is not a live server (restore checks)
     try:
         cli.main(prog_name="screening")
     except (RulesError, ConfigurationError) as error:
@@ -415,3 +417,146 @@ def mail_send() -> None:
     counts = mail.deliver_due(get_db(), settings, limit=1000)
     where = f"via {settings.server}:{settings.port}" if settings.server else f"to {settings.outbox_dir}"
     click.echo(f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed and will be retried")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The data's life (issue 12): backup and restore, retention purge, erasure
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Take an online, consistent copy of the database to PATH (a new file), check it and say what it holds."""
+    from flask import current_app
+
+    from .lifecycle import backup
+
+    try:
+        summary = backup.take_backup(current_app.config["DATABASE"], path)
+    except backup.BackupError as error:
+        _refuse(f"backup: {error}")
+    for line in summary.lines():
+        click.echo(line)
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data or that a running server uses.")
+def restore_command(path: Path, force: bool) -> None:
+    """Restore the backup at PATH into the configured database, after checking its integrity and audit chain."""
+    from flask import current_app
+
+    from .lifecycle import backup
+
+    try:
+        report = backup.restore(path, current_app.config["DATABASE"], force=force)
+    except backup.BackupError as error:
+        _refuse(f"restore: {error}")
+    click.echo(f"restored {path} into {current_app.config['DATABASE']} in {report.seconds:.2f} s")
+    if report.replaced_rows:
+        click.echo(f"replaced a database that held {report.replaced_rows} row(s)")
+    for line in report.restored.lines()[1:]:
+        click.echo(line)
+
+
+@cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count what is past its retention time; delete nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Delete what is past its retention time (docs/retention.md), printing the counts per class."""
+    from flask import current_app
+
+    from .db import get_db
+    from .lifecycle import retention
+
+    report = retention.purge(
+        get_db(), retention.Policy.from_config(current_app.config), dry_run=dry_run, actor={"actor_role": "system"}
+    )
+    for line in report.lines():
+        click.echo(line)
+
+
+@cli.command("erase")
+@click.option("--email", required=True, help="The patient's email address, as they gave it.")
+@click.option("--date-of-birth", "date_of_birth", required=True, help="The patient's date of birth, YYYY-MM-DD.")
+@click.option("--yes", is_flag=True, help="Erase without asking for confirmation.")
+@click.option("--restrict", is_flag=True, help="Mark the screenings the clinic must keep as restricted.")
+def erase_command(email: str, date_of_birth: str, yes: bool, restrict: bool) -> None:
+    """Erase a patient's screenings (and their versions), drafts and email; the audit keeps only the ids."""
+    from flask import current_app
+
+    from .db import get_db
+    from .lifecycle import erasure
+
+    db = get_db()
+    years = float(current_app.config["RETENTION_CONSULTED_YEARS"])
+    try:
+        patient = erasure.plan(db, email, date_of_birth, consulted_years=years)
+    except erasure.ErasureInputError as error:
+        _refuse(f"erase: {error}")
+    for found in patient.screenings:
+        ids = ", ".join(str(i) for i in found.family.ids)
+        state = f"kept: {found.retained_reason}" if found.retained_reason else "will be erased"
+        flag = " (restricted)" if found.restricted else ""
+        click.echo(f"screening {ids} sent {found.created_at[:10]}, {found.outcome}{flag}: {state}")
+    click.echo(f"unfinished questionnaires: {patient.drafts}; email messages: {patient.messages}")
+    if not yes and not click.confirm("Erase this now?", default=False):
+        _refuse("erase: nothing changed")
+    result = erasure.erase(
+        db, patient, store.SYSTEM.event("patient_erased"), outbox_dir=Path(current_app.instance_path) / "outbox"
+    )
+    click.echo(
+        f"erased {len(result.erased_submissions)} submission(s), {result.drafts} draft(s),"
+        f" {result.messages} message(s), {result.files} outbox file(s)"
+    )
+    if patient.retained:
+        if restrict:
+            marked = erasure.restrict(db, patient, store.SYSTEM.event("submission_restricted"))
+            click.echo(f"restricted {len(marked)} submission(s) the clinic must keep")
+        else:
+            # Not bad input, but not done either: a script that asked for erasure must notice what was kept.
+            _refuse(f"kept {len(patient.retained)} screening(s) under retention; --restrict marks them restricted")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# FHIR R4 (issue 12)
+
+
+@cli.group("fhir")
+def fhir_group() -> None:
+    """FHIR R4 JSON for the clinic's records system (links use PUBLIC_URL/fhir as their base)."""
+
+
+def _fhir_base() -> str:
+    from flask import current_app
+
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/fhir"
+
+
+@fhir_group.command("questionnaire")
+def fhir_questionnaire() -> None:
+    """Print the questionnaire as a FHIR Questionnaire (version = the rule-set version)."""
+    from .lifecycle import fhir
+    from .rulebook import current_ruleset
+
+    click.echo(fhir.to_json(fhir.questionnaire(current_ruleset(), _fhir_base())))
+
+
+@fhir_group.command("bundle")
+@click.argument("ref")
+def fhir_bundle(ref: str) -> None:
+    """Print screening REF (its number) as a FHIR Bundle: QuestionnaireResponse, DetectedIssue, decisions."""
+    from . import store
+    from .db import get_db
+    from .lifecycle import fhir
+    from .rulebook import current_ruleset
+
+    if not ref.isdigit() or len(ref) > 18:
+        _refuse(f"fhir bundle: '{ref}' is not a screening reference (a number)")
+    found = fhir.bundle(get_db(), current_ruleset(), int(ref), _fhir_base())
+    if found is None:
+        _refuse(f"fhir bundle: no screening has the reference {ref}")
+    event = store.SYSTEM.event(
+        "fhir_exported", object_type="submission", object_id=ref, detail={"resources": len(found["entry"])}
+    )
+    store.append_audit(get_db(), event)
+    click.echo(fhir.to_json(found))

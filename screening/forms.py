@@ -27,7 +27,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from .clinic_time import parse_every
 from .domain import AnswerError, Question, Section
@@ -322,3 +322,28 @@ def returning_form_class(date_of_birth: Question) -> type[FlaskForm]:
             "date_of_birth": DateAnswerField(date_of_birth.text, question=date_of_birth),
         },
     )
+
+
+class PatientRecordsForm(FlaskForm):
+    """Find a patient's records to erase or restrict them (admin): email and date of birth, both must match."""
+
+    email = EmailField(
+        "Patient's email address",
+        validators=[DataRequired("Enter the patient's email address"), Length(max=254), Email("Enter a valid email")],
+        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+    )
+    date_of_birth = DateField(
+        "Patient's date of birth",
+        validators=[DataRequired("Enter the date of birth as YYYY-MM-DD, for example 1990-07-22")],
+    )
+
+
+class ExportForm(Form):
+    """The date range of a CSV export (a GET form: it changes nothing)."""
+
+    since = DateField("From", validators=[DataRequired("Enter the first day, as YYYY-MM-DD")])
+    until = DateField("To (inclusive)", validators=[DataRequired("Enter the last day, as YYYY-MM-DD")])
+
+    def validate_until(self, field):
+        if self.since.data and field.data and field.data < self.since.data:
+            raise ValidationError("The last day must be on or after the first day")

@@ -287,3 +287,10 @@ def m0008(db: Database) -> None:
         ALTER TABLE draft ADD COLUMN rescreen_of INTEGER REFERENCES submission (id)
         """,
     )
+
+
+@migrations(name="0010_restriction")
+def m0010(db: Database) -> None:
+    # A patient who asks for erasure of a screening the clinic must keep (it led to an appointment, so it is part of
+    # the clinical record) gets restriction instead (UK GDPR Art. 18): the row stays, but it leaves every list.
+    db.execute("ALTER TABLE submission ADD COLUMN restricted_at TEXT")

@@ -684,7 +684,7 @@ def queue(
     Returns the rows and the cursor of the next page (None on the last page). The order (queue_rank, created_at, id)
     matches an index, so a deep page costs the same as the first, however many submissions there are.
     """
-    where = [f"outcome IN ({', '.join('?' * len(outcomes))})"]
+    where = [f"outcome IN ({', '.join('?' * len(outcomes))})", "restricted_at IS NULL"]  # restricted: kept, unlisted
     params: list[Any] = list(outcomes)
     if states:
         where.append(f"review_state IN ({', '.join('?' * len(states))})")

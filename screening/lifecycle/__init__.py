@@ -1,0 +1,18 @@
+"""The life of the clinic's data after it is collected: backup and restore, retention, erasure, the patient's copy,
+exports. Plain modules with no Flask views, each taking the database (or its path) and plain values."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Server duties: hold the live-server lock (a restore checks it) and purge once a day. Off in tests and in
+    the `screening` command (which sets SCREENING_SERVER_LOCK and SCREENING_PURGE_DAILY to false)."""
+    from . import backup, retention
+
+    if app.config["SERVER_LOCK"] if app.config["SERVER_LOCK"] is not None else not app.testing:
+        lock = backup.ServerLock(app.config["DATABASE"])
+        lock.acquire()
+        app.extensions["screening.server_lock"] = lock
+    retention.init_app(app)

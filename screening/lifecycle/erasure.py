@@ -1,0 +1,207 @@
+"""Erasure of a patient's data (UK GDPR Art. 17), and restriction where the clinic must keep it (Art. 17(3), 18).
+
+A patient is found by email and date of birth together. Their screenings are taken with every version linked to
+them (see records.Family). A screening that led to an appointment is part of the clinical record, kept for its
+retention period (docs/retention.md): it is not erased but can be restricted instead (kept, shown in no list).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .. import clock, store
+from . import records
+
+RETAINED_REASON = (
+    "it led to an appointment on {when}, so it is part of the clinical record and is kept for {years} years after"
+    " it (docs/retention.md); it can be restricted instead"
+)
+
+
+class ErasureInputError(ValueError):
+    """The email or date of birth is malformed, or matches nobody; the message says which."""
+
+
+@dataclass(frozen=True)
+class ScreeningFound:
+    family: records.Family
+    created_at: str  # first version sent
+    outcome: str  # latest version's outcome
+    restricted: bool
+    retained_reason: str  # empty when it may be erased
+
+
+@dataclass
+class Plan:
+    email: str
+    date_of_birth: str
+    screenings: list[ScreeningFound]
+    drafts: int
+    messages: int
+
+    @property
+    def erasable(self) -> list[ScreeningFound]:
+        return [s for s in self.screenings if not s.retained_reason]
+
+    @property
+    def retained(self) -> list[ScreeningFound]:
+        return [s for s in self.screenings if s.retained_reason]
+
+
+@dataclass
+class Result:
+    erased_submissions: list[int] = field(default_factory=list)
+    drafts: int = 0
+    messages: int = 0
+    restricted_submissions: list[int] = field(default_factory=list)
+    files: int = 0
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def check_input(email: str, date_of_birth: str) -> tuple[str, str]:
+    email = (email or "").strip().lower()
+    if not EMAIL.fullmatch(email):
+        raise ErasureInputError(f"'{email}' is not an email address")
+    try:
+        born = date.fromisoformat((date_of_birth or "").strip())
+    except ValueError:
+        raise ErasureInputError(f"'{date_of_birth}' is not a date written YYYY-MM-DD") from None
+    return email, born.isoformat()
+
+
+def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float = 8) -> Plan:
+    """What erasure would do for this patient. Raises ErasureInputError naming what does not match."""
+    email, date_of_birth = check_input(email, date_of_birth)
+    with_email = [row["id"] for row in db.query("SELECT id FROM submission WHERE lower(email) = ?", [email])]
+    drafts = _draft_ids(db, email, date_of_birth)
+    if not with_email and not _draft_ids(db, email):
+        raise ErasureInputError(f"no screening or unfinished questionnaire has the email {email}")
+    matching = [
+        row["id"]
+        for row in db.query(
+            "SELECT id FROM submission WHERE lower(email) = ? AND json_extract(answers, '$.date_of_birth') = ?",
+            [email, date_of_birth],
+        )
+    ]
+    if (with_email and not matching) or (not with_email and not drafts):
+        held = "screenings" if with_email else "unfinished questionnaires"
+        raise ErasureInputError(
+            f"{held} with the email {email} exist, but none with the date of birth {date_of_birth}; nothing changed"
+        )
+    now = clock.utc_now()
+    found = []
+    for family in records.families_of(db, matching, now):
+        first = store.get_submission(db, family.ids[0])
+        latest = store.get_submission(db, family.ids[-1])
+        reason = ""
+        if family.consulted:
+            reason = RETAINED_REASON.format(when=family.last_appointment[:10], years=f"{consulted_years:g}")
+        found.append(ScreeningFound(family, first["created_at"], latest["outcome"], family.restricted, reason))
+    messages = next(db.query("SELECT count(*) AS n FROM outbox WHERE lower(to_addr) = ?", [email]))["n"]
+    return Plan(email, date_of_birth, found, len(drafts), messages)
+
+
+def _draft_ids(db: Database, email: str, date_of_birth: str | None = None) -> list[str]:
+    """Unfinished questionnaires with this email (and this date of birth, when given: both must match)."""
+    sql = "SELECT id FROM draft WHERE lower(json_extract(contact, '$.email')) = ?"
+    params = [email]
+    if date_of_birth is not None:
+        sql += " AND json_extract(answers, '$.date_of_birth') = ?"
+        params.append(date_of_birth)
+    return [row["id"] for row in db.query(sql, params)]
+
+
+def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: Path | None = None) -> Result:
+    """Erase what the plan allows, in one transaction; each erased submission leaves "erased submission N" in the
+    audit trail, with no content. Then checkpoint the WAL, so no old copy of a page survives in the -wal file."""
+    result = Result()
+    with store.write_transaction(db):
+        for screening in patient.erasable:
+            records.delete_submissions(db, screening.family.ids)
+            result.erased_submissions.extend(screening.family.ids)
+        drafts = _draft_ids(db, patient.email, patient.date_of_birth)
+        for draft_id in drafts:
+            db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
+        result.drafts = len(drafts)
+        result.messages = db.execute("DELETE FROM outbox WHERE lower(to_addr) = ?", [patient.email]).rowcount
+        for submission_id in result.erased_submissions:
+            store.append_audit(db, _event(audit, "submission_erased", "submission", submission_id))
+        store.append_audit(
+            db,
+            _event(
+                audit,
+                "patient_erased",
+                "patient",
+                "",
+                detail={
+                    "submissions": len(result.erased_submissions),
+                    "drafts": result.drafts,
+                    "messages": result.messages,
+                    "retained": len(patient.retained),
+                },
+            ),
+        )
+    if outbox_dir is not None:
+        result.files = erase_outbox_files(outbox_dir, patient.email)
+    checkpoint(db)
+    return result
+
+
+def restrict(db: Database, patient: Plan, audit: store.AuditEvent) -> list[int]:
+    """Mark the retained screenings restricted: kept for the record, shown in no list, used for nothing else."""
+    now = clock.now_iso()
+    marked: list[int] = []
+    with store.write_transaction(db):
+        for screening in patient.retained:
+            for submission_id in screening.family.ids:
+                changed = db.execute(
+                    "UPDATE submission SET restricted_at = ? WHERE id = ? AND restricted_at IS NULL",
+                    [now, submission_id],
+                ).rowcount
+                if changed:
+                    marked.append(submission_id)
+                    store.append_audit(db, _event(audit, "submission_restricted", "submission", submission_id))
+    return marked
+
+
+def checkpoint(db: Database) -> None:
+    """Move every committed page into the database file and empty the -wal file (secure_delete has zeroed the
+    freed content in the pages themselves)."""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def erase_outbox_files(outbox_dir: Path, email: str) -> int:
+    """Messages written to instance/outbox/ (no mail server configured) that were addressed to this patient."""
+    removed = 0
+    if not outbox_dir.is_dir():
+        return 0
+    for path in outbox_dir.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=default_policy)
+        if str(message.get("To", "")).strip().lower() == email:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _event(
+    audit: store.AuditEvent, action: str, object_type: str, object_id: Any, detail: dict | None = None
+) -> store.AuditEvent:
+    return store.AuditEvent(
+        **{
+            **audit.__dict__,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "detail": {**(audit.detail or {}), **(detail or {})},
+        }
+    )

@@ -1,0 +1,313 @@
+"""FHIR R4 export: the questionnaire as a Questionnaire, a screening as a Bundle (plain dicts, JSON-ready).
+
+Visibility. A question's `shown_when` becomes `enableWhen` when FHIR can say it: one comparison, a choice among
+options ("any"), or comparisons that must all hold ("all"). `toxin` and `filler` are derived from
+treatment_requested (toxin or both; filler or both). What enableWhen cannot say (an "and" whose parts are
+themselves "any of", such as `toxin and has_any(toxin_areas, "lip_flip")`) is written as an SDC
+`enableWhenExpression` extension holding the same condition in FHIRPath, and the item then has no enableWhen (the
+two must not be combined). Either way, the original condition text is kept in an extension of our own, and the
+answers in a QuestionnaireResponse are only those to questions that were shown.
+
+Fired rules are DetectedIssue resources, not RiskAssessment: a rule is a contraindication or caution found against
+a proposed procedure (the treatment), with a severity and a recommended handling, which is what DetectedIssue
+records ("a potential clinical issue with a proposed clinical action, e.g. procedure-condition conflict").
+RiskAssessment records a predicted outcome with a probability, which the rules do not give. The clinician's
+decision is a ClinicalImpression (an assessment by a clinician, whose investigation is the QuestionnaireResponse),
+and is also written as the mitigation of each DetectedIssue.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlite_utils import Database
+
+from .. import clock, store
+from ..domain import Question, RuleSet
+from ..domain.conditions import And, Call, Compare, In, Name, Not, Or, Str
+
+ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
+ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+DERIVED = {"toxin": ("toxin", "both"), "filler": ("filler", "both")}  # from treatment_requested
+SEVERITY = {"decline": "high", "defer": "high", "review": "moderate", "caution": "low"}
+DECISION_WORDS = {
+    "approve": "Approved for booking",
+    "decline": "Not approved for booking online",
+    "defer": "Deferred",
+    "request_information": "More information requested from the patient",
+}
+NAMESPACE = uuid.UUID("6f1f3c4e-2b1a-4c55-9a37-5d0b2c1e7a10")  # stable ids: the same screening, the same fullUrl
+
+
+def _system(base: str, question_id: str) -> str:
+    return f"{base}/CodeSystem/{question_id}"
+
+
+def _condition_extension(base: str) -> str:
+    return f"{base}/StructureDefinition/shown-when"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Visibility: shown_when -> enableWhen, or enableWhenExpression
+
+
+def _equals(base: str, question_id: str, code: str, op: str = "=") -> dict[str, Any]:
+    coding = {"system": _system(base, question_id), "code": code}
+    return {"question": question_id, "operator": op, "answerCoding": coding}
+
+
+def _enable_when(base: str, node) -> tuple[list[dict], str] | None:
+    """enableWhen items and their behaviour ("any" or "all"), or None when enableWhen cannot say it."""
+    if isinstance(node, Name) and node.name in DERIVED:
+        return [_equals(base, "treatment_requested", code) for code in DERIVED[node.name]], "any"
+    if (
+        isinstance(node, Compare)
+        and isinstance(node.left, Name)
+        and isinstance(node.right, Str)
+        and node.op in ("==", "!=")
+    ):
+        return [_equals(base, node.left.name, node.right.value, "=" if node.op == "==" else "!=")], "all"
+    if isinstance(node, In) and isinstance(node.left, Name):
+        return [_equals(base, node.left.name, value.value) for value in node.values], "any"
+    if isinstance(node, Call) and node.args and isinstance(node.args[0], Name):
+        codes = [arg.value for arg in node.args[1:] if isinstance(arg, Str)]
+        if node.function == "has_any" and len(codes) == len(node.args) - 1:
+            return [_equals(base, node.args[0].name, code) for code in codes], "any"
+        if node.function == "has_any_except" and len(codes) == 1:
+            # FHIR: "!=" on a repeating answer holds when at least one answer differs, which is has_any_except.
+            return [_equals(base, node.args[0].name, codes[0], "!=")], "all"
+    if isinstance(node, (And, Or)):
+        wanted = "all" if isinstance(node, And) else "any"
+        items: list[dict] = []
+        for part in node.items:
+            found = _enable_when(base, part)
+            if found is None or (len(found[0]) > 1 and found[1] != wanted):
+                return None
+            items += found[0]
+        return items, wanted
+    return None
+
+
+def _answers_of(question_id: str) -> str:
+    return f"%resource.repeat(item).where(linkId='{question_id}').answer.value"
+
+
+def _codes(values: list[str]) -> str:
+    return " | ".join(f"'{value}'" for value in values)
+
+
+def fhirpath(node) -> str:
+    """The same condition in FHIRPath, over the QuestionnaireResponse being filled in (%resource)."""
+    if isinstance(node, Name) and node.name in DERIVED:
+        return f"{_answers_of('treatment_requested')}.code.intersect({_codes(list(DERIVED[node.name]))}).exists()"
+    if isinstance(node, Compare) and isinstance(node.left, Name) and isinstance(node.right, Str):
+        test = "exists()" if node.op == "==" else "empty()"
+        return f"{_answers_of(node.left.name)}.code.where($this = '{node.right.value}').{test}"
+    if isinstance(node, In) and isinstance(node.left, Name):
+        return f"{_answers_of(node.left.name)}.code.intersect({_codes([v.value for v in node.values])}).exists()"
+    if isinstance(node, Call) and node.function in ("has_any", "has_any_except"):
+        codes = _codes([arg.value for arg in node.args[1:]])
+        verb = "intersect" if node.function == "has_any" else "exclude"
+        return f"{_answers_of(node.args[0].name)}.code.{verb}({codes}).exists()"
+    if isinstance(node, And):
+        return " and ".join(f"({fhirpath(part)})" for part in node.items)
+    if isinstance(node, Or):
+        return " or ".join(f"({fhirpath(part)})" for part in node.items)
+    if isinstance(node, Not):
+        return f"({fhirpath(node.item)}).not()"
+    raise ValueError(f"no FHIRPath for {type(node).__name__}")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The Questionnaire
+
+
+def questionnaire_url(base: str) -> str:
+    return f"{base}/Questionnaire/pre-consultation-screening"
+
+
+def _item(base: str, question: Question) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "linkId": question.id,
+        "prefix": str(question.number),
+        "text": question.text,
+        "type": {"date": "date", "text": "text"}.get(question.type, "choice"),
+        "required": not question.optional,
+    }
+    if question.type == "multi":
+        item["repeats"] = True
+    if question.options:
+        item["answerOption"] = [
+            {"valueCoding": {"system": _system(base, question.id), "code": option.id, "display": option.label}}
+            for option in question.options
+        ]
+    if question.shown_when is not None:
+        item["extension"] = [{"url": _condition_extension(base), "valueString": question.shown_when.text}]
+        found = _enable_when(base, question.shown_when.tree)
+        if found is not None:
+            item["enableWhen"], behaviour = found
+            if len(found[0]) > 1:
+                item["enableBehavior"] = behaviour
+        else:
+            item["extension"].append(
+                {
+                    "url": ENABLE_WHEN_EXPRESSION,
+                    "valueExpression": {"language": "text/fhirpath", "expression": fhirpath(question.shown_when.tree)},
+                }
+            )
+    if question.help:
+        item["item"] = [
+            {
+                "linkId": f"{question.id}.help",
+                "type": "display",
+                "text": question.help,
+                "extension": [
+                    {
+                        "url": ITEM_CONTROL,
+                        "valueCodeableConcept": {
+                            "coding": [{"system": "http://hl7.org/fhir/questionnaire-item-control", "code": "help"}]
+                        },
+                    }
+                ],
+            }
+        ]
+    return item
+
+
+def questionnaire(ruleset: RuleSet, base: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Questionnaire",
+        "id": "pre-consultation-screening",
+        "url": questionnaire_url(base),
+        "version": ruleset.version,
+        "name": "PreConsultationScreening",
+        "title": "Health questions before a consultation for anti-wrinkle injections or dermal filler",
+        "status": "active",
+        "subjectType": ["Patient"],
+        "item": [
+            {
+                "linkId": section.id,
+                "type": "group",
+                "text": section.title,
+                "item": [_item(base, question) for question in section.questions],
+            }
+            for section in ruleset.questionnaire.sections
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A screening as a Bundle
+
+
+def _full_url(kind: str, submission_id: int, n: int = 0) -> str:
+    return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{kind}/{submission_id}/{n}')}"
+
+
+def _answer(base: str, question: Question, value: Any) -> list[dict[str, Any]]:
+    if question.type == "date":
+        return [{"valueDate": value}]
+    if question.type == "text":
+        return [{"valueString": value}]
+    codes = value if isinstance(value, list) else [value]
+    return [
+        {"valueCoding": {"system": _system(base, question.id), "code": code, "display": question.label_of(code)}}
+        for code in codes
+    ]
+
+
+def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dict[str, Any] | None:
+    """A Bundle (collection) for one screening: Patient, QuestionnaireResponse, a DetectedIssue per fired rule, and
+    a ClinicalImpression per clinician's decision. None when there is no such screening."""
+    submission = store.get_submission(db, submission_id)
+    if submission is None:
+        return None
+    answers = submission["answers"]
+    patient_url = _full_url("Patient", submission_id)
+    response_url = _full_url("QuestionnaireResponse", submission_id)
+    patient = {
+        "resourceType": "Patient",
+        "identifier": [{"system": f"{base}/screening-reference", "value": str(submission_id)}],
+        "name": [{"text": submission["full_name"]}],
+        "telecom": [{"system": "email", "value": submission["email"]}]
+        + ([{"system": "phone", "value": submission["phone"]}] if submission["phone"] else []),
+    }
+    if answers.get("date_of_birth"):
+        patient["birthDate"] = answers["date_of_birth"]
+    groups = []
+    for section in ruleset.questionnaire.sections:
+        items = [
+            {"linkId": q.id, "text": q.text, "answer": _answer(base, q, answers[q.id])}
+            for q in section.questions
+            if q.id in answers and answers[q.id] not in (None, "", [])
+        ]
+        if items:
+            groups.append({"linkId": section.id, "text": section.title, "item": items})
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "identifier": {"system": f"{base}/screening-reference", "value": str(submission_id)},
+        "questionnaire": f"{questionnaire_url(base)}|{submission['ruleset_version']}",
+        "status": "completed" if submission["superseded_by"] is None else "amended",
+        "subject": {"reference": patient_url},
+        "authored": submission["created_at"],
+        "source": {"reference": patient_url},
+        "item": groups,
+    }
+    decisions = store.decisions_for(db, submission_id)
+    mitigations = [
+        {"action": {"text": DECISION_WORDS.get(d["action"], d["action"])}, "date": d["created_at"]} for d in decisions
+    ]
+    entries = [
+        {"fullUrl": patient_url, "resource": patient},
+        {"fullUrl": response_url, "resource": response},
+    ]
+    for n, rule in enumerate(submission["rules"], start=1):
+        issue = {
+            "resourceType": "DetectedIssue",
+            "identifier": [{"system": f"{base}/rule", "value": rule["rule_id"]}],
+            "status": "final",
+            "code": {
+                "coding": [{"system": f"{base}/CodeSystem/rule-level", "code": rule["level"]}],
+                "text": f"Screening rule {rule['rule_id']} ({rule['level']}), for {rule['applies']}",
+            },
+            "severity": SEVERITY.get(rule["level"], "low"),
+            "patient": {"reference": patient_url},
+            "identifiedDateTime": submission["created_at"],
+            "evidence": [{"detail": [{"reference": response_url}]}],
+            "detail": rule["rationale"],
+            "reference": next((url for source in rule["sources"] for url in source["urls"]), None),
+        }
+        if mitigations:
+            issue["mitigation"] = mitigations
+        entries.append({"fullUrl": _full_url("DetectedIssue", submission_id, n), "resource": _clean(issue)})
+    for n, d in enumerate(decisions, start=1):
+        impression = {
+            "resourceType": "ClinicalImpression",
+            "status": "completed",
+            "subject": {"reference": patient_url},
+            "date": d["created_at"],
+            "description": DECISION_WORDS.get(d["action"], d["action"])
+            + (f" ({', '.join(d['treatments'])})" if d["treatments"] else "")
+            + (f" until {d['defer_until']}" if d["defer_until"] else ""),
+            "summary": d["note"] or None,
+            "investigation": [{"code": {"text": "Pre-consultation screening"}, "item": [{"reference": response_url}]}],
+        }
+        entries.append({"fullUrl": _full_url("ClinicalImpression", submission_id, n), "resource": _clean(impression)})
+    return {
+        "resourceType": "Bundle",
+        "id": f"screening-{submission_id}",
+        "type": "collection",
+        "timestamp": clock.now_iso(),
+        "entry": entries,
+    }
+
+
+def _clean(resource: dict[str, Any]) -> dict[str, Any]:
+    """FHIR forbids empty and null elements."""
+    return {key: value for key, value in resource.items() if value not in (None, "", [])}
+
+
+def to_json(resource: dict[str, Any]) -> str:
+    return json.dumps(resource, indent=2, ensure_ascii=False)

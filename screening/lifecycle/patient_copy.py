@@ -1,0 +1,140 @@
+"""The patient's copy of everything held about them (UK GDPR Art. 15, right of access; Art. 20, portability).
+
+Built from the screening their private link opens: that screening with every version linked to it (answers changed
+after a clinician's question, screenings started again from it), and the email sent to their address. Nothing
+about any other patient, and nothing about clinicians beyond what was decided.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from .. import store
+from ..domain import Questionnaire
+from ..services import review as reviewing
+from . import records
+
+ACTION_WORDS = {
+    "approve": "approved",
+    "decline": "not approved for booking online",
+    "defer": "deferred",
+    "request_information": "asked you a question",
+}
+
+
+def build(
+    db: Database, questionnaire: Questionnaire, ruleset_version: str, submission_id: int, *, clinic: str, now: datetime
+) -> dict[str, Any]:
+    """Everything held about the patient whose screening this is, as plain JSON-ready data."""
+    (family,) = records.families_of(db, [submission_id], now)
+    screenings = []
+    emails: set[str] = set()
+    for version_id in family.ids:
+        submission = store.get_submission(db, version_id)
+        emails.add(submission["email"].strip().lower())
+        asked = store.decisions_for(db, version_id)
+        screenings.append(
+            {
+                "reference": version_id,
+                "kind": submission["kind"],
+                "follows": submission["previous_id"],
+                "sent_at": submission["created_at"],
+                "screening_date": submission["screening_date"],
+                "rules_version": submission["ruleset_version"],
+                "question_texts": "as they stood when you answered"
+                if submission["ruleset_version"] == ruleset_version
+                else f"from rules version {ruleset_version}; you answered under version "
+                f"{submission['ruleset_version']} and the wording may have changed",
+                "your_details": {
+                    "full_name": submission["full_name"],
+                    "email": submission["email"],
+                    "phone": submission["phone"],
+                    "declaration_signed_as": submission["attested_name"],
+                },
+                "answers": [
+                    {"section": title, "question_id": row.question_id, "question": row.text, "answer": row.display}
+                    for title, rows in reviewing.answers_by_section(questionnaire, submission)
+                    for row in rows
+                ],
+                "outcome": submission["outcome"],
+                "outcome_per_treatment": submission["treatments"],
+                "messages_shown_to_you": submission["messages"],
+                "reasons": [
+                    {"rule": rule["rule_id"], "level": rule["level"], "message": rule["patient_message"]}
+                    for rule in submission["rules"]
+                ],
+                "your_reply_to_the_clinic": submission["reply"],
+                "review_state": submission["review_state"],
+                "clinic_decisions": [
+                    {
+                        "at": d["created_at"],
+                        "decision": ACTION_WORDS.get(d["action"], d["action"]),
+                        "treatments": d["treatments"],
+                        "defer_until": d["defer_until"],
+                        "clinic_note_or_question": d["note"],
+                    }
+                    for d in asked
+                ],
+                "appointments": [
+                    {
+                        "starts_at": b["starts_at"],
+                        "ends_at": b["ends_at"],
+                        "practitioner": b["practitioner"],
+                        "treatments": b["treatments"],
+                        "booked_at": b["created_at"],
+                        "cancelled_at": b["cancelled_at"],
+                        "cancelled_by": b["cancelled_by"],
+                    }
+                    for b in _bookings(db, version_id)
+                ],
+            }
+        )
+    return {
+        "about": f"Everything {clinic} holds about you from its online health screening, as of {store.iso(now)}.",
+        "clinic": clinic,
+        "generated_at": store.iso(now),
+        "screenings": screenings,
+        "emails_sent_to_you": _emails(db, sorted(emails)),
+        "kept_elsewhere": [
+            "The audit trail records that your screening was sent, viewed and decided, by whom and when; it holds no"
+            " answers and no name.",
+            "Your consultation record, if you had a consultation, is kept in the clinic's records system: ask the"
+            " clinic for it.",
+        ],
+    }
+
+
+def _bookings(db: Database, submission_id: int) -> list[dict[str, Any]]:
+    rows = list(
+        db.query(
+            "SELECT booking.*, slot.starts_at, slot.ends_at, slot.practitioner FROM booking"
+            " JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id = ? ORDER BY booking.id",
+            [submission_id],
+        )
+    )
+    for row in rows:
+        row["treatments"] = json.loads(row["treatments"])
+    return rows
+
+
+def _emails(db: Database, addresses: list[str]) -> list[dict[str, Any]]:
+    if not addresses:
+        return []
+    marks = ", ".join("?" * len(addresses))
+    return [
+        {
+            "to": row["to_addr"],
+            "subject": row["subject"],
+            "written_at": row["created_at"],
+            "sent_at": row["sent_at"],
+            "body": row["body"] or "(deleted once sent)",
+        }
+        for row in db.query(
+            f"SELECT * FROM outbox WHERE lower(to_addr) IN ({marks}) ORDER BY id",  # noqa: S608 - placeholders only
+            addresses,
+        )
+    ]
