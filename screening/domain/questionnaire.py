@@ -68,7 +68,8 @@ class AnswerError(ValueError):
 
     def describe(self) -> str:
         shown = "" if self.value is None else f" (got {shorten(self.value)})"
-        return f"question '{self.question_id}': {self.message}{shown}"
+        name = self.question_id if len(self.question_id) <= 80 else shorten(self.question_id)[1:]  # no quote twice
+        return f"question '{name}': {self.message}{shown}"
 
 
 def shorten(value: Any, limit: int = 80) -> str:

@@ -6,10 +6,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from review_helpers import db_connection, rows
-from web_helpers import csrf_token
-
 from screening import store
+from tests.review.review_helpers import db_connection, rows
+from tests.web.web_helpers import csrf_token
 
 RESULT = "/your-result"
 _SLOT = re.compile(r'name="slot" type="radio" value="(\d+)"')

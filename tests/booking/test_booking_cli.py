@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from review_helpers import rows, run_cli
+from tests.cli_helpers import invoke
+from tests.review.review_helpers import rows
 
 
-def instance_with_init(tmp_path):
-    instance = tmp_path / "instance"
-    assert run_cli(instance, "init", "--instance", str(instance)).returncode == 0
+def instance_with_init(runner, tmp_path):
+    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
     return instance
 
 
-def test_slots_add_publishes_back_to_back_slots_in_clinic_time_and_never_twice(tmp_path):
-    instance = instance_with_init(tmp_path)
+def test_slots_add_publishes_back_to_back_slots_in_clinic_time_and_never_twice(runner, tmp_path):
+    instance = instance_with_init(runner, tmp_path)
     args = (
         "slots",
         "add",
@@ -26,7 +27,7 @@ def test_slots_add_publishes_back_to_back_slots_in_clinic_time_and_never_twice(t
         "Dr Ada",
     )
 
-    first, second = run_cli(instance, *args), run_cli(instance, *args)
+    first, second = invoke(runner, *args), invoke(runner, *args)
 
     assert first.returncode == 0 and "published 4 slot(s) with Dr Ada" in first.stdout
     assert second.returncode == 0 and "published 0 slot(s)" in second.stdout
@@ -41,19 +42,19 @@ def test_slots_add_publishes_back_to_back_slots_in_clinic_time_and_never_twice(t
     assert stored[-1]["ends_at"] == "2026-12-01T11:00:00Z"
 
 
-def test_slots_follow_the_clinic_time_zone_across_summer_time(tmp_path):
-    instance = instance_with_init(tmp_path)
-    run_cli(instance, "slots", "add", "--start", "2026-07-01T09:00", "--end", "2026-07-01T09:30")
+def test_slots_follow_the_clinic_time_zone_across_summer_time(runner, tmp_path):
+    instance = instance_with_init(runner, tmp_path)
+    invoke(runner, "slots", "add", "--start", "2026-07-01T09:00", "--end", "2026-07-01T09:30")
 
     assert rows(instance / "screening.sqlite3", "SELECT starts_at FROM slot")[0]["starts_at"] == "2026-07-01T08:00:00Z"
 
 
-def test_slots_cancel_withdraws_a_slot_and_unknown_ids_are_refused(tmp_path):
-    instance = instance_with_init(tmp_path)
-    run_cli(instance, "slots", "add", "--start", "2026-12-01T09:00", "--end", "2026-12-01T10:00")
+def test_slots_cancel_withdraws_a_slot_and_unknown_ids_are_refused(runner, tmp_path):
+    instance = instance_with_init(runner, tmp_path)
+    invoke(runner, "slots", "add", "--start", "2026-12-01T09:00", "--end", "2026-12-01T10:00")
 
-    cancelled = run_cli(instance, "slots", "cancel", "1")
-    unknown = run_cli(instance, "slots", "cancel", "99")
+    cancelled = invoke(runner, "slots", "cancel", "1")
+    unknown = invoke(runner, "slots", "cancel", "99")
 
     assert cancelled.returncode == 0 and "cancelled slot 1" in cancelled.stdout
     assert unknown.returncode == 1 and unknown.stderr.strip() == "screening: no slot has the id 99"
@@ -62,22 +63,22 @@ def test_slots_cancel_withdraws_a_slot_and_unknown_ids_are_refused(tmp_path):
     )
 
 
-def test_slots_add_refuses_bad_times_with_one_line_and_stores_nothing(tmp_path):
-    instance = instance_with_init(tmp_path)
+def test_slots_add_refuses_bad_times_with_one_line_and_stores_nothing(runner, tmp_path):
+    instance = instance_with_init(runner, tmp_path)
     for args, message in [
         (("--start", "2026-12-01T09:00", "--end", "2026-12-01T08:00"), "the end must be after the start"),
         (("--start", "tomorrow", "--end", "2026-12-01T08:00"), "'tomorrow' is not a date and time"),
         (("--start", "2026-12-01T09:00", "--end", "2026-12-01T17:00", "--every", "2 days"), "is not an interval"),
         (("--start", "2026-12-01T09:00", "--end", "2026-12-01T09:10", "--every", "30m"), "no slot of that length"),
     ]:
-        refused = run_cli(instance, "slots", "add", *args)
+        refused = invoke(runner, "slots", "add", *args)
         assert refused.returncode == 1, args
         assert message in refused.stderr and "Traceback" not in refused.stderr
     assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 0
 
 
-def test_slots_list_shows_free_and_booked(tmp_path):
-    instance = instance_with_init(tmp_path)
-    listed = run_cli(instance, "slots", "list")
+def test_slots_list_shows_free_and_booked(runner, tmp_path):
+    instance_with_init(runner, tmp_path)
+    listed = invoke(runner, "slots", "list")
 
     assert listed.returncode == 0 and listed.stdout.strip().endswith("0 slot(s), 0 free")

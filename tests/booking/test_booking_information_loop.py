@@ -3,8 +3,8 @@ judged again and goes back to the queue; the clinician sees what changed; the ea
 
 from __future__ import annotations
 
-from booking_helpers import RESULT, offered, publish
-from review_helpers import (
+from tests.booking.booking_helpers import RESULT, offered, publish
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     FULL_NAME,
@@ -18,7 +18,7 @@ from review_helpers import (
     submit_through_form,
     token_of,
 )
-from web_helpers import CHECK_PATH, declaration, post_step
+from tests.web.web_helpers import CHECK_PATH, declaration, post_step
 
 QUESTION = "Which medicine do you take for MS, and when was your last relapse?"
 

@@ -6,8 +6,10 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from booking_helpers import RESULT, active_bookings, book, offered, publish
-from review_helpers import (
+
+from screening import store
+from tests.booking.booking_helpers import RESULT, active_bookings, book, offered, publish
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     REVIEW_TOXIN,
@@ -20,9 +22,7 @@ from review_helpers import (
     submit_through_form,
     token_of,
 )
-from web_helpers import csrf_token
-
-from screening import clock, store
+from tests.web.web_helpers import csrf_token
 
 CLINICAL_WORDS = ("toxin", "botulinum", "filler", "allerg", "pregnan", "sclerosis", "review", "caution", "rule")
 
@@ -99,13 +99,12 @@ def test_a_screening_holds_one_appointment_at_a_time(app, db_path):
     assert [b["slot_id"] for b in active_bookings(db_path)] == [slots[0]]
 
 
-def test_screening_is_bookable_for_its_validity_window_only(app, db_path, monkeypatch):
+def test_screening_is_bookable_for_its_validity_window_only(app, db_path, clock):
     publish(db_path, days_ahead=40)
     patient, _ = submit_through_form(app, "toxin")
     assert offered(patient) == []  # slots beyond the 30 days are not offered
 
-    later = clock.utc_now() + timedelta(days=31)
-    monkeypatch.setattr(clock, "utc_now", lambda: later)
+    clock.set(clock() + timedelta(days=31))
     page = page_text(patient.get(RESULT))
 
     assert "Please fill in the health questions again" in page

@@ -6,7 +6,8 @@ from datetime import date
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from live_server import ADMIN_EMAIL, ADMIN_PASSWORD
+
+from tests.browser.live_server import ADMIN_EMAIL, ADMIN_PASSWORD
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 TITLE_SUFFIX = " – Our clinic health screening"

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
-HERE = Path(__file__).resolve().parent
-for folder in (HERE, HERE.parent / "web"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path
 
 
 @pytest.fixture(scope="session")

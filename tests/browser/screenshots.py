@@ -12,13 +12,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "web")]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+if str(PROJECT_DIR) not in sys.path:  # run as a script (tests/browser/screenshots.py): find the tests package
+    sys.path.insert(0, str(PROJECT_DIR))
 
-from browser_helpers import book_first_slot, clinician_signs_in, complete_screening  # noqa: E402
-from live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-from web_helpers import answers_by_step  # noqa: E402
+
+from tests.browser.browser_helpers import book_first_slot, clinician_signs_in, complete_screening  # noqa: E402
+from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
+from tests.web.web_helpers import answers_by_step  # noqa: E402
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 667}}
 

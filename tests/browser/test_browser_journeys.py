@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from browser_helpers import PageChecks, book_first_slot, clinician_signs_in, complete_screening, declare, fill_step
-from web_helpers import answers_by_step
+from tests.browser.browser_helpers import (
+    PageChecks,
+    book_first_slot,
+    clinician_signs_in,
+    complete_screening,
+    declare,
+    fill_step,
+)
+from tests.web.web_helpers import answers_by_step
 
 
 def test_clear_patient_completes_the_screening_and_books_a_slot(server, desktop):

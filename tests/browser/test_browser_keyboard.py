@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from browser_helpers import DETAILS
-from web_helpers import answers_by_step
+from tests.browser.browser_helpers import DETAILS
+from tests.web.web_helpers import answers_by_step
 
 
 def tab_to(page, condition: str, limit: int = 150) -> None:

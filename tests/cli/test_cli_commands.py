@@ -1,60 +1,65 @@
-"""The `screening` console script, run for real with subprocess: rules check, evaluate, init, help and refusals."""
+"""The `screening` command: rules check, evaluate, init, help and refusals.
+
+Most tests run the command in this process (Flask's CLI runner, `screening` fixture); the tests marked "console
+script" run the installed `.venv/bin/screening` for real, to prove the entry point, its exit codes and its refusals
+(which `screening.cli.main` turns into one line) as a terminal sees them.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import stat
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from tests.cli_helpers import clean_env, invoke, run_script, script_env
+from tests.factories import baseline_answers
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 RULES_DIR = PROJECT_DIR / "rules"
-SCREENING = Path(sys.executable).parent / "screening"
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 VIGNETTES = SHARED_DIR / "clinical" / "vignettes-public.json"
 CHECKER = SHARED_DIR / "tools" / "check_vignettes.py"
 TODAY = date.today()
 
 # The baseline patient of the vignettes: a 34-year-old woman asking for toxin, with nothing to declare.
-CLEAR = {
-    "date_of_birth": "1990-07-22",
-    "treatment_requested": "toxin",
-    "toxin_areas": ["forehead", "glabella"],
-    "sex_at_birth": "female",
-    "pregnant": "no",
-    "trying_to_conceive": "no",
-    "breastfeeding": "no",
-    "has_allergies": "no",
-    "neuro_conditions": ["none"],
-    "swallow_breath_problems": "no",
-    "heart_condition": "no",
-    "eye_face_history": ["none"],
-    "blood_thinners": ["none"],
-    "toxin_interacting_meds": ["none"],
-    "skin_problem_at_site": ["none"],
-    "cold_sore_now": "no",
-    "bleeding_disorder": "no",
-    "previous_toxin": "no",
-    "unwell_now": "no",
-    "upcoming_event": "no",
-    "bdd_diagnosis": "no",
-    "appearance_preoccupation": "no",
-}
+CLEAR = baseline_answers("toxin")
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """An environment whose instance folder is private to the test (nothing from the project's instance/)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
-    environment["SCREENING_INSTANCE_PATH"] = str(tmp_path / "instance")
-    return environment
+    """For the console script: an environment whose instance folder is private to the test (nothing from the
+    project's instance/)."""
+    return script_env(tmp_path / "instance")
+
+
+@pytest.fixture
+def screening(runner, tmp_path: Path):
+    """`screening ARGS` in this process, with the same private instance folder as `env`; `env` adds variables."""
+
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str | bytes | None = None):
+        return invoke(runner, *args, input=stdin, env={**clean_env(tmp_path / "instance"), **(env or {})})
+
+    return run
+
+
+@pytest.fixture
+def evaluate(screening, tmp_path: Path):
+    """`screening evaluate` in this process on a file holding these cases (as JSON)."""
+
+    def run(cases, *extra: str):
+        path = tmp_path / "cases.json"
+        path.write_text(json.dumps(cases), encoding="utf-8")
+        return screening("evaluate", str(path), *extra)
+
+    return run
 
 
 @pytest.fixture
@@ -71,18 +76,6 @@ def broken_rules(tmp_path: Path) -> Path:
     return folder
 
 
-def screening(*args: str, env: dict[str, str], stdin: str | None = None, cwd: Path = PROJECT_DIR):
-    return subprocess.run(
-        [str(SCREENING), *args], input=stdin, capture_output=True, text=True, env=env, cwd=cwd, timeout=120
-    )
-
-
-def evaluate(tmp_path: Path, cases, env: dict[str, str], *extra: str):
-    path = tmp_path / "cases.json"
-    path.write_text(json.dumps(cases), encoding="utf-8")
-    return screening("evaluate", str(path), *extra, env=env)
-
-
 def blind(cases: list[dict]) -> list[dict]:
     """Only what an implementation may see, as the checker hands it over: no expectations, no summaries."""
     return [{"id": c["id"], "screening_date": c["screening_date"], "answers": c["answers"]} for c in cases]
@@ -96,8 +89,8 @@ def vignettes() -> list[dict]:
 # rules check
 
 
-def test_rules_check_summarises_the_shipped_rules(env):
-    run = screening("rules", "check", env=env)
+def test_rules_check_summarises_the_shipped_rules(screening):
+    run = screening("rules", "check")
 
     assert run.returncode == 0, run.stderr
     assert "42 questions" in run.stdout
@@ -105,8 +98,8 @@ def test_rules_check_summarises_the_shipped_rules(env):
     assert run.stderr == ""
 
 
-def test_rules_check_refuses_a_broken_copy_naming_the_file_and_rule(env, broken_rules):
-    run = screening("rules", "check", "--rules", str(broken_rules), env=env)
+def test_rules_check_refuses_a_broken_copy_naming_the_file_and_rule(screening, broken_rules):
+    run = screening("rules", "check", "--rules", str(broken_rules))
 
     assert run.returncode == 1
     assert "contraindications.toml" in run.stderr
@@ -116,8 +109,8 @@ def test_rules_check_refuses_a_broken_copy_naming_the_file_and_rule(env, broken_
     assert "rules are valid" not in run.stdout
 
 
-def test_rules_check_follows_screening_rules_dir(env, broken_rules):
-    run = screening("rules", "check", env={**env, "SCREENING_RULES_DIR": str(broken_rules)})
+def test_rules_check_follows_screening_rules_dir(screening, broken_rules):
+    run = screening("rules", "check", env={"SCREENING_RULES_DIR": str(broken_rules)})
 
     assert run.returncode == 1
     assert "breast_feeding" in run.stderr
@@ -127,12 +120,12 @@ def test_rules_check_follows_screening_rules_dir(env, broken_rules):
 # evaluate
 
 
-def test_evaluate_agrees_with_every_public_vignette_in_input_order(tmp_path, env):
+def test_evaluate_agrees_with_every_public_vignette_in_input_order(tmp_path, evaluate):
     if not VIGNETTES.exists():
         pytest.skip(f"{VIGNETTES} is absent (shared/ is not beside this checkout)")
     cases = vignettes()
 
-    run = evaluate(tmp_path, blind(cases), env)
+    run = evaluate(blind(cases))
 
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)
@@ -147,8 +140,8 @@ def test_evaluate_agrees_with_every_public_vignette_in_input_order(tmp_path, env
         assert set(result["treatments"]) == ({"toxin", "filler"} if requested == "both" else {requested}), case["id"]
 
 
-def test_evaluate_accepts_a_single_case_object(tmp_path, env):
-    run = evaluate(tmp_path, {"id": "one", "screening_date": "2025-03-10", "answers": CLEAR}, env)
+def test_evaluate_accepts_a_single_case_object(tmp_path, evaluate):
+    run = evaluate({"id": "one", "screening_date": "2025-03-10", "answers": CLEAR})
 
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == [
@@ -157,22 +150,23 @@ def test_evaluate_accepts_a_single_case_object(tmp_path, env):
 
 
 def test_evaluate_reads_standard_input_for_dash(env):
+    # The console script for real: cases through a pipe, results on stdout, exit 0.
     cases = [{"id": "stdin", "screening_date": "2025-03-10", "answers": {**CLEAR, "heart_condition": "yes"}}]
 
-    run = screening("evaluate", "-", env=env, stdin=json.dumps(cases))
+    run = run_script("evaluate", "-", env=env, stdin=json.dumps(cases))
 
     assert run.returncode == 0, run.stderr
     [result] = json.loads(run.stdout)
     assert (result["id"], result["outcome"], result["rules"]) == ("stdin", "caution", ["toxin_heart_condition"])
 
 
-def test_evaluate_without_a_screening_date_uses_today(tmp_path, env):
+def test_evaluate_without_a_screening_date_uses_today(tmp_path, evaluate):
     last_toxin = TODAY - timedelta(days=10)
     answers = {**CLEAR, "previous_toxin": "yes", "last_toxin_date": last_toxin.isoformat()}
     answers["previous_adverse_reaction"] = "no"
     today_only = {**answers, "last_toxin_date": TODAY.isoformat()}
 
-    run = evaluate(tmp_path, [{"id": "recent", "answers": answers}, {"id": "today", "answers": today_only}], env)
+    run = evaluate([{"id": "recent", "answers": answers}, {"id": "today", "answers": today_only}])
 
     assert run.returncode == 0, run.stderr
     recent, same_day = json.loads(run.stdout)
@@ -182,14 +176,27 @@ def test_evaluate_without_a_screening_date_uses_today(tmp_path, env):
     assert same_day["outcome"] == "defer"  # a treatment today is not in the future of a screening dated today
 
 
+def test_evaluate_without_a_screening_date_uses_today_in_the_clinic_zone(clock, evaluate):
+    # 23:30 UTC on 30 June is already 1 July in London (summer time): "today" is the clinic's date, from the one clock.
+    clock.set(datetime(2025, 6, 30, 23, 30, tzinfo=UTC))
+    answers = {**CLEAR, "previous_toxin": "yes", "last_toxin_date": "2025-07-01", "previous_adverse_reaction": "no"}
+
+    run = evaluate([{"id": "midnight", "answers": answers}])
+
+    assert run.returncode == 0, run.stdout  # on 30 June, a treatment on 1 July would be a date in the future
+    [result] = json.loads(run.stdout)
+    assert (result["outcome"], result["rules"]) == ("defer", ["toxin_within_90_days"])
+    assert "You can book from Monday 29 September 2025." in result["messages"][0]
+
+
 @pytest.mark.parametrize(
     ("last_toxin", "fired"),
     [("2024-12-11", True), ("2024-12-10", False)],  # 89 and 90 days before the screening date
 )
-def test_evaluate_uses_the_screening_date_given(tmp_path, env, last_toxin, fired):
+def test_evaluate_uses_the_screening_date_given(tmp_path, evaluate, last_toxin, fired):
     answers = {**CLEAR, "previous_toxin": "yes", "last_toxin_date": last_toxin, "previous_adverse_reaction": "no"}
 
-    run = evaluate(tmp_path, [{"id": "a", "screening_date": "2025-03-10", "answers": answers}], env)
+    run = evaluate([{"id": "a", "screening_date": "2025-03-10", "answers": answers}])
 
     assert run.returncode == 0, run.stderr
     [result] = json.loads(run.stdout)
@@ -203,10 +210,10 @@ def test_evaluate_uses_the_screening_date_given(tmp_path, env, last_toxin, fired
 # -- unreadable input: exit 2, one line, no traceback
 
 
-def test_evaluate_missing_file_exits_2_naming_it(tmp_path, env):
+def test_evaluate_missing_file_exits_2_naming_it(tmp_path, screening):
     missing = tmp_path / "no-such-cases.json"
 
-    run = screening("evaluate", str(missing), env=env)
+    run = screening("evaluate", str(missing))
 
     assert run.returncode == 2
     assert run.stdout == ""
@@ -215,11 +222,11 @@ def test_evaluate_missing_file_exits_2_naming_it(tmp_path, env):
     assert "Traceback" not in run.stderr
 
 
-def test_evaluate_invalid_json_exits_2_naming_the_file_and_line(tmp_path, env):
+def test_evaluate_invalid_json_exits_2_naming_the_file_and_line(tmp_path, screening):
     path = tmp_path / "broken.json"
     path.write_text('[\n  {"id": "a",\n  "answers": {,}\n]\n', encoding="utf-8")
 
-    run = screening("evaluate", str(path), env=env)
+    run = screening("evaluate", str(path))
 
     assert run.returncode == 2
     assert run.stdout == ""
@@ -230,8 +237,8 @@ def test_evaluate_invalid_json_exits_2_naming_the_file_and_line(tmp_path, env):
 
 
 @pytest.mark.parametrize("document", ["42", '"a case"', "null", "true"])
-def test_evaluate_json_that_is_not_a_case_or_list_exits_2(env, document):
-    run = screening("evaluate", "-", env=env, stdin=document)
+def test_evaluate_json_that_is_not_a_case_or_list_exits_2(screening, document):
+    run = screening("evaluate", "-", stdin=document)
 
     assert run.returncode == 2
     assert run.stdout == ""
@@ -239,11 +246,11 @@ def test_evaluate_json_that_is_not_a_case_or_list_exits_2(env, document):
     assert "Traceback" not in run.stderr
 
 
-def test_evaluate_text_that_is_not_utf8_exits_2(tmp_path, env):
+def test_evaluate_text_that_is_not_utf8_exits_2(tmp_path, screening):
     path = tmp_path / "latin1.json"
     path.write_bytes('[{"id": "caf\u00e9"}]'.encode("latin-1"))
 
-    run = screening("evaluate", str(path), env=env)
+    run = screening("evaluate", str(path))
 
     assert run.returncode == 2
     assert str(path) in run.stderr
@@ -269,14 +276,14 @@ BAD_CASES = [
 
 
 @pytest.mark.parametrize(("answers", "named"), BAD_CASES)
-def test_evaluate_bad_case_gets_an_error_and_the_others_are_still_evaluated(tmp_path, env, answers, named):
+def test_evaluate_bad_case_gets_an_error_and_the_others_are_still_evaluated(tmp_path, evaluate, answers, named):
     cases = [
         {"id": "before", "screening_date": "2025-03-10", "answers": CLEAR},
         {"id": "bad", "screening_date": "2025-03-10", "answers": answers},
         {"id": "after", "screening_date": "2025-03-10", "answers": {**CLEAR, "upcoming_event": "yes"}},
     ]
 
-    run = evaluate(tmp_path, cases, env)
+    run = evaluate(cases)
 
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
@@ -289,10 +296,10 @@ def test_evaluate_bad_case_gets_an_error_and_the_others_are_still_evaluated(tmp_
     assert (after["outcome"], after["rules"]) == ("caution", ["upcoming_event"])
 
 
-def test_evaluate_hidden_question_answers_are_ignored_not_an_error(tmp_path, env):
+def test_evaluate_hidden_question_answers_are_ignored_not_an_error(tmp_path, evaluate):
     answers = {**CLEAR, "filler_areas": ["lips"], "wind_instrument": "yes"}  # hidden for a toxin-only patient
 
-    run = evaluate(tmp_path, [{"id": "a", "screening_date": "2025-03-10", "answers": answers}], env)
+    run = evaluate([{"id": "a", "screening_date": "2025-03-10", "answers": answers}])
 
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)[0]["outcome"] == "clear"
@@ -301,10 +308,10 @@ def test_evaluate_hidden_question_answers_are_ignored_not_an_error(tmp_path, env
 @pytest.mark.parametrize(
     "screening_date", ["2025-3-10", "10/03/2025", "20250310", "2025-W11-1", 20250310, "2025-02-30"]
 )
-def test_evaluate_malformed_screening_date_is_a_case_error(tmp_path, env, screening_date):
+def test_evaluate_malformed_screening_date_is_a_case_error(tmp_path, evaluate, screening_date):
     cases = [{"id": "a", "screening_date": screening_date, "answers": CLEAR}, {"id": "b", "answers": CLEAR}]
 
-    run = evaluate(tmp_path, cases, env)
+    run = evaluate(cases)
 
     assert run.returncode == 1
     bad, good = json.loads(run.stdout)
@@ -317,8 +324,8 @@ def test_evaluate_malformed_screening_date_is_a_case_error(tmp_path, env, screen
     ("case", "named"),
     [(3, "case 2"), ({"id": "x"}, "answers"), ({"id": "x", "answers": ["date_of_birth"]}, "answers")],
 )
-def test_evaluate_case_that_is_not_a_case_object_is_a_case_error(tmp_path, env, case, named):
-    run = evaluate(tmp_path, [{"id": "a", "screening_date": "2025-03-10", "answers": CLEAR}, case], env)
+def test_evaluate_case_that_is_not_a_case_object_is_a_case_error(tmp_path, evaluate, case, named):
+    run = evaluate([{"id": "a", "screening_date": "2025-03-10", "answers": CLEAR}, case])
 
     assert run.returncode == 1
     good, bad = json.loads(run.stdout)
@@ -327,8 +334,8 @@ def test_evaluate_case_that_is_not_a_case_object_is_a_case_error(tmp_path, env, 
     assert "Traceback" not in run.stderr
 
 
-def test_evaluate_with_broken_rules_exits_1_without_a_traceback(tmp_path, env, broken_rules):
-    run = evaluate(tmp_path, [{"id": "a", "answers": CLEAR}], env, "--rules", str(broken_rules))
+def test_evaluate_with_broken_rules_exits_1_without_a_traceback(tmp_path, evaluate, broken_rules):
+    run = evaluate([{"id": "a", "answers": CLEAR}], "--rules", str(broken_rules))
 
     assert run.returncode == 1
     assert "breast_feeding" in run.stderr
@@ -366,10 +373,10 @@ def test_the_shared_checker_agrees_on_every_public_case():
         (("init",), ["--instance", "secret key"]),
     ],
 )
-def test_help_is_given_for_every_command(env, args, wanted):
-    assert screening("init", env=env).returncode == 0  # an instance that can start: help is not about set-up here
+def test_help_is_given_for_every_command(screening, args, wanted):
+    assert screening("init").returncode == 0  # an instance that can start: help is not about set-up here
 
-    run = screening(*args, "--help", env=env)
+    run = screening(*args, "--help")
 
     assert run.returncode == 0
     for text in wanted:
@@ -393,8 +400,9 @@ def test_every_command_of_the_group_has_help_text():
 
 
 def test_top_level_help_on_a_fresh_machine_shows_no_traceback(env):
+    # The console script for real: it is installed and answers --help.
     # Before `screening init` there is no SECRET_KEY: help must still be plain help, not an error report.
-    run = screening("--help", env=env)
+    run = run_script("--help", env=env)
 
     assert run.returncode == 0
     assert "evaluate" in run.stdout
@@ -407,9 +415,10 @@ def test_top_level_help_on_a_fresh_machine_shows_no_traceback(env):
 
 
 def test_init_creates_a_private_config_with_a_secret_key_and_the_database(tmp_path, env):
+    # The console script for real: `screening init` sets up an instance.
     instance = tmp_path / "clinic"
 
-    run = screening("init", "--instance", str(instance), env=env)
+    run = run_script("init", "--instance", str(instance), env=env)
 
     assert run.returncode == 0, run.stderr
     config = instance / "config.py"
@@ -419,12 +428,12 @@ def test_init_creates_a_private_config_with_a_secret_key_and_the_database(tmp_pa
     assert "0001_drafts_and_submissions" in run.stdout
 
 
-def test_init_a_second_time_keeps_the_same_key(tmp_path, env):
+def test_init_a_second_time_keeps_the_same_key(tmp_path, screening):
     instance = tmp_path / "clinic"
-    screening("init", "--instance", str(instance), env=env)
+    screening("init", "--instance", str(instance))
     first = (instance / "config.py").read_text()
 
-    run = screening("init", "--instance", str(instance), env=env)
+    run = screening("init", "--instance", str(instance))
 
     assert run.returncode == 0, run.stderr
     assert (instance / "config.py").read_text() == first
@@ -432,17 +441,17 @@ def test_init_a_second_time_keeps_the_same_key(tmp_path, env):
     assert "up to date" in run.stdout
 
 
-def test_init_uses_screening_instance_path_by_default(env):
-    run = screening("init", env=env)
+def test_init_uses_screening_instance_path_by_default(tmp_path, screening):
+    run = screening("init")
 
     assert run.returncode == 0, run.stderr
-    assert (Path(env["SCREENING_INSTANCE_PATH"]) / "config.py").is_file()
+    assert (tmp_path / "instance" / "config.py").is_file()
 
 
-def test_two_inits_make_different_keys(tmp_path, env):
+def test_two_inits_make_different_keys(tmp_path, screening):
     keys = []
     for name in ("one", "two"):
-        screening("init", "--instance", str(tmp_path / name), env=env)
+        screening("init", "--instance", str(tmp_path / name))
         keys.append((tmp_path / name / "config.py").read_text())
 
     assert keys[0] != keys[1]
@@ -453,10 +462,11 @@ def test_two_inits_make_different_keys(tmp_path, env):
 
 
 def test_app_command_without_a_secret_key_says_cannot_start_in_one_line(tmp_path, env):
+    # The console script for real: screening.cli.main turns a ConfigurationError into one line and exit 1.
     empty = tmp_path / "empty-instance"
     empty.mkdir()
 
-    run = screening("routes", env={**env, "SCREENING_INSTANCE_PATH": str(empty)})
+    run = run_script("routes", env={**env, "SCREENING_INSTANCE_PATH": str(empty)})
 
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
@@ -467,10 +477,11 @@ def test_app_command_without_a_secret_key_says_cannot_start_in_one_line(tmp_path
 
 
 def test_app_command_with_broken_rules_says_cannot_start_naming_the_problem(tmp_path, env, broken_rules):
+    # The console script for real: screening.cli.main turns a RulesError into a refusal and exit 1.
     instance = tmp_path / "clinic"
-    assert screening("init", "--instance", str(instance), env=env).returncode == 0
+    assert run_script("init", "--instance", str(instance), env=env).returncode == 0
 
-    run = screening(
+    run = run_script(
         "routes", env={**env, "SCREENING_INSTANCE_PATH": str(instance), "SCREENING_RULES_DIR": str(broken_rules)}
     )
 
@@ -482,11 +493,13 @@ def test_app_command_with_broken_rules_says_cannot_start_naming_the_problem(tmp_
     assert "Traceback" not in run.stderr
 
 
-def test_app_command_with_an_initialised_instance_starts(tmp_path, env):
+def test_app_command_with_an_initialised_instance_starts(tmp_path, screening):
     instance = tmp_path / "clinic"
-    assert screening("init", "--instance", str(instance), env=env).returncode == 0
+    assert screening("init", "--instance", str(instance)).returncode == 0
 
-    run = screening("routes", env={**env, "SCREENING_INSTANCE_PATH": str(instance)})
+    # Flask's plain runner: the command builds the app itself from the instance folder, as the console script does
+    # (with the mail sender off, as `screening.cli.main` sets it), rather than running on the test's app.
+    run = invoke(CliRunner(), "routes", env={**clean_env(instance), "SCREENING_MAIL_SENDER": "false"})
 
     assert run.returncode == 0, run.stderr
     assert "/check-your-answers" in run.stdout

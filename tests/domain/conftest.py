@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from domain_factories import RULES_DIR, shipped_ruleset
 
 from screening.domain import RuleSet
+from tests.domain.domain_factories import RULES_DIR, shipped_ruleset
 
 
 @pytest.fixture(scope="session")

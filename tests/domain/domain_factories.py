@@ -3,8 +3,9 @@
 The visibility oracle below is written by hand from spec.md section 3 ("shown when"), independently of the code under
 test, so the factory can build a complete answer set without asking the questionnaire what it shows.
 
-(Named domain_factories rather than factories so it cannot clash with a helper module of another test folder: the
-test folders have no __init__.py, so pytest imports helper modules by their bare name.)
+The baseline patient's answers themselves come from tests/factories.py (shared by every folder); the questions this
+module adds for hidden questions (wind_instrument, allergy_types, last_toxin_date...) are sent only when the oracle
+shows them.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from typing import Any
 import pytest
 
 from screening.domain import Answers, Evaluation, RuleSet, evaluate_screening, load_ruleset
+from tests import factories
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 RULES_DIR = PROJECT_DIR / "rules"
 SHARED_CLINICAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "clinical"
 
-# The baseline patient: a 34-year-old woman with nothing to declare.
-SCREENING_DATE = date(2025, 3, 10)
-BASELINE_DOB = "1990-07-22"
+# The baseline patient: a 34-year-old woman with nothing to declare (tests/factories.py).
+SCREENING_DATE = factories.SCREENING_DATE
+BASELINE_DOB = factories.BASELINE_DOB.isoformat()
 
-TREATMENTS = ("toxin", "filler", "both")
+TREATMENTS = factories.TREATMENTS
 
 # Spec section 3, in form order (Q1 to Q42).
 QUESTION_ORDER = (
@@ -141,48 +143,21 @@ def expected_visible(answers: Mapping[str, Any]) -> list[str]:
     return shown
 
 
+# Answers to the questions the baseline hides (sent only when an override makes the oracle show them).
+HIDDEN_DEFAULTS: dict[str, Any] = {
+    "wind_instrument": "no",
+    "under_eye_swelling": "no",
+    "allergy_types": ["other"],  # only shown (and so only sent) when an override says has_allergies = "yes"
+    "severe_allergy_history": ["none"],
+    "cold_sore_history": "no",
+    "last_toxin_date": "2024-06-01",  # only sent when previous_toxin = "yes"; 282 days before SCREENING_DATE
+    "previous_adverse_reaction": "no",
+}
+
+
 def _defaults(treatment: str) -> dict[str, Any]:
     """An answer for every required question: every 'anything wrong?' question answered no or none."""
-    return {
-        "date_of_birth": BASELINE_DOB,
-        "treatment_requested": treatment,
-        "toxin_areas": ["forehead", "glabella"],
-        "filler_areas": ["cheeks"],
-        "wind_instrument": "no",
-        "under_eye_swelling": "no",
-        "sex_at_birth": "female",
-        "pregnant": "no",
-        "trying_to_conceive": "no",
-        "breastfeeding": "no",
-        "has_allergies": "no",
-        "allergy_types": ["other"],  # only shown (and so only sent) when an override says has_allergies = "yes"
-        "severe_allergy_history": ["none"],
-        "neuro_conditions": ["none"],
-        "swallow_breath_problems": "no",
-        "heart_condition": "no",
-        "eye_face_history": ["none"],
-        "blood_thinners": ["none"],
-        "toxin_interacting_meds": ["none"],
-        "isotretinoin_recent": "no",
-        "immunosuppressed": "no",
-        "skin_problem_at_site": ["none"],
-        "cold_sore_now": "no",
-        "cold_sore_history": "no",
-        "keloid_history": "no",
-        "recent_skin_procedure": "no",
-        "bleeding_disorder": "no",
-        "autoimmune_condition": "no",
-        "previous_toxin": "no",
-        "last_toxin_date": "2024-06-01",  # only sent when previous_toxin = "yes"; 282 days before SCREENING_DATE
-        "previous_filler": "no",
-        "permanent_filler_or_implant": "no",
-        "previous_adverse_reaction": "no",
-        "unwell_now": "no",
-        "vaccine_or_dental": ["none"],
-        "upcoming_event": "no",
-        "bdd_diagnosis": "no",
-        "appearance_preoccupation": "no",
-    }
+    return {**factories.baseline_answers("both", treatment_requested=treatment), **HIDDEN_DEFAULTS}
 
 
 def answers_for(treatment: str = "toxin", **overrides: Any) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from domain_factories import SCREENING_DATE, answers_for, evaluate
 
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rules import readable_date
+from tests.domain.domain_factories import SCREENING_DATE, answers_for, evaluate
 
 
 @pytest.mark.parametrize(

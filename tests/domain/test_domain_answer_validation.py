@@ -6,9 +6,9 @@ import unicodedata
 from datetime import date
 
 import pytest
-from domain_factories import SCREENING_DATE, answers_for, normalise
 
 from screening.domain import InvalidAnswers
+from tests.domain.domain_factories import SCREENING_DATE, answers_for, normalise
 
 
 def errors_for(raw: dict, on: date = SCREENING_DATE):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from domain_factories import (
+
+from screening.domain.questionnaire import age_in_years
+from tests.domain.domain_factories import (
     BASELINE_DOB,
     SCREENING_DATE,
     answers_for,
@@ -13,8 +15,6 @@ from domain_factories import (
     expected_visible,
     normalise,
 )
-
-from screening.domain.questionnaire import age_in_years
 
 EXPECTED_TREATMENTS = {
     "toxin": {"toxin": "clear"},

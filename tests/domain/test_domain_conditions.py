@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 import pytest
-from domain_factories import PROJECT_DIR
 
 from screening.domain.conditions import (
     ConditionError,
@@ -17,6 +16,7 @@ from screening.domain.conditions import (
     parse,
     tree_to_json,
 )
+from tests.domain.domain_factories import PROJECT_DIR
 
 SHAPES = {
     shape.id: shape

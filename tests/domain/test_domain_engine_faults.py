@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from domain_factories import answers_for, evaluate
 
 from screening.domain import SEVERITY
+from tests.domain.domain_factories import answers_for, evaluate
 
 
 def broken(ruleset, *rule_ids: str):

@@ -8,7 +8,8 @@ outcome of each treatment (spec section 2: a rule counts for the treatment it ap
 from __future__ import annotations
 
 import pytest
-from domain_factories import CASE_FIELDS, assert_screening, case
+
+from tests.domain.domain_factories import CASE_FIELDS, assert_screening, case
 
 
 def allergic(*types: str, severe: tuple[str, ...] = ("none",)) -> dict:

@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from domain_factories import evaluate
+
+from tests.domain.domain_factories import evaluate
 
 VIGNETTES_PATH = Path(__file__).resolve().parents[3] / "shared/clinical/vignettes-public.json"
 

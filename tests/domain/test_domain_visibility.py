@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from domain_factories import SCREENING_DATE, answers_for, evaluate, expected_visible, normalise
+
+from tests.domain.domain_factories import SCREENING_DATE, answers_for, evaluate, expected_visible, normalise
 
 ALWAYS_SHOWN_FOR_NO_ANSWERS = [
     "date_of_birth",

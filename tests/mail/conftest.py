@@ -1,22 +1,15 @@
-"""A real SMTP server (aiosmtpd) on loopback, and an app that sends to it."""
+"""A real SMTP server (aiosmtpd) on loopback, and an app that sends to it (replacing the root conftest's `app`)."""
 
 from __future__ import annotations
 
 import socket
-import sys
 from email import message_from_bytes
 from email.policy import default
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
-TESTS = Path(__file__).resolve().parent.parent
-for folder in ("web", "review", "booking"):
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
-
-from review_helpers import make_app  # noqa: E402
+from tests.factories import make_app
 
 
 class Inbox:
@@ -61,8 +54,3 @@ def app(tmp_path, smtp):
         CLINIC_EMAIL="desk@clinic.example",
         PUBLIC_URL="https://screening.clinic.example",
     )
-
-
-@pytest.fixture
-def db_path(app) -> Path:
-    return Path(app.config["DATABASE"])

@@ -7,8 +7,11 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
-from booking_helpers import book, publish
-from review_helpers import (
+from screening import mail
+from screening.rulebook import current_ruleset
+from tests.booking.booking_helpers import book, publish
+from tests.factories import make_app
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     DETAILS,
@@ -16,15 +19,11 @@ from review_helpers import (
     db_connection,
     decide,
     make_admin,
-    make_app,
     rows,
     signed_in,
     submit_through_form,
     token_of,
 )
-
-from screening import clock, mail
-from screening.rulebook import current_ruleset
 
 PATIENT = DETAILS["email"]
 
@@ -104,7 +103,7 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # nothing listens once the probe closes
 
 
-def test_a_failed_send_keeps_the_decision_and_the_message_and_retries_later(tmp_path, smtp, monkeypatch):
+def test_a_failed_send_keeps_the_decision_and_the_message_and_retries_later(tmp_path, smtp, clock):
     controller, inbox = smtp
     down = make_app(
         tmp_path,
@@ -125,8 +124,7 @@ def test_a_failed_send_keeps_the_decision_and_the_message_and_retries_later(tmp_
     assert rows(database, "SELECT review_state FROM submission")[0]["review_state"] == "approved"
     assert deliver(down) == {"sent": 0, "failed": 0}  # not due again yet
 
-    later = clock.utc_now() + timedelta(minutes=3)
-    monkeypatch.setattr(clock, "utc_now", lambda: later)
+    clock.set(clock() + timedelta(minutes=3))
     down.config["MAIL_PORT"] = controller.port  # the server is back
     assert deliver(down) == {"sent": 3, "failed": 0}
     assert len(inbox.messages) == 3

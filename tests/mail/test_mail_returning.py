@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from review_helpers import (
+from tests.mail.test_mail_delivery import assert_nothing_clinical, deliver
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     DETAILS,
@@ -15,10 +16,7 @@ from review_helpers import (
     signed_in,
     submit_through_form,
 )
-from test_mail_delivery import assert_nothing_clinical, deliver
-from web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
-
-from screening import clock
+from tests.web.web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
 
 PATIENT = DETAILS["email"]
 
@@ -89,7 +87,7 @@ def test_unknown_details_get_the_same_answer_and_no_email(app, smtp):
     assert len(inbox.messages) == before
 
 
-def test_the_link_works_once_and_not_after_an_hour(app, smtp, monkeypatch):
+def test_the_link_works_once_and_not_after_an_hour(app, smtp, clock):
     _, inbox = smtp
     submit_through_form(app, "toxin")
     ask_for_link(app.test_client())
@@ -104,8 +102,7 @@ def test_the_link_works_once_and_not_after_an_hour(app, smtp, monkeypatch):
     deliver(app)
     second = [m for m in inbox.to(PATIENT) if "again" in m["Subject"]][-1]
     late_link = re.search(r"(/returning/\S+)", second.get_content()).group(1)
-    later = clock.utc_now() + timedelta(minutes=61)
-    monkeypatch.setattr(clock, "utc_now", lambda: later)
+    clock.set(clock() + timedelta(minutes=61))
     assert app.test_client().get(late_link).status_code == 404
 
 

@@ -1,18 +1,14 @@
 """Helpers for the clinician-workspace tests: clinicians, sign-in, submissions made fast or through the real form,
-pages parsed with html.parser, the audit trail read straight from the database, and the real CLI.
+pages parsed with html.parser, and the audit trail read straight from the database. (The CLI: tests/cli_helpers.py.)
 
-(Named review_helpers so it cannot clash with a helper module of another test folder: the test folders have no
-__init__.py, so pytest imports helper modules by their bare name.)
+(The application itself comes from tests/factories.py: `make_app`.)
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import Mapping
 from contextlib import closing
 from datetime import UTC, date, datetime
@@ -23,17 +19,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from web_helpers import DETAILS, FULL_NAME, answers_by_step, csrf_token, walk
-
 from screening import auth, store
-from screening.app import create_app
 from screening.db import connect
 from screening.domain import evaluate_screening, load_ruleset
+from tests.web.web_helpers import DETAILS, FULL_NAME, answers_by_step, csrf_token, walk
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 RULES_DIR = PROJECT_DIR / "rules"
 RULESET = load_ruleset(RULES_DIR)
-SCREENING = Path(sys.executable).parent / "screening"
 SESSION_COOKIE = "__Host-session"
 LOGIN_PATH = "/clinician/login"
 QUEUE_PATH = "/clinician/queue"
@@ -52,19 +45,6 @@ CAUTION = {"treatment": "toxin", "upcoming_event": "yes"}
 DECLINE = {"treatment": "toxin", "neuro_conditions": ["myasthenia_gravis"]}
 DEFER = {"treatment": "toxin", "unwell_now": "yes"}
 CLEAR = {"treatment": "toxin"}
-
-
-def make_app(folder: Path, **config):
-    """The application as a clinic runs it (CSRF on), with its database and instance folder in `folder`."""
-    return create_app(
-        {
-            "SECRET_KEY": "x" * 40,
-            "DATABASE": str(folder / "screening.sqlite3"),
-            "INSTANCE_PATH": str(folder),
-            "TESTING": True,
-            **config,
-        }
-    )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -365,31 +345,6 @@ def text_of(response) -> str:
 def field_error(response, field_id: str) -> str:
     node = tree(response).by_id(f"{field_id}-error")
     return "" if node is None else node.text()
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# The real command line
-
-
-def cli_env(instance: Path) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
-    environment["SCREENING_INSTANCE_PATH"] = str(instance)
-    return environment
-
-
-def run_cli(instance: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run `screening ARGS` on this instance folder; stdin is a pipe (not a terminal) when text is given."""
-    return subprocess.run(
-        [str(SCREENING), *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=cli_env(instance),
-        timeout=60,
-        check=False,
-    )
 
 
 def utc(moment: str) -> datetime:

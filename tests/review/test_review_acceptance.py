@@ -12,28 +12,26 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlencode
 
-from review_helpers import (
+from screening.app import create_app
+from tests.cli_helpers import invoke, script_env
+from tests.review.review_helpers import (
     REVIEW_TOXIN,
     audit_rows,
-    cli_env,
     location,
-    run_cli,
     sign_in,
     submit_through_form,
     token_of,
     tree,
 )
 
-from screening.app import create_app
-
 ADMIN = "ada@clinic.example"
 PASSWORD = "plum tractor 41 lantern"
 
 
-def test_admin_from_cli_reviews_and_approves_a_form_submission_and_the_trail_is_whole(tmp_path):
-    instance = tmp_path / "instance"
-    assert run_cli(instance, "init", "--instance", str(instance)).returncode == 0
-    added = run_cli(instance, "clinician", "add", ADMIN, "--name", "Dr Ada", "--role", "admin", stdin=PASSWORD + "\n")
+def test_admin_from_cli_reviews_and_approves_a_form_submission_and_the_trail_is_whole(runner, tmp_path):
+    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
+    added = invoke(runner, "clinician", "add", ADMIN, "--name", "Dr Ada", "--role", "admin", input=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
     app = create_app(
         {
@@ -74,7 +72,7 @@ def test_admin_from_cli_reviews_and_approves_a_form_submission_and_the_trail_is_
         "submission_viewed",
         "decision_recorded",
     ]
-    verified = run_cli(instance, "audit", "verify")
+    verified = invoke(runner, "audit", "verify")
     assert verified.returncode == 0 and verified.stdout.startswith("the audit chain is whole")
 
 
@@ -92,17 +90,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_sign_in_limit_holds_under_waitress_with_threads_against_concurrent_attempts(tmp_path):
+def test_sign_in_limit_holds_under_waitress_with_threads_against_concurrent_attempts(runner, tmp_path):
     """make run serves with waitress, one process, 8 threads: 12 simultaneous wrong passwords from one address
     must still give at most 5 answers that are not 429."""
-    instance = tmp_path / "instance"
-    assert run_cli(instance, "init", "--instance", str(instance)).returncode == 0
-    run_cli(instance, "clinician", "add", ADMIN, "--name", "Dr Ada", stdin=PASSWORD + "\n")
+    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
+    invoke(runner, "clinician", "add", ADMIN, "--name", "Dr Ada", input=PASSWORD + "\n")
     port = free_port()
     waitress = Path(sys.executable).parent / "waitress-serve"
     server = subprocess.Popen(
         [str(waitress), f"--listen=127.0.0.1:{port}", "--threads=8", "--call", "screening:create_app"],
-        env=cli_env(instance),
+        env=script_env(instance),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

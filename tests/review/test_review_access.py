@@ -7,7 +7,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from review_helpers import (
+
+from tests.factories import make_app
+from tests.review.review_helpers import (
     LOGIN_PATH,
     audit_rows,
     csrf_token,
@@ -15,7 +17,6 @@ from review_helpers import (
     is_login_redirect,
     location,
     login_page,
-    make_app,
     make_clinician,
     review_state,
     rows,

@@ -9,20 +9,20 @@ from pathlib import Path
 
 import click
 import pytest
-from review_helpers import (
+
+from screening.cli import cli
+from screening.db import connect
+from tests.cli_helpers import invoke
+from tests.factories import make_app
+from tests.review.review_helpers import (
     LOGIN_PATH,
     QUEUE_PATH,
     audit_rows,
     is_login_redirect,
-    make_app,
     rows,
-    run_cli,
     sign_in,
     signed_in,
 )
-
-from screening.cli import cli
-from screening.db import connect
 
 ARGON2ID_DEFAULTS = "$argon2id$v=19$m=65536,t=3,p=4$"
 COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "screening" / "data" / "common-passwords.txt.gz"
@@ -30,10 +30,10 @@ GOOD = "lemon kettle 58 harbour"
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Path:
+def instance(runner, tmp_path: Path) -> Path:
     """A fresh install: `screening init` on a private instance folder."""
-    folder = tmp_path / "instance"
-    done = run_cli(folder, "init", "--instance", str(folder))
+    folder = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    done = invoke(runner, "init", "--instance", str(folder))
     assert done.returncode == 0, done.stderr
     return folder
 
@@ -46,8 +46,8 @@ def clinicians(instance: Path) -> list[dict]:
     return rows(database(instance), "SELECT * FROM clinician ORDER BY id")
 
 
-def add(instance: Path, email: str, password: str, *, name: str = "Ada Lovelace", role: str = "clinician"):
-    return run_cli(instance, "clinician", "add", email, "--name", name, "--role", role, stdin=password + "\n")
+def add(runner, instance: Path, email: str, password: str, *, name: str = "Ada Lovelace", role: str = "clinician"):
+    return invoke(runner, "clinician", "add", email, "--name", name, "--role", role, input=password + "\n")
 
 
 def assert_one_line_refusal(done, words: str) -> None:
@@ -58,13 +58,13 @@ def assert_one_line_refusal(done, words: str) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_cli_add_stores_argon2id_hash_with_distinct_salts_and_no_plaintext(instance):
+def test_cli_add_stores_argon2id_hash_with_distinct_salts_and_no_plaintext(runner, instance):
     password = "ZZPW-canary violet 93 anchor"
     with closing(connect(database(instance))) as reader:
         list(reader.query("SELECT count(*) FROM clinician"))  # an open reader keeps the -wal file in place
 
-        first = add(instance, "ada@clinic.example", password)
-        second = add(instance, "grace@clinic.example", password, name="Grace Hopper", role="admin")
+        first = add(runner, instance, "ada@clinic.example", password)
+        second = add(runner, instance, "grace@clinic.example", password, name="Grace Hopper", role="admin")
 
         assert first.returncode == 0, first.stderr
         assert second.returncode == 0, second.stderr
@@ -102,17 +102,17 @@ def test_common_password_list_holds_password1234():
     ],
     ids=["11-characters", "common", "common-in-capitals"],
 )
-def test_cli_add_refuses_weak_password(instance, password, words):
-    done = add(instance, "ada@clinic.example", password)
+def test_cli_add_refuses_weak_password(runner, instance, password, words):
+    done = add(runner, instance, "ada@clinic.example", password)
 
     assert_one_line_refusal(done, words)
     assert clinicians(instance) == []
 
 
-def test_cli_add_refuses_duplicate_email_ignoring_case(instance):
-    assert add(instance, "ada@clinic.example", GOOD).returncode == 0
+def test_cli_add_refuses_duplicate_email_ignoring_case(runner, instance):
+    assert add(runner, instance, "ada@clinic.example", GOOD).returncode == 0
 
-    done = add(instance, "ADA@Clinic.Example", "another fine 77 passphrase", name="Someone Else")
+    done = add(runner, instance, "ADA@Clinic.Example", "another fine 77 passphrase", name="Someone Else")
 
     assert_one_line_refusal(done, "exists already")
     assert [row["name"] for row in clinicians(instance)] == ["Ada Lovelace"]
@@ -125,10 +125,10 @@ def passphrase(length: int) -> str:
     return text
 
 
-def test_cli_accepts_long_unicode_passphrases_that_then_sign_in(instance):
+def test_cli_accepts_long_unicode_passphrases_that_then_sign_in(runner, instance):
     long_ones = {"a64@clinic.example": passphrase(64), "a128@clinic.example": passphrase(128)}
     for email, password in long_ones.items():
-        done = add(instance, email, password)
+        done = add(runner, instance, email, password)
         assert done.returncode == 0, done.stderr
     app = make_app(instance)
 
@@ -142,13 +142,13 @@ def test_cli_accepts_long_unicode_passphrases_that_then_sign_in(instance):
         assert browser.get(QUEUE_PATH).status_code == 200
 
 
-def test_cli_disable_ends_live_session_at_once(instance):
-    assert add(instance, "ada@clinic.example", GOOD).returncode == 0
+def test_cli_disable_ends_live_session_at_once(runner, instance):
+    assert add(runner, instance, "ada@clinic.example", GOOD).returncode == 0
     app = make_app(instance)
     browser = signed_in(app, "ada@clinic.example", GOOD)
     assert browser.get(QUEUE_PATH).status_code == 200
 
-    done = run_cli(instance, "clinician", "disable", "ADA@clinic.example")
+    done = invoke(runner, "clinician", "disable", "ADA@clinic.example")
 
     assert done.returncode == 0, done.stderr
     assert "1 active session(s) ended" in done.stdout
@@ -160,8 +160,8 @@ def test_cli_disable_ends_live_session_at_once(instance):
     assert [row["object_id"] for row in disabled] == [str(clinicians(instance)[0]["id"])]
 
 
-def test_cli_disable_unknown_email_refused(instance):
-    assert_one_line_refusal(run_cli(instance, "clinician", "disable", "nobody@clinic.example"), "no clinician")
+def test_cli_disable_unknown_email_refused(runner, instance):
+    assert_one_line_refusal(invoke(runner, "clinician", "disable", "nobody@clinic.example"), "no clinician")
 
 
 def test_fresh_install_has_no_default_accounts(instance):
@@ -194,13 +194,13 @@ def test_help_covers_the_account_and_audit_commands():
 
 
 @pytest.mark.parametrize("words", SUBCOMMANDS, ids=" ".join)
-def test_cli_subcommand_has_help_text(tmp_path, words):
+def test_cli_subcommand_has_help_text(runner, tmp_path, words):
     command = cli
     for word in words:
         command = command.commands[word]
     assert (command.help or "").strip(), f"{' '.join(words)} has no help text"
 
-    done = run_cli(tmp_path / "unused", *words, "--help")
+    done = invoke(runner, *words, "--help")
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Usage: screening {' '.join(words)}")

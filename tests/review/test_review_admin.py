@@ -4,7 +4,8 @@ once), and never disabling yourself."""
 from __future__ import annotations
 
 import pytest
-from review_helpers import (
+
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,

@@ -14,7 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from review_helpers import (
+
+from tests.cli_helpers import invoke
+from tests.factories import make_app
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
@@ -26,10 +29,8 @@ from review_helpers import (
     csrf_token,
     db_connection,
     make_admin,
-    make_app,
     make_clinician,
     quick_submission,
-    run_cli,
     sign_in,
     signed_in,
     submit_through_form,
@@ -42,9 +43,9 @@ TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Path:
-    folder = tmp_path / "instance"
-    done = run_cli(folder, "init", "--instance", str(folder))
+def instance(runner, tmp_path: Path) -> Path:
+    folder = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    done = invoke(runner, "init", "--instance", str(folder))
     assert done.returncode == 0, done.stderr
     return folder
 
@@ -83,10 +84,10 @@ def test_audit_event_refuses_update_and_delete(db_path):
     assert audit_rows(db_path) == before
 
 
-def test_audit_verify_reports_whole_chain(instance):
+def test_audit_verify_reports_whole_chain(runner, instance):
     database = with_events(instance)
 
-    done = run_cli(instance, "audit", "verify")
+    done = invoke(runner, "audit", "verify")
 
     assert done.returncode == 0, done.stderr
     assert "whole" in done.stdout
@@ -94,27 +95,27 @@ def test_audit_verify_reports_whole_chain(instance):
 
 
 @pytest.mark.parametrize("edited", [1, 3, 5])
-def test_audit_verify_names_exactly_the_edited_row(instance, edited):
+def test_audit_verify_names_exactly_the_edited_row(runner, instance, edited):
     database = with_events(instance)
     with raw(database) as conn:
         conn.execute("DROP TRIGGER audit_event_no_update")
         conn.execute("UPDATE audit_event SET outcome = 'denied' WHERE id = ?", [edited])
         conn.commit()
 
-    done = run_cli(instance, "audit", "verify")
+    done = invoke(runner, "audit", "verify")
 
     assert done.returncode == 1
     assert re.findall(r"event (\d+)", done.stderr + done.stdout) == [str(edited)]
 
 
-def test_audit_verify_detects_a_deleted_row(instance):
+def test_audit_verify_detects_a_deleted_row(runner, instance):
     database = with_events(instance)
     with raw(database) as conn:
         conn.execute("DROP TRIGGER audit_event_no_delete")
         conn.execute("DELETE FROM audit_event WHERE id = 3")
         conn.commit()
 
-    done = run_cli(instance, "audit", "verify")
+    done = invoke(runner, "audit", "verify")
 
     assert done.returncode == 1
     assert "3" in re.findall(r"\d+", done.stderr)

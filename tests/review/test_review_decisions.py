@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
-from review_helpers import (
+
+from tests.review.review_helpers import (
     CAUTION,
     REVIEW_BOTH,
     REVIEW_TOXIN,

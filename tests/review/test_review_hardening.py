@@ -6,7 +6,10 @@ import time
 
 import pyotp
 import pytest
-from review_helpers import (
+
+from screening import store
+from tests.cli_helpers import invoke
+from tests.review.review_helpers import (
     CLINICIAN_EMAIL,
     QUEUE_PATH,
     db_connection,
@@ -14,14 +17,11 @@ from review_helpers import (
     location,
     make_clinician,
     rows,
-    run_cli,
     sign_in,
     text_of,
     token_of,
 )
-from web_helpers import csrf_token
-
-from screening import store
+from tests.web.web_helpers import csrf_token
 
 CODE_PATH = "/clinician/login/code"
 SET_UP_PATH = "/clinician/login/set-up-code"
@@ -95,12 +95,12 @@ def test_options_is_not_answered_on_post_only_routes(client, path):
     assert "POST" in response.headers["Allow"]
 
 
-def test_audit_verify_prints_the_last_hash_to_keep_elsewhere(tmp_path):
-    instance = tmp_path / "instance"
-    assert run_cli(instance, "init", "--instance", str(instance)).returncode == 0
-    run_cli(instance, "clinician", "add", "kim@clinic.example", "--name", "Kim", stdin="plum tractor 41 lantern\n")
+def test_audit_verify_prints_the_last_hash_to_keep_elsewhere(runner, tmp_path):
+    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
+    invoke(runner, "clinician", "add", "kim@clinic.example", "--name", "Kim", input="plum tractor 41 lantern\n")
 
-    report = run_cli(instance, "audit", "verify")
+    report = invoke(runner, "audit", "verify")
 
     assert report.returncode == 0
     lines = report.stdout.splitlines()

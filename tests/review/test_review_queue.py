@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from review_helpers import (
+
+from tests.review.review_helpers import (
     CAUTION,
     CLEAR,
     DECLINE,

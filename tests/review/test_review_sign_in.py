@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from http.cookies import SimpleCookie
 
-from review_helpers import (
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,

@@ -7,7 +7,8 @@ import json
 import tomllib
 
 import pytest
-from review_helpers import (
+
+from tests.review.review_helpers import (
     REVIEW_BOTH,
     RULES_DIR,
     RULESET,

@@ -9,7 +9,10 @@ import time
 from pathlib import Path
 
 import pyotp
-from review_helpers import (
+
+from tests.cli_helpers import invoke
+from tests.factories import make_app
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
@@ -21,10 +24,8 @@ from review_helpers import (
     is_login_redirect,
     location,
     make_admin,
-    make_app,
     make_clinician,
     rows,
-    run_cli,
     session_cookie,
     sign_in,
     signed_in,
@@ -140,14 +141,14 @@ def test_code_page_without_password_step_goes_to_sign_in(client):
     assert is_login_redirect(client.get(SET_UP_PATH))
 
 
-def test_cli_require_code_sends_clinician_to_set_up_at_next_sign_in(tmp_path):
-    instance = tmp_path / "instance"
-    assert run_cli(instance, "init", "--instance", str(instance)).returncode == 0
+def test_cli_require_code_sends_clinician_to_set_up_at_next_sign_in(runner, tmp_path):
+    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
     app = make_app(instance)
     database = instance / "screening.sqlite3"
     make_clinician(database)
 
-    done = run_cli(instance, "clinician", "require-code", CLINICIAN_EMAIL)
+    done = invoke(runner, "clinician", "require-code", CLINICIAN_EMAIL)
 
     assert done.returncode == 0, done.stderr
     assert "required" in done.stdout

@@ -18,12 +18,14 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+
+from tests.factories import BASELINE_DOB, baseline_answers
 
 BIN = Path(sys.executable).parent
 PATIENTS = 6
@@ -57,19 +59,10 @@ class Form(HTMLParser):
             self._inside = False
 
 
-def clear_answers(today: date) -> dict[str, object]:
-    born = today.replace(day=1).replace(year=today.year - 34) - timedelta(days=40)
+def clear_answers() -> dict[str, object]:
+    """The shared baseline patient (a date of birth as the form's three boxes hold it), her details and declaration."""
     return {
-        "date_of_birth": born,
-        "treatment_requested": "toxin",
-        "toxin_areas": ["forehead"],
-        "sex_at_birth": "female",
-        **dict.fromkeys(["pregnant", "trying_to_conceive", "breastfeeding", "has_allergies"], "no"),
-        **dict.fromkeys(["neuro_conditions", "eye_face_history", "blood_thinners", "toxin_interacting_meds"], ["none"]),
-        "skin_problem_at_site": ["none"],
-        **dict.fromkeys(["swallow_breath_problems", "heart_condition", "cold_sore_now", "bleeding_disorder"], "no"),
-        **dict.fromkeys(["previous_toxin", "unwell_now", "upcoming_event", "bdd_diagnosis"], "no"),
-        "appearance_preoccupation": "no",
+        **baseline_answers("toxin", date_of_birth=BASELINE_DOB),
         "full_name": "Jane Example",
         "email": "jane@example.org",
         "signature": "Jane Example",
@@ -162,7 +155,7 @@ def test_a_server_killed_mid_submission_keeps_every_acknowledged_submission(tmp_
     server = start_server(instance, port)
     acknowledged: list[str] = []
     stop_at = time.monotonic() + DEADLINE
-    answers = clear_answers(date.today())
+    answers = clear_answers()
 
     failures: list[str] = []
     killed = threading.Event()

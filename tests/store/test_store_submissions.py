@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,37 +18,14 @@ from screening.db import connect, migrate
 from screening.domain import load_ruleset
 from screening.domain.rules import evaluate_screening
 from screening.migrations import migrations
+from tests.factories import SCREENING_DATE, baseline_answers
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 RULESET = load_ruleset(PROJECT_DIR / "rules")
-SCREENING_DATE = date(2025, 3, 10)
 TABLES = {"draft", "submission", "submission_rule"}
 
-# A 34-year-old asking for toxin who declares a breathing problem (review) and a heart condition (caution).
-ANSWERS = {
-    "date_of_birth": "1990-07-22",
-    "treatment_requested": "toxin",
-    "toxin_areas": ["forehead", "glabella"],
-    "sex_at_birth": "female",
-    "pregnant": "no",
-    "trying_to_conceive": "no",
-    "breastfeeding": "no",
-    "has_allergies": "no",
-    "neuro_conditions": ["none"],
-    "swallow_breath_problems": "yes",
-    "heart_condition": "yes",
-    "eye_face_history": ["none"],
-    "blood_thinners": ["none"],
-    "toxin_interacting_meds": ["none"],
-    "skin_problem_at_site": ["none"],
-    "cold_sore_now": "no",
-    "bleeding_disorder": "no",
-    "previous_toxin": "no",
-    "unwell_now": "no",
-    "upcoming_event": "no",
-    "bdd_diagnosis": "no",
-    "appearance_preoccupation": "no",
-}
+# The baseline patient asking for toxin, who declares a breathing problem (review) and a heart condition (caution).
+ANSWERS = baseline_answers("toxin", swallow_breath_problems="yes", heart_condition="yes")
 CONTACT = {"full_name": "Jane Example", "email": "jane@example.org", "phone": "07700 900 982"}
 
 

@@ -14,7 +14,10 @@ from contextlib import closing
 from datetime import date, timedelta
 
 import pytest
-from web_helpers import (
+
+import screening.db
+from screening import store
+from tests.web.web_helpers import (
     CHECK_PATH,
     DETAILS,
     DETAILS_PATH,
@@ -43,9 +46,6 @@ from web_helpers import (
     submissions,
     walk,
 )
-
-import screening.db
-from screening import clock, store
 
 TODAY = date.today()
 PRIVATE_LINK = re.compile(r"https?://[^/\s<\"]+/r/([A-Za-z0-9_-]+)")
@@ -136,11 +136,11 @@ def test_session_cookie_is_secure_and_holds_no_answers(client):
         assert "1990" not in repr(dict(session)) and "forehead" not in repr(dict(session))
 
 
-def test_expired_draft_sends_the_patient_to_the_start_with_a_notice(client, db_path, monkeypatch):
-    long_ago = clock.utc_now() - timedelta(hours=25)
-    monkeypatch.setattr(clock, "utc_now", lambda: long_ago)
+def test_expired_draft_sends_the_patient_to_the_start_with_a_notice(client, db_path, clock):
+    long_ago = clock() - timedelta(hours=25)
+    clock.set(long_ago)
     start(client)
-    monkeypatch.undo()
+    clock.reset()
 
     response = client.get("/questions/about-you")
 

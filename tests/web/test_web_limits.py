@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web_helpers import CHECK_PATH, count_rows, csrf_token
+from tests.web.web_helpers import CHECK_PATH, count_rows, csrf_token
 
 
 def test_starting_screenings_is_limited_per_address(client, db_path):

@@ -1,7 +1,6 @@
 """Helpers for the web tests: scrape CSRF tokens, walk the questionnaire through the real pages, read the database.
 
-(Named web_helpers rather than helpers so it cannot clash with a helper module of another test folder: the test
-folders have no __init__.py, so pytest imports helper modules by their bare name.)
+The baseline answers come from tests/factories.py; this module sends them the way a browser does.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 from screening import store
 from screening.db import connect
 from screening.domain import load_ruleset
+from tests.factories import BASELINE_DOB, baseline_answers
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 QUESTIONNAIRE = load_ruleset(PROJECT_DIR / "rules").questionnaire
@@ -43,7 +43,6 @@ SLUG_OF_QUESTION = {question.id: section.slug for section in QUESTIONNAIRE.secti
 
 FULL_NAME = "Jane Example"
 DETAILS = {"full_name": FULL_NAME, "email": "jane@example.org", "phone": "07700 900 982"}
-BASELINE_DOB = date(1990, 7, 22)
 
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -58,53 +57,9 @@ _SUBMISSION_KEY = re.compile(r'name="submission_key" value="([^"]*)"')
 
 def answers_by_step(treatment: str = "toxin", **overrides: Any) -> dict[str, dict[str, Any]]:
     """A complete set of answers with nothing to declare, per step slug; overrides by question id (None removes)."""
-    toxin = treatment in ("toxin", "both")
-    filler = treatment in ("filler", "both")
-    flat: dict[str, Any] = {
-        "date_of_birth": BASELINE_DOB,
-        "treatment_requested": treatment,
-        "sex_at_birth": "female",
-        "pregnant": "no",
-        "trying_to_conceive": "no",
-        "breastfeeding": "no",
-        "has_allergies": "no",
-        "neuro_conditions": ["none"],
-        "blood_thinners": ["none"],
-        "current_medicines": "Combined contraceptive pill",
-        "skin_problem_at_site": ["none"],
-        "cold_sore_now": "no",
-        "bleeding_disorder": "no",
-        "unwell_now": "no",
-        "upcoming_event": "no",
-        "bdd_diagnosis": "no",
-        "appearance_preoccupation": "no",
-    }
-    if toxin:
-        flat |= {
-            "toxin_areas": ["forehead", "glabella"],
-            "swallow_breath_problems": "no",
-            "heart_condition": "no",
-            "eye_face_history": ["none"],
-            "toxin_interacting_meds": ["none"],
-            "previous_toxin": "no",
-        }
-    if filler:
-        flat |= {
-            "filler_areas": ["cheeks"],
-            "isotretinoin_recent": "no",
-            "immunosuppressed": "no",
-            "keloid_history": "no",
-            "recent_skin_procedure": "no",
-            "autoimmune_condition": "no",
-            "previous_filler": "no",
-            "permanent_filler_or_implant": "no",
-            "vaccine_or_dental": ["none"],
-        }
-    for question_id, value in overrides.items():
-        if value is None:
-            flat.pop(question_id, None)
-        else:
-            flat[question_id] = value
+    # The shared baseline, with the date of birth as the date the form's three boxes hold and one medicine named.
+    as_typed = {"date_of_birth": BASELINE_DOB, "current_medicines": "Combined contraceptive pill"}
+    flat = baseline_answers(treatment, **{**as_typed, **overrides})
     steps: dict[str, dict[str, Any]] = {slug: {} for slug in STEP_SLUGS}
     for question_id, value in flat.items():
         steps[SLUG_OF_QUESTION[question_id]][question_id] = value

@@ -1,21 +1,20 @@
-"""Fixtures for the clinician-workspace tests: a fresh application per test (its own database, its own in-memory
-rate-limit counters), CSRF on, and a clock the store reads that a test can move."""
+"""Fixtures for every test folder: a fresh application per test on a private SQLite file (CSRF on), its test client,
+its CLI runner, its database path, and a clock the whole product reads that a test can move.
+
+Test folders are packages (tests/__init__.py and one in each folder), so helper modules are imported by their full
+name (`from tests.web.web_helpers import ...`): pytest's default import mode puts the project folder on sys.path for
+the `tests` package, and no conftest edits sys.path.
+"""
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-WEB_TESTS = Path(__file__).resolve().parent.parent / "web"
-if str(WEB_TESTS) not in sys.path:
-    sys.path.insert(0, str(WEB_TESTS))  # for web_helpers (walk, answers_by_step, csrf_token)
-
-from review_helpers import make_app  # noqa: E402
-
-from screening import clock as app_clock  # noqa: E402
+from screening import clock as app_clock
+from tests.factories import make_app
 
 
 @pytest.fixture
@@ -28,6 +27,12 @@ def app(tmp_path: Path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Flask's CLI runner: `runner.invoke(cli, [...])` runs the `screening` group in this process, on this app."""
+    return app.test_cli_runner()
 
 
 @pytest.fixture
@@ -52,6 +57,10 @@ class Clock:
 
     def set(self, moment: datetime) -> None:
         self.frozen, self.offset = moment, timedelta(0)
+
+    def reset(self) -> None:
+        """Back to real time."""
+        self.frozen, self.offset = None, timedelta(0)
 
 
 @pytest.fixture
