@@ -24,8 +24,8 @@ from screening.domain import evaluate_screening, load_ruleset
 from screening.lifecycle import backup
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "web"))
-from web_helpers import DETAILS, answers_by_step  # noqa: E402
+sys.path.insert(0, str(ROOT))  # run as a script: find the tests package for its factories
+from tests.web.web_helpers import DETAILS, answers_by_step  # noqa: E402
 
 
 def build(path: Path, rows: int) -> None:

@@ -4,8 +4,9 @@ Each is checked like every other page (axe WCAG 2.x A and AA, a title that says 
 from __future__ import annotations
 
 import pytest
-from browser_helpers import DETAILS, PageChecks, clinician_signs_in, complete_screening
-from web_helpers import answers_by_step
+
+from tests.browser.browser_helpers import DETAILS, PageChecks, clinician_signs_in, complete_screening
+from tests.web.web_helpers import answers_by_step
 
 
 @pytest.mark.parametrize("screen", ["desktop", "mobile"])

@@ -1,31 +1,13 @@
-"""Fixtures for the data-life-cycle tests (issue 12): the web and review helpers, a fresh app per test, the clock."""
+"""The data-life-cycle tests' clock (issue 12): one that runs on from a moment, as retention needs (app, client and
+db_path come from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent.parent
-for folder in ("web", "review", "booking", "browser"):
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
-
-from review_helpers import make_app  # noqa: E402
-
-from screening import clock as app_clock  # noqa: E402
-
-
-@pytest.fixture
-def app(tmp_path: Path):
-    return make_app(tmp_path)
-
-
-@pytest.fixture
-def db_path(app) -> Path:
-    return Path(app.config["DATABASE"])
+from screening import clock as app_clock
 
 
 class Clock:

@@ -7,7 +7,7 @@ import subprocess
 import time
 from contextlib import closing
 
-from live_server import BIN, LiveServer
+from tests.browser.live_server import BIN, LiveServer
 
 
 class ServedCopy(LiveServer):

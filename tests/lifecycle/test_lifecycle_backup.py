@@ -8,10 +8,11 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from review_helpers import quick_submission, run_cli
 
 from screening.db import migrate
 from screening.lifecycle import backup
+from tests.lifecycle.lifecycle_helpers import run_cli
+from tests.review.review_helpers import quick_submission
 
 
 def instance_with(tmp_path: Path, submissions: int) -> Path:

@@ -9,11 +9,11 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from http_patient import HttpPatient
-from live_server import LiveServer
-from review_helpers import run_cli
-from served_copy import ServedCopy
-from web_helpers import DETAILS, answers_by_step, walk
+from tests.browser.live_server import LiveServer
+from tests.lifecycle.http_patient import HttpPatient
+from tests.lifecycle.lifecycle_helpers import run_cli
+from tests.lifecycle.served_copy import ServedCopy
+from tests.web.web_helpers import DETAILS, answers_by_step, walk
 
 PATIENTS = 8
 _PRIVATE_LINK = re.compile(r"/r/([A-Za-z0-9_-]{16,64})")

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from review_helpers import RULESET, db_connection
 
 from screening.db import migrate
+from tests.review.review_helpers import RULESET, db_connection
 
 INVENTORY = Path(__file__).resolve().parents[2] / "docs" / "data-inventory.md"
 QUESTION_ROW = re.compile(r"^\| `([a-z_]+)` \| (\d+) \| (\w+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")

@@ -8,8 +8,11 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from lifecycle_helpers import book_at, ids
-from review_helpers import (
+from screening import clock as app_clock
+from screening import mail, store
+from screening.cli import cli
+from tests.lifecycle.lifecycle_helpers import book_at, ids
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     REVIEW_TOXIN,
@@ -24,11 +27,7 @@ from review_helpers import (
     submit_through_form,
     token_of,
 )
-from web_helpers import BASELINE_DOB, CHECK_PATH, DETAILS, answers_by_step, csrf_token, declaration, walk
-
-from screening import clock as app_clock
-from screening import mail, store
-from screening.cli import cli
+from tests.web.web_helpers import BASELINE_DOB, CHECK_PATH, DETAILS, answers_by_step, csrf_token, declaration, walk
 
 MARKER = "Qzxvmarkerwq"
 PATIENT = {"full_name": f"Jane {MARKER}", "email": f"{MARKER.lower()}@example.org", "phone": "07700 900 982"}

@@ -8,7 +8,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from review_helpers import (
+
+from screening.lifecycle import exports
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     RULESET,
@@ -20,8 +22,6 @@ from review_helpers import (
     record,
     signed_in,
 )
-
-from screening.lifecycle import exports
 
 TODAY = datetime.now(UTC).date()
 EXPORT = "/clinician/admin/records/export"

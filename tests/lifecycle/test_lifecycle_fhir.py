@@ -10,7 +10,11 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
-from review_helpers import (
+
+from screening import store
+from screening.cli import cli
+from screening.lifecycle import fhir
+from tests.review.review_helpers import (
     REVIEW_TOXIN,
     RULESET,
     audit_rows,
@@ -21,11 +25,7 @@ from review_helpers import (
     signed_in,
     submit_through_form,
 )
-from web_helpers import answers_by_step, elements
-
-from screening import store
-from screening.cli import cli
-from screening.lifecycle import fhir
+from tests.web.web_helpers import answers_by_step, elements
 
 BASE = "https://screening.clinic.example/fhir"
 TODAY = date(2026, 11, 28)

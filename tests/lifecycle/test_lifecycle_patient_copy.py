@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from booking_helpers import book, offered, publish
-from review_helpers import (
+from tests.booking.booking_helpers import book, offered, publish
+from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     REVIEW_TOXIN,
@@ -17,7 +17,7 @@ from review_helpers import (
     submit_through_form,
     token_of,
 )
-from web_helpers import CHECK_PATH, DETAILS, declaration, elements
+from tests.web.web_helpers import CHECK_PATH, DETAILS, declaration, elements
 
 OTHER = {"full_name": "Olive Other", "email": "olive@example.org", "phone": "07700 900 111"}
 QUESTION = "Which medicine do you take for MS?"
