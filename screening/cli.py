@@ -83,6 +83,7 @@ def rules_check(rules_path: Path | None) -> None:
     click.echo(f"{len(questionnaire.questions)} questions in {len(questionnaire.sections)} sections")
     click.echo(f"{len(ruleset.rules)} rules: {counts}")
     click.echo(f"{len(ruleset.sources)} sources")
+    _check_rule_tests(ruleset, Path(rules_path or rules_dir()) / "tests")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -423,3 +424,68 @@ def mail_send() -> None:
     counts = mail.deliver_due(get_db(), settings, limit=1000)
     where = f"via {settings.server}:{settings.port}" if settings.server else f"to {settings.outbox_dir}"
     click.echo(f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed and will be retried")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules test: the example screenings beside the rules (rules/tests/*.toml)
+
+
+def _run_rule_tests(ruleset: RuleSet, cases_dir: Path, *, verbose: bool):
+    """Run the cases in a folder; print each failure naming the case and the rules that differ; return the report."""
+    from .domain.ruletests import RuleTestsError, format_failure, load_cases, run_cases, unknown_rule_ids
+
+    try:
+        cases = load_cases(cases_dir)
+    except RuleTestsError as error:
+        click.echo(f"screening: {cases_dir}: {error}", err=True)
+        sys.exit(1)
+    unknown = unknown_rule_ids(ruleset, cases)
+    report = run_cases(ruleset, cases)
+    for result in report.failures:
+        click.echo(format_failure(result), err=True)
+    for line in unknown:
+        click.echo(f"FAIL {line}", err=True)
+    if verbose:
+        if report.never_fired:
+            click.echo("note: no case makes these rules fire: " + ", ".join(report.never_fired))
+        if report.no_near_miss:
+            click.echo("note: no near-miss case for: " + ", ".join(report.no_near_miss))
+    return report, unknown
+
+
+def _check_rule_tests(ruleset: RuleSet, cases_dir: Path) -> None:
+    if not cases_dir.is_dir():
+        click.echo(f"no rule tests ({cases_dir} does not exist)")
+        return
+    report, unknown = _run_rule_tests(ruleset, cases_dir, verbose=False)
+    total, failed = len(report.results), len(report.failures)
+    if failed or unknown:
+        click.echo(f"rule tests: {failed} of {total} cases failed (see `screening rules test`)", err=True)
+        sys.exit(1)
+    click.echo(f"{total} rule tests passed")
+
+
+@rules_group.command("test", with_appcontext=False)
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--cases",
+    "cases_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of test cases (default: tests/ inside the rules folder).",
+)
+def rules_test(directory: Path | None, cases_dir: Path | None) -> None:
+    """Run the example screenings in DIRECTORY/tests/*.toml against the rules in DIRECTORY (default: the rules folder).
+
+    Each failing case is named with what differs (outcome, rules that fired or did not, per-treatment outcomes) and
+    why it was expected. Exit status 1 when a case fails.
+    """
+    folder = directory or rules_dir()
+    ruleset = _load(folder)
+    report, unknown = _run_rule_tests(ruleset, cases_dir or folder / "tests", verbose=True)
+    total, failed = len(report.results), len(report.failures)
+    if failed or unknown:
+        click.echo(f"{failed} of {total} cases failed", err=True)
+        sys.exit(1)
+    fired = len(ruleset.rules) - len(report.never_fired)
+    click.echo(f"{total} cases passed; {fired} of {len(ruleset.rules)} rules fire in at least one case")
