@@ -489,3 +489,20 @@ def rules_test(directory: Path | None, cases_dir: Path | None) -> None:
         sys.exit(1)
     fired = len(ruleset.rules) - len(report.never_fired)
     click.echo(f"{total} cases passed; {fired} of {len(ruleset.rules)} rules fire in at least one case")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules diff: what changed between two rules folders, in words
+
+
+@rules_group.command("diff", with_appcontext=False)
+@click.argument("old_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new_dir", type=click.Path(file_okay=False, path_type=Path))
+def rules_diff(old_dir: Path, new_dir: Path) -> None:
+    """List the questions, rules and sources added, removed and changed from OLD_DIR to NEW_DIR, in words."""
+    from .domain.rulediff import diff_rulesets
+
+    result = diff_rulesets(_load(old_dir), _load(new_dir))
+    click.echo(f"From {old_dir} (version {result.old_version}) to {new_dir} (version {result.new_version}):")
+    for line in result.lines():
+        click.echo(line)

@@ -522,3 +522,17 @@ def test_rules_test_fails_naming_the_case_when_a_level_is_edited(env, tmp_path):
     check = screening("rules", "check", "--rules", str(copy), env=env)
     assert check.returncode == 1
     assert "case 'upcoming_event_fires'" in check.stderr
+
+
+def test_rules_diff_names_the_change_in_words(env, tmp_path):
+    copy = tmp_path / "rules-new"
+    shutil.copytree(RULES_DIR, copy)
+    path = copy / "contraindications.toml"
+    text = path.read_text()
+    level = text.index('level = "caution"', text.index('id = "upcoming_event"'))
+    path.write_text(text[:level] + 'level = "review"' + text[level + len('level = "caution"') :])
+    result = screening("rules", "diff", str(RULES_DIR), str(copy), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Rule 'upcoming_event' changed:\n  - Level raised from caution to review\n" in result.stdout
+    missing = screening("rules", "diff", str(RULES_DIR), str(tmp_path / "nowhere"), env=env)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr and "nowhere" in missing.stderr
