@@ -506,3 +506,41 @@ def rules_diff(old_dir: Path, new_dir: Path) -> None:
     click.echo(f"From {old_dir} (version {result.old_version}) to {new_dir} (version {result.new_version}):")
     for line in result.lines():
         click.echo(line)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules replay: stored screenings judged again with another rule set, without changing them
+
+
+@rules_group.command("replay")
+@_rules_option
+@click.option("--since", default=None, help="Only screenings from this date (YYYY-MM-DD, the screening date).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
+def rules_replay(rules_path: Path | None, since: str | None, as_json: bool) -> None:
+    """Judge the stored screenings again with another rule set (default: the current one) and report what would
+    change, by transition (review -> clear, ...), with the references (submission ids) affected. Nothing is changed.
+    """
+    import time
+
+    from .app import current_ruleset
+    from .db import get_db
+    from .domain.replay import replay
+    from .store import screenings_for_replay
+
+    if since is not None:
+        try:
+            if not ISO_DATE.fullmatch(since):
+                raise ValueError
+            date.fromisoformat(since)
+        except ValueError:
+            _refuse(f"--since must be a date written YYYY-MM-DD (got {since!r})")
+    ruleset = _load(rules_path) if rules_path is not None else current_ruleset()
+    started = time.perf_counter()
+    report = replay(ruleset, screenings_for_replay(get_db(), since))
+    elapsed = time.perf_counter() - started
+    if as_json:
+        click.echo(json.dumps({**report.as_json(), "seconds": round(elapsed, 3)}, indent=2))
+        return
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"({elapsed:.1f} s; nothing was changed)")

@@ -9,12 +9,13 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
 from .domain import Answers, Evaluation
+from .domain.replay import StoredScreening
 from .domain.review import QUEUE_RANK, initial_review_state
 
 
@@ -966,3 +967,23 @@ def use_return_link(db: Database, token: str) -> int | None:
             return None
         db.execute("UPDATE return_link SET used_at = ? WHERE id = ?", [now, token_hash(token)])
     return row["submission_id"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Replay (issue 14): stored screenings read back to be judged again with another rule set; nothing is written.
+
+
+def screenings_for_replay(db: Database, since: str | None = None) -> Iterator[StoredScreening]:
+    """Each stored submission's answers, screening date and outcomes, oldest first (optionally from a date)."""
+    sql = "SELECT id, answers, screening_date, outcome, treatments FROM submission"
+    params: list[str] = []
+    if since is not None:
+        sql += " WHERE screening_date >= ?"
+        params.append(since)
+    loads, from_iso = json.loads, date.fromisoformat
+    treatments_seen: dict[str, dict[str, str]] = {}  # a handful of distinct values: parse each once
+    for ref, answers, screening_date, outcome, treatments in db.conn.execute(sql + " ORDER BY id", params):
+        per_treatment = treatments_seen.get(treatments)
+        if per_treatment is None:
+            per_treatment = treatments_seen[treatments] = loads(treatments)
+        yield StoredScreening(ref, loads(answers), from_iso(screening_date), outcome, per_treatment)
