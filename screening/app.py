@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from .domain import RuleSet, load_ruleset
+from . import rulebook
+from .domain import RuleSet
 from .domain.rules import readable_date
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,12 +87,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if logging.getLogger("screening").level == logging.NOTSET:
         logging.getLogger("screening").setLevel(logging.INFO)
 
-    app.extensions["screening.rules"] = load_ruleset(app.config["RULES_DIR"])
+    # The shipped rules with the clinic's overrides (issue 14); a broken overrides file stops the start, like bad rules.
+    overrides_file = rulebook.overrides_path(app.instance_path, app.config.get("OVERRIDES_FILE"))
+    app.extensions["screening.rules"] = rulebook.load_rules(app.config["RULES_DIR"], overrides_file)
 
     from . import audit, auth, clinic_time, db, mail, security
     from .views import errors, intake, review
 
     db.init_app(app)
+    rulebook.archive_at_start(app.config["DATABASE"], current_ruleset_of(app), app.config["RULES_DIR"], overrides_file)
     security.init_app(app)
     audit.init_app(app)
     auth.init_app(app)
@@ -111,3 +115,7 @@ def _readable_date(value: str) -> str:
 
 def current_ruleset() -> RuleSet:
     return current_app.extensions["screening.rules"]
+
+
+def current_ruleset_of(app: Flask) -> RuleSet:
+    return app.extensions["screening.rules"]

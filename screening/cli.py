@@ -74,7 +74,14 @@ def rules_group() -> None:
 
 @rules_group.command("check", with_appcontext=False)
 @_rules_option
-def rules_check(rules_path: Path | None) -> None:
+@click.option(
+    "--overrides",
+    "overrides_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The clinic's overrides to validate (default: overrides.toml in the instance folder, when present).",
+)
+def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> None:
     """Load and validate the rules files; print what they hold, or every problem found."""
     ruleset = _load(rules_path)
     questionnaire = ruleset.questionnaire
@@ -84,6 +91,7 @@ def rules_check(rules_path: Path | None) -> None:
     click.echo(f"{len(ruleset.rules)} rules: {counts}")
     click.echo(f"{len(ruleset.sources)} sources")
     _check_rule_tests(ruleset, Path(rules_path or rules_dir()) / "tests")
+    _check_overrides(ruleset, overrides_file, Path(rules_path or rules_dir()) / "tests")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -93,7 +101,14 @@ def rules_check(rules_path: Path | None) -> None:
 @cli.command("evaluate", with_appcontext=False)
 @click.argument("file")
 @_rules_option
-def evaluate(file: str, rules_path: Path | None) -> None:
+@click.option(
+    "--overrides",
+    "overrides_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The clinic's overrides (default: overrides.toml in the instance folder, when present).",
+)
+def evaluate(file: str, rules_path: Path | None, overrides_file: Path | None = None) -> None:
     """Evaluate screening cases from a JSON FILE (or - for stdin) and print the results as JSON.
 
     FILE holds one case or a list of cases, each {"id"?, "screening_date"? (YYYY-MM-DD, default today), "answers":
@@ -117,7 +132,7 @@ def evaluate(file: str, rules_path: Path | None) -> None:
     else:
         _fail(f"{name} must hold a case object or a list of cases, not {type(data).__name__}")
 
-    ruleset = _load(rules_path)
+    ruleset = _with_overrides(_load(rules_path), overrides_file)
     results = [evaluate_case(ruleset, case, position) for position, case in enumerate(cases, start=1)]
     click.echo(json.dumps(results, indent=2, ensure_ascii=False))
     sys.exit(1 if any("error" in result for result in results) else 0)
@@ -514,9 +529,16 @@ def rules_diff(old_dir: Path, new_dir: Path) -> None:
 
 @rules_group.command("replay")
 @_rules_option
+@click.option(
+    "--overrides",
+    "overrides_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Overrides to apply with --rules (default: overrides.toml in the instance folder, when present).",
+)
 @click.option("--since", default=None, help="Only screenings from this date (YYYY-MM-DD, the screening date).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
-def rules_replay(rules_path: Path | None, since: str | None, as_json: bool) -> None:
+def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: str | None, as_json: bool) -> None:
     """Judge the stored screenings again with another rule set (default: the current one) and report what would
     change, by transition (review -> clear, ...), with the references (submission ids) affected. Nothing is changed.
     """
@@ -534,7 +556,10 @@ def rules_replay(rules_path: Path | None, since: str | None, as_json: bool) -> N
             date.fromisoformat(since)
         except ValueError:
             _refuse(f"--since must be a date written YYYY-MM-DD (got {since!r})")
-    ruleset = _load(rules_path) if rules_path is not None else current_ruleset()
+    if rules_path is not None or overrides_file is not None:
+        ruleset = _with_overrides(_load(rules_path), overrides_file)
+    else:
+        ruleset = current_ruleset()  # what the server runs: the rules folder with the instance's overrides
     started = time.perf_counter()
     report = replay(ruleset, screenings_for_replay(get_db(), since))
     elapsed = time.perf_counter() - started
@@ -544,3 +569,51 @@ def rules_replay(rules_path: Path | None, since: str | None, as_json: bool) -> N
     for line in report.lines():
         click.echo(line)
     click.echo(f"({elapsed:.1f} s; nothing was changed)")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# overrides: instance/overrides.toml (or --overrides FILE) applied to the shipped rules
+
+
+def _overrides_file(given: Path | None) -> Path | None:
+    from .rulebook import overrides_path
+
+    if given is not None:
+        if not given.is_file():
+            click.echo(f"screening: {given}: no such overrides file", err=True)
+            sys.exit(1)
+        return given
+    default = overrides_path(configured=os.environ.get("SCREENING_OVERRIDES_FILE"))
+    return default if default.is_file() else None
+
+
+def _with_overrides(ruleset: RuleSet, given: Path | None) -> RuleSet:
+    """The rule set with the overrides file applied; a refused file is a clear list of problems and exit 1."""
+    from .domain.overrides import apply_overrides, read_overrides
+
+    path = _overrides_file(given)
+    if path is None:
+        return ruleset
+    try:
+        return apply_overrides(ruleset, read_overrides(path, ruleset))
+    except RulesError as error:
+        click.echo(f"screening: {path}: {error}", err=True)
+        sys.exit(1)
+
+
+def _check_overrides(ruleset: RuleSet, given: Path | None, cases_dir: Path) -> None:
+    path = _overrides_file(given)
+    if path is None:
+        click.echo("no overrides")
+        return
+    overridden = _with_overrides(ruleset, path)
+    click.echo(f"{path}: {len(overridden.overrides)} override(s) valid (version with overrides {overridden.version})")
+    for override in overridden.overrides:
+        click.echo(f"  {override.rule_id}: {override.describe()}")
+    if cases_dir.is_dir():  # the cases describe the shipped rules; say which ones the overrides change
+        from .domain.ruletests import load_cases, run_cases
+
+        changed = run_cases(overridden, load_cases(cases_dir)).failures
+        if changed:
+            names = ", ".join(result.case.id for result in changed)
+            click.echo(f"  with the overrides, {len(changed)} rule test case(s) give another result: {names}")

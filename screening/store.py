@@ -179,6 +179,7 @@ def record_submission(
     amends: int | None = None,
     reply: str = "",
     rescreen_of: int | None = None,
+    overrides: list[dict[str, str]] | None = None,
 ) -> int:
     """Store a submission with its fired rules, and forget its draft, in one transaction.
 
@@ -210,6 +211,7 @@ def record_submission(
         "reply": reply,
         "queue_rank": QUEUE_RANK[evaluation.outcome],
         "requested": values.get("treatment_requested", ""),
+        "overrides": json.dumps(overrides or []),  # the clinic's overrides that judged it (issue 14)
     }
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
@@ -290,7 +292,7 @@ def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
     row = next(db.query("SELECT * FROM submission WHERE id = ?", [submission_id]), None)
     if row is None:
         return None
-    for field in ("answers", "treatments", "messages", "engine_errors"):
+    for field in ("answers", "treatments", "messages", "engine_errors", "overrides"):
         row[field] = json.loads(row[field])
     row["rules"] = [
         {**rule, "sources": json.loads(rule["sources"]), "trigger_questions": json.loads(rule["trigger_questions"])}
@@ -987,3 +989,24 @@ def screenings_for_replay(db: Database, since: str | None = None) -> Iterator[St
         if per_treatment is None:
             per_treatment = treatments_seen[treatments] = loads(treatments)
         yield StoredScreening(ref, loads(answers), from_iso(screening_date), outcome, per_treatment)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Rule-set archive (issue 14): the files behind each version a server ran, so old and current rules can be compared.
+
+
+def archive_ruleset(db: Database, version: str, files: dict[str, str], overrides_text: str) -> bool:
+    """Keep the rules files and overrides text of a version (once); return True when it was new."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO ruleset_archive (version, files, overrides, first_seen_at) VALUES (?, ?, ?, ?)",
+            [version, json.dumps(files), overrides_text, iso(utc_now())],
+        )
+    return cursor.rowcount == 1
+
+
+def archived_ruleset(db: Database, version: str) -> dict[str, Any] | None:
+    row = next(db.query("SELECT * FROM ruleset_archive WHERE version = ?", [version]), None)
+    if row is not None:
+        row["files"] = json.loads(row["files"])
+    return row

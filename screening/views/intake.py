@@ -212,6 +212,7 @@ def submit():
             amends=draft.amends,
             reply=(form.reply.data or "").strip() if draft.kind == "amendment" else "",
             rescreen_of=draft.rescreen_of,
+            overrides=[override.as_json() for override in ruleset.overrides],
         )
         mail.nudge(current_app._get_current_object())
     except store.DuplicateSubmission:
