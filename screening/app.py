@@ -92,7 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["screening.rules"] = rulebook.load_rules(app.config["RULES_DIR"], overrides_file)
 
     from . import audit, auth, clinic_time, db, mail, security
-    from .views import errors, intake, review
+    from .views import catalogue, errors, intake, review
 
     db.init_app(app)
     rulebook.archive_at_start(app.config["DATABASE"], current_ruleset_of(app), app.config["RULES_DIR"], overrides_file)
@@ -102,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(catalogue.bp)
     mail.init_app(app)
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
