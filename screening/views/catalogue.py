@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from .. import audit, auth, catalogue, store
+from .. import audit, auth, catalogue, clinic_time, store
 from ..app import current_ruleset
 from ..db import get_db
 from ..domain import Questionnaire
@@ -30,7 +30,8 @@ def never_cache(response):
 
 
 def today() -> date:
-    return store.utc_now().date()
+    """Today in the clinic's time zone (the default screening date when trying a case)."""
+    return store.utc_now().astimezone(clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])).date()
 
 
 @bp.get("/")
