@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,8 +26,7 @@ from pathlib import Path
 
 from screening.db import connect, migrate
 from screening.domain import evaluate_screening, load_ruleset
-from screening.domain.replay import replay
-from screening.store import screenings_for_replay
+from screening.replaying import replay_database
 
 PROJECT = Path(__file__).resolve().parents[1]
 VIGNETTES = PROJECT.parent / "shared" / "clinical" / "vignettes-public.json"
@@ -92,25 +93,43 @@ def main() -> None:
     args = parser.parse_args()
     shipped = load_ruleset(PROJECT / "rules")
     with tempfile.TemporaryDirectory() as folder:
-        database = Path(folder) / "bench.sqlite3"
+        instance = Path(folder) / "instance"
+        instance.mkdir()
+        (instance / "config.py").write_text(f"SECRET_KEY = {'b' * 40!r}\n")
+        database = instance / "screening.sqlite3"
         started = time.perf_counter()
         seed(database, args.rows, shipped)
         print(f"seeded {args.rows:,} submissions in {time.perf_counter() - started:.1f} s")
         edited = load_ruleset(edited_copy(Path(folder) / "rules-edited"))
-        for name, ruleset in (("shipped rules", shipped), ("one caution rule raised to review", edited)):
+        runs = (
+            ("shipped rules, one process", shipped, 1),
+            ("shipped rules, one process per core", shipped, None),
+            ("one caution rule raised to review, one process per core", edited, None),
+        )
+        for name, ruleset, workers in runs:
             times = []
             for _ in range(args.rounds):
-                db = connect(database)
                 started = time.perf_counter()
-                report = replay(ruleset, screenings_for_replay(db))
+                report = replay_database(database, ruleset, workers=workers)
                 times.append(time.perf_counter() - started)
-                db.close()
             flips = ", ".join(f"{was} -> {now}: {len(refs)}" for was, now, refs in report.ordered_transitions())
             print(
                 f"{name}: median {statistics.median(times):.2f} s over {args.rounds} rounds "
                 f"({', '.join(f'{t:.2f}' for t in times)}); judged {report.judged:,}; changed {report.changed:,}"
                 + (f" ({flips})" if flips else "")
             )
+        # The command as a clinic runs it, end to end: start-up, the app's checks, replay, JSON out.
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
+        environment["SCREENING_INSTANCE_PATH"] = str(instance)
+        command = [str(Path(sys.executable).parent / "screening"), "rules", "replay", "--json"]
+        command += ["--rules", str(Path(folder) / "rules-edited")]
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, env=environment, check=True)
+        report = json.loads(result.stdout)
+        print(
+            f"`screening rules replay --rules <edited> --json`, whole command: {time.perf_counter() - started:.2f} s "
+            f"(replay itself {report['seconds']:.2f} s); judged {report['judged']:,}; changed {report['changed']:,}"
+        )
     sys.exit(0)
 
 

@@ -544,10 +544,10 @@ def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: st
     """
     import time
 
+    from flask import current_app
+
     from .app import current_ruleset
-    from .db import get_db
-    from .domain.replay import replay
-    from .store import screenings_for_replay
+    from .replaying import replay_database
 
     if since is not None:
         try:
@@ -561,7 +561,7 @@ def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: st
     else:
         ruleset = current_ruleset()  # what the server runs: the rules folder with the instance's overrides
     started = time.perf_counter()
-    report = replay(ruleset, screenings_for_replay(get_db(), since))
+    report = replay_database(current_app.config["DATABASE"], ruleset, since)
     elapsed = time.perf_counter() - started
     if as_json:
         click.echo(json.dumps({**report.as_json(), "seconds": round(elapsed, 3)}, indent=2))

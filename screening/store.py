@@ -975,13 +975,19 @@ def use_return_link(db: Database, token: str) -> int | None:
 # Replay (issue 14): stored screenings read back to be judged again with another rule set; nothing is written.
 
 
-def screenings_for_replay(db: Database, since: str | None = None) -> Iterator[StoredScreening]:
-    """Each stored submission's answers, screening date and outcomes, oldest first (optionally from a date)."""
-    sql = "SELECT id, answers, screening_date, outcome, treatments FROM submission"
-    params: list[str] = []
+def screenings_for_replay(
+    db: Database, since: str | None = None, ids: tuple[int, int] | None = None
+) -> Iterator[StoredScreening]:
+    """Each stored submission's answers, screening date and outcomes, oldest first (optionally from a screening date,
+    and within an inclusive range of ids, for replay in parallel)."""
+    sql = "SELECT id, answers, screening_date, outcome, treatments FROM submission WHERE 1 = 1"
+    params: list[Any] = []
     if since is not None:
-        sql += " WHERE screening_date >= ?"
+        sql += " AND screening_date >= ?"
         params.append(since)
+    if ids is not None:
+        sql += " AND id BETWEEN ? AND ?"
+        params += list(ids)
     loads, from_iso = json.loads, date.fromisoformat
     treatments_seen: dict[str, dict[str, str]] = {}  # a handful of distinct values: parse each once
     for ref, answers, screening_date, outcome, treatments in db.conn.execute(sql + " ORDER BY id", params):
@@ -1010,3 +1016,11 @@ def archived_ruleset(db: Database, version: str) -> dict[str, Any] | None:
     if row is not None:
         row["files"] = json.loads(row["files"])
     return row
+
+
+def replay_id_range(db: Database, since: str | None = None) -> tuple[int, int, int]:
+    """(smallest id, largest id, count) of the submissions a replay would read."""
+    low, high, count = db.conn.execute(
+        "SELECT min(id), max(id), count(*) FROM submission WHERE screening_date >= ?", [since or ""]
+    ).fetchone()
+    return low or 0, high or 0, count

@@ -127,3 +127,18 @@ def test_the_fast_judge_agrees_with_evaluate_screening_on_every_rule_test_case(t
             direct = evaluate_screening(ruleset, answers)
             assert (full.outcome, full.treatments) == (direct.outcome, direct.treatments), case.id
     assert replay(shipped, []).judged == 0
+
+
+def test_replay_in_parallel_processes_gives_the_same_report(seeded, tmp_path):
+    from screening.replaying import replay_database
+
+    _, refs, database = seeded
+    edited = load_ruleset(
+        raise_level(shutil.copytree(RULES_DIR, tmp_path / "edited"), "upcoming_event", "caution", "review")
+    )
+    one = replay_database(database, edited, workers=1)
+    two = replay_database(database, edited, workers=2)
+    three = replay_database(database, edited, workers=3)
+    assert one.as_json() == two.as_json() == three.as_json()
+    assert one.transitions == {("caution", "review"): [refs["p22"]]}
+    assert replay_database(database, edited, "2100-01-01", workers=2).judged == 0
