@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Flask
 
-from . import audit, auth, clinic_time, db, lifecycle, mail, security, settings
-from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES, load_ruleset
+from . import audit, auth, clinic_time, db, lifecycle, mail, rulebook, security, settings
+from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from .domain.rules import readable_date
 from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from .views import errors, fhir, intake, patient_copy, records, review
+from .views import catalogue, errors, fhir, intake, patient_copy, records, review
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if logging.getLogger("screening").level == logging.NOTSET:
         logging.getLogger("screening").setLevel(logging.INFO)
 
-    app.extensions[EXTENSION] = load_ruleset(app.config["RULES_DIR"])
+    # The shipped rules with the clinic's overrides (issue 14); a broken overrides file stops the start, like bad rules.
+    overrides_file = rulebook.overrides_path(app.instance_path, app.config["OVERRIDES_FILE"] or None)
+    app.extensions[EXTENSION] = rulebook.load_rules(app.config["RULES_DIR"], overrides_file)
     db.init_app(app)
+    rulebook.archive_at_start(
+        app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
+    )
     security.init_app(app)
     audit.init_app(app)
     auth.init_app(app)
@@ -63,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(records.bp)  # issue 12: a patient's records (erasure, restriction, exports)
     app.register_blueprint(patient_copy.bp)  # issue 12: the patient's copy of their data
     app.register_blueprint(fhir.bp)  # issue 12: FHIR R4 download of a screening
+    app.register_blueprint(catalogue.bp)  # issue 14: the rules catalogue, a submission's rules diff, try a case
     mail.init_app(app)
     lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
     app.add_template_filter(_readable_date, "readable_date")

@@ -84,7 +84,14 @@ def rules_group() -> None:
 
 @rules_group.command("check", with_appcontext=False)
 @_rules_option
-def rules_check(rules_path: Path | None) -> None:
+@click.option(
+    "--overrides",
+    "overrides_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The clinic's overrides to validate (default: overrides.toml in the instance folder, when present).",
+)
+def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> None:
     """Load and validate the rules files; print what they hold, or every problem found."""
     ruleset = _load(rules_path)
     questionnaire = ruleset.questionnaire
@@ -93,6 +100,8 @@ def rules_check(rules_path: Path | None) -> None:
     click.echo(f"{len(questionnaire.questions)} questions in {len(questionnaire.sections)} sections")
     click.echo(f"{len(ruleset.rules)} rules: {counts}")
     click.echo(f"{len(ruleset.sources)} sources")
+    _check_rule_tests(ruleset, Path(rules_path or rules_dir()) / "tests")
+    _check_overrides(ruleset, overrides_file, Path(rules_path or rules_dir()) / "tests")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -102,7 +111,14 @@ def rules_check(rules_path: Path | None) -> None:
 @cli.command("evaluate", with_appcontext=False)
 @click.argument("file")
 @_rules_option
-def evaluate(file: str, rules_path: Path | None) -> None:
+@click.option(
+    "--overrides",
+    "overrides_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The clinic's overrides (default: overrides.toml in the instance folder, when present).",
+)
+def evaluate(file: str, rules_path: Path | None, overrides_file: Path | None = None) -> None:
     """Evaluate screening cases from a JSON FILE (or - for stdin) and print the results as JSON.
 
     FILE holds one case or a list of cases, each {"id"?, "screening_date"? (YYYY-MM-DD, default today), "answers":
@@ -129,7 +145,7 @@ def evaluate(file: str, rules_path: Path | None) -> None:
     else:
         _fail(f"{name} must hold a case object or a list of cases, not {type(data).__name__}")
 
-    ruleset = _load(rules_path)
+    ruleset = _with_overrides(_load(rules_path), overrides_file)
     try:
         today = clock.today_in(clinic_time.zone(os.environ.get("SCREENING_CLINIC_TIMEZONE") or "Europe/London"))
     except clinic_time.TimeInputError as error:
@@ -560,3 +576,181 @@ def fhir_bundle(ref: str) -> None:
     )
     store.append_audit(get_db(), event)
     click.echo(fhir.to_json(found))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules test: the example screenings beside the rules (rules/tests/*.toml)
+
+
+def _run_rule_tests(ruleset: RuleSet, cases_dir: Path, *, verbose: bool):
+    """Run the cases in a folder; print each failure naming the case and the rules that differ; return the report."""
+    from .domain.ruletests import RuleTestsError, format_failure, load_cases, run_cases, unknown_rule_ids
+
+    try:
+        cases = load_cases(cases_dir)
+    except RuleTestsError as error:
+        click.echo(f"screening: {cases_dir}: {error}", err=True)
+        sys.exit(1)
+    unknown = unknown_rule_ids(ruleset, cases)
+    report = run_cases(ruleset, cases)
+    for result in report.failures:
+        click.echo(format_failure(result), err=True)
+    for line in unknown:
+        click.echo(f"FAIL {line}", err=True)
+    if verbose:
+        if report.never_fired:
+            click.echo("note: no case makes these rules fire: " + ", ".join(report.never_fired))
+        if report.no_near_miss:
+            click.echo("note: no near-miss case for: " + ", ".join(report.no_near_miss))
+    return report, unknown
+
+
+def _check_rule_tests(ruleset: RuleSet, cases_dir: Path) -> None:
+    if not cases_dir.is_dir():
+        click.echo(f"no rule tests ({cases_dir} does not exist)")
+        return
+    report, unknown = _run_rule_tests(ruleset, cases_dir, verbose=False)
+    total, failed = len(report.results), len(report.failures)
+    if failed or unknown:
+        click.echo(f"rule tests: {failed} of {total} cases failed (see `screening rules test`)", err=True)
+        sys.exit(1)
+    click.echo(f"{total} rule tests passed")
+
+
+@rules_group.command("test", with_appcontext=False)
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--cases",
+    "cases_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of test cases (default: tests/ inside the rules folder).",
+)
+def rules_test(directory: Path | None, cases_dir: Path | None) -> None:
+    """Run the example screenings in DIRECTORY/tests/*.toml against the rules in DIRECTORY (default: the rules folder).
+
+    Each failing case is named with what differs (outcome, rules that fired or did not, per-treatment outcomes) and
+    why it was expected. Exit status 1 when a case fails.
+    """
+    folder = directory or rules_dir()
+    ruleset = _load(folder)
+    report, unknown = _run_rule_tests(ruleset, cases_dir or folder / "tests", verbose=True)
+    total, failed = len(report.results), len(report.failures)
+    if failed or unknown:
+        click.echo(f"{failed} of {total} cases failed", err=True)
+        sys.exit(1)
+    fired = len(ruleset.rules) - len(report.never_fired)
+    click.echo(f"{total} cases passed; {fired} of {len(ruleset.rules)} rules fire in at least one case")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules diff: what changed between two rules folders, in words
+
+
+@rules_group.command("diff", with_appcontext=False)
+@click.argument("old_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new_dir", type=click.Path(file_okay=False, path_type=Path))
+def rules_diff(old_dir: Path, new_dir: Path) -> None:
+    """List the questions, rules and sources added, removed and changed from OLD_DIR to NEW_DIR, in words."""
+    from .domain.rulediff import diff_rulesets
+
+    result = diff_rulesets(_load(old_dir), _load(new_dir))
+    click.echo(f"From {old_dir} (version {result.old_version}) to {new_dir} (version {result.new_version}):")
+    for line in result.lines():
+        click.echo(line)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules replay: stored screenings judged again with another rule set, without changing them
+
+
+@rules_group.command("replay")
+@_rules_option
+@click.option(
+    "--overrides",
+    "overrides_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Overrides to apply with --rules (default: overrides.toml in the instance folder, when present).",
+)
+@click.option("--since", default=None, help="Only screenings from this date (YYYY-MM-DD, the screening date).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
+def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: str | None, as_json: bool) -> None:
+    """Judge the stored screenings again with another rule set (default: the current one) and report what would
+    change, by transition (review -> clear, ...), with the references (submission ids) affected. Nothing is changed.
+    """
+    import time
+
+    from flask import current_app
+
+    from .replaying import replay_database
+    from .rulebook import current_ruleset
+
+    if since is not None:
+        try:
+            if not ISO_DATE.fullmatch(since):
+                raise ValueError
+            date.fromisoformat(since)
+        except ValueError:
+            _refuse(f"--since must be a date written YYYY-MM-DD (got {since!r})")
+    if rules_path is not None or overrides_file is not None:
+        ruleset = _with_overrides(_load(rules_path), overrides_file)
+    else:
+        ruleset = current_ruleset()  # what the server runs: the rules folder with the instance's overrides
+    started = time.perf_counter()
+    report = replay_database(current_app.config["DATABASE"], ruleset, since)
+    elapsed = time.perf_counter() - started
+    if as_json:
+        click.echo(json.dumps({**report.as_json(), "seconds": round(elapsed, 3)}, indent=2))
+        return
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"({elapsed:.1f} s; nothing was changed)")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# overrides: instance/overrides.toml (or --overrides FILE) applied to the shipped rules
+
+
+def _overrides_file(given: Path | None) -> Path | None:
+    from .rulebook import overrides_path
+
+    if given is not None:
+        if not given.is_file():
+            click.echo(f"screening: {given}: no such overrides file", err=True)
+            sys.exit(1)
+        return given
+    default = overrides_path(configured=os.environ.get("SCREENING_OVERRIDES_FILE"))
+    return default if default.is_file() else None
+
+
+def _with_overrides(ruleset: RuleSet, given: Path | None) -> RuleSet:
+    """The rule set with the overrides file applied; a refused file is a clear list of problems and exit 1."""
+    from .domain.overrides import apply_overrides, read_overrides
+
+    path = _overrides_file(given)
+    if path is None:
+        return ruleset
+    try:
+        return apply_overrides(ruleset, read_overrides(path, ruleset))
+    except RulesError as error:
+        click.echo(f"screening: {path}: {error}", err=True)
+        sys.exit(1)
+
+
+def _check_overrides(ruleset: RuleSet, given: Path | None, cases_dir: Path) -> None:
+    path = _overrides_file(given)
+    if path is None:
+        click.echo("no overrides")
+        return
+    overridden = _with_overrides(ruleset, path)
+    click.echo(f"{path}: {len(overridden.overrides)} override(s) valid (version with overrides {overridden.version})")
+    for override in overridden.overrides:
+        click.echo(f"  {override.rule_id}: {override.describe()}")
+    if cases_dir.is_dir():  # the cases describe the shipped rules; say which ones the overrides change
+        from .domain.ruletests import load_cases, run_cases
+
+        changed = run_cases(overridden, load_cases(cases_dir)).failures
+        if changed:
+            names = ", ".join(result.case.id for result in changed)
+            click.echo(f"  with the overrides, {len(changed)} rule test case(s) give another result: {names}")

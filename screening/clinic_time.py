@@ -6,6 +6,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import clock
+
 _EVERY = re.compile(r"(\d{1,3})\s*(m|min|h)")
 
 
@@ -80,4 +82,4 @@ def day_start_utc(day: date, tz: ZoneInfo) -> str:
 
 
 def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(tz).date()
+    return (now or clock.utc_now()).astimezone(tz).date()

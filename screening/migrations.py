@@ -289,6 +289,25 @@ def m0008(db: Database) -> None:
     )
 
 
+@migrations(name="0009_rule_overrides")
+def m0009(db: Database) -> None:
+    # Issue 14. Each submission records the clinic's overrides that judged it (JSON list of {rule, shipped_level,
+    # level, reason}); the rule files and overrides behind every version the server ran are kept, so the rules that
+    # judged a screening can be compared with today's.
+    _run(
+        db,
+        """
+        ALTER TABLE submission ADD COLUMN overrides TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE ruleset_archive (
+            version TEXT PRIMARY KEY,                 -- RuleSet.version: the files' hash, with the overrides applied
+            files TEXT NOT NULL,                      -- JSON {file name: text} of the three rules files
+            overrides TEXT NOT NULL,                  -- the overrides file's text ('' when none)
+            first_seen_at TEXT NOT NULL               -- UTC: when a server first ran with it
+        )
+        """,
+    )
+
+
 @migrations(name="0010_restriction")
 def m0010(db: Database) -> None:
     # A patient who asks for erasure of a screening the clinic must keep (it led to an appointment, so it is part of

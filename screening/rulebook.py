@@ -1,13 +1,22 @@
-"""Where the app finds its rules, and the rule set it loaded: below the views and the app factory, so both can ask."""
+"""The clinic's rule set as the service runs it: where the rules files are, the shipped rules with the clinic's
+overrides applied (issue 14), the rule set the app loaded, and the archive of every version a server ran (so the
+rules that judged an old screening can be rebuilt and compared). Below the views and the app factory, so both ask
+here."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app
+from sqlite_utils import Database
 
-from .domain import RuleSet
+from . import store
+from .db import connect
+from .domain import RulesError, RuleSet, load_ruleset
+from .domain.loading import FILES
+from .domain.overrides import apply_overrides, parse_overrides, read_overrides
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
@@ -25,3 +34,62 @@ def instance_dir() -> Path:
 
 def current_ruleset() -> RuleSet:
     return current_app.extensions[EXTENSION]
+
+
+def current_ruleset_of(app: Flask) -> RuleSet:
+    return app.extensions[EXTENSION]
+
+
+OVERRIDES_FILE = "overrides.toml"
+
+
+def overrides_path(instance_path: str | Path | None = None, configured: str | Path | None = None) -> Path:
+    """Where the clinic's overrides live: OVERRIDES_FILE if configured, else overrides.toml in the instance folder."""
+    if configured:
+        return Path(configured)
+    return Path(instance_path or instance_dir()) / OVERRIDES_FILE
+
+
+def load_rules(rules_dir: str | Path, overrides_file: str | Path | None) -> RuleSet:
+    """The shipped rules with the overrides file applied (none when the file does not exist); raise RulesError."""
+    ruleset = load_ruleset(rules_dir)
+    if overrides_file is None:
+        return ruleset
+    return apply_overrides(ruleset, read_overrides(overrides_file, ruleset))
+
+
+def archive(db: Database, ruleset: RuleSet, rules_dir: str | Path, overrides_file: str | Path | None) -> bool:
+    """Keep the files behind this version in the database (once per version)."""
+    files = {name: (Path(rules_dir) / name).read_text(encoding="utf-8") for name in FILES}
+    overrides_text = ""
+    if ruleset.overrides and overrides_file is not None:
+        overrides_text = Path(overrides_file).read_text(encoding="utf-8")
+    return store.archive_ruleset(db, ruleset.version, files, overrides_text)
+
+
+def archive_at_start(database: str | Path, ruleset: RuleSet, rules_dir: str | Path, overrides_file: Path | None):
+    """Archive the running version when a server starts (its own connection, closed at once)."""
+    db = connect(database)
+    try:
+        archive(db, ruleset, rules_dir, overrides_file)
+    finally:
+        db.close()
+
+
+def archived_rules(db: Database, version: str) -> RuleSet | None:
+    """Rebuild the rule set of a stored version from the archive; None when it was never archived (or no longer
+    loads, which the archive's own check makes unlikely)."""
+    row = store.archived_ruleset(db, version)
+    if row is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in row["files"].items():
+            if name in FILES:
+                (Path(folder) / name).write_text(text, encoding="utf-8")
+        try:
+            ruleset = load_ruleset(folder)
+            if row["overrides"]:
+                ruleset = apply_overrides(ruleset, parse_overrides(row["overrides"], ruleset))
+        except RulesError:
+            return None
+    return ruleset if ruleset.version == version else None

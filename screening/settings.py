@@ -36,6 +36,12 @@ SETTINGS: tuple[Setting, ...] = (
         "a random 64-hex-character key written by `screening init`",
     ),
     Setting("DATABASE", "", str, "the SQLite database file", "`instance/screening.sqlite3`"),
+    Setting(
+        "OVERRIDES_FILE",
+        "",
+        str,
+        "the clinic's rule overrides (rules/README.md); empty: `overrides.toml` in the instance folder, when present",
+    ),
     Setting("CLINIC_NAME", "Our clinic", str, "shown in the page header and emails"),
     Setting(
         "CLINIC_CONTACT",

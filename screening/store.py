@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from . import clock
 from .domain import Answers, Evaluation
 from .domain.decisions import QUEUE_RANK, initial_review_state
+from .domain.replay import StoredScreening
 from .errors import Conflict
 
 iso = clock.iso
@@ -207,6 +208,7 @@ class NewSubmission:
     amends: int | None = None  # answering a clinician's question about this screening
     rescreen_of: int | None = None  # a returning patient's new screening after this one
     reply: str = ""
+    overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it (issue 14)
 
     @property
     def kind(self) -> str:
@@ -243,6 +245,7 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         "reply": new.reply,
         "queue_rank": QUEUE_RANK[evaluation.outcome],
         "requested": values.get("treatment_requested", ""),
+        "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it (issue 14)
     }
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
@@ -316,7 +319,7 @@ def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
     row = next(db.query("SELECT * FROM submission WHERE id = ?", [submission_id]), None)
     if row is None:
         return None
-    for field in ("answers", "treatments", "messages", "engine_errors"):
+    for field in ("answers", "treatments", "messages", "engine_errors", "overrides"):
         row[field] = json.loads(row[field])
     row["rules"] = [
         {**rule, "sources": json.loads(rule["sources"]), "trigger_questions": json.loads(rule["trigger_questions"])}
@@ -1044,3 +1047,58 @@ def use_return_link(db: Database, token: str) -> int | None:
             return None
         db.execute("UPDATE return_link SET used_at = ? WHERE id = ?", [now, token_hash(token)])
     return row["submission_id"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Replay (issue 14): stored screenings read back to be judged again with another rule set; nothing is written.
+
+
+def screenings_for_replay(
+    db: Database, since: str | None = None, ids: tuple[int, int] | None = None
+) -> Iterator[StoredScreening]:
+    """Each stored submission's answers, screening date and outcomes, oldest first (optionally from a screening date,
+    and within an inclusive range of ids, for replay in parallel)."""
+    sql = "SELECT id, answers, screening_date, outcome, treatments FROM submission WHERE 1 = 1"
+    params: list[Any] = []
+    if since is not None:
+        sql += " AND screening_date >= ?"
+        params.append(since)
+    if ids is not None:
+        sql += " AND id BETWEEN ? AND ?"
+        params += list(ids)
+    loads, from_iso = json.loads, date.fromisoformat
+    treatments_seen: dict[str, dict[str, str]] = {}  # a handful of distinct values: parse each once
+    for ref, answers, screening_date, outcome, treatments in db.conn.execute(sql + " ORDER BY id", params):
+        per_treatment = treatments_seen.get(treatments)
+        if per_treatment is None:
+            per_treatment = treatments_seen[treatments] = loads(treatments)
+        yield StoredScreening(ref, loads(answers), from_iso(screening_date), outcome, per_treatment)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Rule-set archive (issue 14): the files behind each version a server ran, so old and current rules can be compared.
+
+
+def archive_ruleset(db: Database, version: str, files: dict[str, str], overrides_text: str) -> bool:
+    """Keep the rules files and overrides text of a version (once); return True when it was new."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO ruleset_archive (version, files, overrides, first_seen_at) VALUES (?, ?, ?, ?)",
+            [version, json.dumps(files), overrides_text, iso(clock.utc_now())],
+        )
+    return cursor.rowcount == 1
+
+
+def archived_ruleset(db: Database, version: str) -> dict[str, Any] | None:
+    row = next(db.query("SELECT * FROM ruleset_archive WHERE version = ?", [version]), None)
+    if row is not None:
+        row["files"] = json.loads(row["files"])
+    return row
+
+
+def replay_id_range(db: Database, since: str | None = None) -> tuple[int, int, int]:
+    """(smallest id, largest id, count) of the submissions a replay would read."""
+    low, high, count = db.conn.execute(
+        "SELECT min(id), max(id), count(*) FROM submission WHERE screening_date >= ?", [since or ""]
+    ).fetchone()
+    return low or 0, high or 0, count

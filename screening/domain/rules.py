@@ -91,6 +91,9 @@ class RuleSet:
     rules: tuple[Rule, ...]
     sources: dict[str, Source]
     version: str  # a hash of the rules files, stored with every submission
+    # Per-clinic overrides applied to the shipped rules (screening.domain.overrides), and the rule set before them.
+    overrides: tuple = ()
+    shipped: RuleSet | None = None
 
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.rules if rule.id == rule_id)

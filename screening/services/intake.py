@@ -130,6 +130,7 @@ def submit(
         amends=draft.amends,
         rescreen_of=draft.rescreen_of,
         reply=reply.strip() if draft.kind == "amendment" else "",
+        overrides=tuple(override.as_json() for override in ruleset.overrides),
     )
     try:
         with store.write_transaction(db):

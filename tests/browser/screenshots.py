@@ -18,8 +18,14 @@ if str(PROJECT_DIR) not in sys.path:  # run as a script (tests/browser/screensho
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser.browser_helpers import book_first_slot, clinician_signs_in, complete_screening  # noqa: E402
+from tests.browser.browser_helpers import (  # noqa: E402
+    book_first_slot,
+    clinician_signs_in,
+    complete_screening,
+    fill_step,
+)
 from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
+from tests.browser.test_browser_rules import DRAFT, in_form_order  # noqa: E402
 from tests.web.web_helpers import answers_by_step  # noqa: E402
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 667}}
@@ -64,9 +70,18 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
         "/clinician/admin/slots",
         "/clinician/admin/clinicians",
         "/clinician/admin/audit",
+        "/clinician/rules/",
+        "/clinician/rules/?q=keloid",
+        "/clinician/rules/try",
     ):
         clinician.goto(server.url + path)
         camera(clinician)
+    # Try a case: answers and a draft override, then the result (nothing is stored).
+    clinician.fill("#screening_date", "2026-03-10")
+    fill_step(clinician, in_form_order("toxin", heart_condition="yes"))
+    clinician.fill("#draft_overrides", DRAFT)
+    clinician.get_by_role("button", name="See the result").click()
+    camera(clinician)
     return camera.count
 
 

@@ -504,3 +504,48 @@ def test_app_command_with_an_initialised_instance_starts(tmp_path, screening):
     assert run.returncode == 0, run.stderr
     assert "/check-your-answers" in run.stdout
     assert "/r/<token>" in run.stdout
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# rules test (issue 14): the cases beside the rules
+
+
+def test_rules_test_passes_on_the_shipped_rules_and_check_runs_them(env):
+    result = screening("rules", "test", env=env)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^\d+ cases passed; 45 of 45 rules fire in at least one case$", result.stdout, re.M)
+    check = screening("rules", "check", env=env)
+    assert check.returncode == 0, check.stderr
+    assert re.search(r"^\d+ rule tests passed$", check.stdout, re.M)
+
+
+def test_rules_test_fails_naming_the_case_when_a_level_is_edited(env, tmp_path):
+    copy = tmp_path / "rules-edited"
+    shutil.copytree(RULES_DIR, copy)
+    path = copy / "contraindications.toml"
+    text = path.read_text()
+    block = text.index('id = "upcoming_event"')
+    level = text.index('level = "caution"', block)
+    path.write_text(text[:level] + 'level = "defer"' + text[level + len('level = "caution"') :])
+    result = screening("rules", "test", str(copy), env=env)
+    assert result.returncode == 1
+    assert "FAIL caution.toml: case 'upcoming_event_fires'" in result.stderr
+    assert "upcoming_event (defer, any)" in result.stderr
+    assert "Traceback" not in result.stderr
+    check = screening("rules", "check", "--rules", str(copy), env=env)
+    assert check.returncode == 1
+    assert "case 'upcoming_event_fires'" in check.stderr
+
+
+def test_rules_diff_names_the_change_in_words(env, tmp_path):
+    copy = tmp_path / "rules-new"
+    shutil.copytree(RULES_DIR, copy)
+    path = copy / "contraindications.toml"
+    text = path.read_text()
+    level = text.index('level = "caution"', text.index('id = "upcoming_event"'))
+    path.write_text(text[:level] + 'level = "review"' + text[level + len('level = "caution"') :])
+    result = screening("rules", "diff", str(RULES_DIR), str(copy), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Rule 'upcoming_event' changed:\n  - Level raised from caution to review\n" in result.stdout
+    missing = screening("rules", "diff", str(RULES_DIR), str(tmp_path / "nowhere"), env=env)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr and "nowhere" in missing.stderr
