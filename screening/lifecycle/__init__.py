@@ -3,6 +3,8 @@ exports. Plain modules with no Flask views, each taking the database (or its pat
 
 from __future__ import annotations
 
+import atexit
+
 from flask import Flask
 
 
@@ -14,5 +16,6 @@ def init_app(app: Flask) -> None:
     if app.config["SERVER_LOCK"] if app.config["SERVER_LOCK"] is not None else not app.testing:
         lock = backup.ServerLock(app.config["DATABASE"])
         lock.acquire()
+        atexit.register(lock.release)  # held for the life of the process, released cleanly when it ends
         app.extensions["screening.server_lock"] = lock
     retention.init_app(app)

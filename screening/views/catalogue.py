@@ -89,39 +89,48 @@ def shown_questions(questionnaire: Questionnaire) -> list[ShownQuestion]:
 @auth.admin_required
 def try_case():
     ruleset = current_ruleset()
-    questionnaire = ruleset.questionnaire
-    form_class = try_form_class(questionnaire)
-    result, started_from = None, None
-    if request.method == "GET" and request.args.get("from"):
-        started_from = _submission_or_none(request.args.get("from", ""))
-        if started_from is None:
-            form = form_class(formdata=None)
-            form.screening_date.errors = [f"No stored screening has the reference {request.args.get('from')[:20]!r}"]
-        else:
-            audit.record("try_case_from_submission", object_type="submission", object_id=started_from["id"])
-            form = form_class(formdata=None, data={**started_from["answers"]})
-            form.screening_date.data = started_from["screening_date"]
-    else:
-        form = form_class()
-    if request.method == "POST" and form.validate_on_submit():
-        screening_date = _date_or_error(form)
-        if screening_date is not None:
-            raw = {q.id: form[q.id].data for q in questionnaire.questions if form[q.id].data not in (None, "", [])}
-            result = catalogue.try_case(ruleset, raw, screening_date, form.draft_overrides.data or "")
-            if result.overrides_problems:
-                form.draft_overrides.errors = list(result.overrides_problems)
+    form, started_from = try_form(ruleset.questionnaire)
+    result = tried(ruleset, form) if request.method == "POST" and form.validate_on_submit() else None
     status = 200 if not form.errors or request.method == "GET" else 400
-    return (
-        render_template(
-            "catalogue/try.html",
-            form=form,
-            shown=shown_questions(questionnaire),
-            result=result,
-            started_from=started_from,
-            today=today().isoformat(),
-        ),
-        status,
+    page = render_template(
+        "catalogue/try.html",
+        form=form,
+        shown=shown_questions(ruleset.questionnaire),
+        result=result,
+        started_from=started_from,
+        today=today().isoformat(),
     )
+    return page, status
+
+
+def try_form(questionnaire: Questionnaire):
+    """The form, filled in from a stored screening when the page is opened with ?from=ID (that view is audited)."""
+    form_class = try_form_class(questionnaire)
+    reference = request.args.get("from", "") if request.method == "GET" else ""
+    if not reference:
+        return form_class(), None
+    started_from = _submission_or_none(reference)
+    if started_from is None:
+        form = form_class(formdata=None)
+        form.screening_date.errors = [f"No stored screening has the reference {reference[:20]!r}"]
+        return form, None
+    audit.record("try_case_from_submission", object_type="submission", object_id=started_from["id"])
+    form = form_class(formdata=None, data={**started_from["answers"]})
+    form.screening_date.data = started_from["screening_date"]
+    return form, started_from
+
+
+def tried(ruleset, form):
+    """The case judged under the current rules and under the draft overrides; nothing is stored."""
+    screening_date = _date_or_error(form)
+    if screening_date is None:
+        return None
+    questions = ruleset.questionnaire.questions
+    raw = {q.id: form[q.id].data for q in questions if form[q.id].data not in (None, "", [])}
+    result = catalogue.try_case(ruleset, raw, screening_date, form.draft_overrides.data or "")
+    if result.overrides_problems:
+        form.draft_overrides.errors = list(result.overrides_problems)
+    return result
 
 
 def _submission_or_none(reference: str):

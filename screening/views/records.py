@@ -61,22 +61,21 @@ def erase():
     patient = _plan(form)
     if patient is None:
         return render_template("admin/records.html", form=form, patient=None), 400
-    result = erasure.erase(
-        get_db(),
-        patient,
-        audit.event("patient_erased"),
-        outbox_dir=Path(current_app.instance_path) / "outbox",
-    )
+    outbox = Path(current_app.instance_path) / "outbox"
+    flash(erased_message(erasure.erase(get_db(), patient, audit.event("patient_erased"), outbox_dir=outbox), patient))
+    if patient.retained:  # the clinic must keep these: shown below, with restriction offered instead
+        return render_template("admin/records.html", form=form, patient=_plan(form)), 409
+    return redirect(url_for("records.find"), 303)
+
+
+def erased_message(result, patient) -> str:
     message = (
         f"Erased {len(result.erased_submissions)} screening version(s), {result.drafts} unfinished questionnaire(s)"
         f" and {result.messages} email message(s)."
     )
     if patient.retained:
         message += f" {len(patient.retained)} screening(s) were kept: the clinic must keep them (see below)."
-        flash(message)
-        return render_template("admin/records.html", form=form, patient=_plan(form)), 409
-    flash(message)
-    return redirect(url_for("records.find"), 303)
+    return message
 
 
 @bp.post("/restrict")

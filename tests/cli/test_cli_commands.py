@@ -498,8 +498,9 @@ def test_app_command_with_an_initialised_instance_starts(tmp_path, screening):
     assert screening("init", "--instance", str(instance)).returncode == 0
 
     # Flask's plain runner: the command builds the app itself from the instance folder, as the console script does
-    # (with the mail sender off, as `screening.cli.main` sets it), rather than running on the test's app.
-    run = invoke(CliRunner(), "routes", env={**clean_env(instance), "SCREENING_MAIL_SENDER": "false"})
+    # (with the server's own duties off, as `screening.cli.main` sets them), rather than running on the test's app.
+    quiet = {"SCREENING_MAIL_SENDER": "false", "SCREENING_PURGE_DAILY": "false", "SCREENING_SERVER_LOCK": "false"}
+    run = invoke(CliRunner(), "routes", env={**clean_env(instance), **quiet})
 
     assert run.returncode == 0, run.stderr
     assert "/check-your-answers" in run.stdout
@@ -510,7 +511,7 @@ def test_app_command_with_an_initialised_instance_starts(tmp_path, screening):
 # rules test (issue 14): the cases beside the rules
 
 
-def test_rules_test_passes_on_the_shipped_rules_and_check_runs_them(env):
+def test_rules_test_passes_on_the_shipped_rules_and_check_runs_them(screening, env):
     result = screening("rules", "test", env=env)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^\d+ cases passed; 45 of 45 rules fire in at least one case$", result.stdout, re.M)
@@ -519,7 +520,7 @@ def test_rules_test_passes_on_the_shipped_rules_and_check_runs_them(env):
     assert re.search(r"^\d+ rule tests passed$", check.stdout, re.M)
 
 
-def test_rules_test_fails_naming_the_case_when_a_level_is_edited(env, tmp_path):
+def test_rules_test_fails_naming_the_case_when_a_level_is_edited(screening, env, tmp_path):
     copy = tmp_path / "rules-edited"
     shutil.copytree(RULES_DIR, copy)
     path = copy / "contraindications.toml"
@@ -537,7 +538,7 @@ def test_rules_test_fails_naming_the_case_when_a_level_is_edited(env, tmp_path):
     assert "case 'upcoming_event_fires'" in check.stderr
 
 
-def test_rules_diff_names_the_change_in_words(env, tmp_path):
+def test_rules_diff_names_the_change_in_words(screening, env, tmp_path):
     copy = tmp_path / "rules-new"
     shutil.copytree(RULES_DIR, copy)
     path = copy / "contraindications.toml"

@@ -54,13 +54,15 @@ def seeded(tmp_path: Path) -> tuple[dict[str, str], dict[str, int], Path]:
         answers = ruleset.questionnaire.normalise(case["answers"], date.fromisoformat(case["screening_date"]))
         refs[case["id"]] = store.record_submission(
             db,
-            submission_key=f"key-{case['id']}",
-            access_token=f"token-{case['id']}",
-            answers=answers,
-            evaluation=evaluate_screening(ruleset, answers),
-            contact={"full_name": "Test Patient", "email": "patient@example.org"},
-            attested_name="Test Patient",
-            ruleset_version=ruleset.version,
+            store.NewSubmission(
+                submission_key=f"key-{case['id']}",
+                access_token=f"token-{case['id']}",
+                answers=answers,
+                evaluation=evaluate_screening(ruleset, answers),
+                contact={"full_name": "Test Patient", "email": "patient@example.org"},
+                attested_name="Test Patient",
+                ruleset_version=ruleset.version,
+            ),
         )
     db.close()
     return env, refs, database
