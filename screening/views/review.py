@@ -8,13 +8,13 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import audit, auth, clinic_time, store
+from .. import audit, auth, clinic_time, clock, store
 from ..audit import actor
 from ..db import get_db
 from ..domain.decisions import ACTIONS, InvalidDecision
 from ..forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
 from ..rulebook import current_ruleset
-from ..services import clinic
+from ..services import clinic, people
 from ..services import review as reviewing
 
 bp = Blueprint("review", __name__, url_prefix="/clinician")
@@ -107,13 +107,22 @@ def queue():
     if not filters.validate():
         filters = QueueFilterForm()
     page = reviewing.queue_page(get_db(), filters.data, after=request.args.get("after", ""))
+    page["rows"] = _who(page["rows"])
+    page["title"] = people.queue_heading(filters.data)
     return render_template("review/queue.html", filters=filters, waited=reviewing.waited, **page)
+
+
+def _who(rows: list[dict]) -> list[dict]:
+    """Issue 10: every list of screenings shows who (name, age today, treatments and areas, rule titles)."""
+    today = clinic_time.today_in(clinic_time.zone(current_app.config["CLINIC_TIMEZONE"]), clock.utc_now())
+    return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
 
 
 @bp.get("/cautions")
 @login_required
 def cautions():
     rows, next_cursor = store.queue(get_db(), outcomes=("caution",), states=(), after=request.args.get("after", ""))
+    rows = _who(rows)
     return render_template("review/cautions.html", rows=rows, next_cursor=next_cursor, waited=reviewing.waited)
 
 
