@@ -1305,3 +1305,27 @@ def consultations_for(db: Database, submission_ids: list[int]) -> list[dict[str,
             list(submission_ids),
         )
     )
+
+
+def latest_rescreen_of(db: Database, submission_id: int) -> int | None:
+    row = next(
+        db.query(
+            "SELECT id FROM submission WHERE previous_id = ? AND kind = 'rescreen' ORDER BY id DESC LIMIT 1",
+            [submission_id],
+        ),
+        None,
+    )
+    return None if row is None else row["id"]
+
+
+def slot_with_booking(db: Database, slot_id: int) -> dict[str, Any] | None:
+    """A published slot and the active booking that holds it, if any (booking_id, submission_id)."""
+    return next(
+        db.query(
+            "SELECT slot.*, booking.id AS booking_id, booking.submission_id FROM slot"
+            " LEFT JOIN booking ON booking.slot_id = slot.id AND booking.cancelled_at IS NULL"
+            " WHERE slot.id = ? AND slot.cancelled_at IS NULL",
+            [slot_id],
+        ),
+        None,
+    )

@@ -230,3 +230,54 @@ def today(tz) -> date:
 
 def sent_at(created_at: str) -> datetime:
     return datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The top of a submission page
+
+
+HEADINGS = {
+    "pending": "waiting for a decision",
+    "approved": "approved",
+    "declined": "declined",
+    "deferred": "deferred",
+    "information_requested": "information requested",
+    "superseded": "replaced by a newer version",
+}
+
+
+def heading(found: dict[str, Any]) -> str:
+    """The page heading follows the decision: 'Screening 7: approved'; with no decision needed, the outcome."""
+    state = found["review_state"]
+    return f"Screening {found['id']}: {HEADINGS.get(state, found['outcome'])}"
+
+
+def needs_deciding(found: dict[str, Any]) -> str:
+    if found["review_state"] == "pending":
+        sent = [t for t, level in found["treatments"].items() if level == "review"] or list(found["treatments"])
+        names = " and ".join({"toxin": "anti-wrinkle injections", "filler": "dermal filler"}[t] for t in sent)
+        if found["kind"] == "amendment":
+            return f"The patient answered the clinic's question: decide on {names}."
+        return f"Whether {names} can be booked."
+    if found["review_state"] == "information_requested":
+        return "Nothing until the patient answers the clinic's question."
+    return "Nothing: " + (
+        "a decision was recorded." if found["review_state"] != "none" else "no rule needs a clinician."
+    )
+
+
+def summary(db: Database, questionnaire: Questionnaire, today: date, found: dict[str, Any]) -> dict[str, Any]:
+    """Who, age, what was asked, outcome per treatment, what needs deciding, the appointment, the consultation."""
+    date_of_birth = found["answers"].get("date_of_birth")
+    asked = asked_for(questionnaire, found["treatments"], found["answers"])
+    consultations = store.consultations_for(db, [found["id"]])
+    return {
+        "heading": heading(found),
+        "age": age_on(date_of_birth, today),
+        "date_of_birth": date_of_birth,
+        "asked": asked,
+        "needs_deciding": needs_deciding(found),
+        "appointment": store.active_booking(db, found["id"]),
+        "consultations": consultations,
+        "fired_titles": {rule["rule_id"]: rule_title(rule["rule_id"]) for rule in found["rules"]},
+    }

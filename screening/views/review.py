@@ -132,7 +132,10 @@ def cautions():
 
 def render_submission(found: dict, form: DecisionForm, status: int = 200):
     context = reviewing.page(get_db(), current_ruleset(), actor(), found)
-    return render_template("review/submission.html", form=form, **context), status
+    tz = clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+    today = clinic_time.today_in(tz, clock.utc_now())
+    context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
+    return render_template("review/submission.html", form=form, tz=tz, **context), status
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -243,18 +246,26 @@ def slots():
         except clinic.Invalid as problem:
             form[problem.field].errors.append(problem.message.capitalize())
         else:
-            flash(f"Published {published.added} slot(s); {published.existed} existed already.")
+            flash(published.describe(tz))
             return redirect(url_for("review.slots"), 303)
     today = clinic_time.today_in(tz)
     start, end = clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=28), tz)
     rows = store.slots_between(get_db(), start, end)
-    return render_template("admin/slots.html", form=form, rows=rows, tz=tz, confirm=ConfirmForm())
+    booked = store.people_for(get_db(), [row["submission_id"] for row in rows if row["submission_id"]])
+    days = clinic_time.group_by_day(rows, tz)  # issue 10: grouped by day, bookings with the patient's name
+    return render_template(
+        "admin/slots.html", form=form, rows=rows, days=days, booked=booked, tz=tz, confirm=ConfirmForm()
+    ), 400 if form.errors else 200
 
 
 @bp.post("/admin/slots/<int:slot_id>/cancel")
 @auth.admin_required
 def cancel_slot(slot_id: int):
     if ConfirmForm().validate_on_submit():
+        held = store.slot_with_booking(get_db(), slot_id)
+        if held and held["booking_id"]:
+            # A booked slot is a patient's appointment: confirm and give a reason first (issue 10).
+            return redirect(url_for("day.withdraw", slot_id=slot_id), 303)
         held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id)
         flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if held else ''}.")
     return redirect(url_for("review.slots"), 303)
