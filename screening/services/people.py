@@ -139,6 +139,12 @@ def queue_heading(filters: dict[str, Any]) -> str:
 # Finding a patient
 
 
+class UnknownPatient(NotFound):
+    """No screening has that reference: a page that says so and offers the search."""
+
+    template = "day/unknown_patient.html"
+
+
 class BadSearch(ServiceError):
     """A search that cannot run, with what to change; nothing was searched."""
 
@@ -196,7 +202,7 @@ def patient_page(db: Database, questionnaire: Questionnaire, today: date, submis
     appointments and consultation records, newest first. NotFound for an unknown screening."""
     found = store.get_submission(db, submission_id)
     if found is None:
-        raise NotFound(f"No patient has a screening with the reference {submission_id}.")
+        raise UnknownPatient(f"No patient has a screening with the reference {submission_id}.")
     date_of_birth = found["answers"].get("date_of_birth", "")
     screenings = store.submissions_of_person(db, found["email"], date_of_birth)
     ids = [row["id"] for row in screenings]
