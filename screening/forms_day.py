@@ -39,7 +39,11 @@ class ConsultationForm(FlaskForm):
         validators=[InputRequired("Say whether the patient came")],
     )
     id_document = SelectField("Identity document seen", choices={"": "Choose…", **ID_DOCUMENTS})
-    id_date_of_birth = DateField("Date of birth on the document", validators=[Optional()])
+    id_date_of_birth = DateField(
+        "Date of birth on the document",
+        format=["%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"],
+        validators=[Optional()],
+    )
     answers = RadioField(
         "The screening answers, gone through with the patient",
         choices={"confirmed": "Confirmed: nothing changed", "changed": "Changed: screen the new answers again"},

@@ -132,7 +132,7 @@ def consultation(submission_id: int):
     found = reviewing.submission(get_db(), submission_id)
     form, status = ConsultationForm(), 200
     clinician = me()
-    if form.validate_on_submit():
+    if form.validate_on_submit():  # noqa: SIM102 - the refusals below name their field
         try:
             recorded = consulting.record(
                 get_db(),
@@ -173,6 +173,8 @@ def consultation(submission_id: int):
             return redirect(url_for("review.submission", submission_id=submission_id), 303)
     elif request.method == "POST":
         status = 400
+    if form.id_date_of_birth.errors and form.id_date_of_birth.raw_data and not form.id_date_of_birth.data:
+        form.id_date_of_birth.errors = ["Enter the date of birth as it is on the document, for example 22/07/1990"]
     context = submission_context(found)
     return render_template(
         "day/consultation.html",

@@ -48,7 +48,8 @@ def booked_patient(
     **answers,
 ):
     """A patient who screened through the real form and booked a slot; returns (browser, submission id, slot id)."""
-    slot = slot or publish_soon(db_path, 1)[0]
+    taken = rows(db_path, "SELECT count(*) AS n FROM slot")[0]["n"]
+    slot = slot or publish_soon(db_path, 1, hours_ahead=2 + taken)[0]
     patient, submission_id = submit_through_form(
         app, treatment, details={**DETAILS, "full_name": name, "email": email}, **answers
     )
