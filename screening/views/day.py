@@ -173,7 +173,8 @@ def consultation(submission_id: int):
             return redirect(url_for("review.submission", submission_id=submission_id), 303)
     elif request.method == "POST":
         status = 400
-    if form.id_date_of_birth.errors and form.id_date_of_birth.raw_data and not form.id_date_of_birth.data:
+    raw = (form.id_date_of_birth.raw_data or [""])[0].strip()
+    if form.id_date_of_birth.errors and raw and not form.id_date_of_birth.data:
         form.id_date_of_birth.errors = ["Enter the date of birth as it is on the document, for example 22/07/1990"]
     context = submission_context(found)
     return render_template(
