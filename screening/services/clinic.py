@@ -128,12 +128,15 @@ class Published:
     last_end: str = ""  # UTC end of the last
     practitioner: str = ""
 
+    def span(self, tz) -> str:
+        """'Tuesday 1 December 2026, 9:00am to 5:00pm' in the clinic's zone."""
+        return f"{clinic_time.readable(self.first, tz)} to {clinic_time.readable(self.last_end, tz).split(', ')[-1]}"
+
     def describe(self, tz) -> str:
         """What publishing did, in words: 'Published 16 slots with Dr Ada, Tuesday 1 December 2026, 9:00am to 5:00pm
         (2 existed already).'"""
         who = f" with {self.practitioner}" if self.practitioner else ""
-        end = clinic_time.readable(self.last_end, tz).split(", ")[-1] if self.last_end else ""
-        span = f", {clinic_time.readable(self.first, tz)} to {end}" if self.first else ""
+        span = f", {self.span(tz)}" if self.first else ""
         existed = f" ({self.existed} existed already)" if self.existed else ""
         return f"Published {self.added} slot{'s' if self.added != 1 else ''}{who}{span}{existed}."
 
@@ -154,7 +157,8 @@ def publish_slots(
     if made[0][0] <= clinic_time.to_utc_iso(clock.utc_now()):
         raise Invalid(
             "start",
-            f"{clinic_time.readable(made[0][0], tz)} is in the past: publish slots that start later than now",
+            f"the first slot, {clinic_time.readable(made[0][0], tz)}, is in the past: publish slots that start"
+            " later than now; nothing was published",
         )
     clashes = store.overlapping_slots(db, made, practitioner)
     if clashes:

@@ -244,7 +244,7 @@ def slots():
         try:
             published = clinic.publish_slots(get_db(), actor(), **form.slots(tz))
         except clinic.Invalid as problem:
-            form[problem.field].errors.append(problem.message.capitalize())
+            form[problem.field].errors.append(problem.message[:1].upper() + problem.message[1:])
         else:
             flash(published.describe(tz))
             return redirect(url_for("review.slots"), 303)
