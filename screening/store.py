@@ -547,7 +547,7 @@ def list_clinicians(db: Database) -> list[dict[str, Any]]:
     return list(
         db.query(
             "SELECT id, email, name, role, totp_required, totp_secret IS NOT NULL AS has_totp, created_at,"
-            " disabled_at FROM clinician ORDER BY disabled_at IS NOT NULL, name"
+            " disabled_at, register, register_number FROM clinician ORDER BY disabled_at IS NOT NULL, name"
         )
     )
 

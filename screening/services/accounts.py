@@ -27,6 +27,7 @@ class AccountInvalid(ServiceError):
 
 class ResetLinkExpired(NotFound):
     message = "This reset link has expired or has been used. Ask an admin for a new one."
+    template = "day/reset_expired.html"
 
 
 def update_profile(
