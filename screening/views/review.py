@@ -152,7 +152,8 @@ def decide(submission_id: int):
     found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
     if form.validate():
         try:
-            decision = reviewing.decide(get_db(), current_app.config, actor(), found, **form.decision())
+            config = clinic.effective_config(get_db(), current_app.config)  # issue 10: the clinic's own details
+            decision = reviewing.decide(get_db(), config, actor(), found, **form.decision())
         except InvalidDecision as problem:
             form[problem.field].errors = [*form[problem.field].errors, problem.message]
         else:
