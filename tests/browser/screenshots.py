@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "web")]
 
 from browser_helpers import book_first_slot, clinician_signs_in, complete_screening  # noqa: E402
+from clinic_day_journey import clinic_day, clinician_account, patient_books_soon  # noqa: E402
 from live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from web_helpers import answers_by_step  # noqa: E402
@@ -55,16 +56,38 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     camera(errors)
     clinician = browser.new_context(**options).new_page()
     clinician_signs_in(clinician, server.url, camera)
-    clinician.locator("a", has_text="Screening").first.click()
+    clinician.locator("main table a").first.click()  # the queue names the patient (issue 10)
     camera(clinician)
     for path in (
         "/clinician/cautions",
         "/clinician/admin/slots",
         "/clinician/admin/clinicians",
         "/clinician/admin/audit",
+        "/clinician/admin/settings",
+        "/clinician/patients?q=Patient",
+        "/clinician/queue?level=any&state=any",
     ):
         clinician.goto(server.url + path)
         camera(clinician)
+    clinician.goto(server.url + "/clinician/admin/slots")
+    withdraw = clinician.locator("a", has_text="Withdraw")
+    if withdraw.count():
+        withdraw.first.click()
+        camera(clinician)
+    # Issue 10: the clinic's day, as a clinician (not an admin) lives it: queue, account, patients, diary, the
+    # screening, the consultation record and the print view.
+    name = f"Nia {size.capitalize()}"
+    email = f"nia.{size}@clinic.example"
+    clinician_account(server, email, name)
+    patient_books_soon(browser, server, {**options, "locale": "en-GB"}, name, lambda page: None)
+    nurse = browser.new_context(**options, locale="en-GB").new_page()
+    clinic_day(nurse, server, camera, email=email, name=name, number="12A3456E")
+    nurse.goto(server.url + nurse.url.split("/print")[0].split(server.url)[-1] + "/consultation")
+    camera(nurse)
+    nurse.goto(server.url + "/clinician/patients/1")
+    camera(nurse)
+    nurse.goto(server.url + "/clinician/patients/999999")
+    camera(nurse)
     return camera.count
 
 
