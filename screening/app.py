@@ -14,7 +14,7 @@ from . import audit, auth, clinic_time, db, lifecycle, mail, rulebook, security,
 from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from .domain.rules import readable_date
 from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from .views import catalogue, errors, fhir, intake, patient_copy, records, review
+from .views import catalogue, day, errors, fhir, intake, patient_copy, records, review
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +69,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(patient_copy.bp)  # issue 12: the patient's copy of their data
     app.register_blueprint(fhir.bp)  # issue 12: FHIR R4 download of a screening
     app.register_blueprint(catalogue.bp)  # issue 14: the rules catalogue, a submission's rules diff, try a case
+    app.register_blueprint(day.bp)  # issue 10: the clinic's day
     mail.init_app(app)
     lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
     app.context_processor(
         lambda: {
-            "clinic_name": app.config["CLINIC_NAME"],
+            "clinic_name": _clinic(app).name,
+            "clinic": _clinic(app),
             "treatment_names": TREATMENT_NAMES,
             "treatment_short_names": TREATMENT_SHORT_NAMES,
         }
@@ -85,3 +87,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _readable_date(value: str) -> str:
     return readable_date(date.fromisoformat(value))
+
+
+def _clinic(app: Flask):
+    """The clinic's details for templates (issue 10: its settings page, else the instance settings), once a request."""
+    from flask import g
+
+    from .services import clinic
+
+    if "clinic_details" not in g:
+        try:
+            g.clinic_details = clinic.details(db.get_db(), app.config)
+        except Exception:  # noqa: BLE001 - an error page must render even when the database cannot be read
+            g.clinic_details = clinic.details(None, app.config)
+    return g.clinic_details

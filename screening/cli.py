@@ -387,7 +387,7 @@ def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
             practitioner=practitioner,
         )
     who = f" with {practitioner.strip()}" if practitioner.strip() else ""
-    click.echo(f"published {published.added} slot(s){who}; {published.existed} existed already")
+    click.echo(f"published {published.added} slot(s){who}; {published.existed} existed already ({published.span(tz)})")
 
 
 @slots_group.command("list")
@@ -408,10 +408,14 @@ def slots_list(days: int) -> None:
 
 @slots_group.command("cancel")
 @click.argument("slot_id", type=int)
-def slots_cancel(slot_id: int) -> None:
-    """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient sees it on their page."""
+@click.option("--reason", default="", help="Why, for the patient's email; required when the slot is booked.")
+def slots_cancel(slot_id: int, reason: str) -> None:
+    """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient emailed with the reason."""
+    held = store.slot_with_booking(get_db(), slot_id)
+    if held and held["booking_id"] and not reason.strip():
+        _refuse(f"slot {slot_id} is booked: give --reason, which the patient reads in their email")
     with _refusals():
-        held = clinic.withdraw_slot(get_db(), current_app.config, store.SYSTEM, slot_id)
+        held = clinic.withdraw_slot(get_db(), current_app.config, store.SYSTEM, slot_id, reason)
     click.echo(f"cancelled slot {slot_id}" + (f"; booking {held['id']} cancelled with it" if held else ""))
 
 

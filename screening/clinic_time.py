@@ -83,3 +83,11 @@ def day_start_utc(day: date, tz: ZoneInfo) -> str:
 
 def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
     return (now or clock.utc_now()).astimezone(tz).date()
+
+
+def group_by_day(rows: list[dict], tz: ZoneInfo, key: str = "starts_at") -> list[tuple[str, list[dict]]]:
+    """Rows with a UTC start, grouped by their day in the clinic's zone, in order: [('Tuesday 1 December', rows)]."""
+    days: dict[date, list[dict]] = {}
+    for row in rows:
+        days.setdefault(local(row[key], tz).date(), []).append(row)
+    return [(f"{day:%A} {day.day} {day:%B %Y}", found) for day, found in sorted(days.items())]

@@ -313,3 +313,50 @@ def m0010(db: Database) -> None:
     # A patient who asks for erasure of a screening the clinic must keep (it led to an appointment, so it is part of
     # the clinical record) gets restriction instead (UK GDPR Art. 18): the row stays, but it leaves every list.
     db.execute("ALTER TABLE submission ADD COLUMN restricted_at TEXT")
+
+
+@migrations(name="0011_clinic_day")
+def m0011(db: Database) -> None:
+    # Issue 10, the clinic's day: clinic details kept in the database (the admin's settings page), professional
+    # registers on clinician profiles, one-time password-reset links, the reason a clinic withdrew a booking, the
+    # consultation record, and an index for finding a patient by name or email.
+    _run(
+        db,
+        """
+        CREATE TABLE clinic_setting (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES clinician (id)
+        );
+        ALTER TABLE clinician ADD COLUMN register TEXT NOT NULL DEFAULT '';         -- GMC, NMC, GPhC, GDC, other
+        ALTER TABLE clinician ADD COLUMN register_number TEXT NOT NULL DEFAULT '';
+        CREATE TABLE password_reset (
+            id TEXT PRIMARY KEY,                      -- sha256 of the token in the emailed link
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        ALTER TABLE booking ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+        CREATE TABLE consultation (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            booking_id INTEGER REFERENCES booking (id),
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            clinician_name TEXT NOT NULL,
+            register TEXT NOT NULL,
+            register_number TEXT NOT NULL,
+            attendance TEXT NOT NULL,                 -- attended | did_not_attend
+            id_document TEXT NOT NULL DEFAULT '',     -- passport, driving_licence, ...
+            id_date_of_birth TEXT NOT NULL DEFAULT '',
+            answers TEXT NOT NULL DEFAULT '',         -- confirmed | changed
+            new_submission_id INTEGER REFERENCES submission (id),
+            consulted INTEGER NOT NULL DEFAULT 0,     -- the in-person consultation took place
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX consultation_submission ON consultation (submission_id, id);
+        CREATE INDEX submission_email ON submission (email COLLATE NOCASE)
+        """,
+    )

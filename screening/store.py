@@ -550,7 +550,7 @@ def list_clinicians(db: Database) -> list[dict[str, Any]]:
     return list(
         db.query(
             "SELECT id, email, name, role, totp_required, totp_secret IS NOT NULL AS has_totp, created_at,"
-            " disabled_at FROM clinician ORDER BY disabled_at IS NOT NULL, name"
+            " disabled_at, register, register_number FROM clinician ORDER BY disabled_at IS NOT NULL, name"
         )
     )
 
@@ -1102,3 +1102,288 @@ def replay_id_range(db: Database, since: str | None = None) -> tuple[int, int, i
         "SELECT min(id), max(id), count(*) FROM submission WHERE screening_date >= ?", [since or ""]
     ).fetchone()
     return low or 0, high or 0, count
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The clinic's day (issue 10): who a screening is for, finding patients, the diary, the consultation record, clinic
+# settings, accounts. New functions only; the tables come from migration 0011.
+
+
+def people_for(db: Database, submission_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Name, email, date of birth and areas asked for, by submission id (for lists that show who)."""
+    if not submission_ids:
+        return {}
+    marks = ", ".join("?" * len(submission_ids))
+    return {
+        row["id"]: row
+        for row in db.query(
+            "SELECT id, full_name, email, json_extract(answers, '$.date_of_birth') AS date_of_birth,"  # noqa: S608 - placeholders only
+            " json_extract(answers, '$.toxin_areas') AS toxin_areas,"
+            " json_extract(answers, '$.filler_areas') AS filler_areas"
+            f" FROM submission WHERE id IN ({marks})",
+            list(submission_ids),
+        )
+    }
+
+
+SEARCH_LIMIT = 50
+
+
+def search_submissions(
+    db: Database, *, name: str = "", email: str = "", date_of_birth: str = "", reference: int | None = None
+) -> list[dict[str, Any]]:
+    """Current screenings (latest versions) matching every criterion given, newest first. Name matches any part."""
+    where, params = ["superseded_by IS NULL"], []
+    if reference is not None:
+        where.append("id = ?")
+        params.append(reference)
+    if name:
+        for word in name.split():
+            where.append("full_name LIKE ? ESCAPE '\\'")
+            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    if email:
+        where.append("email = ? COLLATE NOCASE")
+        params.append(email.strip())
+    if date_of_birth:
+        where.append("json_extract(answers, '$.date_of_birth') = ?")
+        params.append(date_of_birth)
+    return list(
+        db.query(
+            "SELECT id, created_at, full_name, email, outcome, treatments, review_state,"  # noqa: S608 - fixed text
+            " json_extract(answers, '$.date_of_birth') AS date_of_birth FROM submission WHERE "
+            + " AND ".join(where)
+            + " ORDER BY id DESC LIMIT ?",
+            [*params, SEARCH_LIMIT],
+        )
+    )
+
+
+def submissions_of_person(db: Database, email: str, date_of_birth: str) -> list[dict[str, Any]]:
+    """Every screening and version of one person (same email and date of birth), newest first."""
+    return list(
+        db.query(
+            "SELECT id, created_at, full_name, email, outcome, treatments, review_state, kind, previous_id,"
+            " superseded_by, json_extract(answers, '$.date_of_birth') AS date_of_birth FROM submission"
+            " WHERE email = ? COLLATE NOCASE AND json_extract(answers, '$.date_of_birth') = ? ORDER BY id DESC",
+            [email.strip(), date_of_birth],
+        )
+    )
+
+
+def bookings_of(db: Database, submission_ids: list[int]) -> list[dict[str, Any]]:
+    """Every booking (kept and cancelled) of these screenings, newest first, with its slot."""
+    if not submission_ids:
+        return []
+    marks = ", ".join("?" * len(submission_ids))
+    return list(
+        db.query(
+            "SELECT booking.*, slot.starts_at, slot.ends_at, slot.practitioner FROM booking"  # noqa: S608 - placeholders only
+            f" JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id IN ({marks})"
+            " ORDER BY slot.starts_at DESC",
+            list(submission_ids),
+        )
+    )
+
+
+def diary(db: Database, start: str, end: str, practitioner: str = "") -> list[dict[str, Any]]:
+    """Active bookings whose slot starts in [start, end), with the screening they are for and its last record."""
+    rows = list(
+        db.query(
+            "SELECT booking.id AS booking_id, booking.treatments AS booked, slot.starts_at, slot.ends_at,"  # noqa: S608 - fixed text
+            " slot.practitioner, submission.id AS submission_id, submission.full_name, submission.outcome,"
+            " submission.treatments, submission.review_state,"
+            " json_extract(submission.answers, '$.date_of_birth') AS date_of_birth,"
+            " json_extract(submission.answers, '$.toxin_areas') AS toxin_areas,"
+            " json_extract(submission.answers, '$.filler_areas') AS filler_areas,"
+            " (SELECT group_concat(rule_id, ' ') FROM (SELECT rule_id FROM submission_rule"
+            "   WHERE submission_id = submission.id AND level = 'caution' ORDER BY position)) AS cautions,"
+            " (SELECT attendance FROM consultation WHERE consultation.booking_id = booking.id"
+            "   ORDER BY consultation.id DESC LIMIT 1) AS attendance,"
+            " (SELECT consulted FROM consultation WHERE consultation.booking_id = booking.id"
+            "   ORDER BY consultation.id DESC LIMIT 1) AS consulted"
+            " FROM booking JOIN slot ON slot.id = booking.slot_id"
+            " JOIN submission ON submission.id = booking.submission_id"
+            " WHERE booking.cancelled_at IS NULL AND slot.starts_at >= ? AND slot.starts_at < ?"
+            + (" AND slot.practitioner = ?" if practitioner else "")
+            + " ORDER BY slot.starts_at, slot.practitioner",
+            [start, end, *([practitioner] if practitioner else [])],
+        )
+    )
+    for row in rows:
+        row["booked"] = json.loads(row["booked"])
+        row["treatments"] = json.loads(row["treatments"])
+        row["cautions"] = (row["cautions"] or "").split()
+    return rows
+
+
+# Clinic settings kept in the database (the admin's page); the instance settings are the fallback.
+
+
+def clinic_settings(db: Database) -> dict[str, str]:
+    return {row["key"]: row["value"] for row in db.query("SELECT key, value FROM clinic_setting")}
+
+
+def save_clinic_settings(db: Database, values: dict[str, str], clinician_id: int | None, audit: AuditEvent) -> None:
+    now = iso(clock.utc_now())
+    with write_transaction(db):
+        for key, value in values.items():
+            db.execute(
+                "INSERT INTO clinic_setting (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"
+                " updated_by = excluded.updated_by",
+                [key, value, now, clinician_id],
+            )
+        append_audit(db, _with_object(audit, "clinic_setting", ",".join(sorted(values))))
+
+
+# Accounts
+
+
+def update_profile(db: Database, clinician_id: int, name: str, register: str, number: str, audit: AuditEvent) -> None:
+    with write_transaction(db):
+        db.execute(
+            "UPDATE clinician SET name = ?, register = ?, register_number = ? WHERE id = ?",
+            [name, register, number, clinician_id],
+        )
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+
+
+def change_password(
+    db: Database, clinician_id: int, password_hash: str, audit: AuditEvent, *, keep_session: str | None = None
+) -> int:
+    """Set a new password and end every session of the account but `keep_session` (a session token); returns how
+    many sessions ended."""
+    now = iso(clock.utc_now())
+    with write_transaction(db):
+        db.execute("UPDATE clinician SET password_hash = ? WHERE id = ?", [password_hash, clinician_id])
+        ended = db.execute(
+            "UPDATE clinician_session SET revoked_at = ? WHERE clinician_id = ? AND revoked_at IS NULL AND id != ?",
+            [now, clinician_id, token_hash(keep_session) if keep_session else ""],
+        ).rowcount
+        append_audit(
+            db,
+            AuditEvent(
+                **{**audit.__dict__, "object_type": "clinician", "object_id": str(clinician_id)},
+            ),
+        )
+    return ended
+
+
+def enable_clinician(db: Database, clinician_id: int, audit: AuditEvent) -> None:
+    with write_transaction(db):
+        db.execute("UPDATE clinician SET disabled_at = NULL WHERE id = ?", [clinician_id])
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+
+
+def create_password_reset(
+    db: Database, token: str, clinician_id: int, lifetime: timedelta, audit: AuditEvent, mails: tuple[Mail, ...]
+) -> None:
+    now = clock.utc_now()
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO password_reset (id, clinician_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            [token_hash(token), clinician_id, iso(now), iso(now + lifetime)],
+        )
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+        queue_mail(db, mails)
+
+
+def password_reset_clinician(db: Database, token: str) -> int | None:
+    """The clinician a reset link is for, while it is unused and unexpired (does not spend it)."""
+    row = next(
+        db.query(
+            "SELECT clinician_id FROM password_reset WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+            [token_hash(token), iso(clock.utc_now())],
+        ),
+        None,
+    )
+    return None if row is None else row["clinician_id"]
+
+
+def use_password_reset(db: Database, token: str, password_hash: str, audit: AuditEvent) -> int | None:
+    """Spend a reset link and set the password, ending every session of the account; None if the link is unknown,
+    used or expired (then nothing changes)."""
+    now = iso(clock.utc_now())
+    with write_transaction(db):
+        clinician_id = password_reset_clinician(db, token)
+        if clinician_id is None:
+            return None
+        db.execute("UPDATE password_reset SET used_at = ? WHERE id = ?", [now, token_hash(token)])
+        db.execute("UPDATE clinician SET password_hash = ? WHERE id = ?", [password_hash, clinician_id])
+        db.execute(
+            "UPDATE clinician_session SET revoked_at = ? WHERE clinician_id = ? AND revoked_at IS NULL",
+            [now, clinician_id],
+        )
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+    return clinician_id
+
+
+# Slots: overlaps, and withdrawing a booked slot with a reason
+
+
+def overlapping_slots(db: Database, slots: list[tuple[str, str]], practitioner: str) -> list[dict[str, Any]]:
+    """Published slots of this practitioner that overlap any of these (UTC start, end) but do not start with it."""
+    found: dict[int, dict[str, Any]] = {}
+    for starts_at, ends_at in slots:
+        for row in db.query(
+            "SELECT * FROM slot WHERE practitioner = ? AND cancelled_at IS NULL AND starts_at < ? AND ends_at > ?"
+            " AND NOT (starts_at = ? AND ends_at = ?)",
+            [practitioner, ends_at, starts_at, starts_at, ends_at],
+        ):
+            found[row["id"]] = row
+    return sorted(found.values(), key=lambda row: row["starts_at"])
+
+
+def record_withdraw_reason(db: Database, booking_id: int, reason: str) -> None:
+    db.execute("UPDATE booking SET cancel_reason = ? WHERE id = ?", [reason, booking_id])
+
+
+# The consultation record
+
+
+def record_consultation(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    with write_transaction(db):
+        consultation_id = db.execute(
+            f"INSERT INTO consultation ({columns}, created_at) VALUES ({marks}, :created_at)",  # noqa: S608 - our columns
+            {**values, "created_at": iso(clock.utc_now())},
+        ).lastrowid
+        append_audit(db, _with_object(audit, "submission", values["submission_id"]))
+    return consultation_id
+
+
+def consultations_for(db: Database, submission_ids: list[int]) -> list[dict[str, Any]]:
+    if not submission_ids:
+        return []
+    marks = ", ".join("?" * len(submission_ids))
+    return list(
+        db.query(
+            f"SELECT * FROM consultation WHERE submission_id IN ({marks}) ORDER BY id DESC",  # noqa: S608 - placeholders
+            list(submission_ids),
+        )
+    )
+
+
+def latest_rescreen_of(db: Database, submission_id: int) -> int | None:
+    row = next(
+        db.query(
+            "SELECT id FROM submission WHERE previous_id = ? AND kind = 'rescreen' ORDER BY id DESC LIMIT 1",
+            [submission_id],
+        ),
+        None,
+    )
+    return None if row is None else row["id"]
+
+
+def slot_with_booking(db: Database, slot_id: int) -> dict[str, Any] | None:
+    """A published slot and the active booking that holds it, if any (booking_id, submission_id)."""
+    return next(
+        db.query(
+            "SELECT slot.*, booking.id AS booking_id, booking.submission_id FROM slot"
+            " LEFT JOIN booking ON booking.slot_id = slot.id AND booking.cancelled_at IS NULL"
+            " WHERE slot.id = ? AND slot.cancelled_at IS NULL",
+            [slot_id],
+        ),
+        None,
+    )

@@ -68,3 +68,29 @@ def run_script(
         timeout=120,
         check=False,
     )
+
+
+SCREENING = Path(sys.executable).parent / "screening"
+
+
+def cli_env(instance: Path) -> dict[str, str]:
+    """The environment of a shell on the server, with this instance folder (nothing from the project's instance/)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
+    environment["SCREENING_INSTANCE_PATH"] = str(instance)
+    return environment
+
+
+def run_cli(instance: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `screening ARGS` on this instance folder, as an operator would (for tests about files and
+    processes: init, backup and restore, commands on a served instance)."""
+    return subprocess.run(
+        [str(SCREENING), *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=cli_env(instance),
+        timeout=60,
+        check=False,
+    )

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import auth, clinic_time, mail, store
+from .. import auth, clinic_time, clock, mail, store
 from ..errors import NotFound, ServiceError
 
 
@@ -24,17 +24,87 @@ class ClinicDetails:
     email: str
     contact: str  # what patients whose treatment cannot be booked online are told
     review_turnaround: str
+    notification_email: str = ""  # told of new bookings and cancellations (issue 10)
+    notify_bookings: bool = True
+
+
+# What an admin may set on the clinic settings page (stored in the database), and the instance setting each falls
+# back to. instance/config.py keeps what only the server operator should set (keys, database, mail server, zone).
+CLINIC_SETTINGS = {
+    "name": "CLINIC_NAME",
+    "address": "CLINIC_ADDRESS",
+    "phone": "CLINIC_PHONE",
+    "email": "CLINIC_EMAIL",
+    "contact": "CLINIC_CONTACT",
+    "notification_email": "CLINIC_EMAIL",
+    "notify_bookings": "",
+}
 
 
 def details(db: Database, config: dict[str, Any]) -> ClinicDetails:
-    """The clinic's details. Today from the instance settings; one place to ask, whatever stores them later."""
+    """The clinic's details: the admin's clinic settings (in the database), else the instance settings."""
+    saved = store.clinic_settings(db) if db is not None else {}
+
+    def value(key: str) -> str:
+        return saved[key] if key in saved else config[CLINIC_SETTINGS[key]]
+
     return ClinicDetails(
-        name=config["CLINIC_NAME"],
-        address=config["CLINIC_ADDRESS"],
-        phone=config["CLINIC_PHONE"],
-        email=config["CLINIC_EMAIL"],
-        contact=config["CLINIC_CONTACT"],
+        name=value("name"),
+        address=value("address"),
+        phone=value("phone"),
+        email=value("email"),
+        contact=value("contact"),
         review_turnaround=config["REVIEW_TURNAROUND"],
+        notification_email=value("notification_email"),
+        notify_bookings=saved.get("notify_bookings", "1") == "1",
+    )
+
+
+def effective_config(db: Database, config: dict[str, Any]) -> dict[str, Any]:
+    """The settings with the clinic's own details (from its settings page) in place of the instance's, for code that
+    reads them from the settings (the emails)."""
+    found = details(db, config)
+    return {
+        **config,
+        "CLINIC_NAME": found.name,
+        "CLINIC_ADDRESS": found.address,
+        "CLINIC_PHONE": found.phone,
+        "CLINIC_EMAIL": found.email,
+        "CLINIC_CONTACT": found.contact,
+    }
+
+
+def save_details(db: Database, actor: store.Actor, values: dict[str, Any]) -> None:
+    """Store the clinic's details from the settings page; audited (which settings changed, not their text)."""
+    clean = {
+        key: ("1" if values[key] else "0") if key == "notify_bookings" else str(values[key] or "").strip()
+        for key in CLINIC_SETTINGS
+    }
+    if not clean["name"]:
+        raise Invalid("name", "Enter the clinic's name")
+    if not clean["contact"]:
+        raise Invalid("contact", "Enter what these patients are told")
+    before = store.clinic_settings(db)
+    changed = sorted(key for key, value in clean.items() if before.get(key) != value)
+    store.save_clinic_settings(db, clean, actor.id, actor.event("clinic_settings_changed", detail={"changed": changed}))
+
+
+def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, submission_id: int) -> tuple:
+    """The clinic's email about a new booking or a cancellation (when the setting is on): the time and a link, no
+    patient name and nothing clinical."""
+    found = details(db, config)
+    if not found.notify_bookings or not found.notification_email:
+        return ()
+    link = mail.public_link(config, f"/clinician/submissions/{submission_id}")
+    subject = {"booked": "New booking", "cancelled": "Booking cancelled"}[what]
+    return (
+        store.Mail(
+            f"clinic_{what}",
+            found.notification_email,
+            f"{subject}: {when}",
+            f"{subject} for {when} (screening {submission_id}):\n{link}\n\nThe diary: "
+            f"{mail.public_link(config, '/clinician/diary')}\n",
+        ),
     )
 
 
@@ -54,6 +124,21 @@ class Invalid(ServiceError):
 class Published:
     added: int
     existed: int
+    first: str = ""  # UTC start of the first slot of the run
+    last_end: str = ""  # UTC end of the last
+    practitioner: str = ""
+
+    def span(self, tz) -> str:
+        """'Tuesday 1 December 2026, 9:00am to 5:00pm' in the clinic's zone."""
+        return f"{clinic_time.readable(self.first, tz)} to {clinic_time.readable(self.last_end, tz).split(', ')[-1]}"
+
+    def describe(self, tz) -> str:
+        """What publishing did, in words: 'Published 16 slots with Dr Ada, Tuesday 1 December 2026, 9:00am to 5:00pm
+        (2 existed already).'"""
+        who = f" with {self.practitioner}" if self.practitioner else ""
+        span = f", {self.span(tz)}" if self.first else ""
+        existed = f" ({self.existed} existed already)" if self.existed else ""
+        return f"Published {self.added} slot{'s' if self.added != 1 else ''}{who}{span}{existed}."
 
 
 def publish_slots(
@@ -61,30 +146,74 @@ def publish_slots(
 ) -> Published:
     """Publish back-to-back slots from start to end (aware datetimes in the clinic's zone); existing ones are kept.
 
-    Raises Invalid("end", ...) when no slot fits, the times are the wrong way round or the span is too long."""
+    Raises Invalid("end", ...) when no slot fits, the times are the wrong way round or the span is too long;
+    Invalid("start", ...) for a slot in the past or one overlapping another slot of the same practitioner."""
     try:
         made = clinic_time.make_slots(start, end, every)
     except clinic_time.TimeInputError as problem:
         raise Invalid("end", str(problem)) from None
-    added = store.add_slots(db, made, practitioner.strip(), actor.event("slots_added"))
-    return Published(added, len(made) - added)
+    practitioner = practitioner.strip()
+    tz = start.tzinfo
+    if made[0][0] <= clinic_time.to_utc_iso(clock.utc_now()):
+        raise Invalid(
+            "start",
+            f"the first slot, {clinic_time.readable(made[0][0], tz)}, is in the past: publish slots that start"
+            " later than now; nothing was published",
+        )
+    clashes = store.overlapping_slots(db, made, practitioner)
+    if clashes:
+        first = clashes[0]
+        who = f"{practitioner}'s" if practitioner else "an unnamed practitioner's"
+        raise Invalid(
+            "start",
+            f"these times overlap {len(clashes)} of {who} published slot(s), the first at "
+            f"{clinic_time.readable(first['starts_at'], tz)} to "
+            f"{clinic_time.readable(first['ends_at'], tz).split(', ')[-1]}: nothing was published",
+        )
+    added = store.add_slots(db, made, practitioner, actor.event("slots_added"))
+    return Published(added, len(made) - added, made[0][0], made[-1][1], practitioner)
 
 
-def withdraw_slot(db: Database, config: dict[str, Any], actor: store.Actor, slot_id: int) -> dict[str, Any] | None:
-    """Withdraw a slot; a booking it held is cancelled by the clinic and the patient emailed, in one transaction.
-    Returns the booking that was cancelled, if any."""
+def withdraw_slot(
+    db: Database, config: dict[str, Any], actor: store.Actor, slot_id: int, reason: str = ""
+) -> dict[str, Any] | None:
+    """Withdraw a slot; a booking it held is cancelled by the clinic and the patient emailed (kindly, with the reason
+    and a way to rebook), in one transaction. Returns the booking that was cancelled, if any."""
     slot = store.get_slot(db, slot_id)
-    if slot is None:
-        raise NotFound(f"no slot has the id {slot_id}")
+    if slot is None or slot["cancelled_at"]:
+        raise NotFound(f"no slot has the id {slot_id}" if slot is None else f"slot {slot_id} is withdrawn already")
+    config = effective_config(db, config)
     when = clinic_time.readable(slot["starts_at"], clinic_time.zone(config["CLINIC_TIMEZONE"]))
     with store.write_transaction(db):
-        held = store.cancel_slot(db, slot_id, actor.event("slot_cancelled"))
+        held = store.cancel_slot(db, slot_id, actor.event("slot_cancelled", detail={"booked": None}))
         if held:
+            store.record_withdraw_reason(db, held["id"], reason.strip())
             patient = store.get_submission(db, held["submission_id"])
             link = mail.patient_link(config, config["SECRET_KEY"], patient["submission_key"])
-            store.queue_mail(db, (mail.cancelled(config, patient["email"], link, when, by_clinic=True),))
+            store.queue_mail(
+                db,
+                (
+                    withdrawn_mail(config, patient["email"], link, when, reason.strip()),
+                    *booking_notice(db, config, "cancelled", when, patient["id"]),
+                ),
+            )
     mail.nudge(config)
     return held
+
+
+def withdrawn_mail(config: dict[str, Any], to: str, link: str, when: str, reason: str) -> store.Mail:
+    """The patient's email when the clinic withdraws their appointment: sorry, why, and how to choose another time."""
+    clinic_name = config["CLINIC_NAME"]
+    because = f"\n\nThe reason: {reason}" if reason else ""
+    return store.Mail(
+        "cancelled",
+        to,
+        f"We're sorry: your appointment at {clinic_name} has to move",
+        f"We're very sorry: the clinic can no longer see you on {when}.{because}\n\n"
+        "Your answers still stand, so you don't need to fill them in again. Please choose another time that "
+        f"suits you on your private page:\n{link}\n\n"
+        f"If none of the times suit you, reply to this email or contact us and we'll help.\n\n{clinic_name}\n",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------

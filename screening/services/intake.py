@@ -18,6 +18,7 @@ from ..domain.booking import Gate, bookable_window, booking_gates
 from ..domain.decisions import needs_clinician
 from ..domain.journey import merge_step, step_errors
 from ..errors import NotFound, ServiceError
+from . import clinic
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
 
@@ -294,7 +295,10 @@ def book(
         slot_id=slot["id"],
         treatments=status.bookable_treatments,
         audit=actor.event("booking_created", role="patient", detail={"slot": slot["id"]}),
-        mails=(mail.booked(config, submission["email"], own_link(config, submission), when),),
+        mails=(
+            mail.booked(config, submission["email"], own_link(config, submission), when),
+            *clinic.booking_notice(db, config, "booked", when, submission["id"]),
+        ),
     )
     mail.nudge(config)
 
@@ -308,7 +312,10 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
         db,
         submission["id"],
         actor.event("booking_cancelled", role="patient"),
-        mails=(mail.cancelled(config, submission["email"], own_link(config, submission), when, by_clinic=False),),
+        mails=(
+            mail.cancelled(config, submission["email"], own_link(config, submission), when, by_clinic=False),
+            *clinic.booking_notice(db, config, "cancelled", when, submission["id"]),
+        ),
     )
     mail.nudge(config)
     return cancelled
@@ -319,13 +326,15 @@ def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[
     booking = store.active_booking(db, submission["id"])
     if booking is None:
         raise NotFound()
+    the_clinic = clinic.details(db, config)
     return calendar.ics_event(
         uid=f"booking-{booking['id']}@{host}",
         starts_at=booking["starts_at"],
         ends_at=booking["ends_at"],
-        summary=f"Consultation at {config['CLINIC_NAME']}",
+        summary=f"Consultation at {the_clinic.name}",
         description="Your consultation. Bring photo ID. To change or cancel, use your private link.",
         stamp=clinic_time.to_utc_iso(clock.utc_now()),
+        location=" ".join(the_clinic.address.split()),
     )
 
 

@@ -5,7 +5,7 @@ turned into a page or a message in one place (views/errors.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from .. import auth, store
 from ..audit import actor
@@ -13,13 +13,17 @@ from ..db import get_db
 from ..domain import journey
 from ..forms import ConfirmForm, ContactForm, DeclarationForm, patient_message, returning_form_class, step_form_class
 from ..rulebook import current_ruleset
+from ..services import clinic
 from ..services import intake as patients
 
 bp = Blueprint("intake", __name__)
 
 
 def config():
-    return current_app.config
+    # Issue 10: the clinic's details from its settings page (database) over the instance settings.
+    if "clinic_config" not in g:
+        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
+    return g.clinic_config
 
 
 def today():

@@ -8,13 +8,13 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import audit, auth, clinic_time, store
+from .. import audit, auth, clinic_time, clock, store
 from ..audit import actor
 from ..db import get_db
 from ..domain.decisions import ACTIONS, InvalidDecision
 from ..forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
 from ..rulebook import current_ruleset
-from ..services import clinic
+from ..services import clinic, people
 from ..services import review as reviewing
 
 bp = Blueprint("review", __name__, url_prefix="/clinician")
@@ -107,13 +107,22 @@ def queue():
     if not filters.validate():
         filters = QueueFilterForm()
     page = reviewing.queue_page(get_db(), filters.data, after=request.args.get("after", ""))
+    page["rows"] = _who(page["rows"])
+    page["title"] = people.queue_heading(filters.data)
     return render_template("review/queue.html", filters=filters, waited=reviewing.waited, **page)
+
+
+def _who(rows: list[dict]) -> list[dict]:
+    """Issue 10: every list of screenings shows who (name, age today, treatments and areas, rule titles)."""
+    today = clinic_time.today_in(clinic_time.zone(current_app.config["CLINIC_TIMEZONE"]), clock.utc_now())
+    return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
 
 
 @bp.get("/cautions")
 @login_required
 def cautions():
     rows, next_cursor = store.queue(get_db(), outcomes=("caution",), states=(), after=request.args.get("after", ""))
+    rows = _who(rows)
     return render_template("review/cautions.html", rows=rows, next_cursor=next_cursor, waited=reviewing.waited)
 
 
@@ -123,7 +132,10 @@ def cautions():
 
 def render_submission(found: dict, form: DecisionForm, status: int = 200):
     context = reviewing.page(get_db(), current_ruleset(), actor(), found)
-    return render_template("review/submission.html", form=form, **context), status
+    tz = clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+    today = clinic_time.today_in(tz, clock.utc_now())
+    context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
+    return render_template("review/submission.html", form=form, tz=tz, **context), status
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -140,7 +152,8 @@ def decide(submission_id: int):
     found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
     if form.validate():
         try:
-            decision = reviewing.decide(get_db(), current_app.config, actor(), found, **form.decision())
+            config = clinic.effective_config(get_db(), current_app.config)  # issue 10: the clinic's own details
+            decision = reviewing.decide(get_db(), config, actor(), found, **form.decision())
         except InvalidDecision as problem:
             form[problem.field].errors = [*form[problem.field].errors, problem.message]
         else:
@@ -232,20 +245,28 @@ def slots():
         try:
             published = clinic.publish_slots(get_db(), actor(), **form.slots(tz))
         except clinic.Invalid as problem:
-            form[problem.field].errors.append(problem.message.capitalize())
+            form[problem.field].errors.append(problem.message[:1].upper() + problem.message[1:])
         else:
-            flash(f"Published {published.added} slot(s); {published.existed} existed already.")
+            flash(published.describe(tz))
             return redirect(url_for("review.slots"), 303)
     today = clinic_time.today_in(tz)
     start, end = clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=28), tz)
     rows = store.slots_between(get_db(), start, end)
-    return render_template("admin/slots.html", form=form, rows=rows, tz=tz, confirm=ConfirmForm())
+    booked = store.people_for(get_db(), [row["submission_id"] for row in rows if row["submission_id"]])
+    days = clinic_time.group_by_day(rows, tz)  # issue 10: grouped by day, bookings with the patient's name
+    return render_template(
+        "admin/slots.html", form=form, rows=rows, days=days, booked=booked, tz=tz, confirm=ConfirmForm()
+    ), 400 if form.errors else 200
 
 
 @bp.post("/admin/slots/<int:slot_id>/cancel")
 @auth.admin_required
 def cancel_slot(slot_id: int):
     if ConfirmForm().validate_on_submit():
+        held = store.slot_with_booking(get_db(), slot_id)
+        if held and held["booking_id"]:
+            # A booked slot is a patient's appointment: confirm and give a reason first (issue 10).
+            return redirect(url_for("day.withdraw", slot_id=slot_id), 303)
         held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id)
         flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if held else ''}.")
     return redirect(url_for("review.slots"), 303)

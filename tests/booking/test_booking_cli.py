@@ -44,9 +44,10 @@ def test_slots_add_publishes_back_to_back_slots_in_clinic_time_and_never_twice(r
 
 def test_slots_follow_the_clinic_time_zone_across_summer_time(runner, tmp_path):
     instance = instance_with_init(runner, tmp_path)
-    invoke(runner, "slots", "add", "--start", "2026-07-01T09:00", "--end", "2026-07-01T09:30")
+    # Issue 10 refuses slots in the past: a summer day that is still to come.
+    invoke(runner, "slots", "add", "--start", "2027-07-01T09:00", "--end", "2027-07-01T09:30")
 
-    assert rows(instance / "screening.sqlite3", "SELECT starts_at FROM slot")[0]["starts_at"] == "2026-07-01T08:00:00Z"
+    assert rows(instance / "screening.sqlite3", "SELECT starts_at FROM slot")[0]["starts_at"] == "2027-07-01T08:00:00Z"
 
 
 def test_slots_cancel_withdraws_a_slot_and_unknown_ids_are_refused(runner, tmp_path):

@@ -143,7 +143,12 @@ def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_tol
     make_admin(db_path)
     admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
 
-    withdrawn = admin.post(f"/clinician/admin/slots/{slots[0]}/cancel", data={"csrf_token": token_of(admin)})
+    # Issue 10: a booked slot is withdrawn only after confirming, with a reason the patient reads.
+    confirm = admin.get(f"/clinician/admin/slots/{slots[0]}/withdraw")
+    withdrawn = admin.post(
+        f"/clinician/admin/slots/{slots[0]}/withdraw",
+        data={"csrf_token": csrf_token(confirm), "reason": "The practitioner is unwell."},
+    )
 
     assert withdrawn.status_code == 303
     assert active_bookings(db_path) == []

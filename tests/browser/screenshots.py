@@ -1,3 +1,4 @@
+# ruff: noqa: E402 - run as a script, it puts the project folder on sys.path before importing the tests package
 """Write a PNG of every page of the patient and clinician journeys, at desktop and phone sizes, for people to look at.
 
 Usage (from the project root): .venv/bin/python tests/browser/screenshots.py [--out screenshots]
@@ -16,17 +17,18 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 if str(PROJECT_DIR) not in sys.path:  # run as a script (tests/browser/screenshots.py): find the tests package
     sys.path.insert(0, str(PROJECT_DIR))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.browser.browser_helpers import (  # noqa: E402
+from tests.browser.browser_helpers import (
     book_first_slot,
     clinician_signs_in,
     complete_screening,
     fill_step,
 )
-from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
-from tests.browser.test_browser_rules import DRAFT, in_form_order  # noqa: E402
-from tests.web.web_helpers import answers_by_step  # noqa: E402
+from tests.browser.clinic_day_journey import clinic_day, clinician_account, patient_books_soon
+from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path
+from tests.browser.test_browser_rules import DRAFT, in_form_order
+from tests.web.web_helpers import answers_by_step
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 667}}
 
@@ -63,7 +65,7 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     camera(errors)
     clinician = browser.new_context(**options).new_page()
     clinician_signs_in(clinician, server.url, camera)
-    clinician.locator("a", has_text="Screening").first.click()
+    clinician.locator("main table a").first.click()  # the queue names the patient (issue 10)
     camera(clinician)
     for path in (
         "/clinician/cautions",
@@ -82,6 +84,32 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     clinician.fill("#draft_overrides", DRAFT)
     clinician.get_by_role("button", name="See the result").click()
     camera(clinician)
+    for path in (
+        "/clinician/admin/settings",
+        "/clinician/patients?q=Patient",
+        "/clinician/queue?level=any&state=any",
+    ):
+        clinician.goto(server.url + path)
+        camera(clinician)
+    clinician.goto(server.url + "/clinician/admin/slots")
+    withdraw = clinician.locator("a", has_text="Withdraw")
+    if withdraw.count():
+        withdraw.first.click()
+        camera(clinician)
+    # Issue 10: the clinic's day, as a clinician (not an admin) lives it: queue, account, patients, diary, the
+    # screening, the consultation record and the print view.
+    name = f"Nia {size.capitalize()}"
+    email = f"nia.{size}@clinic.example"
+    clinician_account(server, email, name)
+    patient_books_soon(browser, server, {**options, "locale": "en-GB"}, name, lambda page: None)
+    nurse = browser.new_context(**options, locale="en-GB").new_page()
+    clinic_day(nurse, server, camera, email=email, name=name, number="12A3456E")
+    nurse.goto(server.url + nurse.url.split("/print")[0].split(server.url)[-1] + "/consultation")
+    camera(nurse)
+    nurse.goto(server.url + "/clinician/patients/1")
+    camera(nurse)
+    nurse.goto(server.url + "/clinician/patients/999999")
+    camera(nurse)
     return camera.count
 
 

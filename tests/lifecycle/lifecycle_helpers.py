@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from screening import store
+from tests.cli_helpers import run_cli  # noqa: F401 - the lifecycle tests' name for it
 from tests.review.review_helpers import db_connection, record
 
 SYSTEM = store.AuditEvent(action="test_setup", actor_role="system")
@@ -38,28 +36,3 @@ def book_at(db, submission_id: int, starts: datetime) -> int:
 def ids(path: Path, table: str, column: str = "id") -> list:
     with db_connection(path) as db:
         return [row[column] for row in db.query(f"SELECT {column} FROM {table} ORDER BY {column}")]  # noqa: S608
-
-
-SCREENING = Path(sys.executable).parent / "screening"
-
-
-def cli_env(instance: Path) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
-    environment["SCREENING_INSTANCE_PATH"] = str(instance)
-    return environment
-
-
-def run_cli(instance: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run the installed `screening ARGS` on this instance folder, as an operator would (backup and restore are
-    about files and processes, so these tests keep the real console script)."""
-    return subprocess.run(
-        [str(SCREENING), *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=cli_env(instance),
-        timeout=60,
-        check=False,
-    )

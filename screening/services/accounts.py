@@ -1,0 +1,130 @@
+"""Clinicians' own accounts (issue 10, part 8): profile (display name, professional register and number), changing
+one's password (the current one required; every other session ends), an admin's one-time reset link (emailed, an
+hour, single use), and re-enabling a disabled account. All audited; no Flask."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from .. import auth, mail, store
+from ..errors import NotFound, ServiceError
+from ..forms_day import REGISTERS
+
+RESET_LIFETIME = timedelta(hours=1)
+
+
+class AccountInvalid(ServiceError):
+    """Input to ask for again; `field` names the form field at fault. Nothing changed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message, field=field)
+        self.field = field
+
+
+class ResetLinkExpired(NotFound):
+    message = "This reset link has expired or has been used. Ask an admin for a new one."
+    template = "day/reset_expired.html"
+
+
+def update_profile(
+    db: Database, actor: store.Actor, clinician: dict[str, Any], *, name: str, register: str, number: str
+) -> None:
+    name, number = " ".join(name.split()), number.strip()
+    if not name:
+        raise AccountInvalid("name", "Enter your name")
+    if register not in REGISTERS:
+        raise AccountInvalid("register", "Choose a register from the list")
+    if register and not number:
+        raise AccountInvalid("register_number", "Enter your registration number")
+    if number and not register:
+        raise AccountInvalid("register", "Choose the register your number belongs to")
+    store.update_profile(
+        db, clinician["id"], name, register, number, actor.event("profile_updated", detail={"register": register})
+    )
+
+
+def _new_password_problem(clinician: dict[str, Any], new: str, again: str) -> None:
+    if new != again:
+        raise AccountInvalid("again", "The two new passwords are not the same")
+    problem = auth.password_problem(new, email=clinician["email"], name=clinician["name"])
+    if problem:
+        raise AccountInvalid("new", problem)
+
+
+def change_password(
+    db: Database,
+    actor: store.Actor,
+    clinician: dict[str, Any],
+    *,
+    current: str,
+    new: str,
+    again: str,
+    keep_session: str,
+) -> int:
+    """Set a new password; every other session of the account ends. Returns how many ended."""
+    if not auth.check_password(clinician, current):
+        store.append_audit(
+            db,
+            actor.event(
+                "password_change_failed", outcome="failure", object_type="clinician", object_id=clinician["id"]
+            ),
+        )
+        raise AccountInvalid("current", "Your current password is not right")
+    _new_password_problem(clinician, new, again)
+    return store.change_password(
+        db, clinician["id"], auth.hash_password(new), actor.event("password_changed"), keep_session=keep_session
+    )
+
+
+def send_reset_link(db: Database, config: dict[str, Any], actor: store.Actor, target: dict[str, Any], link_for) -> None:
+    """Email the clinician a one-time link to set a new password (an hour). `link_for(token)` makes the path."""
+    token = secrets.token_urlsafe(32)
+    link = mail.public_link(config, link_for(token))
+    store.create_password_reset(
+        db,
+        token,
+        target["id"],
+        RESET_LIFETIME,
+        actor.event("password_reset_sent"),
+        (reset_mail(config, target["email"], link),),
+    )
+    mail.nudge(config)
+
+
+def reset_mail(config: dict[str, Any], to: str, link: str) -> store.Mail:
+    return store.Mail(
+        "password_reset",
+        to,
+        "Set a new password for the clinic's screening service",
+        "An admin asked for a link for you to set a new password.\n\n"
+        f"It works once, within an hour:\n{link}\n\n"
+        "If you were not expecting this, tell the clinic's admin.\n",
+    )
+
+
+def reset_target(db: Database, token: str) -> dict[str, Any]:
+    clinician_id = store.password_reset_clinician(db, token) if len(token) <= 100 else None
+    if clinician_id is None:
+        raise ResetLinkExpired()
+    return store.clinician_by_id(db, clinician_id)
+
+
+def use_reset_link(db: Database, actor: store.Actor, token: str, *, new: str, again: str) -> None:
+    target = reset_target(db, token)
+    _new_password_problem(target, new, again)
+    done = store.use_password_reset(
+        db,
+        token,
+        auth.hash_password(new),
+        store.Actor("clinician", target["id"], actor.remote_addr, actor.request_id).event("password_reset_used"),
+    )
+    if done is None:
+        raise ResetLinkExpired()
+
+
+def enable(db: Database, actor: store.Actor, target: dict[str, Any]) -> None:
+    store.enable_clinician(db, target["id"], actor.event("clinician_enabled"))

@@ -1,0 +1,333 @@
+"""The clinic's day (issue 10), under /clinician: finding a patient and their page, the diary, the print view, the
+consultation record, one's own account, password resets, the clinic's settings and withdrawing a booked slot.
+Each view reads its form, calls one service and answers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import auth, clinic_time, clock, store
+from ..audit import actor
+from ..db import get_db
+from ..forms import ConfirmForm
+from ..forms_day import (
+    ID_DOCUMENTS,
+    ClinicSettingsForm,
+    ConsultationForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResetForm,
+    SearchForm,
+    WithdrawForm,
+)
+from ..rulebook import current_ruleset
+from ..services import accounts, clinic, diary, people
+from ..services import consultation as consulting
+from ..services import intake as patients
+from ..services import review as reviewing
+
+bp = Blueprint("day", __name__, url_prefix="/clinician")
+
+
+@bp.after_request
+def never_cache(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_context_processor
+def day_context():
+    return {"id_documents": ID_DOCUMENTS}
+
+
+def zone():
+    return clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+
+
+def today():
+    return clinic_time.today_in(zone(), clock.utc_now())
+
+
+def config():
+    if "clinic_config" not in g:
+        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
+    return g.clinic_config
+
+
+def me() -> dict:
+    return clinic.clinician(get_db(), clinician_id=current_user.id)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Patients
+
+
+@bp.get("/patients")
+@login_required
+def patients_search():
+    form = SearchForm(request.args)
+    results, searched = [], bool(request.args)
+    if searched and form.validate():
+        try:
+            results = people.search(
+                get_db(), current_ruleset().questionnaire, today(), text=form.q.data or "", date_of_birth=form.dob.data
+            )
+        except people.BadSearch as problem:
+            form.q.errors = [problem.message]
+    elif searched and form.dob.errors:
+        form.dob.errors = ["Enter the date of birth as a real date, for example 22 7 1990"]
+    return render_template("day/patients.html", form=form, results=results, searched=searched and not form.errors)
+
+
+@bp.get("/patients/<int:submission_id>")
+@login_required
+def patient(submission_id: int):
+    page = people.patient_page(get_db(), current_ruleset().questionnaire, today(), submission_id)
+    store.append_audit(get_db(), actor().event("patient_viewed", object_type="submission", object_id=submission_id))
+    return render_template("day/patient.html", tz=zone(), **page)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The diary
+
+
+@bp.get("/diary")
+@login_required
+def diary_page():
+    own = request.args.get("mine") == "1"
+    days = diary.week(
+        get_db(), current_ruleset().questionnaire, zone(), today(), practitioner=current_user.name if own else ""
+    )
+    return render_template("day/diary.html", days=days, own=own, tz=zone())
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A screening: print view, consultation record
+
+
+def submission_context(found: dict) -> dict:
+    context = reviewing.page(get_db(), current_ruleset(), actor(), found)
+    context |= people.summary(get_db(), current_ruleset().questionnaire, today(), found)
+    return context
+
+
+@bp.get("/submissions/<int:submission_id>/print")
+@login_required
+def print_view(submission_id: int):
+    found = reviewing.submission(get_db(), submission_id)
+    store.append_audit(get_db(), actor().event("submission_printed", object_type="submission", object_id=submission_id))
+    return render_template(
+        "day/print.html",
+        tz=zone(),
+        printing=True,
+        now_text=clinic_time.readable(clinic_time.to_utc_iso(clock.utc_now()), zone()),
+        **submission_context(found),
+    )
+
+
+@bp.route("/submissions/<int:submission_id>/consultation", methods=["GET", "POST"])
+@login_required
+def consultation(submission_id: int):
+    found = reviewing.submission(get_db(), submission_id)
+    form, status = ConsultationForm(), 200
+    clinician = me()
+    if form.validate_on_submit():  # noqa: SIM102 - the refusals below name their field
+        try:
+            recorded = consulting.record(
+                get_db(),
+                actor(),
+                found,
+                clinician,
+                today(),
+                attendance=form.attendance.data,
+                id_document=form.id_document.data or "",
+                id_date_of_birth=form.id_date_of_birth.data,
+                answers=form.answers.data or "",
+                consulted=bool(form.consulted.data),
+                note=form.note.data or "",
+            )
+        except consulting.ConsultationRefused as refused:
+            form[refused.field].errors = [*form[refused.field].errors, refused.message]
+            status = 400
+        else:
+            if recorded.answers_changed:
+                # The changed answers are screened again as a new version: the practitioner goes through the
+                # check-your-answers page with the patient, changes what changed, and sends it.
+                draft = patients._new_draft(  # noqa: SLF001 - the same pre-filled draft a returning patient gets
+                    get_db(),
+                    config(),
+                    answers=found["answers"],
+                    contact={"full_name": found["full_name"], "email": found["email"], "phone": found["phone"]},
+                    rescreen_of=found["id"],
+                )
+                from .intake import hold_draft
+
+                hold_draft(draft)
+                flash(
+                    "Consultation recorded. Change the answers that changed with the patient (Change links), then "
+                    "send them: they are screened again as a new version, which shows what changed."
+                )
+                return redirect(url_for("intake.check"), 303)
+            flash("Consultation recorded.")
+            return redirect(url_for("review.submission", submission_id=submission_id), 303)
+    elif request.method == "POST":
+        status = 400
+    raw = (form.id_date_of_birth.raw_data or [""])[0].strip()
+    if form.id_date_of_birth.errors and raw and not form.id_date_of_birth.data:
+        form.id_date_of_birth.errors = ["Enter the date of birth as it is on the document, for example 22/07/1990"]
+    context = submission_context(found)
+    return render_template(
+        "day/consultation.html",
+        form=form,
+        clinician=clinician,
+        tz=zone(),
+        later=consulting.later_version(get_db(), submission_id),
+        **context,
+    ), status
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# One's own account
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    clinician = me()
+    profile = ProfileForm(
+        prefix="profile",
+        data={
+            "name": clinician["name"],
+            "register": clinician["register"],
+            "register_number": clinician["register_number"],
+        },
+    )
+    password = PasswordChangeForm(prefix="password")
+    status = 200
+    if request.method == "POST" and request.form.get("which") == "profile":
+        profile = ProfileForm(prefix="profile")
+        if profile.validate_on_submit():
+            try:
+                accounts.update_profile(
+                    get_db(),
+                    actor(),
+                    clinician,
+                    name=profile.name.data,
+                    register=profile.register.data,
+                    number=profile.register_number.data or "",
+                )
+            except accounts.AccountInvalid as problem:
+                profile[problem.field].errors = [*profile[problem.field].errors, problem.message]
+            else:
+                flash("Your profile is saved.")
+                return redirect(url_for("day.account"), 303)
+        status = 400
+    elif request.method == "POST" and request.form.get("which") == "password":
+        if password.validate_on_submit():
+            try:
+                ended = accounts.change_password(
+                    get_db(),
+                    actor(),
+                    clinician,
+                    current=password.current.data,
+                    new=password.new.data,
+                    again=password.again.data,
+                    keep_session=current_user.get_id(),
+                )
+            except accounts.AccountInvalid as problem:
+                password[problem.field].errors = [*password[problem.field].errors, problem.message]
+            else:
+                flash(f"Your password is changed. {ended} other session(s) signed out.")
+                return redirect(url_for("day.account"), 303)
+        status = 400
+    elif request.method == "POST":
+        abort(400)
+    return render_template("day/account.html", profile=profile, password=password, clinician=clinician), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    """The emailed one-time link: set a new password (no sign-in needed; the link is the proof)."""
+    target = accounts.reset_target(get_db(), token)
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.use_reset_link(get_db(), actor("clinician"), token, new=form.new.data, again=form.again.data)
+        except accounts.AccountInvalid as problem:
+            form[problem.field].errors = [*form[problem.field].errors, problem.message]
+        else:
+            flash("Your new password is set. Sign in with it.")
+            return redirect(url_for("review.login"), 303)
+    return render_template("day/reset.html", form=form, target=target), 400 if form.errors else 200
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Admin: accounts, the clinic's settings, withdrawing a booked slot
+
+
+@bp.post("/admin/clinicians/<int:clinician_id>/reset")
+@auth.admin_required
+def send_reset(clinician_id: int):
+    if ConfirmForm().validate_on_submit():
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
+        accounts.send_reset_link(get_db(), config(), actor(), target, lambda token: url_for("day.reset", token=token))
+        flash(f"A one-time link to set a new password (valid for an hour) was emailed to {target['email']}.")
+    return redirect(url_for("review.clinicians"), 303)
+
+
+@bp.post("/admin/clinicians/<int:clinician_id>/enable")
+@auth.admin_required
+def enable(clinician_id: int):
+    if ConfirmForm().validate_on_submit():
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
+        accounts.enable(get_db(), actor(), target)
+        flash(f"{target['name']} can sign in again.")
+    return redirect(url_for("review.clinicians"), 303)
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@auth.admin_required
+def settings():
+    current = clinic.details(get_db(), current_app.config)
+    form = ClinicSettingsForm(data={**current.__dict__})
+    if request.method == "POST":
+        form = ClinicSettingsForm()
+        if form.validate_on_submit():
+            try:
+                clinic.save_details(get_db(), actor(), {key: form[key].data for key in clinic.CLINIC_SETTINGS})
+            except clinic.Invalid as problem:
+                form[problem.field].errors = [*form[problem.field].errors, problem.message]
+            else:
+                flash("The clinic's details are saved. Pages, emails and calendar files use them from now on.")
+                return redirect(url_for("day.settings"), 303)
+    return render_template("day/settings.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/admin/slots/<int:slot_id>/withdraw", methods=["GET", "POST"])
+@auth.admin_required
+def withdraw(slot_id: int):
+    """Withdrawing a booked slot cancels a patient's appointment: confirm it, and give the reason they will read."""
+    slot = store.slot_with_booking(get_db(), slot_id)
+    if slot is None:
+        flash("That slot is no longer published.")
+        return redirect(url_for("review.slots"), 303)
+    patient = store.get_submission(get_db(), slot["submission_id"]) if slot["booking_id"] else None
+    form = WithdrawForm()
+    if patient is None:
+        form.reason.validators = []
+    if form.validate_on_submit():
+        held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id, form.reason.data or "")
+        flash(
+            "Slot withdrawn."
+            + (
+                " The patient's appointment is cancelled and they have been emailed, kindly, "
+                "with your reason and a way to choose another time."
+                if held
+                else ""
+            )
+        )
+        return redirect(url_for("review.slots"), 303)
+    return render_template("day/withdraw.html", form=form, slot=slot, patient=patient, tz=zone()), (
+        400 if form.errors else 200
+    )

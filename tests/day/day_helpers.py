@@ -1,0 +1,112 @@
+"""Helpers for the clinic's-day tests: a patient booked in soon, clinicians with a professional register, forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from screening import store
+from tests.booking.booking_helpers import book
+from tests.review.review_helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    db_connection,
+    make_admin,
+    make_clinician,
+    rows,
+    signed_in,
+    submit_through_form,
+)
+from tests.web.web_helpers import DETAILS, csrf_token
+
+
+def publish_soon(db_path: Path, count: int = 2, *, hours_ahead: int = 2, practitioner: str = "Ada") -> list[int]:
+    """Slots starting a few hours from now (whole half hours), so they are in the diary's week."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now.replace(minute=0) + timedelta(hours=hours_ahead)
+    made = [
+        (
+            store.iso(start + timedelta(minutes=30 * n))[:19] + "Z",
+            store.iso(start + timedelta(minutes=30 * n + 30))[:19] + "Z",
+        )
+        for n in range(count)
+    ]
+    with db_connection(db_path) as db:
+        store.add_slots(db, made, practitioner, store.AuditEvent(action="slots_added", actor_role="system"))
+    return [r["id"] for r in rows(db_path, "SELECT id FROM slot ORDER BY starts_at")][-count:]
+
+
+def booked_patient(
+    app,
+    db_path,
+    *,
+    name: str = "Mary Seacole",
+    email: str = "mary@example.org",
+    treatment="toxin",
+    slot: int | None = None,
+    **answers,
+):
+    """A patient who screened through the real form and booked a slot; returns (browser, submission id, slot id)."""
+    taken = rows(db_path, "SELECT count(*) AS n FROM slot")[0]["n"]
+    slot = slot or publish_soon(db_path, 1, hours_ahead=2 + taken)[0]
+    patient, submission_id = submit_through_form(
+        app, treatment, details={**DETAILS, "full_name": name, "email": email}, **answers
+    )
+    if (
+        rows(db_path, "SELECT review_state FROM submission WHERE id = ?", [submission_id])[0]["review_state"]
+        == "pending"
+    ):
+        approve(db_path, submission_id)
+    assert book(patient, slot).status_code == 303
+    return patient, submission_id, slot
+
+
+def approve(db_path, submission_id: int) -> None:
+    """A clinician (Bo, made here if needed) approves every treatment sent for review."""
+    found = rows(db_path, "SELECT id FROM clinician WHERE email = 'bo@clinic.example'")
+    bo = found[0]["id"] if found else make_clinician(db_path, "bo@clinic.example", name="Bo")
+    with db_connection(db_path) as db:
+        treatments = [
+            t for t, level in store.get_submission(db, submission_id)["treatments"].items() if level == "review"
+        ]
+        store.record_decision(
+            db,
+            submission_id,
+            clinician_id=bo,
+            action="approve",
+            state="approved",
+            treatments=tuple(treatments),
+            defer_until=None,
+            note="",
+            audit=store.AuditEvent(action="decision_recorded", actor_role="clinician", actor_id=bo),
+        )
+
+
+def registered_clinician(app, db_path, email="ada@clinic.example", name="Ada", register="NMC", number="12A3456E"):
+    """A clinician with a professional register on their profile, signed in."""
+    clinician_id = make_clinician(db_path, email, name=name)
+    with db_connection(db_path) as db:
+        db.execute(
+            "UPDATE clinician SET register = ?, register_number = ? WHERE id = ?", [register, number, clinician_id]
+        )
+    from review_helpers import PASSWORD
+
+    return signed_in(app, email, PASSWORD)
+
+
+def admin(app, db_path):
+    make_admin(db_path)
+    return signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+def post_form(client, path: str, data: dict, page_path: str | None = None):
+    """Open a page (for its CSRF token) and POST the form to `path`."""
+    page = client.get(page_path or path)
+    assert page.status_code == 200, page.status_code
+    return client.post(path, data={**data, "csrf_token": csrf_token(page)})
+
+
+def outbox(db_path, kind: str | None = None) -> list[dict]:
+    if kind:
+        return rows(db_path, "SELECT * FROM outbox WHERE kind = ? ORDER BY id", [kind])
+    return rows(db_path, "SELECT * FROM outbox ORDER BY id")

@@ -1,0 +1,95 @@
+"""Issue 10, part 2: any clinician finds a patient by name, email, date of birth or reference; a patient page groups
+one person's screenings, versions, decisions and appointments (same email and date of birth), newest first."""
+
+from __future__ import annotations
+
+from tests.day.day_helpers import booked_patient, registered_clinician
+from tests.review.review_helpers import (
+    CAUTION,
+    REVIEW_TOXIN,
+    db_connection,
+    decide,
+    quick_submission,
+    rows,
+    text_of,
+    tree,
+)
+
+
+def found_ids(page) -> list[int]:
+    links = [
+        a.attrs["href"] for a in tree(page).find_all("a") if a.attrs.get("href", "").startswith("/clinician/patients/")
+    ]
+    return [int(href.rsplit("/", 1)[1]) for href in links]
+
+
+def search(client, **query):
+    return client.get("/clinician/patients", query_string=query)
+
+
+def test_search_by_surname_email_date_of_birth_and_reference(app, db_path):
+    mary = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
+    edith = quick_submission(db_path, full_name="Edith Cavell", **CAUTION)
+    clinician = registered_clinician(app, db_path)
+
+    assert found_ids(search(clinician, q="seacole")) == [mary]
+    assert found_ids(search(clinician, q="Mary Sea")) == [mary]
+    assert found_ids(search(clinician, q="jane@example.org")) == [edith, mary]  # both used the helper's email
+    assert found_ids(search(clinician, dob="1990-07-22")) == [edith, mary]
+    assert found_ids(search(clinician, q="cavell", dob="1990-07-22")) == [edith]
+    assert found_ids(search(clinician, q=f"#{edith}")) == [edith]
+    assert found_ids(search(clinician, q=str(mary))) == [mary]
+    assert found_ids(search(clinician, q="nobody", dob="1990-07-22")) == []
+    assert "No patient matches" in text_of(search(clinician, q="nobody"))
+
+
+def test_search_treats_wildcards_as_letters(app, db_path):
+    quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
+    clinician = registered_clinician(app, db_path)
+    assert found_ids(search(clinician, q="%%")) == []
+    assert found_ids(search(clinician, q="M_ry")) == []
+
+
+def test_an_empty_or_bad_search_says_what_to_do(app, db_path):
+    clinician = registered_clinician(app, db_path)
+    empty = search(clinician, q="  ")
+    assert "Enter a name, email address or screening reference, or a date of birth" in text_of(empty)
+    bad_date = search(clinician, q="x", dob="1990-02-31")
+    assert "Enter the date of birth as a real date" in text_of(bad_date)
+
+
+def test_unknown_patient_gets_a_clear_page_and_nothing_is_recorded(app, db_path):
+    clinician = registered_clinician(app, db_path)
+    before = rows(db_path, "SELECT count(*) AS n FROM audit_event")[0]["n"]
+    page = clinician.get("/clinician/patients/999")
+    assert page.status_code == 404
+    assert "No patient has a screening with the reference 999" in text_of(page)
+    assert rows(db_path, "SELECT count(*) AS n FROM audit_event WHERE action = 'patient_viewed'")[0]["n"] == 0
+    assert rows(db_path, "SELECT count(*) AS n FROM audit_event")[0]["n"] >= before
+
+
+def test_patient_page_groups_screenings_versions_decisions_and_appointments(app, db_path):
+    _, booked, _ = booked_patient(app, db_path, name="Mary Seacole", email="mary@example.org", **REVIEW_TOXIN)
+    clinician = registered_clinician(app, db_path)
+    later = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
+    with db_connection(db_path) as db:
+        db.execute("UPDATE submission SET email = 'mary@example.org' WHERE id = ?", [later])
+    assert decide(clinician, later, action="decline", note="Needs a neurologist's letter").status_code == 303
+    someone_else = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)  # another email: not her
+
+    page = clinician.get(f"/clinician/patients/{booked}")
+    text = text_of(page)
+    headings = [h.text() for h in tree(page).find_all("h3")]
+    assert [h.split(",")[0].strip() for h in headings] == [f"Screening {later}", f"Screening {booked}"]
+    assert f"Screening {someone_else}" not in text
+    assert "decline by Ada" in text and "Needs a neurologist's letter" in text
+    assert "approve by Bo" in text
+    assert "with Ada, screening" in text and "booked" in text
+    assert rows(db_path, "SELECT count(*) AS n FROM audit_event WHERE action = 'patient_viewed'")[0]["n"] == 1
+
+
+def test_submission_links_to_the_patient_page(app, db_path):
+    submission_id = quick_submission(db_path, **REVIEW_TOXIN)
+    clinician = registered_clinician(app, db_path)
+    html = clinician.get(f"/clinician/submissions/{submission_id}").get_data(as_text=True)
+    assert f'href="/clinician/patients/{submission_id}"' in html

@@ -1,0 +1,28 @@
+"""Every new page of issue 10 opens for the people allowed to see it."""
+
+from __future__ import annotations
+
+from tests.day.day_helpers import admin, booked_patient, registered_clinician
+
+
+def test_every_new_page_opens(app, db_path):
+    _, submission_id, slot = booked_patient(app, db_path)
+    clinician = registered_clinician(app, db_path)
+    for path in [
+        "/clinician/queue?level=any&state=any",
+        "/clinician/patients",
+        "/clinician/patients?q=Seacole",
+        f"/clinician/patients/{submission_id}",
+        "/clinician/diary",
+        "/clinician/diary?mine=1",
+        f"/clinician/submissions/{submission_id}",
+        f"/clinician/submissions/{submission_id}/print",
+        f"/clinician/submissions/{submission_id}/consultation",
+        "/clinician/account",
+    ]:
+        response = clinician.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:3000])
+    boss = admin(app, db_path)
+    for path in ["/clinician/admin/settings", "/clinician/admin/slots", f"/clinician/admin/slots/{slot}/withdraw"]:
+        response = boss.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:3000])
