@@ -11,7 +11,9 @@ def _stamp(iso_utc: str) -> str:
     return iso_utc.replace("-", "").replace(":", "")  # 2026-12-01T09:00:00Z -> 20261201T090000Z
 
 
-def ics_event(*, uid: str, starts_at: str, ends_at: str, summary: str, description: str, stamp: str) -> str:
+def ics_event(
+    *, uid: str, starts_at: str, ends_at: str, summary: str, description: str, stamp: str, location: str = ""
+) -> str:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -25,6 +27,7 @@ def ics_event(*, uid: str, starts_at: str, ends_at: str, summary: str, descripti
         f"DTEND:{_stamp(ends_at)}",
         f"SUMMARY:{_escape(summary)}",
         f"DESCRIPTION:{_escape(description)}",
+        *([f"LOCATION:{_escape(location)}"] if location else []),
         "END:VEVENT",
         "END:VCALENDAR",
     ]

@@ -344,3 +344,33 @@ def returning_form_class(date_of_birth: Question) -> type[FlaskForm]:
             "date_of_birth": DateAnswerField(date_of_birth.text, question=date_of_birth),
         },
     )
+
+
+class ReplyForm(FlaskForm):
+    """Answering the clinic's question without changing any answer: the reply first, then the declaration."""
+
+    reply = TextAreaField(
+        "Your answer",
+        validators=[
+            DataRequired("Answer the clinic's question"),
+            Length(max=2000, message="Your answer must be 2,000 characters or fewer"),
+        ],
+    )
+    confirm = BooleanField(
+        "I confirm that my answers are true and complete to the best of my knowledge",
+        validators=[DataRequired("Confirm that your answers are true and complete")],
+    )
+    signature = StringField(
+        "Type your full name",
+        validators=[DataRequired("Type your full name to sign"), Length(max=200)],
+        filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
+    )
+
+    def check(self, full_name: str) -> bool:
+        """Valid, and signed with the name the patient gave."""
+        valid = self.validate()
+        signed = self.signature.data or ""
+        if signed and not self.signature.errors and signed.casefold() != " ".join(full_name.split()).casefold():
+            self.signature.errors = [*self.signature.errors, "Type your full name as you gave it in your details"]
+            valid = False
+        return valid
