@@ -3,7 +3,9 @@ judged again and goes back to the queue; the clinician sees what changed; the ea
 
 from __future__ import annotations
 
-from booking_helpers import RESULT, offered, publish
+from booking_helpers import RESULT, publish
+from issue11_helpers import offered  # day by day (issue 11)
+from prg_helpers import shown_after
 from review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -62,9 +64,8 @@ def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_qu
 def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path):
     patient, _, _ = asked(app, db_path)
 
-    refused = answer(patient, reply="   ")
+    refused = shown_after(patient, answer(patient, reply="   "))  # post/redirect/get (issue 11)
 
-    assert refused.status_code == 200
     assert "Answer the clinician's question" in page_text(refused)
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 1
 

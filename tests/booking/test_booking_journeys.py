@@ -6,7 +6,8 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from booking_helpers import RESULT, active_bookings, book, offered, publish
+from booking_helpers import RESULT, active_bookings, book, publish
+from issue11_helpers import offered  # day by day (issue 11): the times offered on each day, in order
 from review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
