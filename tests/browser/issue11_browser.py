@@ -57,3 +57,48 @@ def start_screening(page, base_url: str, checks: PageChecks) -> None:
 def seventeen_today() -> date:
     """A date of birth that is 17 years old today, whatever today is."""
     return date(date.today().year - 17, 1, 1)
+
+
+def issue11_pages(browser, base_url: str, camera, options: dict) -> None:
+    """The pages issue 11 added or changed, for `make screenshots`: a clinician's decline and deferral, a question
+    and its answer page, a date error naming the box, under 18, and Back after sending."""
+    from browser_helpers import complete_screening, fill_step  # noqa: PLC0415 - keeps the import list above short
+    from web_helpers import answers_by_step  # noqa: PLC0415
+
+    quiet = PageChecks()
+    declined = browser.new_context(**options).new_page()
+    complete_screening(declined, base_url, answers_by_step("both", **MILK), camera)
+    clinician_decides(browser, base_url, quiet, reference(declined), "decline", note="Not with the product we stock")
+    declined.reload()
+    camera(declined)
+
+    deferred = browser.new_context(**options).new_page()
+    complete_screening(deferred, base_url, answers_by_step("toxin", **MILK), camera)
+    until = date.fromordinal(date.today().toordinal() + 40).isoformat()
+    clinician_decides(browser, base_url, quiet, reference(deferred), "defer", defer_until=until, note="Later")
+    deferred.reload()
+    camera(deferred)
+
+    asked = browser.new_context(**options).new_page()
+    complete_screening(asked, base_url, answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"]), camera)
+    clinician_decides(browser, base_url, quiet, reference(asked), "request_information", note="Which medicine?")
+    asked.reload()
+    camera(asked)
+    asked.get_by_role("link", name="Answer the question").click()
+    camera(asked)
+    asked.get_by_role("button", name="Send my answer").click()  # nothing filled in: the errors
+    camera(asked)
+    asked.goto(base_url + "/check-your-answers")  # Back to the questions after sending
+    camera(asked)
+
+    dates = browser.new_context(**options).new_page()
+    dates.goto(base_url + "/")
+    dates.get_by_role("button", name="Start now").click()
+    dates.fill("#date_of_birth-day", "22")
+    dates.fill("#date_of_birth-month", "Jnue")
+    dates.fill("#date_of_birth-year", "1990")
+    dates.get_by_role("button", name="Continue").click()
+    camera(dates)
+    fill_step(dates, {**answers_by_step("toxin")["about-you"], "date_of_birth": seventeen_today()})
+    dates.get_by_role("button", name="Continue").click()
+    camera(dates)

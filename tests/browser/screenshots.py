@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "web")]
 
 from browser_helpers import book_first_slot, clinician_signs_in, complete_screening  # noqa: E402
+from issue11_browser import clinic_server, issue11_pages  # noqa: E402
 from live_server import CHROMIUM_ARGS, LiveServer, chromium_path  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from web_helpers import answers_by_step  # noqa: E402
@@ -44,6 +45,7 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     patient = browser.new_context(**options).new_page()
     complete_screening(patient, server.url, answers_by_step("both", upcoming_event="yes"), camera)
     book_first_slot(patient, camera)
+    issue11_pages(browser, server.url, camera, options)
     reviewed = browser.new_context(**options).new_page()
     complete_screening(reviewed, server.url, answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"]), camera)
     errors = browser.new_context(**options).new_page()
@@ -79,7 +81,7 @@ def main() -> None:
     for old in args.out.glob("*.png"):
         old.unlink()
     with tempfile.TemporaryDirectory() as instance:
-        server = LiveServer(Path(instance)).start()
+        server: LiveServer = clinic_server(Path(instance))  # with the clinic's address and phone, slots on 2 days
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
