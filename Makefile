@@ -20,11 +20,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # Check the rules first so a broken edit stops here with a clear list of problems, then serve with waitress
-# (a production WSGI server: one process, threads, which suits SQLite and in-memory rate limits).
+# (a production WSGI server: one process, threads, which suits SQLite and in-memory rate limits). The server is told
+# where it listens, so links in emails default to http://HOST:PORT (screening/listen.py has the precedence).
 run: install
 	$(BIN)/screening init
 	$(BIN)/screening rules check
-	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call screening:create_app
+	SCREENING_LISTEN=$(HOST):$(PORT) $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call screening:create_app
 
 test: install
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import audit, auth, clinic_time, db, lifecycle, mail, rulebook, security, settings
+from . import audit, auth, clinic_time, db, lifecycle, listen, mail, rulebook, security, settings
 from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from .domain.rules import readable_date
 from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
@@ -40,6 +40,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     settings.normalise(app.config)
+    if test_config is None:
+        listen.settle(app.config, app.instance_path)  # PUBLIC_URL from where `make run` listens, unless chosen
     if not app.config["SECRET_KEY"] or len(str(app.config["SECRET_KEY"])) < 32:
         raise ConfigurationError(
             f"no SECRET_KEY of 32 or more characters: run `screening init` to create {instance_path / 'config.py'}"

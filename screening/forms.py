@@ -31,6 +31,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from .clinic_time import parse_every
 from .domain import AnswerError, Question, Section
+from .domain.dates import month_number
 
 
 class AnswerField(Field):
@@ -64,6 +65,7 @@ class DateAnswerField(AnswerField):
     def process(self, formdata, data=None, extra_filters=None):
         self.process_errors = []
         self.raw_data = []
+        self.wrong_parts: list[str] = []  # the boxes at fault, marked on the page
         self.parts = {"day": "", "month": "", "year": ""}
         self.data = data if isinstance(data, str) else None
         if self.data:
@@ -78,15 +80,35 @@ class DateAnswerField(AnswerField):
             return  # unanswered; the domain decides whether it was needed
         missing = [part for part in self.PARTS if not parts[part]]
         if missing:
+            self.wrong_parts = missing
             self.process_errors.append(f"The date must include a {' and '.join(missing)}")
             return
-        if not all(_DIGITS.fullmatch(value) for value in parts.values()) or len(parts["year"]) != 4:
-            self.process_errors.append("Enter a real date, with the year in 4 digits, for example 27 3 1985")
+        month = month_number(parts["month"])
+        wrong = [
+            *(["day"] if not _DIGITS.fullmatch(parts["day"]) or not 1 <= int(parts["day"]) <= 31 else []),
+            *(["month"] if month is None else []),
+            *(["year"] if not _DIGITS.fullmatch(parts["year"]) or len(parts["year"]) != 4 else []),
+        ]
+        if wrong:
+            self.wrong_parts = wrong
+            self.process_errors.append(_wrong_parts_message(wrong))
             return
         try:
-            self.data = date(int(parts["year"]), int(parts["month"]), int(parts["day"])).isoformat()
+            self.data = date(int(parts["year"]), month, int(parts["day"])).isoformat()
         except ValueError:
             self.process_errors.append("Enter a real date, for example 27 3 1985")
+
+
+_PART_HINTS = {
+    "day": "the day as a number from 1 to 31",
+    "month": "the month as a number from 1 to 12 or its name, for example 6, June or Jun",
+    "year": "the year in 4 digits, for example 1985",
+}
+
+
+def _wrong_parts_message(wrong: list[str]) -> str:
+    """Name each box at fault: 'Enter the month as a number from 1 to 12 or its name, ...'."""
+    return "Enter " + " and ".join(_PART_HINTS[part] for part in wrong)
 
 
 def _parts_of(iso: str) -> dict[str, str]:
@@ -347,3 +369,33 @@ class ExportForm(Form):
     def validate_until(self, field):
         if self.since.data and field.data and field.data < self.since.data:
             raise ValidationError("The last day must be on or after the first day")
+
+
+class ReplyForm(FlaskForm):
+    """Answering the clinic's question without changing any answer: the reply first, then the declaration."""
+
+    reply = TextAreaField(
+        "Your answer",
+        validators=[
+            DataRequired("Answer the clinic's question"),
+            Length(max=2000, message="Your answer must be 2,000 characters or fewer"),
+        ],
+    )
+    confirm = BooleanField(
+        "I confirm that my answers are true and complete to the best of my knowledge",
+        validators=[DataRequired("Confirm that your answers are true and complete")],
+    )
+    signature = StringField(
+        "Type your full name",
+        validators=[DataRequired("Type your full name to sign"), Length(max=200)],
+        filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
+    )
+
+    def check(self, full_name: str) -> bool:
+        """Valid, and signed with the name the patient gave."""
+        valid = self.validate()
+        signed = self.signature.data or ""
+        if signed and not self.signature.errors and signed.casefold() != " ".join(full_name.split()).casefold():
+            self.signature.errors = [*self.signature.errors, "Type your full name as you gave it in your details"]
+            valid = False
+        return valid

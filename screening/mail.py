@@ -226,13 +226,17 @@ def decision(config: dict[str, Any], to: str, link: str) -> store.Mail:
     )
 
 
-def booked(config: dict[str, Any], to: str, link: str, when: str) -> store.Mail:
+def booked(
+    config: dict[str, Any], to: str, link: str, when: str, *, practitioner: str = "", address: str = ""
+) -> store.Mail:
     clinic = config["CLINIC_NAME"]
+    with_whom = f" with {practitioner}" if practitioner else ""
+    where = f"\n\nWhere: {clinic}" + (f", {', '.join(address.splitlines())}" if address else "")
     return store.Mail(
         "booked",
         to,
         f"Your appointment at {clinic}",
-        f"Your consultation is booked for {when}.\n\n"
+        f"Your consultation is booked for {when}{with_whom}.{where}\n\n"
         f"To see, change or cancel it, or add it to your calendar, use your private page:\n{link}\n\n"
         f"Please bring photo ID.\n\n{clinic}\n",
     )

@@ -360,3 +360,21 @@ def m0011(db: Database) -> None:
         CREATE INDEX submission_email ON submission (email COLLATE NOCASE)
         """,
     )
+
+
+@migrations(name="0012_form_state")
+def m0012(db: Database) -> None:
+    # Post/redirect/get: what a patient sent on a form that came back with problems, kept on the server (answers are
+    # health data) under a hash of a random reference held in the session cookie, for the GET that shows the errors.
+    _run(
+        db,
+        """
+        CREATE TABLE form_state (
+            id TEXT PRIMARY KEY,                      -- sha256 of the reference in the session
+            page TEXT NOT NULL,                       -- the page (path) the values belong to
+            sent TEXT NOT NULL,                       -- JSON list of [name, value] pairs, as sent
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX form_state_created ON form_state (created_at)
+        """,
+    )

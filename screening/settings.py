@@ -61,6 +61,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CLINIC_EMAIL", "clinic@localhost", str, 'receives "a screening needs review"'),
     Setting("PUBLIC_URL", "http://127.0.0.1:5000", str, "the address links in emails point to"),
     Setting(
+        "LISTEN",
+        None,
+        str,
+        "where the server listens (host:port); `make run` sets it from HOST and PORT, and PUBLIC_URL defaults to it",
+        "unset",
+    ),
+    Setting(
         "DRAFT_LIFETIME",
         timedelta(hours=24),
         (timedelta, int),

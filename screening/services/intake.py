@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from .. import calendar, clinic_time, clock, mail, store
-from ..domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening
+from ..domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
 from ..domain.booking import Gate, bookable_window, booking_gates
 from ..domain.decisions import needs_clinician
 from ..domain.journey import merge_step, step_errors
@@ -296,7 +296,14 @@ def book(
         treatments=status.bookable_treatments,
         audit=actor.event("booking_created", role="patient", detail={"slot": slot["id"]}),
         mails=(
-            mail.booked(config, submission["email"], own_link(config, submission), when),
+            mail.booked(
+                config,
+                submission["email"],
+                own_link(config, submission),
+                when,
+                practitioner=slot.get("practitioner") or "",
+                address=clinic.details(db, config).address,
+            ),
             *clinic.booking_notice(db, config, "booked", when, submission["id"]),
         ),
     )
@@ -326,17 +333,130 @@ def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[
     booking = store.active_booking(db, submission["id"])
     if booking is None:
         raise NotFound()
-    the_clinic = clinic.details(db, config)
+    details = clinic.details(db, config)
     return calendar.ics_event(
         uid=f"booking-{booking['id']}@{host}",
         starts_at=booking["starts_at"],
         ends_at=booking["ends_at"],
-        summary=f"Consultation at {the_clinic.name}",
-        description="Your consultation. Bring photo ID. To change or cancel, use your private link.",
+        summary=f"Consultation at {details.name}",
+        description=(
+            f"Your consultation{' with ' + booking['practitioner'] if booking.get('practitioner') else ''}. "
+            "Bring photo ID. To change or cancel, use your private link."
+        ),
         stamp=clinic_time.to_utc_iso(clock.utc_now()),
-        location=" ".join(the_clinic.address.split()),
+        location=", ".join([details.name, *details.address.splitlines()]),
     )
 
 
 def own_link(config: dict[str, Any], submission: dict[str, Any]) -> str:
     return mail.patient_link(config, config["SECRET_KEY"], submission["submission_key"])
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Issue 11: the page that tells the truth per treatment, booking by day, answering a question, under 18
+
+
+def treatment_states(
+    db: Database, submission: dict[str, Any], status: BookingStatus
+) -> list[patient_page.TreatmentState]:
+    """What the private page says about each treatment now (after any clinician's decision and any booking)."""
+    decisions = store.decisions_for(db, submission["id"])
+    return patient_page.treatment_states(
+        gates=status.gates,
+        outcomes=submission["treatments"],
+        fired=submission["rules"],
+        engine_errors=submission["engine_errors"],
+        approved=frozenset(t for d in decisions if d["action"] == "approve" for t in d["treatments"]),
+        booked=status.booking is not None,
+        cancelled_by_clinic=status.cancelled_by_clinic is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    free: int  # how many free times that day
+
+
+def days_with_free_times(config: dict[str, Any], slots: list[dict[str, Any]]) -> list[Day]:
+    """The days (in the clinic's zone) that have at least one free time, in order."""
+    tz = clinic_zone(config)
+    counts: dict[date, int] = {}
+    for slot in slots:
+        day = clinic_time.local(slot["starts_at"], tz).date()
+        counts[day] = counts.get(day, 0) + 1
+    return [Day(day, free) for day, free in sorted(counts.items())]
+
+
+def times_on(config: dict[str, Any], slots: list[dict[str, Any]], day_text: str | None) -> tuple[date, list[dict]]:
+    """The free times on one day; NothingToBook when the day is not one of those offered or has none left."""
+    try:
+        day = date.fromisoformat(day_text or "")
+    except ValueError:
+        raise NothingToBook("Choose a day from the list.") from None
+    tz = clinic_zone(config)
+    times = [slot for slot in slots if clinic_time.local(slot["starts_at"], tz).date() == day]
+    if not times:
+        raise NothingToBook("There are no free times left on that day. Please choose another day.")
+    return day, times
+
+
+def clinic_details(db: Database, config: dict[str, Any]) -> clinic.ClinicDetails:
+    return clinic.details(db, config)  # the administration service owns the clinic's details
+
+
+class ReplyProblem(ServiceError):
+    """A reply to the clinic's question that cannot be sent as it is; `field` names the box."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message, field=field)
+        self.field = field
+
+
+def reply_to_question(
+    db: Database,
+    config: dict[str, Any],
+    actor: store.Actor,
+    ruleset: RuleSet,
+    submission: dict[str, Any],
+    *,
+    reply: str,
+    signature: str,
+    today: date,
+) -> str:
+    """Answer the clinician's question without changing any answer: a new version with the same answers and the
+    reply, back to a clinician. Returns the private-link token of the new version."""
+    if " ".join(signature.split()).casefold() != " ".join(submission["full_name"].split()).casefold():
+        raise ReplyProblem("signature", "Type your full name as you gave it in your details")
+    new = start_answering(db, config, submission)
+    draft = store.get_draft(db, new.draft_token, config["DRAFT_LIFETIME"])
+    submit(
+        db,
+        config,
+        actor,
+        ruleset,
+        draft,
+        access_token=new.access_token,
+        signature=" ".join(signature.split()),
+        reply=reply,
+        today=today,
+    )
+    return new.access_token
+
+
+def under_age(draft_answers: dict[str, Any], sent: dict[str, Any], today: date) -> bool:
+    """Whether the date of birth just given (or kept) is under 18 on the screening date."""
+    return patient_page.too_young(sent.get("date_of_birth") or draft_answers.get("date_of_birth"), today)
+
+
+def end_under_age(db: Database, draft: store.Draft) -> None:
+    """End the screening kindly at its first step: forget the draft, so no answer is kept."""
+    store.delete_draft(db, draft.id)
+
+
+def check_step(ruleset: RuleSet, draft: store.Draft, section: Section, sent: dict[str, Any], today: date) -> StepResult:
+    """What save_step would say about these answers, without saving (the GET after a step sent with problems)."""
+    merged = merge_step(section, draft.answers, sent)
+    checked, errors = ruleset.questionnaire.check(merged, today)
+    problems = step_errors(section, errors)
+    return StepResult(False, merged if problems else checked.values, problems)

@@ -157,8 +157,54 @@
     update();
   }
 
+  // A "Copy link" button for the private link (progressive enhancement: without script the link is plain,
+  // selectable text and the button stays hidden).
+  function setUpCopyButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.querySelector("[data-copy-status]");
+      if (!source) {
+        return;
+      }
+      function say(text) {
+        if (status) {
+          status.textContent = text;
+        }
+      }
+      function selectSource() {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+      }
+      function fallback() {
+        selectSource();
+        var copied = false;
+        try {
+          copied = document.execCommand("copy");
+        } catch (error) {
+          copied = false;
+        }
+        say(copied ? "Link copied." : "The link is selected: copy it with your device's copy command.");
+      }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var text = source.textContent.trim();
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(function () {
+            say("Link copied.");
+          }, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  }
+
   function start() {
     focusErrorSummary();
+    setUpCopyButtons();
     var form = document.querySelector("form[data-questionnaire-step]");
     if (form) {
       setUpExclusiveCheckboxes(form);

@@ -5,16 +5,37 @@ turned into a page or a message in one place (views/errors.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from .. import auth, store
 from ..audit import actor
 from ..db import get_db
-from ..domain import journey
-from ..forms import ConfirmForm, ContactForm, DeclarationForm, patient_message, returning_form_class, step_form_class
+from ..domain import journey, patient_page
+from ..forms import (
+    ConfirmForm,
+    ContactForm,
+    DeclarationForm,
+    ReplyForm,
+    patient_message,
+    returning_form_class,
+    step_form_class,
+)
 from ..rulebook import current_ruleset
 from ..services import clinic
 from ..services import intake as patients
+from . import prg
 
 bp = Blueprint("intake", __name__)
 
@@ -37,6 +58,9 @@ def current_draft() -> store.Draft | None:
 
 def draft_or_restart() -> store.Draft:
     draft = current_draft()
+    if draft is None and session.get("sent") and session.get("result"):
+        # Back after sending: the answers were kept; say so, with the way to the result
+        abort(make_response(render_template("intake/already_sent.html")))
     if draft is None:
         abort(redirect(url_for("intake.start", expired=1 if session.get("draft") else None), 303))
     return draft
@@ -78,6 +102,7 @@ def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
     """The browser keeps random references only: the draft's and the private link's tokens."""
     if fresh:
         session.clear()
+    session.pop("sent", None)
     session["draft"] = new.draft_token
     session["access_token"] = new.access_token
 
@@ -113,16 +138,31 @@ def step(slug: str):
     section = current_ruleset().questionnaire.section(slug) or abort(404)
     draft = draft_or_restart()
     guard(slug, draft)
-    form = step_form_class(section)(data={q.id: draft.answers.get(q.id) for q in section.questions})
+    form_class = step_form_class(section)
     answers = draft.answers
     if request.method == "POST":
+        form = form_class()
         form.validate()  # only the fields' own checks: several values for one answer, a partial date
         sent = {q.id: form[q.id].data for q in section.questions if not form[q.id].errors}
+        if patients.under_age({}, sent, today()):
+            patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
+            session.pop("draft", None)
+            prg.forget()
+            return redirect(url_for("intake.under_18"), 303)
         result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
         if result.saved:
+            prg.forget()
             return redirect(after_saving(slug, draft, result.answers, draft.contact), 303)
+        return prg.sent_again()  # post/redirect/get: the GET shows the problems
+    form = prg.replay_form(form_class)
+    if form is not None:  # what was sent with problems, checked again exactly as on the POST
+        form.validate()
+        sent = {q.id: form[q.id].data for q in section.questions if not form[q.id].errors}
+        result = patients.check_step(current_ruleset(), draft, section, sent, today())
         show_problems(form, section, result)
         answers = result.answers
+    else:
+        form = form_class(data={q.id: draft.answers.get(q.id) for q in section.questions})
     shown, known = journey.shown_questions(current_ruleset().questionnaire, section, answers, today())
     return render_template(
         "intake/step.html", form=form, section=section, shown=shown, known=known, progress=progress(slug)
@@ -145,10 +185,18 @@ def show_problems(form, section, result: patients.StepResult) -> None:
 def details():
     draft = draft_or_restart()
     guard(journey.DETAILS_STEP, draft)
-    form = ContactForm(data=draft.contact)
-    if form.validate_on_submit():
-        contact = patients.save_details(get_db(), draft, form.full_name.data, form.email.data, form.phone.data)
-        return redirect(after_saving(journey.DETAILS_STEP, draft, draft.answers, contact), 303)
+    if request.method == "POST":
+        form = ContactForm()
+        if form.validate_on_submit():
+            contact = patients.save_details(get_db(), draft, form.full_name.data, form.email.data, form.phone.data)
+            prg.forget()
+            return redirect(after_saving(journey.DETAILS_STEP, draft, draft.answers, contact), 303)
+        return prg.sent_again()
+    form = prg.replay_form(ContactForm)
+    if form is not None:
+        form.validate()
+    else:
+        form = ContactForm(data=draft.contact)
     return render_template("intake/details.html", form=form, progress=progress(journey.DETAILS_STEP))
 
 
@@ -156,7 +204,10 @@ def details():
 def check():
     draft = draft_or_restart()
     guard(journey.CHECK_STEP, draft)
-    return render_check(draft, DeclarationForm(data={"submission_key": draft.submission_key}))
+    form = prg.replay_form(DeclarationForm)
+    if form is not None:
+        form.declaration_ok(draft)
+    return render_check(draft, form or DeclarationForm(data={"submission_key": draft.submission_key}))
 
 
 def render_check(draft: store.Draft, form: DeclarationForm):
@@ -179,7 +230,8 @@ def submit():
     draft = draft_to_submit(form, access_token)
     guard(journey.CHECK_STEP, draft)
     if not form.declaration_ok(draft):
-        return render_check(draft, form)
+        return prg.sent_again()
+    prg.forget()
     patients.submit(
         get_db(),
         config(),
@@ -214,6 +266,7 @@ def already_submitted(submission_key: str | None) -> bool:
 def show_result(access_token: str):
     session.pop("draft", None)
     session["result"] = access_token
+    session["sent"] = True  # Back to the questions now says the answers were sent, with the way to the result
     return redirect(url_for("intake.result"), 303)
 
 
@@ -229,15 +282,26 @@ def result():
     submission = current_submission()
     status = patients.booking_status(get_db(), config(), submission)
     asked = submission["review_state"] == "information_requested"
+    states = patients.treatment_states(get_db(), submission, status)
+    slots = patients.free_slots(get_db(), config(), status)
     return render_template(
         "intake/result.html",
         submission=submission,
         question=store.clinician_question(get_db(), submission["id"]) if asked else "",
         status=status,
-        slots=patients.free_slots(get_db(), config(), status),
+        states=states,
+        headline=patient_page.headline(states),
+        days=patients.days_with_free_times(config(), slots),
+        problem=request.args.get("problem"),
+        clinic=patients.clinic_details(get_db(), config()),
         tz=patients.clinic_zone(config()),
-        private_link=url_for("intake.private_link", token=session["result"], _external=True),
+        private_link=private_link_for(session["result"]),
     )
+
+
+def private_link_for(token: str) -> str:
+    """The private link as emails give it: from PUBLIC_URL, never from the request's Host header."""
+    return config()["PUBLIC_URL"].rstrip("/") + url_for("intake.private_link", token=token)
 
 
 @bp.post("/your-result/answer")
@@ -252,6 +316,8 @@ def answer_question():
 
 @bp.get("/your-result/book")
 def confirm_booking():
+    if not request.args.get("slot") and request.args.get("day"):
+        return redirect(url_for("intake.choose_time", day=request.args["day"], problem="time") + "#time-error", 303)
     status, slot = patients.bookable_slot(
         get_db(),
         config(),
@@ -264,6 +330,7 @@ def confirm_booking():
         slot=slot,
         tz=patients.clinic_zone(config()),
         treatments=status.bookable_treatments,
+        clinic=patients.clinic_details(get_db(), config()),
         form=ConfirmForm(),
     )
 
@@ -274,7 +341,6 @@ def book():
     if not ConfirmForm().validate_on_submit():
         raise patients.NothingToBook()
     patients.book(get_db(), config(), actor("patient"), submission, request.form.get("slot"))
-    flash("Your appointment is booked.")
     return redirect(url_for("intake.result"), 303)
 
 
@@ -300,20 +366,34 @@ def appointment_calendar():
 def returning():
     """A returning patient asks for a link to start again from their last answers."""
     dob = current_ruleset().questionnaire.by_id["date_of_birth"]
-    form = returning_form_class(dob)()
-    if form.validate_on_submit() and form.date_of_birth.data:
-        patients.request_return_link(
-            get_db(),
-            config(),
-            actor("patient"),
-            email=form.email.data,
-            date_of_birth=form.date_of_birth.data,
-            link_for=lambda token: url_for("intake.use_return_link", token=token),
-        )
-        return render_template("intake/returning_sent.html")  # the same answer whether or not the details matched
-    if request.method == "POST" and not form.date_of_birth.data and not form.date_of_birth.errors:
-        form.date_of_birth.errors = ["Enter your date of birth"]
+    form_class = returning_form_class(dob)
+    if request.method == "POST":
+        form = form_class()
+        if form.validate_on_submit() and form.date_of_birth.data:
+            prg.forget()
+            patients.request_return_link(
+                get_db(),
+                config(),
+                actor("patient"),
+                email=form.email.data,
+                date_of_birth=form.date_of_birth.data,
+                link_for=lambda token: url_for("intake.use_return_link", token=token),
+            )
+            return redirect(url_for("intake.returning_sent"), 303)  # the same answer whether or not they matched
+        return prg.sent_again()
+    form = prg.replay_form(form_class)
+    if form is not None:
+        form.validate()
+        if not form.date_of_birth.data and not form.date_of_birth.errors:
+            form.date_of_birth.errors = ["Enter your date of birth"]
+    else:
+        form = form_class()
     return render_template("intake/returning.html", form=form, date_question=journey.ShownQuestion(dob, False))
+
+
+@bp.get("/returning/sent")
+def returning_sent():
+    return render_template("intake/returning_sent.html")
 
 
 @bp.get("/returning/<token>")
@@ -340,3 +420,72 @@ def private_link(token: str):
     session.clear()
     session["result"] = token
     return redirect(url_for("intake.result"), 303)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Issue 11: under 18, choosing a time by day, answering the clinic's question on a page of its own
+
+
+@bp.get("/not-able-to-continue")
+def under_18():
+    """The screening ended at step 1: under 18 (the law). Nothing was kept; nothing to book or discuss."""
+    return render_template("intake/under_18.html")
+
+
+@bp.get("/your-result/times")
+def choose_time():
+    """The free times on the day the patient chose (the result page lists the days)."""
+    submission = current_submission()
+    status = patients.booking_status(get_db(), config(), submission)
+    slots = patients.free_slots(get_db(), config(), status)
+    if not request.args.get("day"):
+        return redirect(url_for("intake.result", problem="day") + "#day-error", 303)
+    day, times = patients.times_on(config(), slots, request.args.get("day"))
+    return render_template(
+        "intake/choose_time.html",
+        day=day,
+        times=times,
+        problem=request.args.get("problem"),
+        tz=patients.clinic_zone(config()),
+        treatments=status.bookable_treatments,
+    )
+
+
+@bp.get("/your-result/answer")
+def answer_page():
+    """The clinic's question with a reply box first; changing answers is the secondary way."""
+    submission = current_submission()
+    if submission["review_state"] != "information_requested":
+        raise patients.NoQuestion()
+    form = prg.replay_form(ReplyForm)
+    if form is not None:
+        form.check(submission["full_name"])
+    return render_template(
+        "intake/answer.html",
+        form=form or ReplyForm(),
+        question=store.clinician_question(get_db(), submission["id"]),
+    )
+
+
+@bp.post("/your-result/answer/send")
+@auth.limiter.limit("10 per minute;100 per day")
+def send_reply():
+    submission = current_submission()
+    if submission["review_state"] != "information_requested":
+        raise patients.NoQuestion()
+    form = ReplyForm()
+    if not form.check(submission["full_name"]):
+        return prg.sent_again(url_for("intake.answer_page"))
+    prg.forget()
+    token = patients.reply_to_question(
+        get_db(),
+        config(),
+        actor("patient"),
+        current_ruleset(),
+        submission,
+        reply=form.reply.data,
+        signature=form.signature.data,
+        today=today(),
+    )
+    flash("Thank you. Your answer has been sent to the clinic.")
+    return show_result(token)

@@ -3,7 +3,8 @@ judged again and goes back to the queue; the clinician sees what changed; the ea
 
 from __future__ import annotations
 
-from tests.booking.booking_helpers import RESULT, offered, publish
+from tests.booking.booking_helpers import RESULT, publish
+from tests.booking.issue11_helpers import offered
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -18,6 +19,7 @@ from tests.review.review_helpers import (
     submit_through_form,
     token_of,
 )
+from tests.web.prg_helpers import shown_after
 from tests.web.web_helpers import CHECK_PATH, declaration, post_step
 
 QUESTION = "Which medicine do you take for MS, and when was your last relapse?"
@@ -62,9 +64,8 @@ def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_qu
 def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path):
     patient, _, _ = asked(app, db_path)
 
-    refused = answer(patient, reply="   ")
+    refused = shown_after(patient, answer(patient, reply="   "))  # post/redirect/get (issue 11)
 
-    assert refused.status_code == 200
     assert "Answer the clinician's question" in page_text(refused)
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 1
 

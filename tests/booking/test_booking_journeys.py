@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from screening import store
-from tests.booking.booking_helpers import RESULT, active_bookings, book, offered, publish
+from tests.booking.booking_helpers import RESULT, active_bookings, book, publish
+from tests.booking.issue11_helpers import offered
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,

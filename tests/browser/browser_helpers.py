@@ -92,6 +92,10 @@ def declare(page, checks: PageChecks) -> None:
 
 
 def book_first_slot(page, checks: PageChecks) -> str:
+    if page.locator("input[name=day]").count():  # issue 11: a day first, then a time on that day
+        page.locator("input[name=day]").first.check()
+        page.get_by_role("button", name="Continue").click()
+        checks(page)
     first = page.locator("input[name=slot]").first
     label = page.locator(f"label[for='{first.get_attribute('id')}']").inner_text()
     first.check()

@@ -26,6 +26,7 @@ from tests.browser.browser_helpers import (
     fill_step,
 )
 from tests.browser.clinic_day_journey import clinic_day, clinician_account, patient_books_soon
+from tests.browser.issue11_browser import clinic_server, issue11_pages
 from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path
 from tests.browser.test_browser_rules import DRAFT, in_form_order
 from tests.web.web_helpers import answers_by_step
@@ -54,6 +55,7 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     patient = browser.new_context(**options).new_page()
     complete_screening(patient, server.url, answers_by_step("both", upcoming_event="yes"), camera)
     book_first_slot(patient, camera)
+    issue11_pages(browser, server.url, camera, options)
     reviewed = browser.new_context(**options).new_page()
     complete_screening(reviewed, server.url, answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"]), camera)
     errors = browser.new_context(**options).new_page()
@@ -124,7 +126,7 @@ def main() -> None:
     for old in args.out.glob("*.png"):
         old.unlink()
     with tempfile.TemporaryDirectory() as instance:
-        server = LiveServer(Path(instance)).start()
+        server: LiveServer = clinic_server(Path(instance))  # with the clinic's address and phone, slots on 2 days
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)

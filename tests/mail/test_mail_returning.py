@@ -16,6 +16,7 @@ from tests.review.review_helpers import (
     signed_in,
     submit_through_form,
 )
+from tests.web.prg_helpers import shown_after
 from tests.web.web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
 
 PATIENT = DETAILS["email"]
@@ -49,6 +50,8 @@ def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, s
 
     asked = ask_for_link(browser, PATIENT.upper())  # the email matches whatever its case
 
+    assert asked.status_code == 303  # to a GET (issue 11), so Back and Reload send nothing again
+    asked = browser.get(asked.headers["Location"])
     assert asked.status_code == 200 and "Check your email" in page_text(asked)
     deliver(app)
     link = emailed_link(inbox)
@@ -78,8 +81,9 @@ def test_unknown_details_get_the_same_answer_and_no_email(app, smtp):
     deliver(app)
     before = len(inbox.messages)
 
-    wrong_email = ask_for_link(app.test_client(), "someone.else@example.org")
-    wrong_birthday = ask_for_link(app.test_client(), PATIENT, BASELINE_DOB - timedelta(days=1))
+    first, second = app.test_client(), app.test_client()
+    wrong_email = shown_after(first, ask_for_link(first, "someone.else@example.org"))
+    wrong_birthday = shown_after(second, ask_for_link(second, PATIENT, BASELINE_DOB - timedelta(days=1)))
     deliver(app)
 
     assert page_text(wrong_email) == page_text(wrong_birthday)
@@ -110,7 +114,7 @@ def test_asking_for_links_is_rate_limited(app, smtp):
     browser = app.test_client()
     statuses = [ask_for_link(browser, f"n{n}@example.org").status_code for n in range(6)]
 
-    assert statuses == [200] * 5 + [429]
+    assert statuses == [303] * 5 + [429]  # each answered by a redirect to "check your email" (issue 11)
 
 
 def test_a_missing_date_of_birth_is_a_field_error(app, smtp):
@@ -118,5 +122,5 @@ def test_a_missing_date_of_birth_is_a_field_error(app, smtp):
     page = browser.get("/returning")
     response = browser.post("/returning", data={"csrf_token": csrf_token(page), "email": PATIENT})
 
-    assert response.status_code == 200
+    response = shown_after(browser, response)  # post/redirect/get (issue 11)
     assert "Enter your date of birth" in page_text(response)

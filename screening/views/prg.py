@@ -1,0 +1,57 @@
+"""Post/redirect/get for forms sent with problems.
+
+A POST that fails validation keeps what was sent on the server (the form_state table; answers are health data, so
+never in the cookie) under a random reference held in the session, and redirects to the GET of the same page, which
+builds the form again from those values and shows the same errors. Back and Reload then never ask to resend a form.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, redirect, request, session
+from werkzeug.datastructures import MultiDict
+
+from .. import store
+from ..db import get_db
+
+SESSION_KEY = "form"
+NOT_KEPT = frozenset({"csrf_token"})
+
+
+def page_key() -> str:
+    return request.path
+
+
+def sent_again(form_url: str | None = None):
+    """Keep this POST's values and redirect (303) to the page that shows them with their problems."""
+    reference = session.get(SESSION_KEY) or secrets.token_urlsafe(16)
+    pairs = [(name, value) for name, value in request.form.items(multi=True) if name not in NOT_KEPT]
+    target = form_url or request.full_path.rstrip("?")
+    store.save_form_state(get_db(), reference, target.split("?", 1)[0], pairs, current_app.config["DRAFT_LIFETIME"])
+    session[SESSION_KEY] = reference
+    return redirect(target, 303)
+
+
+def kept(page: str | None = None) -> MultiDict | None:
+    """The values last sent to this page with problems, if any (for the GET to show again)."""
+    reference = session.get(SESSION_KEY)
+    if not reference:
+        return None
+    pairs = store.form_state(get_db(), reference, page or page_key(), current_app.config["DRAFT_LIFETIME"])
+    return None if pairs is None else MultiDict(pairs)
+
+
+def forget() -> None:
+    """After a form is accepted: its kept values are of no more use."""
+    reference = session.pop(SESSION_KEY, None)
+    if reference:
+        store.forget_form_state(get_db(), reference)
+
+
+def replay_form(form_class, page: str | None = None):
+    """The form rebuilt from kept values (CSRF was checked on the POST), or None."""
+    sent = kept(page)
+    if sent is None:
+        return None
+    return form_class(formdata=sent, meta={"csrf": False})

@@ -1,0 +1,70 @@
+"""The patient's page per treatment (issue 11): the current truth, one message each, once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from screening.domain import patient_page
+from screening.domain.booking import Gate
+
+TODAY = date(2026, 11, 28)
+MILK = {"level": "review", "applies": "toxin", "patient_message": "A clinician will review your allergy."}
+CAUTION_ANY = {"level": "caution", "applies": "any", "patient_message": "Your practitioner will ask about X."}
+NMJ = {"level": "decline", "applies": "toxin", "patient_message": "Not suitable with your condition."}
+
+
+def states(gates, outcomes, fired, *, approved=frozenset(), booked=False, cancelled=False):
+    return patient_page.treatment_states(
+        gates=gates,
+        outcomes=outcomes,
+        fired=fired,
+        engine_errors=[],
+        approved=approved,
+        booked=booked,
+        cancelled_by_clinic=cancelled,
+    )
+
+
+def test_pending_toxin_shows_the_review_message_and_filler_its_caution():
+    shown = states(
+        [Gate("toxin", "awaiting_review"), Gate("filler", "bookable")],
+        {"toxin": "review", "filler": "caution"},
+        [MILK, CAUTION_ANY],
+    )
+    assert [(s.treatments, s.state) for s in shown] == [(("toxin",), "awaiting_review"), (("filler",), "bookable")]
+    assert shown[0].reasons == (MILK["patient_message"], CAUTION_ANY["patient_message"])
+    assert shown[1].reasons == ()  # the shared caution is shown once, with the first treatment
+    assert patient_page.headline(shown) == "You can book one of the treatments you asked about"
+
+
+def test_a_clinicians_decline_drops_the_stale_review_message():
+    (toxin, _) = states(
+        [Gate("toxin", "declined"), Gate("filler", "bookable")], {"toxin": "review", "filler": "clear"}, [MILK]
+    )
+    assert (toxin.state, toxin.by_clinician, toxin.reasons) == ("declined", True, ())
+    assert toxin.tone == "stop"
+
+
+def test_a_clinicians_deferral_keeps_its_date_and_a_rules_decline_its_reason():
+    (deferred,) = states([Gate("toxin", "deferred", date(2027, 1, 5))], {"toxin": "review"}, [MILK])
+    assert (deferred.by_clinician, deferred.until, deferred.reasons) == (True, date(2027, 1, 5), ())
+    (declined,) = states([Gate("toxin", "declined")], {"toxin": "decline"}, [NMJ])
+    assert (declined.by_clinician, declined.reasons) == (False, (NMJ["patient_message"],))
+    assert patient_page.headline([declined]) == "We can't book this treatment online"
+
+
+def test_same_state_treatments_share_one_message_and_booked_and_cancelled_are_told():
+    (both,) = states([Gate("toxin", "bookable"), Gate("filler", "bookable")], {}, [CAUTION_ANY])
+    assert both.treatments == ("toxin", "filler") and both.reasons == (CAUTION_ANY["patient_message"],)
+    (booked,) = states([Gate("toxin", "bookable")], {"toxin": "clear"}, [], booked=True)
+    assert booked.state == "booked" and patient_page.headline([booked]) == "Your appointment is booked"
+    (cancelled,) = states([Gate("toxin", "bookable")], {"toxin": "clear"}, [], cancelled=True)
+    assert cancelled.state == "cancelled" and patient_page.headline([cancelled]) == "You can book a consultation"
+    (approved,) = states([Gate("toxin", "bookable")], {"toxin": "review"}, [MILK], approved=frozenset({"toxin"}))
+    assert approved.by_clinician and approved.reasons == ()
+
+
+def test_too_young_is_under_18_on_the_day():
+    assert patient_page.too_young("2008-11-29", TODAY)
+    assert not patient_page.too_young("2008-11-28", TODAY)
+    assert not patient_page.too_young("not a date", TODAY) and not patient_page.too_young(None, TODAY)
