@@ -89,7 +89,7 @@ def registered_clinician(app, db_path, email="ada@clinic.example", name="Ada", r
         db.execute(
             "UPDATE clinician SET register = ?, register_number = ? WHERE id = ?", [register, number, clinician_id]
         )
-    from review_helpers import PASSWORD
+    from tests.review.review_helpers import PASSWORD
 
     return signed_in(app, email, PASSWORD)
 

@@ -26,7 +26,7 @@ def record(client, submission_id: int, **fields):
     path = f"/clinician/submissions/{submission_id}/consultation"
     page = client.get(path)
     assert page.status_code == 200
-    from web_helpers import csrf_token
+    from tests.web.web_helpers import csrf_token
 
     return client.post(path, data={**ATTENDED, **fields, "csrf_token": csrf_token(page)})
 
@@ -83,7 +83,7 @@ def test_under_18_by_the_document_stops_the_record(app, db_path):
     today = date.today()
     born = date(today.year - 17, 1, 1) if today.month > 1 else date(today.year - 18, 12, 31)
     assert age_in_years(born, today) == 17
-    from review_helpers import quick_submission
+    from tests.review.review_helpers import quick_submission
 
     submission_id = quick_submission(db_path, date_of_birth=born)
     clinician = registered_clinician(app, db_path)

@@ -92,7 +92,7 @@ def test_cautions_list_shows_who_and_never_a_waiting_time(db_path, clinician):
 
 
 def test_every_shipped_rule_has_a_plain_title():
-    from review_helpers import RULESET
+    from tests.review.review_helpers import RULESET
 
     assert {rule.id for rule in RULESET.rules} == set(TITLES)
     assert rule_title("filler_something_new") == "Something new (filler)"
