@@ -987,8 +987,9 @@ def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[st
 
 
 def mail_sent(db: Database, mail_id: int) -> None:
+    # The body is blanked once sent: the outbox keeps who, what kind and when, not what was said.
     db.execute(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL WHERE id = ?",
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, body = '' WHERE id = ?",
         [iso(clock.utc_now()), mail_id],
     )
 

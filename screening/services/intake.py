@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from .. import calendar, clinic_time, clock, mail, store
+from .. import calendar, clinic_time, clock, mail, outbox_links, store
 from ..domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening
 from ..domain.booking import Gate, bookable_window, booking_gates
 from ..domain.decisions import needs_clinician
@@ -194,9 +194,10 @@ def request_return_link(
     found = store.latest_submission_for(db, email, date_of_birth)
     with store.write_transaction(db):
         if found is not None:
-            token = secrets.token_urlsafe(16)
+            nonce = outbox_links.new_return_nonce()  # the outbox holds the nonce, never the token
+            token = outbox_links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
-            link = mail.public_link(config, link_for(token))
+            link = outbox_links.return_link_ref(mail.public_link(config, link_for(outbox_links.TOKEN_SLOT)), nonce)
             store.create_return_link(
                 db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], link),)
             )
