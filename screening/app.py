@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import audit, auth, clinic_time, db, mail, security, settings
+from . import audit, audit_chain, auth, clinic_time, db, hardening, mail, security, settings
 from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES, load_ruleset
 from .domain.rules import readable_date
 from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
@@ -55,12 +55,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION] = load_ruleset(app.config["RULES_DIR"])
     db.init_app(app)
     security.init_app(app)
+    hardening.init_app(app)  # issue 13: trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
     mail.init_app(app)
+    audit_chain.init_app(app)  # issue 13: the chain's key, and the daily digest thread
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
     app.context_processor(

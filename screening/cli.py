@@ -45,6 +45,7 @@ def main() -> None:
     """Console entry point: a refusal to start is a clear message and exit 1, never a traceback."""
     # Commands are short-lived: only the server runs the mail sender (`screening mail send` delivers by hand).
     os.environ.setdefault("SCREENING_MAIL_SENDER", "false")
+    os.environ.setdefault("SCREENING_AUDIT_DIGEST", "false")  # nor the daily digest (issue 13)
     try:
         cli.main(prog_name="screening")
     except (RulesError, ConfigurationError) as error:
@@ -222,11 +223,14 @@ def init(instance_path: Path | None) -> None:
         descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
     except FileExistsError:
         click.echo(f"{config}: kept")
+        _add_audit_key(config, folder / "screening.sqlite3")
     else:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(
                 "# Instance settings for this clinic. Keep this file private: it holds the session-signing key.\n"
                 f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+                "# Keys the audit trail's hash chain (HMAC): a copy of the database alone cannot rewrite the trail.\n"
+                f"AUDIT_KEY = {secrets.token_hex(32)!r}\n"
                 "# CLINIC_NAME = 'Our clinic'\n"
                 "# CLINIC_CONTACT = 'Phone 020 0000 0000 or email hello@example.org'\n"
             )
@@ -415,3 +419,28 @@ def mail_send() -> None:
     counts = mail.deliver_due(get_db(), settings, limit=1000)
     where = f"via {settings.server}:{settings.port}" if settings.server else f"to {settings.outbox_dir}"
     click.echo(f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed and will be retried")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The audit chain's key (issue 13): added to an instance created before it existed
+
+
+def _add_audit_key(config: Path, database: Path) -> None:
+    """Append AUDIT_KEY (and how many unkeyed rows the chain holds so far) to an existing config.py, once."""
+    text = config.read_text(encoding="utf-8")
+    if re.search(r"^AUDIT_KEY\s*=", text, re.MULTILINE):
+        return
+    legacy = 0
+    if database.exists():
+        from .db import connect, migrate
+
+        migrate(database)
+        with contextlib.closing(connect(database)) as db:
+            legacy = next(db.query("SELECT count(*) AS n FROM audit_event"))["n"]
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n# Keys the audit trail's hash chain (HMAC), added by `screening init`; the rows before are unkeyed.\n"
+            f"AUDIT_KEY = {secrets.token_hex(32)!r}\n"
+            f"AUDIT_LEGACY_ROWS = {legacy}\n"
+        )
+    click.echo(f"{config}: added an audit-chain key ({legacy} earlier audit events stay unkeyed)")

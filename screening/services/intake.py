@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from .. import calendar, clinic_time, clock, mail, outbox_links, store
 from ..domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening
-from ..domain.booking import Gate, bookable_window, booking_gates
+from ..domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
 from ..domain.decisions import needs_clinician
 from ..domain.journey import merge_step, step_errors
 from ..errors import NotFound, ServiceError
@@ -234,6 +234,9 @@ class BookingStatus:
 
 def booking_status(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> BookingStatus:
     """Per treatment, whether and from when it may be booked; the appointment held; a clinic cancellation."""
+    if not submission.get("sealed", True):  # changed outside the application: nothing is offered (issue 13)
+        waiting = [Gate(treatment, AWAITING_REVIEW) for treatment in submission["treatments"]]
+        return BookingStatus(waiting, store.active_booking(db, submission["id"]), None, None)
     today = clinic_today(config)
     decisions = store.decisions_for(db, submission["id"])
     approved = frozenset(t for d in decisions if d["action"] == "approve" for t in d["treatments"])

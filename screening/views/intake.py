@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from .. import auth, store
+from .. import auth, hardening, mail, store
 from ..audit import actor
 from ..db import get_db
 from ..domain import journey
@@ -232,7 +232,7 @@ def result():
         status=status,
         slots=patients.free_slots(get_db(), config(), status),
         tz=patients.clinic_zone(config()),
-        private_link=url_for("intake.private_link", token=session["result"], _external=True),
+        private_link=mail.public_link(config(), url_for("intake.private_link", token=session["result"])),
     )
 
 
@@ -285,7 +285,7 @@ def cancel_booking():
 @bp.get("/your-result/appointment.ics")
 def appointment_calendar():
     """The appointment as a calendar file: the time and place only, nothing clinical."""
-    body = patients.appointment_calendar(get_db(), config(), current_submission(), request.host.split(":")[0])
+    body = patients.appointment_calendar(get_db(), config(), current_submission(), hardening.public_host(config()))
     return current_app.response_class(
         body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="appointment.ics"'}
     )
