@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 THREADS ?= 8
+CONNECTION_LIMIT ?= 500
+CHANNEL_TIMEOUT ?= 15
 
 .PHONY: install run test lint check-rules bench screenshots clean
 
@@ -24,7 +26,8 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/screening init
 	$(BIN)/screening rules check
-	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call screening:create_app
+	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) \
+		--connection-limit=$(CONNECTION_LIMIT) --channel-timeout=$(CHANNEL_TIMEOUT) --call screening:create_app
 
 test: install
 	$(BIN)/ruff check .
