@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     hardening.init_app(app)  # issue 13: trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)
+    hardening.init_after_limiter(app)  # issue 13: a 503 keeps its Retry-After; limits reached are audited
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)

@@ -11,10 +11,13 @@ HSTS over HTTPS, and headers a few responses were missing.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -51,7 +54,9 @@ def init_app(app: Flask) -> None:
             abort(400)
 
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_foreign_host)  # before any other hook
+    app.before_request(_form_limits)
     app.after_request(_headers)
+    app.after_request(_restore_the_apps_retry_after)  # registered before the limiter's hook, so it runs after it
 
 
 def _headers(response: Response) -> Response:
@@ -60,3 +65,56 @@ def _headers(response: Response) -> Response:
     if response.mimetype == "text/calendar":  # an appointment's time and place: not for shared caches either
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The smaller findings (issue 13, item 9)
+
+
+def _form_limits() -> None:
+    """MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS bind multipart bodies only in werkzeug; hold urlencoded bodies to the
+    same limits (the README promised both), before any view parses them."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    from flask import current_app
+
+    if (request.content_length or 0) > current_app.config["MAX_FORM_MEMORY_SIZE"]:
+        abort(413)
+    if sum(len(values) for _, values in request.form.lists()) > current_app.config["MAX_FORM_PARTS"]:
+        abort(413)
+
+
+def _audit_rate_limit(error: RateLimitExceeded):
+    """A patient-side limit reached is audited like a sign-in one (Flask-Limiter's own limits)."""
+    from . import audit
+    from .views.errors import render_error
+
+    with contextlib.suppress(sqlite3.Error):  # the refusal itself must still happen
+        audit.record(
+            "rate_limited",
+            outcome="denied",
+            object_type="route",
+            object_id=request.path,
+            detail={"limit": str(error.limit.limit)},
+        )
+    return render_error(429)
+
+
+def _keep_the_apps_retry_after(response: Response) -> Response:
+    """Runs before Flask-Limiter's header hook: remember the Retry-After the app chose for a 503."""
+    if response.status_code == 503 and "Retry-After" in response.headers:
+        g.app_retry_after = response.headers["Retry-After"]
+    return response
+
+
+def _restore_the_apps_retry_after(response: Response) -> Response:
+    """Runs after Flask-Limiter's header hook, which would stretch a 503's Retry-After to its window (55 to 60 s)."""
+    if "app_retry_after" in g:
+        response.headers["Retry-After"] = g.app_retry_after
+    return response
+
+
+def init_after_limiter(app: Flask) -> None:
+    """Called by create_app once the rate limiter is set up (hooks run in reverse order of registration)."""
+    app.after_request(_keep_the_apps_retry_after)
+    app.register_error_handler(RateLimitExceeded, _audit_rate_limit)

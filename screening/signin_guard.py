@@ -9,7 +9,7 @@ windows, or is refused at once with 429 and Retry-After. After the response, a s
 a failure keeps it. So twelve simultaneous wrong passwords from one address give five answers and seven 429s, with
 no thread waiting on another's hash.
 
-The argon2 work itself is bounded by a semaphore sized to the machine (one per CPU); three attempts may wait a
+The argon2 work itself is bounded by a semaphore sized to the machine (one per CPU but one); four attempts may wait a
 moment for a slot, and beyond that an attempt is answered 503 with Retry-After: 1 at once rather than queueing, so
 most of waitress's threads stay free for everyone else (bench/bench_signin_storm.py).
 
@@ -38,10 +38,11 @@ from limits import parse_many
 from . import clock
 
 ACCOUNT_SLOW_INTERVAL = timedelta(seconds=10)
-ARGON2_SLOTS = max(1, os.cpu_count() or 1)  # argon2id (64 MiB, 3 passes) keeps one core busy for each hash
+# argon2id (64 MiB, 3 passes) keeps one core busy for each hash: leave a core for every other request.
+ARGON2_SLOTS = max(1, (os.cpu_count() or 1) - 1)
 # With waitress's 8 threads and 2 cores: at most 5 threads inside a sign-in, 3 always free for everyone else; and the
 # 5 attempts one address may make at once (LOGIN_LIMIT_PER_IP) are all checked, none answered 503.
-MAX_WAITING = 3
+MAX_WAITING = 4
 WORK_WAIT = 5.0  # seconds a sign-in may wait for a hashing slot
 
 
