@@ -7,6 +7,7 @@ PORT ?= 5000
 THREADS ?= 8
 CONNECTION_LIMIT ?= 500
 CHANNEL_TIMEOUT ?= 15
+WAITRESS_ARGS ?=
 
 .PHONY: install run test lint check-rules bench screenshots clean
 
@@ -27,7 +28,7 @@ run: install
 	$(BIN)/screening init
 	$(BIN)/screening rules check
 	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) \
-		--connection-limit=$(CONNECTION_LIMIT) --channel-timeout=$(CHANNEL_TIMEOUT) --call screening:create_app
+		--connection-limit=$(CONNECTION_LIMIT) --channel-timeout=$(CHANNEL_TIMEOUT) $(WAITRESS_ARGS) --call screening:create_app
 
 test: install
 	$(BIN)/ruff check .

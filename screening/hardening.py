@@ -7,6 +7,8 @@ HSTS over HTTPS, and headers a few responses were missing.
 - PROXY_COUNT: with N reverse proxies in front (a TLS terminator: 1), werkzeug's ProxyFix trusts the last N
   X-Forwarded-For/-Proto/-Host values, so rate limits and audit rows see the client's address, not the proxy's,
   and HTTPS is recognised. With 0 (the default), those headers are ignored: a client cannot forge its address.
+  Under waitress keep 0 and use waitress's own --trusted-proxy flags instead: waitress 3 drops X-Forwarded-* from
+  untrusted peers before the app sees them (README "Running behind a TLS reverse proxy").
 """
 
 from __future__ import annotations

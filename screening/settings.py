@@ -118,7 +118,7 @@ SETTINGS: tuple[Setting, ...] = (
         "PROXY_COUNT",
         0,
         int,
-        "reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none)",
+        "proxies whose X-Forwarded-* the app trusts, for servers that pass them on (waitress: 0, see README)",
     ),
 )
 
