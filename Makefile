@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 THREADS ?= 8
+CONNECTION_LIMIT ?= 500
+CHANNEL_TIMEOUT ?= 15
+WAITRESS_ARGS ?=
 
 .PHONY: install run test lint check-rules bench screenshots clean
 
@@ -25,7 +28,8 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/screening init
 	$(BIN)/screening rules check
-	SCREENING_LISTEN=$(HOST):$(PORT) $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call screening:create_app
+	SCREENING_LISTEN=$(HOST):$(PORT) $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) \
+		--connection-limit=$(CONNECTION_LIMIT) --channel-timeout=$(CHANNEL_TIMEOUT) $(WAITRESS_ARGS) --call screening:create_app
 
 test: install
 	$(BIN)/ruff check .

@@ -10,7 +10,20 @@ from typing import Any
 
 from flask import Flask
 
-from . import audit, auth, clinic_time, db, lifecycle, listen, mail, rulebook, security, settings
+from . import (
+    audit,
+    audit_chain,
+    auth,
+    clinic_time,
+    db,
+    hardening,
+    lifecycle,
+    listen,
+    mail,
+    rulebook,
+    security,
+    settings,
+)
 from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from .domain.rules import readable_date
 from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
@@ -62,8 +75,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
     )
     security.init_app(app)
+    hardening.init_app(app)  # issue 13: trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)
+    hardening.init_after_limiter(app)  # issue 13: a 503 keeps its Retry-After; limits reached are audited
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
@@ -74,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(day.bp)  # issue 10: the clinic's day
     mail.init_app(app)
     lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
+    audit_chain.init_app(app)  # issue 13: the chain's key, and the daily digest thread
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
     app.context_processor(

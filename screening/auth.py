@@ -6,7 +6,7 @@ import gzip
 import hashlib
 import hmac
 import secrets
-import threading
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, abort, current_app, request, session
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
@@ -55,28 +55,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_clinician)
-    app.before_request(_serialise_sign_in)
-    app.teardown_request(_release_sign_in)
     limiter.init_app(app)
 
 
-# Flask-Limiter checks a limit when the view starts but, with deduct_when, counts the attempt only after the
-# response: concurrent attempts would all pass the check first (11 of 12 simultaneous wrong passwords got through
-# under waitress's 8 threads). One sign-in POST at a time per process closes that gap; a refused attempt holds the
-# lock for a millisecond, a real one for one argon2 hash.
+# Sign-in POSTs used to be serialised by one global lock (so concurrent attempts could not all pass Flask-Limiter's
+# check before any was counted); issue 13 replaced it with limits counted before the work: screening/signin_guard.py.
 SIGN_IN_ENDPOINTS = frozenset({"review.login", "review.login_code", "review.set_up_code"})
-_sign_in_lock = threading.Lock()
-
-
-def _serialise_sign_in() -> None:
-    if request.method == "POST" and request.endpoint in SIGN_IN_ENDPOINTS:
-        _sign_in_lock.acquire()
-        g.holds_sign_in_lock = True
-
-
-def _release_sign_in(exception: BaseException | None = None) -> None:
-    if g.pop("holds_sign_in_lock", False):
-        _sign_in_lock.release()
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -92,6 +76,11 @@ def common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
     """Why a password is refused, or None. Length and a common-password list, as NIST 800-63B and ASVS advise;
     no composition rules, and every character (spaces and Unicode included) counts."""
+    password = normalise_password(password)  # issue 13: judged as it is hashed
+    if password and not password.strip():
+        return "The password must not be only spaces"
+    if len(password) >= PASSWORD_MIN_LENGTH and len(set(password)) == 1:
+        return "The password must not be one character repeated"
     if len(password) < PASSWORD_MIN_LENGTH:
         return f"The password must be at least {PASSWORD_MIN_LENGTH} characters long"
     if len(password) > PASSWORD_MAX_LENGTH:
@@ -104,21 +93,34 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
     return None
 
 
+def normalise_password(password: str) -> str:
+    """NFKC (issue 13): the same password typed on another keyboard or system (composed or decomposed accents,
+    full-width digits) is the same password, as NIST 800-63B advises."""
+    return unicodedata.normalize("NFKC", password)
+
+
 def hash_password(password: str) -> str:
-    return hasher.hash(password)
+    return hasher.hash(normalise_password(password))
 
 
 def check_password(clinician: dict[str, Any] | None, password: str) -> bool:
     """True when the account exists, is enabled and the password matches; the same work is done either way."""
     stored = clinician["password_hash"] if clinician and not clinician["disabled_at"] else dummy_hash()
-    try:
-        hasher.verify(stored, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    normalised = normalise_password(password)
+    # Hashes made before issue 13 hashed the password as typed: try the normalised form, then (only when it differs,
+    # for known and unknown accounts alike) the raw one; a raw match is rehashed in the normalised form.
+    matched = None
+    for candidate in dict.fromkeys((normalised, password)):
+        try:
+            hasher.verify(stored, candidate)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            continue
+        matched = candidate
+        break
+    if matched is None or stored is dummy_hash():
         return False
-    if stored is dummy_hash():
-        return False
-    if hasher.check_needs_rehash(stored):
-        store.update_password_hash(get_db(), clinician["id"], hasher.hash(password))
+    if matched != normalised or hasher.check_needs_rehash(stored):
+        store.update_password_hash(get_db(), clinician["id"], hasher.hash(normalised))
     return True
 
 
@@ -266,15 +268,25 @@ def audit_breach(limit: RequestLimit) -> None:
 
 
 def sign_in_limits(view):
-    """Both sign-in limits on a view's POSTs: per client address and per account, counting only failures."""
-    view = limiter.limit(
-        login_limit_per_account,
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=failed_attempt,
-        on_breach=audit_breach,
-    )(view)
-    return limiter.limit(login_limit_per_ip, methods=["POST"], deduct_when=failed_attempt, on_breach=audit_breach)(view)
+    """Both sign-in limits on a view's POSTs: per client address and per account, counting only failures, each
+    attempt counted before its work without a global lock (screening/signin_guard.py, issue 13)."""
+    from . import signin_guard
+
+    return signin_guard.limited(
+        view, account_key=account_key, on_refusal=_refuse_sign_in, failed_attempt=failed_attempt
+    )
+
+
+def _refuse_sign_in(status: int, retry_after: float):
+    """429 (a limit) or 503 (every hashing slot busy): at once, with Retry-After; a 429 is audited."""
+    import math
+
+    from .views.errors import render_error
+
+    if status == 429:
+        audit.record("rate_limited", outcome="denied", object_type="route", object_id=request.path)
+    body, status = render_error(status)
+    return body, status, {"Retry-After": str(math.ceil(retry_after))}
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ def main() -> None:
     os.environ.setdefault("SCREENING_MAIL_SENDER", "false")
     os.environ.setdefault("SCREENING_PURGE_DAILY", "false")  # and only the server purges daily (issue 12)
     os.environ.setdefault("SCREENING_SERVER_LOCK", "false")  # a command is not a live server (restore checks)
+    os.environ.setdefault("SCREENING_AUDIT_DIGEST", "false")  # nor the daily digest (issue 13)
     try:
         cli.main(prog_name="screening")
     except (RulesError, ConfigurationError) as error:
@@ -240,11 +241,14 @@ def init(instance_path: Path | None) -> None:
         descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
     except FileExistsError:
         click.echo(f"{config}: kept")
+        _add_audit_key(config, folder / "screening.sqlite3")
     else:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(
                 "# Instance settings for this clinic. Keep this file private: it holds the session-signing key.\n"
                 f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+                "# Keys the audit trail's hash chain (HMAC): a copy of the database alone cannot rewrite the trail.\n"
+                f"AUDIT_KEY = {secrets.token_hex(32)!r}\n"
                 "# CLINIC_NAME = 'Our clinic'\n"
                 "# CLINIC_CONTACT = 'Phone 020 0000 0000 or email hello@example.org'\n"
             )
@@ -758,3 +762,28 @@ def _check_overrides(ruleset: RuleSet, given: Path | None, cases_dir: Path) -> N
         if changed:
             names = ", ".join(result.case.id for result in changed)
             click.echo(f"  with the overrides, {len(changed)} rule test case(s) give another result: {names}")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The audit chain's key (issue 13): added to an instance created before it existed
+
+
+def _add_audit_key(config: Path, database: Path) -> None:
+    """Append AUDIT_KEY (and how many unkeyed rows the chain holds so far) to an existing config.py, once."""
+    text = config.read_text(encoding="utf-8")
+    if re.search(r"^AUDIT_KEY\s*=", text, re.MULTILINE):
+        return
+    legacy = 0
+    if database.exists():
+        from .db import connect, migrate
+
+        migrate(database)
+        with contextlib.closing(connect(database)) as db:
+            legacy = next(db.query("SELECT count(*) AS n FROM audit_event"))["n"]
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n# Keys the audit trail's hash chain (HMAC), added by `screening init`; the rows before are unkeyed.\n"
+            f"AUDIT_KEY = {secrets.token_hex(32)!r}\n"
+            f"AUDIT_LEGACY_ROWS = {legacy}\n"
+        )
+    click.echo(f"{config}: added an audit-chain key ({legacy} earlier audit events stay unkeyed)")

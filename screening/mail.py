@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask
 from sqlite_utils import Database
 
-from . import store
+from . import outbox_links, store
 from .db import thread_db
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ class Settings:
     sender: str
     outbox_dir: Path
     timeout: float = 10.0
+    secret_key: str = ""  # to render the links queued messages refer to (screening/outbox_links.py)
+    public_url: str = ""
 
     @classmethod
     def from_config(cls, config: dict[str, Any], instance_path: str) -> Settings:
@@ -68,6 +70,8 @@ class Settings:
             security=config["MAIL_SECURITY"].lower(),
             sender=config["MAIL_FROM"],
             outbox_dir=Path(instance_path) / "outbox",
+            secret_key=config.get("SECRET_KEY") or "",
+            public_url=config["PUBLIC_URL"],
         )
 
 
@@ -104,7 +108,8 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = 20) -> dict[st
     """Deliver messages that are due; a failure is kept and retried later with backoff. Returns counts."""
     counts = {"sent": 0, "failed": 0}
     for row in store.claim_due_mail(db, limit=limit, hold=CLAIM):
-        message = _message(row, settings)
+        body = outbox_links.render(row["body"], secret_key=settings.secret_key, public_url=settings.public_url)
+        message = _message({**row, "body": body}, settings)
         try:
             if settings.server:
                 _send(message, settings)
@@ -190,7 +195,9 @@ _public = public_link
 
 
 def patient_link(config: dict[str, Any], secret_key: str, submission_key: str) -> str:
-    return _public(config, f"/r/{private_token(secret_key, submission_key)}")
+    """The private link as a queued message holds it: a reference the sender turns into the link at delivery, so the
+    outbox never stores a link that opens a page (screening/outbox_links.py)."""
+    return outbox_links.private_link_ref(submission_key)
 
 
 def submitted(config: dict[str, Any], to: str, link: str) -> store.Mail:

@@ -128,6 +128,40 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         "the session cookie is Secure; browsers accept it from http://127.0.0.1 and localhost",
     ),
+    # Issue 13: security hardening (screening/audit_chain.py, screening/hosts.py)
+    Setting(
+        "AUDIT_KEY",
+        None,
+        str,
+        "keys the audit trail's hash chain (HMAC); kept here, never in the database",
+        "a random key written by `screening init` (unset: the chain is not keyed)",
+    ),
+    Setting(
+        "AUDIT_LEGACY_ROWS",
+        0,
+        int,
+        "audit events written before the chain was keyed (set by `screening init` when it adds `AUDIT_KEY`)",
+    ),
+    Setting(
+        "AUDIT_DIGEST",
+        None,
+        bool,
+        "email the audit trail's last hash to `CLINIC_EMAIL` daily; unset: yes in the server, no in tests",
+        "unset",
+    ),
+    Setting(
+        "TRUSTED_HOSTS",
+        None,
+        (list, str),
+        "host names the service answers to (a list, or comma-separated); others get 400",
+        "the host of `PUBLIC_URL`",
+    ),
+    Setting(
+        "PROXY_COUNT",
+        0,
+        int,
+        "proxies whose X-Forwarded-* the app trusts, for servers that pass them on (waitress: 0, see README)",
+    ),
 )
 
 # Fixed for every clinic: not settings an operator should change, so they are not documented as settings.

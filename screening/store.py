@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import clock
+from . import audit_chain, clock
 from .domain import Answers, Evaluation
 from .domain.decisions import QUEUE_RANK, initial_review_state
 from .domain.replay import StoredScreening
@@ -271,6 +272,7 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
                 )
             if draft_id is not None:
                 db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
+            reseal_submission(db, submission_id)
     except sqlite3.IntegrityError:
         existing = submission_id_for_key(db, new.submission_key)
         if existing is None:
@@ -288,6 +290,7 @@ def supersede(db: Database, previous_id: int, submission_id: int) -> None:
     ).rowcount
     if changed != 1:  # answered already, or a clinician decided meanwhile: nothing is overwritten
         raise NotAmendable(screening=previous_id)
+    reseal_submission(db, previous_id)
 
 
 class NotAmendable(Conflict):
@@ -319,6 +322,7 @@ def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
     row = next(db.query("SELECT * FROM submission WHERE id = ?", [submission_id]), None)
     if row is None:
         return None
+    row["sealed"] = seal_intact(db, submission_id)  # read before the JSON fields are decoded
     for field in ("answers", "treatments", "messages", "engine_errors", "overrides"):
         row[field] = json.loads(row[field])
     row["rules"] = [
@@ -399,7 +403,9 @@ class Actor:
 SYSTEM = Actor("system", via="cli")
 
 
-def _audit_hash(row: dict[str, Any]) -> str:
+def _audit_hash(row: dict[str, Any], key: bytes | None = None) -> str:
+    """The row's hash: HMAC-SHA256 with the chain key (screening/audit_chain.py), or the unkeyed recipe of rows
+    written before the chain was keyed."""
     fields = [
         row["id"],
         row["ts"],
@@ -414,6 +420,8 @@ def _audit_hash(row: dict[str, Any]) -> str:
         row["detail"],
         row["prev_hash"],
     ]
+    if key is not None:
+        return audit_chain.keyed_hash(key, fields)
     return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -436,7 +444,8 @@ def append_audit(db: Database, event: AuditEvent) -> int:
             "detail": json.dumps(event.detail or {}, sort_keys=True, separators=(",", ":")),
             "prev_hash": last["hash"] if last else GENESIS_HASH,
         }
-        row["hash"] = _audit_hash(row)
+        chain_key = audit_chain.key_for(db)
+        row["hash"] = _audit_hash(row, chain_key.key if chain_key else None)
         db.execute(
             "INSERT INTO audit_event (id, ts, actor_id, actor_role, action, object_type, object_id, outcome,"
             " remote_addr, request_id, detail, prev_hash, hash) VALUES (:id, :ts, :actor_id, :actor_role, :action,"
@@ -454,8 +463,10 @@ class ChainReport:
     last_hash: str = ""  # to record elsewhere: only an outside copy can show rows cut from the end
 
 
-def verify_audit_chain(db: Database) -> ChainReport:
-    """Walk the audit trail in order and report the first row that was edited, removed or inserted."""
+def verify_audit_chain(db: Database, chain_key: audit_chain.ChainKey | None = None) -> ChainReport:
+    """Walk the audit trail in order and report the first row that was edited, removed or inserted. Rows after the
+    legacy ones must carry the keyed hash: a chain recomputed without the key is refused."""
+    chain_key = chain_key or audit_chain.key_for(db)
     previous_hash, expected_id, count = GENESIS_HASH, 1, 0
     for row in db.query("SELECT * FROM audit_event ORDER BY id"):
         count += 1
@@ -463,7 +474,8 @@ def verify_audit_chain(db: Database) -> ChainReport:
             return ChainReport(count, row["id"], f"row {expected_id} is missing")
         if row["prev_hash"] != previous_hash:
             return ChainReport(count, row["id"], "its link to the previous row is broken")
-        if _audit_hash(row) != row["hash"]:
+        keyed = chain_key is not None and row["id"] > chain_key.legacy_rows
+        if _audit_hash(row, chain_key.key if keyed else None) != row["hash"]:
             return ChainReport(count, row["id"], "its content does not match its hash")
         previous_hash, expected_id = row["hash"], expected_id + 1
     return ChainReport(count, None, last_hash=previous_hash if count else "")
@@ -779,6 +791,7 @@ def record_decision(
                 iso(clock.utc_now()),
             ],
         ).lastrowid
+        reseal_submission(db, submission_id)
         append_audit(db, _with_object(audit, "submission", submission_id))
         queue_mail(db, mails)
     return decision_id
@@ -990,8 +1003,9 @@ def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[st
 
 
 def mail_sent(db: Database, mail_id: int) -> None:
+    # The body is blanked once sent: the outbox keeps who, what kind and when, not what was said.
     db.execute(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL WHERE id = ?",
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, body = '' WHERE id = ?",
         [iso(clock.utc_now()), mail_id],
     )
 
@@ -1418,3 +1432,70 @@ def form_state(db: Database, reference: str, page: str, max_age: timedelta) -> l
 def forget_form_state(db: Database, reference: str) -> None:
     with draft_durability(db):
         db.execute("DELETE FROM form_state WHERE id = ?", [token_hash(reference)])
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The submission seal (issue 13, finding 5): one digest over everything that decides what a patient may book or what
+# a clinician sees, kept in step inside the transactions that legitimately change it (record_submission,
+# record_decision, supersede; erasure or any later writer calls reseal_submission in its own transaction). The
+# original `checksum` stays as it was (answers, outcome, rules, rule set) so existing rows verify unchanged.
+
+SEALED_COLUMNS = (
+    "id",
+    "access_token_hash",
+    "screening_date",
+    "ruleset_version",
+    "answers",
+    "full_name",
+    "email",
+    "phone",
+    "attested_name",
+    "outcome",
+    "treatments",
+    "messages",
+    "engine_errors",
+    "checksum",
+    "review_state",
+    "kind",
+    "previous_id",
+    "superseded_by",
+    "reply",
+    "queue_rank",
+    "requested",
+)
+
+
+def submission_seal(db: Database, submission_id: int) -> str | None:
+    """The digest of a submission as stored now: its sealed columns (raw text), its fired rules and its decisions."""
+    columns = ", ".join(SEALED_COLUMNS)
+    row = next(db.query(f"SELECT {columns} FROM submission WHERE id = ?", [submission_id]), None)  # noqa: S608 - ours
+    if row is None:
+        return None
+    rules = [
+        list(rule.values())
+        for rule in db.query(
+            "SELECT position, rule_id, level, applies, patient_message FROM submission_rule"
+            " WHERE submission_id = ? ORDER BY position",
+            [submission_id],
+        )
+    ]
+    decisions = [
+        list(decision.values())
+        for decision in db.query(
+            "SELECT id, clinician_id, action, treatments, defer_until, note, created_at FROM decision"
+            " WHERE submission_id = ? ORDER BY id",
+            [submission_id],
+        )
+    ]
+    canonical = json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(b"submission-seal-v1:" + canonical.encode()).hexdigest()
+
+
+def reseal_submission(db: Database, submission_id: int) -> None:
+    """Bring the seal in step after a legitimate change; call it inside the transaction that made the change."""
+    db.execute("UPDATE submission SET seal = ? WHERE id = ?", [submission_seal(db, submission_id), submission_id])
+
+
+def seal_intact(db: Database, submission_id: int) -> bool:
+    stored = next(db.query("SELECT seal FROM submission WHERE id = ?", [submission_id]), None)
+    return stored is not None and hmac.compare_digest(stored["seal"] or "", submission_seal(db, submission_id) or "")

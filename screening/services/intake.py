@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from .. import calendar, clinic_time, clock, mail, store
+from .. import calendar, clinic_time, clock, mail, outbox_links, store
 from ..domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
-from ..domain.booking import Gate, bookable_window, booking_gates
+from ..domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
 from ..domain.decisions import needs_clinician
 from ..domain.journey import merge_step, step_errors
 from ..errors import NotFound, ServiceError
@@ -196,9 +196,10 @@ def request_return_link(
     found = store.latest_submission_for(db, email, date_of_birth)
     with store.write_transaction(db):
         if found is not None:
-            token = secrets.token_urlsafe(16)
+            nonce = outbox_links.new_return_nonce()  # the outbox holds the nonce, never the token
+            token = outbox_links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
-            link = mail.public_link(config, link_for(token))
+            link = outbox_links.return_link_ref(mail.public_link(config, link_for(outbox_links.TOKEN_SLOT)), nonce)
             store.create_return_link(
                 db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], link),)
             )
@@ -235,6 +236,9 @@ class BookingStatus:
 
 def booking_status(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> BookingStatus:
     """Per treatment, whether and from when it may be booked; the appointment held; a clinic cancellation."""
+    if not submission.get("sealed", True):  # changed outside the application: nothing is offered (issue 13)
+        waiting = [Gate(treatment, AWAITING_REVIEW) for treatment in submission["treatments"]]
+        return BookingStatus(waiting, store.active_booking(db, submission["id"]), None, None)
     today = clinic_today(config)
     decisions = store.decisions_for(db, submission["id"])
     approved = frozenset(t for d in decisions if d["action"] == "approve" for t in d["treatments"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
+from traceback import extract_tb
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -73,5 +74,9 @@ def unexpected_error(error: Exception):
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return http_error(error)
     incident = secrets.token_hex(6)
-    log.error("incident %s: unhandled %s", incident, type(error).__name__, exc_info=error)
+    # Where it failed, never what the exception says: a message can quote an answer (issue 13).
+    frames = " < ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(error.__traceback__)[::-1]
+    )
+    log.error("incident %s: unhandled %s at %s", incident, type(error).__name__, frames)
     return render_error(500, incident=incident)

@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 
-from .. import auth, store
+from .. import auth, hardening, store
 from ..audit import actor
 from ..db import get_db
 from ..domain import journey, patient_page
@@ -355,7 +355,7 @@ def cancel_booking():
 @bp.get("/your-result/appointment.ics")
 def appointment_calendar():
     """The appointment as a calendar file: the time and place only, nothing clinical."""
-    body = patients.appointment_calendar(get_db(), config(), current_submission(), request.host.split(":")[0])
+    body = patients.appointment_calendar(get_db(), config(), current_submission(), hardening.public_host(config()))
     return current_app.response_class(
         body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="appointment.ics"'}
     )

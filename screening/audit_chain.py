@@ -1,0 +1,154 @@
+"""The keyed audit chain (issue 13, finding 4) and the daily digest of its last hash.
+
+Each audit row's hash is an HMAC-SHA256 with AUDIT_KEY, which lives in instance/config.py, never in the database.
+Someone holding only the database can still drop the triggers and edit rows, but cannot recompute a chain that
+`screening audit verify` accepts. Rows cut from the end leave a whole (shorter) chain: the daily digest emails the
+last hash to the clinic address, so an outside copy shows the cut.
+
+Migration of existing chains: rows written before the key was set keep their unkeyed hashes; `screening init`, when
+it adds AUDIT_KEY to an existing config.py, also writes AUDIT_LEGACY_ROWS (how many rows there were). `audit verify`
+checks rows up to that number with the old recipe and every later row with the key; the first keyed row chains onto
+the last unkeyed hash, so a change to the old rows still breaks every keyed row after them. The boundary is in the
+config file, not the database, so a chain rewritten as all-unkeyed is refused too.
+
+Without AUDIT_KEY (an instance that has not run `screening init` since this release, or a test), rows are written
+and checked with the old unkeyed recipe and the server logs a warning at start; `make run` runs `screening init`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlite_utils import Database
+
+from . import clock, store
+from .db import thread_db
+
+log = logging.getLogger(__name__)
+DIGEST_EVERY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ChainKey:
+    key: bytes
+    legacy_rows: int = 0  # rows 1..legacy_rows were written before the chain was keyed
+
+
+_keys: dict[str, ChainKey] = {}  # by database file: the store looks up the key of the database it writes to
+_lock = threading.Lock()
+
+
+def key_from_config(config: dict[str, Any]) -> ChainKey | None:
+    configured = config.get("AUDIT_KEY")
+    if not configured:
+        return None
+    return ChainKey(str(configured).encode(), int(config.get("AUDIT_LEGACY_ROWS") or 0))
+
+
+def _path_of(database: str) -> str:
+    return os.path.realpath(database)
+
+
+def register(database: str, chain_key: ChainKey | None) -> None:
+    with _lock:
+        if chain_key is None:
+            _keys.pop(_path_of(database), None)
+        else:
+            _keys[_path_of(database)] = chain_key
+
+
+def unregister(database: str) -> None:
+    with _lock:
+        _keys.pop(_path_of(database), None)
+
+
+def key_for_path(database: str) -> ChainKey | None:
+    return _keys.get(_path_of(database))
+
+
+def key_for(db: Database) -> ChainKey | None:
+    """The key of the database this connection writes to (registered by create_app), or None."""
+    name = next((row[2] for row in db.conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+    return _keys.get(_path_of(name)) if name else None
+
+
+def keyed_hash(key: bytes, fields: list[Any]) -> str:
+    import json
+
+    return hmac.new(key, json.dumps(fields, separators=(",", ":")).encode(), hashlib.sha256).hexdigest()
+
+
+def init_app(app: Flask) -> None:
+    chain_key = key_from_config(app.config)
+    if chain_key is None and not app.testing:
+        log.warning("no AUDIT_KEY configured: the audit chain is not keyed; run `screening init` to add one")
+    register(app.config["DATABASE"], chain_key)
+    enabled = app.config["AUDIT_DIGEST"]
+    if enabled if enabled is not None else not app.testing:
+        digest = Digest(app)
+        app.extensions["screening.audit_digest"] = digest
+        digest.thread.start()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The daily digest: the chain's length and last hash, emailed to the clinic, kept outside the database
+
+
+def digest_due(db: Database, now=None) -> bool:
+    now = now or clock.utc_now()
+    last = next(
+        db.query("SELECT ts FROM audit_event WHERE action = 'audit_digest' ORDER BY id DESC LIMIT 1"),
+        None,
+    )
+    return last is None or last["ts"] <= store.iso(now - DIGEST_EVERY)
+
+
+def send_digest(db: Database, config: dict[str, Any]) -> str:
+    """Queue the digest email (the last hash before the digest's own audit row) and record that it went."""
+    with store.write_transaction(db):
+        report = store.verify_audit_chain(db)
+        body = (
+            f"The audit trail of {config['CLINIC_NAME']}'s screening service, as of {store.iso(clock.utc_now())}:\n\n"
+            f"events: {report.rows}\nlast hash: {report.last_hash or '(none)'}\n"
+            f"chain check: {'whole' if report.first_broken is None else f'BROKEN at event {report.first_broken}'}\n\n"
+            "Keep this email. If a later digest shows fewer events, or `screening audit verify` prints a different\n"
+            "hash for this event, the trail was cut or rewritten.\n"
+        )
+        store.queue_mail(db, (store.Mail("audit_digest", config["CLINIC_EMAIL"], "Daily audit-trail digest", body),))
+        store.append_audit(
+            db,
+            store.AuditEvent(
+                action="audit_digest", actor_role="system", detail={"events": report.rows, "hash": report.last_hash}
+            ),
+        )
+    return report.last_hash
+
+
+class Digest:
+    """A daemon thread, like the mail sender: once a day, queue the digest (checked hourly)."""
+
+    def __init__(self, app: Flask):
+        self.config = dict(app.config)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="audit-digest", daemon=True)
+
+    def run(self) -> None:
+        from . import mail
+
+        while not self.stopping.is_set():
+            try:
+                db = thread_db(self.config["DATABASE"])
+                if digest_due(db):
+                    send_digest(db, self.config)
+                    mail.nudge(self.config)
+            except Exception:  # must outlive a locked database or a full disk
+                log.exception("audit digest: round failed; will retry")
+            self.stopping.wait(3600)

@@ -1,0 +1,52 @@
+"""Links in queued email, kept at rest as references, never as links (issue 13, finding 1).
+
+A message in the outbox says which link it needs, not the link: `⟨private-link:KEY⟩` (the patient's private page,
+derived from the one-time submission key with SECRET_KEY) or `⟨return-token:NONCE⟩` (a one-time return link's token,
+derived from a random nonce with SECRET_KEY). The sender renders the real link just before delivery, in memory; the
+body is blanked once the message is sent. So a copy of the database (or of a backup) opens nobody's page without the
+SECRET_KEY, which lives in instance/config.py, not in the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+
+PRIVATE_LINK = re.compile(r"⟨private-link:([A-Za-z0-9_-]{1,128})⟩")
+RETURN_TOKEN = re.compile(r"⟨return-token:([0-9a-f]{32})⟩")
+TOKEN_SLOT = "TOKENSLOT"  # noqa: S105 - not a secret: what the return-link path is built with before the reference takes its place
+
+
+def private_link_ref(submission_key: str) -> str:
+    return f"⟨private-link:{submission_key}⟩"
+
+
+def new_return_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def return_token(secret_key: str, nonce: str) -> str:
+    """The one-time return link's token: only its hash is stored (return_link.id), the nonce only in the outbox."""
+    digest = hmac.new(str(secret_key).encode(), b"return-link:" + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def return_link_ref(public_path: str, nonce: str) -> str:
+    """`public_path` is the full link built with TOKEN_SLOT where the token goes."""
+    return public_path.replace(TOKEN_SLOT, f"⟨return-token:{nonce}⟩")
+
+
+def render(body: str, *, secret_key: str, public_url: str) -> str:
+    """The body as it is sent: references replaced by links (in memory, at delivery only)."""
+    from .mail import private_token  # the one derivation of the private link, shared with the pages
+
+    if not secret_key:
+        if PRIVATE_LINK.search(body) or RETURN_TOKEN.search(body):
+            raise ValueError("a queued message needs SECRET_KEY to render its link")
+        return body
+    base = public_url.rstrip("/")
+    body = PRIVATE_LINK.sub(lambda m: f"{base}/r/{private_token(secret_key, m.group(1))}", body)
+    return RETURN_TOKEN.sub(lambda m: return_token(secret_key, m.group(1)), body)

@@ -1,0 +1,35 @@
+"""Checks of sections A and E that were probes only: a CSRF token past its time limit (check 3), and a value in
+the query string of a POST (check 29)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import itsdangerous.timed
+
+from tests.web.web_helpers import answers_by_step, count_rows, csrf_token, post_step, start, store_db
+
+
+def test_a_csrf_token_older_than_an_hour_is_refused_and_nothing_is_stored(client, db_path, monkeypatch):
+    token = csrf_token(client.get("/"))
+    later = time.time() + 3601
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+
+    refused = client.post("/start", data={"csrf_token": token})
+
+    assert refused.status_code == 400
+    assert count_rows(db_path, "draft") == 0
+
+
+def test_the_query_string_of_a_post_is_never_read_as_an_answer(client, db_path):
+    start(client)
+    answers = answers_by_step("toxin")["about-you"]
+    assert answers["treatment_requested"] == "toxin"
+
+    saved = post_step(client, "about-you", answers, query="?treatment_requested=filler&pregnant=no")
+
+    assert saved.status_code == 303
+    with store_db(db_path) as db:
+        (row,) = list(db.query("SELECT answers FROM draft"))
+    assert json.loads(row["answers"])["treatment_requested"] == "toxin"
