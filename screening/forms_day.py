@@ -52,6 +52,23 @@ class ConsultationForm(FlaskForm):
     consulted = BooleanField("I have seen and examined the patient face to face")
     note = TextAreaField("Note (optional)", validators=[Length(max=4000, message="Enter 4,000 characters or fewer")])
 
+    def record(self) -> dict:
+        """The record as the consultation service takes it."""
+        return {
+            "attendance": self.attendance.data,
+            "id_document": self.id_document.data or "",
+            "id_date_of_birth": self.id_date_of_birth.data,
+            "answers": self.answers.data or "",
+            "consulted": bool(self.consulted.data),
+            "note": self.note.data or "",
+        }
+
+    def explain_date_errors(self) -> None:
+        """A date of birth typed in another shape gets an example, not the parser's words."""
+        raw = (self.id_date_of_birth.raw_data or [""])[0].strip()
+        if self.id_date_of_birth.errors and raw and not self.id_date_of_birth.data:
+            self.id_date_of_birth.errors = ["Enter the date of birth as it is on the document, for example 22/07/1990"]
+
 
 class ProfileForm(FlaskForm):
     name = StringField(

@@ -6,9 +6,6 @@ With no MAIL_SERVER configured, messages are written as .eml files to instance/o
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 import smtplib
 import ssl
@@ -27,20 +24,11 @@ from sqlite_utils import Database
 
 from . import outbox_links, store
 from .db import thread_db
+from .outbox_links import private_token  # noqa: F401 - the pages and services call it mail.private_token
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 CLAIM = timedelta(minutes=2)
-
-
-def private_token(secret_key: str, submission_key: str) -> str:
-    """The patient's private-link token, derived from the one-time submission key with the app's secret.
-
-    Only its hash is stored, yet the service can still put the link in an email; a copy of the database alone opens
-    nothing. 128 bits, URL-safe.
-    """
-    digest = hmac.new(str(secret_key).encode(), b"private-link:" + submission_key.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
 # --------------------------------------------------------------------------------------------------------------------

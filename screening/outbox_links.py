@@ -20,6 +20,16 @@ RETURN_TOKEN = re.compile(r"⟨return-token:([0-9a-f]{32})⟩")
 TOKEN_SLOT = "TOKENSLOT"  # noqa: S105 - not a secret: what the return-link path is built with before the reference takes its place
 
 
+def private_token(secret_key: str, submission_key: str) -> str:
+    """The patient's private-link token, derived from the one-time submission key with the app's secret.
+
+    Only its hash is stored, yet the service can still put the link in an email; a copy of the database alone opens
+    nothing. 128 bits, URL-safe.
+    """
+    digest = hmac.new(str(secret_key).encode(), b"private-link:" + submission_key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
 def private_link_ref(submission_key: str) -> str:
     return f"⟨private-link:{submission_key}⟩"
 
@@ -41,7 +51,6 @@ def return_link_ref(public_path: str, nonce: str) -> str:
 
 def render(body: str, *, secret_key: str, public_url: str) -> str:
     """The body as it is sent: references replaced by links (in memory, at delivery only)."""
-    from .mail import private_token  # the one derivation of the private link, shared with the pages
 
     if not secret_key:
         if PRIVATE_LINK.search(body) or RETURN_TOKEN.search(body):

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit_chain, clock
+from . import audit_key, clock
 from .domain import Answers, Evaluation
 from .domain.decisions import QUEUE_RANK, initial_review_state
 from .domain.replay import StoredScreening
@@ -421,7 +421,7 @@ def _audit_hash(row: dict[str, Any], key: bytes | None = None) -> str:
         row["prev_hash"],
     ]
     if key is not None:
-        return audit_chain.keyed_hash(key, fields)
+        return audit_key.keyed_hash(key, fields)
     return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -444,7 +444,7 @@ def append_audit(db: Database, event: AuditEvent) -> int:
             "detail": json.dumps(event.detail or {}, sort_keys=True, separators=(",", ":")),
             "prev_hash": last["hash"] if last else GENESIS_HASH,
         }
-        chain_key = audit_chain.key_for(db)
+        chain_key = audit_key.key_for(db)
         row["hash"] = _audit_hash(row, chain_key.key if chain_key else None)
         db.execute(
             "INSERT INTO audit_event (id, ts, actor_id, actor_role, action, object_type, object_id, outcome,"
@@ -463,10 +463,10 @@ class ChainReport:
     last_hash: str = ""  # to record elsewhere: only an outside copy can show rows cut from the end
 
 
-def verify_audit_chain(db: Database, chain_key: audit_chain.ChainKey | None = None) -> ChainReport:
+def verify_audit_chain(db: Database, chain_key: audit_key.ChainKey | None = None) -> ChainReport:
     """Walk the audit trail in order and report the first row that was edited, removed or inserted. Rows after the
     legacy ones must carry the keyed hash: a chain recomputed without the key is refused."""
-    chain_key = chain_key or audit_chain.key_for(db)
+    chain_key = chain_key or audit_key.key_for(db)
     previous_hash, expected_id, count = GENESIS_HASH, 1, 0
     for row in db.query("SELECT * FROM audit_event ORDER BY id"):
         count += 1

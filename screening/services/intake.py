@@ -171,6 +171,14 @@ class NoQuestion(ServiceError):
     back_to = "intake.result"
 
 
+def screen_again(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:
+    """A new screening pre-filled from this one, to check and change (a returning patient's link, or the changed
+    answers a practitioner goes through with the patient at the consultation)."""
+    return _new_draft(
+        db, config, answers=submission["answers"], contact=_contact(submission), rescreen_of=submission["id"]
+    )
+
+
 def start_answering(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:
     """Answer the clinician's question: a draft holding this screening's answers, to send back (and change)."""
     if submission["review_state"] != "information_requested":
@@ -214,8 +222,7 @@ def use_return_link(db: Database, config: dict[str, Any], token: str) -> NewDraf
     submission_id = store.use_return_link(db, token) if len(token) <= 64 else None
     if submission_id is None:
         raise ReturnLinkExpired()
-    held = store.get_submission(db, submission_id)
-    return _new_draft(db, config, answers=held["answers"], contact=_contact(held), rescreen_of=submission_id)
+    return screen_again(db, config, store.get_submission(db, submission_id))
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from ..services import accounts, clinic, diary, people
 from ..services import consultation as consulting
 from ..services import intake as patients
 from ..services import review as reviewing
+from .intake import hold_draft
 
 bp = Blueprint("day", __name__, url_prefix="/clinician")
 
@@ -129,62 +130,38 @@ def print_view(submission_id: int):
 @bp.route("/submissions/<int:submission_id>/consultation", methods=["GET", "POST"])
 @login_required
 def consultation(submission_id: int):
-    found = reviewing.submission(get_db(), submission_id)
-    form, status = ConsultationForm(), 200
-    clinician = me()
-    if form.validate_on_submit():  # noqa: SIM102 - the refusals below name their field
+    found, form, practitioner = reviewing.submission(get_db(), submission_id), ConsultationForm(), me()
+    if form.validate_on_submit():
         try:
-            recorded = consulting.record(
-                get_db(),
-                actor(),
-                found,
-                clinician,
-                today(),
-                attendance=form.attendance.data,
-                id_document=form.id_document.data or "",
-                id_date_of_birth=form.id_date_of_birth.data,
-                answers=form.answers.data or "",
-                consulted=bool(form.consulted.data),
-                note=form.note.data or "",
-            )
+            recorded = consulting.record(get_db(), actor(), found, practitioner, today(), **form.record())
         except consulting.ConsultationRefused as refused:
             form[refused.field].errors = [*form[refused.field].errors, refused.message]
-            status = 400
         else:
-            if recorded.answers_changed:
-                # The changed answers are screened again as a new version: the practitioner goes through the
-                # check-your-answers page with the patient, changes what changed, and sends it.
-                draft = patients._new_draft(  # noqa: SLF001 - the same pre-filled draft a returning patient gets
-                    get_db(),
-                    config(),
-                    answers=found["answers"],
-                    contact={"full_name": found["full_name"], "email": found["email"], "phone": found["phone"]},
-                    rescreen_of=found["id"],
-                )
-                from .intake import hold_draft
-
-                hold_draft(draft)
-                flash(
-                    "Consultation recorded. Change the answers that changed with the patient (Change links), then "
-                    "send them: they are screened again as a new version, which shows what changed."
-                )
-                return redirect(url_for("intake.check"), 303)
-            flash("Consultation recorded.")
-            return redirect(url_for("review.submission", submission_id=submission_id), 303)
-    elif request.method == "POST":
-        status = 400
-    raw = (form.id_date_of_birth.raw_data or [""])[0].strip()
-    if form.id_date_of_birth.errors and raw and not form.id_date_of_birth.data:
-        form.id_date_of_birth.errors = ["Enter the date of birth as it is on the document, for example 22/07/1990"]
-    context = submission_context(found)
-    return render_template(
+            return after_consultation(found, recorded)
+    form.explain_date_errors()
+    page = render_template(
         "day/consultation.html",
         form=form,
-        clinician=clinician,
+        practitioner=practitioner,
         tz=zone(),
         later=consulting.later_version(get_db(), submission_id),
-        **context,
-    ), status
+        **submission_context(found),
+    )
+    return page, 400 if request.method == "POST" else 200
+
+
+def after_consultation(found: dict, recorded):
+    """Back to the screening; or, when answers changed, to check-your-answers with them pre-filled, to go through
+    with the patient and send as a new version (which shows what changed)."""
+    if not recorded.answers_changed:
+        flash("Consultation recorded.")
+        return redirect(url_for("review.submission", submission_id=found["id"]), 303)
+    hold_draft(patients.screen_again(get_db(), config(), found))
+    flash(
+        "Consultation recorded. Change the answers that changed with the patient (Change links), then "
+        "send them: they are screened again as a new version, which shows what changed."
+    )
+    return redirect(url_for("intake.check"), 303)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -194,56 +171,61 @@ def consultation(submission_id: int):
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    clinician = me()
-    profile = ProfileForm(
-        prefix="profile",
-        data={
-            "name": clinician["name"],
-            "register": clinician["register"],
-            "register_number": clinician["register_number"],
-        },
-    )
-    password = PasswordChangeForm(prefix="password")
-    status = 200
-    if request.method == "POST" and request.form.get("which") == "profile":
-        profile = ProfileForm(prefix="profile")
-        if profile.validate_on_submit():
-            try:
-                accounts.update_profile(
-                    get_db(),
-                    actor(),
-                    clinician,
-                    name=profile.name.data,
-                    register=profile.register.data,
-                    number=profile.register_number.data or "",
-                )
-            except accounts.AccountInvalid as problem:
-                profile[problem.field].errors = [*profile[problem.field].errors, problem.message]
-            else:
-                flash("Your profile is saved.")
-                return redirect(url_for("day.account"), 303)
-        status = 400
-    elif request.method == "POST" and request.form.get("which") == "password":
-        if password.validate_on_submit():
-            try:
-                ended = accounts.change_password(
-                    get_db(),
-                    actor(),
-                    clinician,
-                    current=password.current.data,
-                    new=password.new.data,
-                    again=password.again.data,
-                    keep_session=current_user.get_id(),
-                )
-            except accounts.AccountInvalid as problem:
-                password[problem.field].errors = [*password[problem.field].errors, problem.message]
-            else:
-                flash(f"Your password is changed. {ended} other session(s) signed out.")
-                return redirect(url_for("day.account"), 303)
-        status = 400
-    elif request.method == "POST":
-        abort(400)
-    return render_template("day/account.html", profile=profile, password=password, clinician=clinician), status
+    practitioner = me()
+    profile, password = profile_form(practitioner), PasswordChangeForm(prefix="password")
+    if request.method == "POST":
+        which = request.form.get("which")
+        if which == "profile":
+            profile = ProfileForm(prefix="profile")
+            done = saved_profile(profile, practitioner)
+        elif which == "password":
+            done = changed_password(password, practitioner)
+        else:
+            abort(400)
+        if done:
+            return done
+    page = render_template("day/account.html", profile=profile, password=password, practitioner=practitioner)
+    return page, 400 if request.method == "POST" else 200
+
+
+def profile_form(practitioner: dict) -> ProfileForm:
+    fields = ("name", "register", "register_number")
+    return ProfileForm(prefix="profile", data={field: practitioner[field] for field in fields})
+
+
+def saved_profile(profile: ProfileForm, practitioner: dict):
+    """Save the display name and professional register; a redirect when saved, else None (errors on the form)."""
+    if not profile.validate_on_submit():
+        return None
+    fields = {"name": profile.name.data, "register": profile.register.data, "number": profile.register_number.data}
+    try:
+        accounts.update_profile(get_db(), actor(), practitioner, **{**fields, "number": fields["number"] or ""})
+    except accounts.AccountInvalid as problem:
+        profile[problem.field].errors = [*profile[problem.field].errors, problem.message]
+        return None
+    flash("Your profile is saved.")
+    return redirect(url_for("day.account"), 303)
+
+
+def changed_password(password: PasswordChangeForm, practitioner: dict):
+    """Change one's password (the current one is required); the other sessions end. A redirect when changed."""
+    if not password.validate_on_submit():
+        return None
+    try:
+        ended = accounts.change_password(
+            get_db(),
+            actor(),
+            practitioner,
+            current=password.current.data,
+            new=password.new.data,
+            again=password.again.data,
+            keep_session=current_user.get_id(),
+        )
+    except accounts.AccountInvalid as problem:
+        password[problem.field].errors = [*password[problem.field].errors, problem.message]
+        return None
+    flash(f"Your password is changed. {ended} other session(s) signed out.")
+    return redirect(url_for("day.account"), 303)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ import sqlite3
 from contextlib import closing
 from datetime import timedelta
 
-from screening import audit_chain, store
+from screening import audit_chain, audit_key, store
 from tests.cli_helpers import invoke
 from tests.mail.test_mail_delivery import deliver
 from tests.review.review_helpers import db_connection
@@ -59,10 +59,10 @@ def test_a_chain_rewritten_without_the_key_is_refused(runner, db_path):
 
 def test_rows_from_before_the_key_verify_the_old_way_and_cannot_be_turned_into_an_unkeyed_chain(app, db_path):
     database = app.config["DATABASE"]
-    configured = audit_chain.key_for_path(database)
-    audit_chain.unregister(database)  # an instance from before this release: unkeyed rows
+    configured = audit_key.key_for_path(database)
+    audit_key.unregister(database)  # an instance from before this release: unkeyed rows
     add_events(db_path, 3)
-    audit_chain.register(database, audit_chain.ChainKey(configured.key, legacy_rows=3))
+    audit_key.register(database, audit_key.ChainKey(configured.key, legacy_rows=3))
     add_events(db_path, 2)
     with db_connection(db_path) as db:
         report = store.verify_audit_chain(db)
