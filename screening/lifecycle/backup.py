@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .. import store
+from .. import audit_key, store
 from ..db import connect
 
 
@@ -80,15 +80,18 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def summarise(path: Path) -> Summary:
-    """Check a backup file (integrity, audit chain) and say what it holds. Raises BackupError."""
+def summarise(path: Path, chain_key: audit_key.ChainKey | None = None) -> Summary:
+    """Check a backup file (integrity, audit chain) and say what it holds. Raises BackupError.
+
+    A copy is checked with the key of the database it was taken from (or is restored into): the chain is keyed by the
+    instance's AUDIT_KEY, which is not in the file."""
     conn = _open_checked(path)
     try:
         db = Database(conn, execute_plugins=False)
         tables = set(db.table_names())
         if not {"submission", "audit_event"} <= tables:
             raise BackupError(f"{path}: not a screening database (no submission or audit_event table)")
-        chain = store.verify_audit_chain(db)
+        chain = store.verify_audit_chain(db, chain_key)
         last = next(db.query("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1"), None)
         return Summary(
             path=str(path),
@@ -131,7 +134,7 @@ def take_backup(database: str | Path, target: str | Path) -> Summary:
     finally:
         source.close()
     try:
-        summary = summarise(partial)
+        summary = summarise(partial, audit_key.key_for_path(str(database)))
     except BackupError as error:
         partial.unlink(missing_ok=True)
         raise BackupError(f"{target}: the copy failed its check ({error}); nothing was kept") from None
@@ -212,7 +215,7 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
     The backup is checked first (integrity, audit chain); a bad backup changes nothing."""
     started = time.monotonic()
     backup, database = Path(backup), Path(database)
-    summary = summarise(backup)
+    summary = summarise(backup, audit_key.key_for_path(str(database)))
     if summary.chain_broken_at is not None:
         raise BackupError(
             f"{backup}: the audit chain is broken at event {summary.chain_broken_at} ({summary.chain_problem});"
@@ -239,7 +242,7 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
     finally:
         source.close()
         target.close()
-    restored = summarise(database)
+    restored = summarise(database, audit_key.key_for_path(str(database)))
     if restored.chain_broken_at is not None or restored.last_audit_hash != summary.last_audit_hash:
         raise BackupError(f"{database}: the restored audit chain does not match the backup's")
     return RestoreReport(summary, restored, before, time.monotonic() - started)

@@ -30,7 +30,10 @@ def publish(db_path: Path, count: int = 4, *, days_ahead: int = 2, practitioner:
 
 
 def offered(patient) -> list[int]:
-    return [int(found) for found in _SLOT.findall(patient.get(RESULT).get_data(as_text=True))]
+    """Every time offered, day by day (the page offers days, then the times of the day chosen: issue 11)."""
+    from tests.booking.issue11_helpers import offered as day_by_day  # it builds on RESULT from here
+
+    return day_by_day(patient)
 
 
 def book(patient, slot_id: int):

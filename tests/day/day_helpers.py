@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from screening import store
+from screening import outbox_links, store
+from screening.settings import BY_NAME
 from tests.booking.booking_helpers import book
+from tests.factories import SECRET_KEY
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -18,6 +20,8 @@ from tests.review.review_helpers import (
     submit_through_form,
 )
 from tests.web.web_helpers import DETAILS, csrf_token
+
+PUBLIC_URL = BY_NAME["PUBLIC_URL"].default
 
 
 def publish_soon(db_path: Path, count: int = 2, *, hours_ahead: int = 2, practitioner: str = "Ada") -> list[int]:
@@ -107,6 +111,12 @@ def post_form(client, path: str, data: dict, page_path: str | None = None):
 
 
 def outbox(db_path, kind: str | None = None) -> list[dict]:
+    """Queued messages with their bodies as they will be sent (the outbox keeps link references, not links: the
+    sender renders them with the secret key at delivery)."""
     if kind:
-        return rows(db_path, "SELECT * FROM outbox WHERE kind = ? ORDER BY id", [kind])
-    return rows(db_path, "SELECT * FROM outbox ORDER BY id")
+        found = rows(db_path, "SELECT * FROM outbox WHERE kind = ? ORDER BY id", [kind])
+    else:
+        found = rows(db_path, "SELECT * FROM outbox ORDER BY id")
+    for row in found:
+        row["body"] = outbox_links.render(row["body"], secret_key=SECRET_KEY, public_url=PUBLIC_URL)
+    return found

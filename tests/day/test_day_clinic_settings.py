@@ -48,7 +48,7 @@ def test_saved_settings_are_audited_and_used_by_pages_emails_and_the_calendar(ap
     (booked,) = outbox(db_path, "booked")
     assert "Harbour Clinic" in booked["subject"]
     ics = patient.get("/your-result/appointment.ics").get_data(as_text=True)
-    assert "LOCATION:1 Quay Street\\, Bristol BS1 1AA" in ics
+    assert "LOCATION:Harbour Clinic\\, 1 Quay Street\\, Bristol BS1 1AA" in ics  # the name, then the address
     assert "SUMMARY:Consultation at Harbour Clinic" in ics
 
     declined, _ = submit_through_form(app, "toxin", neuro_conditions=DECLINE["neuro_conditions"])

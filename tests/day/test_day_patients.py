@@ -3,6 +3,7 @@ one person's screenings, versions, decisions and appointments (same email and da
 
 from __future__ import annotations
 
+from screening import store
 from tests.day.day_helpers import booked_patient, registered_clinician
 from tests.review.review_helpers import (
     CAUTION,
@@ -74,6 +75,7 @@ def test_patient_page_groups_screenings_versions_decisions_and_appointments(app,
     later = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
     with db_connection(db_path) as db:
         db.execute("UPDATE submission SET email = 'mary@example.org' WHERE id = ?", [later])
+        store.reseal_submission(db, later)  # as if stored with that email: the seal (issue 13) guards direct edits
     assert decide(clinician, later, action="decline", note="Needs a neurologist's letter").status_code == 303
     someone_else = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)  # another email: not her
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from contextlib import closing
@@ -9,17 +10,25 @@ from pathlib import Path
 
 import pytest
 
+from screening import audit_key
 from screening.db import migrate
 from screening.lifecycle import backup
 from tests.lifecycle.lifecycle_helpers import run_cli
 from tests.review.review_helpers import quick_submission
 
 
-def instance_with(tmp_path: Path, submissions: int) -> Path:
-    """An instance folder as `screening init` makes it, holding this many submissions."""
+def instance_with(tmp_path: Path, submissions: int, *, keys_from: Path | None = None) -> Path:
+    """An instance folder as `screening init` makes it, holding this many submissions; with `keys_from`, the same
+    clinic's config.py (its secret and audit-chain keys), as on a machine the clinic restores onto."""
     folder = tmp_path / "instance"
+    if keys_from is not None:
+        folder.mkdir(parents=True)
+        shutil.copy(keys_from / "config.py", folder / "config.py")
     done = run_cli(folder, "init", "--instance", str(folder))
     assert done.returncode == 0, done.stderr
+    # Audit rows written here are keyed with the instance's AUDIT_KEY, as its server would write them.
+    configured = re.search(r"^AUDIT_KEY = '([0-9a-f]+)'", (folder / "config.py").read_text(), re.MULTILINE)
+    audit_key.register(str(folder / "screening.sqlite3"), audit_key.ChainKey(configured.group(1).encode()))
     for _ in range(submissions):
         quick_submission(folder / "screening.sqlite3")
     return folder
@@ -107,7 +116,7 @@ def test_restore_refuses_a_target_with_data_unless_forced(tmp_path):
     source = instance_with(tmp_path / "a", 2)
     copy = tmp_path / "b.sqlite3"
     backup.take_backup(source / "screening.sqlite3", copy)
-    other = instance_with(tmp_path / "c", 1)
+    other = instance_with(tmp_path / "c", 1, keys_from=source)
     before = keys(other / "screening.sqlite3")
     refused = run_cli(other, "restore", str(copy))
     assert refused.returncode == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import threading
 import time
@@ -80,8 +81,11 @@ def test_backup_during_submissions_holds_every_acknowledged_one_and_restores_int
     assert "a server is running on this database" in refused.stderr
     assert len(submission_keys(first.folder / "screening.sqlite3")) == PATIENTS  # untouched by the refusal
 
-    # Restore into a new instance, serve it, and open the private link of every patient the backup holds.
+    # Restore into a new instance, serve it, and open the private link of every patient the backup holds. The owner
+    # brings back instance/config.py from its safe place too: its keys sign the links and the audit chain.
     second = ServedCopy(tmp_path / "restored")
+    second.folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(first.folder / "config.py", second.folder / "config.py")
     second.cli("init", "--instance", str(second.folder))
     restored = run_cli(second.folder, "restore", str(backup))
     assert restored.returncode == 0, restored.stderr
