@@ -26,6 +26,7 @@ from ..services import accounts, clinic, diary, people
 from ..services import consultation as consulting
 from ..services import intake as patients
 from ..services import review as reviewing
+from .intake import hold_draft
 
 bp = Blueprint("day", __name__, url_prefix="/clinician")
 
@@ -161,8 +162,6 @@ def consultation(submission_id: int):
                     contact={"full_name": found["full_name"], "email": found["email"], "phone": found["phone"]},
                     rescreen_of=found["id"],
                 )
-                from .intake import hold_draft
-
                 hold_draft(draft)
                 flash(
                     "Consultation recorded. Change the answers that changed with the patient (Change links), then "
