@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from .. import clock, store
+from .. import store
 from ..domain import Questionnaire
 from ..domain.questionnaire import age_in_years
 from ..domain.rule_titles import rule_title
@@ -162,7 +162,7 @@ class Person:
     date_of_birth: str
     full_name: str
     age: int | None
-    key: str = field(default="")  # the patient page's address part: the newest screening's id
+    newest: str = field(default="")  # the newest screening's id
 
 
 def search(
@@ -221,21 +221,13 @@ def patient_page(db: Database, questionnaire: Questionnaire, today: date, submis
             date_of_birth=date_of_birth,
             full_name=newest["full_name"],
             age=age_on(date_of_birth, today),
-            key=str(newest["id"]),
+            newest=str(newest["id"]),
         ),
         "screenings": screenings,
         "bookings": store.bookings_of(db, ids),
         "consultations": consultations,
         "names": sorted({row["full_name"] for row in screenings}),
     }
-
-
-def today(tz) -> date:
-    return clock.today_in(tz)
-
-
-def sent_at(created_at: str) -> datetime:
-    return datetime.fromisoformat(created_at.replace("Z", "+00:00"))
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def patients_search():
             )
         except people.BadSearch as problem:
             form.q.errors = [problem.message]
+        else:  # who searched and how many they found; never what they typed (a name or a date of birth)
+            store.append_audit(get_db(), actor().event("patients_searched", detail={"results": len(results)}))
     elif searched and form.dob.errors:
         form.dob.errors = ["Enter the date of birth as a real date, for example 22 7 1990"]
     return render_template("day/patients.html", form=form, results=results, searched=searched and not form.errors)

@@ -42,6 +42,8 @@ def test_search_by_surname_email_date_of_birth_and_reference(app, db_path):
     assert found_ids(search(clinician, q=str(mary))) == [mary]
     assert found_ids(search(clinician, q="nobody", dob="1990-07-22")) == []
     assert "No patient matches" in text_of(search(clinician, q="nobody"))
+    searched = rows(db_path, "SELECT detail FROM audit_event WHERE action = 'patients_searched'")
+    assert len(searched) == 9 and not any("seacole" in row["detail"].lower() for row in searched)
 
 
 def test_search_treats_wildcards_as_letters(app, db_path):
