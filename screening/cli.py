@@ -83,15 +83,19 @@ def rules_group() -> None:
     """Check the clinic's questionnaire and rules files."""
 
 
+def _overrides_option(function):
+    return click.option(
+        "--overrides",
+        "overrides_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The clinic's overrides (default: overrides.toml in the instance folder, when present).",
+    )(function)
+
+
 @rules_group.command("check", with_appcontext=False)
 @_rules_option
-@click.option(
-    "--overrides",
-    "overrides_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The clinic's overrides to validate (default: overrides.toml in the instance folder, when present).",
-)
+@_overrides_option
 def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> None:
     """Load and validate the rules files; print what they hold, or every problem found."""
     ruleset = _load(rules_path)
@@ -112,13 +116,7 @@ def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> 
 @cli.command("evaluate", with_appcontext=False)
 @click.argument("file")
 @_rules_option
-@click.option(
-    "--overrides",
-    "overrides_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The clinic's overrides (default: overrides.toml in the instance folder, when present).",
-)
+@_overrides_option
 def evaluate(file: str, rules_path: Path | None, overrides_file: Path | None = None) -> None:
     """Evaluate screening cases from a JSON FILE (or - for stdin) and print the results as JSON.
 
@@ -674,13 +672,7 @@ def rules_diff(old_dir: Path, new_dir: Path) -> None:
 
 @rules_group.command("replay")
 @_rules_option
-@click.option(
-    "--overrides",
-    "overrides_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Overrides to apply with --rules (default: overrides.toml in the instance folder, when present).",
-)
+@_overrides_option
 @click.option("--since", default=None, help="Only screenings from this date (YYYY-MM-DD, the screening date).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
 def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: str | None, as_json: bool) -> None:

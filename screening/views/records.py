@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from .. import audit, auth
 from ..db import get_db
@@ -56,16 +56,20 @@ def find():
 @auth.admin_required
 def erase():
     form = PatientRecordsForm()
-    if not form.validate_on_submit():
-        return render_template("admin/records.html", form=form, patient=None), 400
-    patient = _plan(form)
-    if patient is None:
-        return render_template("admin/records.html", form=form, patient=None), 400
+    patient = planned(form)
     outbox = Path(current_app.instance_path) / "outbox"
     flash(erased_message(erasure.erase(get_db(), patient, audit.event("patient_erased"), outbox_dir=outbox), patient))
     if patient.retained:  # the clinic must keep these: shown below, with restriction offered instead
         return render_template("admin/records.html", form=form, patient=_plan(form)), 409
     return redirect(url_for("records.find"), 303)
+
+
+def planned(form: PatientRecordsForm):
+    """The patient the confirmed form names; otherwise the form again, with its errors (400)."""
+    patient = _plan(form) if form.validate_on_submit() else None
+    if patient is None:
+        abort(make_response(render_template("admin/records.html", form=form, patient=None), 400))
+    return patient
 
 
 def erased_message(result, patient) -> str:
@@ -82,11 +86,7 @@ def erased_message(result, patient) -> str:
 @auth.admin_required
 def restrict():
     form = PatientRecordsForm()
-    if not form.validate_on_submit():
-        return render_template("admin/records.html", form=form, patient=None), 400
-    patient = _plan(form)
-    if patient is None:
-        return render_template("admin/records.html", form=form, patient=None), 400
+    patient = planned(form)
     marked = erasure.restrict(get_db(), patient, audit.event("submission_restricted"))
     flash(f"Restricted {len(marked)} screening version(s): kept for the record, shown in no list.")
     return render_template("admin/records.html", form=form, patient=_plan(form))
