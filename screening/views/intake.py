@@ -133,40 +133,57 @@ def resume():
     return redirect(step_url(first_incomplete(draft_or_restart())), 303)
 
 
-@bp.route("/questions/<slug>", methods=["GET", "POST"])
+@bp.get("/questions/<slug>")
 def step(slug: str):
-    section = current_ruleset().questionnaire.section(slug) or abort(404)
-    draft = draft_or_restart()
-    guard(slug, draft)
-    form_class = step_form_class(section)
-    answers = draft.answers
-    if request.method == "POST":
-        form = form_class()
-        form.validate()  # only the fields' own checks: several values for one answer, a partial date
-        sent = {q.id: form[q.id].data for q in section.questions if not form[q.id].errors}
-        if patients.under_age({}, sent, today()):
-            patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
-            session.pop("draft", None)
-            prg.forget()
-            return redirect(url_for("intake.under_18"), 303)
-        result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
-        if result.saved:
-            prg.forget()
-            return redirect(after_saving(slug, draft, result.answers, draft.contact), 303)
-        return prg.sent_again()  # post/redirect/get: the GET shows the problems
-    form = prg.replay_form(form_class)
-    if form is not None:  # what was sent with problems, checked again exactly as on the POST
-        form.validate()
-        sent = {q.id: form[q.id].data for q in section.questions if not form[q.id].errors}
-        result = patients.check_step(current_ruleset(), draft, section, sent, today())
-        show_problems(form, section, result)
-        answers = result.answers
-    else:
-        form = form_class(data={q.id: draft.answers.get(q.id) for q in section.questions})
+    section, draft = step_and_draft(slug)
+    form, answers = step_form(section, draft)
     shown, known = journey.shown_questions(current_ruleset().questionnaire, section, answers, today())
     return render_template(
         "intake/step.html", form=form, section=section, shown=shown, known=known, progress=progress(slug)
     )
+
+
+@bp.post("/questions/<slug>")
+def save_step(slug: str):
+    section, draft = step_and_draft(slug)
+    form = step_form_class(section)()
+    sent = sent_answers(form, section)
+    if patients.under_age({}, sent, today()):
+        patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
+        session.pop("draft", None)
+        prg.forget()
+        return redirect(url_for("intake.under_18"), 303)
+    result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
+    if not result.saved:
+        return prg.sent_again()  # post/redirect/get: the GET shows the problems
+    prg.forget()
+    return redirect(after_saving(slug, draft, result.answers, draft.contact), 303)
+
+
+def step_and_draft(slug: str):
+    """The step's section and the patient's draft; 404 for no such step, the first incomplete step if skipping."""
+    section = current_ruleset().questionnaire.section(slug) or abort(404)
+    draft = draft_or_restart()
+    guard(slug, draft)
+    return section, draft
+
+
+def sent_answers(form, section) -> dict:
+    """What was sent for each question; the fields' own checks first (several values for one answer, a partial
+    date): an answer that fails them counts as not given."""
+    form.validate()
+    return {q.id: form[q.id].data for q in section.questions if not form[q.id].errors}
+
+
+def step_form(section, draft: store.Draft):
+    """The step's form and the answers it shows: what was sent with problems, checked again exactly as on the POST
+    (post/redirect/get), or the draft's answers."""
+    form = prg.replay_form(step_form_class(section))
+    if form is None:
+        return step_form_class(section)(data={q.id: draft.answers.get(q.id) for q in section.questions}), draft.answers
+    result = patients.check_step(current_ruleset(), draft, section, sent_answers(form, section), today())
+    show_problems(form, section, result)
+    return form, result.answers
 
 
 def show_problems(form, section, result: patients.StepResult) -> None:
