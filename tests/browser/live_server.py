@@ -80,6 +80,10 @@ class LiveServer:
         self.cli("init", "--instance", str(self.folder))
         self.cli("clinician", "add", ADMIN_EMAIL, "--name", "Dr Ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
         self.publish_slots()
+        return self.serve()
+
+    def serve(self):
+        """Serve the instance folder as it is with waitress (as `make run` does) and wait for /healthz."""
         self.process = subprocess.Popen(
             [
                 str(BIN / "waitress-serve"),
