@@ -1,9 +1,13 @@
 """What the patient's private page says, per treatment: the current truth, one message each, once.
 
 Standard library only. The booking gate (booking.py) says whether a treatment may be booked; this module adds what
-the patient is told about it: who decided (a rule or a clinician), the date to wait for, which of the rules'
-messages still hold, and the page's wrap-up. A rule's message that says a clinician will look at something is no
-longer shown once a clinician has decided; each message appears once, under the treatments it is about.
+the patient is told about it: who decided (a rule or a clinician), the date to wait for, the rules' messages and the
+page's wrap-up.
+
+The clinical contract (spec section 2): the patient sees the messages of ALL fired rules, most severe first, with
+duplicates removed, so a defer or decline still lists its cautions. That holds in every state, also after a clinician
+has decided: the page's own wording around the messages follows the decision, but no rule's reason disappears. Each
+message appears once, under the first treatment it is about.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from .booking import AWAITING_REVIEW, BOOKABLE, DECLINED, DEFERRED, EXPIRED, INFORMATION_REQUESTED, Gate
 from .questionnaire import age_in_years
-from .rules import ENGINE_ERROR_MESSAGE, TREATMENTS
+from .rules import ENGINE_ERROR_MESSAGE, SEVERITY, TREATMENTS
 
 MINIMUM_AGE = 18  # the Botulinum Toxin and Cosmetic Fillers (Children) Act 2021 (spec rule age_under_18)
 
@@ -22,18 +26,6 @@ MINIMUM_AGE = 18  # the Botulinum Toxin and Cosmetic Fillers (Children) Act 2021
 BOOKED = "booked"
 CANCELLED = "cancelled"  # the clinic cancelled the appointment; the treatment may be booked again
 PENDING = AWAITING_REVIEW
-
-# Which rule levels still speak for a treatment in each state (the rest were either decided or are for later).
-LEVELS_SHOWN = {
-    BOOKABLE: ("caution",),
-    BOOKED: ("caution",),
-    CANCELLED: ("caution",),
-    PENDING: ("review", "caution"),
-    INFORMATION_REQUESTED: (),
-    DEFERRED: ("defer",),
-    DECLINED: ("decline",),
-    EXPIRED: (),
-}
 
 
 def too_young(date_of_birth: str | None, today: date) -> bool:
@@ -75,7 +67,8 @@ def treatment_states(
     cancelled_by_clinic: bool,
 ) -> list[TreatmentState]:
     """The page's message per treatment. `fired` is the submission's rules (level, applies, patient_message);
-    treatments in the same state (and the same date and decider) share one message; each reason appears once."""
+    treatments in the same state (and the same date and decider) share one message; every fired rule's message is
+    shown, most severe first, once on the page."""
     singles = []
     for gate in gates:
         state = gate.status
@@ -87,19 +80,26 @@ def treatment_states(
         by_clinician = (state in (DEFERRED, DECLINED) and not rule_decided) or (
             state in (BOOKABLE, BOOKED, CANCELLED) and gate.treatment in approved
         )
-        levels = () if by_clinician and state in (DEFERRED, DECLINED) else LEVELS_SHOWN.get(state, ())
-        reasons = [
-            rule["patient_message"]
-            for rule in fired
-            if rule["level"] in levels and rule["applies"] in (gate.treatment, "any")
-        ]
+        reasons = list(_messages_for(gate.treatment, fired))
         if engine_errors and state == PENDING:
             reasons.append(ENGINE_ERROR_MESSAGE)
         singles.append(TreatmentState((gate.treatment,), state, by_clinician, gate.earliest, tuple(reasons)))
-    return _grouped(singles)
+    severity = {}
+    for rule in fired:  # a message's rank: the most severe rule that says it
+        message = rule["patient_message"]
+        severity[message] = max(severity.get(message, -1), SEVERITY[rule["level"]])
+    return _grouped(singles, severity)
 
 
-def _grouped(singles: list[TreatmentState]) -> list[TreatmentState]:
+def _messages_for(treatment: str, fired: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Every fired rule's message about `treatment` (its own rules and the `any` ones), most severe first, once each;
+    rules of the same level keep the rule set's order."""
+    about = [rule for rule in fired if rule["applies"] in (treatment, "any")]
+    ordered = sorted(about, key=lambda rule: -SEVERITY[rule["level"]])  # sorted() is stable: spec order within a level
+    return tuple(dict.fromkeys(rule["patient_message"] for rule in ordered))
+
+
+def _grouped(singles: list[TreatmentState], severity: dict[str, int]) -> list[TreatmentState]:
     groups: list[TreatmentState] = []
     for single in singles:
         same = next(
@@ -114,7 +114,8 @@ def _grouped(singles: list[TreatmentState]) -> list[TreatmentState]:
             groups.append(single)
         else:
             group = groups[same]
-            reasons = group.reasons + tuple(r for r in single.reasons if r not in group.reasons)
+            merged = group.reasons + tuple(r for r in single.reasons if r not in group.reasons)
+            reasons = tuple(sorted(merged, key=lambda r: -severity.get(r, -1)))  # most severe first, stable
             groups[same] = TreatmentState(
                 group.treatments + single.treatments, group.state, group.by_clinician, group.until, reasons
             )

@@ -37,17 +37,21 @@ def test_pending_toxin_shows_the_review_message_and_filler_its_caution():
     assert patient_page.headline(shown) == "You can book one of the treatments you asked about"
 
 
-def test_a_clinicians_decline_drops_the_stale_review_message():
+def test_a_clinicians_decline_keeps_the_rules_reason():
     (toxin, _) = states(
         [Gate("toxin", "declined"), Gate("filler", "bookable")], {"toxin": "review", "filler": "clear"}, [MILK]
     )
-    assert (toxin.state, toxin.by_clinician, toxin.reasons) == ("declined", True, ())
+    assert (toxin.state, toxin.by_clinician, toxin.reasons) == ("declined", True, (MILK["patient_message"],))
     assert toxin.tone == "stop"
 
 
 def test_a_clinicians_deferral_keeps_its_date_and_a_rules_decline_its_reason():
     (deferred,) = states([Gate("toxin", "deferred", date(2027, 1, 5))], {"toxin": "review"}, [MILK])
-    assert (deferred.by_clinician, deferred.until, deferred.reasons) == (True, date(2027, 1, 5), ())
+    assert (deferred.by_clinician, deferred.until, deferred.reasons) == (
+        True,
+        date(2027, 1, 5),
+        (MILK["patient_message"],),
+    )
     (declined,) = states([Gate("toxin", "declined")], {"toxin": "decline"}, [NMJ])
     assert (declined.by_clinician, declined.reasons) == (False, (NMJ["patient_message"],))
     assert patient_page.headline([declined]) == "We can't book this treatment online"
@@ -61,10 +65,27 @@ def test_same_state_treatments_share_one_message_and_booked_and_cancelled_are_to
     (cancelled,) = states([Gate("toxin", "bookable")], {"toxin": "clear"}, [], cancelled=True)
     assert cancelled.state == "cancelled" and patient_page.headline([cancelled]) == "You can book a consultation"
     (approved,) = states([Gate("toxin", "bookable")], {"toxin": "review"}, [MILK], approved=frozenset({"toxin"}))
-    assert approved.by_clinician and approved.reasons == ()
+    assert approved.by_clinician and approved.reasons == (MILK["patient_message"],)
 
 
 def test_too_young_is_under_18_on_the_day():
     assert patient_page.too_young("2008-11-29", TODAY)
     assert not patient_page.too_young("2008-11-28", TODAY)
     assert not patient_page.too_young("not a date", TODAY) and not patient_page.too_young(None, TODAY)
+
+
+def test_a_decline_still_lists_the_cautions_most_severe_first_and_each_message_once():
+    # Spec section 2: the messages of all fired rules, most severe first, duplicates removed.
+    repeated = dict(CAUTION_ANY, level="caution", applies="toxin")
+    (declined,) = states([Gate("toxin", "declined")], {"toxin": "decline"}, [CAUTION_ANY, MILK, NMJ, repeated])
+    assert declined.reasons == (NMJ["patient_message"], MILK["patient_message"], CAUTION_ANY["patient_message"])
+
+
+def test_a_message_merged_from_two_treatments_keeps_the_severity_order():
+    filler_defer = {"level": "defer", "applies": "filler", "patient_message": "Wait until the infection has cleared."}
+    (both,) = states(
+        [Gate("toxin", "declined"), Gate("filler", "declined")],
+        {"toxin": "decline", "filler": "decline"},
+        [CAUTION_ANY, filler_defer, {**NMJ, "applies": "filler"}],
+    )
+    assert both.reasons == (NMJ["patient_message"], filler_defer["patient_message"], CAUTION_ANY["patient_message"])
