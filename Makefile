@@ -45,6 +45,7 @@ check-rules: install
 
 bench: install
 	$(BIN)/python bench/bench_rules.py
+	$(BIN)/python bench/journey.py
 
 # A PNG of every page of the patient and clinician journeys, desktop and phone, in screenshots/ (needs chromium).
 screenshots: install

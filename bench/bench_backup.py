@@ -71,7 +71,10 @@ def build(path: Path, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--tiny", action="store_true", help="a few seconds' run the test suite makes")
     args = parser.parse_args()
+    if args.tiny:
+        args.rows = 50
     with tempfile.TemporaryDirectory() as folder:
         live = Path(folder) / "screening.sqlite3"
         started = time.perf_counter()

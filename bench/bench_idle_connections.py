@@ -45,4 +45,7 @@ def main(counts: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(n) for n in sys.argv[1:]] or [110, 400])
+    if sys.argv[1:] == ["--tiny"]:  # a few seconds' run that proves the script still works (the test suite runs it)
+        main([5])
+    else:
+        main([int(n) for n in sys.argv[1:]] or [110, 400])

@@ -61,7 +61,7 @@ def build(path: Path, rows: int) -> None:
                 treatment,
             )
         )
-        if len(batch) == 50_000:
+        if len(batch) == 50_000 or n == rows - 1:  # the last, partial batch too
             db.conn.executemany(
                 "INSERT INTO submission (submission_key, access_token_hash, created_at, screening_date,"
                 " ruleset_version, answers, full_name, email, attested_name, outcome, treatments, messages, checksum,"
@@ -89,10 +89,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     default_db = Path(tempfile.gettempdir()) / "screening-bench-queue.sqlite3"
     parser.add_argument("--db", type=Path, default=default_db, help="kept between runs (default: %(default)s)")
+    parser.add_argument("--tiny", action="store_true", help="a few seconds' run the test suite makes")
     args = parser.parse_args()
+    if args.tiny:
+        args.rows = 2_000
+        args.db = Path(tempfile.mkdtemp(prefix="bench-queue-")) / "queue.sqlite3"
     build(args.db, args.rows)
     db = connect(args.db)
-    pending = store.state_counts(db)["pending"]
+    pending = store.state_counts(db).get("pending", 0)
     print(f"{store.count_rows(db, 'submission'):,} submissions, {pending:,} pending review")
 
     first, cursor = store.queue(db)

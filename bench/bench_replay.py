@@ -90,7 +90,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tiny", action="store_true", help="a few seconds' run the test suite makes")
     args = parser.parse_args()
+    if args.tiny:
+        args.rows, args.rounds = 200, 1
     shipped = load_ruleset(PROJECT / "rules")
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder) / "instance"

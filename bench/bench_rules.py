@@ -16,8 +16,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from screening.app import DEFAULT_RULES_DIR
 from screening.domain import evaluate_screening, load_ruleset
+from screening.rulebook import DEFAULT_RULES_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT.parent / "shared" / "clinical" / "vignettes-public.json"
@@ -40,7 +40,10 @@ def per_screening_us(function, items, rounds: int, inner: int = 200) -> list[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--tiny", action="store_true", help="a few seconds' run the test suite makes")
     args = parser.parse_args()
+    if args.tiny:
+        args.rounds = 1
 
     ruleset = load_ruleset(DEFAULT_RULES_DIR)
     cases = json.loads(CASES.read_text())

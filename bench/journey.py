@@ -449,7 +449,10 @@ def main() -> int:
         " this project's .venv; default: this checkout",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    parser.add_argument("--tiny", action="store_true", help="a few seconds' run the test suite makes")
     args = parser.parse_args()
+    if args.tiny:
+        args.journeys, args.patients, args.rounds = 2, 1, 1
     if min(args.journeys, args.patients, args.threads, args.rounds) < 1 or args.max_seconds <= 0:
         parser.error("--journeys, --patients, --threads, --rounds and --max-seconds must be positive")
     if not (BIN / "waitress-serve").exists() or not (BIN / "screening").exists():
