@@ -7,7 +7,7 @@ screening.app and is reachable here as `screening:create_app` for WSGI servers.
 
 def __getattr__(name: str):
     if name == "create_app":
-        from .app import create_app
+        from screening.app import create_app
 
         return create_app
     raise AttributeError(f"module 'screening' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import (
+from screening import (
     audit,
     audit_chain,
     auth,
@@ -24,10 +24,10 @@ from . import (
     security,
     settings,
 )
-from .domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
-from .domain.rules import readable_date
-from .rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from .views import catalogue, day, errors, fhir, intake, patient_copy, records, review
+from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
+from screening.domain.rules import readable_date
+from screening.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
+from screening.views import catalogue, day, errors, fhir, intake, patient_copy, records, review
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _clinic(app: Flask):
     """The clinic's details for templates (issue 10: its settings page, else the instance settings), once a request."""
     from flask import g
 
-    from .services import clinic
+    from screening.services import clinic
 
     if "clinic_details" not in g:
         try:

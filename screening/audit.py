@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request, session
 from flask_login import current_user
 
-from . import store
-from .db import get_db
+from screening import store
+from screening.db import get_db
 
 
 def init_app(app: Flask) -> None:

@@ -25,9 +25,9 @@ from typing import Any
 from flask import Flask
 from sqlite_utils import Database
 
-from . import clock, store
-from .audit_key import key_from_config, register
-from .db import thread_db
+from screening import clock, store
+from screening.audit_key import key_from_config, register
+from screening.db import thread_db
 
 log = logging.getLogger(__name__)
 DIGEST_EVERY = timedelta(hours=24)
@@ -88,7 +88,7 @@ class Digest:
         self.thread = threading.Thread(target=self.run, name="audit-digest", daemon=True)
 
     def run(self) -> None:
-        from . import mail
+        from screening import mail
 
         while not self.stopping.is_set():
             try:

@@ -20,8 +20,8 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from . import audit, clock, store
-from .db import get_db
+from screening import audit, clock, store
+from screening.db import get_db
 
 ROLES = ("clinician", "admin")
 PASSWORD_MIN_LENGTH = 12
@@ -270,7 +270,7 @@ def audit_breach(limit: RequestLimit) -> None:
 def sign_in_limits(view):
     """Both sign-in limits on a view's POSTs: per client address and per account, counting only failures, each
     attempt counted before its work without a global lock (screening/signin_guard.py, issue 13)."""
-    from . import signin_guard
+    from screening import signin_guard
 
     return signin_guard.limited(
         view, account_key=account_key, on_refusal=_refuse_sign_in, failed_attempt=failed_attempt
@@ -281,7 +281,7 @@ def _refuse_sign_in(status: int, retry_after: float):
     """429 (a limit) or 503 (every hashing slot busy): at once, with Retry-After; a 429 is audited."""
     import math
 
-    from .views.errors import render_error
+    from screening.views.errors import render_error
 
     if status == 429:
         audit.record("rate_limited", outcome="denied", object_type="route", object_id=request.path)

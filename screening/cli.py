@@ -16,14 +16,14 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from . import clinic_time, clock, store
-from .app import ConfigurationError, create_app
-from .db import get_db
-from .domain import InvalidAnswers, RulesError, RuleSet, evaluate_screening, load_ruleset
-from .domain.questionnaire import shorten
-from .errors import ServiceError
-from .rulebook import instance_dir, rules_dir
-from .services import clinic
+from screening import clinic_time, clock, store
+from screening.app import ConfigurationError, create_app
+from screening.db import get_db
+from screening.domain import InvalidAnswers, RulesError, RuleSet, evaluate_screening, load_ruleset
+from screening.domain.questionnaire import shorten
+from screening.errors import ServiceError
+from screening.rulebook import instance_dir, rules_dir
+from screening.services import clinic
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -229,7 +229,7 @@ def evaluate_case(ruleset: RuleSet, case: Any, position: int, today: date) -> di
 )
 def init(instance_path: Path | None) -> None:
     """Set up the instance folder: a secret key in config.py (kept if present) and the database, migrated."""
-    from .db import migrate
+    from screening.db import migrate
 
     folder = instance_path or instance_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -433,7 +433,7 @@ def mail_group() -> None:
 @mail_group.command("send")
 def mail_send() -> None:
     """Deliver every message that is due now; failures stay queued and are retried later."""
-    from . import mail
+    from screening import mail
 
     settings = mail.Settings.from_config(current_app.config, current_app.instance_path)
     counts = mail.deliver_due(get_db(), settings, limit=1000)
@@ -451,7 +451,7 @@ def backup_command(path: Path) -> None:
     """Take an online, consistent copy of the database to PATH (a new file), check it and say what it holds."""
     from flask import current_app
 
-    from .lifecycle import backup
+    from screening.lifecycle import backup
 
     try:
         summary = backup.take_backup(current_app.config["DATABASE"], path)
@@ -468,7 +468,7 @@ def restore_command(path: Path, force: bool) -> None:
     """Restore the backup at PATH into the configured database, after checking its integrity and audit chain."""
     from flask import current_app
 
-    from .lifecycle import backup
+    from screening.lifecycle import backup
 
     try:
         report = backup.restore(path, current_app.config["DATABASE"], force=force)
@@ -487,8 +487,8 @@ def purge_command(dry_run: bool) -> None:
     """Delete what is past its retention time (docs/retention.md), printing the counts per class."""
     from flask import current_app
 
-    from .db import get_db
-    from .lifecycle import retention
+    from screening.db import get_db
+    from screening.lifecycle import retention
 
     report = retention.purge(
         get_db(), retention.Policy.from_config(current_app.config), dry_run=dry_run, actor={"actor_role": "system"}
@@ -506,8 +506,8 @@ def erase_command(email: str, date_of_birth: str, yes: bool, restrict: bool) -> 
     """Erase a patient's screenings (and their versions), drafts and email; the audit keeps only the ids."""
     from flask import current_app
 
-    from .db import get_db
-    from .lifecycle import erasure
+    from screening.db import get_db
+    from screening.lifecycle import erasure
 
     db = get_db()
     years = float(current_app.config["RETENTION_CONSULTED_YEARS"])
@@ -557,8 +557,8 @@ def _fhir_base() -> str:
 @fhir_group.command("questionnaire")
 def fhir_questionnaire() -> None:
     """Print the questionnaire as a FHIR Questionnaire (version = the rule-set version)."""
-    from .lifecycle import fhir
-    from .rulebook import current_ruleset
+    from screening.lifecycle import fhir
+    from screening.rulebook import current_ruleset
 
     click.echo(fhir.to_json(fhir.questionnaire(current_ruleset(), _fhir_base())))
 
@@ -567,10 +567,10 @@ def fhir_questionnaire() -> None:
 @click.argument("ref")
 def fhir_bundle(ref: str) -> None:
     """Print screening REF (its number) as a FHIR Bundle: QuestionnaireResponse, DetectedIssue, decisions."""
-    from . import store
-    from .db import get_db
-    from .lifecycle import fhir
-    from .rulebook import current_ruleset
+    from screening import store
+    from screening.db import get_db
+    from screening.lifecycle import fhir
+    from screening.rulebook import current_ruleset
 
     if not ref.isdigit() or len(ref) > 18:
         _refuse(f"fhir bundle: '{ref}' is not a screening reference (a number)")
@@ -590,7 +590,7 @@ def fhir_bundle(ref: str) -> None:
 
 def _run_rule_tests(ruleset: RuleSet, cases_dir: Path, *, verbose: bool):
     """Run the cases in a folder; print each failure naming the case and the rules that differ; return the report."""
-    from .domain.ruletests import RuleTestsError, format_failure, load_cases, run_cases, unknown_rule_ids
+    from screening.domain.ruletests import RuleTestsError, format_failure, load_cases, run_cases, unknown_rule_ids
 
     try:
         cases = load_cases(cases_dir)
@@ -658,7 +658,7 @@ def rules_test(directory: Path | None, cases_dir: Path | None) -> None:
 @click.argument("new_dir", type=click.Path(file_okay=False, path_type=Path))
 def rules_diff(old_dir: Path, new_dir: Path) -> None:
     """List the questions, rules and sources added, removed and changed from OLD_DIR to NEW_DIR, in words."""
-    from .domain.rulediff import diff_rulesets
+    from screening.domain.rulediff import diff_rulesets
 
     result = diff_rulesets(_load(old_dir), _load(new_dir))
     click.echo(f"From {old_dir} (version {result.old_version}) to {new_dir} (version {result.new_version}):")
@@ -683,8 +683,8 @@ def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: st
 
     from flask import current_app
 
-    from .replaying import replay_database
-    from .rulebook import current_ruleset
+    from screening.replaying import replay_database
+    from screening.rulebook import current_ruleset
 
     if since is not None:
         try:
@@ -713,7 +713,7 @@ def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: st
 
 
 def _overrides_file(given: Path | None) -> Path | None:
-    from .rulebook import overrides_path
+    from screening.rulebook import overrides_path
 
     if given is not None:
         if not given.is_file():
@@ -726,7 +726,7 @@ def _overrides_file(given: Path | None) -> Path | None:
 
 def _with_overrides(ruleset: RuleSet, given: Path | None) -> RuleSet:
     """The rule set with the overrides file applied; a refused file is a clear list of problems and exit 1."""
-    from .domain.overrides import apply_overrides, read_overrides
+    from screening.domain.overrides import apply_overrides, read_overrides
 
     path = _overrides_file(given)
     if path is None:
@@ -748,7 +748,7 @@ def _check_overrides(ruleset: RuleSet, given: Path | None, cases_dir: Path) -> N
     for override in overridden.overrides:
         click.echo(f"  {override.rule_id}: {override.describe()}")
     if cases_dir.is_dir():  # the cases describe the shipped rules; say which ones the overrides change
-        from .domain.ruletests import load_cases, run_cases
+        from screening.domain.ruletests import load_cases, run_cases
 
         changed = run_cases(overridden, load_cases(cases_dir)).failures
         if changed:
@@ -767,7 +767,7 @@ def _add_audit_key(config: Path, database: Path) -> None:
         return
     legacy = 0
     if database.exists():
-        from .db import connect, migrate
+        from screening.db import connect, migrate
 
         migrate(database)
         with contextlib.closing(connect(database)) as db:

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import clock
+from screening import clock
 
 _EVERY = re.compile(r"(\d{1,3})\s*(m|min|h)")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlite_utils import Database
 
-from .migrations import migrations
+from screening.migrations import migrations
 
 # WAL lets readers run beside the one writer; synchronous=FULL makes a committed submission survive a crash or power
 # loss; busy_timeout makes a writer wait for the lock instead of failing at once; secure_delete overwrites erased data.

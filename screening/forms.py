@@ -29,9 +29,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
-from .clinic_time import parse_every
-from .domain import AnswerError, Question, Section
-from .domain.dates import month_number
+from screening.clinic_time import parse_every
+from screening.domain import AnswerError, Question, Section
+from screening.domain.dates import month_number
 
 
 class AnswerField(Field):

@@ -88,8 +88,8 @@ def _form_limits() -> None:
 
 def _audit_rate_limit(error: RateLimitExceeded):
     """A patient-side limit reached is audited like a sign-in one (Flask-Limiter's own limits)."""
-    from . import audit
-    from .views.errors import render_error
+    from screening import audit
+    from screening.views.errors import render_error
 
     with contextlib.suppress(sqlite3.Error):  # the refusal itself must still happen
         audit.record(

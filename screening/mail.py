@@ -22,9 +22,9 @@ from typing import Any
 from flask import Flask
 from sqlite_utils import Database
 
-from . import outbox_links, store
-from .db import thread_db
-from .outbox_links import private_token  # noqa: F401 - the pages and services call it mail.private_token
+from screening import outbox_links, store
+from screening.db import thread_db
+from screening.outbox_links import private_token  # noqa: F401 - the pages and services call it mail.private_token
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)

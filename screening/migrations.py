@@ -385,7 +385,7 @@ def m0013(db: Database) -> None:
     # One digest over everything that decides what a patient may book or a clinician sees (store.submission_seal),
     # kept in step by the writers. Existing rows are sealed as they stand: the old checksum still guards their
     # clinical content, and from here on any change made outside the application shows.
-    from .store import reseal_submission
+    from screening.store import reseal_submission
 
     _run(db, "ALTER TABLE submission ADD COLUMN seal TEXT NOT NULL DEFAULT ''")
     for row in list(db.query("SELECT id FROM submission")):

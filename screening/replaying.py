@@ -11,10 +11,10 @@ import multiprocessing
 import os
 from pathlib import Path
 
-from . import store
-from .db import connect
-from .domain import RuleSet
-from .domain.replay import ReplayReport, replay
+from screening import store
+from screening.db import connect
+from screening.domain import RuleSet
+from screening.domain.replay import ReplayReport, replay
 
 PARALLEL_FROM = 20_000  # below this, starting processes costs more than it saves
 _ruleset_for_workers: RuleSet | None = None

@@ -12,11 +12,11 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlite_utils import Database
 
-from . import store
-from .db import connect
-from .domain import RulesError, RuleSet, load_ruleset
-from .domain.loading import FILES
-from .domain.overrides import apply_overrides, parse_overrides, read_overrides
+from screening import store
+from screening.db import connect
+from screening.domain import RulesError, RuleSet, load_ruleset
+from screening.domain.loading import FILES
+from screening.domain.overrides import apply_overrides, parse_overrides, read_overrides
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"

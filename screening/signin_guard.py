@@ -35,7 +35,7 @@ from typing import Any
 from flask import current_app, g, request
 from limits import parse_many
 
-from . import clock
+from screening import clock
 
 ACCOUNT_SLOW_INTERVAL = timedelta(seconds=10)
 # argon2id (64 MiB, 3 passes) keeps one core busy for each hash: leave a core for every other request.

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit_key, clock
-from .domain import Answers, Evaluation
-from .domain.decisions import QUEUE_RANK, initial_review_state
-from .domain.replay import StoredScreening
-from .errors import Conflict
+from screening import audit_key, clock
+from screening.domain import Answers, Evaluation
+from screening.domain.decisions import QUEUE_RANK, initial_review_state
+from screening.domain.replay import StoredScreening
+from screening.errors import Conflict
 
 iso = clock.iso
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .. import audit_key, store
-from ..db import connect
+from screening import audit_key, store
+from screening.db import connect
 
 
 class BackupError(Exception):

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import clock, store
-from . import records
+from screening import clock, store
+from screening.lifecycle import records
 
 RETAINED_REASON = (
     "it led to an appointment on {when}, so it is part of the clinical record and is kept for {years} years after"

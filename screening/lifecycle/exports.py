@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..domain import Questionnaire
-from ..services.review import display_value
+from screening.domain import Questionnaire
+from screening.services.review import display_value
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"); a leading apostrophe
 # makes it text. Tab and carriage return are included because some spreadsheets strip them and read what follows.

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import clock, store
-from ..domain import Question, RuleSet
-from ..domain.conditions import And, Call, Compare, In, Name, Not, Or, Str
+from screening import clock, store
+from screening.domain import Question, RuleSet
+from screening.domain.conditions import And, Call, Compare, In, Name, Not, Or, Str
 
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"

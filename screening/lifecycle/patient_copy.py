@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import store
-from ..domain import Questionnaire
-from ..services import review as reviewing
-from . import records
+from screening import store
+from screening.domain import Questionnaire
+from screening.lifecycle import records
+from screening.services import review as reviewing
 
 ACTION_WORDS = {
     "approve": "approved",

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import store
+from screening import store
 
 CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
 

@@ -16,9 +16,9 @@ from typing import Any
 from flask import Flask
 from sqlite_utils import Database
 
-from .. import clock, store
-from ..db import connect
-from . import records
+from screening import clock, store
+from screening.db import connect
+from screening.lifecycle import records
 
 log = logging.getLogger(__name__)
 BATCH = 200  # screenings per transaction: keeps the write lock short while patients submit

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import auth, mail, store
-from ..errors import NotFound, ServiceError
-from ..forms_day import REGISTERS
+from screening import auth, mail, store
+from screening.errors import NotFound, ServiceError
+from screening.forms_day import REGISTERS
 
 RESET_LIFETIME = timedelta(hours=1)
 

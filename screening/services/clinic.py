@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import auth, clinic_time, clock, mail, store
-from ..errors import NotFound, ServiceError
+from screening import auth, clinic_time, clock, mail, store
+from screening.errors import NotFound, ServiceError
 
 
 @dataclass(frozen=True)

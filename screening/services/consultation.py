@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import store
-from ..domain.questionnaire import age_in_years
-from ..domain.rules import readable_date
-from ..errors import ServiceError
-from ..forms_day import ID_DOCUMENTS
+from screening import store
+from screening.domain.questionnaire import age_in_years
+from screening.domain.rules import readable_date
+from screening.errors import ServiceError
+from screening.forms_day import ID_DOCUMENTS
 
 
 class ConsultationRefused(ServiceError):

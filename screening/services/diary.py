@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from .. import clinic_time, store
-from ..domain import Questionnaire
-from ..domain.rule_titles import rule_title
-from .people import STATE_WORDS, age_on, areas
+from screening import clinic_time, store
+from screening.domain import Questionnaire
+from screening.domain.rule_titles import rule_title
+from screening.services.people import STATE_WORDS, age_on, areas
 
 DAYS = 8  # today and the coming week
 

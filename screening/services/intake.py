@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from .. import calendar, clinic_time, clock, mail, outbox_links, store
-from ..domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
-from ..domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
-from ..domain.decisions import needs_clinician
-from ..domain.journey import merge_step, step_errors
-from ..errors import NotFound, ServiceError
-from . import clinic
+from screening import calendar, clinic_time, clock, mail, outbox_links, store
+from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
+from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
+from screening.domain.decisions import needs_clinician
+from screening.domain.journey import merge_step, step_errors
+from screening.errors import NotFound, ServiceError
+from screening.services import clinic
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import store
-from ..domain import Questionnaire
-from ..domain.questionnaire import age_in_years
-from ..domain.rule_titles import rule_title
-from ..errors import NotFound, ServiceError
+from screening import store
+from screening.domain import Questionnaire
+from screening.domain.questionnaire import age_in_years
+from screening.domain.rule_titles import rule_title
+from screening.errors import NotFound, ServiceError
 
 AREA_QUESTIONS = {"toxin": "toxin_areas", "filler": "filler_areas"}
 

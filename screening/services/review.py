@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .. import clinic_time, clock, mail, store
-from ..domain import Question, Questionnaire, RuleSet
-from ..domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, approvable, make_decision
-from ..domain.rules import readable_date
-from ..errors import Conflict, NotFound
+from screening import clinic_time, clock, mail, store
+from screening.domain import Question, Questionnaire, RuleSet
+from screening.domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, approvable, make_decision
+from screening.domain.rules import readable_date
+from screening.errors import Conflict, NotFound
 
 
 class IntegrityFailure(Conflict):

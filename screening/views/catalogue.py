@@ -11,13 +11,13 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from .. import audit, auth, catalogue, clinic_time, clock, store
-from ..db import get_db
-from ..domain import Questionnaire
-from ..domain.conditions import tree_to_json
-from ..domain.journey import ShownQuestion
-from ..forms import AnswerField, DateAnswerField
-from ..rulebook import current_ruleset
+from screening import audit, auth, catalogue, clinic_time, clock, store
+from screening.db import get_db
+from screening.domain import Questionnaire
+from screening.domain.conditions import tree_to_json
+from screening.domain.journey import ShownQuestion
+from screening.forms import AnswerField, DateAnswerField
+from screening.rulebook import current_ruleset
 
 bp = Blueprint("catalogue", __name__, url_prefix="/clinician/rules")
 DATE_MESSAGE = "Enter the date as YYYY-MM-DD, for example 2026-03-10"

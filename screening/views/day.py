@@ -7,11 +7,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import auth, clinic_time, clock, store
-from ..audit import actor
-from ..db import get_db
-from ..forms import ConfirmForm
-from ..forms_day import (
+from screening import auth, clinic_time, clock, store
+from screening.audit import actor
+from screening.db import get_db
+from screening.forms import ConfirmForm
+from screening.forms_day import (
     ID_DOCUMENTS,
     ClinicSettingsForm,
     ConsultationForm,
@@ -21,12 +21,12 @@ from ..forms_day import (
     SearchForm,
     WithdrawForm,
 )
-from ..rulebook import current_ruleset
-from ..services import accounts, clinic, diary, people
-from ..services import consultation as consulting
-from ..services import intake as patients
-from ..services import review as reviewing
-from .intake import hold_draft
+from screening.rulebook import current_ruleset
+from screening.services import accounts, clinic, diary, people
+from screening.services import consultation as consulting
+from screening.services import intake as patients
+from screening.services import review as reviewing
+from screening.views.intake import hold_draft
 
 bp = Blueprint("day", __name__, url_prefix="/clinician")
 

@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .. import audit
-from ..errors import ServiceError
+from screening import audit
+from screening.errors import ServiceError
 
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app
 from flask_login import login_required
 
-from .. import audit
-from ..db import get_db
-from ..lifecycle import fhir
-from ..rulebook import current_ruleset
+from screening import audit
+from screening.db import get_db
+from screening.lifecycle import fhir
+from screening.rulebook import current_ruleset
 
 bp = Blueprint("fhir", __name__, url_prefix="/clinician")
 

@@ -19,11 +19,11 @@ from flask import (
     url_for,
 )
 
-from .. import auth, hardening, store
-from ..audit import actor
-from ..db import get_db
-from ..domain import journey, patient_page
-from ..forms import (
+from screening import auth, hardening, store
+from screening.audit import actor
+from screening.db import get_db
+from screening.domain import journey, patient_page
+from screening.forms import (
     ConfirmForm,
     ContactForm,
     DeclarationForm,
@@ -32,10 +32,10 @@ from ..forms import (
     returning_form_class,
     step_form_class,
 )
-from ..rulebook import current_ruleset
-from ..services import clinic
-from ..services import intake as patients
-from . import prg
+from screening.rulebook import current_ruleset
+from screening.services import clinic
+from screening.services import intake as patients
+from screening.views import prg
 
 bp = Blueprint("intake", __name__)
 

@@ -6,12 +6,12 @@ import json
 
 from flask import Blueprint, current_app, render_template
 
-from .. import audit, clock
-from ..db import get_db
-from ..domain import TREATMENT_NAMES
-from ..lifecycle import patient_copy
-from ..rulebook import current_ruleset
-from .intake import current_submission
+from screening import audit, clock
+from screening.db import get_db
+from screening.domain import TREATMENT_NAMES
+from screening.lifecycle import patient_copy
+from screening.rulebook import current_ruleset
+from screening.views.intake import current_submission
 
 bp = Blueprint("patient_copy", __name__)
 

@@ -12,8 +12,8 @@ import secrets
 from flask import current_app, redirect, request, session
 from werkzeug.datastructures import MultiDict
 
-from .. import store
-from ..db import get_db
+from screening import store
+from screening.db import get_db
 
 SESSION_KEY = "form"
 NOT_KEPT = frozenset({"csrf_token"})

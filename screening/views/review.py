@@ -8,14 +8,14 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import audit, auth, clinic_time, clock, store
-from ..audit import actor
-from ..db import get_db
-from ..domain.decisions import ACTIONS, InvalidDecision
-from ..forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
-from ..rulebook import current_ruleset
-from ..services import clinic, people
-from ..services import review as reviewing
+from screening import audit, auth, clinic_time, clock, store
+from screening.audit import actor
+from screening.db import get_db
+from screening.domain.decisions import ACTIONS, InvalidDecision
+from screening.forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
+from screening.rulebook import current_ruleset
+from screening.services import clinic, people
+from screening.services import review as reviewing
 
 bp = Blueprint("review", __name__, url_prefix="/clinician")
 
