@@ -21,7 +21,7 @@ from pathlib import Path
 from screening import store
 from screening.db import connect, migrate
 from screening.domain import evaluate_screening, load_ruleset
-from screening.lifecycle import backup
+from screening.services.lifecycle import backup
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: find the tests package for its factories

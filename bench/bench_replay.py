@@ -26,7 +26,7 @@ from pathlib import Path
 
 from screening.db import connect, migrate
 from screening.domain import evaluate_screening, load_ruleset
-from screening.replaying import replay_database
+from screening.services.rules.replay import replay_database
 
 PROJECT = Path(__file__).resolve().parents[1]
 VIGNETTES = PROJECT.parent / "shared" / "clinical" / "vignettes-public.json"

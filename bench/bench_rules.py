@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from screening.domain import evaluate_screening, load_ruleset
-from screening.rulebook import DEFAULT_RULES_DIR
+from screening.services.rules.rulebook import DEFAULT_RULES_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT.parent / "shared" / "clinical" / "vignettes-public.json"

@@ -10,24 +10,13 @@ from typing import Any
 
 from flask import Flask
 
-from screening import (
-    audit,
-    audit_chain,
-    auth,
-    clinic_time,
-    db,
-    hardening,
-    lifecycle,
-    listen,
-    mail,
-    rulebook,
-    security,
-    settings,
-)
+from screening import clock, db, mail, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from screening.domain.rules import readable_date
-from screening.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from screening.views import catalogue, day, errors, fhir, intake, patient_copy, records, review
+from screening.services import audit_digest, lifecycle
+from screening.services.rules import rulebook
+from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
+from screening.web import audit, auth, catalogue, day, errors, fhir, intake, patient_copy, protection, records, review
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     settings.normalise(app.config)
     if test_config is None:
-        listen.settle(app.config, app.instance_path)  # PUBLIC_URL from where `make run` listens, unless chosen
+        settings.settle(app.config, app.instance_path)  # PUBLIC_URL from where `make run` listens, unless chosen
     if not app.config["SECRET_KEY"] or len(str(app.config["SECRET_KEY"])) < 32:
         raise ConfigurationError(
             f"no SECRET_KEY of 32 or more characters: run `screening init` to create {instance_path / 'config.py'}"
@@ -74,11 +63,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     rulebook.archive_at_start(
         app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
     )
-    security.init_app(app)
-    hardening.init_app(app)  # issue 13: trusted hosts, the reverse proxy, HSTS
+    protection.init_csrf_and_headers(app)
+    protection.init_app(app)  # issue 13: trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)
-    hardening.init_after_limiter(app)  # issue 13: a 503 keeps its Retry-After; limits reached are audited
+    protection.init_after_limiter(app)  # issue 13: a 503 keeps its Retry-After; limits reached are audited
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
@@ -89,9 +78,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(day.bp)  # issue 10: the clinic's day
     mail.init_app(app)
     lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
-    audit_chain.init_app(app)  # issue 13: the chain's key, and the daily digest thread
+    audit_digest.init_app(app)  # issue 13: the chain's key, and the daily digest thread
     app.add_template_filter(_readable_date, "readable_date")
-    app.add_template_filter(lambda value, tz: clinic_time.readable(value, tz), "clinic_time")
+    app.add_template_filter(lambda value, tz: clock.readable(value, tz), "clinic_time")
     app.context_processor(
         lambda: {
             "clinic_name": _clinic(app).name,

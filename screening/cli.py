@@ -16,14 +16,14 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from screening import clinic_time, clock, store
+from screening import clock, store
 from screening.app import ConfigurationError, create_app
 from screening.db import get_db
 from screening.domain import InvalidAnswers, RulesError, RuleSet, evaluate_screening, load_ruleset
 from screening.domain.questionnaire import shorten
 from screening.errors import ServiceError
-from screening.rulebook import instance_dir, rules_dir
 from screening.services import clinic
+from screening.services.rules.rulebook import instance_dir, rules_dir
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -146,8 +146,8 @@ def evaluate(file: str, rules_path: Path | None, overrides_file: Path | None = N
 
     ruleset = _with_overrides(_load(rules_path), overrides_file)
     try:
-        today = clock.today_in(clinic_time.zone(os.environ.get("SCREENING_CLINIC_TIMEZONE") or "Europe/London"))
-    except clinic_time.TimeInputError as error:
+        today = clock.today_in(clock.zone(os.environ.get("SCREENING_CLINIC_TIMEZONE") or "Europe/London"))
+    except clock.TimeInputError as error:
         _fail(f"SCREENING_CLINIC_TIMEZONE: {error}")
     results = [evaluate_case(ruleset, case, position, today) for position, case in enumerate(cases, start=1)]
     output = json.dumps(results, indent=2, ensure_ascii=False)
@@ -325,7 +325,7 @@ def _refusals():
         yield
     except ServiceError as refusal:
         _refuse(refusal.message[0].lower() + refusal.message[1:])
-    except clinic_time.TimeInputError as problem:
+    except clock.TimeInputError as problem:
         _refuse(str(problem))
 
 
@@ -366,8 +366,8 @@ def slots_group() -> None:
 
 def _clinic_zone():
     try:
-        return clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
-    except clinic_time.TimeInputError as error:
+        return clock.zone(current_app.config["CLINIC_TIMEZONE"])
+    except clock.TimeInputError as error:
         _refuse(f"CLINIC_TIMEZONE: {error}")
 
 
@@ -383,9 +383,9 @@ def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
         published = clinic.publish_slots(
             get_db(),
             store.SYSTEM,
-            start=clinic_time.parse_local(start, tz),
-            end=clinic_time.parse_local(end, tz),
-            every=clinic_time.parse_every(every),
+            start=clock.parse_local(start, tz),
+            end=clock.parse_local(end, tz),
+            every=clock.parse_every(every),
             practitioner=practitioner,
         )
     who = f" with {practitioner.strip()}" if practitioner.strip() else ""
@@ -399,12 +399,12 @@ def slots_list(days: int) -> None:
     tz = _clinic_zone()
     today = clock.today_in(tz)
     rows = store.slots_between(
-        get_db(), clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=days), tz)
+        get_db(), clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz)
     )
     for row in rows:
         state = f"booked (screening {row['submission_id']})" if row["booking_id"] else "free"
         who = f" {row['practitioner']}" if row["practitioner"] else ""
-        click.echo(f"{row['id']:>6}  {clinic_time.readable(row['starts_at'], tz)}{who}  {state}")
+        click.echo(f"{row['id']:>6}  {clock.readable(row['starts_at'], tz)}{who}  {state}")
     click.echo(f"{len(rows)} slot(s), {sum(1 for r in rows if not r['booking_id'])} free")
 
 
@@ -451,7 +451,7 @@ def backup_command(path: Path) -> None:
     """Take an online, consistent copy of the database to PATH (a new file), check it and say what it holds."""
     from flask import current_app
 
-    from screening.lifecycle import backup
+    from screening.services.lifecycle import backup
 
     try:
         summary = backup.take_backup(current_app.config["DATABASE"], path)
@@ -468,7 +468,7 @@ def restore_command(path: Path, force: bool) -> None:
     """Restore the backup at PATH into the configured database, after checking its integrity and audit chain."""
     from flask import current_app
 
-    from screening.lifecycle import backup
+    from screening.services.lifecycle import backup
 
     try:
         report = backup.restore(path, current_app.config["DATABASE"], force=force)
@@ -488,7 +488,7 @@ def purge_command(dry_run: bool) -> None:
     from flask import current_app
 
     from screening.db import get_db
-    from screening.lifecycle import retention
+    from screening.services.lifecycle import retention
 
     report = retention.purge(
         get_db(), retention.Policy.from_config(current_app.config), dry_run=dry_run, actor={"actor_role": "system"}
@@ -507,7 +507,7 @@ def erase_command(email: str, date_of_birth: str, yes: bool, restrict: bool) -> 
     from flask import current_app
 
     from screening.db import get_db
-    from screening.lifecycle import erasure
+    from screening.services.lifecycle import erasure
 
     db = get_db()
     years = float(current_app.config["RETENTION_CONSULTED_YEARS"])
@@ -557,8 +557,8 @@ def _fhir_base() -> str:
 @fhir_group.command("questionnaire")
 def fhir_questionnaire() -> None:
     """Print the questionnaire as a FHIR Questionnaire (version = the rule-set version)."""
-    from screening.lifecycle import fhir
-    from screening.rulebook import current_ruleset
+    from screening.services.lifecycle import fhir
+    from screening.services.rules.rulebook import current_ruleset
 
     click.echo(fhir.to_json(fhir.questionnaire(current_ruleset(), _fhir_base())))
 
@@ -569,8 +569,8 @@ def fhir_bundle(ref: str) -> None:
     """Print screening REF (its number) as a FHIR Bundle: QuestionnaireResponse, DetectedIssue, decisions."""
     from screening import store
     from screening.db import get_db
-    from screening.lifecycle import fhir
-    from screening.rulebook import current_ruleset
+    from screening.services.lifecycle import fhir
+    from screening.services.rules.rulebook import current_ruleset
 
     if not ref.isdigit() or len(ref) > 18:
         _refuse(f"fhir bundle: '{ref}' is not a screening reference (a number)")
@@ -683,8 +683,8 @@ def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: st
 
     from flask import current_app
 
-    from screening.replaying import replay_database
-    from screening.rulebook import current_ruleset
+    from screening.services.rules.replay import replay_database
+    from screening.services.rules.rulebook import current_ruleset
 
     if since is not None:
         try:
@@ -713,7 +713,7 @@ def rules_replay(rules_path: Path | None, overrides_file: Path | None, since: st
 
 
 def _overrides_file(given: Path | None) -> Path | None:
-    from screening.rulebook import overrides_path
+    from screening.services.rules.rulebook import overrides_path
 
     if given is not None:
         if not given.is_file():

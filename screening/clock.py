@@ -6,8 +6,9 @@ never a copied reference), so a test that moves `screening.clock.utc_now` moves 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def utc_now() -> datetime:
@@ -27,6 +28,91 @@ def ago_iso(span: timedelta) -> str:
     return iso(utc_now() - span)
 
 
-def today_in(tz: ZoneInfo) -> date:
+def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
     """Today's date where the clinic is (a screening on the evening of the 31st in London is dated the 31st)."""
-    return utc_now().astimezone(tz).date()
+    return (now or utc_now()).astimezone(tz).date()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Times in the clinic's own time zone (set in instance config): what people type and read. UTC is what we store.
+
+
+_EVERY = re.compile(r"(\d{1,3})\s*(m|min|h)")
+
+
+class TimeInputError(ValueError):
+    """A time, date or interval that cannot be used, with a message for the person who typed it."""
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeInputError(f"unknown time zone {name!r} (for example Europe/London)") from None
+
+
+def parse_local(text: str, tz: ZoneInfo) -> datetime:
+    """'2026-12-01T09:00' (or with a space) in the clinic's zone, as an aware datetime."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        raise TimeInputError(f"{text!r} is not a date and time like 2026-12-01T09:00") from None
+    if moment.tzinfo is not None:
+        raise TimeInputError(f"{text!r}: give the clinic's local time without a zone")
+    return moment.replace(tzinfo=tz)
+
+
+def parse_every(text: str) -> timedelta:
+    match = _EVERY.fullmatch(text.strip().lower())
+    if match is None:
+        raise TimeInputError(f"{text!r} is not an interval like 30m or 1h")
+    amount = int(match.group(1)) * (60 if match.group(2) == "h" else 1)
+    if not 5 <= amount <= 480:
+        raise TimeInputError("slots must be between 5 minutes and 8 hours long")
+    return timedelta(minutes=amount)
+
+
+def make_slots(start: datetime, end: datetime, every: timedelta) -> list[tuple[str, str]]:
+    """Back-to-back slots from start, each `every` long, that end by `end`; as UTC ISO strings."""
+    if end <= start:
+        raise TimeInputError("the end must be after the start")
+    if end - start > timedelta(days=31):
+        raise TimeInputError("publish at most 31 days of slots at once")
+    slots, cursor = [], start
+    while cursor + every <= end:
+        slots.append((to_utc_iso(cursor), to_utc_iso(cursor + every)))
+        cursor += every
+    if not slots:
+        raise TimeInputError("no slot of that length fits between the start and the end")
+    return slots
+
+
+def to_utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_utc_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def local(text: str, tz: ZoneInfo) -> datetime:
+    return from_utc_iso(text).astimezone(tz)
+
+
+def readable(text: str, tz: ZoneInfo) -> str:
+    """'Tuesday 1 December 2026, 9:00am' in the clinic's zone."""
+    moment = local(text, tz)
+    hour = moment.hour % 12 or 12
+    return f"{moment:%A} {moment.day} {moment:%B %Y}, {hour}:{moment:%M}{'am' if moment.hour < 12 else 'pm'}"
+
+
+def day_start_utc(day: date, tz: ZoneInfo) -> str:
+    return to_utc_iso(datetime(day.year, day.month, day.day, tzinfo=tz))
+
+
+def group_by_day(rows: list[dict], tz: ZoneInfo, key: str = "starts_at") -> list[tuple[str, list[dict]]]:
+    """Rows with a UTC start, grouped by their day in the clinic's zone, in order: [('Tuesday 1 December', rows)]."""
+    days: dict[date, list[dict]] = {}
+    for row in rows:
+        days.setdefault(local(row[key], tz).date(), []).append(row)
+    return [(f"{day:%A} {day.day} {day:%B %Y}", found) for day, found in sorted(days.items())]

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from screening import auth, mail, store
+from screening import mail, store
 from screening.errors import NotFound, ServiceError
-from screening.forms_day import REGISTERS
+from screening.web import auth
+from screening.web.forms import REGISTERS
 
 RESET_LIFETIME = timedelta(hours=1)
 

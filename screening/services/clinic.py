@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from screening import auth, clinic_time, clock, mail, store
+from screening import clock, mail, store
 from screening.errors import NotFound, ServiceError
+from screening.web import auth
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class Published:
 
     def span(self, tz) -> str:
         """'Tuesday 1 December 2026, 9:00am to 5:00pm' in the clinic's zone."""
-        return f"{clinic_time.readable(self.first, tz)} to {clinic_time.readable(self.last_end, tz).split(', ')[-1]}"
+        return f"{clock.readable(self.first, tz)} to {clock.readable(self.last_end, tz).split(', ')[-1]}"
 
     def describe(self, tz) -> str:
         """What publishing did, in words: 'Published 16 slots with Dr Ada, Tuesday 1 December 2026, 9:00am to 5:00pm
@@ -149,15 +150,15 @@ def publish_slots(
     Raises Invalid("end", ...) when no slot fits, the times are the wrong way round or the span is too long;
     Invalid("start", ...) for a slot in the past or one overlapping another slot of the same practitioner."""
     try:
-        made = clinic_time.make_slots(start, end, every)
-    except clinic_time.TimeInputError as problem:
+        made = clock.make_slots(start, end, every)
+    except clock.TimeInputError as problem:
         raise Invalid("end", str(problem)) from None
     practitioner = practitioner.strip()
     tz = start.tzinfo
-    if made[0][0] <= clinic_time.to_utc_iso(clock.utc_now()):
+    if made[0][0] <= clock.to_utc_iso(clock.utc_now()):
         raise Invalid(
             "start",
-            f"the first slot, {clinic_time.readable(made[0][0], tz)}, is in the past: publish slots that start"
+            f"the first slot, {clock.readable(made[0][0], tz)}, is in the past: publish slots that start"
             " later than now; nothing was published",
         )
     clashes = store.overlapping_slots(db, made, practitioner)
@@ -167,8 +168,8 @@ def publish_slots(
         raise Invalid(
             "start",
             f"these times overlap {len(clashes)} of {who} published slot(s), the first at "
-            f"{clinic_time.readable(first['starts_at'], tz)} to "
-            f"{clinic_time.readable(first['ends_at'], tz).split(', ')[-1]}: nothing was published",
+            f"{clock.readable(first['starts_at'], tz)} to "
+            f"{clock.readable(first['ends_at'], tz).split(', ')[-1]}: nothing was published",
         )
     added = store.add_slots(db, made, practitioner, actor.event("slots_added"))
     return Published(added, len(made) - added, made[0][0], made[-1][1], practitioner)
@@ -183,7 +184,7 @@ def withdraw_slot(
     if slot is None or slot["cancelled_at"]:
         raise NotFound(f"no slot has the id {slot_id}" if slot is None else f"slot {slot_id} is withdrawn already")
     config = effective_config(db, config)
-    when = clinic_time.readable(slot["starts_at"], clinic_time.zone(config["CLINIC_TIMEZONE"]))
+    when = clock.readable(slot["starts_at"], clock.zone(config["CLINIC_TIMEZONE"]))
     with store.write_transaction(db):
         held = store.cancel_slot(db, slot_id, actor.event("slot_cancelled", detail={"booked": None}))
         if held:

@@ -17,7 +17,7 @@ from screening import store
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rules import readable_date
 from screening.errors import ServiceError
-from screening.forms_day import ID_DOCUMENTS
+from screening.web.forms import ID_DOCUMENTS
 
 
 class ConsultationRefused(ServiceError):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from screening import clinic_time, store
+from screening import clock, store
 from screening.domain import Questionnaire
 from screening.domain.rule_titles import rule_title
 from screening.services.people import STATE_WORDS, age_on, areas
@@ -38,12 +38,12 @@ def consultation_state(row: dict[str, Any]) -> str:
 
 def week(db: Database, questionnaire: Questionnaire, tz: ZoneInfo, today: date, *, practitioner: str = "") -> list[Day]:
     """Every day from today for a week, with its appointments (empty days included, so the week reads as one)."""
-    start = clinic_time.day_start_utc(today, tz)
-    end = clinic_time.day_start_utc(today + timedelta(days=DAYS), tz)
+    start = clock.day_start_utc(today, tz)
+    end = clock.day_start_utc(today + timedelta(days=DAYS), tz)
     rows = store.diary(db, start, end, practitioner)
     by_day: dict[date, list[dict[str, Any]]] = {}
     for row in rows:
-        local = clinic_time.local(row["starts_at"], tz)
+        local = clock.local(row["starts_at"], tz)
         row["time"] = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
         row["age"] = age_on(row["date_of_birth"], today)
         row["asked"] = [

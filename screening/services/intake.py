@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from screening import calendar, clinic_time, clock, mail, outbox_links, store
+from screening import clock, mail, store
 from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
 from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
 from screening.domain.decisions import needs_clinician
 from screening.domain.journey import merge_step, step_errors
 from screening.errors import NotFound, ServiceError
+from screening.mail import calendar, links
 from screening.services import clinic
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
@@ -41,7 +42,7 @@ class NothingToBook(ServiceError):
 
 
 def clinic_zone(config: dict[str, Any]) -> ZoneInfo:
-    return clinic_time.zone(config["CLINIC_TIMEZONE"])
+    return clock.zone(config["CLINIC_TIMEZONE"])
 
 
 def clinic_today(config: dict[str, Any]) -> date:
@@ -204,10 +205,10 @@ def request_return_link(
     found = store.latest_submission_for(db, email, date_of_birth)
     with store.write_transaction(db):
         if found is not None:
-            nonce = outbox_links.new_return_nonce()  # the outbox holds the nonce, never the token
-            token = outbox_links.return_token(config["SECRET_KEY"], nonce)
+            nonce = links.new_return_nonce()  # the outbox holds the nonce, never the token
+            token = links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
-            link = outbox_links.return_link_ref(mail.public_link(config, link_for(outbox_links.TOKEN_SLOT)), nonce)
+            link = links.return_link_ref(mail.public_link(config, link_for(links.TOKEN_SLOT)), nonce)
             store.create_return_link(
                 db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], link),)
             )
@@ -277,8 +278,8 @@ def free_slots(db: Database, config: dict[str, Any], status: BookingStatus) -> l
         return []
     tz = clinic_zone(config)
     first, last = status.window
-    start = max(clinic_time.day_start_utc(first, tz), clinic_time.to_utc_iso(clock.utc_now()))
-    end = clinic_time.day_start_utc(last + timedelta(days=1), tz)
+    start = max(clock.day_start_utc(first, tz), clock.to_utc_iso(clock.utc_now()))
+    end = clock.day_start_utc(last + timedelta(days=1), tz)
     return store.slots_between(db, start, end, free_only=True)
 
 
@@ -299,7 +300,7 @@ def book(
     db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any], slot_id: str | None
 ) -> None:
     status, slot = bookable_slot(db, config, submission, slot_id)
-    when = clinic_time.readable(slot["starts_at"], clinic_zone(config))
+    when = clock.readable(slot["starts_at"], clinic_zone(config))
     store.book_slot(
         db,
         submission_id=submission["id"],
@@ -325,7 +326,7 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
     held = store.active_booking(db, submission["id"])
     if held is None:
         return False
-    when = clinic_time.readable(held["starts_at"], clinic_zone(config))
+    when = clock.readable(held["starts_at"], clinic_zone(config))
     cancelled = store.cancel_booking(
         db,
         submission["id"],
@@ -354,7 +355,7 @@ def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[
             f"Your consultation{' with ' + booking['practitioner'] if booking.get('practitioner') else ''}. "
             "Bring photo ID. To change or cancel, use your private link."
         ),
-        stamp=clinic_time.to_utc_iso(clock.utc_now()),
+        stamp=clock.to_utc_iso(clock.utc_now()),
         location=", ".join([details.name, *details.address.splitlines()]),
     )
 
@@ -394,7 +395,7 @@ def days_with_free_times(config: dict[str, Any], slots: list[dict[str, Any]]) ->
     tz = clinic_zone(config)
     counts: dict[date, int] = {}
     for slot in slots:
-        day = clinic_time.local(slot["starts_at"], tz).date()
+        day = clock.local(slot["starts_at"], tz).date()
         counts[day] = counts.get(day, 0) + 1
     return [Day(day, free) for day, free in sorted(counts.items())]
 
@@ -406,7 +407,7 @@ def times_on(config: dict[str, Any], slots: list[dict[str, Any]], day_text: str 
     except ValueError:
         raise NothingToBook("Choose a day from the list.") from None
     tz = clinic_zone(config)
-    times = [slot for slot in slots if clinic_time.local(slot["starts_at"], tz).date() == day]
+    times = [slot for slot in slots if clock.local(slot["starts_at"], tz).date() == day]
     if not times:
         raise NothingToBook("There are no free times left on that day. Please choose another day.")
     return day, times

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from screening import clinic_time, clock, mail, store
+from screening import clock, mail, store
 from screening.domain import Question, Questionnaire, RuleSet
 from screening.domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, approvable, make_decision
 from screening.domain.rules import readable_date
@@ -207,7 +207,7 @@ def decide(
         treatment_outcomes=found["treatments"],
         defer_until=defer_until,
         note=note,
-        today=clock.today_in(clinic_time.zone(config["CLINIC_TIMEZONE"])),
+        today=clock.today_in(clock.zone(config["CLINIC_TIMEZONE"])),
         amended=found["kind"] == "amendment",
     )
     link = mail.patient_link(config, config["SECRET_KEY"], found["submission_key"])

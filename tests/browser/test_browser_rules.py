@@ -4,7 +4,7 @@ sideways scrolling at 375 px."""
 from __future__ import annotations
 
 from screening.domain import load_ruleset
-from screening.rulebook import DEFAULT_RULES_DIR
+from screening.services.rules.rulebook import DEFAULT_RULES_DIR
 from tests.browser.browser_helpers import PageChecks, clinician_signs_in, fill_step
 from tests.browser.test_browser_keyboard import choose_radio, press_button, tab_to
 from tests.web.web_helpers import answers_by_step

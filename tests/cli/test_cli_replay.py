@@ -132,7 +132,7 @@ def test_the_fast_judge_agrees_with_evaluate_screening_on_every_rule_test_case(t
 
 
 def test_replay_in_parallel_processes_gives_the_same_report(seeded, tmp_path):
-    from screening.replaying import replay_database
+    from screening.services.rules.replay import replay_database
 
     _, refs, database = seeded
     edited = load_ruleset(

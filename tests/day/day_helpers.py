@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from screening import outbox_links, store
+from screening import store
+from screening.mail import links
 from screening.settings import BY_NAME
 from tests.booking.booking_helpers import book
 from tests.factories import SECRET_KEY
@@ -118,5 +119,5 @@ def outbox(db_path, kind: str | None = None) -> list[dict]:
     else:
         found = rows(db_path, "SELECT * FROM outbox ORDER BY id")
     for row in found:
-        row["body"] = outbox_links.render(row["body"], secret_key=SECRET_KEY, public_url=PUBLIC_URL)
+        row["body"] = links.render(row["body"], secret_key=SECRET_KEY, public_url=PUBLIC_URL)
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from screening import clinic_time
+from screening import clock
 from tests.day.day_helpers import admin, booked_patient, outbox, post_form, publish_soon, registered_clinician
 from tests.factories import make_app
 from tests.review.review_helpers import (
@@ -29,7 +29,7 @@ def test_every_clinician_sees_the_week_with_who_what_outcome_decision_and_cautio
     assert page.status_code == 200
     (row,) = diary_rows(page)
     starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
-    local = clinic_time.readable(starts_at, ZoneInfo("Europe/London")).split(", ")[-1]
+    local = clock.readable(starts_at, ZoneInfo("Europe/London")).split(", ")[-1]
     assert row.startswith(f"{local} Ada Mary Seacole, ")
     assert "Toxin: Forehead lines, Frown lines between the eyebrows" in row
     assert "review approved" in row
@@ -46,7 +46,7 @@ def test_diary_is_in_the_clinic_zone(tmp_path):
     _, _, slot = booked_patient(app, db_path, **CAUTION)
     clinician = registered_clinician(app, db_path)
     starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
-    local = clinic_time.readable(starts_at, ZoneInfo("Asia/Tokyo")).split(", ")[-1]
+    local = clock.readable(starts_at, ZoneInfo("Asia/Tokyo")).split(", ")[-1]
     (row,) = diary_rows(clinician.get("/clinician/diary"))
     assert row.startswith(local)
 

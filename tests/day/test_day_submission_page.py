@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from screening import clinic_time
+from screening import clock
 from screening.domain.questionnaire import age_in_years
 from tests.day.day_helpers import approve, booked_patient, registered_clinician
 from tests.factories import make_app
@@ -68,10 +68,10 @@ def test_times_are_in_the_clinic_zone_and_the_appointment_is_shown(tmp_path):
     zone = ZoneInfo("America/New_York")
     starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
     created_at = rows(db_path, "SELECT created_at FROM submission WHERE id = ?", [submission_id])[0]["created_at"]
-    assert f"Appointment {clinic_time.readable(starts_at, zone)} with Ada" in text
-    assert f"Sent {clinic_time.readable(created_at, zone)}" in text
+    assert f"Appointment {clock.readable(starts_at, zone)} with Ada" in text
+    assert f"Sent {clock.readable(created_at, zone)}" in text
     decided = rows(db_path, "SELECT created_at FROM decision WHERE submission_id = ?", [submission_id])[0]["created_at"]
-    assert f"by Bo, {clinic_time.readable(decided, zone)}" in text
+    assert f"by Bo, {clock.readable(decided, zone)}" in text
 
 
 def test_approve_helper_is_what_the_page_shows(app, db_path):

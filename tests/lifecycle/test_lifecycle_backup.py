@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from screening import audit_key
 from screening.db import migrate
-from screening.lifecycle import backup
+from screening.services.lifecycle import backup
+from screening.store import audit_key
 from tests.lifecycle.lifecycle_helpers import run_cli
 from tests.review.review_helpers import quick_submission
 

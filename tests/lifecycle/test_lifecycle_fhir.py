@@ -13,7 +13,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 
 from screening import store
 from screening.cli import cli
-from screening.lifecycle import fhir
+from screening.services.lifecycle import fhir
 from tests.review.review_helpers import (
     REVIEW_TOXIN,
     RULESET,

@@ -11,7 +11,7 @@ from screening import clock as app_clock
 from screening import settings, store
 from screening.cli import cli
 from screening.db import migrate
-from screening.lifecycle import retention
+from screening.services.lifecycle import retention
 from tests.factories import make_app
 from tests.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 from tests.review.review_helpers import audit_rows, db_connection

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from screening import mail
-from screening.rulebook import current_ruleset
+from screening.services.rules.rulebook import current_ruleset
 from tests.booking.booking_helpers import book, publish
 from tests.factories import make_app
 from tests.review.review_helpers import (

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from screening import auth, store
+from screening import store
 from screening.db import connect
 from screening.domain import evaluate_screening, load_ruleset
+from screening.web import auth
 from tests.web.web_helpers import DETAILS, FULL_NAME, answers_by_step, csrf_token, walk
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

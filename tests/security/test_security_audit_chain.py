@@ -8,7 +8,9 @@ import sqlite3
 from contextlib import closing
 from datetime import timedelta
 
-from screening import audit_chain, audit_key, store
+from screening import store
+from screening.services import audit_digest
+from screening.store import audit_key
 from tests.cli_helpers import invoke
 from tests.mail.test_mail_delivery import deliver
 from tests.review.review_helpers import db_connection
@@ -94,11 +96,11 @@ def test_the_daily_digest_mails_the_last_hash_to_the_clinic(app, smtp, db_path, 
     add_events(db_path, 2)
     with db_connection(db_path) as db:
         last = store.verify_audit_chain(db).last_hash
-        assert audit_chain.digest_due(db)
-        assert audit_chain.send_digest(db, app.config) == last
-        assert not audit_chain.digest_due(db)
+        assert audit_digest.digest_due(db)
+        assert audit_digest.send_digest(db, app.config) == last
+        assert not audit_digest.digest_due(db)
         clock.offset = timedelta(hours=25)
-        assert audit_chain.digest_due(db)
+        assert audit_digest.digest_due(db)
     deliver(app)
     (digest,) = inbox.to("desk@clinic.example")
     assert last in digest.get_content() and "events: 2" in digest.get_content()

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from screening import auth
+from screening.web import auth
 from tests.review.review_helpers import CLINICIAN_EMAIL, db_connection, make_clinician, sign_in
 
 COMPOSED = unicodedata.normalize("NFC", "crème brûlée façade 42")

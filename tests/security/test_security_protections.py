@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from screening import auth, security
+from screening.web import auth, protection
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -92,7 +92,7 @@ def directives(policy: str) -> dict[str, str]:
     ["/", "/clinician/login", "/healthz", "/no-such-page", "/static/favicon.svg", "/r/not-a-real-token"],
 )
 def test_every_response_forbids_framing_and_plugins(client, path):
-    """Each assertion fails when its header or directive is taken out of screening/security.py."""
+    """Each assertion fails when its header or directive is taken out of screening/protection.py."""
     response = client.get(path)
     response.close()
     policy = directives(response.headers["Content-Security-Policy"])
@@ -104,5 +104,5 @@ def test_every_response_forbids_framing_and_plugins(client, path):
 
 
 def test_the_header_tests_read_the_policy_the_app_sends():
-    """A guard on the test above: the directive parser sees what security.py declares."""
-    assert directives(security.CONTENT_SECURITY_POLICY)["frame-ancestors"] == "'none'"
+    """A guard on the test above: the directive parser sees what protection.py declares."""
+    assert directives(protection.CONTENT_SECURITY_POLICY)["frame-ancestors"] == "'none'"

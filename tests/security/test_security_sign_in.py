@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from screening import auth, signin_guard
+from screening.web import auth, protection
 from tests.review.review_helpers import (
     CLINICIAN_EMAIL,
     PASSWORD,
@@ -37,7 +37,7 @@ def test_a_slow_sign_in_does_not_hold_up_another_address_or_the_site(app, db_pat
             return real.verify(stored, password)
 
     monkeypatch.setattr(auth, "hasher", SlowHasher())
-    app.extensions["screening.signin_guard"] = signin_guard.SignInGuard(slots=2)  # as on a 3-core machine
+    app.extensions["screening.web.protection"] = protection.SignInGuard(slots=2)  # as on a 3-core machine
     slow = threading.Thread(
         target=sign_in,
         args=(app.test_client(), CLINICIAN_EMAIL, BLOCK),
@@ -64,7 +64,7 @@ def test_a_slow_sign_in_does_not_hold_up_another_address_or_the_site(app, db_pat
 
 
 def test_concurrent_attempts_are_counted_before_the_work():
-    guard = signin_guard.SignInGuard()
+    guard = protection.SignInGuard()
     limits = [(5, 60.0), (20, 3600.0)]
     results: list[object] = []
     barrier = threading.Barrier(12)
@@ -78,12 +78,12 @@ def test_concurrent_attempts_are_counted_before_the_work():
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(isinstance(r, signin_guard.Admission) for r in results) == 5
+    assert sum(isinstance(r, protection.Admission) for r in results) == 5
 
 
 def test_when_every_hashing_slot_is_busy_a_sign_in_gets_503_at_once(app, db_path):
     make_clinician(db_path)
-    guard = signin_guard.guard_for(app)
+    guard = protection.guard_for(app)
     taken = 0
     while guard.work.acquire(blocking=False):
         taken += 1
@@ -93,7 +93,7 @@ def test_when_every_hashing_slot_is_busy_a_sign_in_gets_503_at_once(app, db_path
     finally:
         for _ in range(taken):
             guard.work.release()
-    assert taken == signin_guard.ARGON2_SLOTS
+    assert taken == protection.ARGON2_SLOTS
     assert sign_in(app.test_client(), CLINICIAN_EMAIL, PASSWORD).status_code == 303  # nothing was counted
 
 
@@ -106,7 +106,7 @@ def test_the_account_limit_slows_guessing_but_lets_the_right_password_in_from_a_
     at_once = sign_in(app.test_client(), CLINICIAN_EMAIL, WRONG, environ_base={"REMOTE_ADDR": "10.0.1.1"})
     assert at_once.status_code == 429 and int(at_once.headers["Retry-After"]) <= 10
 
-    clock.offset = signin_guard.ACCOUNT_SLOW_INTERVAL + timedelta(seconds=1)
+    clock.offset = protection.ACCOUNT_SLOW_INTERVAL + timedelta(seconds=1)
     right = sign_in(app.test_client(), CLINICIAN_EMAIL, PASSWORD, environ_base={"REMOTE_ADDR": "10.0.1.2"})
 
     assert right.status_code == 303  # the owner gets in, from an address the attacker never used

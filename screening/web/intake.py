@@ -19,11 +19,15 @@ from flask import (
     url_for,
 )
 
-from screening import auth, hardening, store
-from screening.audit import actor
+from screening import store
 from screening.db import get_db
 from screening.domain import journey, patient_page
-from screening.forms import (
+from screening.services import clinic
+from screening.services import intake as patients
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import auth, prg, protection
+from screening.web.audit import actor
+from screening.web.forms import (
     ConfirmForm,
     ContactForm,
     DeclarationForm,
@@ -32,10 +36,6 @@ from screening.forms import (
     returning_form_class,
     step_form_class,
 )
-from screening.rulebook import current_ruleset
-from screening.services import clinic
-from screening.services import intake as patients
-from screening.views import prg
 
 bp = Blueprint("intake", __name__)
 
@@ -372,7 +372,7 @@ def cancel_booking():
 @bp.get("/your-result/appointment.ics")
 def appointment_calendar():
     """The appointment as a calendar file: the time and place only, nothing clinical."""
-    body = patients.appointment_calendar(get_db(), config(), current_submission(), hardening.public_host(config()))
+    body = patients.appointment_calendar(get_db(), config(), current_submission(), protection.public_host(config()))
     return current_app.response_class(
         body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="appointment.ics"'}
     )

@@ -6,12 +6,13 @@ import json
 
 from flask import Blueprint, current_app, render_template
 
-from screening import audit, clock
+from screening import clock
 from screening.db import get_db
 from screening.domain import TREATMENT_NAMES
-from screening.lifecycle import patient_copy
-from screening.rulebook import current_ruleset
-from screening.views.intake import current_submission
+from screening.services.lifecycle import patient_copy
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit
+from screening.web.intake import current_submission
 
 bp = Blueprint("patient_copy", __name__)
 

@@ -7,13 +7,19 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from screening import auth, clinic_time, clock, store
-from screening.audit import actor
+from screening import clock, store
 from screening.db import get_db
-from screening.forms import ConfirmForm
-from screening.forms_day import (
+from screening.services import accounts, clinic, diary, people
+from screening.services import consultation as consulting
+from screening.services import intake as patients
+from screening.services import review as reviewing
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import auth
+from screening.web.audit import actor
+from screening.web.forms import (
     ID_DOCUMENTS,
     ClinicSettingsForm,
+    ConfirmForm,
     ConsultationForm,
     PasswordChangeForm,
     ProfileForm,
@@ -21,12 +27,7 @@ from screening.forms_day import (
     SearchForm,
     WithdrawForm,
 )
-from screening.rulebook import current_ruleset
-from screening.services import accounts, clinic, diary, people
-from screening.services import consultation as consulting
-from screening.services import intake as patients
-from screening.services import review as reviewing
-from screening.views.intake import hold_draft
+from screening.web.intake import hold_draft
 
 bp = Blueprint("day", __name__, url_prefix="/clinician")
 
@@ -43,11 +44,11 @@ def day_context():
 
 
 def zone():
-    return clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+    return clock.zone(current_app.config["CLINIC_TIMEZONE"])
 
 
 def today():
-    return clinic_time.today_in(zone(), clock.utc_now())
+    return clock.today_in(zone(), clock.utc_now())
 
 
 def config():
@@ -124,7 +125,7 @@ def print_view(submission_id: int):
         "day/print.html",
         tz=zone(),
         printing=True,
-        now_text=clinic_time.readable(clinic_time.to_utc_iso(clock.utc_now()), zone()),
+        now_text=clock.readable(clock.to_utc_iso(clock.utc_now()), zone()),
         **submission_context(found),
     )
 

@@ -20,8 +20,9 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from screening import audit, clock, store
+from screening import clock, store
 from screening.db import get_db
+from screening.web import audit
 
 ROLES = ("clinician", "admin")
 PASSWORD_MIN_LENGTH = 12
@@ -29,7 +30,7 @@ PASSWORD_MAX_LENGTH = 1024
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
 PENDING_LOGIN_LIFETIME = timedelta(minutes=5)
-COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+COMMON_PASSWORDS = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt.gz"
 
 # RFC 9106 defaults: argon2id, 64 MiB, 3 passes, 4 lanes. The hash releases the GIL, so other requests go on.
 hasher = PasswordHasher()
@@ -59,7 +60,7 @@ def init_app(app: Flask) -> None:
 
 
 # Sign-in POSTs used to be serialised by one global lock (so concurrent attempts could not all pass Flask-Limiter's
-# check before any was counted); issue 13 replaced it with limits counted before the work: screening/signin_guard.py.
+# check before any was counted); issue 13 replaced it with limits counted before the work: screening/protection.py.
 SIGN_IN_ENDPOINTS = frozenset({"review.login", "review.login_code", "review.set_up_code"})
 
 
@@ -269,19 +270,17 @@ def audit_breach(limit: RequestLimit) -> None:
 
 def sign_in_limits(view):
     """Both sign-in limits on a view's POSTs: per client address and per account, counting only failures, each
-    attempt counted before its work without a global lock (screening/signin_guard.py, issue 13)."""
-    from screening import signin_guard
+    attempt counted before its work without a global lock (screening/protection.py, issue 13)."""
+    from screening.web import protection
 
-    return signin_guard.limited(
-        view, account_key=account_key, on_refusal=_refuse_sign_in, failed_attempt=failed_attempt
-    )
+    return protection.limited(view, account_key=account_key, on_refusal=_refuse_sign_in, failed_attempt=failed_attempt)
 
 
 def _refuse_sign_in(status: int, retry_after: float):
     """429 (a limit) or 503 (every hashing slot busy): at once, with Retry-After; a 429 is audited."""
     import math
 
-    from screening.views.errors import render_error
+    from screening.web.errors import render_error
 
     if status == 429:
         audit.record("rate_limited", outcome="denied", object_type="route", object_id=request.path)

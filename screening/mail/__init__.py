@@ -22,9 +22,10 @@ from typing import Any
 from flask import Flask
 from sqlite_utils import Database
 
-from screening import outbox_links, store
+from screening import store
 from screening.db import thread_db
-from screening.outbox_links import private_token  # noqa: F401 - the pages and services call it mail.private_token
+from screening.mail import links
+from screening.mail.links import private_token  # noqa: F401 - the pages and services call it mail.private_token
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
@@ -45,7 +46,7 @@ class Settings:
     sender: str
     outbox_dir: Path
     timeout: float = 10.0
-    secret_key: str = ""  # to render the links queued messages refer to (screening/outbox_links.py)
+    secret_key: str = ""  # to render the links queued messages refer to (screening/links.py)
     public_url: str = ""
 
     @classmethod
@@ -96,7 +97,7 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = 20) -> dict[st
     """Deliver messages that are due; a failure is kept and retried later with backoff. Returns counts."""
     counts = {"sent": 0, "failed": 0}
     for row in store.claim_due_mail(db, limit=limit, hold=CLAIM):
-        body = outbox_links.render(row["body"], secret_key=settings.secret_key, public_url=settings.public_url)
+        body = links.render(row["body"], secret_key=settings.secret_key, public_url=settings.public_url)
         message = _message({**row, "body": body}, settings)
         try:
             if settings.server:
@@ -184,8 +185,8 @@ _public = public_link
 
 def patient_link(config: dict[str, Any], secret_key: str, submission_key: str) -> str:
     """The private link as a queued message holds it: a reference the sender turns into the link at delivery, so the
-    outbox never stores a link that opens a page (screening/outbox_links.py)."""
-    return outbox_links.private_link_ref(submission_key)
+    outbox never stores a link that opens a page (screening/links.py)."""
+    return links.private_link_ref(submission_key)
 
 
 def submitted(config: dict[str, Any], to: str, link: str) -> store.Mail:

@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from screening import audit_key, clock
+from screening import clock
 from screening.domain import Answers, Evaluation
 from screening.domain.decisions import QUEUE_RANK, initial_review_state
 from screening.domain.replay import StoredScreening
 from screening.errors import Conflict
+from screening.store import audit_key
 
 iso = clock.iso
 

@@ -26,8 +26,8 @@ from flask import Flask
 from sqlite_utils import Database
 
 from screening import clock, store
-from screening.audit_key import key_from_config, register
 from screening.db import thread_db
+from screening.store.audit_key import key_from_config, register
 
 log = logging.getLogger(__name__)
 DIGEST_EVERY = timedelta(hours=24)

@@ -18,7 +18,7 @@ from screening.domain import RulesError, RuleSet, load_ruleset
 from screening.domain.loading import FILES
 from screening.domain.overrides import apply_overrides, parse_overrides, read_overrides
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
 EXTENSION = "screening.rules"
 

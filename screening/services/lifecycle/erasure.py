@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import clock, store
-from screening.lifecycle import records
+from screening.services.lifecycle import records
 
 RETAINED_REASON = (
     "it led to an appointment on {when}, so it is part of the clinical record and is kept for {years} years after"

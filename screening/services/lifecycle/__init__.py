@@ -11,7 +11,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Server duties: hold the live-server lock (a restore checks it) and purge once a day. Off in tests and in
     the `screening` command (which sets SCREENING_SERVER_LOCK and SCREENING_PURGE_DAILY to false)."""
-    from screening.lifecycle import backup, retention
+    from screening.services.lifecycle import backup, retention
 
     if app.config["SERVER_LOCK"] if app.config["SERVER_LOCK"] is not None else not app.testing:
         lock = backup.ServerLock(app.config["DATABASE"])

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from screening import clock, store
 from screening.db import connect
-from screening.lifecycle import records
+from screening.services.lifecycle import records
 
 log = logging.getLogger(__name__)
 BATCH = 200  # screenings per transaction: keeps the write lock short while patients submit

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 
-from screening import audit, auth
 from screening.db import get_db
-from screening.forms import ExportForm, PatientRecordsForm
-from screening.lifecycle import erasure, exports
-from screening.rulebook import current_ruleset
+from screening.services.lifecycle import erasure, exports
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit, auth
+from screening.web.forms import ExportForm, PatientRecordsForm
 
 bp = Blueprint("records", __name__, url_prefix="/clinician/admin/records")
 

@@ -11,13 +11,15 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from screening import audit, auth, catalogue, clinic_time, clock, store
+from screening import clock, store
 from screening.db import get_db
 from screening.domain import Questionnaire
 from screening.domain.conditions import tree_to_json
 from screening.domain.journey import ShownQuestion
-from screening.forms import AnswerField, DateAnswerField
-from screening.rulebook import current_ruleset
+from screening.services.rules import catalogue
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit, auth
+from screening.web.forms import AnswerField, DateAnswerField
 
 bp = Blueprint("catalogue", __name__, url_prefix="/clinician/rules")
 DATE_MESSAGE = "Enter the date as YYYY-MM-DD, for example 2026-03-10"
@@ -31,7 +33,7 @@ def never_cache(response):
 
 def today() -> date:
     """Today in the clinic's time zone (the default screening date when trying a case)."""
-    return clock.today_in(clinic_time.zone(current_app.config["CLINIC_TIMEZONE"]))
+    return clock.today_in(clock.zone(current_app.config["CLINIC_TIMEZONE"]))
 
 
 @bp.get("/")

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from screening import audit_key, store
+from screening import store
 from screening.db import connect
+from screening.store import audit_key
 
 
 class BackupError(Exception):

@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from screening import audit
 from screening.errors import ServiceError
+from screening.web import audit
 
 bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)

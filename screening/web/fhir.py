@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app
 from flask_login import login_required
 
-from screening import audit
 from screening.db import get_db
-from screening.lifecycle import fhir
-from screening.rulebook import current_ruleset
+from screening.services.lifecycle import fhir
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit
 
 bp = Blueprint("fhir", __name__, url_prefix="/clinician")
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from screening import rulebook
 from screening.domain import RulesError, RuleSet, evaluate_screening
 from screening.domain.overrides import Override, apply_overrides, overrides_by_rule, parse_overrides, shipped_of
 from screening.domain.plain import describe
 from screening.domain.rulediff import RuleSetDiff, diff_rulesets
 from screening.domain.rules import SEVERITY
+from screening.services.rules import rulebook
 
 TREATMENT_WORDS = {"toxin": "anti-wrinkle injections (toxin)", "filler": "dermal filler", "any": "any treatment"}
 TYPE_WORDS = {

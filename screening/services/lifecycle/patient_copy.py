@@ -15,8 +15,8 @@ from sqlite_utils import Database
 
 from screening import store
 from screening.domain import Questionnaire
-from screening.lifecycle import records
 from screening.services import review as reviewing
+from screening.services.lifecycle import records
 
 ACTION_WORDS = {
     "approve": "approved",

@@ -8,14 +8,23 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from screening import audit, auth, clinic_time, clock, store
-from screening.audit import actor
+from screening import clock, store
 from screening.db import get_db
 from screening.domain.decisions import ACTIONS, InvalidDecision
-from screening.forms import CodeForm, ConfirmForm, DecisionForm, LoginForm, NewClinicianForm, QueueFilterForm, SlotsForm
-from screening.rulebook import current_ruleset
 from screening.services import clinic, people
 from screening.services import review as reviewing
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit, auth
+from screening.web.audit import actor
+from screening.web.forms import (
+    CodeForm,
+    ConfirmForm,
+    DecisionForm,
+    LoginForm,
+    NewClinicianForm,
+    QueueFilterForm,
+    SlotsForm,
+)
 
 bp = Blueprint("review", __name__, url_prefix="/clinician")
 
@@ -114,7 +123,7 @@ def queue():
 
 def _who(rows: list[dict]) -> list[dict]:
     """Issue 10: every list of screenings shows who (name, age today, treatments and areas, rule titles)."""
-    today = clinic_time.today_in(clinic_time.zone(current_app.config["CLINIC_TIMEZONE"]), clock.utc_now())
+    today = clock.today_in(clock.zone(current_app.config["CLINIC_TIMEZONE"]), clock.utc_now())
     return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
 
 
@@ -132,8 +141,8 @@ def cautions():
 
 def render_submission(found: dict, form: DecisionForm, status: int = 200):
     context = reviewing.page(get_db(), current_ruleset(), actor(), found)
-    tz = clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
-    today = clinic_time.today_in(tz, clock.utc_now())
+    tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
+    today = clock.today_in(tz, clock.utc_now())
     context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
     return render_template("review/submission.html", form=form, tz=tz, **context), status
 
@@ -239,7 +248,7 @@ def audit_trail():
 @bp.route("/admin/slots", methods=["GET", "POST"])
 @auth.admin_required
 def slots():
-    tz = clinic_time.zone(current_app.config["CLINIC_TIMEZONE"])
+    tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     form = SlotsForm()
     if form.validate_on_submit():
         try:
@@ -249,11 +258,11 @@ def slots():
         else:
             flash(published.describe(tz))
             return redirect(url_for("review.slots"), 303)
-    today = clinic_time.today_in(tz)
-    start, end = clinic_time.day_start_utc(today, tz), clinic_time.day_start_utc(today + timedelta(days=28), tz)
+    today = clock.today_in(tz)
+    start, end = clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=28), tz)
     rows = store.slots_between(get_db(), start, end)
     booked = store.people_for(get_db(), [row["submission_id"] for row in rows if row["submission_id"]])
-    days = clinic_time.group_by_day(rows, tz)  # issue 10: grouped by day, bookings with the patient's name
+    days = clock.group_by_day(rows, tz)  # issue 10: grouped by day, bookings with the patient's name
     return render_template(
         "admin/slots.html", form=form, rows=rows, days=days, booked=booked, tz=tz, confirm=ConfirmForm()
     ), 400 if form.errors else 200

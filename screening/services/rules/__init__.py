@@ -1,0 +1,1 @@
+"""The clinic's rule set at run time: the rule book, the catalogue clinicians read, and replay."""
