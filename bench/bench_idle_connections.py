@@ -1,4 +1,4 @@
-"""Idle connections against waitress (issue 13, finding 2). Not a test.
+"""Idle connections against waitress: idle sockets must not starve /healthz. Not a test.
 
 Starts waitress as `make run` does (8 threads, --connection-limit=500, --channel-timeout=15), opens N idle sockets
 that never send a byte, then times /healthz. With waitress's defaults (100 connections, 120 s), 110 idle sockets

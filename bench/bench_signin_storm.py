@@ -1,4 +1,4 @@
-"""A sign-in storm against waitress on loopback, and /healthz meanwhile (issue 13, finding 3). Not a test.
+"""A sign-in storm against waitress on loopback, and /healthz meanwhile: sign-in must not stall the site. Not a test.
 
 Starts `waitress-serve` as `make run` does (8 threads, --connection-limit=500, --channel-timeout=15) on a fresh
 instance with one clinician, then sends 60 sign-in POSTs at once while /healthz is asked every 20 ms, and reports

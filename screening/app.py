@@ -56,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if logging.getLogger("screening").level == logging.NOTSET:
         logging.getLogger("screening").setLevel(logging.INFO)
 
-    # The shipped rules with the clinic's overrides (issue 14); a broken overrides file stops the start, like bad rules.
+    # The shipped rules with the clinic's overrides; a broken overrides file stops the start, like bad rules.
     overrides_file = rulebook.overrides_path(app.instance_path, app.config["OVERRIDES_FILE"] or None)
     app.extensions[EXTENSION] = rulebook.load_rules(app.config["RULES_DIR"], overrides_file)
     db.init_app(app)
@@ -64,21 +64,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
     )
     protection.init_csrf_and_headers(app)
-    protection.init_app(app)  # issue 13: trusted hosts, the reverse proxy, HSTS
+    protection.init_app(app)  # trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)
-    protection.init_after_limiter(app)  # issue 13: a 503 keeps its Retry-After; limits reached are audited
+    protection.init_after_limiter(app)  # a 503 keeps its Retry-After; limits reached are audited
     app.register_blueprint(errors.bp)
     app.register_blueprint(intake.bp)
     app.register_blueprint(review.bp)
-    app.register_blueprint(records.bp)  # issue 12: a patient's records (erasure, restriction, exports)
-    app.register_blueprint(patient_copy.bp)  # issue 12: the patient's copy of their data
-    app.register_blueprint(fhir.bp)  # issue 12: FHIR R4 download of a screening
-    app.register_blueprint(catalogue.bp)  # issue 14: the rules catalogue, a submission's rules diff, try a case
-    app.register_blueprint(day.bp)  # issue 10: the clinic's day
+    app.register_blueprint(records.bp)  # a patient's records (erasure, restriction, exports)
+    app.register_blueprint(patient_copy.bp)  # the patient's copy of their data
+    app.register_blueprint(fhir.bp)  # FHIR R4 download of a screening
+    app.register_blueprint(catalogue.bp)  # the rules catalogue, a submission's rules diff, try a case
+    app.register_blueprint(day.bp)  # the clinic's day
     mail.init_app(app)
-    lifecycle.init_app(app)  # issue 12: daily retention purge, live-server lock
-    audit_digest.init_app(app)  # issue 13: the chain's key, and the daily digest thread
+    lifecycle.init_app(app)  # daily retention purge, live-server lock
+    audit_digest.init_app(app)  # the chain's key, and the daily digest thread
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clock.readable(value, tz), "clinic_time")
     app.context_processor(
@@ -97,7 +97,7 @@ def _readable_date(value: str) -> str:
 
 
 def _clinic(app: Flask):
-    """The clinic's details for templates (issue 10: its settings page, else the instance settings), once a request."""
+    """The clinic's details for templates (its settings page, else the instance settings), once a request."""
     from flask import g
 
     from screening.services import clinic

@@ -45,9 +45,9 @@ def main() -> None:
     """Console entry point: a refusal to start is a clear message and exit 1, never a traceback."""
     # Commands are short-lived: only the server runs the mail sender (`screening mail send` delivers by hand).
     os.environ.setdefault("SCREENING_MAIL_SENDER", "false")
-    os.environ.setdefault("SCREENING_PURGE_DAILY", "false")  # and only the server purges daily (issue 12)
+    os.environ.setdefault("SCREENING_PURGE_DAILY", "false")  # and only the server purges daily
     os.environ.setdefault("SCREENING_SERVER_LOCK", "false")  # a command is not a live server (restore checks)
-    os.environ.setdefault("SCREENING_AUDIT_DIGEST", "false")  # nor the daily digest (issue 13)
+    os.environ.setdefault("SCREENING_AUDIT_DIGEST", "false")  # nor sends the daily digest
     try:
         cli.main(prog_name="screening")
     except (RulesError, ConfigurationError) as error:
@@ -442,7 +442,7 @@ def mail_send() -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The data's life (issue 12): backup and restore, retention purge, erasure
+# The data's life: backup and restore, retention purge, erasure
 
 
 @cli.command("backup")
@@ -540,7 +540,7 @@ def erase_command(email: str, date_of_birth: str, yes: bool, restrict: bool) -> 
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# FHIR R4 (issue 12)
+# FHIR R4
 
 
 @cli.group("fhir")
@@ -757,7 +757,7 @@ def _check_overrides(ruleset: RuleSet, given: Path | None, cases_dir: Path) -> N
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The audit chain's key (issue 13): added to an instance created before it existed
+# The audit chain's key: added to an instance created before it existed
 
 
 def _add_audit_key(config: Path, database: Path) -> None:

@@ -291,7 +291,7 @@ def m0008(db: Database) -> None:
 
 @migrations(name="0009_rule_overrides")
 def m0009(db: Database) -> None:
-    # Issue 14. Each submission records the clinic's overrides that judged it (JSON list of {rule, shipped_level,
+    # Each submission records the clinic's overrides that judged it (JSON list of {rule, shipped_level,
     # level, reason}); the rule files and overrides behind every version the server ran are kept, so the rules that
     # judged a screening can be compared with today's.
     _run(
@@ -317,7 +317,7 @@ def m0010(db: Database) -> None:
 
 @migrations(name="0011_clinic_day")
 def m0011(db: Database) -> None:
-    # Issue 10, the clinic's day: clinic details kept in the database (the admin's settings page), professional
+    # The clinic's day: clinic details kept in the database (the admin's settings page), professional
     # registers on clinician profiles, one-time password-reset links, the reason a clinic withdrew a booking, the
     # consultation record, and an index for finding a patient by name or email.
     _run(

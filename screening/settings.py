@@ -133,7 +133,8 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         "the session cookie is Secure; browsers accept it from http://127.0.0.1 and localhost",
     ),
-    # Issue 13: security hardening (screening/audit_chain.py, screening/hosts.py)
+    # The production profile: the audit chain's digest (screening/services/audit_digest.py), trusted hosts and the
+    # reverse proxy (screening/web/protection.py)
     Setting(
         "AUDIT_KEY",
         None,

@@ -1,4 +1,4 @@
-"""The consultation record (issue 10, part 6): at the appointment the practitioner records whether the patient came,
+"""The consultation record: at the appointment the practitioner records whether the patient came,
 the identity document seen and the date of birth on it, whether the screening answers were confirmed or changed, and
 that the in-person consultation took place, with their professional register and number. Audited.
 

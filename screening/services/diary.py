@@ -1,4 +1,4 @@
-"""The diary (issue 10, part 3): today's and the coming week's appointments for every clinician, in the clinic's
+"""The diary: today's and the coming week's appointments for every clinician, in the clinic's
 time zone, each with who, what, the screening's outcome and decision, the cautions to discuss and whether the
 consultation has been recorded. Plain values in and out; no Flask."""
 

@@ -244,7 +244,7 @@ class BookingStatus:
 
 def booking_status(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> BookingStatus:
     """Per treatment, whether and from when it may be booked; the appointment held; a clinic cancellation."""
-    if not submission.get("sealed", True):  # changed outside the application: nothing is offered (issue 13)
+    if not submission.get("sealed", True):  # changed outside the application: nothing is offered
         waiting = [Gate(treatment, AWAITING_REVIEW) for treatment in submission["treatments"]]
         return BookingStatus(waiting, store.active_booking(db, submission["id"]), None, None)
     today = clinic_today(config)
@@ -365,7 +365,7 @@ def own_link(config: dict[str, Any], submission: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Issue 11: the page that tells the truth per treatment, booking by day, answering a question, under 18
+# The page that tells the truth per treatment, booking by day, answering a question, under 18
 
 
 def treatment_states(

@@ -98,7 +98,7 @@ def integrity_ok(submission: dict[str, Any]) -> bool:
         [rule["rule_id"] for rule in submission["rules"]],
         submission["ruleset_version"],
     )
-    return expected == submission["checksum"] and submission.get("sealed", True)  # the seal: issue 13
+    return expected == submission["checksum"] and submission.get("sealed", True)  # the seal
 
 
 def waited(created_at: str, now: datetime | None = None) -> str:

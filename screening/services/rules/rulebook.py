@@ -1,5 +1,5 @@
 """The clinic's rule set as the service runs it: where the rules files are, the shipped rules with the clinic's
-overrides applied (issue 14), the rule set the app loaded, and the archive of every version a server ran (so the
+overrides applied, the rule set the app loaded, and the archive of every version a server ran (so the
 rules that judged an old screening can be rebuilt and compared). Below the views and the app factory, so both ask
 here."""
 
