@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from screening import mail, store
 from screening.errors import NotFound, ServiceError
-from screening.web import auth
+from screening.services import credentials
 from screening.web.forms import REGISTERS
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -51,7 +51,7 @@ def update_profile(
 def _new_password_problem(clinician: dict[str, Any], new: str, again: str) -> None:
     if new != again:
         raise AccountInvalid("again", "The two new passwords are not the same")
-    problem = auth.password_problem(new, email=clinician["email"], name=clinician["name"])
+    problem = credentials.password_problem(new, email=clinician["email"], name=clinician["name"])
     if problem:
         raise AccountInvalid("new", problem)
 
@@ -67,7 +67,7 @@ def change_password(
     keep_session: str,
 ) -> int:
     """Set a new password; every other session of the account ends. Returns how many ended."""
-    if not auth.check_password(clinician, current):
+    if not credentials.check_password(clinician, current):
         store.append_audit(
             db,
             actor.event(
@@ -77,7 +77,7 @@ def change_password(
         raise AccountInvalid("current", "Your current password is not right")
     _new_password_problem(clinician, new, again)
     return store.change_password(
-        db, clinician["id"], auth.hash_password(new), actor.event("password_changed"), keep_session=keep_session
+        db, clinician["id"], credentials.hash_password(new), actor.event("password_changed"), keep_session=keep_session
     )
 
 
@@ -120,7 +120,7 @@ def use_reset_link(db: Database, actor: store.Actor, token: str, *, new: str, ag
     done = store.use_password_reset(
         db,
         token,
-        auth.hash_password(new),
+        credentials.hash_password(new),
         store.Actor("clinician", target["id"], actor.remote_addr, actor.request_id).event("password_reset_used"),
     )
     if done is None:

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from screening import clock, mail, store
 from screening.errors import NotFound, ServiceError
-from screening.web import auth
+from screening.services import credentials
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def withdrawn_mail(config: dict[str, Any], to: str, link: str, when: str, reason
 
 def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, role: str, password: str) -> int:
     """Add an account. Raises Invalid naming the field: a weak password, or an email that is taken."""
-    problem = auth.password_problem(password, email=email, name=name)
+    problem = credentials.password_problem(password, email=email, name=name)
     if problem:
         raise Invalid("password", problem)
     try:
@@ -232,7 +232,7 @@ def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, ro
             email=email,
             name=name,
             role=role,
-            password_hash=auth.hash_password(password),
+            password_hash=credentials.hash_password(password),
             audit=actor.event("clinician_created", detail={"role": role}),
         )
     except store.DuplicateClinician:

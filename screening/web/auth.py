@@ -1,20 +1,14 @@
-"""Clinician accounts: passwords (argon2id), sign-in sessions that can be revoked, a second factor, rate limits."""
+"""Signing clinicians in: sessions that can be revoked, the second factor at sign-in, admin-only views, rate limits.
+Passwords and codes themselves are checked in screening/services/credentials.py."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import hmac
 import secrets
-import unicodedata
-from datetime import UTC, datetime, timedelta
-from functools import cache, wraps
-from pathlib import Path
+from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any
 
-import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import Flask, abort, current_app, request, session
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
@@ -22,25 +16,12 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 
 from screening import clock, store
 from screening.db import get_db
+from screening.services.credentials import check_password, check_totp, new_totp_secret
 from screening.web import audit
 
-ROLES = ("clinician", "admin")
-PASSWORD_MIN_LENGTH = 12
-PASSWORD_MAX_LENGTH = 1024
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
 PENDING_LOGIN_LIFETIME = timedelta(minutes=5)
-COMMON_PASSWORDS = Path(__file__).resolve().parents[1] / "data" / "common-passwords.txt.gz"
-
-# RFC 9106 defaults: argon2id, 64 MiB, 3 passes, 4 lanes. The hash releases the GIL, so other requests go on.
-hasher = PasswordHasher()
-
-
-@cache
-def dummy_hash() -> str:
-    """Verified for unknown or disabled accounts, so a wrong email takes as long as a wrong password. Made on first
-    use, not at import: a command that never signs anyone in pays nothing for it."""
-    return hasher.hash(secrets.token_urlsafe(16))
 
 
 login_manager = LoginManager()
@@ -68,92 +49,8 @@ SIGN_IN_ENDPOINTS = frozenset({"review.login", "review.login_code", "review.set_
 # Passwords
 
 
-@cache
-def common_passwords() -> frozenset[str]:
-    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as handle:
-        return frozenset(line.strip().casefold() for line in handle if line.strip())
-
-
-def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
-    """Why a password is refused, or None. Length and a common-password list, as NIST 800-63B and ASVS advise;
-    no composition rules, and every character (spaces and Unicode included) counts."""
-    password = normalise_password(password)  # issue 13: judged as it is hashed
-    if password and not password.strip():
-        return "The password must not be only spaces"
-    if len(password) >= PASSWORD_MIN_LENGTH and len(set(password)) == 1:
-        return "The password must not be one character repeated"
-    if len(password) < PASSWORD_MIN_LENGTH:
-        return f"The password must be at least {PASSWORD_MIN_LENGTH} characters long"
-    if len(password) > PASSWORD_MAX_LENGTH:
-        return f"The password must be {PASSWORD_MAX_LENGTH} characters or fewer"
-    folded = password.casefold()
-    if folded in common_passwords():
-        return "That password is on a list of commonly used passwords; choose another"
-    if folded in {email.casefold(), email.split("@")[0].casefold(), name.casefold()}:
-        return "The password must not be your email address or name"
-    return None
-
-
-def normalise_password(password: str) -> str:
-    """NFKC (issue 13): the same password typed on another keyboard or system (composed or decomposed accents,
-    full-width digits) is the same password, as NIST 800-63B advises."""
-    return unicodedata.normalize("NFKC", password)
-
-
-def hash_password(password: str) -> str:
-    return hasher.hash(normalise_password(password))
-
-
-def check_password(clinician: dict[str, Any] | None, password: str) -> bool:
-    """True when the account exists, is enabled and the password matches; the same work is done either way."""
-    stored = clinician["password_hash"] if clinician and not clinician["disabled_at"] else dummy_hash()
-    normalised = normalise_password(password)
-    # Hashes made before issue 13 hashed the password as typed: try the normalised form, then (only when it differs,
-    # for known and unknown accounts alike) the raw one; a raw match is rehashed in the normalised form.
-    matched = None
-    for candidate in dict.fromkeys((normalised, password)):
-        try:
-            hasher.verify(stored, candidate)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            continue
-        matched = candidate
-        break
-    if matched is None or stored is dummy_hash():
-        return False
-    if matched != normalised or hasher.check_needs_rehash(stored):
-        store.update_password_hash(get_db(), clinician["id"], hasher.hash(normalised))
-    return True
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # Second factor
-
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def totp_uri(secret: str, email: str, issuer: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
-
-
-def totp_step(secret: str | None, code: str, *, now: float | None = None) -> int | None:
-    """The time step a 6-digit code belongs to (this 30-second window or either neighbour), or None."""
-    code = "".join((code or "").split())
-    if not secret or not code.isdigit() or len(code) != 6:
-        return None
-    totp = pyotp.TOTP(secret)
-    current = totp.timecode(datetime.fromtimestamp(now, UTC) if now is not None else clock.utc_now())
-    for step in (current - 1, current, current + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
-
-
-def check_totp(clinician: dict[str, Any], secret: str | None, code: str) -> bool:
-    """A right code that has not been used before (codes are single-use: the step is claimed atomically)."""
-    step = totp_step(secret, code)
-    return step is not None and store.claim_totp_step(get_db(), clinician["id"], step)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from screening import clock, store
 from screening.db import get_db
 from screening.domain.decisions import ACTIONS, InvalidDecision
-from screening.services import clinic, people
+from screening.services import clinic, credentials, people
 from screening.services import review as reviewing
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth
@@ -87,7 +87,7 @@ def set_up_code():
             flash("Your sign-in code is set up. You will be asked for a code each time you sign in.")
             return redirect(url_for("review.queue"), 303)
         form.code.errors.append(CODE_NOT_RIGHT)
-    uri = auth.totp_uri(secret, clinician["email"], current_app.config["CLINIC_NAME"])
+    uri = credentials.totp_uri(secret, clinician["email"], current_app.config["CLINIC_NAME"])
     return render_template("review/set_up_code.html", form=form, secret=secret, uri=uri)
 
 

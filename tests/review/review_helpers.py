@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from screening import store
 from screening.db import connect
 from screening.domain import evaluate_screening, load_ruleset
-from screening.web import auth
+from screening.services import credentials
 from tests.web.web_helpers import DETAILS, FULL_NAME, answers_by_step, csrf_token, walk
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -92,7 +92,7 @@ def latest_submission_id(path: str | Path) -> int:
 @cache
 def password_hash(password: str) -> str:
     """argon2id costs about 50 ms: hash each test password once per run (the CLI tests check that salts differ)."""
-    return auth.hash_password(password)
+    return credentials.hash_password(password)
 
 
 def make_clinician(

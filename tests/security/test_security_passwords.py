@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from screening.web import auth
+from screening.services import credentials
 from tests.review.review_helpers import CLINICIAN_EMAIL, db_connection, make_clinician, sign_in
 
 COMPOSED = unicodedata.normalize("NFC", "crème brûlée façade 42")
@@ -25,11 +25,11 @@ DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)
     ],
 )
 def test_weak_passwords_are_refused(password, words):
-    assert words in (auth.password_problem(password) or "")
+    assert words in (credentials.password_problem(password) or "")
 
 
 def test_a_good_password_with_spaces_and_accents_is_accepted():
-    assert auth.password_problem(COMPOSED) is None
+    assert credentials.password_problem(COMPOSED) is None
 
 
 def test_a_password_typed_decomposed_signs_in(app, db_path):
@@ -39,7 +39,7 @@ def test_a_password_typed_decomposed_signs_in(app, db_path):
 
 def test_a_hash_of_the_raw_password_from_before_still_works_and_is_rehashed(app, db_path):
     clinician_id = make_clinician(db_path)
-    raw_hash = auth.hasher.hash(DECOMPOSED)  # as hash_password did before issue 13, for a decomposed password
+    raw_hash = credentials.hasher.hash(DECOMPOSED)  # as hash_password did before issue 13, for a decomposed password
     with db_connection(db_path) as db:
         db.execute("UPDATE clinician SET password_hash = ? WHERE id = ?", [raw_hash, clinician_id])
         db.conn.commit()
@@ -48,4 +48,4 @@ def test_a_hash_of_the_raw_password_from_before_still_works_and_is_rehashed(app,
 
     with db_connection(db_path) as db:
         stored = next(db.query("SELECT password_hash FROM clinician WHERE id = ?", [clinician_id]))["password_hash"]
-    assert stored != raw_hash and auth.hasher.verify(stored, COMPOSED)
+    assert stored != raw_hash and credentials.hasher.verify(stored, COMPOSED)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from screening.web import auth, protection
+from screening.services import credentials
+from screening.web import protection
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -39,8 +40,8 @@ class CountingHasher:
 def test_an_unknown_email_costs_the_same_hash_as_a_wrong_password(app, db_path, monkeypatch):
     """Without the dummy hash, an unknown email would answer without any argon2 work: measurably faster."""
     make_clinician(db_path)
-    counting = CountingHasher(auth.hasher)
-    monkeypatch.setattr(auth, "hasher", counting)
+    counting = CountingHasher(credentials.hasher)
+    monkeypatch.setattr(credentials, "hasher", counting)
 
     known = sign_in(app.test_client(), CLINICIAN_EMAIL, WRONG, environ_base={"REMOTE_ADDR": "10.3.0.1"})
     known_work = list(counting.verified)
@@ -49,7 +50,7 @@ def test_an_unknown_email_costs_the_same_hash_as_a_wrong_password(app, db_path, 
 
     assert known.status_code == unknown.status_code == 200
     assert len(known_work) == len(counting.verified) == 1
-    assert counting.verified[0] == auth.dummy_hash()  # argon2id with the same parameters as a real hash
+    assert counting.verified[0] == credentials.dummy_hash()  # argon2id with the same parameters as a real hash
     assert counting.verified[0].split("$")[1:4] == known_work[0].split("$")[1:4]
 
 

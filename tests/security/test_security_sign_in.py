@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from screening.web import auth, protection
+from screening.services import credentials
+from screening.web import protection
 from tests.review.review_helpers import (
     CLINICIAN_EMAIL,
     PASSWORD,
@@ -22,7 +23,7 @@ BLOCK = "a password that blocks the hash"
 def test_a_slow_sign_in_does_not_hold_up_another_address_or_the_site(app, db_path, monkeypatch):
     make_clinician(db_path)
     started, finish = threading.Event(), threading.Event()
-    real = auth.hasher
+    real = credentials.hasher
 
     class SlowHasher:
         """The real hasher, except that one password's check waits until the test lets it go."""
@@ -36,7 +37,7 @@ def test_a_slow_sign_in_does_not_hold_up_another_address_or_the_site(app, db_pat
                 finish.wait(10)
             return real.verify(stored, password)
 
-    monkeypatch.setattr(auth, "hasher", SlowHasher())
+    monkeypatch.setattr(credentials, "hasher", SlowHasher())
     app.extensions["screening.web.protection"] = protection.SignInGuard(slots=2)  # as on a 3-core machine
     slow = threading.Thread(
         target=sign_in,
