@@ -44,6 +44,7 @@ def dummy_hash() -> str:
 
 @cache
 def common_passwords() -> frozenset[str]:
+    """The list of common passwords that are refused, read once."""
     with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as handle:
         return frozenset(line.strip().casefold() for line in handle if line.strip())
 
@@ -75,6 +76,7 @@ def normalise_password(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
+    """An argon2id hash of the password as typed, NFKC-normalised."""
     return hasher.hash(normalise_password(password))
 
 
@@ -100,10 +102,12 @@ def check_password(clinician: dict[str, Any] | None, password: str) -> bool:
 
 
 def new_totp_secret() -> str:
+    """A new random secret for a clinician's authenticator app."""
     return pyotp.random_base32()
 
 
 def totp_uri(secret: str, email: str, issuer: str) -> str:
+    """The otpauth:// address an authenticator app reads (the account and the issuer it names)."""
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 

@@ -27,6 +27,7 @@ class Day:
 
 
 def consultation_state(row: dict[str, Any]) -> str:
+    """What the diary says of an appointment's consultation: consulted, did not attend, or not yet."""
     if row["attendance"] == "did_not_attend":
         return "did not attend"
     if row["consulted"]:

@@ -42,10 +42,12 @@ class NothingToBook(ServiceError):
 
 
 def clinic_zone(config: dict[str, Any]) -> ZoneInfo:
+    """The clinic's time zone, from its settings."""
     return clock.zone(config["CLINIC_TIMEZONE"])
 
 
 def clinic_today(config: dict[str, Any]) -> date:
+    """Today's date where the clinic is."""
     return clock.today_in(clinic_zone(config))
 
 
@@ -97,6 +99,7 @@ def save_step(
 
 
 def save_details(db: Database, draft: store.Draft, full_name: str, email: str, phone: str) -> dict[str, str]:
+    """Keep the patient's name, email and phone on their draft."""
     contact = {"full_name": full_name, "email": email, "phone": phone or ""}
     store.save_draft_contact(db, draft, contact)
     return contact
@@ -299,6 +302,7 @@ def bookable_slot(
 def book(
     db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any], slot_id: str | None
 ) -> None:
+    """Book a patient into a free slot for the treatments they may book, audited, with the confirmation email."""
     status, slot = bookable_slot(db, config, submission, slot_id)
     when = clock.readable(slot["starts_at"], clinic_zone(config))
     store.book_slot(
@@ -323,6 +327,7 @@ def book(
 
 
 def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any]) -> bool:
+    """Cancel the patient's own appointment (audited, emailed); False when there was none."""
     held = store.active_booking(db, submission["id"])
     if held is None:
         return False
@@ -361,6 +366,7 @@ def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[
 
 
 def own_link(config: dict[str, Any], submission: dict[str, Any]) -> str:
+    """The patient's private link to their result page."""
     return mail.patient_link(config, config["SECRET_KEY"], submission["submission_key"])
 
 
@@ -414,6 +420,7 @@ def times_on(config: dict[str, Any], slots: list[dict[str, Any]], day_text: str 
 
 
 def clinic_details(db: Database, config: dict[str, Any]) -> clinic.ClinicDetails:
+    """The clinic's name, address and contact details for the patient's pages."""
     return clinic.details(db, config)  # the administration service owns the clinic's details
 
 

@@ -32,6 +32,7 @@ class AnswerRow:
 
 
 def display_value(question: Question | None, value: Any) -> str | list[str]:
+    """An answer as a clinician reads it: option labels, dates in words."""
     if question is None:
         return ", ".join(value) if isinstance(value, list) else str(value)
     if question.type == "multi":
@@ -148,6 +149,7 @@ def changes_since(questionnaire: Questionnaire, previous: dict[str, Any], curren
 
 
 def submission(db: Database, submission_id: int) -> dict[str, Any]:
+    """One stored screening for a clinician, or NotFound."""
     found = store.get_submission(db, submission_id)
     if found is None:
         raise NotFound()
@@ -181,6 +183,7 @@ def page(db: Database, ruleset: RuleSet, actor: store.Actor, found: dict[str, An
 
 
 def record_view(db: Database, actor: store.Actor, submission_id: int) -> None:
+    """Audit that a clinician opened a screening."""
     store.append_audit(db, actor.event("submission_viewed", object_type="submission", object_id=submission_id))
 
 

@@ -144,6 +144,7 @@ class SubmissionRulesDiff:
 
 
 def submission_rules_diff(db: Database, version: str, current: RuleSet) -> SubmissionRulesDiff:
+    """What changed between the rules that judged a screening and today's, for the clinician."""
     old = rulebook.archived_rules(db, version)
     if old is None:
         return SubmissionRulesDiff(False, version, current.version)
@@ -157,6 +158,7 @@ def submission_rules_diff(db: Database, version: str, current: RuleSet) -> Submi
 
 
 def override_changes(old: tuple[Override, ...], new: tuple[Override, ...]) -> list[str]:
+    """The clinic's override edits as lines for the audit log and the admin."""
     before = {item.rule_id: item for item in old}
     after = {item.rule_id: item for item in new}
     lines = []
@@ -201,6 +203,7 @@ class TryResult:
 
 
 def judge(ruleset: RuleSet, raw: dict[str, Any], screening_date: date, label: str) -> tuple[Judgement, list[str]]:
+    """Judge a typed case under a rule set for 'try a case': the fired rules, most severe first, and any errors."""
     answers, errors = ruleset.questionnaire.check(raw, screening_date)
     evaluation = evaluate_screening(ruleset, answers)
     overrides = overrides_by_rule(ruleset)

@@ -29,14 +29,17 @@ def rules_dir() -> Path:
 
 
 def instance_dir() -> Path:
+    """The instance folder: SCREENING_INSTANCE_PATH if set, else instance/ in the project."""
     return Path(os.environ.get("SCREENING_INSTANCE_PATH") or PROJECT_ROOT / "instance")
 
 
 def current_ruleset() -> RuleSet:
+    """The rule set the running app judges with (shipped rules plus the clinic's overrides)."""
     return current_app.extensions[EXTENSION]
 
 
 def current_ruleset_of(app: Flask) -> RuleSet:
+    """The rule set a given app judges with, outside a request."""
     return app.extensions[EXTENSION]
 
 
