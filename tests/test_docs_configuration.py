@@ -1,4 +1,4 @@
-"""The README's configuration table agrees with the settings the app declares (screening.settings.SETTINGS)."""
+"""The configuration table of docs/configuration.md agrees with the settings the app declares (screening.settings.SETTINGS)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 
 from screening.settings import SETTINGS
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+CONFIGURATION = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 HEADING = "## Configuration"
 NAME_CELL = re.compile(r"`([A-Z][A-Z0-9_]*)`")
 
 
 def section(text: str, heading: str) -> str:
-    """The README text under `heading`, up to the next heading of the same level."""
+    """The text under `heading`, up to the next heading of the same level."""
     lines = text.splitlines()
-    assert heading in lines, f"README.md has no heading {heading!r}"
+    assert heading in lines, f"docs/configuration.md has no heading {heading!r}"
     start = lines.index(heading) + 1
     end = next((i for i in range(start, len(lines)) if lines[i].startswith("## ")), len(lines))
     return "\n".join(lines[start:end])
@@ -37,7 +37,7 @@ def table_rows(text: str) -> list[list[str]]:
 
 def documented() -> dict[str, list[str]]:
     """Each row of the configuration table by the setting its first column names in backticks."""
-    rows = table_rows(section(README.read_text(encoding="utf-8"), HEADING))
+    rows = table_rows(section(CONFIGURATION.read_text(encoding="utf-8"), HEADING))
     by_name: dict[str, list[str]] = {}
     for cells in rows:
         match = NAME_CELL.fullmatch(cells[0])
@@ -47,7 +47,7 @@ def documented() -> dict[str, list[str]]:
     return by_name
 
 
-def test_the_parser_reads_a_table_like_the_readme():
+def test_the_parser_reads_a_table_like_the_configuration_page():
     sample = "## Configuration\n\ntext\n\n| setting | default |\n|---|---|\n| `A_B` | `1` |\n| `C` | 2 |\n\n## Next\n"
     rows = table_rows(section(sample, HEADING))
     assert [cells[0] for cells in rows] == ["`A_B`", "`C`"]
@@ -55,19 +55,19 @@ def test_the_parser_reads_a_table_like_the_readme():
         table_rows(section("## Configuration\n\nno table here\n", HEADING))
 
 
-def test_every_declared_setting_has_a_row_in_the_readme_table():
+def test_every_declared_setting_has_a_row_in_the_configuration_table():
     rows = documented()
     missing = [setting.name for setting in SETTINGS if setting.name not in rows]
-    assert missing == [], f"declared in screening/settings.py but not in the README table: {missing}"
+    assert missing == [], f"declared in screening/settings.py but not in the docs/configuration.md table: {missing}"
 
 
-def test_every_setting_in_the_readme_table_is_declared():
+def test_every_setting_in_the_configuration_table_is_declared():
     declared = {setting.name for setting in SETTINGS}
     unknown = [name for name in documented() if name not in declared]
-    assert unknown == [], f"in the README table but not declared in screening/settings.py: {unknown}"
+    assert unknown == [], f"in the docs/configuration.md table but not declared in screening/settings.py: {unknown}"
 
 
-def test_the_readme_table_gives_each_setting_its_declared_default():
+def test_the_configuration_table_gives_each_setting_its_declared_default():
     rows = documented()
     wrong = {}
     for setting in SETTINGS:
@@ -76,4 +76,4 @@ def test_the_readme_table_gives_each_setting_its_declared_default():
         shown = rows[setting.name][1].replace("`", "")
         if shown != setting.shown_default.replace("`", ""):
             wrong[setting.name] = (shown, setting.shown_default)
-    assert wrong == {}, f"README default differs from the declared one (README, declared): {wrong}"
+    assert wrong == {}, f"documented default differs from the declared one (documented, declared): {wrong}"
