@@ -166,7 +166,7 @@ SETTINGS: tuple[Setting, ...] = (
         "PROXY_COUNT",
         0,
         int,
-        "proxies whose X-Forwarded-* the app trusts, for servers that pass them on (waitress: 0, see docs/operations.md)",
+        "proxies whose X-Forwarded-* the app trusts, for servers that pass them on (waitress: 0; docs/operations.md)",
     ),
 )
 

@@ -1,4 +1,4 @@
-"""The configuration table of docs/configuration.md agrees with the settings the app declares (screening.settings.SETTINGS)."""
+"""docs/configuration.md's settings table agrees with the settings the app declares (screening.settings.SETTINGS)."""
 
 from __future__ import annotations
 
