@@ -1,4 +1,4 @@
-"""Links in queued email, kept at rest as references, never as links (issue 13, finding 1).
+"""Links in queued email, kept at rest as references, never as links.
 
 A message in the outbox says which link it needs, not the link: `⟨private-link:KEY⟩` (the patient's private page,
 derived from the one-time submission key with SECRET_KEY) or `⟨return-token:NONCE⟩` (a one-time return link's token,

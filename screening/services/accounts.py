@@ -1,4 +1,4 @@
-"""Clinicians' own accounts (issue 10, part 8): profile (display name, professional register and number), changing
+"""Clinicians' own accounts: profile (display name, professional register and number), changing
 one's password (the current one required; every other session ends), an admin's one-time reset link (emailed, an
 hour, single use), and re-enabling a disabled account. All audited; no Flask."""
 

@@ -1,4 +1,4 @@
-"""The keyed audit chain (issue 13, finding 4) and the daily digest of its last hash.
+"""The keyed audit chain and the daily digest of its last hash.
 
 Each audit row's hash is an HMAC-SHA256 with AUDIT_KEY, which lives in instance/config.py, never in the database.
 Someone holding only the database can still drop the triggers and edit rows, but cannot recompute a chain that

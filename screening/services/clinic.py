@@ -25,7 +25,7 @@ class ClinicDetails:
     email: str
     contact: str  # what patients whose treatment cannot be booked online are told
     review_turnaround: str
-    notification_email: str = ""  # told of new bookings and cancellations (issue 10)
+    notification_email: str = ""  # told of new bookings and cancellations
     notify_bookings: bool = True
 
 

@@ -52,7 +52,7 @@ def common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
     """Why a password is refused, or None. Length and a common-password list, as NIST 800-63B and ASVS advise;
     no composition rules, and every character (spaces and Unicode included) counts."""
-    password = normalise_password(password)  # issue 13: judged as it is hashed
+    password = normalise_password(password)  # Judged as it is hashed
     if password and not password.strip():
         return "The password must not be only spaces"
     if len(password) >= PASSWORD_MIN_LENGTH and len(set(password)) == 1:
@@ -70,7 +70,7 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
 
 
 def normalise_password(password: str) -> str:
-    """NFKC (issue 13): the same password typed on another keyboard or system (composed or decomposed accents,
+    """NFKC: the same password typed on another keyboard or system (composed or decomposed accents,
     full-width digits) is the same password, as NIST 800-63B advises."""
     return unicodedata.normalize("NFKC", password)
 
@@ -84,8 +84,8 @@ def check_password(clinician: dict[str, Any] | None, password: str) -> bool:
     """True when the account exists, is enabled and the password matches; the same work is done either way."""
     stored = clinician["password_hash"] if clinician and not clinician["disabled_at"] else dummy_hash()
     normalised = normalise_password(password)
-    # Hashes made before issue 13 hashed the password as typed: try the normalised form, then (only when it differs,
-    # for known and unknown accounts alike) the raw one; a raw match is rehashed in the normalised form.
+    # Hashes made before NFKC normalisation hashed the password as typed: try the normalised form, then (only when
+    # it differs, for known and unknown accounts alike) the raw one; a raw match is rehashed in the normalised form.
     matched = None
     for candidate in dict.fromkeys((normalised, password)):
         try:

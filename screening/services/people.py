@@ -1,4 +1,4 @@
-"""Who a screening is for, for clinicians' lists and pages (issue 10): name, age today, what was asked for, the fired
+"""Who a screening is for, for clinicians' lists and pages: name, age today, what was asked for, the fired
 rules by plain title; finding a patient by name, email, date of birth or reference; one person's screenings,
 versions, decisions, appointments and consultations together. Plain values in and out; no Flask."""
 

@@ -210,7 +210,7 @@ class NewSubmission:
     amends: int | None = None  # answering a clinician's question about this screening
     rescreen_of: int | None = None  # a returning patient's new screening after this one
     reply: str = ""
-    overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it (issue 14)
+    overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it
 
     @property
     def kind(self) -> str:
@@ -247,7 +247,7 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         "reply": new.reply,
         "queue_rank": QUEUE_RANK[evaluation.outcome],
         "requested": values.get("treatment_requested", ""),
-        "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it (issue 14)
+        "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it
     }
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
@@ -1065,7 +1065,7 @@ def use_return_link(db: Database, token: str) -> int | None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Replay (issue 14): stored screenings read back to be judged again with another rule set; nothing is written.
+# Replay: stored screenings read back to be judged again with another rule set; nothing is written.
 
 
 def screenings_for_replay(
@@ -1091,7 +1091,7 @@ def screenings_for_replay(
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Rule-set archive (issue 14): the files behind each version a server ran, so old and current rules can be compared.
+# Rule-set archive: the files behind each version a server ran, so old and current rules can be compared.
 
 
 def archive_ruleset(db: Database, version: str, files: dict[str, str], overrides_text: str) -> bool:
@@ -1120,7 +1120,7 @@ def replay_id_range(db: Database, since: str | None = None) -> tuple[int, int, i
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The clinic's day (issue 10): who a screening is for, finding patients, the diary, the consultation record, clinic
+# The clinic's day: who a screening is for, finding patients, the diary, the consultation record, clinic
 # settings, accounts. New functions only; the tables come from migration 0011.
 
 
@@ -1436,7 +1436,7 @@ def forget_form_state(db: Database, reference: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The submission seal (issue 13, finding 5): one digest over everything that decides what a patient may book or what
+# The submission seal: one digest over everything that decides what a patient may book or what
 # a clinician sees, kept in step inside the transactions that legitimately change it (record_submission,
 # record_decision, supersede; erasure or any later writer calls reseal_submission in its own transaction). The
 # original `checksum` stays as it was (answers, outcome, rules, rule set) so existing rows verify unchanged.

@@ -1,4 +1,4 @@
-"""The audit chain's key (issue 13, finding 4): which key hashes the rows of which database, and the keyed hash.
+"""The audit chain's key: which key hashes the rows of which database, and the keyed hash.
 
 Apart from the digest thread (screening/audit_chain.py), so that the store can hash rows without importing what sends
 email: nothing here imports the rest of the package.

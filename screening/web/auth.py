@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
 
 
 # Sign-in POSTs used to be serialised by one global lock (so concurrent attempts could not all pass Flask-Limiter's
-# check before any was counted); issue 13 replaced it with limits counted before the work: screening/protection.py.
+# check before any was counted); it was replaced by limits counted before the work: screening/web/protection.py.
 SIGN_IN_ENDPOINTS = frozenset({"review.login", "review.login_code", "review.set_up_code"})
 
 
@@ -167,7 +167,7 @@ def audit_breach(limit: RequestLimit) -> None:
 
 def sign_in_limits(view):
     """Both sign-in limits on a view's POSTs: per client address and per account, counting only failures, each
-    attempt counted before its work without a global lock (screening/protection.py, issue 13)."""
+    attempt counted before its work without a global lock (screening/web/protection.py)."""
     from screening.web import protection
 
     return protection.limited(view, account_key=account_key, on_refusal=_refuse_sign_in, failed_attempt=failed_attempt)

@@ -1,4 +1,4 @@
-"""The clinic's day (issue 10), under /clinician: finding a patient and their page, the diary, the print view, the
+"""The clinic's day, under /clinician: finding a patient and their page, the diary, the print view, the
 consultation record, one's own account, password resets, the clinic's settings and withdrawing a booked slot.
 Each view reads its form, calls one service and answers."""
 

@@ -74,7 +74,7 @@ def unexpected_error(error: Exception):
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return http_error(error)
     incident = secrets.token_hex(6)
-    # Where it failed, never what the exception says: a message can quote an answer (issue 13).
+    # Where it failed, never what the exception says: a message can quote an answer.
     frames = " < ".join(
         f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in extract_tb(error.__traceback__)[::-1]
     )

@@ -402,7 +402,7 @@ class ReplyForm(FlaskForm):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Forms of the clinic's day (issue 10): finding a patient, the consultation record, accounts, clinic settings and
+# Forms of the clinic's day: finding a patient, the consultation record, accounts, clinic settings and
 # withdrawing a booked slot. CSRF on every form that changes something (FlaskForm); the search is a GET form.
 
 

@@ -41,7 +41,7 @@ bp = Blueprint("intake", __name__)
 
 
 def config():
-    # Issue 10: the clinic's details from its settings page (database) over the instance settings.
+    # The clinic's details from its settings page (database) over the instance settings.
     if "clinic_config" not in g:
         g.clinic_config = clinic.effective_config(get_db(), current_app.config)
     return g.clinic_config
@@ -440,7 +440,7 @@ def private_link(token: str):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Issue 11: under 18, choosing a time by day, answering the clinic's question on a page of its own
+# Under 18, choosing a time by day, answering the clinic's question on a page of its own
 
 
 @bp.get("/not-able-to-continue")

@@ -65,7 +65,7 @@ def set_security_headers(response: Response) -> Response:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The production profile (issue 13): which Host names the service answers to, the reverse proxy in front of it,
+# The production profile: which Host names the service answers to, the reverse proxy in front of it,
 # HSTS over HTTPS, and headers a few responses were missing.
 #
 # - TRUSTED_HOSTS: a request whose Host header names anything else gets 400 before any view runs, so a foreign Host
@@ -126,7 +126,7 @@ def _headers(response: Response) -> Response:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The smaller findings (issue 13, item 9)
+# The smaller findings of the security review
 
 
 def _form_limits() -> None:
@@ -179,7 +179,7 @@ def init_after_limiter(app: Flask) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Sign-in limits that cannot stall the site (issue 13, findings 3 and 7).
+# Sign-in limits that cannot stall the site.
 #
 # Before: one global lock serialised every sign-in POST (so that concurrent attempts could not all pass Flask-Limiter's
 # check before any was counted); 30 concurrent sign-ins held waitress's 8 threads and /healthz took seconds.
@@ -194,7 +194,7 @@ def init_after_limiter(app: Flask) -> None:
 # moment for a slot, and beyond that an attempt is answered 503 with Retry-After: 1 at once rather than queueing, so
 # most of waitress's threads stay free for everyone else (bench/bench_signin_storm.py).
 #
-# The account limit is not a lockout an attacker can aim (finding 7; README "Sign-in limits"): once an account has
+# The account limit is not a lockout an attacker can aim (docs/security.md, "Sign-in limits"): once an account has
 # had LOGIN_LIMIT_PER_ACCOUNT failures, it is *slowed*, not closed: an attempt is checked only when
 # ACCOUNT_SLOW_INTERVAL
 # has passed since the last checked one, from any address; the others are refused at once (and do not extend the

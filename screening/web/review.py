@@ -122,7 +122,7 @@ def queue():
 
 
 def _who(rows: list[dict]) -> list[dict]:
-    """Issue 10: every list of screenings shows who (name, age today, treatments and areas, rule titles)."""
+    """Every list of screenings shows who (name, age today, treatments and areas, rule titles)."""
     today = clock.today_in(clock.zone(current_app.config["CLINIC_TIMEZONE"]), clock.utc_now())
     return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
 
@@ -161,7 +161,7 @@ def decide(submission_id: int):
     found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
     if form.validate():
         try:
-            config = clinic.effective_config(get_db(), current_app.config)  # issue 10: the clinic's own details
+            config = clinic.effective_config(get_db(), current_app.config)  # The clinic's own details
             decision = reviewing.decide(get_db(), config, actor(), found, **form.decision())
         except InvalidDecision as problem:
             form[problem.field].errors = [*form[problem.field].errors, problem.message]
@@ -262,7 +262,7 @@ def slots():
     start, end = clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=28), tz)
     rows = store.slots_between(get_db(), start, end)
     booked = store.people_for(get_db(), [row["submission_id"] for row in rows if row["submission_id"]])
-    days = clock.group_by_day(rows, tz)  # issue 10: grouped by day, bookings with the patient's name
+    days = clock.group_by_day(rows, tz)  # Grouped by day, bookings with the patient's name
     return render_template(
         "admin/slots.html", form=form, rows=rows, days=days, booked=booked, tz=tz, confirm=ConfirmForm()
     ), 400 if form.errors else 200
@@ -274,7 +274,7 @@ def cancel_slot(slot_id: int):
     if ConfirmForm().validate_on_submit():
         held = store.slot_with_booking(get_db(), slot_id)
         if held and held["booking_id"]:
-            # A booked slot is a patient's appointment: confirm and give a reason first (issue 10).
+            # A booked slot is a patient's appointment: confirm and give a reason first.
             return redirect(url_for("day.withdraw", slot_id=slot_id), 303)
         held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id)
         flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if held else ''}.")

@@ -30,8 +30,8 @@ def publish(db_path: Path, count: int = 4, *, days_ahead: int = 2, practitioner:
 
 
 def offered(patient) -> list[int]:
-    """Every time offered, day by day (the page offers days, then the times of the day chosen: issue 11)."""
-    from tests.booking.issue11_helpers import offered as day_by_day  # it builds on RESULT from here
+    """Every time offered, day by day (the page offers days, then the times of the day chosen)."""
+    from tests.booking.patient_page_helpers import offered as day_by_day  # it builds on RESULT from here
 
     return day_by_day(patient)
 

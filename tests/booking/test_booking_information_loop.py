@@ -4,7 +4,7 @@ judged again and goes back to the queue; the clinician sees what changed; the ea
 from __future__ import annotations
 
 from tests.booking.booking_helpers import RESULT, publish
-from tests.booking.issue11_helpers import offered
+from tests.booking.patient_page_helpers import offered
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -64,7 +64,7 @@ def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_qu
 def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path):
     patient, _, _ = asked(app, db_path)
 
-    refused = shown_after(patient, answer(patient, reply="   "))  # post/redirect/get (issue 11)
+    refused = shown_after(patient, answer(patient, reply="   "))  # post/redirect/get
 
     assert "Answer the clinician's question" in page_text(refused)
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 1

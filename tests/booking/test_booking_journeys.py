@@ -9,7 +9,7 @@ import pytest
 
 from screening import store
 from tests.booking.booking_helpers import RESULT, active_bookings, book, publish
-from tests.booking.issue11_helpers import offered
+from tests.booking.patient_page_helpers import offered
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -144,7 +144,7 @@ def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_tol
     make_admin(db_path)
     admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
 
-    # Issue 10: a booked slot is withdrawn only after confirming, with a reason the patient reads.
+    # A booked slot is withdrawn only after confirming, with a reason the patient reads.
     confirm = admin.get(f"/clinician/admin/slots/{slots[0]}/withdraw")
     withdrawn = admin.post(
         f"/clinician/admin/slots/{slots[0]}/withdraw",

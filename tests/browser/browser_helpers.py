@@ -92,7 +92,7 @@ def declare(page, checks: PageChecks) -> None:
 
 
 def book_first_slot(page, checks: PageChecks) -> str:
-    if page.locator("input[name=day]").count():  # issue 11: a day first, then a time on that day
+    if page.locator("input[name=day]").count():  # A day first, then a time on that day
         page.locator("input[name=day]").first.check()
         page.get_by_role("button", name="Continue").click()
         checks(page)

@@ -1,4 +1,4 @@
-"""The clinic's day in a browser (issue 10), keyboard only: a clinician signs in, sees names and ages in the queue,
+"""The clinic's day in a browser, keyboard only: a clinician signs in, sees names and ages in the queue,
 finds a patient by surname, opens the diary, opens a booked patient's screening, records the consultation and
 prints it. Shared by the browser test (checks on every page) and `make screenshots` (a camera on every page)."""
 

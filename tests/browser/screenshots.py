@@ -26,8 +26,8 @@ from tests.browser.browser_helpers import (
     fill_step,
 )
 from tests.browser.clinic_day_journey import clinic_day, clinician_account, patient_books_soon
-from tests.browser.issue11_browser import clinic_server, issue11_pages
 from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path
+from tests.browser.patient_journey import clinic_server, journey_pages
 from tests.browser.test_browser_rules import DRAFT, in_form_order
 from tests.web.web_helpers import answers_by_step
 
@@ -55,7 +55,7 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     patient = browser.new_context(**options).new_page()
     complete_screening(patient, server.url, answers_by_step("both", upcoming_event="yes"), camera)
     book_first_slot(patient, camera)
-    issue11_pages(browser, server.url, camera, options)
+    journey_pages(browser, server.url, camera, options)
     reviewed = browser.new_context(**options).new_page()
     complete_screening(reviewed, server.url, answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"]), camera)
     errors = browser.new_context(**options).new_page()
@@ -67,7 +67,7 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     camera(errors)
     clinician = browser.new_context(**options).new_page()
     clinician_signs_in(clinician, server.url, camera)
-    clinician.locator("main table a").first.click()  # the queue names the patient (issue 10)
+    clinician.locator("main table a").first.click()  # the queue names the patient
     camera(clinician)
     for path in (
         "/clinician/cautions",
@@ -98,7 +98,7 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     if withdraw.count():
         withdraw.first.click()
         camera(clinician)
-    # Issue 10: the clinic's day, as a clinician (not an admin) lives it: queue, account, patients, diary, the
+    # The clinic's day, as a clinician (not an admin) lives it: queue, account, patients, diary, the
     # screening, the consultation record and the print view.
     name = f"Nia {size.capitalize()}"
     email = f"nia.{size}@clinic.example"

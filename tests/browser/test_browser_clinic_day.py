@@ -1,4 +1,4 @@
-"""Issue 10's "done when", in a real browser on a real server: a clinician signs in, sees names and ages in the
+"""The clinic's day, in a real browser on a real server: a clinician signs in, sees names and ages in the
 queue, finds a patient by surname, opens the diary, opens a booked patient's screening, records the consultation and
 prints it; keyboard only, 0 axe violations on every page, no sideways scrolling at 375 px; the print view is an A4 PDF
 of two pages or fewer."""

@@ -72,7 +72,7 @@ def test_screening_and_booking_with_the_keyboard_alone(server, desktop):
     press_button(page, "Send my answers")
 
     assert page.locator("h1").inner_text().strip() == "You can book a consultation"
-    tab_to(page, "el.name === 'day'")  # issue 11: a day first, then a time on it
+    tab_to(page, "el.name === 'day'")  # A day first, then a time on it
     page.keyboard.press("Space")
     press_button(page, "Continue")
     tab_to(page, "el.name === 'slot'")

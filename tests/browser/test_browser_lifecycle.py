@@ -1,4 +1,4 @@
-"""The pages of issue 12 in a real browser: the patient's copy, the admin's Records and Export pages, the FHIR link.
+"""The data-life pages in a real browser: the patient's copy, the admin's Records and Export pages, the FHIR link.
 Each is checked like every other page (axe WCAG 2.x A and AA, a title that says where you are, small screens)."""
 
 from __future__ import annotations

@@ -508,7 +508,7 @@ def test_app_command_with_an_initialised_instance_starts(tmp_path, screening):
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# rules test (issue 14): the cases beside the rules
+# rules test: the cases beside the rules
 
 
 def test_rules_test_passes_on_the_shipped_rules_and_check_runs_them(screening, env):

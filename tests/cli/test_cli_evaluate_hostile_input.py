@@ -1,4 +1,4 @@
-"""`screening evaluate` never shows a traceback (issue 9): a lone surrogate, JSON nested 100,000 deep, a 5,000-digit
+"""`screening evaluate` never shows a traceback: a lone surrogate, JSON nested 100,000 deep, a 5,000-digit
 number, bytes that are not UTF-8, and a 1 MB bad value.
 
 Where the bytes on standard input or standard output matter (the surrogate, the encoding, the nesting, whose limit is

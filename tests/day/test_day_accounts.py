@@ -1,4 +1,4 @@
-"""Issue 10, part 8: a clinician changes their password (the current one required; their other sessions end), an
+"""A clinician changes their password (the current one required; their other sessions end), an
 admin emails a one-time reset link (an hour, single use) and re-enables a disabled account, and a profile holds the
 display name, professional register and number. All audited; bad input changes nothing."""
 

@@ -1,4 +1,4 @@
-"""Issue 10, part 9: the clinic's settings page for admins (name, address, phone, email, the text for patients who
+"""The clinic's settings page for admins (name, address, phone, email, the text for patients who
 cannot book online, the notification address), stored in the database, audited, and used by pages, emails and the
 .ics file (LOCATION); instance settings are the fallback."""
 

@@ -1,4 +1,4 @@
-"""Issue 10, part 6: the consultation record. Identity document and its date of birth (a mismatch, or under 18, stops
+"""The consultation record. Identity document and its date of birth (a mismatch, or under 18, stops
 the record and says why), answers confirmed or changed (a change is screened again as a new version showing what it
 changes), the in-person consultation by whom with their register and number, attended or not; audited; shown on the
 submission, the patient page, the print view and the diary."""

@@ -1,4 +1,4 @@
-"""Issue 10, part 3: the diary (today and the coming week, every clinician, the clinic's zone), a submission shows its
+"""The diary (today and the coming week, every clinician, the clinic's zone), a submission shows its
 appointment, and the clinic's notification address is emailed about new bookings and cancellations (on by default)."""
 
 from __future__ import annotations

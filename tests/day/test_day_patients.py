@@ -1,4 +1,4 @@
-"""Issue 10, part 2: any clinician finds a patient by name, email, date of birth or reference; a patient page groups
+"""Any clinician finds a patient by name, email, date of birth or reference; a patient page groups
 one person's screenings, versions, decisions and appointments (same email and date of birth), newest first."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def test_patient_page_groups_screenings_versions_decisions_and_appointments(app,
     later = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
     with db_connection(db_path) as db:
         db.execute("UPDATE submission SET email = 'mary@example.org' WHERE id = ?", [later])
-        store.reseal_submission(db, later)  # as if stored with that email: the seal (issue 13) guards direct edits
+        store.reseal_submission(db, later)  # as if stored with that email: the seal guards direct edits
     assert decide(clinician, later, action="decline", note="Needs a neurologist's letter").status_code == 303
     someone_else = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)  # another email: not her
 

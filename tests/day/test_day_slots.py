@@ -1,4 +1,4 @@
-"""Issue 10, part 7: withdrawing a booked slot asks for confirmation and a reason and the patient's email says it
+"""Withdrawing a booked slot asks for confirmation and a reason and the patient's email says it
 kindly and offers rebooking; the Slots page groups by day and names who booked; slots in the past or overlapping the
 same practitioner's slots are refused with a clear message (page and CLI); publishing says what was added."""
 

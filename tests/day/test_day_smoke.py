@@ -1,4 +1,4 @@
-"""Every new page of issue 10 opens for the people allowed to see it."""
+"""Every page of the clinic's day opens for the people allowed to see it."""
 
 from __future__ import annotations
 

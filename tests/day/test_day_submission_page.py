@@ -1,4 +1,4 @@
-"""Issue 10, part 4: the submission page opens with a summary (who, age, what was asked, outcome per treatment, what
+"""The submission page opens with a summary (who, age, what was asked, outcome per treatment, what
 needs deciding, the appointment), the decision panel near the top, times in the clinic's zone, the date of birth with
 age, and a heading that follows the decision."""
 

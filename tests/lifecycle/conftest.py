@@ -1,4 +1,4 @@
-"""The data-life-cycle tests' clock (issue 12): one that runs on from a moment, as retention needs (app, client and
+"""The data-life-cycle tests' clock: one that runs on from a moment, as retention needs (app, client and
 db_path come from tests/conftest.py)."""
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, s
 
     asked = ask_for_link(browser, PATIENT.upper())  # the email matches whatever its case
 
-    assert asked.status_code == 303  # to a GET (issue 11), so Back and Reload send nothing again
+    assert asked.status_code == 303  # to a GET, so Back and Reload send nothing again
     asked = browser.get(asked.headers["Location"])
     assert asked.status_code == 200 and "Check your email" in page_text(asked)
     deliver(app)
@@ -114,7 +114,7 @@ def test_asking_for_links_is_rate_limited(app, smtp):
     browser = app.test_client()
     statuses = [ask_for_link(browser, f"n{n}@example.org").status_code for n in range(6)]
 
-    assert statuses == [303] * 5 + [429]  # each answered by a redirect to "check your email" (issue 11)
+    assert statuses == [303] * 5 + [429]  # each answered by a redirect to "check your email"
 
 
 def test_a_missing_date_of_birth_is_a_field_error(app, smtp):
@@ -122,5 +122,5 @@ def test_a_missing_date_of_birth_is_a_field_error(app, smtp):
     page = browser.get("/returning")
     response = browser.post("/returning", data={"csrf_token": csrf_token(page), "email": PATIENT})
 
-    response = shown_after(browser, response)  # post/redirect/get (issue 11)
+    response = shown_after(browser, response)  # post/redirect/get
     assert "Enter your date of birth" in page_text(response)

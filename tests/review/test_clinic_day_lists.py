@@ -1,4 +1,4 @@
-"""Issue 10, part 1: the queue and the cautions list show who (name, age today, treatments and areas), the fired
+"""The queue and the cautions list show who (name, age today, treatments and areas), the fired
 rules by plain title with level, waiting time only while pending, and a heading that says what the filter shows."""
 
 from __future__ import annotations

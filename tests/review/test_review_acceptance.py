@@ -1,4 +1,4 @@
-"""Issue 3's acceptance, end to end, and the sign-in limit under the server `make run` starts."""
+"""The clinician review's acceptance, end to end, and the sign-in limit under the server `make run` starts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finding 4: the audit chain is keyed (HMAC with AUDIT_KEY from instance config). A chain rewritten with the
+"""The audit chain is keyed (HMAC with AUDIT_KEY from instance config). A chain rewritten with the
 published unkeyed recipe is refused; chains from before the key verify their old rows the old way; a daily digest
 sends the last hash to the clinic."""
 

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 from tests.booking.booking_helpers import publish
-from tests.booking.issue11_helpers import book_by_day, offered_days
+from tests.booking.patient_page_helpers import book_by_day, offered_days
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,

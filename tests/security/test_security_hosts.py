@@ -1,4 +1,4 @@
-"""Finding 6: a foreign Host header never reaches a page, a link or an .ics; ProxyFix only when configured; HSTS over
+"""A foreign Host header never reaches a page, a link or an .ics; ProxyFix only when configured; HSTS over
 HTTPS."""
 
 from __future__ import annotations

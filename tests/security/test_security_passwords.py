@@ -1,4 +1,4 @@
-"""Finding 8: passwords are NFKC-normalised (hashes from before still work), and all-whitespace or one repeated
+"""Passwords are NFKC-normalised (hashes from before still work), and all-whitespace or one repeated
 character is refused; the common-password list stays."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_a_password_typed_decomposed_signs_in(app, db_path):
 
 def test_a_hash_of_the_raw_password_from_before_still_works_and_is_rehashed(app, db_path):
     clinician_id = make_clinician(db_path)
-    raw_hash = credentials.hasher.hash(DECOMPOSED)  # as hash_password did before issue 13, for a decomposed password
+    raw_hash = credentials.hasher.hash(DECOMPOSED)  # hashed as typed, before NFKC normalisation
     with db_connection(db_path) as db:
         db.execute("UPDATE clinician SET password_hash = ? WHERE id = ?", [raw_hash, clinician_id])
         db.conn.commit()

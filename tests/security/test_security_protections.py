@@ -1,4 +1,4 @@
-"""Tests that turn red when a protection is removed (issue 13): the dummy-hash timing defence, the integrity-check
+"""Tests that turn red when a protection is removed: the dummy-hash timing defence, the integrity-check
 block on decisions, and the framing and plug-in headers on every kind of response."""
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def directives(policy: str) -> dict[str, str]:
     ["/", "/clinician/login", "/healthz", "/no-such-page", "/static/favicon.svg", "/r/not-a-real-token"],
 )
 def test_every_response_forbids_framing_and_plugins(client, path):
-    """Each assertion fails when its header or directive is taken out of screening/protection.py."""
+    """Each assertion fails when its header or directive is taken out of screening/web/protection.py."""
     response = client.get(path)
     response.close()
     policy = directives(response.headers["Content-Security-Policy"])

@@ -1,4 +1,4 @@
-"""Finding 5: the seal covers per-treatment outcomes, review state, decisions and contact details. A change made
+"""The seal covers per-treatment outcomes, review state, decisions and contact details. A change made
 outside the application makes the clinician's page warn and the patient's page offer nothing; the application's own
 changes (a decision, an amendment) keep the seal in step."""
 

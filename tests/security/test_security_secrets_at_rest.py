@@ -1,4 +1,4 @@
-"""Finding 1: no usable secret at rest. A copy of the instance folder (database, WAL, outbox files) opens nobody's
+"""No usable secret at rest. A copy of the instance folder (database, WAL, outbox files) opens nobody's
 private page: queued messages hold references rendered at delivery, and bodies are blanked once sent."""
 
 from __future__ import annotations

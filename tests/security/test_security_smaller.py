@@ -1,4 +1,4 @@
-"""Issue 13, item 9: the smaller findings, each with the test that reproduced it. (The .ics `Cache-Control:
+"""The smaller security findings, each with the test that reproduced it. (The .ics `Cache-Control:
 no-store` is checked in test_security_hosts.py.)"""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Post/redirect/get in tests (issue 11): a form sent with problems answers 303 to the GET that shows them."""
+"""Post/redirect/get in tests: a form sent with problems answers 303 to the GET that shows them."""
 
 from __future__ import annotations
 

@@ -270,7 +270,7 @@ def test_defer_journey_gives_the_first_date_the_patient_can_book(client, db_path
 
 
 def test_decline_journey_is_kind_and_gives_the_reason(app, client, db_path):
-    # Under 18 now ends the screening at step 1 (issue 11): a decline by another rule shows the same kindness.
+    # Under 18 now ends the screening at step 1: a decline by another rule shows the same kindness.
     result = walk(client, answers_by_step("toxin", neuro_conditions=["myasthenia_gravis"]))
 
     text = page_text(result)
@@ -483,7 +483,7 @@ def test_empty_first_step_shows_an_error_summary_and_saves_nothing(client, db_pa
 
     response = post_step(client, "about-you", {})
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert elements(response, "div", role="alert")
     assert error_summary_links(response) == ["#date_of_birth-day", "#treatment_requested-toxin"]
     assert "Enter a date" in field_error(response, "date_of_birth")
@@ -538,7 +538,7 @@ def test_bad_answer_on_a_step_gives_its_message_and_stores_nothing(client, db_pa
 
     response = post_step(client, "about-you", {**answers, **fields})
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert message in field_error(response, field)
     assert page_title(response).startswith("Error: ")
     assert len(error_summary_links(response)) == 1
@@ -554,7 +554,7 @@ def test_none_ticked_with_another_option_gives_its_message_and_stores_nothing(cl
         client, "nerves-muscles-heart", {**steps["nerves-muscles-heart"], "neuro_conditions": ["epilepsy", "none"]}
     )
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert "Select ‘None of these’ on its own, or untick it" in field_error(response, "neuro_conditions")
     assert error_summary_links(response) == ["#neuro_conditions-myasthenia_gravis"]
     assert only_draft_answers(db_path) == before
@@ -569,7 +569,7 @@ def test_details_with_a_bad_email_are_refused_and_not_saved(client, db_path):
         DETAILS_PATH, data={"full_name": FULL_NAME, "email": "not an email", "csrf_token": csrf_token(page)}
     )
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert "Enter an email address in the correct format" in field_error(response, "email")
     assert page_title(response).startswith("Error: ")
     assert only_draft_answers(db_path)  # the answers so far are kept
@@ -680,7 +680,7 @@ def test_declaration_without_the_tick_is_refused(client, db_path):
 
     response = client.post(CHECK_PATH, data=declaration(client, confirm=False))
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert "Confirm that your answers are true and complete" in field_error(response, "confirm")
     assert page_title(response).startswith("Error: ")
     assert count_rows(db_path, "submission") == 0
@@ -693,7 +693,7 @@ def test_declaration_signed_with_another_name_is_refused(client, db_path, signat
 
     response = client.post(CHECK_PATH, data=declaration(client, signature))
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert field_error(response, "signature")
     assert error_summary_links(response) == ["#signature"]
     assert count_rows(db_path, "submission") == 0
@@ -844,7 +844,7 @@ def test_free_text_over_2000_characters_is_a_field_error(client, db_path):
 
     response = post_step(client, "medicines", {**steps["medicines"], "current_medicines": "a" * 2001})
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert "Your answer must be 2,000 characters or fewer" in field_error(response, "current_medicines")
     assert "blood_thinners" not in only_draft_answers(db_path)
 
@@ -855,7 +855,7 @@ def test_free_text_with_a_nul_character_is_a_field_error(client, db_path):
 
     response = post_step(client, "medicines", {**steps["medicines"], "current_medicines": "aspirin\x00"})
 
-    response = shown_after(client, response)  # post/redirect/get (issue 11)
+    response = shown_after(client, response)  # post/redirect/get
     assert "a character we cannot store" in field_error(response, "current_medicines")
     assert "blood_thinners" not in only_draft_answers(db_path)
 
@@ -908,7 +908,7 @@ def test_wrong_method_gives_405_with_allow(client):
 
 def test_unexpected_error_gives_a_500_page_with_an_incident_id_and_no_internals(app, caplog):
     def explode():
-        raise RuntimeError('sqlite3 said: File "/work/main/screening/store.py", line 1')
+        raise RuntimeError('sqlite3 said: File "/work/main/screening/store/", line 1')
 
     app.add_url_rule("/test-only-explode", "test_only_explode", explode)
 

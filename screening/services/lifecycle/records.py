@@ -4,7 +4,7 @@ A "family" is a screening with every version linked to it: amendments (answers c
 and screenings started again from it (a returning patient). They are kept and deleted together, because each version
 explains the next (what changed, what the clinician asked) and the foreign keys between them allow nothing else.
 
-This is table-level code, like screening/store.py, kept in a module of its own for this issue (issue 12).
+This is table-level code, like screening/store/, kept in a module of its own for now.
 """
 
 from __future__ import annotations

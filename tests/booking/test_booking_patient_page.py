@@ -1,4 +1,4 @@
-"""Issue 11: the patient's page tells the current truth per treatment, one message each, once; booking by day;
+"""The patient's page tells the current truth per treatment, one message each, once; booking by day;
 answering the clinic's question on a short page; the confirmation once, with the clinic's address."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from screening.app import create_app
 from tests.booking.booking_helpers import RESULT, active_bookings, publish
-from tests.booking.issue11_helpers import book_by_day, offered_days, offered_times
+from tests.booking.patient_page_helpers import book_by_day, offered_days, offered_times
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,

@@ -1,4 +1,4 @@
-"""Issue 11: post/redirect/get for every form sent with problems (values kept on the server, never in the cookie),
+"""Post/redirect/get for every form sent with problems (values kept on the server, never in the cookie),
 "you have already sent your answers" after sending, under 18 ends the screening at step 1, month names."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The patient's page per treatment (issue 11): the current truth, one message each, once."""
+"""The patient's page per treatment: the current truth, one message each, once."""
 
 from __future__ import annotations
 

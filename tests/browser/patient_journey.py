@@ -1,5 +1,5 @@
-"""Browser helpers for issue 11: a server of our own with the clinic's address and phone, and the steps of the
-journeys the ten problems were found in. Used by test_browser_issue11.py and screenshots.py."""
+"""Browser helpers for the patient's journey: a server of our own with the clinic's address and phone, and the steps
+of the journeys the ten problems were found in. Used by test_browser_patient_journey.py and screenshots.py."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ def seventeen_today() -> date:
     return date(date.today().year - 17, 1, 1)
 
 
-def issue11_pages(browser, base_url: str, camera, options: dict) -> None:
-    """The pages issue 11 added or changed, for `make screenshots`: a clinician's decline and deferral, a question
+def journey_pages(browser, base_url: str, camera, options: dict) -> None:
+    """The pages of the patient's journey, for `make screenshots`: a clinician's decline and deferral, a question
     and its answer page, a date error naming the box, under 18, and Back after sending."""
     from tests.browser.browser_helpers import complete_screening, fill_step  # noqa: PLC0415 - keeps the import list above short
     from tests.web.web_helpers import answers_by_step  # noqa: PLC0415

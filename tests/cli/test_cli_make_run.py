@@ -1,5 +1,5 @@
 """`make run` tells the server where it listens: links default to that address, and a PUBLIC_URL chosen elsewhere
-that does not lead there is named in a log line at start (issue 11)."""
+that does not lead there is named in a log line at start."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Booking by day, as a patient does it: the days offered, the times on a day, choose and confirm (issue 11)."""
+"""Booking by day, as a patient does it: the days offered, the times on a day, choose and confirm."""
 
 from __future__ import annotations
 

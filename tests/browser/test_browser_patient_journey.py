@@ -1,4 +1,4 @@
-"""Issue 11 in a real browser: each of the ten problems found by trying the patient's journey as a new patient
+"""The patient's journey in a real browser: each of the ten problems found by trying the journey as a new patient
 would, walked again and shown fixed, on a desktop and at 375 px, with 0 axe violations on every page."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser.browser_helpers import DETAILS, PageChecks, book_first_slot, complete_screening, fill_step
-from tests.browser.issue11_browser import (
+from tests.browser.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, free_port
+from tests.browser.patient_journey import (
     CLINIC_ADDRESS,
     CLINIC_PHONE,
     MILK,
@@ -27,7 +28,6 @@ from tests.browser.issue11_browser import (
     seventeen_today,
     start_screening,
 )
-from tests.browser.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, free_port
 from tests.web.web_helpers import answers_by_step
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ SIZES = ["desktop", "mobile"]
 
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory):
-    live = clinic_server(tmp_path_factory.mktemp("issue11-instance"))
+    live = clinic_server(tmp_path_factory.mktemp("journey-instance"))
     yield live
     live.stop()
 
@@ -119,7 +119,7 @@ def test_1_make_run_on_another_port_sends_links_that_answer_on_that_port(tmp_pat
         for link in links:
             path = link.split(str(port), 1)[1]
             # A patient's link opens a page (200) or exchanges a token for a cookie (303); a link in the clinic's
-            # notice (issue 10) leads to the sign-in page first (302), which is the link working.
+            # notice leads to the sign-in page first (302), which is the link working.
             expected = (200, 302, 303) if path.startswith("/clinician/") else (200, 303)
             assert _status(port, path) in expected, link
         assert "does not" not in log.read_text() and "PUBLIC_URL is" not in log.read_text()

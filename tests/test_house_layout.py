@@ -1,0 +1,51 @@
+"""The house's layout holds: few top-level modules (each idea has its package), and names and text that say what a
+thing is, never which piece of work made it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# "issue 11", "Issue 13, finding 4", "issues 10, 11", "finding 7", "issue11_pages": a work item, not an idea.
+WORK_ITEM = re.compile(r"\bissues? ?\d+|\bissue\d+|\bfinding \d+", re.IGNORECASE)
+TEXT_SUFFIXES = {".py", ".html", ".css", ".js", ".md", ".toml", ".cfg", ".txt"}
+# rules/ is the clinic's content: its rationales quote the clinical spec, whose section 6 is called "open issues".
+SCANNED = ("screening", "templates", "tests", "docs", "bench", ".ci")
+
+
+def scanned_files() -> list[Path]:
+    files = [ROOT / "README.md", ROOT / "Makefile", ROOT / "pyproject.toml"]
+    for folder in SCANNED:
+        files += [
+            p
+            for p in (ROOT / folder).rglob("*")
+            if p.is_file() and (p.suffix in TEXT_SUFFIXES or p.parent.name == ".ci") and "__pycache__" not in p.parts
+        ]
+    return files
+
+
+def test_screening_has_at_most_ten_top_level_modules():
+    modules = sorted(p.name for p in (ROOT / "screening").glob("*.py"))
+    assert len(modules) <= 10, modules
+
+
+def test_no_work_item_numbers_in_names_or_text():
+    found = []
+    for path in scanned_files():
+        if path == Path(__file__).resolve():
+            continue  # this file spells the pattern out to test it
+        relative = path.relative_to(ROOT)
+        if WORK_ITEM.search(str(relative)):
+            found.append(f"{relative}: the file's name")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if match := WORK_ITEM.search(line):
+                found.append(f"{relative}:{number}: {match.group(0)!r}")
+    assert found == [], "name a decision by what it decides:\n" + "\n".join(found)
+
+
+def test_the_work_item_pattern_catches_what_it_should_and_not_ordinary_words():
+    for text in ("(issue 13)", "Issue 10, part 3", "issues 10, 11", "finding 7", "issue11_pages"):
+        assert WORK_ITEM.search(text), text
+    for text in ("an issue with the lips", "the issues were silent", "open issues", "the findings"):
+        assert not WORK_ITEM.search(text), text
