@@ -11,11 +11,13 @@ and tests/test_factories.py checks that these answers are exactly what that orac
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from screening.app import create_app
+from screening.domain import RuleSet, load_ruleset
 
 SECRET_KEY = "x" * 40
 SCREENING_DATE = date(2025, 3, 10)
@@ -92,3 +94,9 @@ def make_app(folder: Path, **config: Any):
             **config,
         }
     )
+
+
+@functools.cache
+def shipped_ruleset() -> RuleSet:
+    """The shipped rules in rules/, loaded once for the whole run."""
+    return load_ruleset(Path(__file__).resolve().parents[1] / "rules")

@@ -10,7 +10,6 @@ shows them.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from screening.domain import Answers, Evaluation, RuleSet, evaluate_screening, load_ruleset
+from screening.domain import Answers, Evaluation, RuleSet, evaluate_screening
 from tests import factories
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -174,9 +173,7 @@ def answers_for(treatment: str = "toxin", **overrides: Any) -> dict[str, Any]:
     return raw
 
 
-@functools.cache
-def shipped_ruleset() -> RuleSet:
-    return load_ruleset(RULES_DIR)
+shipped_ruleset = factories.shipped_ruleset  # one loaded copy for the factories and the `ruleset` fixture
 
 
 def normalise(raw: Mapping[str, Any], on: date = SCREENING_DATE, ruleset: RuleSet | None = None) -> Answers:

@@ -7,6 +7,8 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from screening import mail
 from screening.services.rules.rulebook import current_ruleset
 from tests.booking.booking_helpers import book, publish
@@ -24,6 +26,8 @@ from tests.review.review_helpers import (
     submit_through_form,
     token_of,
 )
+
+pytestmark = pytest.mark.mail_server  # the app sends to a real SMTP server on loopback (the smtp fixture)
 
 PATIENT = DETAILS["email"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from tests.mail.test_mail_delivery import assert_nothing_clinical, deliver
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
@@ -18,6 +20,8 @@ from tests.review.review_helpers import (
 )
 from tests.web.prg_helpers import shown_after
 from tests.web.web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
+
+pytestmark = pytest.mark.mail_server  # the app sends to a real SMTP server on loopback (the smtp fixture)
 
 PATIENT = DETAILS["email"]
 

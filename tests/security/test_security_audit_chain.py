@@ -8,12 +8,19 @@ import sqlite3
 from contextlib import closing
 from datetime import timedelta
 
+import pytest
+
 from screening import store
 from screening.services import audit_digest
 from screening.store import audit_key
 from tests.cli_helpers import invoke
 from tests.mail.test_mail_delivery import deliver
 from tests.review.review_helpers import db_connection
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 TRIGGERS = """
 CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event

@@ -15,6 +15,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
+import pytest
+
 from tests.booking.booking_helpers import publish
 from tests.booking.patient_page_helpers import book_by_day, offered_days
 from tests.review.review_helpers import (
@@ -27,6 +29,11 @@ from tests.review.review_helpers import (
     sign_in,
 )
 from tests.web.web_helpers import SESSION_COOKIE, answers_by_step, csrf_token, post_step, start, walk
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "poster", "data")
 MIN_SECRET = 16  # shorter strings in the session are flags and dates, not secrets

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 import screening.db
 from tests.web.web_helpers import (
     CHECK_PATH,
@@ -30,6 +32,11 @@ from tests.web.web_helpers import (
     store_db,
     walk,
 )
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 UNLIMITED = 1073741823  # SQLite's default max_page_count
 

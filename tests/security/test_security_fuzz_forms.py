@@ -13,6 +13,11 @@ from hypothesis import strategies as st
 from tests.factories import make_app
 from tests.web.web_helpers import DETAILS_PATH, QUESTIONNAIRE, STEP_SLUGS, csrf_token, start, store_db
 
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
+
 ALLOWED = {200, 303, 400, 413}
 QUESTION_IDS = [question.id for section in QUESTIONNAIRE.sections for question in section.questions]
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)  # lone surrogates cannot be sent

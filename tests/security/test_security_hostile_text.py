@@ -50,6 +50,11 @@ from tests.web.web_helpers import (
     submission_key,
 )
 
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
+
 SURROGATES = "%ED%A0%80 and %ED%B0%80"  # a lone high and a lone low surrogate, as (invalid) UTF-8 bytes
 # (name, the value as sent on the wire, percent-encoded; whether a patient's text answer is refused)
 PAYLOADS = [

@@ -11,7 +11,12 @@ from tests.booking.booking_helpers import book, offered, publish
 from tests.factories import make_app
 from tests.review.review_helpers import submit_through_form
 
-PUBLIC = "https://screening.clinic.example"  # the security folder's app (tests/mail/conftest.py)
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
+
+PUBLIC = "https://screening.clinic.example"  # the security folder's app (tests/conftest.py, the mail_server marker)
 PAGES = ("/", "/healthz", "/clinician/login", "/returning", "/questions/about-you", "/your-result")
 
 

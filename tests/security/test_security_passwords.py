@@ -10,6 +10,11 @@ import pytest
 from screening.services import credentials
 from tests.review.review_helpers import CLINICIAN_EMAIL, db_connection, make_clinician, sign_in
 
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
+
 COMPOSED = unicodedata.normalize("NFC", "crème brûlée façade 42")
 DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)
 

@@ -7,8 +7,14 @@ import json
 import time
 
 import itsdangerous.timed
+import pytest
 
 from tests.web.web_helpers import answers_by_step, count_rows, csrf_token, post_step, start, store_db
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 
 def test_a_csrf_token_older_than_an_hour_is_refused_and_nothing_is_stored(client, db_path, monkeypatch):

@@ -17,9 +17,16 @@ import re
 import stat
 from contextlib import closing
 
+import pytest
+
 from screening.app import create_app
 from screening.db import PRAGMAS, connect, get_db
 from tests.cli_helpers import run_cli
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 PUBLIC_URL = "https://screening.clinic.example"
 QUIET = {

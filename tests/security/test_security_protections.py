@@ -22,6 +22,11 @@ from tests.review.review_helpers import (
     submit_through_form,
 )
 
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
+
 WRONG = "not the password at all"
 
 

@@ -20,6 +20,11 @@ from tests.review.review_helpers import (
     submit_through_form,
 )
 
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
+
 WARNING = "Integrity check failed"
 
 

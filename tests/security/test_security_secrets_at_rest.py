@@ -6,9 +6,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.mail.test_mail_delivery import deliver
 from tests.mail.test_mail_returning import ask_for_link, emailed_link
 from tests.review.review_helpers import DETAILS, REVIEW_TOXIN, db_connection, submit_through_form
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 PUBLIC = "https://screening.clinic.example"
 LINK = re.compile(r"/(?:r|returning)/([A-Za-z0-9_-]{16,})")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
+
 from screening.services import credentials
 from screening.web import protection
 from tests.review.review_helpers import (
@@ -15,6 +17,11 @@ from tests.review.review_helpers import (
     make_clinician,
     sign_in,
 )
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 WRONG = "not the password at all"
 BLOCK = "a password that blocks the hash"

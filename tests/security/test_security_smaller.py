@@ -7,9 +7,16 @@ import logging
 import sqlite3
 from contextlib import closing
 
+import pytest
+
 import screening.db
 from tests.review.review_helpers import audit_rows
 from tests.web.web_helpers import csrf_token
+
+pytestmark = [
+    pytest.mark.mail_server,
+    pytest.mark.audit_key,
+]  # a real SMTP server, and a key as `screening init` writes
 
 
 def test_a_patient_rate_limit_breach_is_audited(client, db_path):
