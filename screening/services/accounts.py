@@ -34,6 +34,7 @@ class ResetLinkExpired(NotFound):
 def update_profile(
     db: Database, actor: store.Actor, clinician: dict[str, Any], *, name: str, register: str, number: str
 ) -> None:
+    """Keep a clinician's own display name and professional register and number (audited)."""
     name, number = " ".join(name.split()), number.strip()
     if not name:
         raise AccountInvalid("name", "Enter your name")
@@ -97,6 +98,7 @@ def send_reset_link(db: Database, config: dict[str, Any], actor: store.Actor, ta
 
 
 def reset_mail(config: dict[str, Any], to: str, link: str) -> store.Mail:
+    """The email that gives a clinician a one-time link to set a new password."""
     return store.Mail(
         "password_reset",
         to,
@@ -108,6 +110,7 @@ def reset_mail(config: dict[str, Any], to: str, link: str) -> store.Mail:
 
 
 def reset_target(db: Database, token: str) -> dict[str, Any]:
+    """The clinician a password-reset link belongs to, or ResetLinkExpired."""
     clinician_id = store.password_reset_clinician(db, token) if len(token) <= 100 else None
     if clinician_id is None:
         raise ResetLinkExpired()
@@ -115,6 +118,7 @@ def reset_target(db: Database, token: str) -> dict[str, Any]:
 
 
 def use_reset_link(db: Database, actor: store.Actor, token: str, *, new: str, again: str) -> None:
+    """Set a clinician's new password from a reset link, once, ending every session (audited)."""
     target = reset_target(db, token)
     _new_password_problem(target, new, again)
     done = store.use_password_reset(
@@ -128,4 +132,5 @@ def use_reset_link(db: Database, actor: store.Actor, token: str, *, new: str, ag
 
 
 def enable(db: Database, actor: store.Actor, target: dict[str, Any]) -> None:
+    """Re-enable a disabled clinician (audited)."""
     store.enable_clinician(db, target["id"], actor.event("clinician_enabled"))

@@ -34,6 +34,7 @@ DIGEST_EVERY = timedelta(hours=24)
 
 
 def init_app(app: Flask) -> None:
+    """Register the database's audit-chain key and start the daily digest where it is enabled."""
     chain_key = key_from_config(app.config)
     if chain_key is None and not app.testing:
         log.warning("no AUDIT_KEY configured: the audit chain is not keyed; run `screening init` to add one")
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
 
 
 def digest_due(db: Database, now=None) -> bool:
+    """Whether a day has passed since the last digest of the audit chain was sent."""
     now = now or clock.utc_now()
     last = next(
         db.query("SELECT ts FROM audit_event WHERE action = 'audit_digest' ORDER BY id DESC LIMIT 1"),

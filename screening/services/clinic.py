@@ -240,6 +240,7 @@ def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, ro
 
 
 def clinician(db: Database, *, clinician_id: int | None = None, email: str = "") -> dict[str, Any]:
+    """One clinician by id or email, for an admin, or NotFound."""
     found = store.clinician_by_id(db, clinician_id) if clinician_id is not None else store.clinician_by_email(db, email)
     if found is None:
         raise NotFound(f"no clinician has the email {email.strip().lower()}" if email else "no such clinician")
@@ -263,6 +264,7 @@ def disable_clinician(db: Database, actor: store.Actor, target: dict[str, Any]) 
 
 
 def require_code(db: Database, actor: store.Actor, target: dict[str, Any], required: bool) -> None:
+    """Require (or stop requiring) a second factor at a clinician's next sign-in (audited)."""
     store.set_totp_required(
         db, target["id"], required, actor.event("totp_requirement_changed", detail={"required": required})
     )

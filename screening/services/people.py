@@ -32,6 +32,7 @@ STATE_WORDS = {
 
 
 def age_on(date_of_birth: str | None, today: date) -> int | None:
+    """A patient's age in years on a day, or None without a date of birth."""
     if not date_of_birth:
         return None
     return age_in_years(date.fromisoformat(date_of_birth), today)
@@ -43,6 +44,7 @@ def short_label(label: str) -> str:
 
 
 def areas(questionnaire: Questionnaire, treatment: str, chosen: Any) -> list[str]:
+    """The treatment areas a patient chose, in words, for clinicians' lists."""
     if isinstance(chosen, str):
         chosen = json.loads(chosen)
     question = questionnaire.by_id.get(AREA_QUESTIONS[treatment])
@@ -60,10 +62,12 @@ def asked_for(questionnaire: Questionnaire, treatments: dict[str, str], row: dic
 
 
 def titled(rule_ids: list[str], levels: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Rule ids with their plain titles and levels, for clinicians' lists."""
     return [{"id": r, "title": rule_title(r), "level": (levels or {}).get(r, "")} for r in rule_ids]
 
 
 def rule_levels(db: Database, submission_ids: list[int]) -> dict[int, dict[str, str]]:
+    """The level of each fired rule of these screenings, by screening."""
     if not submission_ids:
         return {}
     marks = ", ".join("?" * len(submission_ids))
@@ -251,6 +255,7 @@ def heading(found: dict[str, Any]) -> str:
 
 
 def needs_deciding(found: dict[str, Any]) -> str:
+    """What a clinician still has to decide on a screening, in one sentence."""
     if found["review_state"] == "pending":
         sent = [t for t, level in found["treatments"].items() if level == "review"] or list(found["treatments"])
         names = " and ".join({"toxin": "anti-wrinkle injections", "filler": "dermal filler"}[t] for t in sent)

@@ -39,6 +39,7 @@ def today() -> date:
 @bp.get("/")
 @login_required
 def index():
+    """Show clinicians every question and rule in plain words, with any override, and search them."""
     query = (request.args.get("q") or "")[:200]
     return render_template("catalogue/index.html", catalogue=catalogue.catalogue(current_ruleset(), query))
 
@@ -46,6 +47,7 @@ def index():
 @bp.get("/diff/<int:submission_id>")
 @auth.admin_required
 def submission_diff(submission_id: int):
+    """Show a clinician what changed between the rules that judged a screening and today's."""
     submission = store.get_submission(get_db(), submission_id)
     if submission is None:
         abort(404)
@@ -90,6 +92,7 @@ def shown_questions(questionnaire: Questionnaire) -> list[ShownQuestion]:
 @bp.route("/try", methods=["GET", "POST"])
 @auth.admin_required
 def try_case():
+    """Let an admin try a case under the current rules and under a draft of overrides."""
     ruleset = current_ruleset()
     form, started_from = try_form(ruleset.questionnaire)
     result = tried(ruleset, form) if request.method == "POST" and form.validate_on_submit() else None

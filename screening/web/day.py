@@ -68,6 +68,7 @@ def me() -> dict:
 @bp.get("/patients")
 @login_required
 def patients_search():
+    """Let a clinician find a patient by name, email, date of birth or reference (audited)."""
     form = SearchForm(request.args)
     results, searched = [], bool(request.args)
     if searched and form.validate():
@@ -87,6 +88,7 @@ def patients_search():
 @bp.get("/patients/<int:submission_id>")
 @login_required
 def patient(submission_id: int):
+    """Show a clinician one person's screenings, versions, decisions, appointments and consultations."""
     page = people.patient_page(get_db(), current_ruleset().questionnaire, today(), submission_id)
     store.append_audit(get_db(), actor().event("patient_viewed", object_type="submission", object_id=submission_id))
     return render_template("day/patient.html", tz=zone(), **page)
@@ -99,6 +101,7 @@ def patient(submission_id: int):
 @bp.get("/diary")
 @login_required
 def diary_page():
+    """Show clinicians today's and the coming week's appointments, in the clinic's time."""
     own = request.args.get("mine") == "1"
     days = diary.week(
         get_db(), current_ruleset().questionnaire, zone(), today(), practitioner=current_user.name if own else ""
@@ -119,6 +122,7 @@ def submission_context(found: dict) -> dict:
 @bp.get("/submissions/<int:submission_id>/print")
 @login_required
 def print_view(submission_id: int):
+    """Give a clinician an A4 print view of one screening, with a signature line."""
     found = reviewing.submission(get_db(), submission_id)
     store.append_audit(get_db(), actor().event("submission_printed", object_type="submission", object_id=submission_id))
     return render_template(
@@ -133,6 +137,7 @@ def print_view(submission_id: int):
 @bp.route("/submissions/<int:submission_id>/consultation", methods=["GET", "POST"])
 @login_required
 def consultation(submission_id: int):
+    """Let the practitioner record the face-to-face consultation: attendance, identity, answers confirmed."""
     found, form, practitioner = reviewing.submission(get_db(), submission_id), ConsultationForm(), me()
     if form.validate_on_submit():
         try:
@@ -174,6 +179,7 @@ def after_consultation(found: dict, recorded):
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
+    """Let a clinician keep their profile and change their own password."""
     practitioner = me()
     profile, password = profile_form(practitioner), PasswordChangeForm(prefix="password")
     if request.method == "POST":
@@ -254,6 +260,7 @@ def reset(token: str):
 @bp.post("/admin/clinicians/<int:clinician_id>/reset")
 @auth.admin_required
 def send_reset(clinician_id: int):
+    """Let an admin send a clinician a one-time password-reset link."""
     if ConfirmForm().validate_on_submit():
         target = clinic.clinician(get_db(), clinician_id=clinician_id)
         accounts.send_reset_link(get_db(), config(), actor(), target, lambda token: url_for("day.reset", token=token))
@@ -264,6 +271,7 @@ def send_reset(clinician_id: int):
 @bp.post("/admin/clinicians/<int:clinician_id>/enable")
 @auth.admin_required
 def enable(clinician_id: int):
+    """Let an admin re-enable a disabled clinician."""
     if ConfirmForm().validate_on_submit():
         target = clinic.clinician(get_db(), clinician_id=clinician_id)
         accounts.enable(get_db(), actor(), target)
@@ -274,6 +282,7 @@ def enable(clinician_id: int):
 @bp.route("/admin/settings", methods=["GET", "POST"])
 @auth.admin_required
 def settings():
+    """Let an admin keep the clinic's details that patients' pages, emails and calendar files use."""
     current = clinic.details(get_db(), current_app.config)
     form = ClinicSettingsForm(data={**current.__dict__})
     if request.method == "POST":

@@ -20,6 +20,7 @@ def fhir_base() -> str:
 @bp.get("/submissions/<int:submission_id>/fhir.json")
 @login_required
 def bundle(submission_id: int):
+    """Give a clinician one screening as a FHIR R4 Bundle to download."""
     found = fhir.bundle(get_db(), current_ruleset(), submission_id, fhir_base())
     if found is None:
         abort(404)

@@ -112,17 +112,20 @@ def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
 
 @bp.get("/healthz")
 def healthz():
+    """Tell a monitor (or a load balancer) that the server answers."""
     return {"status": "ok"}
 
 
 @bp.get("/")
 def start():
+    """Show a patient what the screening is, before they start."""
     return render_template("intake/start.html", expired=bool(request.args.get("expired")))
 
 
 @bp.post("/start")
 @auth.limiter.limit("30 per minute;300 per day")  # each start writes a draft: keep a flood from filling the disk
 def begin():
+    """Start a new screening for a patient and send them to its first question."""
     hold_draft(patients.start(get_db(), config()), fresh=True)
     return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
 
@@ -135,6 +138,7 @@ def resume():
 
 @bp.get("/questions/<slug>")
 def step(slug: str):
+    """Show a patient one step of the questions, with the answers they gave so far."""
     section, draft = step_and_draft(slug)
     form, answers = step_form(section, draft)
     shown, known = journey.shown_questions(current_ruleset().questionnaire, section, answers, today())
@@ -145,6 +149,7 @@ def step(slug: str):
 
 @bp.post("/questions/<slug>")
 def save_step(slug: str):
+    """Keep a patient's answers to one step, or show them what to correct."""
     section, draft = step_and_draft(slug)
     form = step_form_class(section)()
     sent = sent_answers(form, section)
@@ -200,6 +205,7 @@ def show_problems(form, section, result: patients.StepResult) -> None:
 
 @bp.route("/your-details", methods=["GET", "POST"])
 def details():
+    """Ask the patient for their name, email and phone."""
     draft = draft_or_restart()
     guard(journey.DETAILS_STEP, draft)
     if request.method == "POST":
@@ -219,6 +225,7 @@ def details():
 
 @bp.get("/check-your-answers")
 def check():
+    """Show the patient all their answers, with Change links, and the declaration."""
     draft = draft_or_restart()
     guard(journey.CHECK_STEP, draft)
     form = prg.replay_form(DeclarationForm)
@@ -243,6 +250,7 @@ def render_check(draft: store.Draft, form: DeclarationForm):
 @bp.post("/check-your-answers")
 @auth.limiter.limit("10 per minute;100 per day")  # per address; generous for a clinic behind one shared address
 def submit():
+    """Send the patient's screening: judge it, store it once, and show the result."""
     form, access_token = DeclarationForm(), session.get("access_token")
     draft = draft_to_submit(form, access_token)
     guard(journey.CHECK_STEP, draft)
@@ -296,6 +304,7 @@ def current_submission() -> dict:
 
 @bp.get("/your-result")
 def result():
+    """Show the patient their private page: the outcome per treatment, every reason, and what to do next."""
     submission = current_submission()
     status = patients.booking_status(get_db(), config(), submission)
     asked = submission["review_state"] == "information_requested"
@@ -333,6 +342,7 @@ def answer_question():
 
 @bp.get("/your-result/book")
 def confirm_booking():
+    """Show the patient the time they chose, to confirm before it is booked."""
     if not request.args.get("slot") and request.args.get("day"):
         return redirect(url_for("intake.choose_time", day=request.args["day"], problem="time") + "#time-error", 303)
     status, slot = patients.bookable_slot(
@@ -354,6 +364,7 @@ def confirm_booking():
 
 @bp.post("/your-result/book")
 def book():
+    """Book the chosen time for the patient."""
     submission = current_submission()
     if not ConfirmForm().validate_on_submit():
         raise patients.NothingToBook()
@@ -363,6 +374,7 @@ def book():
 
 @bp.post("/your-result/cancel")
 def cancel_booking():
+    """Cancel the patient's own appointment."""
     submission = current_submission()
     if ConfirmForm().validate_on_submit() and patients.cancel_booking(get_db(), config(), actor("patient"), submission):
         flash("Your appointment is cancelled. You can choose another time below.")
@@ -410,6 +422,7 @@ def returning():
 
 @bp.get("/returning/sent")
 def returning_sent():
+    """Tell a returning patient that a link is on its way, whatever address they gave."""
     return render_template("intake/returning_sent.html")
 
 
@@ -487,6 +500,7 @@ def answer_page():
 @bp.post("/your-result/answer/send")
 @auth.limiter.limit("10 per minute;100 per day")
 def send_reply():
+    """Send the patient's reply to the clinic's question."""
     submission = current_submission()
     if submission["review_state"] != "information_requested":
         raise patients.NoQuestion()

@@ -41,11 +41,13 @@ def _copy(form: str) -> dict:
 
 @bp.get("/your-result/your-data")
 def page():
+    """Show the patient a copy of what the clinic holds about their screening (audited)."""
     return render_template("intake/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES)
 
 
 @bp.get("/your-result/your-data.json")
 def download():
+    """Give the patient that copy as a JSON file (audited)."""
     return current_app.response_class(
         json.dumps(_copy("json"), indent=2, ensure_ascii=False),
         mimetype="application/json",

@@ -55,6 +55,7 @@ def find():
 @bp.post("/erase")
 @auth.admin_required
 def erase():
+    """Let an admin erase a patient's screenings, or say why they are kept."""
     form = PatientRecordsForm()
     patient = planned(form)
     outbox = Path(current_app.instance_path) / "outbox"
@@ -85,6 +86,7 @@ def erased_message(result, patient) -> str:
 @bp.post("/restrict")
 @auth.admin_required
 def restrict():
+    """Let an admin restrict a screening that must be retained (UK GDPR Art. 18) instead of erasing it."""
     form = PatientRecordsForm()
     patient = planned(form)
     marked = erasure.restrict(get_db(), patient, audit.event("submission_restricted"))

@@ -45,6 +45,7 @@ def never_cache(response):
 @bp.route("/login", methods=["GET", "POST"])
 @auth.sign_in_limits
 def login():
+    """Sign a clinician in with email and password."""
     if current_user.is_authenticated:
         return redirect(url_for("review.queue"), 303)
     form = LoginForm()
@@ -59,6 +60,7 @@ def login():
 @bp.route("/login/code", methods=["GET", "POST"])
 @auth.sign_in_limits
 def login_code():
+    """Ask a clinician for their sign-in code, when they have a second factor."""
     clinician = auth.pending_clinician()
     if clinician is None or not clinician["totp_secret"]:
         return redirect(url_for("review.login"), 303)
@@ -94,6 +96,7 @@ def set_up_code():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Sign a clinician out and end their session."""
     auth.sign_out()
     flash("You have signed out.")
     return redirect(url_for("review.login"), 303)
@@ -106,12 +109,14 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
+    """Send a signed-in clinician to the queue."""
     return redirect(url_for("review.queue"), 303)
 
 
 @bp.get("/queue")
 @login_required
 def queue():
+    """Show clinicians the screenings waiting for a decision, most severe and longest waiting first."""
     filters = QueueFilterForm(request.args)
     if not filters.validate():
         filters = QueueFilterForm()
@@ -130,6 +135,7 @@ def _who(rows: list[dict]) -> list[dict]:
 @bp.get("/cautions")
 @login_required
 def cautions():
+    """Show clinicians the caution-level screenings, for the practitioner's preparation."""
     rows, next_cursor = store.queue(get_db(), outcomes=("caution",), states=(), after=request.args.get("after", ""))
     rows = _who(rows)
     return render_template("review/cautions.html", rows=rows, next_cursor=next_cursor, waited=reviewing.waited)
@@ -150,6 +156,7 @@ def render_submission(found: dict, form: DecisionForm, status: int = 200):
 @bp.get("/submissions/<int:submission_id>")
 @login_required
 def submission(submission_id: int):
+    """Show a clinician one screening: who, why it was flagged, the answers, the decisions (audited)."""
     found = reviewing.submission(get_db(), submission_id)
     reviewing.record_view(get_db(), actor(), submission_id)
     return render_submission(found, DecisionForm())
@@ -158,6 +165,7 @@ def submission(submission_id: int):
 @bp.post("/submissions/<int:submission_id>/decision")
 @login_required
 def decide(submission_id: int):
+    """Record a clinician's decision on a screening, or show why it could not be recorded."""
     found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
     if form.validate():
         try:
@@ -180,6 +188,7 @@ def decide(submission_id: int):
 @bp.route("/admin/clinicians", methods=["GET", "POST"])
 @auth.admin_required
 def clinicians():
+    """Let an admin list and add clinicians."""
     form = NewClinicianForm()
     if form.validate_on_submit():
         try:
@@ -203,6 +212,7 @@ def clinicians():
 @bp.post("/admin/clinicians/<int:clinician_id>/disable")
 @auth.admin_required
 def disable_clinician(clinician_id: int):
+    """Let an admin disable a clinician, ending their sessions at once."""
     if ConfirmForm().validate_on_submit():
         target = clinic.clinician(get_db(), clinician_id=clinician_id)
         ended = clinic.disable_clinician(get_db(), actor(), target)
@@ -213,6 +223,7 @@ def disable_clinician(clinician_id: int):
 @bp.post("/admin/clinicians/<int:clinician_id>/require-code")
 @auth.admin_required
 def require_code(clinician_id: int):
+    """Let an admin require a second factor at a clinician's next sign-in."""
     if ConfirmForm().validate_on_submit():
         target = clinic.clinician(get_db(), clinician_id=clinician_id)
         required = not target["totp_required"]
@@ -224,6 +235,7 @@ def require_code(clinician_id: int):
 @bp.get("/admin/audit")
 @auth.admin_required
 def audit_trail():
+    """Show an admin the audit trail, newest first."""
     args = request.args
     actor = store.clinician_by_email(get_db(), args.get("actor", "")) if args.get("actor") else None
     before = args.get("before", "")
@@ -248,6 +260,7 @@ def audit_trail():
 @bp.route("/admin/slots", methods=["GET", "POST"])
 @auth.admin_required
 def slots():
+    """Let an admin publish and list consultation slots."""
     tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     form = SlotsForm()
     if form.validate_on_submit():
@@ -271,6 +284,7 @@ def slots():
 @bp.post("/admin/slots/<int:slot_id>/cancel")
 @auth.admin_required
 def cancel_slot(slot_id: int):
+    """Let an admin withdraw a slot; a booked one goes to the confirmation page first."""
     if ConfirmForm().validate_on_submit():
         held = store.slot_with_booking(get_db(), slot_id)
         if held and held["booking_id"]:

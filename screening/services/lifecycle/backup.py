@@ -148,6 +148,7 @@ def take_backup(database: str | Path, target: str | Path) -> Summary:
 
 
 def live_lock_path(database: str | Path) -> Path:
+    """The lock file every running server holds beside its database."""
     return Path(f"{database}.server-lock")
 
 
@@ -173,6 +174,7 @@ class ServerLock:
 
 
 def server_running(database: str | Path) -> bool:
+    """Whether a server is running on this database now, so that a restore refuses to overwrite it."""
     path = live_lock_path(database)
     if not path.exists():
         return False

@@ -69,6 +69,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def check_input(email: str, date_of_birth: str) -> tuple[str, str]:
+    """The email and date of birth of an erasure request, checked, or ErasureInputError."""
     email = (email or "").strip().lower()
     if not EMAIL.fullmatch(email):
         raise ErasureInputError(f"'{email}' is not an email address")

@@ -36,6 +36,7 @@ FIXED_COLUMNS = (
 
 
 def neutralise(value: Any) -> Any:
+    """A CSV cell that a spreadsheet cannot run as a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

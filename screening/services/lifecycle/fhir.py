@@ -125,6 +125,7 @@ def fhirpath(node) -> str:
 
 
 def questionnaire_url(base: str) -> str:
+    """The canonical URL of the questionnaire under a FHIR base."""
     return f"{base}/Questionnaire/pre-consultation-screening"
 
 
@@ -177,6 +178,7 @@ def _item(base: str, question: Question) -> dict[str, Any]:
 
 
 def questionnaire(ruleset: RuleSet, base: str) -> dict[str, Any]:
+    """The questionnaire as a FHIR R4 Questionnaire, with enableWhen (or an SDC expression)."""
     return {
         "resourceType": "Questionnaire",
         "id": "pre-consultation-screening",
@@ -310,4 +312,5 @@ def _clean(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_json(resource: dict[str, Any]) -> str:
+    """A FHIR resource as readable JSON."""
     return json.dumps(resource, indent=2, ensure_ascii=False)

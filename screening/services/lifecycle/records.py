@@ -69,6 +69,7 @@ def families_of(db: Database, seed_ids: Iterable[int], now: datetime) -> list[Fa
 
 
 def all_families(db: Database, now: datetime) -> list[Family]:
+    """Every stored screening grouped with its other versions, with the dates retention counts from."""
     return _group(db, {row["id"] for row in db.query("SELECT id FROM submission")}, now)
 
 

@@ -196,6 +196,7 @@ class DailyPurge:
 
 
 def init_app(app: Flask) -> None:
+    """Start the daily retention purge in a server (not in tests unless asked)."""
     if app.config["PURGE_DAILY"] if app.config["PURGE_DAILY"] is not None else not app.testing:
         purger = DailyPurge(app)
         app.extensions["screening.purge"] = purger
