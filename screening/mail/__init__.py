@@ -253,6 +253,62 @@ def cancelled(config: dict[str, Any], to: str, link: str, when: str, *, by_clini
     )
 
 
+def password_reset(config: dict[str, Any], to: str, link: str) -> store.Mail:
+    """The email that gives a clinician a one-time link to set a new password."""
+    return store.Mail(
+        "password_reset",
+        to,
+        "Set a new password for the clinic's screening service",
+        "An admin asked for a link for you to set a new password.\n\n"
+        f"It works once, within an hour:\n{link}\n\n"
+        "If you were not expecting this, tell the clinic's admin.\n",
+    )
+
+
+def slot_withdrawn(config: dict[str, Any], to: str, link: str, when: str, reason: str) -> store.Mail:
+    """The patient's email when the clinic withdraws their appointment: sorry, why, and how to choose another time."""
+    clinic_name = config["CLINIC_NAME"]
+    because = f"\n\nThe reason: {reason}" if reason else ""
+    return store.Mail(
+        "cancelled",
+        to,
+        f"We're sorry: your appointment at {clinic_name} has to move",
+        f"We're very sorry: the clinic can no longer see you on {when}.{because}\n\n"
+        "Your answers still stand, so you don't need to fill them in again. Please choose another time that "
+        f"suits you on your private page:\n{link}\n\n"
+        f"If none of the times suit you, reply to this email or contact us and we'll help.\n\n{clinic_name}\n",
+    )
+
+
+def clinic_booking(config: dict[str, Any], to: str, what: str, when: str, submission_id: int) -> store.Mail:
+    """The clinic's email about a new booking or a cancellation: the time and links, no patient name, nothing
+    clinical."""
+    subject = {"booked": "New booking", "cancelled": "Booking cancelled"}[what]
+    return store.Mail(
+        f"clinic_{what}",
+        to,
+        f"{subject}: {when}",
+        f"{subject} for {when} (screening {submission_id}):\n"
+        f"{_public(config, f'/clinician/submissions/{submission_id}')}\n\n"
+        f"The diary: {_public(config, '/clinician/diary')}\n",
+    )
+
+
+def audit_digest(config: dict[str, Any], report: Any, as_of: str) -> store.Mail:
+    """The clinic's daily email of the audit chain's last hash, to keep outside the server."""
+    check = "whole" if report.first_broken is None else f"BROKEN at event {report.first_broken}"
+    return store.Mail(
+        "audit_digest",
+        config["CLINIC_EMAIL"],
+        "Daily audit-trail digest",
+        f"The audit trail of {config['CLINIC_NAME']}'s screening service, as of {as_of}:\n\n"
+        f"events: {report.rows}\nlast hash: {report.last_hash or '(none)'}\n"
+        f"chain check: {check}\n\n"
+        "Keep this email. If a later digest shows fewer events, or `screening audit verify` prints a different\n"
+        "hash for this event, the trail was cut or rewritten.\n",
+    )
+
+
 def return_link(config: dict[str, Any], to: str, link: str) -> store.Mail:
     clinic = config["CLINIC_NAME"]
     return store.Mail(

@@ -92,21 +92,9 @@ def send_reset_link(db: Database, config: dict[str, Any], actor: store.Actor, ta
         target["id"],
         RESET_LIFETIME,
         actor.event("password_reset_sent"),
-        (reset_mail(config, target["email"], link),),
+        (mail.password_reset(config, target["email"], link),),
     )
     mail.nudge(config)
-
-
-def reset_mail(config: dict[str, Any], to: str, link: str) -> store.Mail:
-    """The email that gives a clinician a one-time link to set a new password."""
-    return store.Mail(
-        "password_reset",
-        to,
-        "Set a new password for the clinic's screening service",
-        "An admin asked for a link for you to set a new password.\n\n"
-        f"It works once, within an hour:\n{link}\n\n"
-        "If you were not expecting this, tell the clinic's admin.\n",
-    )
 
 
 def reset_target(db: Database, token: str) -> dict[str, Any]:

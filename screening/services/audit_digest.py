@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask
 from sqlite_utils import Database
 
-from screening import clock, store
+from screening import clock, mail, store
 from screening.db import thread_db
 from screening.store.audit_key import key_from_config, register
 
@@ -64,14 +64,7 @@ def send_digest(db: Database, config: dict[str, Any]) -> str:
     """Queue the digest email (the last hash before the digest's own audit row) and record that it went."""
     with store.write_transaction(db):
         report = store.verify_audit_chain(db)
-        body = (
-            f"The audit trail of {config['CLINIC_NAME']}'s screening service, as of {store.iso(clock.utc_now())}:\n\n"
-            f"events: {report.rows}\nlast hash: {report.last_hash or '(none)'}\n"
-            f"chain check: {'whole' if report.first_broken is None else f'BROKEN at event {report.first_broken}'}\n\n"
-            "Keep this email. If a later digest shows fewer events, or `screening audit verify` prints a different\n"
-            "hash for this event, the trail was cut or rewritten.\n"
-        )
-        store.queue_mail(db, (store.Mail("audit_digest", config["CLINIC_EMAIL"], "Daily audit-trail digest", body),))
+        store.queue_mail(db, (mail.audit_digest(config, report, store.iso(clock.utc_now())),))
         store.append_audit(
             db,
             store.AuditEvent(

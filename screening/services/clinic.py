@@ -96,17 +96,7 @@ def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, s
     found = details(db, config)
     if not found.notify_bookings or not found.notification_email:
         return ()
-    link = mail.public_link(config, f"/clinician/submissions/{submission_id}")
-    subject = {"booked": "New booking", "cancelled": "Booking cancelled"}[what]
-    return (
-        store.Mail(
-            f"clinic_{what}",
-            found.notification_email,
-            f"{subject}: {when}",
-            f"{subject} for {when} (screening {submission_id}):\n{link}\n\nThe diary: "
-            f"{mail.public_link(config, '/clinician/diary')}\n",
-        ),
-    )
+    return (mail.clinic_booking(config, found.notification_email, what, when, submission_id),)
 
 
 class Invalid(ServiceError):
@@ -194,27 +184,12 @@ def withdraw_slot(
             store.queue_mail(
                 db,
                 (
-                    withdrawn_mail(config, patient["email"], link, when, reason.strip()),
+                    mail.slot_withdrawn(config, patient["email"], link, when, reason.strip()),
                     *booking_notice(db, config, "cancelled", when, patient["id"]),
                 ),
             )
     mail.nudge(config)
     return held
-
-
-def withdrawn_mail(config: dict[str, Any], to: str, link: str, when: str, reason: str) -> store.Mail:
-    """The patient's email when the clinic withdraws their appointment: sorry, why, and how to choose another time."""
-    clinic_name = config["CLINIC_NAME"]
-    because = f"\n\nThe reason: {reason}" if reason else ""
-    return store.Mail(
-        "cancelled",
-        to,
-        f"We're sorry: your appointment at {clinic_name} has to move",
-        f"We're very sorry: the clinic can no longer see you on {when}.{because}\n\n"
-        "Your answers still stand, so you don't need to fill them in again. Please choose another time that "
-        f"suits you on your private page:\n{link}\n\n"
-        f"If none of the times suit you, reply to this email or contact us and we'll help.\n\n{clinic_name}\n",
-    )
 
 
 # --------------------------------------------------------------------------------------------------------------------
