@@ -771,7 +771,7 @@ def _add_audit_key(config: Path, database: Path) -> None:
 
         migrate(database)
         with contextlib.closing(connect(database)) as db:
-            legacy = next(db.query("SELECT count(*) AS n FROM audit_event"))["n"]
+            legacy = store.count_rows(db, "audit_event")
     with config.open("a", encoding="utf-8") as handle:
         handle.write(
             "\n# Keys the audit trail's hash chain (HMAC), added by `screening init`; the rows before are unkeyed.\n"

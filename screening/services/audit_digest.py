@@ -53,10 +53,7 @@ def init_app(app: Flask) -> None:
 def digest_due(db: Database, now=None) -> bool:
     """Whether a day has passed since the last digest of the audit chain was sent."""
     now = now or clock.utc_now()
-    last = next(
-        db.query("SELECT ts FROM audit_event WHERE action = 'audit_digest' ORDER BY id DESC LIMIT 1"),
-        None,
-    )
+    last = store.last_audit_event(db, "audit_digest")
     return last is None or last["ts"] <= store.iso(now - DIGEST_EVERY)
 
 

@@ -66,25 +66,11 @@ def titled(rule_ids: list[str], levels: dict[str, str] | None = None) -> list[di
     return [{"id": r, "title": rule_title(r), "level": (levels or {}).get(r, "")} for r in rule_ids]
 
 
-def rule_levels(db: Database, submission_ids: list[int]) -> dict[int, dict[str, str]]:
-    """The level of each fired rule of these screenings, by screening."""
-    if not submission_ids:
-        return {}
-    marks = ", ".join("?" * len(submission_ids))
-    found: dict[int, dict[str, str]] = {}
-    for row in db.query(
-        f"SELECT submission_id, rule_id, level FROM submission_rule WHERE submission_id IN ({marks})",  # noqa: S608
-        list(submission_ids),
-    ):
-        found.setdefault(row["submission_id"], {})[row["rule_id"]] = row["level"]
-    return found
-
-
 def enrich(db: Database, questionnaire: Questionnaire, rows: list[dict[str, Any]], today: date) -> list[dict]:
     """Add who (name, age today, treatments and areas) and the fired rules by plain title with level to queue rows."""
     ids = [row["id"] for row in rows]
     people = store.people_for(db, ids)
-    levels = rule_levels(db, ids)
+    levels = store.rule_levels(db, ids)
     enriched = []
     for row in rows:
         person = people.get(row["id"], {})
@@ -212,7 +198,7 @@ def patient_page(db: Database, questionnaire: Questionnaire, today: date, submis
     ids = [row["id"] for row in screenings]
     decisions = {sid: store.decisions_for(db, sid) for sid in ids}
     consultations = store.consultations_for(db, ids)
-    levels = rule_levels(db, ids)
+    levels = store.rule_levels(db, ids)
     for row in screenings:
         row["treatments"] = json.loads(row["treatments"])
         row["decisions"] = decisions[row["id"]]

@@ -12,7 +12,6 @@ stay coherent, and a failure part-way leaves the target as it was (the copy is o
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import sqlite3
@@ -24,7 +23,7 @@ from sqlite_utils import Database
 
 from screening import store
 from screening.db import connect
-from screening.store import audit_key
+from screening.store import audit_key, copies
 
 
 class BackupError(Exception):
@@ -55,11 +54,6 @@ class Summary:
         ]
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    # as_uri() percent-encodes the path, so a folder name with "?" or "#" in it cannot change the URI's meaning
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-
-
 def _open_checked(path: Path) -> sqlite3.Connection:
     """A read-only connection to a backup file, after checking that it is one."""
     if not path.exists():
@@ -69,9 +63,9 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     with path.open("rb") as handle:
         if handle.read(16) != b"SQLite format 3\x00":
             raise BackupError(f"{path}: not an SQLite database")
-    conn = _read_only(path)
+    conn = copies.read_only(path)
     try:
-        problems = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
+        problems = copies.integrity_problems(conn)
     except sqlite3.DatabaseError as error:
         conn.close()
         raise BackupError(f"{path}: fails the integrity check: {error}") from None
@@ -93,12 +87,11 @@ def summarise(path: Path, chain_key: audit_key.ChainKey | None = None) -> Summar
         if not {"submission", "audit_event"} <= tables:
             raise BackupError(f"{path}: not a screening database (no submission or audit_event table)")
         chain = store.verify_audit_chain(db, chain_key)
-        last = next(db.query("SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1"), None)
         return Summary(
             path=str(path),
-            submissions=next(db.query("SELECT count(*) AS n FROM submission"))["n"],
+            submissions=store.count_rows(db, "submission"),
             audit_events=chain.rows,
-            last_audit_hash=last["hash"] if last else "",
+            last_audit_hash=copies.last_audit_hash(db),
             chain_broken_at=chain.first_broken,
             chain_problem=chain.reason,
             size_bytes=path.stat().st_size,
@@ -122,13 +115,7 @@ def take_backup(database: str | Path, target: str | Path) -> Summary:
     try:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # health data: owner only
         os.close(descriptor)
-        copy = sqlite3.connect(partial)
-        try:
-            source.conn.backup(copy, pages=-1)  # one step: a consistent snapshot
-            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-            copy.commit()
-        finally:
-            copy.close()
+        copies.snapshot(source, partial)
     except sqlite3.Error as error:
         partial.unlink(missing_ok=True)
         raise BackupError(f"{target}: backup failed: {error}") from None
@@ -199,19 +186,6 @@ class RestoreReport:
     seconds: float
 
 
-def _target_rows(database: Path) -> int:
-    """Submissions plus audit events in the target: more than none means it is in use."""
-    if not database.exists():
-        return 0
-    with contextlib.closing(_read_only(database)) as conn:
-        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        total = 0
-        for table in ("submission", "audit_event", "draft"):
-            if table in names:
-                total += conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
-        return total
-
-
 def restore(backup: str | Path, database: str | Path, *, force: bool = False) -> RestoreReport:
     """Restore `backup` into `database`. Refuses a running server's database or one holding data, unless forced.
 
@@ -227,24 +201,17 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
     if not force:
         if server_running(database):
             raise BackupError(f"{database}: a server is running on this database; stop it, or use --force")
-        held = _target_rows(database)
+        held = copies.rows_held(database)
         if held:
             raise BackupError(f"{database}: holds data already ({held} rows); use --force to replace it")
-    before = _target_rows(database) if database.exists() else 0
+    before = copies.rows_held(database) if database.exists() else 0
     database.parent.mkdir(parents=True, exist_ok=True)
     if not database.exists():
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    source = _read_only(backup)
-    target = connect(database)
     try:
-        source.backup(target.conn, pages=-1)
-        target.execute("PRAGMA journal_mode=WAL")  # the copy brought the backup's rollback-journal mode
-        target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        copies.copy_into(backup, database)
     except sqlite3.Error as error:
         raise BackupError(f"{database}: restore failed, the database is as it was: {error}") from None
-    finally:
-        source.close()
-        target.close()
     restored = summarise(database, audit_key.key_for_path(str(database)))
     if restored.chain_broken_at is not None or restored.last_audit_hash != summary.last_audit_hash:
         raise BackupError(f"{database}: the restored audit chain does not match the backup's")

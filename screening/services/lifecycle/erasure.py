@@ -1,7 +1,7 @@
 """Erasure of a patient's data (UK GDPR Art. 17), and restriction where the clinic must keep it (Art. 17(3), 18).
 
 A patient is found by email and date of birth together. Their screenings are taken with every version linked to
-them (see records.Family). A screening that led to an appointment is part of the clinical record, kept for its
+them (see store.Family). A screening that led to an appointment is part of the clinical record, kept for its
 retention period (docs/retention.md): it is not erased but can be restricted instead (kept, shown in no list).
 """
 
@@ -18,7 +18,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import clock, store
-from screening.services.lifecycle import records
 
 RETAINED_REASON = (
     "it led to an appointment on {when}, so it is part of the clinical record and is kept for {years} years after"
@@ -32,7 +31,7 @@ class ErasureInputError(ValueError):
 
 @dataclass(frozen=True)
 class ScreeningFound:
-    family: records.Family
+    family: store.Family
     created_at: str  # first version sent
     outcome: str  # latest version's outcome
     restricted: bool
@@ -83,17 +82,11 @@ def check_input(email: str, date_of_birth: str) -> tuple[str, str]:
 def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float = 8) -> Plan:
     """What erasure would do for this patient. Raises ErasureInputError naming what does not match."""
     email, date_of_birth = check_input(email, date_of_birth)
-    with_email = [row["id"] for row in db.query("SELECT id FROM submission WHERE lower(email) = ?", [email])]
+    with_email = store.submission_ids_with_email(db, email)
     drafts = _draft_ids(db, email, date_of_birth)
     if not with_email and not _draft_ids(db, email):
         raise ErasureInputError(f"no screening or unfinished questionnaire has the email {email}")
-    matching = [
-        row["id"]
-        for row in db.query(
-            "SELECT id FROM submission WHERE lower(email) = ? AND json_extract(answers, '$.date_of_birth') = ?",
-            [email, date_of_birth],
-        )
-    ]
+    matching = store.submission_ids_with_email(db, email, date_of_birth)
     if (with_email and not matching) or (not with_email and not drafts):
         held = "screenings" if with_email else "unfinished questionnaires"
         raise ErasureInputError(
@@ -101,25 +94,20 @@ def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float
         )
     now = clock.utc_now()
     found = []
-    for family in records.families_of(db, matching, now):
+    for family in store.families_of(db, matching, now):
         first = store.get_submission(db, family.ids[0])
         latest = store.get_submission(db, family.ids[-1])
         reason = ""
         if family.consulted:
             reason = RETAINED_REASON.format(when=family.last_appointment[:10], years=f"{consulted_years:g}")
         found.append(ScreeningFound(family, first["created_at"], latest["outcome"], family.restricted, reason))
-    messages = next(db.query("SELECT count(*) AS n FROM outbox WHERE lower(to_addr) = ?", [email]))["n"]
+    messages = store.mail_count_to(db, email)
     return Plan(email, date_of_birth, found, len(drafts), messages)
 
 
 def _draft_ids(db: Database, email: str, date_of_birth: str | None = None) -> list[str]:
     """Unfinished questionnaires with this email (and this date of birth, when given: both must match)."""
-    sql = "SELECT id FROM draft WHERE lower(json_extract(contact, '$.email')) = ?"
-    params = [email]
-    if date_of_birth is not None:
-        sql += " AND json_extract(answers, '$.date_of_birth') = ?"
-        params.append(date_of_birth)
-    return [row["id"] for row in db.query(sql, params)]
+    return store.draft_ids_with_email(db, email, date_of_birth)
 
 
 def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: Path | None = None) -> Result:
@@ -128,13 +116,13 @@ def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: P
     result = Result()
     with store.write_transaction(db):
         for screening in patient.erasable:
-            records.delete_submissions(db, screening.family.ids)
+            store.delete_submissions(db, screening.family.ids)
             result.erased_submissions.extend(screening.family.ids)
         drafts = _draft_ids(db, patient.email, patient.date_of_birth)
         for draft_id in drafts:
-            db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
+            store.delete_draft(db, draft_id)
         result.drafts = len(drafts)
-        result.messages = db.execute("DELETE FROM outbox WHERE lower(to_addr) = ?", [patient.email]).rowcount
+        result.messages = store.delete_mail_to(db, patient.email)
         for submission_id in result.erased_submissions:
             store.append_audit(db, _event(audit, "submission_erased", "submission", submission_id))
         store.append_audit(
@@ -165,20 +153,15 @@ def restrict(db: Database, patient: Plan, audit: store.AuditEvent) -> list[int]:
     with store.write_transaction(db):
         for screening in patient.retained:
             for submission_id in screening.family.ids:
-                changed = db.execute(
-                    "UPDATE submission SET restricted_at = ? WHERE id = ? AND restricted_at IS NULL",
-                    [now, submission_id],
-                ).rowcount
-                if changed:
+                if store.restrict_submission(db, submission_id, now):
                     marked.append(submission_id)
                     store.append_audit(db, _event(audit, "submission_restricted", "submission", submission_id))
     return marked
 
 
 def checkpoint(db: Database) -> None:
-    """Move every committed page into the database file and empty the -wal file (secure_delete has zeroed the
-    freed content in the pages themselves)."""
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    """Empty the -wal file into the database file, so no old copy of an erased page survives there."""
+    store.checkpoint(db)
 
 
 def erase_outbox_files(outbox_dir: Path, email: str) -> int:

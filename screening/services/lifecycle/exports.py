@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
+from screening import store
 from screening.domain import Questionnaire
 from screening.services.review import display_value
 
@@ -55,19 +56,7 @@ def screenings_csv(db: Database, questionnaire: Questionnaire, since: date, unti
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*FIXED_COLUMNS, *(q.id for q in questions)])
     count = 0
-    for row in db.query(
-        "SELECT submission.*,"
-        " (SELECT group_concat(rule_id, ' ') FROM (SELECT rule_id FROM submission_rule"
-        "  WHERE submission_id = submission.id ORDER BY position)) AS rule_ids,"
-        " (SELECT action FROM decision WHERE submission_id = submission.id ORDER BY id DESC LIMIT 1) AS decision,"
-        " (SELECT created_at FROM decision WHERE submission_id = submission.id ORDER BY id DESC LIMIT 1)"
-        "  AS decided_at,"
-        " (SELECT slot.starts_at || '|' || coalesce(booking.cancelled_by, 'booked') FROM booking"
-        "  JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id = submission.id"
-        "  ORDER BY booking.cancelled_at IS NULL DESC, booking.id DESC LIMIT 1) AS appointment"
-        " FROM submission WHERE created_at >= ? AND created_at < ? AND restricted_at IS NULL ORDER BY id",
-        [since.isoformat(), (until + timedelta(days=1)).isoformat()],
-    ):
+    for row in store.screenings_for_export(db, since, until):
         answers = json.loads(row["answers"])
         treatments = json.loads(row["treatments"])
         starts, _, status = (row["appointment"] or "").partition("|")

@@ -7,7 +7,6 @@ about any other patient, and nothing about clinicians beyond what was decided.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlite_utils import Database
 from screening import store
 from screening.domain import Questionnaire
 from screening.services import review as reviewing
-from screening.services.lifecycle import records
 
 ACTION_WORDS = {
     "approve": "approved",
@@ -30,7 +28,7 @@ def build(
     db: Database, questionnaire: Questionnaire, ruleset_version: str, submission_id: int, *, clinic: str, now: datetime
 ) -> dict[str, Any]:
     """Everything held about the patient whose screening this is, as plain JSON-ready data."""
-    (family,) = records.families_of(db, [submission_id], now)
+    (family,) = store.families_of(db, [submission_id], now)
     screenings = []
     emails: set[str] = set()
     for version_id in family.ids:
@@ -89,7 +87,7 @@ def build(
                         "cancelled_at": b["cancelled_at"],
                         "cancelled_by": b["cancelled_by"],
                     }
-                    for b in _bookings(db, version_id)
+                    for b in store.bookings_with_slots(db, version_id)
                 ],
             }
         )
@@ -108,23 +106,7 @@ def build(
     }
 
 
-def _bookings(db: Database, submission_id: int) -> list[dict[str, Any]]:
-    rows = list(
-        db.query(
-            "SELECT booking.*, slot.starts_at, slot.ends_at, slot.practitioner FROM booking"
-            " JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id = ? ORDER BY booking.id",
-            [submission_id],
-        )
-    )
-    for row in rows:
-        row["treatments"] = json.loads(row["treatments"])
-    return rows
-
-
 def _emails(db: Database, addresses: list[str]) -> list[dict[str, Any]]:
-    if not addresses:
-        return []
-    marks = ", ".join("?" * len(addresses))
     return [
         {
             "to": row["to_addr"],
@@ -133,8 +115,5 @@ def _emails(db: Database, addresses: list[str]) -> list[dict[str, Any]]:
             "sent_at": row["sent_at"],
             "body": row["body"] or "(deleted once sent)",
         }
-        for row in db.query(
-            f"SELECT * FROM outbox WHERE lower(to_addr) IN ({marks}) ORDER BY id",  # noqa: S608 - placeholders only
-            addresses,
-        )
+        for row in store.mail_to(db, addresses)
     ]

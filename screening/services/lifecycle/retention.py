@@ -18,7 +18,6 @@ from sqlite_utils import Database
 
 from screening import clock, store
 from screening.db import connect
-from screening.services.lifecycle import records
 
 log = logging.getLogger(__name__)
 BATCH = 200  # screenings per transaction: keeps the write lock short while patients submit
@@ -67,7 +66,7 @@ class PurgeReport:
 
 def _expired_families(db: Database, policy: Policy, now: datetime) -> tuple[list, list]:
     unbooked, consulted = [], []
-    for family in records.all_families(db, now):
+    for family in store.all_families(db, now):
         if family.upcoming_appointment is not None:
             continue  # an appointment still to come: the screening is in use
         if family.consulted:
@@ -91,10 +90,10 @@ def purge(db: Database, policy: Policy, *, dry_run: bool = False, actor: dict[st
     drafts = ClassCount("drafts", f"unfinished drafts older than {_span(policy.drafts)}")
     cutoff = store.iso(now - policy.drafts)
     if dry_run:
-        drafts.count = next(db.query("SELECT count(*) AS n FROM draft WHERE updated_at < ?", [cutoff]))["n"]
+        drafts.count = store.stale_drafts(db, cutoff, delete=False)
     else:
         with store.write_transaction(db):
-            drafts.count = db.execute("DELETE FROM draft WHERE updated_at < ?", [cutoff]).rowcount
+            drafts.count = store.stale_drafts(db, cutoff, delete=True)
             if drafts.count:
                 audited("drafts", deleted=drafts.count)
     report.classes.append(drafts)
@@ -113,7 +112,7 @@ def purge(db: Database, policy: Policy, *, dry_run: bool = False, actor: dict[st
             for start in range(0, len(families), BATCH):
                 batch = families[start : start + BATCH]
                 with store.write_transaction(db):
-                    versions = records.delete_submissions(db, [i for f in batch for i in f.ids])
+                    versions = store.delete_submissions(db, [i for f in batch for i in f.ids])
                     audited(key, screenings=len(batch), versions=versions)
         report.classes.append(item)
 
@@ -123,33 +122,28 @@ def purge(db: Database, policy: Policy, *, dry_run: bool = False, actor: dict[st
     records_old = ClassCount("sent_mail", f"records of email sent more than {_span(policy.sent_mail)} ago")
     mail_cutoff = store.iso(now - policy.sent_mail)
     if dry_run:
-        bodies.count = next(db.query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL AND body != ''"))["n"]
-        records_old.count = next(
-            db.query("SELECT count(*) AS n FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", [mail_cutoff])
-        )["n"]
+        bodies.count = store.sent_mail_bodies(db, clear=False)
+        records_old.count = store.sent_mail_before(db, mail_cutoff, delete=False)
     else:
         with store.write_transaction(db):
-            bodies.count = db.execute("UPDATE outbox SET body = '' WHERE sent_at IS NOT NULL AND body != ''").rowcount
-            records_old.count = db.execute(
-                "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", [mail_cutoff]
-            ).rowcount
+            bodies.count = store.sent_mail_bodies(db, clear=True)
+            records_old.count = store.sent_mail_before(db, mail_cutoff, delete=True)
             if bodies.count or records_old.count:
                 audited("sent_mail", bodies_cleared=bodies.count, deleted=records_old.count)
     report.classes += [bodies, records_old]
 
     # One-time "start again" links, used or expired: they open nothing any more.
     links = ClassCount("return_links", "used or expired one-time links")
-    where = "used_at IS NOT NULL OR expires_at < ?"
     if dry_run:
-        links.count = next(db.query(f"SELECT count(*) AS n FROM return_link WHERE {where}", [store.iso(now)]))["n"]  # noqa: S608
+        links.count = store.spent_return_links(db, store.iso(now), delete=False)
     else:
         with store.write_transaction(db):
-            links.count = db.execute(f"DELETE FROM return_link WHERE {where}", [store.iso(now)]).rowcount  # noqa: S608
+            links.count = store.spent_return_links(db, store.iso(now), delete=True)
             if links.count:
                 audited("return_links", deleted=links.count)
     report.classes.append(links)
 
-    report.audit_rows = next(db.query("SELECT count(*) AS n FROM audit_event"))["n"]
+    report.audit_rows = store.count_rows(db, "audit_event")
     return report
 
 

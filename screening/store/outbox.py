@@ -1,0 +1,65 @@
+"""The outbox: email written in the transaction of what it reports, claimed and marked by the sender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from screening import clock
+from screening.store.core import iso
+
+
+@dataclass(frozen=True)
+class Mail:
+    kind: str
+    to: str
+    subject: str
+    body: str
+
+
+def queue_mail(db: Database, mails) -> None:
+    """Add messages to the outbox; joins the caller's transaction."""
+    now = iso(clock.utc_now())
+    for mail in mails:
+        db.execute(
+            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [mail.kind, mail.to, mail.subject, mail.body, now, now],
+        )
+
+
+def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[str, Any]]:
+    """Messages due for sending, each claimed for `hold` so that a second sender leaves it alone."""
+    now = clock.utc_now()
+    claimed = []
+    for row in list(
+        db.query(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?",
+            [iso(now), iso(now), limit],
+        )
+    ):
+        if db.execute(
+            "UPDATE outbox SET claimed_until = ? WHERE id = ? AND sent_at IS NULL"
+            " AND (claimed_until IS NULL OR claimed_until < ?)",
+            [iso(now + hold), row["id"], iso(now)],
+        ).rowcount:
+            claimed.append(row)
+    return claimed
+
+
+def mail_sent(db: Database, mail_id: int) -> None:
+    # The body is blanked once sent: the outbox keeps who, what kind and when, not what was said.
+    db.execute(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, body = '' WHERE id = ?",
+        [iso(clock.utc_now()), mail_id],
+    )
+
+
+def mail_failed(db: Database, mail_id: int, attempts: int, retry_in: timedelta, error: str) -> None:
+    db.execute(
+        "UPDATE outbox SET attempts = ?, next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
+        [attempts, iso(clock.utc_now() + retry_in), error, mail_id],
+    )

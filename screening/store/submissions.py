@@ -1,0 +1,316 @@
+"""Submissions: a finished screening, its fired rules, its seal, amendments and return links."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from screening import clock
+from screening.domain import Answers, Evaluation
+from screening.domain.decisions import QUEUE_RANK, initial_review_state
+from screening.errors import Conflict
+from screening.store.core import iso, token_hash, write_transaction
+from screening.store.outbox import Mail, queue_mail
+
+
+class DuplicateSubmission(Conflict):
+    """The one-time submission key was used already: the submission it stored stands."""
+
+    def __init__(self, submission_id: int):
+        super().__init__(f"submission key already used by submission {submission_id}")
+        self.submission_id = submission_id
+
+
+def checksum(answers: dict[str, Any], outcome: str, rule_ids: list[str], ruleset_version: str) -> str:
+    canonical = json.dumps(
+        {"answers": answers, "outcome": outcome, "rules": rule_ids, "ruleset": ruleset_version},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """Everything a submission stores, as plain values (the service builds it from the draft and the evaluation)."""
+
+    submission_key: str
+    access_token: str
+    answers: Answers
+    evaluation: Evaluation
+    contact: dict[str, str]
+    attested_name: str
+    ruleset_version: str
+    amends: int | None = None  # answering a clinician's question about this screening
+    rescreen_of: int | None = None  # a returning patient's new screening after this one
+    reply: str = ""
+    overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it
+
+    @property
+    def kind(self) -> str:
+        return "amendment" if self.amends is not None else "rescreen" if self.rescreen_of is not None else "new"
+
+
+def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None = None) -> int:
+    """Store a submission with its fired rules, and forget its draft, as one unit (a savepoint inside the caller's
+    transaction, or its own transaction).
+
+    Raises DuplicateSubmission when the key was used already (a double click or a retried POST), leaving the first
+    submission as it was.
+    """
+    values, evaluation = new.answers.values, new.evaluation
+    row = {
+        "submission_key": new.submission_key,
+        "access_token_hash": token_hash(new.access_token),
+        "created_at": iso(clock.utc_now()),
+        "screening_date": new.answers.screening_date.isoformat(),
+        "ruleset_version": new.ruleset_version,
+        "answers": json.dumps(values),
+        "full_name": new.contact["full_name"],
+        "email": new.contact["email"],
+        "phone": new.contact.get("phone", ""),
+        "attested_name": new.attested_name,
+        "outcome": evaluation.outcome,
+        "treatments": json.dumps(evaluation.treatments),
+        "messages": json.dumps(list(evaluation.messages)),
+        "engine_errors": json.dumps(list(evaluation.engine_errors)),
+        "checksum": checksum(values, evaluation.outcome, evaluation.rule_ids, new.ruleset_version),
+        "review_state": initial_review_state(evaluation.outcome, amended=new.kind == "amendment"),
+        "kind": new.kind,
+        "previous_id": new.amends if new.amends is not None else new.rescreen_of,
+        "reply": new.reply,
+        "queue_rank": QUEUE_RANK[evaluation.outcome],
+        "requested": values.get("treatment_requested", ""),
+        "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it
+    }
+    columns = ", ".join(row)
+    placeholders = ", ".join(f":{name}" for name in row)
+    try:
+        with write_transaction(db):
+            submission_id = db.execute(f"INSERT INTO submission ({columns}) VALUES ({placeholders})", row).lastrowid  # noqa: S608 - column names are ours
+            for position, fired in enumerate(evaluation.fired, start=1):
+                rule = fired.rule
+                db.execute(
+                    "INSERT INTO submission_rule (submission_id, position, rule_id, level, applies, patient_message,"
+                    " rationale, sources, trigger_questions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        submission_id,
+                        position,
+                        rule.id,
+                        rule.level,
+                        rule.applies,
+                        fired.message,
+                        rule.rationale,
+                        json.dumps([{"key": s.key, "title": s.title, "urls": list(s.urls)} for s in rule.sources]),
+                        json.dumps(list(rule.trigger_questions)),
+                    ],
+                )
+            if draft_id is not None:
+                db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
+            reseal_submission(db, submission_id)
+    except sqlite3.IntegrityError:
+        existing = submission_id_for_key(db, new.submission_key)
+        if existing is None:
+            raise
+        raise DuplicateSubmission(existing) from None
+    return submission_id
+
+
+def supersede(db: Database, previous_id: int, submission_id: int) -> None:
+    """Mark the screening a patient amended as superseded by the new version; only while it awaits their answer."""
+    changed = db.execute(
+        "UPDATE submission SET superseded_by = ?, review_state = 'superseded'"
+        " WHERE id = ? AND review_state = 'information_requested' AND superseded_by IS NULL",
+        [submission_id, previous_id],
+    ).rowcount
+    if changed != 1:  # answered already, or a clinician decided meanwhile: nothing is overwritten
+        raise NotAmendable(screening=previous_id)
+    reseal_submission(db, previous_id)
+
+
+class NotAmendable(Conflict):
+    """The screening is no longer waiting for the patient's answer (answered already, or decided)."""
+
+    message = "The clinic has already dealt with that question, so your changes were not sent."
+    back_to = "intake.result"
+
+
+def submission_id_for_key(db: Database, submission_key: str) -> int | None:
+    row = next(db.query("SELECT id FROM submission WHERE submission_key = ?", [submission_key]), None)
+    return None if row is None else row["id"]
+
+
+def submission_for_token(db: Database, access_token: str) -> dict[str, Any] | None:
+    """The screening a private link opens: its latest version (a link keeps working after the patient amends)."""
+    row = next(
+        db.query("SELECT id, superseded_by FROM submission WHERE access_token_hash = ?", [token_hash(access_token)]),
+        None,
+    )
+    for _ in range(100):  # follow the versions forward; bounded
+        if row is None or row["superseded_by"] is None:
+            break
+        row = next(db.query("SELECT id, superseded_by FROM submission WHERE id = ?", [row["superseded_by"]]), None)
+    return None if row is None else get_submission(db, row["id"])
+
+
+def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
+    row = next(db.query("SELECT * FROM submission WHERE id = ?", [submission_id]), None)
+    if row is None:
+        return None
+    row["sealed"] = seal_intact(db, submission_id)  # read before the JSON fields are decoded
+    for field in ("answers", "treatments", "messages", "engine_errors", "overrides"):
+        row[field] = json.loads(row[field])
+    row["rules"] = [
+        {**rule, "sources": json.loads(rule["sources"]), "trigger_questions": json.loads(rule["trigger_questions"])}
+        for rule in db.query(
+            "SELECT rule_id, level, applies, patient_message, rationale, sources, trigger_questions"
+            " FROM submission_rule WHERE submission_id = ? ORDER BY position",
+            [submission_id],
+        )
+    ]
+    return row
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Returning patients
+
+
+def latest_submission_for(db: Database, email: str, date_of_birth: str) -> int | None:
+    """The newest current screening with this email and date of birth, or None."""
+    row = next(
+        db.query(
+            "SELECT id FROM submission WHERE lower(email) = ? AND json_extract(answers, '$.date_of_birth') = ?"
+            " AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
+            [email.strip().lower(), date_of_birth],
+        ),
+        None,
+    )
+    return None if row is None else row["id"]
+
+
+def create_return_link(
+    db: Database, token: str, submission_id: int, lifetime: timedelta, mails: tuple[Mail, ...]
+) -> None:
+    now = clock.utc_now()
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO return_link (id, submission_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            [token_hash(token), submission_id, iso(now), iso(now + lifetime)],
+        )
+        queue_mail(db, mails)
+
+
+def use_return_link(db: Database, token: str) -> int | None:
+    """Spend a one-time link; the screening it points to, or None if unknown, used or expired."""
+    now = iso(clock.utc_now())
+    with write_transaction(db):
+        row = next(
+            db.query(
+                "SELECT submission_id FROM return_link WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+                [token_hash(token), now],
+            ),
+            None,
+        )
+        if row is None:
+            return None
+        db.execute("UPDATE return_link SET used_at = ? WHERE id = ?", [now, token_hash(token)])
+    return row["submission_id"]
+
+
+def latest_rescreen_of(db: Database, submission_id: int) -> int | None:
+    row = next(
+        db.query(
+            "SELECT id FROM submission WHERE previous_id = ? AND kind = 'rescreen' ORDER BY id DESC LIMIT 1",
+            [submission_id],
+        ),
+        None,
+    )
+    return None if row is None else row["id"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The submission seal: one digest over everything that decides what a patient may book or what
+# a clinician sees, kept in step inside the transactions that legitimately change it (record_submission,
+# record_decision, supersede; erasure or any later writer calls reseal_submission in its own transaction). The
+# original `checksum` stays as it was (answers, outcome, rules, rule set) so existing rows verify unchanged.
+
+SEALED_COLUMNS = (
+    "id",
+    "access_token_hash",
+    "screening_date",
+    "ruleset_version",
+    "answers",
+    "full_name",
+    "email",
+    "phone",
+    "attested_name",
+    "outcome",
+    "treatments",
+    "messages",
+    "engine_errors",
+    "checksum",
+    "review_state",
+    "kind",
+    "previous_id",
+    "superseded_by",
+    "reply",
+    "queue_rank",
+    "requested",
+)
+
+
+def submission_seal(db: Database, submission_id: int) -> str | None:
+    """The digest of a submission as stored now: its sealed columns (raw text), its fired rules and its decisions."""
+    columns = ", ".join(SEALED_COLUMNS)
+    row = next(db.query(f"SELECT {columns} FROM submission WHERE id = ?", [submission_id]), None)  # noqa: S608 - ours
+    if row is None:
+        return None
+    rules = [
+        list(rule.values())
+        for rule in db.query(
+            "SELECT position, rule_id, level, applies, patient_message FROM submission_rule"
+            " WHERE submission_id = ? ORDER BY position",
+            [submission_id],
+        )
+    ]
+    decisions = [
+        list(decision.values())
+        for decision in db.query(
+            "SELECT id, clinician_id, action, treatments, defer_until, note, created_at FROM decision"
+            " WHERE submission_id = ? ORDER BY id",
+            [submission_id],
+        )
+    ]
+    canonical = json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(b"submission-seal-v1:" + canonical.encode()).hexdigest()
+
+
+def reseal_submission(db: Database, submission_id: int) -> None:
+    """Bring the seal in step after a legitimate change; call it inside the transaction that made the change."""
+    db.execute("UPDATE submission SET seal = ? WHERE id = ?", [submission_seal(db, submission_id), submission_id])
+
+
+def seal_intact(db: Database, submission_id: int) -> bool:
+    stored = next(db.query("SELECT seal FROM submission WHERE id = ?", [submission_id]), None)
+    return stored is not None and hmac.compare_digest(stored["seal"] or "", submission_seal(db, submission_id) or "")
+
+
+def rule_levels(db: Database, submission_ids: list[int]) -> dict[int, dict[str, str]]:
+    """The level of each fired rule of these screenings, by screening."""
+    if not submission_ids:
+        return {}
+    marks = ", ".join("?" * len(submission_ids))
+    found: dict[int, dict[str, str]] = {}
+    for row in db.query(
+        f"SELECT submission_id, rule_id, level FROM submission_rule WHERE submission_id IN ({marks})",  # noqa: S608
+        list(submission_ids),
+    ):
+        found.setdefault(row["submission_id"], {})[row["rule_id"]] = row["level"]
+    return found
