@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from screening import clock, db, mail, settings
+from screening import clock, db, jobs, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from screening.domain.rules import readable_date
 from screening.services import audit_digest, lifecycle
@@ -76,9 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(fhir.bp)  # FHIR R4 download of a screening
     app.register_blueprint(catalogue.bp)  # the rules catalogue, a submission's rules diff, try a case
     app.register_blueprint(day.bp)  # the clinic's day
-    mail.init_app(app)
-    lifecycle.init_app(app)  # daily retention purge, live-server lock
-    audit_digest.init_app(app)  # the chain's key, and the daily digest thread
+    lifecycle.init_app(app)  # the live-server lock
+    audit_digest.init_app(app)  # the chain's key
+    jobs.init_app(app)  # the mail sender, the audit digest, the daily purge
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clock.readable(value, tz), "clinic_time")
     app.context_processor(

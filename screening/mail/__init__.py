@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from email.header import Header
@@ -22,7 +21,7 @@ from typing import Any
 from flask import Flask
 from sqlite_utils import Database
 
-from screening import store
+from screening import jobs, store
 from screening.db import thread_db
 from screening.mail import links
 from screening.mail.links import private_token  # noqa: F401 - the pages and services call it mail.private_token
@@ -122,53 +121,19 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = 20) -> dict[st
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The sender thread: one per process, woken when mail is queued, and every MAIL_INTERVAL seconds for retries
+# The sender: a job (screening/jobs.py) woken when mail is queued, and every MAIL_INTERVAL seconds for retries
 
 
-class Sender:
-    def __init__(self, app: Flask):
-        self.database = app.config["DATABASE"]
-        self.settings = Settings.from_config(app.config, app.instance_path)
-        self.interval = float(app.config["MAIL_INTERVAL"])
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="mail-sender", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
-        self.thread.join(timeout=10)
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                deliver_due(thread_db(self.database), self.settings)
-            except Exception:  # the sender must outlive a bad moment (a locked database, a full disk)
-                log.exception("mail sender: delivery round failed; will retry")
-            self.wake.wait(self.interval)
-            self.wake.clear()
-
-
-_senders: dict[str, Sender] = {}  # by database path: a service that queued mail wakes the sender of its database
-
-
-def init_app(app: Flask) -> None:
-    enabled = app.config["MAIL_SENDER"]
-    if enabled if enabled is not None else not app.testing:
-        sender = Sender(app)
-        app.extensions["screening.mail"] = sender
-        _senders[app.config["DATABASE"]] = sender
-        sender.start()
+def delivery_round(app: Flask):
+    """The sender's round for screening.jobs: deliver what is due from this app's database."""
+    database = app.config["DATABASE"]
+    settings = Settings.from_config(app.config, app.instance_path)
+    return lambda: deliver_due(thread_db(database), settings)
 
 
 def nudge(config: dict[str, Any]) -> None:
     """Wake the sender after a commit that queued mail (it would come round anyway)."""
-    sender = _senders.get(config["DATABASE"])
-    if sender is not None:
-        sender.wake.set()
+    jobs.wake(config["DATABASE"], "mail")
 
 
 # --------------------------------------------------------------------------------------------------------------------

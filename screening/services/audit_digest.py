@@ -18,7 +18,6 @@ and checked with the old unkeyed recipe and the server logs a warning at start; 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -31,19 +30,15 @@ from screening.store.audit_key import key_from_config, register
 
 log = logging.getLogger(__name__)
 DIGEST_EVERY = timedelta(hours=24)
+CHECK_EVERY = timedelta(hours=1)
 
 
 def init_app(app: Flask) -> None:
-    """Register the database's audit-chain key and start the daily digest where it is enabled."""
+    """Register the database's audit-chain key (the daily digest is a job: screening/jobs.py)."""
     chain_key = key_from_config(app.config)
     if chain_key is None and not app.testing:
         log.warning("no AUDIT_KEY configured: the audit chain is not keyed; run `screening init` to add one")
     register(app.config["DATABASE"], chain_key)
-    enabled = app.config["AUDIT_DIGEST"]
-    if enabled if enabled is not None else not app.testing:
-        digest = Digest(app)
-        app.extensions["screening.audit_digest"] = digest
-        digest.thread.start()
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -71,23 +66,14 @@ def send_digest(db: Database, config: dict[str, Any]) -> str:
     return report.last_hash
 
 
-class Digest:
-    """A daemon thread, like the mail sender: once a day, queue the digest (checked hourly)."""
+def digest_round(app: Flask):
+    """The digest's round for screening.jobs (run hourly): queue the digest once a day has passed since the last."""
+    config = dict(app.config)
 
-    def __init__(self, app: Flask):
-        self.config = dict(app.config)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="audit-digest", daemon=True)
+    def round_of_work() -> None:
+        db = thread_db(config["DATABASE"])
+        if digest_due(db):
+            send_digest(db, config)
+            mail.nudge(config)
 
-    def run(self) -> None:
-        from screening import mail
-
-        while not self.stopping.is_set():
-            try:
-                db = thread_db(self.config["DATABASE"])
-                if digest_due(db):
-                    send_digest(db, self.config)
-                    mail.nudge(self.config)
-            except Exception:  # must outlive a locked database or a full disk
-                log.exception("audit digest: round failed; will retry")
-            self.stopping.wait(3600)
+    return round_of_work

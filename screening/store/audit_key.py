@@ -1,6 +1,6 @@
 """The audit chain's key: which key hashes the rows of which database, and the keyed hash.
 
-Apart from the digest thread (screening/audit_chain.py), so that the store can hash rows without importing what sends
+Apart from the audit digest (services/audit_digest.py), so that the store can hash rows without importing what sends
 email: nothing here imports the rest of the package.
 """
 

@@ -9,13 +9,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Server duties: hold the live-server lock (a restore checks it) and purge once a day. Off in tests and in
-    the `screening` command (which sets SCREENING_SERVER_LOCK and SCREENING_PURGE_DAILY to false)."""
-    from screening.services.lifecycle import backup, retention
+    """Hold the live-server lock (a restore checks it) in a server; off in tests and in the `screening` command
+    (which sets SCREENING_SERVER_LOCK to false). The daily purge is a job: screening/jobs.py."""
+    from screening.services.lifecycle import backup
 
     if app.config["SERVER_LOCK"] if app.config["SERVER_LOCK"] is not None else not app.testing:
         lock = backup.ServerLock(app.config["DATABASE"])
         lock.acquire()
         atexit.register(lock.release)  # held for the life of the process, released cleanly when it ends
         app.extensions["screening.server_lock"] = lock
-    retention.init_app(app)

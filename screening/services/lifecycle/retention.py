@@ -8,7 +8,6 @@ every batch deleted is audited with its counts, never with content.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -160,38 +159,16 @@ def _span(delta: timedelta) -> str:
 # The daily purge in the server
 
 
-class DailyPurge:
-    def __init__(self, app: Flask):
-        self.database = app.config["DATABASE"]
-        self.policy = Policy.from_config(app.config)
-        self.interval = float(app.config["PURGE_INTERVAL"])
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="daily-purge", daemon=True)
+def purge_round(app: Flask):
+    """The daily purge's round for screening.jobs: purge what is past its time, and log the counts."""
+    database, policy = app.config["DATABASE"], Policy.from_config(app.config)
 
-    def start(self) -> None:
-        self.thread.start()
+    def round_of_work() -> None:
+        db = connect(database)
+        try:
+            report = purge(db, policy)
+        finally:
+            db.close()
+        log.info("retention purge: %s", "; ".join(report.lines()))  # counts only, never content
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                db = connect(self.database)
-                try:
-                    report = purge(db, self.policy)
-                finally:
-                    db.close()
-                log.info("retention purge: %s", "; ".join(report.lines()))  # counts only, never content
-            except Exception:  # the purge must outlive a bad moment (a locked database, a full disk)
-                log.exception("retention purge failed; will try again at the next round")
-            self.stopping.wait(self.interval)
-
-
-def init_app(app: Flask) -> None:
-    """Start the daily retention purge in a server (not in tests unless asked)."""
-    if app.config["PURGE_DAILY"] if app.config["PURGE_DAILY"] is not None else not app.testing:
-        purger = DailyPurge(app)
-        app.extensions["screening.purge"] = purger
-        purger.start()
+    return round_of_work
