@@ -63,8 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     rulebook.archive_at_start(
         app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
     )
-    protection.init_csrf_and_headers(app)
-    protection.init_app(app)  # trusted hosts, the reverse proxy, HSTS
+    protection.init_app(app)  # CSRF, headers, trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)
     protection.init_after_limiter(app)  # a 503 keeps its Retry-After; limits reached are audited

@@ -25,6 +25,15 @@ class ServiceError(Exception):
         super().__init__(self.message)
 
 
+class FieldError(ServiceError):
+    """Input to ask for again: `field` names the form field at fault and the message says what to change; nothing
+    was changed. Every view shows it the same way, as that field's error (web.forms.show_field_error)."""
+
+    def __init__(self, field: str, message: str, **detail: Any):
+        super().__init__(message, field=field, **detail)
+        self.field = field
+
+
 class NotFound(ServiceError):
     status = 404
     message = "There is nothing here."

@@ -3,6 +3,7 @@ thing is, never which piece of work made it."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -49,3 +50,33 @@ def test_the_work_item_pattern_catches_what_it_should_and_not_ordinary_words():
         assert WORK_ITEM.search(text), text
     for text in ("an issue with the lips", "the issues were silent", "open issues", "the findings"):
         assert not WORK_ITEM.search(text), text
+
+
+def field_error_classes(package: Path = ROOT / "screening") -> list[str]:
+    """Classes outside the pure domain that carry a `field` of their own: each would be a second way to say "this
+    field is wrong" (the domain's InvalidDecision is turned into a FieldError by the review service)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if "domain" in path.relative_to(package).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name != "FieldError":
+                for inner in ast.walk(node):
+                    if (
+                        isinstance(inner, ast.Attribute)
+                        and inner.attr == "field"
+                        and isinstance(inner.ctx, ast.Store)
+                        and isinstance(inner.value, ast.Name)
+                        and inner.value.id == "self"
+                    ):
+                        found.append(f"{path.relative_to(package)}: {node.name}")
+    return found
+
+
+def test_one_field_error_for_every_this_field_is_wrong_refusal(tmp_path):
+    assert field_error_classes() == []
+    (tmp_path / "accounts.py").write_text(
+        "class AccountInvalid(Exception):\n    def __init__(self, field):\n        self.field = field\n"
+    )
+    assert field_error_classes(tmp_path) == ["accounts.py: AccountInvalid"]

@@ -11,19 +11,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import mail, store
-from screening.errors import NotFound, ServiceError
+from screening.errors import FieldError, NotFound
 from screening.services import credentials
 from screening.web.forms import REGISTERS
 
 RESET_LIFETIME = timedelta(hours=1)
-
-
-class AccountInvalid(ServiceError):
-    """Input to ask for again; `field` names the form field at fault. Nothing changed."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message, field=field)
-        self.field = field
 
 
 class ResetLinkExpired(NotFound):
@@ -37,13 +29,13 @@ def update_profile(
     """Keep a clinician's own display name and professional register and number (audited)."""
     name, number = " ".join(name.split()), number.strip()
     if not name:
-        raise AccountInvalid("name", "Enter your name")
+        raise FieldError("name", "Enter your name")
     if register not in REGISTERS:
-        raise AccountInvalid("register", "Choose a register from the list")
+        raise FieldError("register", "Choose a register from the list")
     if register and not number:
-        raise AccountInvalid("register_number", "Enter your registration number")
+        raise FieldError("register_number", "Enter your registration number")
     if number and not register:
-        raise AccountInvalid("register", "Choose the register your number belongs to")
+        raise FieldError("register", "Choose the register your number belongs to")
     store.update_profile(
         db, clinician["id"], name, register, number, actor.event("profile_updated", detail={"register": register})
     )
@@ -51,10 +43,10 @@ def update_profile(
 
 def _new_password_problem(clinician: dict[str, Any], new: str, again: str) -> None:
     if new != again:
-        raise AccountInvalid("again", "The two new passwords are not the same")
+        raise FieldError("again", "The two new passwords are not the same")
     problem = credentials.password_problem(new, email=clinician["email"], name=clinician["name"])
     if problem:
-        raise AccountInvalid("new", problem)
+        raise FieldError("new", problem)
 
 
 def change_password(
@@ -75,7 +67,7 @@ def change_password(
                 "password_change_failed", outcome="failure", object_type="clinician", object_id=clinician["id"]
             ),
         )
-        raise AccountInvalid("current", "Your current password is not right")
+        raise FieldError("current", "Your current password is not right")
     _new_password_problem(clinician, new, again)
     return store.change_password(
         db, clinician["id"], credentials.hash_password(new), actor.event("password_changed"), keep_session=keep_session

@@ -11,7 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import clock, mail, store
-from screening.errors import NotFound, ServiceError
+from screening.errors import FieldError, NotFound, ServiceError
 from screening.services import credentials
 
 
@@ -82,9 +82,9 @@ def save_details(db: Database, actor: store.Actor, values: dict[str, Any]) -> No
         for key in CLINIC_SETTINGS
     }
     if not clean["name"]:
-        raise Invalid("name", "Enter the clinic's name")
+        raise FieldError("name", "Enter the clinic's name")
     if not clean["contact"]:
-        raise Invalid("contact", "Enter what these patients are told")
+        raise FieldError("contact", "Enter what these patients are told")
     before = store.clinic_settings(db)
     changed = sorted(key for key, value in clean.items() if before.get(key) != value)
     store.save_clinic_settings(db, clean, actor.id, actor.event("clinic_settings_changed", detail={"changed": changed}))
@@ -97,14 +97,6 @@ def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, s
     if not found.notify_bookings or not found.notification_email:
         return ()
     return (mail.clinic_booking(config, found.notification_email, what, when, submission_id),)
-
-
-class Invalid(ServiceError):
-    """Input a form or command must ask again for; `field` names the form field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message, field=field)
-        self.field = field
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -137,16 +129,16 @@ def publish_slots(
 ) -> Published:
     """Publish back-to-back slots from start to end (aware datetimes in the clinic's zone); existing ones are kept.
 
-    Raises Invalid("end", ...) when no slot fits, the times are the wrong way round or the span is too long;
-    Invalid("start", ...) for a slot in the past or one overlapping another slot of the same practitioner."""
+    Raises FieldError("end", ...) when no slot fits, the times are the wrong way round or the span is too long;
+    FieldError("start", ...) for a slot in the past or one overlapping another slot of the same practitioner."""
     try:
         made = clock.make_slots(start, end, every)
     except clock.TimeInputError as problem:
-        raise Invalid("end", str(problem)) from None
+        raise FieldError("end", str(problem)) from None
     practitioner = practitioner.strip()
     tz = start.tzinfo
     if made[0][0] <= clock.to_utc_iso(clock.utc_now()):
-        raise Invalid(
+        raise FieldError(
             "start",
             f"the first slot, {clock.readable(made[0][0], tz)}, is in the past: publish slots that start"
             " later than now; nothing was published",
@@ -155,7 +147,7 @@ def publish_slots(
     if clashes:
         first = clashes[0]
         who = f"{practitioner}'s" if practitioner else "an unnamed practitioner's"
-        raise Invalid(
+        raise FieldError(
             "start",
             f"these times overlap {len(clashes)} of {who} published slot(s), the first at "
             f"{clock.readable(first['starts_at'], tz)} to "
@@ -197,10 +189,10 @@ def withdraw_slot(
 
 
 def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, role: str, password: str) -> int:
-    """Add an account. Raises Invalid naming the field: a weak password, or an email that is taken."""
+    """Add an account. Raises FieldError naming the field: a weak password, or an email that is taken."""
     problem = credentials.password_problem(password, email=email, name=name)
     if problem:
-        raise Invalid("password", problem)
+        raise FieldError("password", problem)
     try:
         return store.add_clinician(
             db,
@@ -211,7 +203,7 @@ def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, ro
             audit=actor.event("clinician_created", detail={"role": role}),
         )
     except store.DuplicateClinician:
-        raise Invalid("email", "A clinician with that email address exists already") from None
+        raise FieldError("email", "A clinician with that email address exists already") from None
 
 
 def clinician(db: Database, *, clinician_id: int | None = None, email: str = "") -> dict[str, Any]:

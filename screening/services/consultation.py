@@ -16,17 +16,8 @@ from sqlite_utils import Database
 from screening import store
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rules import readable_date
-from screening.errors import ServiceError
+from screening.errors import FieldError
 from screening.web.forms import ID_DOCUMENTS
-
-
-class ConsultationRefused(ServiceError):
-    """The record cannot be made as given; `field` names the form field at fault and nothing was stored."""
-
-    def __init__(self, field: str, message: str, *, stop: bool = False):
-        super().__init__(message, field=field)
-        self.field = field
-        self.stop = stop  # a safety stop (identity or age), not a missing answer
 
 
 @dataclass(frozen=True)
@@ -46,18 +37,18 @@ def check(
     answers: str,
     consulted: bool,
 ) -> None:
-    """Raise ConsultationRefused for anything that stops the record."""
+    """Raise FieldError for anything that stops the record."""
     if attendance == "did_not_attend":
         return
     if attendance != "attended":
-        raise ConsultationRefused("attendance", "Say whether the patient came")
+        raise FieldError("attendance", "Say whether the patient came")
     if id_document not in ID_DOCUMENTS:
-        raise ConsultationRefused("id_document", "Choose the identity document you saw")
+        raise FieldError("id_document", "Choose the identity document you saw")
     if id_date_of_birth is None:
-        raise ConsultationRefused("id_date_of_birth", "Enter the date of birth on the identity document")
+        raise FieldError("id_date_of_birth", "Enter the date of birth on the identity document")
     screened = found["answers"].get("date_of_birth")
     if screened and id_date_of_birth.isoformat() != screened:
-        raise ConsultationRefused(
+        raise FieldError(
             "id_date_of_birth",
             f"The date of birth on the document ({readable_date(id_date_of_birth)}) does not match the screening "
             f"({readable_date(date.fromisoformat(screened))}). Stop: do not treat until you know who the patient is "
@@ -65,18 +56,18 @@ def check(
             stop=True,
         )
     if age_in_years(id_date_of_birth, today) < 18:
-        raise ConsultationRefused(
+        raise FieldError(
             "id_date_of_birth",
             "The patient is under 18 by their identity document. Stop: the law does not allow this treatment, or "
             "arranging it, for anyone under 18",
             stop=True,
         )
     if answers not in ("confirmed", "changed"):
-        raise ConsultationRefused("answers", "Say whether the patient confirmed their answers or changed them")
+        raise FieldError("answers", "Say whether the patient confirmed their answers or changed them")
     if not consulted:
-        raise ConsultationRefused("consulted", "Confirm that you saw and examined the patient face to face")
+        raise FieldError("consulted", "Confirm that you saw and examined the patient face to face")
     if not clinician.get("register") or not clinician.get("register_number"):
-        raise ConsultationRefused(
+        raise FieldError(
             "consulted",
             "Add your professional register and number to your profile (Your account) before recording a consultation",
         )
@@ -109,8 +100,8 @@ def record(
             answers=answers,
             consulted=consulted,
         )
-    except ConsultationRefused as refused:
-        if refused.stop:
+    except FieldError as refused:
+        if refused.detail.get("stop"):
             store.append_audit(
                 db,
                 actor.event(

@@ -17,7 +17,7 @@ from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, eval
 from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
 from screening.domain.decisions import needs_clinician
 from screening.domain.journey import merge_step, step_errors
-from screening.errors import NotFound, ServiceError
+from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
 
@@ -424,14 +424,6 @@ def clinic_details(db: Database, config: dict[str, Any]) -> clinic.ClinicDetails
     return clinic.details(db, config)  # the administration service owns the clinic's details
 
 
-class ReplyProblem(ServiceError):
-    """A reply to the clinic's question that cannot be sent as it is; `field` names the box."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message, field=field)
-        self.field = field
-
-
 def reply_to_question(
     db: Database,
     config: dict[str, Any],
@@ -446,7 +438,7 @@ def reply_to_question(
     """Answer the clinician's question without changing any answer: a new version with the same answers and the
     reply, back to a clinician. Returns the private-link token of the new version."""
     if " ".join(signature.split()).casefold() != " ".join(submission["full_name"].split()).casefold():
-        raise ReplyProblem("signature", "Type your full name as you gave it in your details")
+        raise FieldError("signature", "Type your full name as you gave it in your details")
     new = start_answering(db, config, submission)
     draft = store.get_draft(db, new.draft_token, config["DRAFT_LIFETIME"])
     submit(

@@ -16,7 +16,7 @@ from screening import store
 from screening.domain import Questionnaire
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rule_titles import rule_title
-from screening.errors import NotFound, ServiceError
+from screening.errors import FieldError, NotFound
 
 AREA_QUESTIONS = {"toxin": "toxin_areas", "filler": "filler_areas"}
 
@@ -135,14 +135,6 @@ class UnknownPatient(NotFound):
     template = "day/unknown_patient.html"
 
 
-class BadSearch(ServiceError):
-    """A search that cannot run, with what to change; nothing was searched."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(message, field=field_name)
-        self.field = field_name
-
-
 _REFERENCE = re.compile(r"#?\s*(?:screening\s*)?(\d{1,12})", re.IGNORECASE)
 
 
@@ -162,7 +154,7 @@ def search(
     a date of birth; newest first, one row per screening with who it is for."""
     text = " ".join((text or "").split())
     if not text and date_of_birth is None:
-        raise BadSearch("q", "Enter a name, email address or screening reference, or a date of birth")
+        raise FieldError("q", "Enter a name, email address or screening reference, or a date of birth")
     reference = None
     name = email = ""
     match = _REFERENCE.fullmatch(text) if text else None
@@ -172,7 +164,7 @@ def search(
         email = text
     elif text:
         if len(text) < 2:
-            raise BadSearch("q", "Enter at least 2 letters of the name")
+            raise FieldError("q", "Enter at least 2 letters of the name")
         name = text
     rows = store.search_submissions(
         db,

@@ -11,9 +11,9 @@ from sqlite_utils import Database
 
 from screening import clock, mail, store
 from screening.domain import Question, Questionnaire, RuleSet
-from screening.domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, approvable, make_decision
+from screening.domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, InvalidDecision, approvable, make_decision
 from screening.domain.rules import readable_date
-from screening.errors import Conflict, NotFound
+from screening.errors import Conflict, FieldError, NotFound
 
 
 class IntegrityFailure(Conflict):
@@ -200,19 +200,22 @@ def decide(
 ) -> Decision:
     """Check and record a clinician's decision, its audit row and the patient's email in one transaction.
 
-    Raises InvalidDecision (naming the form field at fault), IntegrityFailure, or DecisionConflict when someone
+    Raises FieldError (naming the form field at fault), IntegrityFailure, or DecisionConflict when someone
     decided first (that conflict is audited too)."""
     if not integrity_ok(found):
         raise IntegrityFailure()
-    decision = make_decision(
-        action,
-        treatments=treatments,
-        treatment_outcomes=found["treatments"],
-        defer_until=defer_until,
-        note=note,
-        today=clock.today_in(clock.zone(config["CLINIC_TIMEZONE"])),
-        amended=found["kind"] == "amendment",
-    )
+    try:
+        decision = make_decision(
+            action,
+            treatments=treatments,
+            treatment_outcomes=found["treatments"],
+            defer_until=defer_until,
+            note=note,
+            today=clock.today_in(clock.zone(config["CLINIC_TIMEZONE"])),
+            amended=found["kind"] == "amendment",
+        )
+    except InvalidDecision as problem:
+        raise FieldError(problem.field, problem.message) from None
     link = mail.patient_link(config, config["SECRET_KEY"], found["submission_key"])
     try:
         store.record_decision(

@@ -25,12 +25,6 @@ bp = Blueprint("catalogue", __name__, url_prefix="/clinician/rules")
 DATE_MESSAGE = "Enter the date as YYYY-MM-DD, for example 2026-03-10"
 
 
-@bp.after_request
-def never_cache(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def today() -> date:
     """Today in the clinic's time zone (the default screening date when trying a case)."""
     return clock.today_in(clock.zone(current_app.config["CLINIC_TIMEZONE"]))

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from screening import clock, store
 from screening.db import get_db
+from screening.errors import FieldError
 from screening.services import accounts, clinic, diary, people
 from screening.services import consultation as consulting
 from screening.services import intake as patients
@@ -26,16 +27,11 @@ from screening.web.forms import (
     ResetForm,
     SearchForm,
     WithdrawForm,
+    show_field_error,
 )
 from screening.web.intake import hold_draft
 
 bp = Blueprint("day", __name__, url_prefix="/clinician")
-
-
-@bp.after_request
-def never_cache(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.app_context_processor
@@ -76,8 +72,8 @@ def patients_search():
             results = people.search(
                 get_db(), current_ruleset().questionnaire, today(), text=form.q.data or "", date_of_birth=form.dob.data
             )
-        except people.BadSearch as problem:
-            form.q.errors = [problem.message]
+        except FieldError as problem:
+            show_field_error(form, problem)
         else:  # who searched and how many they found; never what they typed (a name or a date of birth)
             store.append_audit(get_db(), actor().event("patients_searched", detail={"results": len(results)}))
     elif searched and form.dob.errors:
@@ -142,8 +138,8 @@ def consultation(submission_id: int):
     if form.validate_on_submit():
         try:
             recorded = consulting.record(get_db(), actor(), found, practitioner, today(), **form.record())
-        except consulting.ConsultationRefused as refused:
-            form[refused.field].errors = [*form[refused.field].errors, refused.message]
+        except FieldError as refused:
+            show_field_error(form, refused)
         else:
             return after_consultation(found, recorded)
     form.explain_date_errors()
@@ -209,8 +205,8 @@ def saved_profile(profile: ProfileForm, practitioner: dict):
     fields = {"name": profile.name.data, "register": profile.register.data, "number": profile.register_number.data}
     try:
         accounts.update_profile(get_db(), actor(), practitioner, **{**fields, "number": fields["number"] or ""})
-    except accounts.AccountInvalid as problem:
-        profile[problem.field].errors = [*profile[problem.field].errors, problem.message]
+    except FieldError as problem:
+        show_field_error(profile, problem)
         return None
     flash("Your profile is saved.")
     return redirect(url_for("day.account"), 303)
@@ -230,8 +226,8 @@ def changed_password(password: PasswordChangeForm, practitioner: dict):
             again=password.again.data,
             keep_session=current_user.get_id(),
         )
-    except accounts.AccountInvalid as problem:
-        password[problem.field].errors = [*password[problem.field].errors, problem.message]
+    except FieldError as problem:
+        show_field_error(password, problem)
         return None
     flash(f"Your password is changed. {ended} other session(s) signed out.")
     return redirect(url_for("day.account"), 303)
@@ -245,8 +241,8 @@ def reset(token: str):
     if form.validate_on_submit():
         try:
             accounts.use_reset_link(get_db(), actor("clinician"), token, new=form.new.data, again=form.again.data)
-        except accounts.AccountInvalid as problem:
-            form[problem.field].errors = [*form[problem.field].errors, problem.message]
+        except FieldError as problem:
+            show_field_error(form, problem)
         else:
             flash("Your new password is set. Sign in with it.")
             return redirect(url_for("review.login"), 303)
@@ -290,8 +286,8 @@ def settings():
         if form.validate_on_submit():
             try:
                 clinic.save_details(get_db(), actor(), {key: form[key].data for key in clinic.CLINIC_SETTINGS})
-            except clinic.Invalid as problem:
-                form[problem.field].errors = [*form[problem.field].errors, problem.message]
+            except FieldError as problem:
+                show_field_error(form, problem)
             else:
                 flash("The clinic's details are saved. Pages, emails and calendar files use them from now on.")
                 return redirect(url_for("day.settings"), 303)

@@ -32,6 +32,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from screening.clock import parse_every
 from screening.domain import AnswerError, Question, Section
 from screening.domain.dates import month_number
+from screening.errors import FieldError
 
 
 class AnswerField(Field):
@@ -502,3 +503,9 @@ class WithdrawForm(FlaskForm):
         "Reason, for the patient's email",
         validators=[DataRequired("Enter a reason: the patient will read it"), Length(max=500)],
     )
+
+
+def show_field_error(form, error: FieldError) -> None:
+    """Show a service's refusal as the error of the field it names (sentence case), beside the field's own errors."""
+    message = error.message[:1].upper() + error.message[1:]
+    form[error.field].errors = [*form[error.field].errors, message]

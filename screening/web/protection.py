@@ -38,11 +38,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def init_csrf_and_headers(app: Flask) -> None:
-    csrf.init_app(app)
-    app.after_request(set_security_headers)
-
-
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
@@ -58,8 +53,9 @@ def set_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS:
         if name.lower() not in present:
             headers.add(name, value)
-    if response.mimetype == "text/html":
-        # Pages hold health answers: never keep them in a shared or back-button cache.
+    if request.endpoint != "static":
+        # Pages, downloads, the .ics and the FHIR record hold health data or an appointment: never keep them in a
+        # shared or back-button cache. Only the stylesheet, scripts and images may be cached.
         headers["Cache-Control"] = "no-store"
     return response
 
@@ -95,6 +91,10 @@ def trusted_hosts(config: dict[str, Any]) -> frozenset[str]:
 
 
 def init_app(app: Flask) -> None:
+    """CSRF on every form, the security headers, trusted hosts, the reverse proxy and HSTS, and form size limits
+    (the rate limiter's own hooks come after, in init_after_limiter)."""
+    csrf.init_app(app)
+    app.after_request(set_security_headers)
     allowed = trusted_hosts(app.config)
     app.extensions["screening.trusted_hosts"] = allowed
     # Flask 3.1 reads a setting of the same name, but its check fails while the request context is made, before
@@ -120,8 +120,6 @@ def init_app(app: Flask) -> None:
 def _headers(response: Response) -> Response:
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if response.mimetype == "text/calendar":  # an appointment's time and place: not for shared caches either
-        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -15,12 +15,6 @@ from screening.web.forms import ExportForm, PatientRecordsForm
 bp = Blueprint("records", __name__, url_prefix="/clinician/admin/records")
 
 
-@bp.after_request
-def never_cache(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _years() -> float:
     return float(current_app.config["RETENTION_CONSULTED_YEARS"])
 

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 
 from screening import clock, store
 from screening.db import get_db
-from screening.domain.decisions import ACTIONS, InvalidDecision
+from screening.domain.decisions import ACTIONS
+from screening.errors import FieldError
 from screening.services import clinic, credentials, people
 from screening.services import review as reviewing
 from screening.services.rules.rulebook import current_ruleset
@@ -24,18 +25,13 @@ from screening.web.forms import (
     NewClinicianForm,
     QueueFilterForm,
     SlotsForm,
+    show_field_error,
 )
 
 bp = Blueprint("review", __name__, url_prefix="/clinician")
 
 SIGN_IN_FAILED = "The email address or password is not right"
 CODE_NOT_RIGHT = "That code is not right; check the time on your phone and try the newest code"
-
-
-@bp.after_request
-def never_cache(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -171,8 +167,8 @@ def decide(submission_id: int):
         try:
             config = clinic.effective_config(get_db(), current_app.config)  # The clinic's own details
             decision = reviewing.decide(get_db(), config, actor(), found, **form.decision())
-        except InvalidDecision as problem:
-            form[problem.field].errors = [*form[problem.field].errors, problem.message]
+        except FieldError as problem:
+            show_field_error(form, problem)
         else:
             flash(f"Decision recorded for screening {submission_id}: {ACTIONS[decision.action].replace('_', ' ')}.")
             return redirect(url_for("review.submission", submission_id=submission_id), 303)
@@ -200,8 +196,8 @@ def clinicians():
                 role=form.role.data,
                 password=form.password.data,
             )
-        except clinic.Invalid as problem:
-            form[problem.field].errors.append(problem.message)
+        except FieldError as problem:
+            show_field_error(form, problem)
         else:
             flash(f"Added {form.name.data} ({form.role.data}). Give them their initial password in person.")
             return redirect(url_for("review.clinicians"), 303)
@@ -266,8 +262,8 @@ def slots():
     if form.validate_on_submit():
         try:
             published = clinic.publish_slots(get_db(), actor(), **form.slots(tz))
-        except clinic.Invalid as problem:
-            form[problem.field].errors.append(problem.message[:1].upper() + problem.message[1:])
+        except FieldError as problem:
+            show_field_error(form, problem)
         else:
             flash(published.describe(tz))
             return redirect(url_for("review.slots"), 303)
