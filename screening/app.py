@@ -16,7 +16,7 @@ from screening.domain.rules import readable_date
 from screening.services import audit_digest, lifecycle
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from screening.web import audit, auth, catalogue, day, errors, fhir, intake, patient_copy, protection, records, review
+from screening.web import account, admin, audit, auth, clinician, errors, patient, protection
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     protection.init_after_limiter(app)  # a 503 keeps its Retry-After; limits reached are audited
     app.register_blueprint(errors.bp)
-    app.register_blueprint(intake.bp)
-    app.register_blueprint(review.bp)
-    app.register_blueprint(records.bp)  # a patient's records (erasure, restriction, exports)
-    app.register_blueprint(patient_copy.bp)  # the patient's copy of their data
-    app.register_blueprint(fhir.bp)  # FHIR R4 download of a screening
-    app.register_blueprint(catalogue.bp)  # the rules catalogue, a submission's rules diff, try a case
-    app.register_blueprint(day.bp)  # the clinic's day
+    app.register_blueprint(patient.bp)  # the questionnaire, the result, booking, the patient's copy
+    app.register_blueprint(account.bp)  # signing in and out, one's own account, reset links
+    app.register_blueprint(clinician.bp)  # the queue, a screening, patients, the diary, consultations, the rules
+    app.register_blueprint(admin.bp)  # clinicians, slots, settings, the audit trail, records, trying a case
     lifecycle.init_app(app)  # the live-server lock
     audit_digest.init_app(app)  # the chain's key
     jobs.init_app(app)  # the mail sender, the audit digest, the daily purge

@@ -80,3 +80,18 @@ def test_one_field_error_for_every_this_field_is_wrong_refusal(tmp_path):
         "class AccountInvalid(Exception):\n    def __init__(self, field):\n        self.field = field\n"
     )
     assert field_error_classes(tmp_path) == ["accounts.py: AccountInvalid"]
+
+
+AUDIENCES = {"patient", "account", "clinician", "admin", "errors"}
+
+
+def test_blueprints_are_by_audience_each_with_its_template_folder(app):
+    assert set(app.blueprints) == AUDIENCES
+    assert {p.name for p in (ROOT / "templates").iterdir() if p.is_dir()} == AUDIENCES
+    elsewhere = []
+    for audience in AUDIENCES:
+        source = (ROOT / "screening" / "web" / f"{audience}.py").read_text(encoding="utf-8")
+        for folder, name in re.findall(r"[\"']([a-z_]+)/([a-z_0-9]+\.html)[\"']", source):
+            if folder != audience:
+                elsewhere.append(f"web/{audience}.py renders {folder}/{name}")
+    assert elsewhere == []

@@ -20,7 +20,7 @@ RESET_LIFETIME = timedelta(hours=1)
 
 class ResetLinkExpired(NotFound):
     message = "This reset link has expired or has been used. Ask an admin for a new one."
-    template = "day/reset_expired.html"
+    template = "account/reset_expired.html"
 
 
 def update_profile(

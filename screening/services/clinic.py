@@ -217,7 +217,7 @@ def clinician(db: Database, *, clinician_id: int | None = None, email: str = "")
 def disable_clinician(db: Database, actor: store.Actor, target: dict[str, Any]) -> int:
     """Disable an account and end its sessions at once; returns how many were ended. Nobody disables themselves."""
     if actor.id is not None and target["id"] == actor.id:
-        raise ServiceError("You cannot disable your own account; ask another admin.", back_to="review.clinicians")
+        raise ServiceError("You cannot disable your own account; ask another admin.", back_to="admin.clinicians")
     with store.write_transaction(db):
         ended = store.disable_clinician(db, target["id"], actor.event("clinician_disabled"))
         if ended:

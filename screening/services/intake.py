@@ -28,17 +28,17 @@ class StaleAnswers(ServiceError):
     """An answer that was valid when given is not any more (a date now in the past of a new day): check it again."""
 
     message = "Please check your answers again before you send them."
-    back_to = "intake.resume"
+    back_to = "patient.resume"
 
 
 class ReturnLinkExpired(NotFound):
     message = "This link has expired or was used already."
-    template = "intake/returning_expired.html"
+    template = "patient/returning_expired.html"
 
 
 class NothingToBook(ServiceError):
     message = "That time is no longer available. Please choose another."
-    back_to = "intake.result"
+    back_to = "patient.result"
 
 
 def clinic_zone(config: dict[str, Any]) -> ZoneInfo:
@@ -172,7 +172,7 @@ def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submissi
 
 class NoQuestion(ServiceError):
     message = "There is no question waiting for your answer."
-    back_to = "intake.result"
+    back_to = "patient.result"
 
 
 def screen_again(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:

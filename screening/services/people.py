@@ -132,7 +132,7 @@ def queue_heading(filters: dict[str, Any]) -> str:
 class UnknownPatient(NotFound):
     """No screening has that reference: a page that says so and offers the search."""
 
-    template = "day/unknown_patient.html"
+    template = "clinician/unknown_patient.html"
 
 
 _REFERENCE = re.compile(r"#?\s*(?:screening\s*)?(\d{1,12})", re.IGNORECASE)

@@ -68,14 +68,14 @@ class SlotTaken(Conflict):
     """Someone else booked that slot first (or it was withdrawn)."""
 
     message = "Sorry, someone booked that time a moment ago. Please choose another."
-    back_to = "intake.result"
+    back_to = "patient.result"
 
 
 class AlreadyBooked(Conflict):
     """This screening holds an appointment already; cancel it to choose another."""
 
     message = "You have an appointment already. Cancel it first to choose another time."
-    back_to = "intake.result"
+    back_to = "patient.result"
 
 
 def book_slot(

@@ -99,7 +99,7 @@ def state_counts(db: Database, outcomes: tuple[str, ...] = ("review",)) -> dict[
 class DecisionConflict(Conflict):
     """Someone decided first: their decision stands and nothing was overwritten."""
 
-    template = "review/conflict.html"
+    template = "clinician/conflict.html"
 
     def __init__(self, decided: dict[str, Any] | None):
         super().__init__("the submission is no longer waiting for a decision", decided=decided)

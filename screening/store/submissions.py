@@ -139,7 +139,7 @@ class NotAmendable(Conflict):
     """The screening is no longer waiting for the patient's answer (answered already, or decided)."""
 
     message = "The clinic has already dealt with that question, so your changes were not sent."
-    back_to = "intake.result"
+    back_to = "patient.result"
 
 
 def submission_id_for_key(db: Database, submission_key: str) -> int | None:

@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     # rewrites the patient's cookie on every response. Templates use `clinician` (audit.signed_in) instead.
     login_manager.init_app(app, add_context_processor=False)
     login_manager.session_protection = "strong"
-    login_manager.login_view = "review.login"
+    login_manager.login_view = "account.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_clinician)
@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
 
 # Sign-in POSTs used to be serialised by one global lock (so concurrent attempts could not all pass Flask-Limiter's
 # check before any was counted); it was replaced by limits counted before the work: screening/web/protection.py.
-SIGN_IN_ENDPOINTS = frozenset({"review.login", "review.login_code", "review.set_up_code"})
+SIGN_IN_ENDPOINTS = frozenset({"account.login", "account.login_code", "account.set_up_code"})
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -197,9 +197,9 @@ def sign_in_with_password(email: str, password: str) -> str | None:
         if clinician["totp_secret"] or clinician["totp_required"]:
             session.clear()
             session["pending_login"] = {"id": clinician["id"], "at": clock.utc_now().isoformat()}
-            return "review.login_code" if clinician["totp_secret"] else "review.set_up_code"
+            return "account.login_code" if clinician["totp_secret"] else "account.set_up_code"
         sign_in(clinician)
-        return "review.queue"
+        return "clinician.queue"
     _audit_failure(clinician)
     return None
 

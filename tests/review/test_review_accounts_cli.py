@@ -209,4 +209,4 @@ def test_cli_subcommand_has_help_text(runner, tmp_path, words):
 
 def test_login_path_constant_matches_app(app):
     # The tests above recognise the sign-in page by this path; keep them honest.
-    assert app.url_map.bind("localhost").build("review.login") == LOGIN_PATH
+    assert app.url_map.bind("localhost").build("account.login") == LOGIN_PATH

@@ -5,7 +5,7 @@ holds: the session cookie, anything in the session (the draft and private-link t
 session, the CSRF secret) or a CSRF token from a form. Every HTML response says Referrer-Policy: no-referrer.
 
 Mutations that turn these tests red (each tried): `intake.private_link` redirecting to
-`url_for("intake.result", token=token)`; `intake.show_result` redirecting with `?t=<access token>`;
+`url_for("patient.result", token=token)`; `intake.show_result` redirecting with `?t=<access token>`;
 `review.decide` redirecting with `?s=<the sign-in session token>`; the `Referrer-Policy` line taken out of
 `security.SECURITY_HEADERS`.
 """

@@ -1,0 +1,438 @@
+"""An admin's pages: clinicians, the audit trail, slots, the clinic's settings, a patient's records (erasure,
+restriction, exports), a screening's rules diff and trying a case.
+
+Each view reads its form, calls one service and answers; what a service refuses is turned into a page or a
+message in one place (web/errors.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp
+
+from screening import clock, store
+from screening.db import get_db
+from screening.domain import Questionnaire
+from screening.domain.conditions import tree_to_json
+from screening.domain.journey import ShownQuestion
+from screening.errors import FieldError
+from screening.services import accounts, clinic
+from screening.services.lifecycle import erasure, exports
+from screening.services.rules import catalogue
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit, auth
+from screening.web.audit import actor
+from screening.web.forms import (
+    AnswerField,
+    ClinicSettingsForm,
+    ConfirmForm,
+    DateAnswerField,
+    ExportForm,
+    NewClinicianForm,
+    PatientRecordsForm,
+    SlotsForm,
+    WithdrawForm,
+    show_field_error,
+)
+
+bp = Blueprint("admin", __name__, url_prefix="/clinician")
+
+
+def config():
+    if "clinic_config" not in g:
+        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
+    return g.clinic_config
+
+
+def zone():
+    return clock.zone(current_app.config["CLINIC_TIMEZONE"])
+
+
+def _years() -> float:
+    return float(current_app.config["RETENTION_CONSULTED_YEARS"])
+
+
+def _plan(form: PatientRecordsForm):
+    """The erasure plan for the form's patient, or None with the reason on the form's fields."""
+    try:
+        return erasure.plan(get_db(), form.email.data, form.date_of_birth.data.isoformat(), consulted_years=_years())
+    except erasure.ErasureInputError as problem:
+        field = form.date_of_birth if "date of birth" in str(problem) else form.email
+        field.errors = [*field.errors, str(problem).capitalize()]
+        return None
+
+
+def erased_message(result, patient) -> str:
+    message = (
+        f"Erased {len(result.erased_submissions)} screening version(s), {result.drafts} unfinished questionnaire(s)"
+        f" and {result.messages} email message(s)."
+    )
+    if patient.retained:
+        message += f" {len(patient.retained)} screening(s) were kept: the clinic must keep them (see below)."
+    return message
+
+
+def planned(form: PatientRecordsForm):
+    """The patient the confirmed form names; otherwise the form again, with its errors (400)."""
+    patient = _plan(form) if form.validate_on_submit() else None
+    if patient is None:
+        abort(make_response(render_template("admin/records.html", form=form, patient=None), 400))
+    return patient
+
+
+def shown_questions(questionnaire: Questionnaire) -> list[ShownQuestion]:
+    """Every question on one page; those with a condition carry it for the page script, and the server drops the
+    answers to questions that turn out hidden, as it does for patients."""
+    return [
+        ShownQuestion(q, q.shown_when is not None, tree_to_json(q.shown_when.tree) if q.shown_when else None)
+        for q in questionnaire.questions
+    ]
+
+
+def today() -> date:
+    """Today in the clinic's time zone (the default screening date when trying a case)."""
+    return clock.today_in(clock.zone(current_app.config["CLINIC_TIMEZONE"]))
+
+
+def _date_or_error(form) -> date | None:
+    if not form.screening_date.data:
+        return today()
+    try:
+        return date.fromisoformat(form.screening_date.data)
+    except ValueError:
+        form.screening_date.errors = ["Enter a real date, for example 2026-03-10"]
+        return None
+
+
+def tried(ruleset, form):
+    """The case judged under the current rules and under the draft overrides; nothing is stored."""
+    screening_date = _date_or_error(form)
+    if screening_date is None:
+        return None
+    questions = ruleset.questionnaire.questions
+    raw = {q.id: form[q.id].data for q in questions if form[q.id].data not in (None, "", [])}
+    result = catalogue.try_case(ruleset, raw, screening_date, form.draft_overrides.data or "")
+    if result.overrides_problems:
+        form.draft_overrides.errors = list(result.overrides_problems)
+    return result
+
+
+def _submission_or_none(reference: str):
+    if not reference.isdigit() or len(reference) > 12:
+        return None
+    return store.get_submission(get_db(), int(reference))
+
+
+@cache
+def try_form_class(questionnaire: Questionnaire) -> type[FlaskForm]:
+    attributes = {
+        question.id: (DateAnswerField if question.type == "date" else AnswerField)(question.text, question=question)
+        for question in questionnaire.questions
+    }
+    attributes["screening_date"] = StringField(
+        "Screening date (YYYY-MM-DD)",
+        validators=[
+            Optional(),
+            Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Enter the date as YYYY-MM-DD, for example 2026-03-10"),
+        ],
+    )
+    attributes["draft_overrides"] = TextAreaField(
+        "Draft overrides (optional: the text of an overrides.toml to try instead of the clinic's)",
+        validators=[Optional(), Length(max=20000, message="Keep the draft under 20,000 characters")],
+    )
+    return type("TryCaseForm", (FlaskForm,), attributes)
+
+
+def try_form(questionnaire: Questionnaire):
+    """The form, filled in from a stored screening when the page is opened with ?from=ID (that view is audited)."""
+    form_class = try_form_class(questionnaire)
+    reference = request.args.get("from", "") if request.method == "GET" else ""
+    if not reference:
+        return form_class(), None
+    started_from = _submission_or_none(reference)
+    if started_from is None:
+        form = form_class(formdata=None)
+        form.screening_date.errors = [f"No stored screening has the reference {reference[:20]!r}"]
+        return form, None
+    audit.record("try_case_from_submission", object_type="submission", object_id=started_from["id"])
+    form = form_class(formdata=None, data={**started_from["answers"]})
+    form.screening_date.data = started_from["screening_date"]
+    return form, started_from
+
+
+@bp.route("/admin/clinicians", methods=["GET", "POST"])
+@auth.admin_required
+def clinicians():
+    """Let an admin list and add clinicians."""
+    form = NewClinicianForm()
+    if form.validate_on_submit():
+        try:
+            clinic.add_clinician(
+                get_db(),
+                actor(),
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+            )
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            flash(f"Added {form.name.data} ({form.role.data}). Give them their initial password in person.")
+            return redirect(url_for("admin.clinicians"), 303)
+    clinicians = store.list_clinicians(get_db())
+    return render_template("admin/clinicians.html", form=form, clinicians=clinicians, confirm=ConfirmForm())
+
+
+@bp.post("/admin/clinicians/<int:clinician_id>/disable")
+@auth.admin_required
+def disable_clinician(clinician_id: int):
+    """Let an admin disable a clinician, ending their sessions at once."""
+    if ConfirmForm().validate_on_submit():
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
+        ended = clinic.disable_clinician(get_db(), actor(), target)
+        flash(f"Disabled {target['name']}; {ended} active session(s) ended.")
+    return redirect(url_for("admin.clinicians"), 303)
+
+
+@bp.post("/admin/clinicians/<int:clinician_id>/require-code")
+@auth.admin_required
+def require_code(clinician_id: int):
+    """Let an admin require a second factor at a clinician's next sign-in."""
+    if ConfirmForm().validate_on_submit():
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
+        required = not target["totp_required"]
+        clinic.require_code(get_db(), actor(), target, required)
+        flash(f"{target['name']} {'must now' if required else 'no longer needs to'} use a sign-in code.")
+    return redirect(url_for("admin.clinicians"), 303)
+
+
+@bp.get("/admin/audit")
+@auth.admin_required
+def audit_trail():
+    """Show an admin the audit trail, newest first."""
+    args = request.args
+    actor = store.clinician_by_email(get_db(), args.get("actor", "")) if args.get("actor") else None
+    before = args.get("before", "")
+    rows = store.audit_events(
+        get_db(),
+        action=args.get("action", "").strip(),
+        actor_id=actor["id"] if actor else (-1 if args.get("actor") else None),
+        object_type=args.get("object_type", "").strip(),
+        object_id=args.get("object_id", "").strip(),
+        since=args.get("since", "").strip(),
+        until=args.get("until", "").strip(),
+        before_id=int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None,
+    )
+    audit.record("audit_viewed", object_type="audit_event")
+    return render_template("admin/audit.html", rows=rows, args=args)
+
+
+@bp.route("/admin/slots", methods=["GET", "POST"])
+@auth.admin_required
+def slots():
+    """Let an admin publish and list consultation slots."""
+    tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
+    form = SlotsForm()
+    if form.validate_on_submit():
+        try:
+            published = clinic.publish_slots(get_db(), actor(), **form.slots(tz))
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            flash(published.describe(tz))
+            return redirect(url_for("admin.slots"), 303)
+    today = clock.today_in(tz)
+    start, end = clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=28), tz)
+    rows = store.slots_between(get_db(), start, end)
+    booked = store.people_for(get_db(), [row["submission_id"] for row in rows if row["submission_id"]])
+    days = clock.group_by_day(rows, tz)  # Grouped by day, bookings with the patient's name
+    return render_template(
+        "admin/slots.html", form=form, rows=rows, days=days, booked=booked, tz=tz, confirm=ConfirmForm()
+    ), 400 if form.errors else 200
+
+
+@bp.post("/admin/slots/<int:slot_id>/cancel")
+@auth.admin_required
+def cancel_slot(slot_id: int):
+    """Let an admin withdraw a slot; a booked one goes to the confirmation page first."""
+    if ConfirmForm().validate_on_submit():
+        held = store.slot_with_booking(get_db(), slot_id)
+        if held and held["booking_id"]:
+            # A booked slot is a patient's appointment: confirm and give a reason first.
+            return redirect(url_for("admin.withdraw", slot_id=slot_id), 303)
+        held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id)
+        flash(f"Slot withdrawn{'; its booking was cancelled and the patient will see this' if held else ''}.")
+    return redirect(url_for("admin.slots"), 303)
+
+
+@bp.post("/admin/clinicians/<int:clinician_id>/reset")
+@auth.admin_required
+def send_reset(clinician_id: int):
+    """Let an admin send a clinician a one-time password-reset link."""
+    if ConfirmForm().validate_on_submit():
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
+        accounts.send_reset_link(
+            get_db(), config(), actor(), target, lambda token: url_for("account.reset", token=token)
+        )
+        flash(f"A one-time link to set a new password (valid for an hour) was emailed to {target['email']}.")
+    return redirect(url_for("admin.clinicians"), 303)
+
+
+@bp.post("/admin/clinicians/<int:clinician_id>/enable")
+@auth.admin_required
+def enable(clinician_id: int):
+    """Let an admin re-enable a disabled clinician."""
+    if ConfirmForm().validate_on_submit():
+        target = clinic.clinician(get_db(), clinician_id=clinician_id)
+        accounts.enable(get_db(), actor(), target)
+        flash(f"{target['name']} can sign in again.")
+    return redirect(url_for("admin.clinicians"), 303)
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@auth.admin_required
+def settings():
+    """Let an admin keep the clinic's details that patients' pages, emails and calendar files use."""
+    current = clinic.details(get_db(), current_app.config)
+    form = ClinicSettingsForm(data={**current.__dict__})
+    if request.method == "POST":
+        form = ClinicSettingsForm()
+        if form.validate_on_submit():
+            try:
+                clinic.save_details(get_db(), actor(), {key: form[key].data for key in clinic.CLINIC_SETTINGS})
+            except FieldError as problem:
+                show_field_error(form, problem)
+            else:
+                flash("The clinic's details are saved. Pages, emails and calendar files use them from now on.")
+                return redirect(url_for("admin.settings"), 303)
+    return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/admin/slots/<int:slot_id>/withdraw", methods=["GET", "POST"])
+@auth.admin_required
+def withdraw(slot_id: int):
+    """Withdrawing a booked slot cancels a patient's appointment: confirm it, and give the reason they will read."""
+    slot = store.slot_with_booking(get_db(), slot_id)
+    if slot is None:
+        flash("That slot is no longer published.")
+        return redirect(url_for("admin.slots"), 303)
+    patient = store.get_submission(get_db(), slot["submission_id"]) if slot["booking_id"] else None
+    form = WithdrawForm()
+    if patient is None:
+        form.reason.validators = []
+    if form.validate_on_submit():
+        held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id, form.reason.data or "")
+        flash(
+            "Slot withdrawn."
+            + (
+                " The patient's appointment is cancelled and they have been emailed, kindly, "
+                "with your reason and a way to choose another time."
+                if held
+                else ""
+            )
+        )
+        return redirect(url_for("admin.slots"), 303)
+    return render_template("admin/withdraw.html", form=form, slot=slot, patient=patient, tz=zone()), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/admin/records", methods=["GET", "POST"])
+@auth.admin_required
+def records():
+    """Find a patient (POST, so no email or date of birth ends up in a URL or an access log)."""
+    form = PatientRecordsForm()
+    patient = None
+    if form.validate_on_submit():
+        patient = _plan(form)
+        if patient is not None:
+            audit.record(
+                "patient_records_viewed",
+                object_type="patient",
+                detail={"screenings": len(patient.screenings), "drafts": patient.drafts},
+            )
+    return render_template("admin/records.html", form=form, patient=patient), 200 if form.errors == {} else 400
+
+
+@bp.post("/admin/records/erase")
+@auth.admin_required
+def erase():
+    """Let an admin erase a patient's screenings, or say why they are kept."""
+    form = PatientRecordsForm()
+    patient = planned(form)
+    outbox = Path(current_app.instance_path) / "outbox"
+    flash(erased_message(erasure.erase(get_db(), patient, audit.event("patient_erased"), outbox_dir=outbox), patient))
+    if patient.retained:  # the clinic must keep these: shown below, with restriction offered instead
+        return render_template("admin/records.html", form=form, patient=_plan(form)), 409
+    return redirect(url_for("admin.records"), 303)
+
+
+@bp.post("/admin/records/restrict")
+@auth.admin_required
+def restrict():
+    """Let an admin restrict a screening that must be retained (UK GDPR Art. 18) instead of erasing it."""
+    form = PatientRecordsForm()
+    patient = planned(form)
+    marked = erasure.restrict(get_db(), patient, audit.event("submission_restricted"))
+    flash(f"Restricted {len(marked)} screening version(s): kept for the record, shown in no list.")
+    return render_template("admin/records.html", form=form, patient=_plan(form))
+
+
+@bp.get("/admin/records/export")
+@auth.admin_required
+def export():
+    """Screenings in a date range as CSV (a download when the range is given and valid, else the form)."""
+    form = ExportForm(request.args)
+    if request.args and form.validate():
+        since, until = form.since.data, form.until.data
+        body, rows = exports.screenings_csv(get_db(), current_ruleset().questionnaire, since, until)
+        audit.record(
+            "screenings_exported",
+            object_type="submission",
+            detail={"format": "csv", "rows": rows, "since": since.isoformat(), "until": until.isoformat()},
+        )
+        name = f"screenings-{since.isoformat()}-to-{until.isoformat()}.csv"
+        return current_app.response_class(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return render_template("admin/export.html", form=form), 400 if request.args else 200
+
+
+@bp.get("/rules/diff/<int:submission_id>")
+@auth.admin_required
+def submission_diff(submission_id: int):
+    """Show a clinician what changed between the rules that judged a screening and today's."""
+    submission = store.get_submission(get_db(), submission_id)
+    if submission is None:
+        abort(404)
+    audit.record("rules_diff_viewed", object_type="submission", object_id=submission_id)
+    diff = catalogue.submission_rules_diff(get_db(), submission["ruleset_version"], current_ruleset())
+    return render_template("admin/rules_diff.html", submission=submission, diff=diff)
+
+
+@bp.route("/rules/try", methods=["GET", "POST"])
+@auth.admin_required
+def try_case():
+    """Let an admin try a case under the current rules and under a draft of overrides."""
+    ruleset = current_ruleset()
+    form, started_from = try_form(ruleset.questionnaire)
+    result = tried(ruleset, form) if request.method == "POST" and form.validate_on_submit() else None
+    status = 200 if not form.errors or request.method == "GET" else 400
+    page = render_template(
+        "admin/try_case.html",
+        form=form,
+        shown=shown_questions(ruleset.questionnaire),
+        result=result,
+        started_from=started_from,
+        today=today().isoformat(),
+    )
+    return page, status

@@ -1,0 +1,261 @@
+"""A clinician's pages: the home page, the queue, a screening and its decision, finding a patient, the diary,
+the print view, the consultation record, the FHIR download and the rules catalogue.
+
+Each view reads its form, calls one service and answers; what a service refuses is turned into a page or a
+message in one place (web/errors.py)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from screening import clock, store
+from screening.db import get_db
+from screening.domain.decisions import ACTIONS
+from screening.errors import FieldError
+from screening.services import clinic, diary, people
+from screening.services import consultation as consulting
+from screening.services import intake as patients
+from screening.services import review as reviewing
+from screening.services.lifecycle import fhir
+from screening.services.rules import catalogue
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit
+from screening.web.audit import actor
+from screening.web.forms import (
+    ID_DOCUMENTS,
+    ConsultationForm,
+    DecisionForm,
+    QueueFilterForm,
+    SearchForm,
+    show_field_error,
+)
+from screening.web.patient import hold_draft
+
+bp = Blueprint("clinician", __name__, url_prefix="/clinician")
+
+
+@bp.app_context_processor
+def identity_documents():
+    """The identity documents a consultation record may name, for every template."""
+    return {"id_documents": ID_DOCUMENTS}
+
+
+def _who(rows: list[dict]) -> list[dict]:
+    """Every list of screenings shows who (name, age today, treatments and areas, rule titles)."""
+    today = clock.today_in(clock.zone(current_app.config["CLINIC_TIMEZONE"]), clock.utc_now())
+    return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
+
+
+def render_submission(found: dict, form: DecisionForm, status: int = 200):
+    context = reviewing.page(get_db(), current_ruleset(), actor(), found)
+    tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
+    today = clock.today_in(tz, clock.utc_now())
+    context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
+    return render_template("clinician/submission.html", form=form, tz=tz, **context), status
+
+
+def zone():
+    return clock.zone(current_app.config["CLINIC_TIMEZONE"])
+
+
+def today():
+    return clock.today_in(zone(), clock.utc_now())
+
+
+def submission_context(found: dict) -> dict:
+    context = reviewing.page(get_db(), current_ruleset(), actor(), found)
+    context |= people.summary(get_db(), current_ruleset().questionnaire, today(), found)
+    return context
+
+
+def config():
+    if "clinic_config" not in g:
+        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
+    return g.clinic_config
+
+
+def after_consultation(found: dict, recorded):
+    """Back to the screening; or, when answers changed, to check-your-answers with them pre-filled, to go through
+    with the patient and send as a new version (which shows what changed)."""
+    if not recorded.answers_changed:
+        flash("Consultation recorded.")
+        return redirect(url_for("clinician.submission", submission_id=found["id"]), 303)
+    hold_draft(patients.screen_again(get_db(), config(), found))
+    flash(
+        "Consultation recorded. Change the answers that changed with the patient (Change links), then "
+        "send them: they are screened again as a new version, which shows what changed."
+    )
+    return redirect(url_for("patient.check"), 303)
+
+
+def me() -> dict:
+    return clinic.clinician(get_db(), clinician_id=current_user.id)
+
+
+def fhir_base() -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/fhir"
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Send a signed-in clinician to the queue."""
+    return redirect(url_for("clinician.queue"), 303)
+
+
+@bp.get("/queue")
+@login_required
+def queue():
+    """Show clinicians the screenings waiting for a decision, most severe and longest waiting first."""
+    filters = QueueFilterForm(request.args)
+    if not filters.validate():
+        filters = QueueFilterForm()
+    page = reviewing.queue_page(get_db(), filters.data, after=request.args.get("after", ""))
+    page["rows"] = _who(page["rows"])
+    page["title"] = people.queue_heading(filters.data)
+    return render_template("clinician/queue.html", filters=filters, waited=reviewing.waited, **page)
+
+
+@bp.get("/cautions")
+@login_required
+def cautions():
+    """Show clinicians the caution-level screenings, for the practitioner's preparation."""
+    rows, next_cursor = store.queue(get_db(), outcomes=("caution",), states=(), after=request.args.get("after", ""))
+    rows = _who(rows)
+    return render_template("clinician/cautions.html", rows=rows, next_cursor=next_cursor, waited=reviewing.waited)
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int):
+    """Show a clinician one screening: who, why it was flagged, the answers, the decisions (audited)."""
+    found = reviewing.submission(get_db(), submission_id)
+    reviewing.record_view(get_db(), actor(), submission_id)
+    return render_submission(found, DecisionForm())
+
+
+@bp.post("/submissions/<int:submission_id>/decision")
+@login_required
+def decide(submission_id: int):
+    """Record a clinician's decision on a screening, or show why it could not be recorded."""
+    found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
+    if form.validate():
+        try:
+            config = clinic.effective_config(get_db(), current_app.config)  # The clinic's own details
+            decision = reviewing.decide(get_db(), config, actor(), found, **form.decision())
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            flash(f"Decision recorded for screening {submission_id}: {ACTIONS[decision.action].replace('_', ' ')}.")
+            return redirect(url_for("clinician.submission", submission_id=submission_id), 303)
+    elif not reviewing.integrity_ok(found):
+        raise reviewing.IntegrityFailure()
+    return render_submission(found, form, 400)
+
+
+@bp.get("/patients")
+@login_required
+def patients_search():
+    """Let a clinician find a patient by name, email, date of birth or reference (audited)."""
+    form = SearchForm(request.args)
+    results, searched = [], bool(request.args)
+    if searched and form.validate():
+        try:
+            results = people.search(
+                get_db(), current_ruleset().questionnaire, today(), text=form.q.data or "", date_of_birth=form.dob.data
+            )
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:  # who searched and how many they found; never what they typed (a name or a date of birth)
+            store.append_audit(get_db(), actor().event("patients_searched", detail={"results": len(results)}))
+    elif searched and form.dob.errors:
+        form.dob.errors = ["Enter the date of birth as a real date, for example 22 7 1990"]
+    return render_template("clinician/patients.html", form=form, results=results, searched=searched and not form.errors)
+
+
+@bp.get("/patients/<int:submission_id>")
+@login_required
+def patient(submission_id: int):
+    """Show a clinician one person's screenings, versions, decisions, appointments and consultations."""
+    page = people.patient_page(get_db(), current_ruleset().questionnaire, today(), submission_id)
+    store.append_audit(get_db(), actor().event("patient_viewed", object_type="submission", object_id=submission_id))
+    return render_template("clinician/patient.html", tz=zone(), **page)
+
+
+@bp.get("/diary")
+@login_required
+def diary_page():
+    """Show clinicians today's and the coming week's appointments, in the clinic's time."""
+    own = request.args.get("mine") == "1"
+    days = diary.week(
+        get_db(), current_ruleset().questionnaire, zone(), today(), practitioner=current_user.name if own else ""
+    )
+    return render_template("clinician/diary.html", days=days, own=own, tz=zone())
+
+
+@bp.get("/submissions/<int:submission_id>/print")
+@login_required
+def print_view(submission_id: int):
+    """Give a clinician an A4 print view of one screening, with a signature line."""
+    found = reviewing.submission(get_db(), submission_id)
+    store.append_audit(get_db(), actor().event("submission_printed", object_type="submission", object_id=submission_id))
+    return render_template(
+        "clinician/print.html",
+        tz=zone(),
+        printing=True,
+        now_text=clock.readable(clock.to_utc_iso(clock.utc_now()), zone()),
+        **submission_context(found),
+    )
+
+
+@bp.route("/submissions/<int:submission_id>/consultation", methods=["GET", "POST"])
+@login_required
+def consultation(submission_id: int):
+    """Let the practitioner record the face-to-face consultation: attendance, identity, answers confirmed."""
+    found, form, practitioner = reviewing.submission(get_db(), submission_id), ConsultationForm(), me()
+    if form.validate_on_submit():
+        try:
+            recorded = consulting.record(get_db(), actor(), found, practitioner, today(), **form.record())
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            return after_consultation(found, recorded)
+    form.explain_date_errors()
+    page = render_template(
+        "clinician/consultation.html",
+        form=form,
+        practitioner=practitioner,
+        tz=zone(),
+        later=consulting.later_version(get_db(), submission_id),
+        **submission_context(found),
+    )
+    return page, 400 if request.method == "POST" else 200
+
+
+@bp.get("/submissions/<int:submission_id>/fhir.json")
+@login_required
+def bundle(submission_id: int):
+    """Give a clinician one screening as a FHIR R4 Bundle to download."""
+    found = fhir.bundle(get_db(), current_ruleset(), submission_id, fhir_base())
+    if found is None:
+        abort(404)
+    audit.record(
+        "fhir_exported",
+        object_type="submission",
+        object_id=submission_id,
+        detail={"resources": len(found["entry"])},
+    )
+    return current_app.response_class(
+        fhir.to_json(found),
+        mimetype="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="screening-{submission_id}.fhir.json"'},
+    )
+
+
+@bp.get("/rules/")
+@login_required
+def rules():
+    """Show clinicians every question and rule in plain words, with any override, and search them."""
+    query = (request.args.get("q") or "")[:200]
+    return render_template("clinician/rules.html", catalogue=catalogue.catalogue(current_ruleset(), query))

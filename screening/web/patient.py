@@ -1,0 +1,567 @@
+"""Patient pages: start, one step per section, contact details, check your answers, the outcome and booking.
+
+Each view reads its form, calls one service (screening.services.intake) and answers; what a service refuses is
+turned into a page or a message in one place (views/errors.py)."""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from screening import clock, store
+from screening.db import get_db
+from screening.domain import TREATMENT_NAMES, journey, patient_page
+from screening.services import clinic
+from screening.services import intake as patients
+from screening.services.lifecycle import patient_copy
+from screening.services.rules.rulebook import current_ruleset
+from screening.web import audit, auth, prg, protection
+from screening.web.audit import actor
+from screening.web.forms import (
+    ConfirmForm,
+    ContactForm,
+    DeclarationForm,
+    ReplyForm,
+    patient_message,
+    returning_form_class,
+    step_form_class,
+)
+
+bp = Blueprint("patient", __name__)
+
+
+def config():
+    # The clinic's details from its settings page (database) over the instance settings.
+    if "clinic_config" not in g:
+        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
+    return g.clinic_config
+
+
+def today():
+    return patients.clinic_today(config())
+
+
+def current_draft() -> store.Draft | None:
+    token = session.get("draft")
+    return store.get_draft(get_db(), token, config()["DRAFT_LIFETIME"]) if token else None
+
+
+def draft_or_restart() -> store.Draft:
+    draft = current_draft()
+    if draft is None and session.get("sent") and session.get("result"):
+        # Back after sending: the answers were kept; say so, with the way to the result
+        abort(make_response(render_template("patient/already_sent.html")))
+    if draft is None:
+        abort(redirect(url_for("patient.start", expired=1 if session.get("draft") else None), 303))
+    return draft
+
+
+def first_incomplete(draft: store.Draft) -> str:
+    return journey.first_incomplete_step(current_ruleset().questionnaire, draft.answers, draft.contact, today())
+
+
+def guard(step: str, draft: store.Draft) -> None:
+    """Send a patient who jumps ahead to the first step they still have to complete."""
+    if not journey.may_visit(current_ruleset().questionnaire, step, draft.answers, draft.contact, today()):
+        abort(redirect(step_url(first_incomplete(draft)), 303))
+
+
+def step_url(step: str, **params) -> str:
+    if step == journey.DETAILS_STEP:
+        return url_for("patient.details", **params)
+    if step == journey.CHECK_STEP:
+        return url_for("patient.check", **params)
+    return url_for("patient.step", slug=step, **params)
+
+
+def progress(step: str) -> dict:
+    order = journey.steps(current_ruleset().questionnaire)
+    previous = journey.previous_step(current_ruleset().questionnaire, step)
+    return {"number": order.index(step) + 1, "total": len(order), "back": step_url(previous) if previous else None}
+
+
+def after_saving(step: str, draft: store.Draft, answers: dict, contact: dict) -> str:
+    """Where a saved step leads: onward in order, or, when changing an answer, to what is still missing."""
+    if request.args.get("change"):
+        questionnaire = current_ruleset().questionnaire
+        return step_url(journey.first_incomplete_step(questionnaire, answers, contact, today()))
+    return step_url(journey.next_step(current_ruleset().questionnaire, step))
+
+
+def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
+    """The browser keeps random references only: the draft's and the private link's tokens."""
+    if fresh:
+        session.clear()
+    session.pop("sent", None)
+    session["draft"] = new.draft_token
+    session["access_token"] = new.access_token
+
+
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/healthz")
+def healthz():
+    """Tell a monitor (or a load balancer) that the server answers."""
+    return {"status": "ok"}
+
+
+@bp.get("/")
+def start():
+    """Show a patient what the screening is, before they start."""
+    return render_template("patient/start.html", expired=bool(request.args.get("expired")))
+
+
+@bp.post("/start")
+@auth.limiter.limit("30 per minute;300 per day")  # each start writes a draft: keep a flood from filling the disk
+def begin():
+    """Start a new screening for a patient and send them to its first question."""
+    hold_draft(patients.start(get_db(), config()), fresh=True)
+    return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
+
+
+@bp.get("/resume")
+def resume():
+    """The first step still to complete (where a patient is sent when answers need checking again)."""
+    return redirect(step_url(first_incomplete(draft_or_restart())), 303)
+
+
+@bp.get("/questions/<slug>")
+def step(slug: str):
+    """Show a patient one step of the questions, with the answers they gave so far."""
+    section, draft = step_and_draft(slug)
+    form, answers = step_form(section, draft)
+    shown, known = journey.shown_questions(current_ruleset().questionnaire, section, answers, today())
+    return render_template(
+        "patient/step.html", form=form, section=section, shown=shown, known=known, progress=progress(slug)
+    )
+
+
+@bp.post("/questions/<slug>")
+def save_step(slug: str):
+    """Keep a patient's answers to one step, or show them what to correct."""
+    section, draft = step_and_draft(slug)
+    form = step_form_class(section)()
+    sent = sent_answers(form, section)
+    if patients.under_age({}, sent, today()):
+        patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
+        session.pop("draft", None)
+        prg.forget()
+        return redirect(url_for("patient.under_18"), 303)
+    result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
+    if not result.saved:
+        return prg.sent_again()  # post/redirect/get: the GET shows the problems
+    prg.forget()
+    return redirect(after_saving(slug, draft, result.answers, draft.contact), 303)
+
+
+def step_and_draft(slug: str):
+    """The step's section and the patient's draft; 404 for no such step, the first incomplete step if skipping."""
+    section = current_ruleset().questionnaire.section(slug) or abort(404)
+    draft = draft_or_restart()
+    guard(slug, draft)
+    return section, draft
+
+
+def sent_answers(form, section) -> dict:
+    """What was sent for each question; the fields' own checks first (several values for one answer, a partial
+    date): an answer that fails them counts as not given."""
+    form.validate()
+    return {q.id: form[q.id].data for q in section.questions if not form[q.id].errors}
+
+
+def step_form(section, draft: store.Draft):
+    """The step's form and the answers it shows: what was sent with problems, checked again exactly as on the POST
+    (post/redirect/get), or the draft's answers."""
+    form = prg.replay_form(step_form_class(section))
+    if form is None:
+        return step_form_class(section)(data={q.id: draft.answers.get(q.id) for q in section.questions}), draft.answers
+    result = patients.check_step(current_ruleset(), draft, section, sent_answers(form, section), today())
+    show_problems(form, section, result)
+    return form, result.answers
+
+
+def show_problems(form, section, result: patients.StepResult) -> None:
+    """Put the domain's problems on the form; what was sent for a question this step hides is ignored."""
+    questionnaire = current_ruleset().questionnaire
+    visible = set(questionnaire.visible_ids(questionnaire.check(result.answers, today())[0].values, today()))
+    for question in section.questions:
+        if question.id not in visible:
+            form[question.id].errors = []
+    for problem in result.problems:
+        if not form[problem.question_id].errors:
+            form[problem.question_id].errors.append(patient_message(questionnaire.by_id[problem.question_id], problem))
+
+
+@bp.route("/your-details", methods=["GET", "POST"])
+def details():
+    """Ask the patient for their name, email and phone."""
+    draft = draft_or_restart()
+    guard(journey.DETAILS_STEP, draft)
+    if request.method == "POST":
+        form = ContactForm()
+        if form.validate_on_submit():
+            contact = patients.save_details(get_db(), draft, form.full_name.data, form.email.data, form.phone.data)
+            prg.forget()
+            return redirect(after_saving(journey.DETAILS_STEP, draft, draft.answers, contact), 303)
+        return prg.sent_again()
+    form = prg.replay_form(ContactForm)
+    if form is not None:
+        form.validate()
+    else:
+        form = ContactForm(data=draft.contact)
+    return render_template("patient/details.html", form=form, progress=progress(journey.DETAILS_STEP))
+
+
+@bp.get("/check-your-answers")
+def check():
+    """Show the patient all their answers, with Change links, and the declaration."""
+    draft = draft_or_restart()
+    guard(journey.CHECK_STEP, draft)
+    form = prg.replay_form(DeclarationForm)
+    if form is not None:
+        form.declaration_ok(draft)
+    return render_check(draft, form or DeclarationForm(data={"submission_key": draft.submission_key}))
+
+
+def render_check(draft: store.Draft, form: DeclarationForm):
+    questionnaire = current_ruleset().questionnaire
+    return render_template(
+        "patient/check.html",
+        form=form,
+        questionnaire=questionnaire,
+        answers=questionnaire.check(draft.answers, today())[0].values,
+        contact=draft.contact,
+        progress=progress(journey.CHECK_STEP),
+        question=store.clinician_question(get_db(), draft.amends) if draft.amends else None,
+    )
+
+
+@bp.post("/check-your-answers")
+@auth.limiter.limit("10 per minute;100 per day")  # per address; generous for a clinic behind one shared address
+def submit():
+    """Send the patient's screening: judge it, store it once, and show the result."""
+    form, access_token = DeclarationForm(), session.get("access_token")
+    draft = draft_to_submit(form, access_token)
+    guard(journey.CHECK_STEP, draft)
+    if not form.declaration_ok(draft):
+        return prg.sent_again()
+    prg.forget()
+    patients.submit(
+        get_db(),
+        config(),
+        actor("patient"),
+        current_ruleset(),
+        draft,
+        access_token=access_token,
+        signature=form.signature.data,
+        reply=form.reply.data or "",
+        today=today(),
+    )
+    return show_result(access_token)
+
+
+def draft_to_submit(form: DeclarationForm, access_token: str | None) -> store.Draft:
+    """The draft this declaration sends. Sent already (a double click, a retried POST, or a concurrent retry that
+    removed the draft): straight to the result, the first submission stands. Expired: back to the start."""
+    if access_token and already_submitted(form.submission_key.data):
+        abort(show_result(access_token))
+    draft = current_draft() if access_token else None
+    if draft is None:
+        if access_token and already_submitted(form.submission_key.data):  # stored by a retry since the check above
+            abort(show_result(access_token))
+        abort(redirect(url_for("patient.start", expired=1), 303))
+    return draft
+
+
+def already_submitted(submission_key: str | None) -> bool:
+    return bool(submission_key) and store.submission_id_for_key(get_db(), submission_key) is not None
+
+
+def show_result(access_token: str):
+    session.pop("draft", None)
+    session["result"] = access_token
+    session["sent"] = True  # Back to the questions now says the answers were sent, with the way to the result
+    return redirect(url_for("patient.result"), 303)
+
+
+def current_submission() -> dict:
+    """The screening this browser holds the private link for; 404 otherwise (the same page as any unknown one)."""
+    token = session.get("result")
+    submission = store.submission_for_token(get_db(), token) if token else None
+    return submission or abort(404)
+
+
+@bp.get("/your-result")
+def result():
+    """Show the patient their private page: the outcome per treatment, every reason, and what to do next."""
+    submission = current_submission()
+    status = patients.booking_status(get_db(), config(), submission)
+    asked = submission["review_state"] == "information_requested"
+    states = patients.treatment_states(get_db(), submission, status)
+    slots = patients.free_slots(get_db(), config(), status)
+    return render_template(
+        "patient/result.html",
+        submission=submission,
+        question=store.clinician_question(get_db(), submission["id"]) if asked else "",
+        status=status,
+        states=states,
+        headline=patient_page.headline(states),
+        days=patients.days_with_free_times(config(), slots),
+        problem=request.args.get("problem"),
+        clinic=patients.clinic_details(get_db(), config()),
+        tz=patients.clinic_zone(config()),
+        private_link=private_link_for(session["result"]),
+    )
+
+
+def private_link_for(token: str) -> str:
+    """The private link as emails give it: from PUBLIC_URL, never from the request's Host header."""
+    return config()["PUBLIC_URL"].rstrip("/") + url_for("patient.private_link", token=token)
+
+
+@bp.post("/your-result/answer")
+def answer_question():
+    """Start answering the clinician's question: a draft with this screening's answers, to change if need be."""
+    submission = current_submission()
+    if not ConfirmForm().validate_on_submit():
+        raise patients.NoQuestion()
+    hold_draft(patients.start_answering(get_db(), config(), submission))
+    return redirect(url_for("patient.check"), 303)
+
+
+@bp.get("/your-result/book")
+def confirm_booking():
+    """Show the patient the time they chose, to confirm before it is booked."""
+    if not request.args.get("slot") and request.args.get("day"):
+        return redirect(url_for("patient.choose_time", day=request.args["day"], problem="time") + "#time-error", 303)
+    status, slot = patients.bookable_slot(
+        get_db(),
+        config(),
+        current_submission(),
+        request.args.get("slot"),
+        refusal="Choose one of the appointments listed.",
+    )
+    return render_template(
+        "patient/confirm_booking.html",
+        slot=slot,
+        tz=patients.clinic_zone(config()),
+        treatments=status.bookable_treatments,
+        clinic=patients.clinic_details(get_db(), config()),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/your-result/book")
+def book():
+    """Book the chosen time for the patient."""
+    submission = current_submission()
+    if not ConfirmForm().validate_on_submit():
+        raise patients.NothingToBook()
+    patients.book(get_db(), config(), actor("patient"), submission, request.form.get("slot"))
+    return redirect(url_for("patient.result"), 303)
+
+
+@bp.post("/your-result/cancel")
+def cancel_booking():
+    """Cancel the patient's own appointment."""
+    submission = current_submission()
+    if ConfirmForm().validate_on_submit() and patients.cancel_booking(get_db(), config(), actor("patient"), submission):
+        flash("Your appointment is cancelled. You can choose another time below.")
+    return redirect(url_for("patient.result"), 303)
+
+
+@bp.get("/your-result/appointment.ics")
+def appointment_calendar():
+    """The appointment as a calendar file: the time and place only, nothing clinical."""
+    body = patients.appointment_calendar(get_db(), config(), current_submission(), protection.public_host(config()))
+    return current_app.response_class(
+        body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="appointment.ics"'}
+    )
+
+
+@bp.route("/returning", methods=["GET", "POST"])
+@auth.limiter.limit("5 per minute;20 per day", methods=["POST"])  # each request can send an email
+def returning():
+    """A returning patient asks for a link to start again from their last answers."""
+    dob = current_ruleset().questionnaire.by_id["date_of_birth"]
+    form_class = returning_form_class(dob)
+    if request.method == "POST":
+        form = form_class()
+        if form.validate_on_submit() and form.date_of_birth.data:
+            prg.forget()
+            patients.request_return_link(
+                get_db(),
+                config(),
+                actor("patient"),
+                email=form.email.data,
+                date_of_birth=form.date_of_birth.data,
+                link_for=lambda token: url_for("patient.use_return_link", token=token),
+            )
+            return redirect(url_for("patient.returning_sent"), 303)  # the same answer whether or not they matched
+        return prg.sent_again()
+    form = prg.replay_form(form_class)
+    if form is not None:
+        form.validate()
+        if not form.date_of_birth.data and not form.date_of_birth.errors:
+            form.date_of_birth.errors = ["Enter your date of birth"]
+    else:
+        form = form_class()
+    return render_template("patient/returning.html", form=form, date_question=journey.ShownQuestion(dob, False))
+
+
+@bp.get("/returning/sent")
+def returning_sent():
+    """Tell a returning patient that a link is on its way, whatever address they gave."""
+    return render_template("patient/returning_sent.html")
+
+
+@bp.get("/returning/<token>")
+@auth.limiter.limit("30 per minute")
+def use_return_link(token: str):
+    """Spend the emailed link: a new screening pre-filled from the last one, to check and change."""
+    hold_draft(patients.use_return_link(get_db(), config(), token), fresh=True)
+    flash(
+        "We have filled in your answers from last time. Please check each one and change anything that is "
+        "different now."
+    )
+    return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
+
+
+@bp.get("/r/<token>")
+@auth.limiter.limit("30 per minute;300 per day")  # guessing 128-bit tokens is hopeless; this keeps the audit sane
+def private_link(token: str):
+    """Exchange the private link for a cookie, then move to a URL without the token in it."""
+    if len(token) > 64 or store.submission_for_token(get_db(), token) is None:
+        store.append_audit(
+            get_db(), actor("patient").event("access_denied", outcome="denied", object_type="private_link")
+        )
+        abort(404)
+    session.clear()
+    session["result"] = token
+    return redirect(url_for("patient.result"), 303)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Under 18, choosing a time by day, answering the clinic's question on a page of its own
+
+
+@bp.get("/not-able-to-continue")
+def under_18():
+    """The screening ended at step 1: under 18 (the law). Nothing was kept; nothing to book or discuss."""
+    return render_template("patient/under_18.html")
+
+
+@bp.get("/your-result/times")
+def choose_time():
+    """The free times on the day the patient chose (the result page lists the days)."""
+    submission = current_submission()
+    status = patients.booking_status(get_db(), config(), submission)
+    slots = patients.free_slots(get_db(), config(), status)
+    if not request.args.get("day"):
+        return redirect(url_for("patient.result", problem="day") + "#day-error", 303)
+    day, times = patients.times_on(config(), slots, request.args.get("day"))
+    return render_template(
+        "patient/choose_time.html",
+        day=day,
+        times=times,
+        problem=request.args.get("problem"),
+        tz=patients.clinic_zone(config()),
+        treatments=status.bookable_treatments,
+    )
+
+
+@bp.get("/your-result/answer")
+def answer_page():
+    """The clinic's question with a reply box first; changing answers is the secondary way."""
+    submission = current_submission()
+    if submission["review_state"] != "information_requested":
+        raise patients.NoQuestion()
+    form = prg.replay_form(ReplyForm)
+    if form is not None:
+        form.check(submission["full_name"])
+    return render_template(
+        "patient/answer.html",
+        form=form or ReplyForm(),
+        question=store.clinician_question(get_db(), submission["id"]),
+    )
+
+
+@bp.post("/your-result/answer/send")
+@auth.limiter.limit("10 per minute;100 per day")
+def send_reply():
+    """Send the patient's reply to the clinic's question."""
+    submission = current_submission()
+    if submission["review_state"] != "information_requested":
+        raise patients.NoQuestion()
+    form = ReplyForm()
+    if not form.check(submission["full_name"]):
+        return prg.sent_again(url_for("patient.answer_page"))
+    prg.forget()
+    token = patients.reply_to_question(
+        get_db(),
+        config(),
+        actor("patient"),
+        current_ruleset(),
+        submission,
+        reply=form.reply.data,
+        signature=form.signature.data,
+        today=today(),
+    )
+    flash("Thank you. Your answer has been sent to the clinic.")
+    return show_result(token)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The patient's copy of their data, from their private page: a readable page and a JSON download
+
+
+def _copy(form: str) -> dict:
+    """Everything held about the patient whose private link this browser holds (404 for anyone else); audited."""
+    submission = current_submission()
+    ruleset = current_ruleset()
+    data = patient_copy.build(
+        get_db(),
+        ruleset.questionnaire,
+        ruleset.version,
+        submission["id"],
+        clinic=current_app.config["CLINIC_NAME"],
+        now=clock.utc_now(),
+    )
+    audit.record(
+        "patient_copy_downloaded",
+        actor_role="patient",
+        object_type="submission",
+        object_id=submission["id"],
+        detail={"format": form, "screenings": len(data["screenings"])},
+    )
+    return data
+
+
+@bp.get("/your-result/your-data")
+def your_data():
+    """Show the patient a copy of what the clinic holds about their screening (audited)."""
+    return render_template("patient/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES)
+
+
+@bp.get("/your-result/your-data.json")
+def your_data_download():
+    """Give the patient that copy as a JSON file (audited)."""
+    return current_app.response_class(
+        json.dumps(_copy("json"), indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="your-screening-data.json"'},
+    )
