@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import shutil
 import socket
-from datetime import datetime, timedelta
+import time
+from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask import Flask
+from itsdangerous.timed import TimestampSigner
 
 from screening import clock as app_clock
 from screening.domain import RuleSet
@@ -29,6 +33,7 @@ from tests.factories import make_app, shipped_ruleset
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 AUDIT_KEY = "a" * 64
+CLINIC_ZONE = "Europe/London"  # the shipped CLINIC_TIMEZONE
 
 
 def pytest_configure(config):
@@ -81,17 +86,40 @@ def db_path(app) -> Path:
 
 class Clock:
     """The app's idea of now (screening.clock.utc_now): real time until a test moves it. `set` stops it at a moment,
-    `freeze` stops it now, `at` lets it run on from a moment (as retention needs), `reset` gives real time back."""
+    `freeze` stops it now, `at` lets it run on from a moment (as retention needs), `reset` gives real time back.
 
-    def __init__(self):
+    It is also the only way a test reads the time: `now()` (or calling the clock) for the moment, `today()` for the
+    clinic's date of that moment, `timestamp()` for the seconds pyotp counts in. Nothing else in tests/ calls
+    date.today(), datetime.now() or time.time() (tests/test_time_comes_from_the_clock.py holds that), so a test
+    that sets the clock to a moment of its own passes whatever day it runs on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.offset = timedelta(0)
         self.frozen: datetime | None = None
         self._real = app_clock.utc_now
+        self._monkeypatch = monkeypatch
 
     def __call__(self) -> datetime:
         return (self.frozen or self._real()) + self.offset
 
+    def now(self) -> datetime:
+        """The moment the app sees (UTC, aware)."""
+        return self()
+
+    def today(self, where: str | ZoneInfo | Flask | None = None) -> date:
+        """The clinic's date at the moment the app sees: in Europe/London, or in `where` (a zone, a zone's name, or
+        an app, whose CLINIC_TIMEZONE counts), as screening.clock.today_in reckons it."""
+        if isinstance(where, Flask):
+            where = where.config["CLINIC_TIMEZONE"]
+        zone = where if isinstance(where, ZoneInfo) else ZoneInfo(where or CLINIC_ZONE)
+        return app_clock.today_in(zone, self())
+
+    def timestamp(self) -> float:
+        """The moment the app sees as POSIX seconds (what pyotp's `TOTP.at` takes)."""
+        return self().timestamp()
+
     def real(self) -> datetime:
+        """The wall clock, whatever the clock is set to: only for a test that must run on from the real now."""
         return self._real()
 
     def freeze(self) -> datetime:
@@ -109,10 +137,18 @@ class Clock:
         """Back to real time."""
         self.frozen, self.offset = None, timedelta(0)
 
+    def age_signatures(self, span: timedelta) -> None:
+        """Age every signed token by `span`: the CSRF tokens (Flask-WTF) and the session cookie are signed by
+        itsdangerous, which reads the wall clock and not the app's, so `set` and `at` do not reach them. From now on
+        itsdangerous reads the wall clock `span` on (for a test of a token's time limit); nothing else moves."""
+        self._monkeypatch.setattr(
+            TimestampSigner, "get_timestamp", lambda signer: int(time.time() + span.total_seconds())
+        )
+
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    moving = Clock()
+    moving = Clock(monkeypatch)
     monkeypatch.setattr(app_clock, "utc_now", moving)
     return moving
 

@@ -14,9 +14,12 @@ RESULT = "/your-result"
 _SLOT = re.compile(r'name="slot" type="radio" value="(\d+)"')
 
 
-def publish(db_path: Path, count: int = 4, *, days_ahead: int = 2, practitioner: str = "Dr Ada") -> list[int]:
-    """Publish `count` half-hour slots starting `days_ahead` days from now; returns their ids in time order."""
-    start = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=days_ahead)
+def publish(
+    db_path: Path, count: int = 4, *, now: datetime, days_ahead: int = 2, practitioner: str = "Dr Ada"
+) -> list[int]:
+    """Publish `count` half-hour slots from 9:00 UTC `days_ahead` days after `now` (the test's `clock.now()`);
+    returns their ids in time order."""
+    start = now.astimezone(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=days_ahead)
     slots = [
         (
             store.iso(start + timedelta(minutes=30 * n))[:19] + "Z",

@@ -70,8 +70,10 @@ def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path):
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 1
 
 
-def test_changed_answers_and_rules_are_shown_and_an_amendment_waits_for_a_clinician_even_when_clear(app, db_path):
-    slots = publish(db_path)
+def test_changed_answers_and_rules_are_shown_and_an_amendment_waits_for_a_clinician_even_when_clear(
+    app, db_path, clock
+):
+    slots = publish(db_path, now=clock.now())
     patient, admin, first = asked(app, db_path)
     patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
     changed = post_step(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,8 +28,8 @@ from tests.web.web_helpers import csrf_token
 CLINICAL_WORDS = ("toxin", "botulinum", "filler", "allerg", "pregnan", "sclerosis", "review", "caution", "rule")
 
 
-def test_clear_patient_books_a_free_slot_and_gets_a_calendar_file(app, db_path):
-    slots = publish(db_path)
+def test_clear_patient_books_a_free_slot_and_gets_a_calendar_file(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
     patient, submission_id = submit_through_form(app, "toxin")
 
     assert offered(patient) == slots
@@ -52,8 +52,8 @@ def test_clear_patient_books_a_free_slot_and_gets_a_calendar_file(app, db_path):
     assert not any(word in text.lower() for word in CLINICAL_WORDS)
 
 
-def test_review_patient_is_offered_nothing_and_cannot_book_until_a_clinician_approves(app, db_path):
-    slots = publish(db_path)
+def test_review_patient_is_offered_nothing_and_cannot_book_until_a_clinician_approves(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
 
     assert offered(patient) == []
@@ -70,8 +70,8 @@ def test_review_patient_is_offered_nothing_and_cannot_book_until_a_clinician_app
     assert [b["submission_id"] for b in active_bookings(db_path)] == [submission_id]
 
 
-def test_patient_cancels_then_rebooks_another_time(app, db_path):
-    slots = publish(db_path)
+def test_patient_cancels_then_rebooks_another_time(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
     patient, _ = submit_through_form(app, "filler")
     book(patient, slots[0])
 
@@ -88,8 +88,8 @@ def test_patient_cancels_then_rebooks_another_time(app, db_path):
     ]
 
 
-def test_a_screening_holds_one_appointment_at_a_time(app, db_path):
-    slots = publish(db_path)
+def test_a_screening_holds_one_appointment_at_a_time(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
     patient, _ = submit_through_form(app, "toxin")
     confirm_second = patient.get(f"/your-result/book?slot={slots[1]}")
     book(patient, slots[0])
@@ -101,7 +101,7 @@ def test_a_screening_holds_one_appointment_at_a_time(app, db_path):
 
 
 def test_screening_is_bookable_for_its_validity_window_only(app, db_path, clock):
-    publish(db_path, days_ahead=40)
+    publish(db_path, now=clock.now(), days_ahead=40)
     patient, _ = submit_through_form(app, "toxin")
     assert offered(patient) == []  # slots beyond the 30 days are not offered
 
@@ -112,8 +112,9 @@ def test_screening_is_bookable_for_its_validity_window_only(app, db_path, clock)
     assert "Fill in the questions again" in page
 
 
-def test_patient_deferred_for_recent_toxin_is_told_the_date_they_can_come_back(app):
-    last = date.today() - timedelta(days=60)
+def test_patient_deferred_for_recent_toxin_is_told_the_date_they_can_come_back(app, clock):
+    clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))
+    last = clock.today() - timedelta(days=60)
     patient, _ = submit_through_form(
         app, "toxin", previous_toxin="yes", last_toxin_date=last, previous_adverse_reaction="no"
     )
@@ -127,8 +128,8 @@ def test_patient_deferred_for_recent_toxin_is_told_the_date_they_can_come_back(a
     assert offered(patient) == []
 
 
-def test_with_both_treatments_the_one_still_allowed_stays_bookable(app, db_path):
-    slots = publish(db_path)
+def test_with_both_treatments_the_one_still_allowed_stays_bookable(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
     patient, _ = submit_through_form(app, "both", neuro_conditions=["myasthenia_gravis"])
 
     assert offered(patient) == slots
@@ -137,8 +138,8 @@ def test_with_both_treatments_the_one_still_allowed_stays_bookable(app, db_path)
     assert active_bookings(db_path)[0]["treatments"] == '["filler"]'
 
 
-def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_told(app, db_path):
-    slots = publish(db_path)
+def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_told(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
     patient, _ = submit_through_form(app, "toxin")
     book(patient, slots[0])
     make_admin(db_path)
@@ -159,8 +160,8 @@ def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_tol
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_many_patients_racing_for_one_slot_get_exactly_one_booking(app, db_path, round_):
-    (slot,) = publish(db_path, count=1)
+def test_many_patients_racing_for_one_slot_get_exactly_one_booking(app, db_path, round_, clock):
+    (slot,) = publish(db_path, now=clock.now(), count=1)
     patients = [submit_through_form(app, "toxin")[0] for _ in range(6)]
     confirmations = [(p, csrf_token(p.get(f"/your-result/book?slot={slot}"))) for p in patients]
     barrier = threading.Barrier(len(confirmations))
@@ -180,8 +181,8 @@ def test_many_patients_racing_for_one_slot_get_exactly_one_booking(app, db_path,
     assert len(active_bookings(db_path)) == 1
 
 
-def test_store_allows_one_active_booking_per_slot_against_concurrent_connections(app, db_path):
-    (slot,) = publish(db_path, count=1)
+def test_store_allows_one_active_booking_per_slot_against_concurrent_connections(app, db_path, clock):
+    (slot,) = publish(db_path, now=clock.now(), count=1)
     submissions = [submit_through_form(app, "toxin")[1] for _ in range(8)]
     barrier = threading.Barrier(len(submissions))
     outcomes: list[str] = []
@@ -211,8 +212,8 @@ def test_store_allows_one_active_booking_per_slot_against_concurrent_connections
     assert len(active_bookings(db_path)) == 1
 
 
-def test_booking_and_cancelling_are_audited_without_patient_details(app, db_path):
-    slots = publish(db_path)
+def test_booking_and_cancelling_are_audited_without_patient_details(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
     patient, _ = submit_through_form(app, "toxin")
     book(patient, slots[0])
     patient.post("/your-result/cancel", data={"csrf_token": token_of(patient)})

@@ -3,7 +3,7 @@ answering the clinic's question on a short page; the confirmation once, with the
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from screening.app import create_app
 from tests.booking.booking_helpers import RESULT, active_bookings, publish
@@ -26,6 +26,7 @@ from tests.web.web_helpers import csrf_token, elements
 MILK = {"has_allergies": "yes", "allergy_types": ["cows_milk_protein"], "allergy_details": "Milk: hives"}
 MILK_MESSAGE = "A clinician will review your allergy before we book"
 MYASTHENIA = {"neuro_conditions": ["myasthenia_gravis"]}
+MORNING = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)  # where the tests that date something set the clock
 
 
 def milk_both(app, db_path):
@@ -35,8 +36,8 @@ def milk_both(app, db_path):
     return patient, signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD), submission_id
 
 
-def test_before_a_decision_the_page_says_a_clinician_will_look_at_toxin_and_filler_is_bookable(app, db_path):
-    publish(db_path)
+def test_before_a_decision_the_page_says_a_clinician_will_look_at_toxin_and_filler_is_bookable(app, db_path, clock):
+    publish(db_path, now=clock.now())
     patient, _, _ = milk_both(app, db_path)
     page = page_text(patient.get(RESULT))
 
@@ -71,9 +72,10 @@ def test_a_clinicians_decline_keeps_the_rules_reason_and_gives_the_clinics_conta
     assert "You can book" in page  # filler still
 
 
-def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db_path):
+def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db_path, clock):
+    clock.at(MORNING)
     patient, admin, submission_id = milk_both(app, db_path)
-    until = date.today() + timedelta(days=40)
+    until = clock.today() + timedelta(days=40)
 
     decide(admin, submission_id, action="defer", defer_until=until.isoformat(), note="After the allergy clinic")
 
@@ -129,9 +131,9 @@ def test_a_reply_with_problems_redirects_to_the_page_that_shows_them(app, db_pat
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 1
 
 
-def test_booking_is_by_day_then_time_and_reasons_come_before_the_choice(app, db_path):
-    first_day = publish(db_path, count=3, days_ahead=2)
-    second_day = publish(db_path, count=2, days_ahead=3)
+def test_booking_is_by_day_then_time_and_reasons_come_before_the_choice(app, db_path, clock):
+    first_day = publish(db_path, now=clock.now(), count=3, days_ahead=2)
+    second_day = publish(db_path, now=clock.now(), count=2, days_ahead=3)
     patient, _ = submit_through_form(app, "both", **MYASTHENIA)
     page = patient.get(RESULT).get_data(as_text=True)
 
@@ -152,7 +154,7 @@ def test_booking_is_by_day_then_time_and_reasons_come_before_the_choice(app, db_
     assert [b["slot_id"] for b in active_bookings(db_path)] == [second_day[0]]
 
 
-def test_the_confirmation_is_said_once_with_the_address_practitioner_and_how_to_cancel(tmp_path):
+def test_the_confirmation_is_said_once_with_the_address_practitioner_and_how_to_cancel(tmp_path, clock):
     app = create_app(
         {
             "SECRET_KEY": "x" * 40,
@@ -164,7 +166,7 @@ def test_the_confirmation_is_said_once_with_the_address_practitioner_and_how_to_
         }
     )
     db_path = tmp_path / "db.sqlite3"
-    publish(db_path, practitioner="Dr Ada Lovelace")
+    publish(db_path, now=clock.now(), practitioner="Dr Ada Lovelace")
     patient, _ = submit_through_form(app, "toxin")
     book_by_day(patient, offered_days(patient)[0])
 
@@ -193,8 +195,8 @@ def test_the_review_turnaround_comes_from_the_clinics_details(tmp_path):
     assert page.count("within one working day") == 1 and "2 working days" not in page  # said once
 
 
-def test_toxin_only_myasthenia_says_nothing_about_filler_and_both_agrees_with_the_page(app, db_path):
-    publish(db_path)
+def test_toxin_only_myasthenia_says_nothing_about_filler_and_both_agrees_with_the_page(app, db_path, clock):
+    publish(db_path, now=clock.now())
     toxin_only, _ = submit_through_form(app, "toxin", **MYASTHENIA)
     page = page_text(toxin_only.get(RESULT))
     assert "filler" not in page.lower()
@@ -206,12 +208,13 @@ def test_toxin_only_myasthenia_says_nothing_about_filler_and_both_agrees_with_th
     assert "You can book" in page and "We're not able to book this treatment online" in page
 
 
-def test_the_private_link_has_a_copy_button_and_fill_in_again_is_a_button(app, db_path):
+def test_the_private_link_has_a_copy_button_and_fill_in_again_is_a_button(app, db_path, clock):
+    clock.at(MORNING)
     patient, _ = submit_through_form(
         app,
         "toxin",
         previous_toxin="yes",
-        last_toxin_date=date.today() - timedelta(days=30),
+        last_toxin_date=clock.today() - timedelta(days=30),
         previous_adverse_reaction="no",
     )
     page = patient.get(RESULT)

@@ -4,11 +4,10 @@ prints it. Shared by the browser test (checks on every page) and `make screensho
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from tests.browser.browser_helpers import DETAILS, book_first_slot, complete_screening
-from tests.browser.live_server import LiveServer
+from tests.browser.live_server import LiveServer, clinic_now
 from tests.web.web_helpers import answers_by_step
 
 NURSE_PASSWORD = "copper meadow 58 kettle"
@@ -63,8 +62,7 @@ def clinician_account(server: LiveServer, email: str, name: str) -> None:
 
 def patient_books_soon(browser, server: LiveServer, options: dict, practitioner: str, checks) -> None:
     """Publish a slot a few hours from now for this practitioner; a patient screens (caution) and books it."""
-    zone = ZoneInfo("Europe/London")
-    start = (datetime.now(zone) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    start = (clinic_now() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
     server.cli(
         "slots",
         "add",

@@ -1,5 +1,10 @@
 """The real application behind a real WSGI server (waitress, as `make run` uses) on a free loopback port, with an
-instance folder of its own made through the real CLI: a secret key, an admin, and published slots."""
+instance folder of its own made through the real CLI: a secret key, an admin, and published slots.
+
+The server and the commands run in subprocesses on the wall clock, where the `clock` fixture of tests/conftest.py
+cannot reach. So every browser test and helper takes the time from `clinic_now` and `clinic_today` here, and from
+nowhere else: they read the product's own clock (screening.clock) in the clinic's zone, as the server does.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,17 @@ import subprocess
 import sys
 import time
 from contextlib import closing
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from screening import clock as app_clock
 
 BIN = Path(sys.executable).parent
 ADMIN_EMAIL = "ada@clinic.example"
 ADMIN_PASSWORD = "plum tractor 41 lantern"
+# The served instance's CLINIC_TIMEZONE: the default, as `screening init` leaves it.
+CLINIC_ZONE = ZoneInfo("Europe/London")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -25,6 +35,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+def clinic_now() -> datetime:
+    """Now where the served clinic is (aware, in CLINIC_ZONE), by the clock the server reads: the browser tests'
+    only way to the time (tests/test_time_comes_from_the_clock.py holds that)."""
+    return app_clock.utc_now().astimezone(CLINIC_ZONE)
+
+
+def clinic_today() -> date:
+    """The served clinic's date today, as the server reckons it (screening.clock.today_in in CLINIC_ZONE)."""
+    return app_clock.today_in(CLINIC_ZONE)
 
 
 def chromium_path() -> str | None:
@@ -62,7 +83,7 @@ class LiveServer:
         return done.stdout
 
     def publish_slots(self, days_ahead: int = 2) -> None:
-        day = (date.today() + timedelta(days=days_ahead)).isoformat()
+        day = (clinic_today() + timedelta(days=days_ahead)).isoformat()
         self.cli(
             "slots",
             "add",

@@ -4,11 +4,11 @@ of the journeys the ten problems were found in. Used by test_browser_patient_jou
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from tests.browser.browser_helpers import PageChecks, clinician_signs_in
-from tests.browser.live_server import LiveServer
+from tests.browser.live_server import LiveServer, clinic_today
 
 CLINIC_ADDRESS = "1 High Street, London N1 1AA"
 CLINIC_PHONE = "020 7946 0000"
@@ -55,8 +55,8 @@ def start_screening(page, base_url: str, checks: PageChecks) -> None:
 
 
 def seventeen_today() -> date:
-    """A date of birth that is 17 years old today, whatever today is."""
-    return date(date.today().year - 17, 1, 1)
+    """A date of birth that is 17 years old on the served clinic's today, whatever today is."""
+    return date(clinic_today().year - 17, 1, 1)
 
 
 def journey_pages(browser, base_url: str, camera, options: dict) -> None:
@@ -74,7 +74,7 @@ def journey_pages(browser, base_url: str, camera, options: dict) -> None:
 
     deferred = browser.new_context(**options).new_page()
     complete_screening(deferred, base_url, answers_by_step("toxin", **MILK), camera)
-    until = date.fromordinal(date.today().toordinal() + 40).isoformat()
+    until = (clinic_today() + timedelta(days=40)).isoformat()
     clinician_decides(browser, base_url, quiet, reference(deferred), "defer", defer_until=until, note="Later")
     deferred.reload()
     camera(deferred)

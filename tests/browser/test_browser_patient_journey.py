@@ -10,14 +10,14 @@ import signal
 import subprocess
 import time
 from contextlib import closing
-from datetime import date
+from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 
 from tests.browser.browser_helpers import DETAILS, PageChecks, book_first_slot, complete_screening, fill_step
-from tests.browser.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, free_port
+from tests.browser.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, clinic_today, free_port
 from tests.browser.patient_journey import (
     CLINIC_ADDRESS,
     CLINIC_PHONE,
@@ -80,7 +80,7 @@ def test_1_make_run_on_another_port_sends_links_that_answer_on_that_port(tmp_pat
     env["SCREENING_INSTANCE_PATH"] = str(tmp_path)
     for args in (["init", "--instance", str(tmp_path)], ["clinician", "add", ADMIN_EMAIL, "--name", "Dr Ada"]):
         subprocess.run([str(BIN / "screening"), *args], env=env, input=ADMIN_PASSWORD + "\n", text=True, check=True)
-    day = date.fromordinal(date.today().toordinal() + 2).isoformat()
+    day = (clinic_today() + timedelta(days=2)).isoformat()
     subprocess.run(
         [str(BIN / "screening"), "slots", "add", "--start", f"{day}T09:00", "--end", f"{day}T12:00", "--every", "30m"],
         env=env,
@@ -329,7 +329,7 @@ def test_10_the_private_link_can_be_copied_and_fill_in_again_looks_like_a_button
     context, checks = sized
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=clinic.url)
     page = context.new_page()
-    last = date.fromordinal(date.today().toordinal() - 30)
+    last = clinic_today() - timedelta(days=30)
     complete_screening(
         page,
         clinic.url,

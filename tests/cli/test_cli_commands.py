@@ -13,7 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,6 @@ RULES_DIR = PROJECT_DIR / "rules"
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 VIGNETTES = SHARED_DIR / "clinical" / "vignettes-public.json"
 CHECKER = SHARED_DIR / "tools" / "check_vignettes.py"
-TODAY = date.today()
 
 # The baseline patient of the vignettes: a 34-year-old woman asking for toxin, with nothing to declare.
 CLEAR = baseline_answers("toxin")
@@ -160,11 +159,13 @@ def test_evaluate_reads_standard_input_for_dash(env):
     assert (result["id"], result["outcome"], result["rules"]) == ("stdin", "caution", ["toxin_heart_condition"])
 
 
-def test_evaluate_without_a_screening_date_uses_today(tmp_path, evaluate):
-    last_toxin = TODAY - timedelta(days=10)
+def test_evaluate_without_a_screening_date_uses_today(clock, evaluate):
+    clock.set(datetime(2025, 3, 10, 12, 0, tzinfo=UTC))
+    today = clock.today()
+    last_toxin = today - timedelta(days=10)
     answers = {**CLEAR, "previous_toxin": "yes", "last_toxin_date": last_toxin.isoformat()}
     answers["previous_adverse_reaction"] = "no"
-    today_only = {**answers, "last_toxin_date": TODAY.isoformat()}
+    today_only = {**answers, "last_toxin_date": today.isoformat()}
 
     run = evaluate([{"id": "recent", "answers": answers}, {"id": "today", "answers": today_only}])
 

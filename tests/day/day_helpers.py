@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from screening import store
@@ -25,10 +25,12 @@ from tests.web.web_helpers import DETAILS, csrf_token
 PUBLIC_URL = BY_NAME["PUBLIC_URL"].default
 
 
-def publish_soon(db_path: Path, count: int = 2, *, hours_ahead: int = 2, practitioner: str = "Ada") -> list[int]:
-    """Slots starting a few hours from now (whole half hours), so they are in the diary's week."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    start = now.replace(minute=0) + timedelta(hours=hours_ahead)
+def publish_soon(
+    db_path: Path, count: int = 2, *, now: datetime, hours_ahead: int = 2, practitioner: str = "Ada"
+) -> list[int]:
+    """Slots starting a few hours after `now` (the test's `clock.now()`), on the hour, so they are in the diary's
+    week."""
+    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=hours_ahead)
     made = [
         (
             store.iso(start + timedelta(minutes=30 * n))[:19] + "Z",
@@ -45,15 +47,17 @@ def booked_patient(
     app,
     db_path,
     *,
+    now: datetime,
     name: str = "Mary Seacole",
     email: str = "mary@example.org",
     treatment="toxin",
     slot: int | None = None,
     **answers,
 ):
-    """A patient who screened through the real form and booked a slot; returns (browser, submission id, slot id)."""
+    """A patient who screened through the real form and booked a slot (a new one a few hours after `now`, the test's
+    `clock.now()`, unless `slot` is given); returns (browser, submission id, slot id)."""
     taken = rows(db_path, "SELECT count(*) AS n FROM slot")[0]["n"]
-    slot = slot or publish_soon(db_path, 1, hours_ahead=2 + taken)[0]
+    slot = slot or publish_soon(db_path, 1, now=now, hours_ahead=2 + taken)[0]
     patient, submission_id = submit_through_form(
         app, treatment, details={**DETAILS, "full_name": name, "email": email}, **answers
     )

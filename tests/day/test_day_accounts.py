@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 
-from screening import clock as app_clock
 from tests.day.day_helpers import outbox, post_form
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
@@ -144,13 +143,13 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(app, db_pa
     assert again.status_code == 404 and "expired or has been used" in text_of(again)
 
 
-def test_an_expired_reset_link_is_refused_and_changes_nothing(app, db_path, people, monkeypatch):
+def test_an_expired_reset_link_is_refused_and_changes_nothing(app, db_path, people, clock):
+    sent_at = clock.freeze()
     path = admin_sends_reset(app, db_path, people)
     before = password_hash(db_path, people)
     visitor = app.test_client()
     token = csrf_token(visitor.get("/clinician/login"))
-    real = app_clock.utc_now
-    monkeypatch.setattr(app_clock, "utc_now", lambda: real() + timedelta(hours=1, minutes=1))
+    clock.set(sent_at + timedelta(hours=1, minutes=1))
 
     page = visitor.get(path)
     sent = visitor.post(path, data={"new": NEW_PASSWORD, "again": NEW_PASSWORD, "csrf_token": token})

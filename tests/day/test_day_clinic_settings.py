@@ -38,13 +38,13 @@ def test_details_fall_back_to_the_instance_settings(app, db_path):
     assert found.notification_email == app.config["CLINIC_EMAIL"]
 
 
-def test_saved_settings_are_audited_and_used_by_pages_emails_and_the_calendar(app, db_path, boss):
+def test_saved_settings_are_audited_and_used_by_pages_emails_and_the_calendar(app, db_path, boss, clock):
     assert post_form(boss, SETTINGS, HARBOUR).status_code == 303
     (event,) = audit_rows(db_path, "clinic_settings_changed")
     assert "Quay" not in event["detail"] and "address" in event["detail"]
     assert tree(boss.get("/clinician/queue")).find_all("a", **{"class": "header__name"})[0].text() == "Harbour Clinic"
 
-    patient, _, _ = booked_patient(app, db_path, **CAUTION)
+    patient, _, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     (booked,) = outbox(db_path, "booked")
     assert "Harbour Clinic" in booked["subject"]
     ics = patient.get("/your-result/appointment.ics").get_data(as_text=True)

@@ -5,7 +5,7 @@ submission, the patient page, the print view and the diary."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from screening.domain.questionnaire import age_in_years
 from tests.day.day_helpers import booked_patient, registered_clinician
@@ -40,8 +40,8 @@ def consultations(db_path) -> list[dict]:
     return rows(db_path, "SELECT * FROM consultation ORDER BY id")
 
 
-def test_a_confirmed_consultation_is_recorded_with_register_audited_and_shown_everywhere(app, db_path):
-    _, submission_id, _ = booked_patient(app, db_path, **CAUTION)
+def test_a_confirmed_consultation_is_recorded_with_register_audited_and_shown_everywhere(app, db_path, clock):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     clinician = registered_clinician(app, db_path, register="NMC", number="12A3456E")
 
     response = record(clinician, submission_id, note="Discussed the wedding date")
@@ -65,8 +65,8 @@ def test_a_confirmed_consultation_is_recorded_with_register_audited_and_shown_ev
     assert "not yet consulted" not in text_of(clinician.get("/clinician/diary"))
 
 
-def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path):
-    _, submission_id, _ = booked_patient(app, db_path, **CAUTION)
+def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path, clock):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     clinician = registered_clinician(app, db_path)
 
     response = record(clinician, submission_id, id_date_of_birth="23/07/1990")
@@ -79,9 +79,10 @@ def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path):
     assert "date_of_birth_mismatch" in stopped["detail"]
 
 
-def test_under_18_by_the_document_stops_the_record(app, db_path):
-    today = date.today()
-    born = date(today.year - 17, 1, 1) if today.month > 1 else date(today.year - 18, 12, 31)
+def test_under_18_by_the_document_stops_the_record(app, db_path, clock):
+    clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))
+    today = clock.today(app)
+    born = date(today.year - 17, 1, 1)
     assert age_in_years(born, today) == 17
     from tests.review.review_helpers import quick_submission
 
@@ -95,8 +96,8 @@ def test_under_18_by_the_document_stops_the_record(app, db_path):
     assert consultations(db_path) == []
 
 
-def test_missing_pieces_are_asked_for_and_nothing_is_stored(app, db_path):
-    _, submission_id, _ = booked_patient(app, db_path, **CAUTION)
+def test_missing_pieces_are_asked_for_and_nothing_is_stored(app, db_path, clock):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     clinician = registered_clinician(app, db_path)
     for fields, field, words in [
         ({"attendance": ""}, "attendance", "Say whether the patient came"),
@@ -112,8 +113,8 @@ def test_missing_pieces_are_asked_for_and_nothing_is_stored(app, db_path):
     assert consultations(db_path) == []
 
 
-def test_a_practitioner_without_a_register_is_sent_to_their_profile(app, db_path):
-    _, submission_id, _ = booked_patient(app, db_path, **CAUTION)
+def test_a_practitioner_without_a_register_is_sent_to_their_profile(app, db_path, clock):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     clinician = registered_clinician(app, db_path, register="", number="")
     response = record(clinician, submission_id)
     assert response.status_code == 400
@@ -121,8 +122,8 @@ def test_a_practitioner_without_a_register_is_sent_to_their_profile(app, db_path
     assert consultations(db_path) == []
 
 
-def test_did_not_attend_is_recorded_and_shown_in_the_diary(app, db_path):
-    _, submission_id, _ = booked_patient(app, db_path, **CAUTION)
+def test_did_not_attend_is_recorded_and_shown_in_the_diary(app, db_path, clock):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     clinician = registered_clinician(app, db_path)
     response = record(clinician, submission_id, attendance="did_not_attend", id_document="", answers="", consulted="")
     assert response.status_code == 303
@@ -130,8 +131,8 @@ def test_did_not_attend_is_recorded_and_shown_in_the_diary(app, db_path):
     assert "did not attend" in text_of(clinician.get("/clinician/diary"))
 
 
-def test_changed_answers_are_screened_again_as_a_new_version_showing_the_change(app, db_path):
-    _, submission_id, _ = booked_patient(app, db_path, **CAUTION)
+def test_changed_answers_are_screened_again_as_a_new_version_showing_the_change(app, db_path, clock):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     clinician = registered_clinician(app, db_path)
 
     response = record(clinician, submission_id, answers="changed")
@@ -150,7 +151,7 @@ def test_changed_answers_are_screened_again_as_a_new_version_showing_the_change(
     assert consultations(db_path)[0]["answers"] == "changed"
 
 
-def test_recording_needs_sign_in(app, db_path):
-    _, submission_id, _ = booked_patient(app, db_path, **CAUTION)
+def test_recording_needs_sign_in(app, db_path, clock):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     anonymous = app.test_client()
     assert anonymous.get(f"/clinician/submissions/{submission_id}/consultation").status_code in (302, 303)

@@ -71,8 +71,10 @@ def test_unknown_patient_gets_a_clear_page_and_nothing_is_recorded(app, db_path)
     assert rows(db_path, "SELECT count(*) AS n FROM audit_event")[0]["n"] >= before
 
 
-def test_patient_page_groups_screenings_versions_decisions_and_appointments(app, db_path):
-    _, booked, _ = booked_patient(app, db_path, name="Mary Seacole", email="mary@example.org", **REVIEW_TOXIN)
+def test_patient_page_groups_screenings_versions_decisions_and_appointments(app, db_path, clock):
+    _, booked, _ = booked_patient(
+        app, db_path, now=clock.now(), name="Mary Seacole", email="mary@example.org", **REVIEW_TOXIN
+    )
     clinician = registered_clinician(app, db_path)
     later = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
     with db_connection(db_path) as db:

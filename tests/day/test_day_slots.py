@@ -4,8 +4,7 @@ same practitioner's slots are refused with a clear message (page and CLI); publi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 from tests.cli_helpers import run_cli
 from tests.day.day_helpers import admin, booked_patient, outbox, post_form
@@ -18,7 +17,6 @@ from tests.review.review_helpers import (
 )
 from tests.web.web_helpers import location
 
-LONDON = ZoneInfo("Europe/London")
 SLOTS = "/clinician/admin/slots"
 
 
@@ -32,21 +30,27 @@ def publish(client, day: str, start: str, end: str, practitioner: str = "Dr Ada"
     )
 
 
-def next_week() -> str:
-    return (datetime.now(LONDON).date() + timedelta(days=7)).isoformat()
+# The page tests run on from this morning (a Wednesday in June, summer time in London), whatever day it is.
+MORNING = datetime(2025, 6, 4, 8, 0, tzinfo=UTC)
 
 
-def test_publishing_says_what_was_added(app, db_path):
+def next_week(today: date) -> str:
+    return (today + timedelta(days=7)).isoformat()
+
+
+def test_publishing_says_what_was_added(app, db_path, clock):
+    clock.at(MORNING)
     boss = admin(app, db_path)
-    response = publish(boss, next_week(), "09:00", "10:00")
+    response = publish(boss, next_week(clock.today()), "09:00", "10:00")
     assert response.status_code == 303
     page = text_of(boss.get(SLOTS))
     assert "Published 2 slots with Dr Ada, " in page and "9:00am to 10:00am" in page
 
 
-def test_a_slot_in_the_past_is_refused_on_the_page_and_nothing_is_published(app, db_path):
+def test_a_slot_in_the_past_is_refused_on_the_page_and_nothing_is_published(app, db_path, clock):
+    clock.at(MORNING)
     boss = admin(app, db_path)
-    yesterday = (datetime.now(LONDON).date() - timedelta(days=1)).isoformat()
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
     response = publish(boss, yesterday, "09:00", "10:00")
     assert response.status_code == 400
     error = tree(response).by_id("start-error").text()
@@ -54,25 +58,29 @@ def test_a_slot_in_the_past_is_refused_on_the_page_and_nothing_is_published(app,
     assert slot_count(db_path) == 0
 
 
-def test_an_overlapping_slot_of_the_same_practitioner_is_refused(app, db_path):
+def test_an_overlapping_slot_of_the_same_practitioner_is_refused(app, db_path, clock):
+    clock.at(MORNING)
     boss = admin(app, db_path)
-    assert publish(boss, next_week(), "09:00", "10:00").status_code == 303
-    overlapping = publish(boss, next_week(), "09:15", "09:45")
+    day = next_week(clock.today())
+    assert publish(boss, day, "09:00", "10:00").status_code == 303
+    overlapping = publish(boss, day, "09:15", "09:45")
     assert overlapping.status_code == 400
     assert "overlap 2 of Dr Ada's published slot(s)" in tree(overlapping).by_id("start-error").text()
     assert slot_count(db_path) == 2
-    assert publish(boss, next_week(), "09:15", "09:45", practitioner="Bo Nurse").status_code == 303  # someone else
-    assert publish(boss, next_week(), "09:00", "10:00").status_code == 303  # the same run again adds nothing
+    assert publish(boss, day, "09:15", "09:45", practitioner="Bo Nurse").status_code == 303  # someone else
+    assert publish(boss, day, "09:00", "10:00").status_code == 303  # the same run again adds nothing
     assert slot_count(db_path) == 3
 
 
-def test_the_cli_refuses_past_and_overlapping_slots_with_one_line(tmp_path):
+def test_the_cli_refuses_past_and_overlapping_slots_with_one_line(tmp_path, clock):
+    # The installed command runs in a subprocess, on the wall clock: the clock is left at real time, so its today is
+    # the command's today.
     instance = tmp_path / "instance"
     assert run_cli(instance, "init", "--instance", str(instance)).returncode == 0
-    yesterday = (datetime.now(LONDON).date() - timedelta(days=1)).isoformat()
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
     past = run_cli(instance, "slots", "add", "--start", f"{yesterday}T09:00", "--end", f"{yesterday}T10:00")
     assert past.returncode == 1 and "is in the past" in past.stderr and "Traceback" not in past.stderr
-    day = next_week()
+    day = next_week(clock.today())
     ok = run_cli(instance, "slots", "add", "--start", f"{day}T09:00", "--end", f"{day}T10:00", "--practitioner", "Ada")
     assert ok.returncode == 0 and "published 2 slot(s) with Ada" in ok.stdout and "9:00am to 10:00am" in ok.stdout
     clash = run_cli(
@@ -82,18 +90,20 @@ def test_the_cli_refuses_past_and_overlapping_slots_with_one_line(tmp_path):
     assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 2
 
 
-def test_the_slots_page_groups_by_day_and_names_who_booked(app, db_path):
-    booked_patient(app, db_path, name="Mary Seacole", **CAUTION)
+def test_the_slots_page_groups_by_day_and_names_who_booked(app, db_path, clock):
+    clock.at(MORNING)
+    booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", **CAUTION)
     boss = admin(app, db_path)
     page = boss.get(SLOTS)
     day_headings = [h.text() for h in tree(page).find_all("h3")]
-    assert len(day_headings) == 1 and day_headings[0].endswith(str(datetime.now(LONDON).year)) or len(day_headings) == 1
+    assert day_headings == ["Wednesday 4 June 2025"]
     assert "Mary Seacole" in text_of(page)
     assert "button--warning" not in page.get_data(as_text=True)  # no row of red buttons
 
 
-def test_withdrawing_a_booked_slot_asks_for_confirmation_and_a_reason(app, db_path):
-    patient, submission_id, slot = booked_patient(app, db_path, name="Mary Seacole", **CAUTION)
+def test_withdrawing_a_booked_slot_asks_for_confirmation_and_a_reason(app, db_path, clock):
+    clock.at(MORNING)
+    patient, submission_id, slot = booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", **CAUTION)
     boss = admin(app, db_path)
 
     one_click = boss.post(f"{SLOTS}/{slot}/cancel", data={"csrf_token": token_of(boss)})
@@ -119,8 +129,10 @@ def test_withdrawing_a_booked_slot_asks_for_confirmation_and_a_reason(app, db_pa
     assert "the clinic had to cancel your appointment" in text_of(patient.get("/your-result"))
 
 
-def test_the_cli_needs_a_reason_to_withdraw_a_booked_slot(app, db_path, tmp_path):
-    _, _, slot = booked_patient(app, db_path, **CAUTION)
+def test_the_cli_needs_a_reason_to_withdraw_a_booked_slot(app, db_path, tmp_path, clock):
+    # The command runs in a subprocess, on the wall clock: the clock is left at real time, so the slot is as far ahead
+    # for the command as it is for the pages.
+    _, _, slot = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     instance = db_path.parent
     (instance / "config.py").write_text(f"SECRET_KEY = {'x' * 40!r}\n")
     refused = run_cli(instance, "slots", "cancel", str(slot))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.day.day_helpers import admin, booked_patient, registered_clinician
 
 
-def test_every_new_page_opens(app, db_path):
-    _, submission_id, slot = booked_patient(app, db_path)
+def test_every_new_page_opens(app, db_path, clock):
+    _, submission_id, slot = booked_patient(app, db_path, now=clock.now())
     clinician = registered_clinician(app, db_path)
     for path in [
         "/clinician/queue?level=any&state=any",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from screening import clock
+from screening import clock as app_clock
 from screening.domain.questionnaire import age_in_years
 from tests.day.day_helpers import approve, booked_patient, registered_clinician
 from tests.factories import make_app
@@ -26,7 +26,8 @@ def heading(page) -> str:
     return tree(page).find_all("h1")[0].text()
 
 
-def test_summary_and_decision_panel_come_before_the_answers(app, db_path):
+def test_summary_and_decision_panel_come_before_the_answers(app, db_path, clock):
+    clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))
     submission_id = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
     clinician = registered_clinician(app, db_path)
     page = clinician.get(f"/clinician/submissions/{submission_id}")
@@ -34,7 +35,8 @@ def test_summary_and_decision_panel_come_before_the_answers(app, db_path):
     text = text_of(page).replace(" ,", ",")
 
     assert heading(page) == f"Screening {submission_id}: waiting for a decision"
-    age = age_in_years(BASELINE_DOB, datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).date())
+    age = age_in_years(BASELINE_DOB, clock.today(app))
+    assert age == 34
     assert f"Mary Seacole, {age} today" in text
     assert f"Date of birth Sunday 22 July 1990 (age {age})" in text
     assert "Anti-wrinkle injections review Forehead lines, Frown lines between the eyebrows" in text
@@ -44,7 +46,8 @@ def test_summary_and_decision_panel_come_before_the_answers(app, db_path):
     assert " UTC" not in text
 
 
-def test_heading_follows_the_decision(app, db_path):
+def test_heading_follows_the_decision(app, db_path, clock):
+    clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))  # so the deferral date below is in the future, whatever day
     clinician = registered_clinician(app, db_path)
     for action, fields, words in [
         ("approve", {}, "approved"),
@@ -59,19 +62,20 @@ def test_heading_follows_the_decision(app, db_path):
         assert "Your decision" not in page.get_data(as_text=True)
 
 
-def test_times_are_in_the_clinic_zone_and_the_appointment_is_shown(tmp_path):
+def test_times_are_in_the_clinic_zone_and_the_appointment_is_shown(tmp_path, clock):
+    clock.at(datetime(2025, 1, 15, 14, 0, tzinfo=UTC))  # 9:00am in New York, in winter time
     app = make_app(tmp_path, CLINIC_TIMEZONE="America/New_York")
     db_path = tmp_path / "screening.sqlite3"
-    _, submission_id, slot = booked_patient(app, db_path, **REVIEW_TOXIN)
+    _, submission_id, slot = booked_patient(app, db_path, now=clock.now(), **REVIEW_TOXIN)
     clinician = registered_clinician(app, db_path)
     text = text_of(clinician.get(f"/clinician/submissions/{submission_id}"))
     zone = ZoneInfo("America/New_York")
     starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
     created_at = rows(db_path, "SELECT created_at FROM submission WHERE id = ?", [submission_id])[0]["created_at"]
-    assert f"Appointment {clock.readable(starts_at, zone)} with Ada" in text
-    assert f"Sent {clock.readable(created_at, zone)}" in text
+    assert f"Appointment {app_clock.readable(starts_at, zone)} with Ada" in text
+    assert f"Sent {app_clock.readable(created_at, zone)}" in text
     decided = rows(db_path, "SELECT created_at FROM decision WHERE submission_id = ?", [submission_id])[0]["created_at"]
-    assert f"by Bo, {clock.readable(decided, zone)}" in text
+    assert f"by Bo, {app_clock.readable(decided, zone)}" in text
 
 
 def test_approve_helper_is_what_the_page_shows(app, db_path):

@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from screening import clock as app_clock
 from screening import mail, store
 from screening.cli import cli
 from tests.lifecycle.lifecycle_helpers import book_at, ids
@@ -112,12 +111,12 @@ def test_erasure_takes_every_version_of_a_screening(app, db_path):
     assert files_holding(Path(app.instance_path), MARKER) == []
 
 
-def test_a_screening_that_led_to_an_appointment_is_kept_with_its_reason_and_can_be_restricted(app, db_path):
+def test_a_screening_that_led_to_an_appointment_is_kept_with_its_reason_and_can_be_restricted(app, db_path, clock):
     make_clinician(db_path)
     _, kept = submit_through_form(app, details=PATIENT, **REVIEW_TOXIN)
     _, unbooked = submit_through_form(app, details=PATIENT)
     with db_connection(db_path) as db:
-        book_at(db, kept, app_clock.utc_now() - timedelta(days=3))
+        book_at(db, kept, clock.now() - timedelta(days=3))
     queue_before = listed_ids(signed_in(app).get("/clinician/queue?level=any&state=any"))
     assert kept in queue_before
 
@@ -188,10 +187,10 @@ def test_admin_page_finds_erases_and_the_marker_is_gone(app, db_path):
     assert len(erased) == 1 and erased[0]["actor_role"] == "admin"
 
 
-def test_admin_page_refuses_a_retained_screening_with_409_and_restricts_it(app, db_path):
+def test_admin_page_refuses_a_retained_screening_with_409_and_restricts_it(app, db_path, clock):
     _, kept = submit_through_form(app, details=PATIENT)
     with db_connection(db_path) as db:
-        book_at(db, kept, app_clock.utc_now() - timedelta(days=1))
+        book_at(db, kept, clock.now() - timedelta(days=1))
     client = admin(app, db_path)
     refused = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
     assert refused.status_code == 409

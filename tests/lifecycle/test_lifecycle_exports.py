@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,9 @@ from tests.review.review_helpers import (
     signed_in,
 )
 
-TODAY = datetime.now(UTC).date()
+# The tests that export by date run on from this morning (they set the clock), whatever day it is.
+MORNING = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)
+TODAY = date(2025, 6, 4)
 EXPORT = "/clinician/admin/records/export"
 
 
@@ -49,11 +51,13 @@ def test_neutralise(value, safe):
     assert exports.neutralise(value) == safe
 
 
-def test_export_has_a_row_per_screening_with_answers_as_columns_and_formulas_neutralised(app, db_path):
+def test_export_has_a_row_per_screening_with_answers_as_columns_and_formulas_neutralised(app, db_path, clock):
+    clock.at(MORNING)
+    assert clock.today(app) == TODAY
     with db_connection(db_path) as db:
         formulas = [record(db, current_medicines=text) for text in ("=1+1", "+1", "-1", "@A1")]
         caution = record(db, "both", upcoming_event="yes", current_medicines="Café crème, naïve")
-        old = record(db, created_at=datetime.now(UTC) - timedelta(days=40))
+        old = record(db, created_at=clock.now() - timedelta(days=40))
         restricted = record(db)
         db.execute("UPDATE submission SET restricted_at = created_at WHERE id = ?", [restricted])
     admin = signed_in(app, *make_admin_credentials(db_path))
@@ -85,14 +89,16 @@ def make_admin_credentials(db_path):
     return ADMIN_EMAIL, ADMIN_PASSWORD
 
 
-def test_export_is_for_admins_only(app, db_path):
+def test_export_is_for_admins_only(app, db_path, clock):
+    clock.at(MORNING)
     make_clinician(db_path)
     clinician = signed_in(app)
     assert clinician.get(f"{EXPORT}?since={TODAY}&until={TODAY}").status_code == 403
     assert audit_rows(db_path, "screenings_exported") == []
 
 
-def test_a_bad_range_is_refused_with_a_message_and_exports_nothing(app, db_path):
+def test_a_bad_range_is_refused_with_a_message_and_exports_nothing(app, db_path, clock):
+    clock.at(MORNING)
     admin = signed_in(app, *make_admin_credentials(db_path))
     backwards = admin.get(f"{EXPORT}?since={TODAY}&until={TODAY - timedelta(days=1)}")
     assert backwards.status_code == 400

@@ -24,7 +24,7 @@ QUESTION = "Which medicine do you take for MS?"
 REPLY = "Ocrelizumab, every six months."
 
 
-def full_story(app, db_path):
+def full_story(app, db_path, clock):
     """A review patient is asked a question, replies, is approved and books; another patient screens too."""
     patient, first = submit_through_form(app, **REVIEW_TOXIN)
     make_admin(db_path)
@@ -35,14 +35,14 @@ def full_story(app, db_path):
     assert sent.status_code == 303
     second = first + 1
     assert decide(admin, second, action="approve", treatments=["toxin"], note="Fine to go ahead.").status_code == 303
-    publish(db_path, 2)
+    publish(db_path, 2, now=clock.now())
     assert book(patient, offered(patient)[0]).status_code == 303
     other, other_id = submit_through_form(app, details=OTHER)
     return patient, other, first, second, other_id
 
 
-def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, db_path):
-    patient, other, first, second, other_id = full_story(app, db_path)
+def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, db_path, clock):
+    patient, other, first, second, other_id = full_story(app, db_path, clock)
     response = patient.get("/your-result/your-data.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -73,8 +73,8 @@ def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, 
     assert DETAILS["email"] not in json.dumps(theirs)
 
 
-def test_the_readable_page_is_linked_from_the_result_page(app, db_path):
-    patient, *_ = full_story(app, db_path)
+def test_the_readable_page_is_linked_from_the_result_page(app, db_path, clock):
+    patient, *_ = full_story(app, db_path, clock)
     result = patient.get("/your-result")
     assert {a["href"] for a in elements(result, "a")} >= {"/your-result/your-data", "/your-result/your-data.json"}
     page = patient.get("/your-result/your-data")

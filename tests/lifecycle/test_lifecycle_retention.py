@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from screening import clock as app_clock
 from screening import settings, store
 from screening.cli import cli
 from screening.db import migrate
@@ -17,26 +16,28 @@ from tests.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 from tests.review.review_helpers import audit_rows, db_connection
 
 YEAR = timedelta(days=365)
+# The moment the tests purge at (the clock runs on from it): the data of every age is made before it.
+PURGE_DAY = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)
 
 
 def every_age(db_path, clock) -> dict:
-    """Data of every class, some past its time and some not, as of the moment the clock is left at."""
-    now = clock.real()
+    """Data of every class, some past its time and some not, as of PURGE_DAY, where the clock is left running."""
+    now = PURGE_DAY
     made = {}
     with db_connection(db_path) as db:
         clock.at(now - 8 * YEAR - timedelta(days=20))
         made["consulted_old"] = screening(db)
-        book_at(db, made["consulted_old"], app_clock.utc_now() + timedelta(days=2))
+        book_at(db, made["consulted_old"], clock.now() + timedelta(days=2))
         clock.at(now - 7 * YEAR)
         made["consulted_recent"] = screening(db)
-        book_at(db, made["consulted_recent"], app_clock.utc_now() + timedelta(days=2))
+        book_at(db, made["consulted_recent"], clock.now() + timedelta(days=2))
         clock.at(now - 13 * YEAR / 12)
         made["unbooked_old"] = screening(db)
         made["unbooked_old_v2"] = amend(db, made["unbooked_old"])
         made["booked_ahead"] = screening(db)
         book_at(db, made["booked_ahead"], now + timedelta(days=3))
         store.queue_mail(db, [store.Mail("submitted", "old@example.org", "Your answers", "link /r/OLD")])
-        db.execute("UPDATE outbox SET sent_at = ? WHERE to_addr = 'old@example.org'", [app_clock.now_iso()])
+        db.execute("UPDATE outbox SET sent_at = ? WHERE to_addr = 'old@example.org'", [store.iso(clock.now())])
         clock.at(now - 11 * YEAR / 12)
         made["unbooked_recent"] = screening(db)
         clock.at(now - timedelta(hours=25))
@@ -46,7 +47,7 @@ def every_age(db_path, clock) -> dict:
         store.create_draft(db, secrets.token_urlsafe(16), "draft-new")
         store.queue_mail(db, [store.Mail("submitted", "new@example.org", "Your answers", "link /r/NEW")])
         store.queue_mail(db, [store.Mail("submitted", "queued@example.org", "Your answers", "link /r/QUEUED")])
-        db.execute("UPDATE outbox SET sent_at = ? WHERE to_addr = 'new@example.org'", [app_clock.now_iso()])
+        db.execute("UPDATE outbox SET sent_at = ? WHERE to_addr = 'new@example.org'", [store.iso(clock.now())])
     clock.at(now)
     return made
 
@@ -134,10 +135,10 @@ def test_the_server_purges_by_itself_and_tests_do_not(tmp_path, clock):
     assert "screening.purge" not in quiet.extensions
     database = tmp_path / "served" / "screening.sqlite3"
     migrate(database)
-    clock.at(clock.real() - timedelta(days=2))
+    clock.at(PURGE_DAY - timedelta(days=2))
     with db_connection(database) as db:
         store.create_draft(db, secrets.token_urlsafe(16), "stale")
-    clock.at(clock.real())
+    clock.at(PURGE_DAY)  # the server's purge runs on this clock too
     server = make_app(database.parent, PURGE_DAILY=True, PURGE_INTERVAL=3600)
     purger = server.extensions["screening.purge"]
     try:

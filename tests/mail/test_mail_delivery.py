@@ -86,9 +86,9 @@ def test_review_level_submission_notifies_the_clinic_and_the_decision_notifies_t
     assert_nothing_clinical(app, decision[0])
 
 
-def test_booking_and_cancelling_send_the_time_and_the_link(app, smtp, db_path):
+def test_booking_and_cancelling_send_the_time_and_the_link(app, smtp, db_path, clock):
     _, inbox = smtp
-    slots = publish(db_path)
+    slots = publish(db_path, now=clock.now())
     patient, _ = submit_through_form(app, "filler")
     book(patient, slots[0])
     patient.post("/your-result/cancel", data={"csrf_token": token_of(patient)})

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from screening import clock as app_clock
 from screening import store
 from screening.db import connect
 from screening.domain import evaluate_screening, load_ruleset
@@ -182,8 +183,10 @@ def record(
     full_name: str = FULL_NAME,
     **overrides: Any,
 ) -> int:
-    """Store a submission on this connection as the intake does (normalise, evaluate, record_submission)."""
-    answers = RULESET.questionnaire.normalise(flat_answers(answers_by_step(treatment, **overrides)), date.today())
+    """Store a submission on this connection as the intake does (normalise, evaluate, record_submission), dated the
+    clinic's today by the one clock, as the intake dates it (the test's `clock` fixture moves it)."""
+    today = app_clock.today_in(app_clock.zone("Europe/London"))
+    answers = RULESET.questionnaire.normalise(flat_answers(answers_by_step(treatment, **overrides)), today)
     evaluation = evaluate_screening(RULESET, answers)
     submission_id = store.record_submission(
         db,

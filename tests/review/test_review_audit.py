@@ -39,6 +39,7 @@ from tests.review.review_helpers import (
 )
 
 WRONG_PASSWORD = "not my password at all"
+MORNING = datetime(2025, 6, 4, 8, 0, tzinfo=UTC)  # where the scenario sets the clock: 9:00am in London
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
@@ -127,9 +128,11 @@ def test_audit_verify_detects_a_deleted_row(runner, instance):
 
 
 @pytest.fixture
-def scenario(app, db_path, caplog):
+def scenario(app, db_path, caplog, clock):
     """A patient sends a screening with a canary in their name, email and free text; a clinician fails to sign in once,
-    signs in, views the queue, opens the screening, decides and signs out. Everything is logged at DEBUG."""
+    signs in, views the queue, opens the screening, decides and signs out, on a June morning in 2025 (the clock runs
+    on from there). Everything is logged at DEBUG."""
+    clock.at(MORNING)
     caplog.set_level(logging.DEBUG)
     canary = f"ZZPHI-{uuid.uuid4().hex}"
     details = {**DETAILS, "full_name": f"Jane {canary}", "email": f"{canary.lower()}@example.org"}
@@ -242,7 +245,7 @@ def test_admin_audit_page_shows_who_viewed_a_submission(app, db_path, scenario):
     assert [row["actor_role"] for row in audited] == ["admin"]
 
 
-def test_admin_audit_page_filters_by_action_and_clinician(app, db_path, scenario):
+def test_admin_audit_page_filters_by_action_and_clinician(app, db_path, scenario, clock):
     make_admin(db_path)
     admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
 
@@ -253,7 +256,7 @@ def test_admin_audit_page_filters_by_action_and_clinician(app, db_path, scenario
     ]
     assert len(rows_shown) == 1
     assert rows_shown[0][2:4] == ["Ada", "login_failure"]
-    today = datetime.now(UTC).date()
+    today = clock.today(app)
     since_today = admin.get("/clinician/admin/audit", query_string={"action": "logout", "since": today.isoformat()})
     assert "logout" in [cell.text() for cell in tree(since_today).find_all("td")]
     tomorrow = (today + timedelta(days=1)).isoformat()

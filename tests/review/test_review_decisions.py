@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -29,12 +29,16 @@ from tests.review.review_helpers import (
     token_of,
 )
 
-TODAY = date.today()
+# Every test runs on from late morning of this day (the clinician fixture sets the clock), whatever day it is.
+MORNING = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)
+TODAY = date(2025, 6, 4)
 NEXT_MONTH = (TODAY + timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
-def clinician(app, db_path):
+def clinician(app, db_path, clock):
+    clock.at(MORNING)
+    assert clock.today(app) == TODAY
     clinician_id = make_clinician(db_path)
     return clinician_id, signed_in(app)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pyotp
 import pytest
 
@@ -41,9 +39,9 @@ def send_code(client, code: str):
     return client.post(CODE_PATH, data={"code": code, "csrf_token": csrf_token(page)})
 
 
-def test_sign_in_code_works_once_then_is_refused(app, db_path):
+def test_sign_in_code_works_once_then_is_refused(app, db_path, clock):
     clinician_with_code(db_path)
-    code = pyotp.TOTP(SECRET).now()
+    code = pyotp.TOTP(SECRET).at(clock.timestamp())
 
     first = app.test_client()
     assert location(sign_in(first)) == CODE_PATH
@@ -58,24 +56,24 @@ def test_sign_in_code_works_once_then_is_refused(app, db_path):
     assert is_login_redirect(replay.get(QUEUE_PATH))
 
 
-def test_a_later_code_still_works_after_one_was_used(app, db_path):
+def test_a_later_code_still_works_after_one_was_used(app, db_path, clock):
     clinician_with_code(db_path)
     first = app.test_client()
     sign_in(first)
-    send_code(first, pyotp.TOTP(SECRET).now())
+    send_code(first, pyotp.TOTP(SECRET).at(clock.timestamp()))
 
     later = app.test_client()
     sign_in(later)
-    accepted = send_code(later, pyotp.TOTP(SECRET).at(time.time() + 30))
+    accepted = send_code(later, pyotp.TOTP(SECRET).at(clock.timestamp() + 30))
 
     assert location(accepted) == QUEUE_PATH
 
 
-def test_set_up_page_cannot_replace_a_working_code_from_a_live_session(app, db_path):
+def test_set_up_page_cannot_replace_a_working_code_from_a_live_session(app, db_path, clock):
     clinician_with_code(db_path)
     browser = app.test_client()
     sign_in(browser)
-    send_code(browser, pyotp.TOTP(SECRET).now())
+    send_code(browser, pyotp.TOTP(SECRET).at(clock.timestamp()))
 
     for response in (
         browser.get(SET_UP_PATH + "?new=1"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pyotp
@@ -44,8 +43,9 @@ def shown_secret(page) -> str:
     return match.group(1)
 
 
-def wrong_code(secret: str) -> str:
-    totp, now = pyotp.TOTP(secret), time.time()
+def wrong_code(secret: str, now: float) -> str:
+    """A six-digit code that is none of the codes the app would take around `now` (the test's `clock.timestamp()`)."""
+    totp = pyotp.TOTP(secret)
     valid = {totp.at(now + 30 * step) for step in (-2, -1, 0, 1, 2)}
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
@@ -75,7 +75,7 @@ def post_code(client, path: str, code: str):
     return client.post(path, data={"code": code, "csrf_token": csrf_token(page)})
 
 
-def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path):
+def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path, clock):
     clinician_id = make_clinician(db_path)
     make_admin(db_path)
     admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -99,13 +99,15 @@ def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path):
     secret = shown_secret(set_up)
     assert_secret_not_in_cookie(app, browser, secret)
 
-    refused = browser.post(SET_UP_PATH, data={"code": wrong_code(secret), "csrf_token": csrf_token(set_up)})
+    refused = browser.post(
+        SET_UP_PATH, data={"code": wrong_code(secret, clock.timestamp()), "csrf_token": csrf_token(set_up)}
+    )
     assert refused.status_code == 200
     assert "That code is not right" in field_error(refused, "code")
     assert clinician_row(db_path)["totp_secret"] is None
     assert is_login_redirect(browser.get(QUEUE_PATH))
 
-    accepted = post_code(browser, SET_UP_PATH, pyotp.TOTP(secret).now())
+    accepted = post_code(browser, SET_UP_PATH, pyotp.TOTP(secret).at(clock.timestamp()))
     assert accepted.status_code == 303
     assert location(accepted) == QUEUE_PATH
     assert browser.get(QUEUE_PATH).status_code == 200
@@ -123,12 +125,12 @@ def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path):
     assert is_login_redirect(again.get(QUEUE_PATH))
     assert_secret_not_in_cookie(app, again, secret)
 
-    refused = post_code(again, CODE_PATH, wrong_code(secret))
+    refused = post_code(again, CODE_PATH, wrong_code(secret, clock.timestamp()))
     assert refused.status_code == 200
     assert "That code is not right" in text_of(refused)
     assert audit_rows(db_path, "login_failure")[-1]["detail"] == '{"factor":"code"}'
 
-    next_code = pyotp.TOTP(secret).at(time.time() + 30)  # not the code used to set up
+    next_code = pyotp.TOTP(secret).at(clock.timestamp() + 30)  # not the code used to set up
     signed = post_code(again, CODE_PATH, next_code)
     assert signed.status_code == 303
     assert location(signed) == QUEUE_PATH

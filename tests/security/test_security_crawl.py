@@ -138,8 +138,8 @@ class Crawl:
         assert failed == []
 
 
-def test_a_patients_whole_journey_hands_out_no_url_with_a_secret_and_sends_no_referrer(app, db_path):
-    publish(db_path, 3)
+def test_a_patients_whole_journey_hands_out_no_url_with_a_secret_and_sends_no_referrer(app, db_path, clock):
+    publish(db_path, 3, now=clock.now())
     patient = app.test_client()
     crawl = Crawl(app, patient)
     patient.get("/")
@@ -174,9 +174,9 @@ def test_a_patients_whole_journey_hands_out_no_url_with_a_secret_and_sends_no_re
     crawl.assert_every_html_response_says_no_referrer()
 
 
-def test_a_clinicians_session_hands_out_no_url_with_a_secret_and_sends_no_referrer(app, db_path):
+def test_a_clinicians_session_hands_out_no_url_with_a_secret_and_sends_no_referrer(app, db_path, clock):
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
-    publish(db_path, 2)
+    publish(db_path, 2, now=clock.now())
     make_admin(db_path)
     clinician = app.test_client()
     crawl = Crawl(app, clinician)

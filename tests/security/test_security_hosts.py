@@ -40,14 +40,14 @@ def test_a_forwarded_host_is_ignored_without_a_proxy_and_checked_with_one(tmp_pa
     assert "Strict-Transport-Security" not in client.get("/healthz").headers  # plain HTTP: no HSTS
 
 
-def test_links_and_the_calendar_come_from_public_url_even_on_another_trusted_name(tmp_path, smtp):
+def test_links_and_the_calendar_come_from_public_url_even_on_another_trusted_name(tmp_path, smtp, clock):
     """The test client's Host is `localhost` (trusted, as loopback): nothing it sees may name it."""
     app = make_app(tmp_path, PUBLIC_URL=PUBLIC, TRUSTED_HOSTS="screening.clinic.example,alias.clinic.example")
     patient, _ = submit_through_form(app, "toxin")
     page = patient.get("/your-result").get_data(as_text=True)
     links = re.findall(r"https?://[^\s\"<]+/r/[A-Za-z0-9_-]+", page)
     assert links and all(link.startswith(PUBLIC + "/r/") for link in links)
-    publish(tmp_path / "screening.sqlite3")
+    publish(tmp_path / "screening.sqlite3", now=clock.now())
     assert book(patient, offered(patient)[0]).status_code == 303
     ics = patient.get("/your-result/appointment.ics")
     assert ics.status_code == 200

@@ -4,9 +4,8 @@ the query string of a POST (check 29)."""
 from __future__ import annotations
 
 import json
-import time
+from datetime import timedelta
 
-import itsdangerous.timed
 import pytest
 
 from tests.web.web_helpers import answers_by_step, count_rows, csrf_token, post_step, start, store_db
@@ -17,10 +16,9 @@ pytestmark = [
 ]  # a real SMTP server, and a key as `screening init` writes
 
 
-def test_a_csrf_token_older_than_an_hour_is_refused_and_nothing_is_stored(client, db_path, monkeypatch):
+def test_a_csrf_token_older_than_an_hour_is_refused_and_nothing_is_stored(client, db_path, clock):
     token = csrf_token(client.get("/"))
-    later = time.time() + 3601
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    clock.age_signatures(timedelta(seconds=3601))
 
     refused = client.post("/start", data={"csrf_token": token})
 

@@ -39,9 +39,9 @@ def clinician_page(app, db_path, submission_id: int) -> str:
     return page_text(signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).get(f"/clinician/submissions/{submission_id}"))
 
 
-def test_outcomes_changed_on_a_pending_review_warn_the_clinician_and_offer_the_patient_nothing(app, db_path):
+def test_outcomes_changed_on_a_pending_review_warn_the_clinician_and_offer_the_patient_nothing(app, db_path, clock):
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    publish(db_path)
+    publish(db_path, now=clock.now())
     assert offered(patient) == []  # waiting for a clinician
 
     tamper(db_path, """UPDATE submission SET treatments = '{"toxin":"clear"}' WHERE id = ?""", [submission_id])
@@ -65,9 +65,9 @@ def test_review_state_and_contact_details_are_sealed(app, db_path, sql):
     assert WARNING in clinician_page(app, db_path, submission_id)
 
 
-def test_a_decision_keeps_the_seal_and_a_changed_decision_breaks_it(app, db_path):
+def test_a_decision_keeps_the_seal_and_a_changed_decision_breaks_it(app, db_path, clock):
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    publish(db_path)
+    publish(db_path, now=clock.now())
     assert WARNING not in clinician_page(app, db_path, submission_id)
     clinician = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
     decide(clinician, submission_id, action="approve")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from screening import clock, store
+from screening import store
 from screening.db import connect, migrate
 from screening.domain import load_ruleset
 from screening.domain.rules import evaluate_screening
@@ -290,14 +290,14 @@ def test_draft_answers_and_contact_are_saved_and_read_back(db):
     assert store.get_draft(db, "other-token", timedelta(hours=24)) is None
 
 
-def test_stale_drafts_are_purged_after_their_lifetime(db, monkeypatch):
+def test_stale_drafts_are_purged_after_their_lifetime(db, clock):
     created = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-    monkeypatch.setattr(clock, "utc_now", lambda: created)
+    clock.set(created)
     store.create_draft(db, "old-token", submission_key="key-old")
-    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=23))
+    clock.set(created + timedelta(hours=23))
     store.create_draft(db, "recent-token", submission_key="key-recent")
     lifetime = timedelta(hours=24)
-    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=24, seconds=1))
+    clock.set(created + timedelta(hours=24, seconds=1))
 
     assert store.get_draft(db, "old-token", lifetime) is None  # stale: no longer offered, even before the purge
     purged = store.purge_stale_drafts(db, lifetime)
@@ -307,13 +307,13 @@ def test_stale_drafts_are_purged_after_their_lifetime(db, monkeypatch):
     assert store.get_draft(db, "recent-token", lifetime) is not None
 
 
-def test_saving_a_draft_keeps_it_alive(db, monkeypatch):
+def test_saving_a_draft_keeps_it_alive(db, clock):
     created = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-    monkeypatch.setattr(clock, "utc_now", lambda: created)
+    clock.set(created)
     draft = store.create_draft(db, "draft-token", submission_key="key-1")
-    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=20))
+    clock.set(created + timedelta(hours=20))
     store.save_draft_answers(db, draft, {"treatment_requested": "toxin"})
-    monkeypatch.setattr(clock, "utc_now", lambda: created + timedelta(hours=30))
+    clock.set(created + timedelta(hours=30))
 
     assert store.purge_stale_drafts(db, timedelta(hours=24)) == 0
     assert store.get_draft(db, "draft-token", timedelta(hours=24)) is not None

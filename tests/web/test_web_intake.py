@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -48,7 +48,8 @@ from tests.web.web_helpers import (
     walk,
 )
 
-TODAY = date.today()
+# The moment the tests that date something set the clock to: late morning in London, on a Saturday in June.
+MIDDAY = datetime(2025, 6, 7, 11, 0, tzinfo=UTC)
 PRIVATE_LINK = re.compile(r"https?://[^/\s<\"]+/r/([A-Za-z0-9_-]+)")
 
 
@@ -220,7 +221,8 @@ def test_clear_toxin_journey_reaches_the_result_page_with_you_can_book(client):
     assert "You can now choose an appointment" in text
 
 
-def test_clear_toxin_journey_stores_the_submission_and_forgets_the_draft(app, client, db_path):
+def test_clear_toxin_journey_stores_the_submission_and_forgets_the_draft(app, client, db_path, clock):
+    clock.set(MIDDAY)
     steps = answers_by_step("toxin")
 
     walk(client, steps)
@@ -237,7 +239,7 @@ def test_clear_toxin_journey_stores_the_submission_and_forgets_the_draft(app, cl
         DETAILS["phone"],
     )
     assert submission["attested_name"] == FULL_NAME
-    assert submission["screening_date"] == TODAY.isoformat()
+    assert submission["screening_date"] == clock.today(app).isoformat() == "2025-06-07"
     assert submission["rules"] == []
     assert count_rows(db_path, "draft") == 0
 
@@ -254,8 +256,9 @@ def test_review_journey_says_a_clinician_will_look_first(app, client, db_path):
     assert [rule["rule_id"] for rule in submission["rules"]] == ["toxin_swallow_breathing"]
 
 
-def test_defer_journey_gives_the_first_date_the_patient_can_book(client, db_path):
-    last_toxin = TODAY - timedelta(days=30)
+def test_defer_journey_gives_the_first_date_the_patient_can_book(client, db_path, clock):
+    clock.set(MIDDAY)
+    last_toxin = clock.today() - timedelta(days=30)
     steps = answers_by_step("toxin", previous_toxin="yes", last_toxin_date=last_toxin, previous_adverse_reaction="no")
 
     result = walk(client, steps)
@@ -436,8 +439,9 @@ def test_a_malformed_answer_to_a_hidden_question_is_ignored_not_an_error(client,
     assert "last_toxin_date" not in only_draft_answers(db_path)
 
 
-def test_changing_treatment_drops_the_now_hidden_answers_and_asks_the_new_questions(client, db_path):
-    old = TODAY - timedelta(days=400)
+def test_changing_treatment_drops_the_now_hidden_answers_and_asks_the_new_questions(client, db_path, clock):
+    clock.set(MIDDAY)
+    old = clock.today() - timedelta(days=400)
     toxin = answers_by_step(
         "toxin",
         previous_toxin="yes",
@@ -506,7 +510,7 @@ def _dob(day: str, month: str, year: str) -> dict:
         pytest.param(_dob("31", "2", "1990"), "date_of_birth", "Enter a real date", id="impossible-date"),
         pytest.param(_dob("22", "7", "90"), "date_of_birth", "year in 4 digits", id="two-digit-year"),
         pytest.param(
-            _dob(str((TODAY + timedelta(days=1)).day), str((TODAY + timedelta(days=1)).month), str(TODAY.year + 1)),
+            _dob("8", "6", "2026"),  # a year and a day after MIDDAY, the test's today
             "date_of_birth",
             "The date must be today or in the past",
             id="future-date",
@@ -532,7 +536,8 @@ def _dob(day: str, month: str, year: str) -> dict:
         ),
     ],
 )
-def test_bad_answer_on_a_step_gives_its_message_and_stores_nothing(client, db_path, fields, field, message):
+def test_bad_answer_on_a_step_gives_its_message_and_stores_nothing(client, db_path, clock, fields, field, message):
+    clock.set(MIDDAY)
     start(client)
     answers = {key: value for key, value in VALID_STEP_1.items() if not any(name.startswith(key) for name in fields)}
 

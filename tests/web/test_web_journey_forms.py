@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from tests.web.web_helpers import (
     CHECK_PATH,
@@ -90,9 +90,10 @@ def test_a_retried_declaration_after_sending_still_goes_to_the_result(client):
     assert again.status_code == 303 and again.headers["Location"].endswith(RESULT_PATH)
 
 
-def test_under_18_ends_the_screening_at_step_1_and_keeps_nothing(client, db_path):
+def test_under_18_ends_the_screening_at_step_1_and_keeps_nothing(client, db_path, clock):
+    clock.set(datetime(2025, 6, 7, 11, 0, tzinfo=UTC))
     start(client)
-    today = date.today()
+    today = clock.today()
     seventeen = date(today.year - 17, 1, 1)
     steps = answers_by_step("toxin", date_of_birth=seventeen)
 
@@ -109,10 +110,11 @@ def test_under_18_ends_the_screening_at_step_1_and_keeps_nothing(client, db_path
     assert client.get("/questions/pregnancy").headers["Location"] in ("/", "/?expired=1")
 
 
-def test_eighteen_today_goes_on(client, db_path):
+def test_eighteen_today_goes_on(client, db_path, clock):
+    clock.set(datetime(2025, 6, 7, 11, 0, tzinfo=UTC))
     start(client)
-    today = date.today()
-    born = date(today.year - 18, today.month, today.day if (today.month, today.day) != (2, 29) else 28)
+    today = clock.today()
+    born = date(today.year - 18, today.month, today.day)
     sent = post_step(client, "about-you", answers_by_step("toxin", date_of_birth=born)["about-you"])
     assert sent.headers["Location"].endswith("/questions/pregnancy")
 
