@@ -93,14 +93,7 @@ def _readable_date(value: str) -> str:
 
 
 def _clinic(app: Flask):
-    """The clinic's details for templates (its settings page, else the instance settings), once a request."""
-    from flask import g
+    """The clinic's details for templates, read once a request (web.clinic_details)."""
+    from screening.web import clinic_details
 
-    from screening.services import clinic
-
-    if "clinic_details" not in g:
-        try:
-            g.clinic_details = clinic.details(db.get_db(), app.config)
-        except Exception:  # noqa: BLE001 - an error page must render even when the database cannot be read
-            g.clinic_details = clinic.details(None, app.config)
-    return g.clinic_details
+    return clinic_details()

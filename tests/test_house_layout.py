@@ -95,3 +95,25 @@ def test_blueprints_are_by_audience_each_with_its_template_folder(app):
             if folder != audience:
                 elsewhere.append(f"web/{audience}.py renders {folder}/{name}")
     assert elsewhere == []
+
+
+def store_calls(source: str) -> list[str]:
+    """Calls of store functions in a module (store.Draft or store.Actor as type annotations are not calls)."""
+    tree = ast.parse(source)
+    return [
+        f"{node.lineno}: store.{node.func.attr}()"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "store"
+    ]
+
+
+def test_pages_call_services_never_the_store():
+    found = {
+        audience: store_calls((ROOT / "screening" / "web" / f"{audience}.py").read_text(encoding="utf-8"))
+        for audience in AUDIENCES
+    }
+    assert found == {audience: [] for audience in AUDIENCES}
+    assert store_calls("def page():\n    return store.get_submission(db, 1)\n") == ["2: store.get_submission()"]

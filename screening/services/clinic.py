@@ -4,6 +4,7 @@ in one write transaction."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,10 +62,10 @@ def details(db: Database, config: dict[str, Any]) -> ClinicDetails:
     )
 
 
-def effective_config(db: Database, config: dict[str, Any]) -> dict[str, Any]:
-    """The settings with the clinic's own details (from its settings page) in place of the instance's, for code that
-    reads them from the settings (the emails)."""
-    found = details(db, config)
+def effective_config(db: Database | None, config: dict[str, Any], found: ClinicDetails | None = None) -> dict[str, Any]:
+    """The settings with the clinic's own details (from its settings page, or `found` when already read) in place of
+    the instance's, for code that reads them from the settings (the emails)."""
+    found = found or details(db, config)
     return {
         **config,
         "CLINIC_NAME": found.name,
@@ -235,3 +236,44 @@ def require_code(db: Database, actor: store.Actor, target: dict[str, Any], requi
     store.set_totp_required(
         db, target["id"], required, actor.event("totp_requirement_changed", detail={"required": required})
     )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# What the admin's pages read
+
+
+def clinicians(db: Database) -> list[dict[str, Any]]:
+    """Every clinician account, for the admin's list."""
+    return store.list_clinicians(db)
+
+
+def audit_trail(db: Database, *, actor_email: str = "", before: str = "", **filters: str) -> list[dict[str, Any]]:
+    """A page of the audit trail, newest first, filtered by action, actor (email), object and dates."""
+    who = store.clinician_by_email(db, actor_email) if actor_email else None
+    return store.audit_events(
+        db,
+        actor_id=who["id"] if who else (-1 if actor_email else None),
+        before_id=int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None,
+        **{name: value.strip() for name, value in filters.items()},
+    )
+
+
+def slots_ahead(db: Database, tz, today, days: int = 28) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The published slots from today for `days` days, and who booked each booked one (by submission id)."""
+    start, end = clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz)
+    rows = store.slots_between(db, start, end)
+    return rows, store.people_for(db, [row["submission_id"] for row in rows if row["submission_id"]])
+
+
+def slot_is_booked(db: Database, slot_id: int) -> bool:
+    """Whether a published slot holds a patient's appointment."""
+    held = store.slot_with_booking(db, slot_id)
+    return bool(held and held["booking_id"])
+
+
+def slot_to_withdraw(db: Database, slot_id: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A published slot and the screening of the patient booked into it (None for either that is not there)."""
+    slot = store.slot_with_booking(db, slot_id)
+    if slot is None:
+        return None, None
+    return slot, store.get_submission(db, slot["submission_id"]) if slot["booking_id"] else None

@@ -239,6 +239,7 @@ class BookingStatus:
     booking: dict[str, Any] | None
     window: tuple[date, date] | None  # the days an appointment may fall on, when something is bookable
     cancelled_by_clinic: dict[str, Any] | None
+    approved: frozenset[str] = frozenset()  # treatments a clinician approved (read with the decisions, once)
 
     @property
     def bookable_treatments(self) -> list[str]:
@@ -247,12 +248,12 @@ class BookingStatus:
 
 def booking_status(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> BookingStatus:
     """Per treatment, whether and from when it may be booked; the appointment held; a clinic cancellation."""
-    if not submission.get("sealed", True):  # changed outside the application: nothing is offered
-        waiting = [Gate(treatment, AWAITING_REVIEW) for treatment in submission["treatments"]]
-        return BookingStatus(waiting, store.active_booking(db, submission["id"]), None, None)
-    today = clinic_today(config)
     decisions = store.decisions_for(db, submission["id"])
     approved = frozenset(t for d in decisions if d["action"] == "approve" for t in d["treatments"])
+    if not submission.get("sealed", True):  # changed outside the application: nothing is offered
+        waiting = [Gate(treatment, AWAITING_REVIEW) for treatment in submission["treatments"]]
+        return BookingStatus(waiting, store.active_booking(db, submission["id"]), None, None, approved)
+    today = clinic_today(config)
     deferrals = [d["defer_until"] for d in decisions if d["action"] == "defer" and d["defer_until"]]
     last_toxin = submission["answers"].get("last_toxin_date")
     gates = booking_gates(
@@ -272,6 +273,7 @@ def booking_status(db: Database, config: dict[str, Any], submission: dict[str, A
         booking=booking,
         window=bookable_window(gates, today),
         cancelled_by_clinic=None if booking else store.last_cancelled_by_clinic(db, submission["id"]),
+        approved=approved,
     )
 
 
@@ -378,13 +380,12 @@ def treatment_states(
     db: Database, submission: dict[str, Any], status: BookingStatus
 ) -> list[patient_page.TreatmentState]:
     """What the private page says about each treatment now (after any clinician's decision and any booking)."""
-    decisions = store.decisions_for(db, submission["id"])
     return patient_page.treatment_states(
         gates=status.gates,
         outcomes=submission["treatments"],
         fired=submission["rules"],
         engine_errors=submission["engine_errors"],
-        approved=frozenset(t for d in decisions if d["action"] == "approve" for t in d["treatments"]),
+        approved=status.approved,
         booked=status.booking is not None,
         cancelled_by_clinic=status.cancelled_by_clinic is not None,
     )
@@ -417,11 +418,6 @@ def times_on(config: dict[str, Any], slots: list[dict[str, Any]], day_text: str 
     if not times:
         raise NothingToBook("There are no free times left on that day. Please choose another day.")
     return day, times
-
-
-def clinic_details(db: Database, config: dict[str, Any]) -> clinic.ClinicDetails:
-    """The clinic's name, address and contact details for the patient's pages."""
-    return clinic.details(db, config)  # the administration service owns the clinic's details
 
 
 def reply_to_question(
@@ -471,3 +467,35 @@ def check_step(ruleset: RuleSet, draft: store.Draft, section: Section, sent: dic
     checked, errors = ruleset.questionnaire.check(merged, today)
     problems = step_errors(section, errors)
     return StepResult(False, merged if problems else checked.values, problems)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# What the patient's pages read
+
+
+def draft_for(db: Database, draft_token: str | None, lifetime) -> store.Draft | None:
+    """The questionnaire this browser is filling in, while it is younger than its lifetime."""
+    return store.get_draft(db, draft_token, lifetime) if draft_token else None
+
+
+def clinician_question(db: Database, submission_id: int) -> str:
+    """The question a clinician asked about this screening, for the patient to answer."""
+    return store.clinician_question(db, submission_id)
+
+
+def already_sent(db: Database, submission_key: str | None) -> bool:
+    """Whether the answers with this one-time key were sent already (a double click, Back after sending)."""
+    return bool(submission_key) and store.submission_id_for_key(db, submission_key) is not None
+
+
+def submission_for_token(db: Database, access_token: str | None) -> dict[str, Any] | None:
+    """The screening a private link opens, or None."""
+    return store.submission_for_token(db, access_token) if access_token else None
+
+
+def private_link_opens(db: Database, actor: store.Actor, access_token: str) -> bool:
+    """Whether a private link opens a screening; one that does not is audited as denied access."""
+    if len(access_token) <= 64 and store.submission_for_token(db, access_token) is not None:
+        return True
+    store.append_audit(db, actor.event("access_denied", outcome="denied", object_type="private_link"))
+    return False

@@ -148,10 +148,17 @@ class Person:
 
 
 def search(
-    db: Database, questionnaire: Questionnaire, today: date, *, text: str, date_of_birth: date | None
+    db: Database,
+    questionnaire: Questionnaire,
+    today: date,
+    *,
+    text: str,
+    date_of_birth: date | None,
+    actor: store.Actor | None = None,
 ) -> list[dict[str, Any]]:
     """Screenings matching a name (any words), an email (has '@'), a reference ('12', '#12', 'screening 12') and/or
-    a date of birth; newest first, one row per screening with who it is for."""
+    a date of birth; newest first, one row per screening with who it is for. With an actor, the search is audited:
+    who searched and how many they found, never what they typed (a name or a date of birth)."""
     text = " ".join((text or "").split())
     if not text and date_of_birth is None:
         raise FieldError("q", "Enter a name, email address or screening reference, or a date of birth")
@@ -176,15 +183,22 @@ def search(
     for row in rows:
         row["treatments"] = json.loads(row["treatments"])
         row["age"] = age_on(row["date_of_birth"], today)
+    if actor is not None:
+        store.append_audit(db, actor.event("patients_searched", detail={"results": len(rows)}))
     return rows
 
 
-def patient_page(db: Database, questionnaire: Questionnaire, today: date, submission_id: int) -> dict[str, Any]:
+def patient_page(
+    db: Database, questionnaire: Questionnaire, today: date, submission_id: int, actor: store.Actor | None = None
+) -> dict[str, Any]:
     """One person (the email and date of birth of this screening): their screenings and versions, decisions,
-    appointments and consultation records, newest first. NotFound for an unknown screening."""
+    appointments and consultation records, newest first, the view audited when an actor is given. NotFound for an
+    unknown screening."""
     found = store.get_submission(db, submission_id)
     if found is None:
         raise UnknownPatient(f"No patient has a screening with the reference {submission_id}.")
+    if actor is not None:
+        store.append_audit(db, actor.event("patient_viewed", object_type="submission", object_id=submission_id))
     date_of_birth = found["answers"].get("date_of_birth", "")
     screenings = store.submissions_of_person(db, found["email"], date_of_birth)
     ids = [row["id"] for row in screenings]

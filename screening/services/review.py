@@ -269,3 +269,15 @@ def queue_page(db: Database, filters: dict[str, Any], *, after: str = "") -> dic
         "counts": store.state_counts(db, outcomes),
         "title": "Screenings waiting for review",
     }
+
+
+def cautions(db: Database, *, after: str = "") -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the caution-level screenings (no decision needed), for the practitioner's preparation."""
+    return store.queue(db, outcomes=("caution",), states=(), after=after)
+
+
+def printed(db: Database, actor: store.Actor, submission_id: int) -> dict[str, Any]:
+    """One screening for its A4 print view, the printing audited; NotFound for an unknown one."""
+    found = submission(db, submission_id)
+    store.append_audit(db, actor.event("submission_printed", object_type="submission", object_id=submission_id))
+    return found

@@ -6,17 +6,16 @@ message in one place (web/errors.py)."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp
 
-from screening import clock, store
+from screening import clock
 from screening.db import get_db
 from screening.domain import Questionnaire
 from screening.domain.conditions import tree_to_json
@@ -26,7 +25,7 @@ from screening.services import accounts, clinic
 from screening.services.lifecycle import erasure, exports
 from screening.services.rules import catalogue
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit, auth
+from screening.web import audit, auth, clinic_config
 from screening.web.audit import actor
 from screening.web.forms import (
     AnswerField,
@@ -45,9 +44,7 @@ bp = Blueprint("admin", __name__, url_prefix="/clinician")
 
 
 def config():
-    if "clinic_config" not in g:
-        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
-    return g.clinic_config
+    return clinic_config()
 
 
 def zone():
@@ -124,9 +121,7 @@ def tried(ruleset, form):
 
 
 def _submission_or_none(reference: str):
-    if not reference.isdigit() or len(reference) > 12:
-        return None
-    return store.get_submission(get_db(), int(reference))
+    return catalogue.screening(get_db(), reference)
 
 
 @cache
@@ -186,7 +181,7 @@ def clinicians():
         else:
             flash(f"Added {form.name.data} ({form.role.data}). Give them their initial password in person.")
             return redirect(url_for("admin.clinicians"), 303)
-    clinicians = store.list_clinicians(get_db())
+    clinicians = clinic.clinicians(get_db())
     return render_template("admin/clinicians.html", form=form, clinicians=clinicians, confirm=ConfirmForm())
 
 
@@ -218,17 +213,11 @@ def require_code(clinician_id: int):
 def audit_trail():
     """Show an admin the audit trail, newest first."""
     args = request.args
-    actor = store.clinician_by_email(get_db(), args.get("actor", "")) if args.get("actor") else None
-    before = args.get("before", "")
-    rows = store.audit_events(
+    rows = clinic.audit_trail(
         get_db(),
-        action=args.get("action", "").strip(),
-        actor_id=actor["id"] if actor else (-1 if args.get("actor") else None),
-        object_type=args.get("object_type", "").strip(),
-        object_id=args.get("object_id", "").strip(),
-        since=args.get("since", "").strip(),
-        until=args.get("until", "").strip(),
-        before_id=int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None,
+        actor_email=args.get("actor", ""),
+        before=args.get("before", ""),
+        **{name: args.get(name, "") for name in ("action", "object_type", "object_id", "since", "until")},
     )
     audit.record("audit_viewed", object_type="audit_event")
     return render_template("admin/audit.html", rows=rows, args=args)
@@ -249,9 +238,7 @@ def slots():
             flash(published.describe(tz))
             return redirect(url_for("admin.slots"), 303)
     today = clock.today_in(tz)
-    start, end = clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=28), tz)
-    rows = store.slots_between(get_db(), start, end)
-    booked = store.people_for(get_db(), [row["submission_id"] for row in rows if row["submission_id"]])
+    rows, booked = clinic.slots_ahead(get_db(), tz, today)
     days = clock.group_by_day(rows, tz)  # Grouped by day, bookings with the patient's name
     return render_template(
         "admin/slots.html", form=form, rows=rows, days=days, booked=booked, tz=tz, confirm=ConfirmForm()
@@ -263,8 +250,7 @@ def slots():
 def cancel_slot(slot_id: int):
     """Let an admin withdraw a slot; a booked one goes to the confirmation page first."""
     if ConfirmForm().validate_on_submit():
-        held = store.slot_with_booking(get_db(), slot_id)
-        if held and held["booking_id"]:
+        if clinic.slot_is_booked(get_db(), slot_id):
             # A booked slot is a patient's appointment: confirm and give a reason first.
             return redirect(url_for("admin.withdraw", slot_id=slot_id), 303)
         held = clinic.withdraw_slot(get_db(), current_app.config, actor(), slot_id)
@@ -319,11 +305,10 @@ def settings():
 @auth.admin_required
 def withdraw(slot_id: int):
     """Withdrawing a booked slot cancels a patient's appointment: confirm it, and give the reason they will read."""
-    slot = store.slot_with_booking(get_db(), slot_id)
+    slot, patient = clinic.slot_to_withdraw(get_db(), slot_id)
     if slot is None:
         flash("That slot is no longer published.")
         return redirect(url_for("admin.slots"), 303)
-    patient = store.get_submission(get_db(), slot["submission_id"]) if slot["booking_id"] else None
     form = WithdrawForm()
     if patient is None:
         form.reason.validators = []
@@ -411,7 +396,7 @@ def export():
 @auth.admin_required
 def submission_diff(submission_id: int):
     """Show a clinician what changed between the rules that judged a screening and today's."""
-    submission = store.get_submission(get_db(), submission_id)
+    submission = catalogue.screening(get_db(), submission_id)
     if submission is None:
         abort(404)
     audit.record("rules_diff_viewed", object_type="submission", object_id=submission_id)

@@ -6,10 +6,10 @@ message in one place (web/errors.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from screening import clock, store
+from screening import clock
 from screening.db import get_db
 from screening.domain.decisions import ACTIONS
 from screening.errors import FieldError
@@ -20,7 +20,7 @@ from screening.services import review as reviewing
 from screening.services.lifecycle import fhir
 from screening.services.rules import catalogue
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit
+from screening.web import audit, clinic_config
 from screening.web.audit import actor
 from screening.web.forms import (
     ID_DOCUMENTS,
@@ -35,9 +35,9 @@ from screening.web.patient import hold_draft
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
 
 
-@bp.app_context_processor
+@bp.context_processor
 def identity_documents():
-    """The identity documents a consultation record may name, for every template."""
+    """The identity documents a consultation record may name, for this blueprint's templates."""
     return {"id_documents": ID_DOCUMENTS}
 
 
@@ -70,9 +70,7 @@ def submission_context(found: dict) -> dict:
 
 
 def config():
-    if "clinic_config" not in g:
-        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
-    return g.clinic_config
+    return clinic_config()
 
 
 def after_consultation(found: dict, recorded):
@@ -121,7 +119,7 @@ def queue():
 @login_required
 def cautions():
     """Show clinicians the caution-level screenings, for the practitioner's preparation."""
-    rows, next_cursor = store.queue(get_db(), outcomes=("caution",), states=(), after=request.args.get("after", ""))
+    rows, next_cursor = reviewing.cautions(get_db(), after=request.args.get("after", ""))
     rows = _who(rows)
     return render_template("clinician/cautions.html", rows=rows, next_cursor=next_cursor, waited=reviewing.waited)
 
@@ -142,7 +140,7 @@ def decide(submission_id: int):
     found, form = reviewing.submission(get_db(), submission_id), DecisionForm()
     if form.validate():
         try:
-            config = clinic.effective_config(get_db(), current_app.config)  # The clinic's own details
+            config = clinic_config()  # the clinic's own details
             decision = reviewing.decide(get_db(), config, actor(), found, **form.decision())
         except FieldError as problem:
             show_field_error(form, problem)
@@ -163,12 +161,15 @@ def patients_search():
     if searched and form.validate():
         try:
             results = people.search(
-                get_db(), current_ruleset().questionnaire, today(), text=form.q.data or "", date_of_birth=form.dob.data
+                get_db(),
+                current_ruleset().questionnaire,
+                today(),
+                text=form.q.data or "",
+                date_of_birth=form.dob.data,
+                actor=actor(),
             )
         except FieldError as problem:
             show_field_error(form, problem)
-        else:  # who searched and how many they found; never what they typed (a name or a date of birth)
-            store.append_audit(get_db(), actor().event("patients_searched", detail={"results": len(results)}))
     elif searched and form.dob.errors:
         form.dob.errors = ["Enter the date of birth as a real date, for example 22 7 1990"]
     return render_template("clinician/patients.html", form=form, results=results, searched=searched and not form.errors)
@@ -178,8 +179,7 @@ def patients_search():
 @login_required
 def patient(submission_id: int):
     """Show a clinician one person's screenings, versions, decisions, appointments and consultations."""
-    page = people.patient_page(get_db(), current_ruleset().questionnaire, today(), submission_id)
-    store.append_audit(get_db(), actor().event("patient_viewed", object_type="submission", object_id=submission_id))
+    page = people.patient_page(get_db(), current_ruleset().questionnaire, today(), submission_id, actor())
     return render_template("clinician/patient.html", tz=zone(), **page)
 
 
@@ -198,8 +198,7 @@ def diary_page():
 @login_required
 def print_view(submission_id: int):
     """Give a clinician an A4 print view of one screening, with a signature line."""
-    found = reviewing.submission(get_db(), submission_id)
-    store.append_audit(get_db(), actor().event("submission_printed", object_type="submission", object_id=submission_id))
+    found = reviewing.printed(get_db(), actor(), submission_id)
     return render_template(
         "clinician/print.html",
         tz=zone(),

@@ -12,7 +12,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -24,11 +23,10 @@ from flask import (
 from screening import clock, store
 from screening.db import get_db
 from screening.domain import TREATMENT_NAMES, journey, patient_page
-from screening.services import clinic
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit, auth, prg, protection
+from screening.web import audit, auth, clinic_config, clinic_details, prg, protection
 from screening.web.audit import actor
 from screening.web.forms import (
     ConfirmForm,
@@ -45,9 +43,7 @@ bp = Blueprint("patient", __name__)
 
 def config():
     # The clinic's details from its settings page (database) over the instance settings.
-    if "clinic_config" not in g:
-        g.clinic_config = clinic.effective_config(get_db(), current_app.config)
-    return g.clinic_config
+    return clinic_config()
 
 
 def today():
@@ -56,7 +52,7 @@ def today():
 
 def current_draft() -> store.Draft | None:
     token = session.get("draft")
-    return store.get_draft(get_db(), token, config()["DRAFT_LIFETIME"]) if token else None
+    return patients.draft_for(get_db(), token, config()["DRAFT_LIFETIME"])
 
 
 def draft_or_restart() -> store.Draft:
@@ -246,7 +242,7 @@ def render_check(draft: store.Draft, form: DeclarationForm):
         answers=questionnaire.check(draft.answers, today())[0].values,
         contact=draft.contact,
         progress=progress(journey.CHECK_STEP),
-        question=store.clinician_question(get_db(), draft.amends) if draft.amends else None,
+        question=patients.clinician_question(get_db(), draft.amends) if draft.amends else None,
     )
 
 
@@ -288,7 +284,7 @@ def draft_to_submit(form: DeclarationForm, access_token: str | None) -> store.Dr
 
 
 def already_submitted(submission_key: str | None) -> bool:
-    return bool(submission_key) and store.submission_id_for_key(get_db(), submission_key) is not None
+    return patients.already_sent(get_db(), submission_key)
 
 
 def show_result(access_token: str):
@@ -301,7 +297,7 @@ def show_result(access_token: str):
 def current_submission() -> dict:
     """The screening this browser holds the private link for; 404 otherwise (the same page as any unknown one)."""
     token = session.get("result")
-    submission = store.submission_for_token(get_db(), token) if token else None
+    submission = patients.submission_for_token(get_db(), token)
     return submission or abort(404)
 
 
@@ -316,13 +312,13 @@ def result():
     return render_template(
         "patient/result.html",
         submission=submission,
-        question=store.clinician_question(get_db(), submission["id"]) if asked else "",
+        question=patients.clinician_question(get_db(), submission["id"]) if asked else "",
         status=status,
         states=states,
         headline=patient_page.headline(states),
         days=patients.days_with_free_times(config(), slots),
         problem=request.args.get("problem"),
-        clinic=patients.clinic_details(get_db(), config()),
+        clinic=clinic_details(),
         tz=patients.clinic_zone(config()),
         private_link=private_link_for(session["result"]),
     )
@@ -360,7 +356,7 @@ def confirm_booking():
         slot=slot,
         tz=patients.clinic_zone(config()),
         treatments=status.bookable_treatments,
-        clinic=patients.clinic_details(get_db(), config()),
+        clinic=clinic_details(),
         form=ConfirmForm(),
     )
 
@@ -445,10 +441,7 @@ def use_return_link(token: str):
 @auth.limiter.limit("30 per minute;300 per day")  # guessing 128-bit tokens is hopeless; this keeps the audit sane
 def private_link(token: str):
     """Exchange the private link for a cookie, then move to a URL without the token in it."""
-    if len(token) > 64 or store.submission_for_token(get_db(), token) is None:
-        store.append_audit(
-            get_db(), actor("patient").event("access_denied", outcome="denied", object_type="private_link")
-        )
+    if not patients.private_link_opens(get_db(), actor("patient"), token):
         abort(404)
     session.clear()
     session["result"] = token
@@ -496,7 +489,7 @@ def answer_page():
     return render_template(
         "patient/answer.html",
         form=form or ReplyForm(),
-        question=store.clinician_question(get_db(), submission["id"]),
+        question=patients.clinician_question(get_db(), submission["id"]),
     )
 
 

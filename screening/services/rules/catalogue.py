@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from screening import store
 from screening.domain import RulesError, RuleSet, evaluate_screening
 from screening.domain.overrides import Override, apply_overrides, overrides_by_rule, parse_overrides, shipped_of
 from screening.domain.plain import describe
@@ -231,3 +232,11 @@ def try_case(current: RuleSet, raw: dict[str, Any], screening_date: date, draft_
             second, _ = judge(drafted, raw, screening_date, "With the draft overrides")
             result.judgements.append(second)
     return result
+
+
+def screening(db: Database, reference: int | str) -> dict[str, Any] | None:
+    """A stored screening by its reference (digits), for trying it again or comparing its rules; None if none."""
+    text = str(reference)
+    if not text.isdigit() or len(text) > 12:
+        return None
+    return store.get_submission(db, int(text))
