@@ -173,7 +173,7 @@ def review_needed(config: dict[str, Any], submission_id: int) -> store.Mail:
         config["CLINIC_EMAIL"],
         f"A screening is waiting for review (screening {submission_id})",
         f"A new screening is waiting for a clinician's decision:\n"
-        f"{_public(config, f'/clinician/submissions/{submission_id}')}\n",
+        f"{_public(config, links.SUBMISSION_PATH.format(submission_id=submission_id))}\n",
     )
 
 
@@ -218,8 +218,9 @@ def cancelled(config: dict[str, Any], to: str, link: str, when: str, *, by_clini
     )
 
 
-def password_reset(config: dict[str, Any], to: str, link: str) -> store.Mail:
+def password_reset(config: dict[str, Any], to: str, token: str) -> store.Mail:
     """The email that gives a clinician a one-time link to set a new password."""
+    link = public_link(config, links.RESET_LINK_PATH.format(token=token))
     return store.Mail(
         "password_reset",
         to,
@@ -254,8 +255,8 @@ def clinic_booking(config: dict[str, Any], to: str, what: str, when: str, submis
         to,
         f"{subject}: {when}",
         f"{subject} for {when} (screening {submission_id}):\n"
-        f"{_public(config, f'/clinician/submissions/{submission_id}')}\n\n"
-        f"The diary: {_public(config, '/clinician/diary')}\n",
+        f"{_public(config, links.SUBMISSION_PATH.format(submission_id=submission_id))}\n\n"
+        f"The diary: {_public(config, links.DIARY_PATH)}\n",
     )
 
 
@@ -274,8 +275,10 @@ def audit_digest(config: dict[str, Any], report: Any, as_of: str) -> store.Mail:
     )
 
 
-def return_link(config: dict[str, Any], to: str, link: str) -> store.Mail:
+def return_link(config: dict[str, Any], to: str, nonce: str) -> store.Mail:
+    """The email with a one-time link to start the questions again from the last answers (a reference at rest)."""
     clinic = config["CLINIC_NAME"]
+    link = links.return_link_ref(public_link(config, links.RETURN_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
     return store.Mail(
         "return_link",
         to,

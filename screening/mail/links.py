@@ -17,6 +17,14 @@ import secrets
 
 PRIVATE_LINK = re.compile(r"⟨private-link:([A-Za-z0-9_-]{1,128})⟩")
 RETURN_TOKEN = re.compile(r"⟨return-token:([0-9a-f]{32})⟩")
+# The pages emails link to, in one place: built here from PUBLIC_URL, never from a request (a test holds each to the
+# app's own route).
+PRIVATE_LINK_PATH = "/r/{token}"
+RETURN_LINK_PATH = "/returning/{token}"
+RESET_LINK_PATH = "/clinician/reset/{token}"
+SUBMISSION_PATH = "/clinician/submissions/{submission_id}"
+DIARY_PATH = "/clinician/diary"
+
 TOKEN_SLOT = "TOKENSLOT"  # noqa: S105 - not a secret: what the return-link path is built with before the reference takes its place
 
 
@@ -57,5 +65,7 @@ def render(body: str, *, secret_key: str, public_url: str) -> str:
             raise ValueError("a queued message needs SECRET_KEY to render its link")
         return body
     base = public_url.rstrip("/")
-    body = PRIVATE_LINK.sub(lambda m: f"{base}/r/{private_token(secret_key, m.group(1))}", body)
+    body = PRIVATE_LINK.sub(
+        lambda m: base + PRIVATE_LINK_PATH.format(token=private_token(secret_key, m.group(1))), body
+    )
     return RETURN_TOKEN.sub(lambda m: return_token(secret_key, m.group(1)), body)

@@ -74,17 +74,16 @@ def change_password(
     )
 
 
-def send_reset_link(db: Database, config: dict[str, Any], actor: store.Actor, target: dict[str, Any], link_for) -> None:
-    """Email the clinician a one-time link to set a new password (an hour). `link_for(token)` makes the path."""
+def send_reset_link(db: Database, config: dict[str, Any], actor: store.Actor, target: dict[str, Any]) -> None:
+    """Email the clinician a one-time link to set a new password (an hour)."""
     token = secrets.token_urlsafe(32)
-    link = mail.public_link(config, link_for(token))
     store.create_password_reset(
         db,
         token,
         target["id"],
         RESET_LIFETIME,
         actor.event("password_reset_sent"),
-        (mail.password_reset(config, target["email"], link),),
+        (mail.password_reset(config, target["email"], token),),
     )
     mail.nudge(config)
 

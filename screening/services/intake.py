@@ -199,21 +199,19 @@ def _contact(submission: dict[str, Any]) -> dict[str, str]:
 
 
 def request_return_link(
-    db: Database, config: dict[str, Any], actor: store.Actor, *, email: str, date_of_birth: str, link_for
+    db: Database, config: dict[str, Any], actor: store.Actor, *, email: str, date_of_birth: str
 ) -> None:
     """Email a one-time link to start again from the last answers, when the email and date of birth match.
 
-    The caller says the same to the patient either way, so nobody can learn who has been screened here.
-    `link_for(token)` gives the path of the link."""
+    The caller says the same to the patient either way, so nobody can learn who has been screened here."""
     found = store.latest_submission_for(db, email, date_of_birth)
     with store.write_transaction(db):
         if found is not None:
             nonce = links.new_return_nonce()  # the outbox holds the nonce, never the token
             token = links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
-            link = links.return_link_ref(mail.public_link(config, link_for(links.TOKEN_SLOT)), nonce)
             store.create_return_link(
-                db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], link),)
+                db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], nonce),)
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})

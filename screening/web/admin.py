@@ -264,9 +264,7 @@ def send_reset(clinician_id: int):
     """Let an admin send a clinician a one-time password-reset link."""
     if ConfirmForm().validate_on_submit():
         target = clinic.clinician(get_db(), clinician_id=clinician_id)
-        accounts.send_reset_link(
-            get_db(), config(), actor(), target, lambda token: url_for("account.reset", token=token)
-        )
+        accounts.send_reset_link(get_db(), config(), actor(), target)
         flash(f"A one-time link to set a new password (valid for an hour) was emailed to {target['email']}.")
     return redirect(url_for("admin.clinicians"), 303)
 

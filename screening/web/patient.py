@@ -405,7 +405,6 @@ def returning():
                 actor("patient"),
                 email=form.email.data,
                 date_of_birth=form.date_of_birth.data,
-                link_for=lambda token: url_for("patient.use_return_link", token=token),
             )
             return redirect(url_for("patient.returning_sent"), 303)  # the same answer whether or not they matched
         return prg.sent_again()

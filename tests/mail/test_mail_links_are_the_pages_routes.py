@@ -1,0 +1,32 @@
+"""The pages emails link to are named once, in mail/links.py, and each is the app's own route: a page that moves
+breaks this test, not the links in the clinic's emails."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from screening.mail import links
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint", "values"),
+    [
+        (links.PRIVATE_LINK_PATH, "patient.private_link", {"token": "abc"}),
+        (links.RETURN_LINK_PATH, "patient.use_return_link", {"token": "abc"}),
+        (links.RESET_LINK_PATH, "account.reset", {"token": "abc"}),
+        (links.SUBMISSION_PATH, "clinician.submission", {"submission_id": 12}),
+        (links.DIARY_PATH, "clinician.diary_page", {}),
+    ],
+)
+def test_each_emailed_path_is_the_route_of_its_page(app, path, endpoint, values):
+    with app.test_request_context():
+        assert path.format(**values) == url_for(endpoint, **values)
+
+
+def test_a_reset_email_links_to_the_reset_page_of_the_clinics_public_address():
+    from screening import mail
+
+    config = {"PUBLIC_URL": "https://screening.clinic.example/"}
+    message = mail.password_reset(config, "bo@example.org", "tok")
+    assert "https://screening.clinic.example/clinician/reset/tok\n" in message.body
