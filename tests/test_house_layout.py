@@ -117,3 +117,13 @@ def test_pages_call_services_never_the_store():
     }
     assert found == {audience: [] for audience in AUDIENCES}
     assert store_calls("def page():\n    return store.get_submission(db, 1)\n") == ["2: store.get_submission()"]
+
+
+def test_every_form_is_built_in_web_forms():
+    """Forms live in one place: no other module names FlaskForm (a form built elsewhere would be a second home)."""
+    elsewhere = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "screening").rglob("*.py")
+        if path.name != "forms.py" and "FlaskForm" in path.read_text(encoding="utf-8")
+    ]
+    assert elsewhere == []

@@ -7,13 +7,9 @@ message in one place (web/errors.py)."""
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp
 
 from screening import clock
 from screening.db import get_db
@@ -28,16 +24,15 @@ from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth, clinic_config
 from screening.web.audit import actor
 from screening.web.forms import (
-    AnswerField,
     ClinicSettingsForm,
     ConfirmForm,
-    DateAnswerField,
     ExportForm,
     NewClinicianForm,
     PatientRecordsForm,
     SlotsForm,
     WithdrawForm,
     show_field_error,
+    try_form_class,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/clinician")
@@ -122,26 +117,6 @@ def tried(ruleset, form):
 
 def _submission_or_none(reference: str):
     return catalogue.screening(get_db(), reference)
-
-
-@cache
-def try_form_class(questionnaire: Questionnaire) -> type[FlaskForm]:
-    attributes = {
-        question.id: (DateAnswerField if question.type == "date" else AnswerField)(question.text, question=question)
-        for question in questionnaire.questions
-    }
-    attributes["screening_date"] = StringField(
-        "Screening date (YYYY-MM-DD)",
-        validators=[
-            Optional(),
-            Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Enter the date as YYYY-MM-DD, for example 2026-03-10"),
-        ],
-    )
-    attributes["draft_overrides"] = TextAreaField(
-        "Draft overrides (optional: the text of an overrides.toml to try instead of the clinic's)",
-        validators=[Optional(), Length(max=20000, message="Keep the draft under 20,000 characters")],
-    )
-    return type("TryCaseForm", (FlaskForm,), attributes)
 
 
 def try_form(questionnaire: Questionnaire):

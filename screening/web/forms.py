@@ -30,7 +30,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from screening.clock import parse_every
-from screening.domain import AnswerError, Question, Section
+from screening.domain import AnswerError, Question, Questionnaire, Section
 from screening.domain.dates import month_number
 from screening.errors import FieldError
 
@@ -509,3 +509,24 @@ def show_field_error(form, error: FieldError) -> None:
     """Show a service's refusal as the error of the field it names (sentence case), beside the field's own errors."""
     message = error.message[:1].upper() + error.message[1:]
     form[error.field].errors = [*form[error.field].errors, message]
+
+
+@cache
+def try_form_class(questionnaire: Questionnaire) -> type[FlaskForm]:
+    """The admin's "try a case" form: every question on one page, a screening date and draft overrides."""
+    attributes = {
+        question.id: (DateAnswerField if question.type == "date" else AnswerField)(question.text, question=question)
+        for question in questionnaire.questions
+    }
+    attributes["screening_date"] = StringField(
+        "Screening date (YYYY-MM-DD)",
+        validators=[
+            Optional(),
+            Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Enter the date as YYYY-MM-DD, for example 2026-03-10"),
+        ],
+    )
+    attributes["draft_overrides"] = TextAreaField(
+        "Draft overrides (optional: the text of an overrides.toml to try instead of the clinic's)",
+        validators=[Optional(), Length(max=20000, message="Keep the draft under 20,000 characters")],
+    )
+    return type("TryCaseForm", (FlaskForm,), attributes)
