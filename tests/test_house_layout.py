@@ -127,3 +127,18 @@ def test_every_form_is_built_in_web_forms():
         if path.name != "forms.py" and "FlaskForm" in path.read_text(encoding="utf-8")
     ]
     assert elsewhere == []
+
+
+def test_layers_call_down_never_up():
+    """The store, the mail package, the services and the domain never import the web layer (a service that needs a
+    list of choices owns it, and the form imports it from there)."""
+    upward = []
+    for layer in ("store", "mail", "services", "domain"):
+        for path in (ROOT / "screening" / layer).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+                upward += [
+                    f"{path.relative_to(ROOT)} imports {name}" for name in names if name.startswith("screening.web")
+                ]
+    assert upward == []

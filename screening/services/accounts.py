@@ -13,9 +13,12 @@ from sqlite_utils import Database
 from screening import mail, store
 from screening.errors import FieldError, NotFound
 from screening.services import credentials
-from screening.web.forms import REGISTERS
 
 RESET_LIFETIME = timedelta(hours=1)
+
+
+# The professional registers a clinician's number may belong to.
+REGISTERS = {"": "None", "GMC": "GMC", "NMC": "NMC", "GPhC": "GPhC", "GDC": "GDC", "other": "Other"}
 
 
 class ResetLinkExpired(NotFound):

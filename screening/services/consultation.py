@@ -17,7 +17,15 @@ from screening import store
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rules import readable_date
 from screening.errors import FieldError
-from screening.web.forms import ID_DOCUMENTS
+
+# The identity documents a consultation may record as seen (the form's choices, and the record's words).
+ID_DOCUMENTS = {
+    "passport": "Passport",
+    "driving_licence": "Photocard driving licence",
+    "national_id": "National identity card",
+    "residence_permit": "Biometric residence permit",
+    "pass_card": "PASS proof-of-age card",
+}
 
 
 @dataclass(frozen=True)

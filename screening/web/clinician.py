@@ -17,13 +17,13 @@ from screening.services import clinic, diary, people
 from screening.services import consultation as consulting
 from screening.services import intake as patients
 from screening.services import review as reviewing
+from screening.services.consultation import ID_DOCUMENTS
 from screening.services.lifecycle import fhir
 from screening.services.rules import catalogue
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, clinic_config
 from screening.web.audit import actor
 from screening.web.forms import (
-    ID_DOCUMENTS,
     ConsultationForm,
     DecisionForm,
     QueueFilterForm,

@@ -33,6 +33,8 @@ from screening.clock import parse_every
 from screening.domain import AnswerError, Question, Questionnaire, Section
 from screening.domain.dates import month_number
 from screening.errors import FieldError
+from screening.services.accounts import REGISTERS
+from screening.services.consultation import ID_DOCUMENTS
 
 
 class AnswerField(Field):
@@ -405,16 +407,6 @@ class ReplyForm(FlaskForm):
 # --------------------------------------------------------------------------------------------------------------------
 # Forms of the clinic's day: finding a patient, the consultation record, accounts, clinic settings and
 # withdrawing a booked slot. CSRF on every form that changes something (FlaskForm); the search is a GET form.
-
-
-ID_DOCUMENTS = {
-    "passport": "Passport",
-    "driving_licence": "Photocard driving licence",
-    "national_id": "National identity card",
-    "residence_permit": "Biometric residence permit",
-    "pass_card": "PASS proof-of-age card",
-}
-REGISTERS = {"": "None", "GMC": "GMC", "NMC": "NMC", "GPhC": "GPhC", "GDC": "GDC", "other": "Other"}
 
 
 class SearchForm(Form):
