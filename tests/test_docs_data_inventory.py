@@ -11,7 +11,7 @@ import pytest
 from screening.db import migrate
 from tests.review.review_helpers import RULESET, db_connection
 
-INVENTORY = Path(__file__).resolve().parents[2] / "docs" / "data-inventory.md"
+INVENTORY = Path(__file__).resolve().parents[1] / "docs" / "data-inventory.md"
 QUESTION_ROW = re.compile(r"^\| `([a-z_]+)` \| (\d+) \| (\w+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")
 COLUMN_ROW = re.compile(r"^\| `([a-z_]+)\.([a-z_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")
 CONTACT_ROW = re.compile(r"^\| `([a-z_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")

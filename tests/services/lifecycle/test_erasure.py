@@ -10,7 +10,6 @@ from pathlib import Path
 
 from screening import mail, store
 from screening.cli import cli
-from tests.lifecycle.lifecycle_helpers import book_at, ids
 from tests.review.review_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -26,6 +25,7 @@ from tests.review.review_helpers import (
     submit_through_form,
     token_of,
 )
+from tests.services.lifecycle.lifecycle_helpers import book_at, ids
 from tests.web.web_helpers import BASELINE_DOB, CHECK_PATH, DETAILS, answers_by_step, csrf_token, declaration, walk
 
 MARKER = "Qzxvmarkerwq"

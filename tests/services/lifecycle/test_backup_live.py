@@ -11,9 +11,9 @@ from contextlib import closing
 from pathlib import Path
 
 from tests.browser.live_server import LiveServer
-from tests.lifecycle.http_patient import HttpPatient
-from tests.lifecycle.lifecycle_helpers import run_cli
-from tests.lifecycle.served_copy import ServedCopy
+from tests.services.lifecycle.http_patient import HttpPatient
+from tests.services.lifecycle.lifecycle_helpers import run_cli
+from tests.services.lifecycle.served_copy import ServedCopy
 from tests.web.web_helpers import DETAILS, answers_by_step, walk
 
 PATIENTS = 8

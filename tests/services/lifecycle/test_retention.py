@@ -12,8 +12,8 @@ from screening.cli import cli
 from screening.db import migrate
 from screening.services.lifecycle import retention
 from tests.factories import make_app
-from tests.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 from tests.review.review_helpers import audit_rows, db_connection
+from tests.services.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 
 YEAR = timedelta(days=365)
 # The moment the tests purge at (the clock runs on from it): the data of every age is made before it.

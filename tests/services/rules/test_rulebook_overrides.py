@@ -15,7 +15,7 @@ from screening.domain import RulesError, load_ruleset
 from tests.factories import make_app
 from tests.web.web_helpers import answers_by_step, only_submission, page_text, store_db, walk
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 SHIPPED = load_ruleset(PROJECT_DIR / "rules")
 RAISE_HEART = """
 [rules.toxin_heart_condition]

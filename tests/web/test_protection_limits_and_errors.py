@@ -1,5 +1,5 @@
 """The smaller security findings, each with the test that reproduced it. (The .ics `Cache-Control:
-no-store` is checked in test_security_hosts.py.)"""
+no-store` is checked in test_protection_hosts.py.)"""
 
 from __future__ import annotations
 
