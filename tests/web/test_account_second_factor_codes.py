@@ -1,12 +1,10 @@
-"""Second-factor codes work once, a working code cannot be swapped from a live session, no automatic OPTIONS."""
+"""Second-factor codes work once, a working code cannot be swapped from a live session."""
 
 from __future__ import annotations
 
 import pyotp
-import pytest
 
 from screening import store
-from tests.cli_helpers import invoke
 from tests.review.review_helpers import (
     CLINICIAN_EMAIL,
     QUEUE_PATH,
@@ -83,26 +81,3 @@ def test_set_up_page_cannot_replace_a_working_code_from_a_live_session(app, db_p
         assert location(response) == QUEUE_PATH
     stored = rows(db_path, "SELECT totp_secret, totp_pending FROM clinician WHERE email = ?", [CLINICIAN_EMAIL])[0]
     assert stored == {"totp_secret": SECRET, "totp_pending": None}
-
-
-@pytest.mark.parametrize("path", ["/start", "/clinician/logout", "/clinician/submissions/1/decision"])
-def test_options_is_not_answered_on_post_only_routes(client, path):
-    response = client.open(path, method="OPTIONS")
-
-    assert response.status_code == 405
-    assert "POST" in response.headers["Allow"]
-
-
-def test_audit_verify_prints_the_last_hash_to_keep_elsewhere(runner, tmp_path):
-    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
-    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
-    invoke(runner, "clinician", "add", "kim@clinic.example", "--name", "Kim", input="plum tractor 41 lantern\n")
-
-    report = invoke(runner, "audit", "verify")
-
-    assert report.returncode == 0
-    lines = report.stdout.splitlines()
-    assert lines[0] == "the audit chain is whole: 1 events"
-    with db_connection(instance / "screening.sqlite3") as db:
-        last = next(db.query("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"))
-    assert lines[1] == f"last event {last['id']}: {last['hash']}"

@@ -276,3 +276,18 @@ def test_admin_audit_page_odd_paging_values_do_not_crash(app, db_path, before):
     response = admin.get("/clinician/admin/audit", query_string={"before": before})
 
     assert response.status_code in (200, 400)
+
+
+def test_audit_verify_prints_the_last_hash_to_keep_elsewhere(runner, tmp_path):
+    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
+    invoke(runner, "clinician", "add", "kim@clinic.example", "--name", "Kim", input="plum tractor 41 lantern\n")
+
+    report = invoke(runner, "audit", "verify")
+
+    assert report.returncode == 0
+    lines = report.stdout.splitlines()
+    assert lines[0] == "the audit chain is whole: 1 events"
+    with db_connection(instance / "screening.sqlite3") as db:
+        last = next(db.query("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"))
+    assert lines[1] == f"last event {last['id']}: {last['hash']}"
