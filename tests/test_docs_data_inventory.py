@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from screening.db import migrate
-from tests.review.review_helpers import RULESET, db_connection
+from tests.factories import RULESET, db_connection
 
 INVENTORY = Path(__file__).resolve().parents[1] / "docs" / "data-inventory.md"
 QUESTION_ROW = re.compile(r"^\| `([a-z_]+)` \| (\d+) \| (\w+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")

@@ -13,16 +13,8 @@ import pytest
 from screening.cli import cli
 from screening.db import connect
 from tests.cli_helpers import invoke
-from tests.factories import make_app
-from tests.review.review_helpers import (
-    LOGIN_PATH,
-    QUEUE_PATH,
-    audit_rows,
-    is_login_redirect,
-    rows,
-    sign_in,
-    signed_in,
-)
+from tests.factories import audit_rows, make_app, rows
+from tests.journeys import LOGIN_PATH, QUEUE_PATH, is_login_redirect, sign_in, signed_in
 
 ARGON2ID_DEFAULTS = "$argon2id$v=19$m=65536,t=3,p=4$"
 COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "screening" / "data" / "common-passwords.txt.gz"

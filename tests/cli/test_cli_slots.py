@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.cli_helpers import invoke
-from tests.review.review_helpers import rows
+from tests.factories import rows
 
 # Slots in the past are refused: every test here publishes days after this moment, whatever today is.
 BEFORE_THE_SLOTS = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)

@@ -7,43 +7,23 @@ from datetime import timedelta
 
 import pytest
 
-from tests.mail.test_mail_delivery import assert_nothing_clinical, deliver
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    BASELINE_DOB,
     DETAILS,
+    answers_by_step,
+    deliver,
     make_admin,
-    page_text,
     rows,
-    signed_in,
-    submit_through_form,
 )
-from tests.web.prg_helpers import shown_after
-from tests.web.web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
+from tests.journeys import signed_in, submit_through_form, walk
+from tests.mail.mail_helpers import ask_for_link, assert_nothing_clinical, emailed_link
+from tests.pages import csrf_token, page_text, shown_after
 
 pytestmark = pytest.mark.mail_server  # the app sends to a real SMTP server on loopback (the smtp fixture)
 
 PATIENT = DETAILS["email"]
-
-
-def ask_for_link(client, email: str = PATIENT, dob=BASELINE_DOB):
-    page = client.get("/returning")
-    assert page.status_code == 200
-    return client.post(
-        "/returning",
-        data={
-            "csrf_token": csrf_token(page),
-            "email": email,
-            "date_of_birth-day": str(dob.day),
-            "date_of_birth-month": str(dob.month),
-            "date_of_birth-year": str(dob.year),
-        },
-    )
-
-
-def emailed_link(inbox) -> str:
-    (message,) = [m for m in inbox.to(PATIENT) if "again" in m["Subject"]]
-    return re.search(r"https://screening\.clinic\.example(/returning/\S+)", message.get_content()).group(1)
 
 
 def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, smtp, db_path):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.mail.test_mail_delivery import deliver
-from tests.mail.test_mail_returning import ask_for_link, emailed_link
-from tests.review.review_helpers import DETAILS, REVIEW_TOXIN, db_connection, submit_through_form
+from tests.factories import DETAILS, REVIEW_TOXIN, db_connection, deliver
+from tests.journeys import submit_through_form
+from tests.mail.mail_helpers import ask_for_link, emailed_link
 
 pytestmark = [
     pytest.mark.mail_server,

@@ -8,7 +8,8 @@ import unicodedata
 import pytest
 
 from screening.services import credentials
-from tests.review.review_helpers import CLINICIAN_EMAIL, db_connection, make_clinician, sign_in
+from tests.factories import CLINICIAN_EMAIL, db_connection, make_clinician
+from tests.journeys import sign_in
 
 pytestmark = [
     pytest.mark.mail_server,

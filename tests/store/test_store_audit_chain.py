@@ -14,8 +14,7 @@ from screening import store
 from screening.services import audit_digest
 from screening.store import audit_key
 from tests.cli_helpers import invoke
-from tests.mail.test_mail_delivery import deliver
-from tests.review.review_helpers import db_connection
+from tests.factories import db_connection, deliver
 
 pytestmark = [
     pytest.mark.mail_server,

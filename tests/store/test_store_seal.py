@@ -7,18 +7,9 @@ from __future__ import annotations
 import pytest
 
 from screening import store
-from tests.booking.booking_helpers import offered, publish
-from tests.review.review_helpers import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    REVIEW_TOXIN,
-    db_connection,
-    decide,
-    make_admin,
-    page_text,
-    signed_in,
-    submit_through_form,
-)
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, REVIEW_TOXIN, db_connection, make_admin, publish
+from tests.journeys import decide, offered, signed_in, submit_through_form
+from tests.pages import page_text
 
 pytestmark = [
     pytest.mark.mail_server,

@@ -9,24 +9,19 @@ from datetime import timedelta
 
 import pytest
 
-from tests.day.day_helpers import outbox, post_form
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     PASSWORD,
     actions,
-    is_login_redirect,
     make_admin,
     make_clinician,
+    outbox,
     rows,
-    sign_in,
-    signed_in,
-    text_of,
-    token_of,
-    tree,
 )
-from tests.web.web_helpers import csrf_token
+from tests.journeys import is_login_redirect, sign_in, signed_in, token_of
+from tests.pages import csrf_token, page_text, post_form, tree
 
 NEW_PASSWORD = "violet engine 92 paddle"
 ACCOUNT = "/clinician/account"
@@ -80,7 +75,7 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app
 
     done = change(here, PASSWORD)
     assert done.status_code == 303
-    assert "1 other session(s) signed out" in text_of(here.get(ACCOUNT))
+    assert "1 other session(s) signed out" in page_text(here.get(ACCOUNT))
     assert is_login_redirect(elsewhere.get("/clinician/queue"))
     assert "password_changed" in actions(db_path)
     assert sign_in(app.test_client(), CLINICIAN_EMAIL, NEW_PASSWORD).status_code == 303
@@ -131,7 +126,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(app, db_pa
     existing = signed_in(app)
     path = admin_sends_reset(app, db_path, people)
     visitor = app.test_client()
-    assert "Set a new password" in text_of(visitor.get(path))
+    assert "Set a new password" in page_text(visitor.get(path))
 
     done = post_form(visitor, path, {"new": NEW_PASSWORD, "again": NEW_PASSWORD})
     assert done.status_code == 303
@@ -140,7 +135,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(app, db_pa
     assert {"password_reset_sent", "password_reset_used"} <= set(actions(db_path))
 
     again = visitor.get(path)
-    assert again.status_code == 404 and "expired or has been used" in text_of(again)
+    assert again.status_code == 404 and "expired or has been used" in page_text(again)
 
 
 def test_an_expired_reset_link_is_refused_and_changes_nothing(app, db_path, people, clock):
@@ -154,7 +149,7 @@ def test_an_expired_reset_link_is_refused_and_changes_nothing(app, db_path, peop
     page = visitor.get(path)
     sent = visitor.post(path, data={"new": NEW_PASSWORD, "again": NEW_PASSWORD, "csrf_token": token})
 
-    assert page.status_code == 404 and "This reset link has expired or has been used" in text_of(page)
+    assert page.status_code == 404 and "This reset link has expired or has been used" in page_text(page)
     assert sent.status_code == 404
     assert password_hash(db_path, people) == before
     assert "password_reset_used" not in actions(db_path)

@@ -10,27 +10,19 @@ from pathlib import Path
 import pyotp
 
 from tests.cli_helpers import invoke
-from tests.factories import make_app
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     PASSWORD,
-    QUEUE_PATH,
     audit_rows,
-    csrf_token,
-    field_error,
-    is_login_redirect,
-    location,
     make_admin,
+    make_app,
     make_clinician,
     rows,
-    session_cookie,
-    sign_in,
-    signed_in,
-    text_of,
-    token_of,
 )
+from tests.journeys import QUEUE_PATH, is_login_redirect, session_cookie, sign_in, signed_in, token_of
+from tests.pages import csrf_token, field_error, location, page_text
 
 SET_UP_PATH = "/clinician/login/set-up-code"
 CODE_PATH = "/clinician/login/code"
@@ -127,7 +119,7 @@ def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path, cl
 
     refused = post_code(again, CODE_PATH, wrong_code(secret, clock.timestamp()))
     assert refused.status_code == 200
-    assert "That code is not right" in text_of(refused)
+    assert "That code is not right" in page_text(refused)
     assert audit_rows(db_path, "login_failure")[-1]["detail"] == '{"factor":"code"}'
 
     next_code = pyotp.TOTP(secret).at(clock.timestamp() + 30)  # not the code used to set up

@@ -5,19 +5,9 @@ from __future__ import annotations
 import pyotp
 
 from screening import store
-from tests.review.review_helpers import (
-    CLINICIAN_EMAIL,
-    QUEUE_PATH,
-    db_connection,
-    is_login_redirect,
-    location,
-    make_clinician,
-    rows,
-    sign_in,
-    text_of,
-    token_of,
-)
-from tests.web.web_helpers import csrf_token
+from tests.factories import CLINICIAN_EMAIL, db_connection, make_clinician, rows
+from tests.journeys import QUEUE_PATH, is_login_redirect, sign_in, token_of
+from tests.pages import csrf_token, location, page_text
 
 CODE_PATH = "/clinician/login/code"
 SET_UP_PATH = "/clinician/login/set-up-code"
@@ -50,7 +40,7 @@ def test_sign_in_code_works_once_then_is_refused(app, db_path, clock):
     refused = send_code(replay, code)
 
     assert refused.status_code == 200
-    assert "That code is not right" in text_of(refused)
+    assert "That code is not right" in page_text(refused)
     assert is_login_redirect(replay.get(QUEUE_PATH))
 
 

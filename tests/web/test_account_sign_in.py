@@ -8,26 +8,28 @@ import re
 from datetime import timedelta
 from http.cookies import SimpleCookie
 
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
-    LOGIN_PATH,
     PASSWORD,
-    QUEUE_PATH,
-    SESSION_COOKIE,
     audit_rows,
-    browser_with_cookie,
-    is_login_redirect,
-    location,
-    login_page,
     make_admin,
     make_clinician,
+)
+from tests.journeys import (
+    LOGIN_PATH,
+    QUEUE_PATH,
+    SESSION_COOKIE,
+    browser_with_cookie,
+    is_login_redirect,
+    login_page,
     session_cookie,
     sign_in,
     signed_in,
     token_of,
 )
+from tests.pages import location
 
 WRONG = "not the password at all"
 _TOKEN = re.compile(r'name="csrf_token" value="[^"]+"')

@@ -8,8 +8,9 @@ import pytest
 
 from screening.db import connect
 from screening.services import clinic
-from tests.day.day_helpers import admin, booked_patient, outbox, post_form, registered_clinician
-from tests.review.review_helpers import CAUTION, DECLINE, audit_rows, rows, submit_through_form, text_of, tree
+from tests.factories import CAUTION, DECLINE, audit_rows, outbox, rows
+from tests.journeys import admin, booked_patient, registered_clinician, submit_through_form
+from tests.pages import page_text, post_form, tree
 
 SETTINGS = "/clinician/admin/settings"
 HARBOUR = {
@@ -52,7 +53,7 @@ def test_saved_settings_are_audited_and_used_by_pages_emails_and_the_calendar(ap
     assert "SUMMARY:Consultation at Harbour Clinic" in ics
 
     declined, _ = submit_through_form(app, "toxin", neuro_conditions=DECLINE["neuro_conditions"])
-    assert "Please phone Harbour Clinic on 0117 000 0000." in text_of(declined.get("/your-result"))
+    assert "Please phone Harbour Clinic on 0117 000 0000." in page_text(declined.get("/your-result"))
 
 
 def test_bad_settings_are_refused_and_change_nothing(app, db_path, boss):

@@ -5,23 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.review.review_helpers import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    CLINICIAN_EMAIL,
-    QUEUE_PATH,
-    audit_rows,
-    csrf_token,
-    field_error,
-    is_login_redirect,
-    location,
-    make_admin,
-    make_clinician,
-    rows,
-    sign_in,
-    signed_in,
-    text_of,
-)
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, CLINICIAN_EMAIL, audit_rows, make_admin, make_clinician, rows
+from tests.journeys import QUEUE_PATH, is_login_redirect, sign_in, signed_in
+from tests.pages import csrf_token, field_error, location, page_text
 
 CLINICIANS_PATH = "/clinician/admin/clinicians"
 NEW_EMAIL = "margaret.hamilton@clinic.example"
@@ -64,7 +50,7 @@ def test_admin_adds_clinician_who_can_then_sign_in(app, db_path, admin):
     added = clinician_rows(db_path)[-1]
     assert (added["email"], added["name"], added["role"]) == (NEW_EMAIL, "Margaret Hamilton", "clinician")
     assert added["password_hash"].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-    assert NEW_EMAIL in text_of(browser.get(CLINICIANS_PATH))
+    assert NEW_EMAIL in page_text(browser.get(CLINICIANS_PATH))
     created = audit_rows(db_path, "clinician_created")[-1]
     assert (created["actor_id"], created["object_id"]) == (admin_id, str(added["id"]))
     assert "orbit" not in created["detail"]
@@ -116,12 +102,12 @@ def test_admin_disable_ends_clinicians_live_session_at_once(app, db_path, admin)
     assert response.status_code == 303
     assert is_login_redirect(victim.get(QUEUE_PATH))
     assert clinician_rows(db_path)[-1]["disabled_at"] is not None
-    assert "1 active session(s) ended" in text_of(browser.get(CLINICIANS_PATH))
+    assert "1 active session(s) ended" in page_text(browser.get(CLINICIANS_PATH))
     assert [row["object_id"] for row in audit_rows(db_path, "clinician_disabled")] == [str(clinician_id)]
     assert [row["object_id"] for row in audit_rows(db_path, "session_revoked")] == [str(clinician_id)]
     again = sign_in(app.test_client())
     assert again.status_code == 200
-    assert "The email address or password is not right" in text_of(again)
+    assert "The email address or password is not right" in page_text(again)
 
 
 def test_admin_cannot_disable_themselves(db_path, admin):
@@ -130,7 +116,7 @@ def test_admin_cannot_disable_themselves(db_path, admin):
     response = disable(browser, admin_id)
 
     assert response.status_code == 303
-    assert "cannot disable your own account" in text_of(browser.get(CLINICIANS_PATH))
+    assert "cannot disable your own account" in page_text(browser.get(CLINICIANS_PATH))
     assert clinician_rows(db_path)[0]["disabled_at"] is None
     assert audit_rows(db_path, "clinician_disabled") == []
     assert browser.get(QUEUE_PATH).status_code == 200

@@ -7,15 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from tests.cli_helpers import run_cli
-from tests.day.day_helpers import admin, booked_patient, outbox, post_form
-from tests.review.review_helpers import (
-    CAUTION,
-    rows,
-    text_of,
-    token_of,
-    tree,
-)
-from tests.web.web_helpers import location
+from tests.factories import CAUTION, outbox, rows
+from tests.journeys import admin, booked_patient, token_of
+from tests.pages import location, page_text, post_form, tree
 
 SLOTS = "/clinician/admin/slots"
 
@@ -43,7 +37,7 @@ def test_publishing_says_what_was_added(app, db_path, clock):
     boss = admin(app, db_path)
     response = publish(boss, next_week(clock.today()), "09:00", "10:00")
     assert response.status_code == 303
-    page = text_of(boss.get(SLOTS))
+    page = page_text(boss.get(SLOTS))
     assert "Published 2 slots with Dr Ada, " in page and "9:00am to 10:00am" in page
 
 
@@ -97,7 +91,7 @@ def test_the_slots_page_groups_by_day_and_names_who_booked(app, db_path, clock):
     page = boss.get(SLOTS)
     day_headings = [h.text() for h in tree(page).find_all("h3")]
     assert day_headings == ["Wednesday 4 June 2025"]
-    assert "Mary Seacole" in text_of(page)
+    assert "Mary Seacole" in page_text(page)
     assert "button--warning" not in page.get_data(as_text=True)  # no row of red buttons
 
 
@@ -111,7 +105,7 @@ def test_withdrawing_a_booked_slot_asks_for_confirmation_and_a_reason(app, db_pa
     assert rows(db_path, "SELECT count(*) AS n FROM booking WHERE cancelled_at IS NULL")[0]["n"] == 1
 
     confirm = boss.get(f"{SLOTS}/{slot}/withdraw")
-    assert "booked by Mary Seacole" in text_of(confirm)
+    assert "booked by Mary Seacole" in page_text(confirm)
     no_reason = post_form(boss, f"{SLOTS}/{slot}/withdraw", {"reason": " "})
     assert no_reason.status_code == 400
     assert "Enter a reason" in tree(no_reason).by_id("reason-error").text()
@@ -126,7 +120,7 @@ def test_withdrawing_a_booked_slot_asks_for_confirmation_and_a_reason(app, db_pa
     assert "We're very sorry" in mail["body"] and "The practitioner is unwell that day." in mail["body"]
     assert "choose another time" in mail["body"] and "/r/" in mail["body"]
     assert outbox(db_path, "clinic_cancelled")
-    assert "the clinic had to cancel your appointment" in text_of(patient.get("/your-result"))
+    assert "the clinic had to cancel your appointment" in page_text(patient.get("/your-result"))
 
 
 def test_the_cli_needs_a_reason_to_withdraw_a_booked_slot(app, db_path, tmp_path, clock):

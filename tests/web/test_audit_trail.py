@@ -16,27 +16,22 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import invoke
-from tests.factories import make_app
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     DETAILS,
     PASSWORD,
-    QUEUE_PATH,
     REVIEW_TOXIN,
     audit_rows,
-    csrf_token,
     db_connection,
     make_admin,
+    make_app,
     make_clinician,
     quick_submission,
-    sign_in,
-    signed_in,
-    submit_through_form,
-    token_of,
-    tree,
 )
+from tests.journeys import QUEUE_PATH, sign_in, signed_in, submit_through_form, token_of
+from tests.pages import csrf_token, tree
 
 WRONG_PASSWORD = "not my password at all"
 MORNING = datetime(2025, 6, 4, 8, 0, tzinfo=UTC)  # where the scenario sets the clock: 9:00am in London

@@ -8,22 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import make_app
-from tests.review.review_helpers import (
-    LOGIN_PATH,
-    audit_rows,
-    csrf_token,
-    decision_rows,
-    is_login_redirect,
-    location,
-    login_page,
-    make_clinician,
-    review_state,
-    rows,
-    signed_in,
-    submit_through_form,
-    token_of,
-)
+from tests.factories import audit_rows, decision_rows, make_app, make_clinician, review_state, rows
+from tests.journeys import LOGIN_PATH, is_login_redirect, login_page, signed_in, submit_through_form, token_of
+from tests.pages import csrf_token, location
 
 SIGN_IN_PAGES = frozenset({"/clinician/login", "/clinician/login/code", "/clinician/login/set-up-code"})
 REFUSALS = frozenset({401, 403, 404, 405})

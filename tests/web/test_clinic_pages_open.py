@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.day.day_helpers import admin, booked_patient, registered_clinician
+from tests.journeys import admin, booked_patient, registered_clinician
 
 
 def test_every_new_page_opens(app, db_path, clock):

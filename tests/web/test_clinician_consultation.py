@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from screening.domain.questionnaire import age_in_years
-from tests.day.day_helpers import booked_patient, registered_clinician
-from tests.review.review_helpers import CAUTION, audit_rows, rows, text_of, tree
-from tests.web.web_helpers import CHECK_PATH, SLUG_OF_QUESTION, answers_by_step, declaration, location, post_step
+from tests.factories import CAUTION, SLUG_OF_QUESTION, answers_by_step, audit_rows, quick_submission, rows
+from tests.journeys import CHECK_PATH, booked_patient, declaration, post_step, registered_clinician
+from tests.pages import csrf_token, location, page_text, tree
 
 ATTENDED = {
     "attendance": "attended",
@@ -26,8 +26,6 @@ def record(client, submission_id: int, **fields):
     path = f"/clinician/submissions/{submission_id}/consultation"
     page = client.get(path)
     assert page.status_code == 200
-    from tests.web.web_helpers import csrf_token
-
     return client.post(path, data={**ATTENDED, **fields, "csrf_token": csrf_token(page)})
 
 
@@ -58,11 +56,11 @@ def test_a_confirmed_consultation_is_recorded_with_register_audited_and_shown_ev
     (event,) = audit_rows(db_path, "consultation_recorded")
     assert event["object_id"] == str(submission_id) and "Jane" not in event["detail"] and "1990" not in event["detail"]
     line = "In-person consultation done by Ada (NMC 12A3456E)"
-    assert line in text_of(clinician.get(f"/clinician/submissions/{submission_id}"))
-    assert line in text_of(clinician.get(f"/clinician/patients/{submission_id}"))
-    assert line in text_of(clinician.get(f"/clinician/submissions/{submission_id}/print"))
-    assert "consulted" in text_of(clinician.get("/clinician/diary")).replace("not yet consulted", "")
-    assert "not yet consulted" not in text_of(clinician.get("/clinician/diary"))
+    assert line in page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
+    assert line in page_text(clinician.get(f"/clinician/patients/{submission_id}"))
+    assert line in page_text(clinician.get(f"/clinician/submissions/{submission_id}/print"))
+    assert "consulted" in page_text(clinician.get("/clinician/diary")).replace("not yet consulted", "")
+    assert "not yet consulted" not in page_text(clinician.get("/clinician/diary"))
 
 
 def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path, clock):
@@ -84,8 +82,6 @@ def test_under_18_by_the_document_stops_the_record(app, db_path, clock):
     today = clock.today(app)
     born = date(today.year - 17, 1, 1)
     assert age_in_years(born, today) == 17
-    from tests.review.review_helpers import quick_submission
-
     submission_id = quick_submission(db_path, date_of_birth=born)
     clinician = registered_clinician(app, db_path)
 
@@ -128,7 +124,7 @@ def test_did_not_attend_is_recorded_and_shown_in_the_diary(app, db_path, clock):
     response = record(clinician, submission_id, attendance="did_not_attend", id_document="", answers="", consulted="")
     assert response.status_code == 303
     assert consultations(db_path)[0]["attendance"] == "did_not_attend"
-    assert "did not attend" in text_of(clinician.get("/clinician/diary"))
+    assert "did not attend" in page_text(clinician.get("/clinician/diary"))
 
 
 def test_changed_answers_are_screened_again_as_a_new_version_showing_the_change(app, db_path, clock):
@@ -145,9 +141,9 @@ def test_changed_answers_are_screened_again_as_a_new_version_showing_the_change(
     assert sent.status_code == 303
     new = rows(db_path, "SELECT id, kind, previous_id, outcome FROM submission ORDER BY id DESC LIMIT 1")[0]
     assert (new["kind"], new["previous_id"], new["outcome"]) == ("rescreen", submission_id, "clear")
-    page = text_of(clinician.get(f"/clinician/submissions/{new['id']}"))
+    page = page_text(clinician.get(f"/clinician/submissions/{new['id']}"))
     assert "what changed since screening" in page and "Rules that went away: upcoming_event" in page
-    assert f"screening {new['id']}" in text_of(clinician.get(f"/clinician/submissions/{submission_id}/consultation"))
+    assert f"screening {new['id']}" in page_text(clinician.get(f"/clinician/submissions/{submission_id}/consultation"))
     assert consultations(db_path)[0]["answers"] == "changed"
 
 

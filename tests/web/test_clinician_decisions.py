@@ -9,25 +9,21 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.review.review_helpers import (
+from tests.factories import (
     CAUTION,
     REVIEW_BOTH,
     REVIEW_TOXIN,
     REVIEW_TOXIN_OF_BOTH,
     audit_rows,
     db_connection,
-    decide,
     decision_rows,
-    field_error,
-    location,
     make_clinician,
     quick_submission,
     record,
     review_state,
-    signed_in,
-    text_of,
-    token_of,
 )
+from tests.journeys import decide, signed_in, token_of
+from tests.pages import field_error, location, page_text
 
 # Every test runs on from late morning of this day (the clinician fixture sets the clock), whatever day it is.
 MORNING = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)
@@ -110,7 +106,7 @@ def test_approving_treatment_not_under_review_is_refused(db_path, clinician, kin
     response = decide(browser, submission_id, action="approve", treatments=treatments)
 
     assert response.status_code == 400
-    assert "Only treatments waiting for review can be approved" in text_of(response)
+    assert "Only treatments waiting for review can be approved" in page_text(response)
     assert_nothing_recorded(db_path, submission_id)
 
 
@@ -189,7 +185,7 @@ def test_decision_on_decided_submission_is_409_and_keeps_the_first(db_path, clin
     response = decide(browser, submission_id, action="decline", note="Changed my mind")
 
     assert response.status_code == 409
-    assert "Ada" in text_of(response)
+    assert "Ada" in page_text(response)
     assert review_state(db_path, submission_id) == "approved"
     assert [row["action"] for row in decision_rows(db_path, submission_id)] == ["approve"]
 

@@ -7,16 +7,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from screening import clock as app_clock
-from tests.day.day_helpers import admin, booked_patient, outbox, post_form, publish_soon, registered_clinician
-from tests.factories import make_app
-from tests.review.review_helpers import (
-    CAUTION,
-    REVIEW_TOXIN,
-    rows,
-    text_of,
-    token_of,
-    tree,
-)
+from tests.factories import CAUTION, REVIEW_TOXIN, make_app, outbox, publish_soon, rows
+from tests.journeys import admin, booked_patient, registered_clinician, token_of
+from tests.pages import page_text, post_form, tree
 
 
 def diary_rows(page) -> list[str]:
@@ -107,4 +100,4 @@ def test_diary_shows_the_consultation_state(app, db_path, clock):
     clinician = registered_clinician(app, db_path)
     (row,) = diary_rows(clinician.get("/clinician/diary"))
     assert "not yet recorded" in row and "not yet consulted" not in row  # filler is not prescription-only
-    assert text_of(clinician.get(f"/clinician/submissions/{submission_id}"))
+    assert page_text(clinician.get(f"/clinician/submissions/{submission_id}"))

@@ -4,17 +4,9 @@ one person's screenings, versions, decisions and appointments (same email and da
 from __future__ import annotations
 
 from screening import store
-from tests.day.day_helpers import booked_patient, registered_clinician
-from tests.review.review_helpers import (
-    CAUTION,
-    REVIEW_TOXIN,
-    db_connection,
-    decide,
-    quick_submission,
-    rows,
-    text_of,
-    tree,
-)
+from tests.factories import CAUTION, REVIEW_TOXIN, db_connection, quick_submission, rows
+from tests.journeys import booked_patient, decide, registered_clinician
+from tests.pages import page_text, tree
 
 
 def found_ids(page) -> list[int]:
@@ -41,7 +33,7 @@ def test_search_by_surname_email_date_of_birth_and_reference(app, db_path):
     assert found_ids(search(clinician, q=f"#{edith}")) == [edith]
     assert found_ids(search(clinician, q=str(mary))) == [mary]
     assert found_ids(search(clinician, q="nobody", dob="1990-07-22")) == []
-    assert "No patient matches" in text_of(search(clinician, q="nobody"))
+    assert "No patient matches" in page_text(search(clinician, q="nobody"))
     searched = rows(db_path, "SELECT detail FROM audit_event WHERE action = 'patients_searched'")
     assert len(searched) == 9 and not any("seacole" in row["detail"].lower() for row in searched)
 
@@ -56,9 +48,9 @@ def test_search_treats_wildcards_as_letters(app, db_path):
 def test_an_empty_or_bad_search_says_what_to_do(app, db_path):
     clinician = registered_clinician(app, db_path)
     empty = search(clinician, q="  ")
-    assert "Enter a name, email address or screening reference, or a date of birth" in text_of(empty)
+    assert "Enter a name, email address or screening reference, or a date of birth" in page_text(empty)
     bad_date = search(clinician, q="x", dob="1990-02-31")
-    assert "Enter the date of birth as a real date" in text_of(bad_date)
+    assert "Enter the date of birth as a real date" in page_text(bad_date)
 
 
 def test_unknown_patient_gets_a_clear_page_and_nothing_is_recorded(app, db_path):
@@ -66,7 +58,7 @@ def test_unknown_patient_gets_a_clear_page_and_nothing_is_recorded(app, db_path)
     before = rows(db_path, "SELECT count(*) AS n FROM audit_event")[0]["n"]
     page = clinician.get("/clinician/patients/999")
     assert page.status_code == 404
-    assert "No patient has a screening with the reference 999" in text_of(page)
+    assert "No patient has a screening with the reference 999" in page_text(page)
     assert rows(db_path, "SELECT count(*) AS n FROM audit_event WHERE action = 'patient_viewed'")[0]["n"] == 0
     assert rows(db_path, "SELECT count(*) AS n FROM audit_event")[0]["n"] >= before
 
@@ -84,7 +76,7 @@ def test_patient_page_groups_screenings_versions_decisions_and_appointments(app,
     someone_else = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)  # another email: not her
 
     page = clinician.get(f"/clinician/patients/{booked}")
-    text = text_of(page)
+    text = page_text(page)
     headings = [h.text() for h in tree(page).find_all("h3")]
     assert [h.split(",")[0].strip() for h in headings] == [f"Screening {later}", f"Screening {booked}"]
     assert f"Screening {someone_else}" not in text

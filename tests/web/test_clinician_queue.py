@@ -7,27 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.review.review_helpers import (
+from tests.factories import (
     CAUTION,
     CLEAR,
     DECLINE,
     DEFER,
-    QUEUE_PATH,
     REVIEW_BOTH,
     REVIEW_FILLER,
     REVIEW_TOXIN,
     db_connection,
-    decide,
-    listed_ids,
     make_clinician,
-    next_page_href,
     quick_submission,
     record,
     rows,
-    shown_counts,
-    signed_in,
-    submit_through_form,
 )
+from tests.journeys import QUEUE_PATH, decide, signed_in, submit_through_form
+from tests.pages import listed_ids, next_page_href, shown_counts
 
 # The clock runs on from here in every test (the clinician fixture sets it), so what a test stores some hours "ago"
 # is older than what the pages store while it runs, whatever day the suite runs on.

@@ -10,20 +10,18 @@ import pytest
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rule_titles import TITLES, rule_title
 from screening.services.people import queue_heading
-from tests.review.review_helpers import (
+from tests.factories import (
+    BASELINE_DOB,
     CAUTION,
     CLEAR,
-    QUEUE_PATH,
     REVIEW_BOTH,
     REVIEW_TOXIN,
-    decide,
+    RULESET,
     make_clinician,
     quick_submission,
-    signed_in,
-    text_of,
-    tree,
 )
-from tests.web.web_helpers import BASELINE_DOB
+from tests.journeys import QUEUE_PATH, decide, signed_in
+from tests.pages import page_text, tree
 
 
 @pytest.fixture
@@ -83,15 +81,13 @@ def test_heading_says_what_the_filter_shows(clinician):
 
 def test_cautions_list_shows_who_and_never_a_waiting_time(db_path, clinician):
     quick_submission(db_path, full_name="Florence Nightingale", **CAUTION)
-    text = text_of(clinician.get("/clinician/cautions"))
+    text = page_text(clinician.get("/clinician/cautions"))
     assert "Florence Nightingale" in text
     assert "Event coming up caution" in text
     assert "waiting" not in text
 
 
 def test_every_shipped_rule_has_a_plain_title():
-    from tests.review.review_helpers import RULESET
-
     assert {rule.id for rule in RULESET.rules} == set(TITLES)
     assert rule_title("filler_something_new") == "Something new (filler)"
 

@@ -14,15 +14,9 @@ from urllib.parse import urlencode
 
 from screening.app import create_app
 from tests.cli_helpers import invoke, script_env
-from tests.review.review_helpers import (
-    REVIEW_TOXIN,
-    audit_rows,
-    location,
-    sign_in,
-    submit_through_form,
-    token_of,
-    tree,
-)
+from tests.factories import REVIEW_TOXIN, audit_rows
+from tests.journeys import sign_in, submit_through_form, token_of
+from tests.pages import location, tree
 
 ADMIN = "ada@clinic.example"
 PASSWORD = "plum tractor 41 lantern"

@@ -9,20 +9,20 @@ from pathlib import Path
 import pytest
 
 from screening.db import connect
-from tests.factories import make_app
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     RULESET,
     actions,
+    answers_by_step,
     make_admin,
+    make_app,
     make_clinician,
     quick_submission,
     rows,
-    signed_in,
-    submit_through_form,
 )
-from tests.web.web_helpers import answers_by_step, csrf_token, form_fields, page_text
+from tests.journeys import form_fields, signed_in, submit_through_form
+from tests.pages import csrf_token, page_text
 
 RAISE_HEART = '[rules.toxin_heart_condition]\nlevel = "review"\nreason = "Our prescriber sees every cardiac history."\n'
 

@@ -8,18 +8,9 @@ import tomllib
 
 import pytest
 
-from tests.review.review_helpers import (
-    REVIEW_BOTH,
-    RULES_DIR,
-    RULESET,
-    audit_rows,
-    decide,
-    make_clinician,
-    rows,
-    signed_in,
-    submit_through_form,
-    tree,
-)
+from tests.factories import REVIEW_BOTH, RULES_DIR, RULESET, audit_rows, make_clinician, rows
+from tests.journeys import decide, signed_in, submit_through_form
+from tests.pages import tree
 
 QUESTIONNAIRE = tomllib.loads((RULES_DIR / "questionnaire.toml").read_text(encoding="utf-8"))
 RULES = {rule["id"]: rule for rule in tomllib.loads((RULES_DIR / "contraindications.toml").read_text())["rule"]}

@@ -9,17 +9,9 @@ from zoneinfo import ZoneInfo
 
 from screening import clock as app_clock
 from screening.domain.questionnaire import age_in_years
-from tests.day.day_helpers import approve, booked_patient, registered_clinician
-from tests.factories import make_app
-from tests.review.review_helpers import (
-    REVIEW_TOXIN,
-    decide,
-    quick_submission,
-    rows,
-    text_of,
-    tree,
-)
-from tests.web.web_helpers import BASELINE_DOB
+from tests.factories import BASELINE_DOB, REVIEW_TOXIN, approve, make_app, quick_submission, rows
+from tests.journeys import booked_patient, decide, registered_clinician
+from tests.pages import page_text, tree
 
 
 def heading(page) -> str:
@@ -32,7 +24,7 @@ def test_summary_and_decision_panel_come_before_the_answers(app, db_path, clock)
     clinician = registered_clinician(app, db_path)
     page = clinician.get(f"/clinician/submissions/{submission_id}")
     html = page.get_data(as_text=True)
-    text = text_of(page).replace(" ,", ",")
+    text = page_text(page).replace(" ,", ",")
 
     assert heading(page) == f"Screening {submission_id}: waiting for a decision"
     age = age_in_years(BASELINE_DOB, clock.today(app))
@@ -68,7 +60,7 @@ def test_times_are_in_the_clinic_zone_and_the_appointment_is_shown(tmp_path, clo
     db_path = tmp_path / "screening.sqlite3"
     _, submission_id, slot = booked_patient(app, db_path, now=clock.now(), **REVIEW_TOXIN)
     clinician = registered_clinician(app, db_path)
-    text = text_of(clinician.get(f"/clinician/submissions/{submission_id}"))
+    text = page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
     zone = ZoneInfo("America/New_York")
     starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
     created_at = rows(db_path, "SELECT created_at FROM submission WHERE id = ?", [submission_id])[0]["created_at"]

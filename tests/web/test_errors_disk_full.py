@@ -20,18 +20,9 @@ import logging
 import pytest
 
 import screening.db
-from tests.web.web_helpers import (
-    CHECK_PATH,
-    RESULT_PATH,
-    answers_by_step,
-    count_rows,
-    declaration,
-    drafts,
-    location,
-    page_text,
-    store_db,
-    walk,
-)
+from tests.factories import answers_by_step, count_rows, db_connection, drafts
+from tests.journeys import CHECK_PATH, RESULT_PATH, declaration, walk
+from tests.pages import location, page_text
 
 pytestmark = [
     pytest.mark.mail_server,
@@ -64,7 +55,7 @@ def test_a_full_database_answers_503_stores_nothing_keeps_the_draft_and_recovers
     assert "database unavailable" in caplog.text and "full" in caplog.text  # the alert in the log
     assert count_rows(db_path, "submission") == 0
     assert drafts(db_path) == [draft_before]  # the patient's answers are kept, unchanged
-    with store_db(db_path) as db:
+    with db_connection(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     again = client.post(CHECK_PATH, data=data)  # space again: the same declaration, no restart
@@ -73,5 +64,5 @@ def test_a_full_database_answers_503_stores_nothing_keeps_the_draft_and_recovers
     assert count_rows(db_path, "submission") == 1
     assert drafts(db_path) == []
     assert client.get(RESULT_PATH).status_code == 200
-    with store_db(db_path) as db:
+    with db_connection(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import make_app
-from tests.web.web_helpers import DETAILS_PATH, QUESTIONNAIRE, STEP_SLUGS, csrf_token, start, store_db
+from tests.factories import QUESTIONNAIRE, STEP_SLUGS, db_connection, make_app
+from tests.journeys import DETAILS_PATH, start
+from tests.pages import csrf_token
 
 pytestmark = [
     pytest.mark.mail_server,
@@ -47,6 +48,6 @@ def test_any_form_gets_a_page_or_a_redirect_never_a_server_error(fuzz_app, path)
 
     post()
     assert client.get("/healthz").status_code == 200
-    with store_db(fuzz_app.config["DATABASE"]) as db:
+    with db_connection(fuzz_app.config["DATABASE"]) as db:
         for row in db.query("SELECT answers, contact FROM draft"):
             json.loads(row["answers"]), json.loads(row["contact"])  # what was kept is whole JSON

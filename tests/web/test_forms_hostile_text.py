@@ -24,31 +24,21 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
-    REVIEW_TOXIN,
-    make_admin,
-    quick_submission,
-    rows,
-    signed_in,
-)
-from tests.web.web_helpers import (
-    CHECK_PATH,
     DETAILS,
-    DETAILS_PATH,
-    RESULT_PATH,
+    REVIEW_TOXIN,
     STEP_SLUGS,
     answers_by_step,
-    csrf_token,
-    field_error,
-    form_fields,
-    location,
+    db_connection,
+    make_admin,
     only_submission,
-    start,
-    store_db,
-    submission_key,
+    quick_submission,
+    rows,
 )
+from tests.journeys import CHECK_PATH, DETAILS_PATH, RESULT_PATH, form_fields, signed_in, start
+from tests.pages import csrf_token, field_error, location, submission_key
 
 pytestmark = [
     pytest.mark.mail_server,
@@ -99,7 +89,7 @@ def post_raw(client, path: str, fields: dict, field: str, wire: str):
 
 
 def integrity_ok(db_path) -> None:
-    with store_db(db_path) as db:
+    with db_connection(db_path) as db:
         assert [tuple(row) for row in db.execute("PRAGMA integrity_check").fetchall()] == [("ok",)]
 
 
@@ -123,7 +113,7 @@ def test_hostile_text_in_every_patient_text_field_is_refused_or_stored_verbatim(
         if refused:
             assert location(sent) == path, f"{field} accepted what it should refuse"
             assert field_error(client.get(path), field), f"no error shown for {field}"
-            with store_db(db_path) as db:
+            with db_connection(db_path) as db:
                 (draft,) = list(db.query("SELECT answers FROM draft"))
             assert field not in json.loads(draft["answers"])  # nothing of it kept
             fields[field] = "Nothing else to say"

@@ -8,22 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from screening import store
-from tests.booking.booking_helpers import RESULT, active_bookings, book, publish
-from tests.booking.patient_page_helpers import offered
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     REVIEW_TOXIN,
+    active_bookings,
     db_connection,
-    decide,
     make_admin,
-    page_text,
+    publish,
     rows,
-    signed_in,
-    submit_through_form,
-    token_of,
 )
-from tests.web.web_helpers import csrf_token
+from tests.journeys import RESULT_PATH, book, decide, offered, signed_in, submit_through_form, token_of
+from tests.pages import csrf_token, page_text
 
 CLINICAL_WORDS = ("toxin", "botulinum", "filler", "allerg", "pregnan", "sclerosis", "review", "caution", "rule")
 
@@ -36,7 +32,7 @@ def test_clear_patient_books_a_free_slot_and_gets_a_calendar_file(app, db_path, 
     booked = book(patient, slots[1])
 
     assert booked.status_code == 303
-    page = patient.get(RESULT)
+    page = patient.get(RESULT_PATH)
     assert "Your appointment is booked" in page_text(page)
     assert offered(patient) == []
     (booking,) = active_bookings(db_path)
@@ -57,7 +53,7 @@ def test_review_patient_is_offered_nothing_and_cannot_book_until_a_clinician_app
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
 
     assert offered(patient) == []
-    assert "A clinician will look at your answers" in page_text(patient.get(RESULT))
+    assert "A clinician will look at your answers" in page_text(patient.get(RESULT_PATH))
     forced = patient.post("/your-result/book", data={"slot": str(slots[0]), "csrf_token": token_of(patient)})
     assert forced.status_code == 303 and active_bookings(db_path) == []
 
@@ -106,7 +102,7 @@ def test_screening_is_bookable_for_its_validity_window_only(app, db_path, clock)
     assert offered(patient) == []  # slots beyond the 30 days are not offered
 
     clock.set(clock() + timedelta(days=31))
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
 
     assert "Please fill in the health questions again" in page
     assert "Fill in the questions again" in page
@@ -118,7 +114,7 @@ def test_patient_deferred_for_recent_toxin_is_told_the_date_they_can_come_back(a
     patient, _ = submit_through_form(
         app, "toxin", previous_toxin="yes", last_toxin_date=last, previous_adverse_reaction="no"
     )
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
 
     back_from = last + timedelta(days=90)
     readable = f"{back_from:%A} {back_from.day} {back_from:%B %Y}"
@@ -154,7 +150,7 @@ def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_tol
 
     assert withdrawn.status_code == 303
     assert active_bookings(db_path) == []
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
     assert "the clinic had to cancel your appointment" in page
     assert offered(patient) == slots[1:]
 

@@ -5,24 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from tests.web.web_helpers import (
-    CHECK_PATH,
-    DETAILS_PATH,
-    FULL_NAME,
-    RESULT_PATH,
-    SESSION_COOKIE,
-    answers_by_step,
-    count_rows,
-    csrf_token,
-    declaration,
-    drafts,
-    field_error,
-    page_text,
-    post_step,
-    start,
-    store_db,
-    walk,
-)
+from tests.factories import FULL_NAME, answers_by_step, count_rows, db_connection, drafts
+from tests.journeys import CHECK_PATH, DETAILS_PATH, RESULT_PATH, SESSION_COOKIE, declaration, post_step, start, walk
+from tests.pages import csrf_token, field_error, page_text
 
 
 def follow(client, response):
@@ -47,7 +32,7 @@ def test_a_step_sent_with_problems_redirects_to_a_get_that_shows_them_and_surviv
     again = client.get("/questions/about-you")  # Reload: a GET, no resubmission, the same problems
     assert "There is a problem" in page_text(again)
     assert "1990" not in cookie_value(client)
-    with store_db(db_path) as db:
+    with db_connection(db_path) as db:
         kept = list(db.query("SELECT sent FROM form_state"))
     assert len(kept) == 1 and '"22"' in kept[0]["sent"]
 

@@ -3,24 +3,19 @@ judged again and goes back to the queue; the clinician sees what changed; the ea
 
 from __future__ import annotations
 
-from tests.booking.booking_helpers import RESULT, publish
-from tests.booking.patient_page_helpers import offered
-from tests.review.review_helpers import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    FULL_NAME,
-    REVIEW_TOXIN,
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, FULL_NAME, REVIEW_TOXIN, make_admin, publish, rows
+from tests.journeys import (
+    CHECK_PATH,
+    RESULT_PATH,
     decide,
-    listed_ids,
-    make_admin,
-    page_text,
-    rows,
+    declaration,
+    offered,
+    post_step,
     signed_in,
     submit_through_form,
     token_of,
 )
-from tests.web.prg_helpers import shown_after
-from tests.web.web_helpers import CHECK_PATH, declaration, post_step
+from tests.pages import listed_ids, page_text, shown_after
 
 QUESTION = "Which medicine do you take for MS, and when was your last relapse?"
 
@@ -43,7 +38,7 @@ def answer(patient, reply: str = "Ocrelizumab; no relapse for four years."):
 
 def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_queue(app, db_path):
     patient, admin, first = asked(app, db_path)
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
     assert "The clinic has a question for you" in page and QUESTION in page
     assert offered(patient) == []
 
@@ -58,7 +53,7 @@ def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_qu
     assert listed_ids(admin.get("/clinician/queue")) == [new["id"]]
     shown = page_text(admin.get(f"/clinician/submissions/{new['id']}"))
     assert QUESTION in shown and "Ocrelizumab" in shown and "No answer changed." in shown
-    assert "A clinician will look at your answers" in page_text(patient.get(RESULT))
+    assert "A clinician will look at your answers" in page_text(patient.get(RESULT_PATH))
 
 
 def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path):
@@ -112,7 +107,7 @@ def test_the_earlier_private_link_opens_the_latest_version(app, db_path):
     opened = link_holder.get(f"/r/{old_token}")
 
     assert opened.status_code == 303
-    assert "A clinician will look at your answers" in page_text(link_holder.get(RESULT))
+    assert "A clinician will look at your answers" in page_text(link_holder.get(RESULT_PATH))
 
 
 def test_a_question_is_answered_once_a_second_answer_is_refused_kindly(app, db_path):
@@ -127,8 +122,8 @@ def test_a_question_is_answered_once_a_second_answer_is_refused_kindly(app, db_p
     answer(patient)
     late = other.post(CHECK_PATH, data={**other_form, "reply": "A second answer"})
 
-    assert late.status_code == 303 and late.headers["Location"].endswith(RESULT)
-    assert "already dealt with that question" in page_text(other.get(RESULT))
+    assert late.status_code == 303 and late.headers["Location"].endswith(RESULT_PATH)
+    assert "already dealt with that question" in page_text(other.get(RESULT_PATH))
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 2
 
 
@@ -137,5 +132,5 @@ def test_there_is_nothing_to_answer_without_a_question(app, db_path):
 
     response = patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
 
-    assert response.status_code == 303 and response.headers["Location"].endswith(RESULT)
+    assert response.status_code == 303 and response.headers["Location"].endswith(RESULT_PATH)
     assert rows(db_path, "SELECT count(*) AS n FROM draft")[0]["n"] == 0

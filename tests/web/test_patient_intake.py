@@ -17,35 +17,39 @@ import pytest
 
 import screening.db
 from screening import store
-from tests.web.prg_helpers import shown_after
-from tests.web.web_helpers import (
-    CHECK_PATH,
+from tests.factories import (
     DETAILS,
-    DETAILS_PATH,
     FULL_NAME,
     QUESTIONNAIRE,
-    RESULT_PATH,
-    SESSION_COOKIE,
     SLUG_OF_QUESTION,
     STEP_SLUGS,
     answers_by_step,
     count_rows,
-    csrf_token,
-    declaration,
     drafts,
+    only_draft_answers,
+    only_submission,
+    submissions,
+)
+from tests.journeys import (
+    CHECK_PATH,
+    DETAILS_PATH,
+    RESULT_PATH,
+    SESSION_COOKIE,
+    declaration,
+    form_fields,
+    post_step,
+    start,
+    walk,
+)
+from tests.pages import (
+    csrf_token,
     elements,
     error_summary_links,
     field_error,
-    form_fields,
     location,
-    only_draft_answers,
-    only_submission,
     page_text,
     page_title,
-    post_step,
-    start,
-    submissions,
-    walk,
+    shown_after,
 )
 
 # The moment the tests that date something set the clock to: late morning in London, on a Saturday in June.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.web.web_helpers import CHECK_PATH, count_rows, csrf_token
+from tests.factories import count_rows
+from tests.journeys import CHECK_PATH
+from tests.pages import csrf_token
 
 
 def test_starting_screenings_is_limited_per_address(client, db_path):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from screening.domain.rules import readable_date
-from tests.web.web_helpers import QUESTIONNAIRE, SLUG_OF_QUESTION, STEP_SLUGS, walk
+from tests.factories import QUESTIONNAIRE, SLUG_OF_QUESTION, STEP_SLUGS
+from tests.journeys import walk
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "clinical"
 SPEC = SHARED / "spec.md"

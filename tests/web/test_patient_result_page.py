@@ -6,22 +6,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from screening.app import create_app
-from tests.booking.booking_helpers import RESULT, active_bookings, publish
-from tests.booking.patient_page_helpers import book_by_day, offered_days, offered_times
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     FULL_NAME,
     REVIEW_TOXIN,
-    decide,
+    active_bookings,
     make_admin,
-    page_text,
+    publish,
     rows,
+)
+from tests.journeys import (
+    RESULT_PATH,
+    book_by_day,
+    decide,
+    offered_days,
+    offered_times,
     signed_in,
     submit_through_form,
     token_of,
 )
-from tests.web.web_helpers import csrf_token, elements
+from tests.pages import csrf_token, elements, page_text
 
 MILK = {"has_allergies": "yes", "allergy_types": ["cows_milk_protein"], "allergy_details": "Milk: hives"}
 MILK_MESSAGE = "A clinician will review your allergy before we book"
@@ -39,7 +44,7 @@ def milk_both(app, db_path):
 def test_before_a_decision_the_page_says_a_clinician_will_look_at_toxin_and_filler_is_bookable(app, db_path, clock):
     publish(db_path, now=clock.now())
     patient, _, _ = milk_both(app, db_path)
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
 
     assert "You can book one of the treatments you asked about" in page
     assert page.count(MILK_MESSAGE) == 1
@@ -64,7 +69,7 @@ def test_a_clinicians_decline_keeps_the_rules_reason_and_gives_the_clinics_conta
     decided = decide(admin, submission_id, action="decline", note="Dysport only in stock; see in clinic")
 
     assert decided.status_code == 303
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
     assert MILK_MESSAGE in page  # spec section 2: every fired rule's message stays, after a decision too
     assert "A clinician has looked at your answers, and we're not able to book this treatment online" in page
     assert "020 7946 0000" in page and "1 High Street" in page
@@ -79,7 +84,7 @@ def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db
 
     decide(admin, submission_id, action="defer", defer_until=until.isoformat(), note="After the allergy clinic")
 
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
     assert MILK_MESSAGE in page
     assert f"it's best to wait until {until:%A} {until.day} {until:%B %Y}" in page
 
@@ -90,7 +95,7 @@ def test_a_question_puts_a_reply_box_first_and_never_says_there_is_nothing_to_do
     admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
     decide(admin, submission_id, action="request_information", note="Which medicine do you take for MS?")
 
-    result = patient.get(RESULT)
+    result = patient.get(RESULT_PATH)
     text = page_text(result)
     assert "Which medicine do you take for MS?" in text
     assert "nothing you need to do" not in text
@@ -111,7 +116,7 @@ def test_a_question_puts_a_reply_box_first_and_never_says_there_is_nothing_to_do
     (old,) = rows(db_path, "SELECT answers FROM submission WHERE id = ?", [submission_id])
     assert (new["kind"], new["reply"], new["review_state"]) == ("amendment", "Ocrelizumab", "pending")
     assert new["answers"] == old["answers"]
-    assert "A clinician will look at your answers" in page_text(patient.get(RESULT))
+    assert "A clinician will look at your answers" in page_text(patient.get(RESULT_PATH))
 
 
 def test_a_reply_with_problems_redirects_to_the_page_that_shows_them(app, db_path):
@@ -135,7 +140,7 @@ def test_booking_is_by_day_then_time_and_reasons_come_before_the_choice(app, db_
     first_day = publish(db_path, now=clock.now(), count=3, days_ahead=2)
     second_day = publish(db_path, now=clock.now(), count=2, days_ahead=3)
     patient, _ = submit_through_form(app, "both", **MYASTHENIA)
-    page = patient.get(RESULT).get_data(as_text=True)
+    page = patient.get(RESULT_PATH).get_data(as_text=True)
 
     days = offered_days(patient)
     assert len(days) == 2
@@ -170,7 +175,7 @@ def test_the_confirmation_is_said_once_with_the_address_practitioner_and_how_to_
     patient, _ = submit_through_form(app, "toxin")
     book_by_day(patient, offered_days(patient)[0])
 
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
     assert page.count("Your appointment is booked") == 1
     assert "1 High Street" in page and "Dr Ada Lovelace" in page
     assert "Cancel this appointment" in page and "020 7946 0000" in page
@@ -191,19 +196,19 @@ def test_the_review_turnaround_comes_from_the_clinics_details(tmp_path):
         }
     )
     patient, _ = submit_through_form(app, **REVIEW_TOXIN)
-    page = page_text(patient.get(RESULT))
+    page = page_text(patient.get(RESULT_PATH))
     assert page.count("within one working day") == 1 and "2 working days" not in page  # said once
 
 
 def test_toxin_only_myasthenia_says_nothing_about_filler_and_both_agrees_with_the_page(app, db_path, clock):
     publish(db_path, now=clock.now())
     toxin_only, _ = submit_through_form(app, "toxin", **MYASTHENIA)
-    page = page_text(toxin_only.get(RESULT))
+    page = page_text(toxin_only.get(RESULT_PATH))
     assert "filler" not in page.lower()
     assert "We can't book this treatment online" in page
 
     both, _ = submit_through_form(app, "both", **MYASTHENIA)
-    page = page_text(both.get(RESULT))
+    page = page_text(both.get(RESULT_PATH))
     assert "separately" not in page and "If you also asked" not in page
     assert "You can book" in page and "We're not able to book this treatment online" in page
 
@@ -217,7 +222,7 @@ def test_the_private_link_has_a_copy_button_and_fill_in_again_is_a_button(app, d
         last_toxin_date=clock.today() - timedelta(days=30),
         previous_adverse_reaction="no",
     )
-    page = patient.get(RESULT)
+    page = patient.get(RESULT_PATH)
     (copy,) = elements(page, "button", **{"data-copy": "private-link"})
     assert "hidden" in copy  # shown by the script only
     again = [a for a in elements(page, "a") if "Fill in the questions again" in _text_after(page, a)]

@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.web.web_helpers import answers_by_step, count_rows, csrf_token, post_step, start, store_db
+from tests.factories import answers_by_step, count_rows, db_connection
+from tests.journeys import post_step, start
+from tests.pages import csrf_token
 
 pytestmark = [
     pytest.mark.mail_server,
@@ -34,6 +36,6 @@ def test_the_query_string_of_a_post_is_never_read_as_an_answer(client, db_path):
     saved = post_step(client, "about-you", answers, query="?treatment_requested=filler&pregnant=no")
 
     assert saved.status_code == 303
-    with store_db(db_path) as db:
+    with db_connection(db_path) as db:
         (row,) = list(db.query("SELECT answers FROM draft"))
     assert json.loads(row["answers"])["treatment_requested"] == "toxin"

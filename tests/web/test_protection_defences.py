@@ -7,20 +7,17 @@ import pytest
 
 from screening.services import credentials
 from screening.web import protection
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     REVIEW_TOXIN,
     db_connection,
-    decide,
     make_admin,
     make_clinician,
     rows,
-    sign_in,
-    signed_in,
-    submit_through_form,
 )
+from tests.journeys import decide, sign_in, signed_in, submit_through_form
 
 pytestmark = [
     pytest.mark.mail_server,

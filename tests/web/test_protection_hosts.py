@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from tests.booking.booking_helpers import book, offered, publish
-from tests.factories import make_app
-from tests.review.review_helpers import submit_through_form
+from tests.factories import make_app, publish
+from tests.journeys import book, offered, submit_through_form
 
 pytestmark = [
     pytest.mark.mail_server,

@@ -10,8 +10,8 @@ from contextlib import closing
 import pytest
 
 import screening.db
-from tests.review.review_helpers import audit_rows
-from tests.web.web_helpers import csrf_token
+from tests.factories import audit_rows
+from tests.pages import csrf_token
 
 pytestmark = [
     pytest.mark.mail_server,

@@ -17,18 +17,17 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.booking.booking_helpers import publish
-from tests.booking.patient_page_helpers import book_by_day, offered_days
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     REVIEW_TOXIN,
-    decide,
+    answers_by_step,
     make_admin,
+    publish,
     quick_submission,
-    sign_in,
 )
-from tests.web.web_helpers import SESSION_COOKIE, answers_by_step, csrf_token, post_step, start, walk
+from tests.journeys import SESSION_COOKIE, book_by_day, decide, offered_days, post_step, sign_in, start, walk
+from tests.pages import csrf_token
 
 pytestmark = [
     pytest.mark.mail_server,

@@ -3,7 +3,8 @@ pages, downloads, the .ics and the FHIR record hold health data or an appointmen
 
 from __future__ import annotations
 
-from tests.review.review_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, make_admin, signed_in
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, make_admin
+from tests.journeys import signed_in
 
 
 def test_pages_redirects_and_downloads_are_never_cached_and_the_stylesheet_may_be(app, client, db_path):

@@ -10,13 +10,8 @@ import pytest
 
 from screening.services import credentials
 from screening.web import protection
-from tests.review.review_helpers import (
-    CLINICIAN_EMAIL,
-    PASSWORD,
-    audit_rows,
-    make_clinician,
-    sign_in,
-)
+from tests.factories import CLINICIAN_EMAIL, PASSWORD, audit_rows, make_clinician
+from tests.journeys import sign_in
 
 pytestmark = [
     pytest.mark.mail_server,

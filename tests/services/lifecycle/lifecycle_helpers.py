@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from screening import store
-from tests.cli_helpers import run_cli  # noqa: F401 - the lifecycle tests' name for it
-from tests.review.review_helpers import db_connection, record
+from tests.factories import db_connection, record
 
 SYSTEM = store.AuditEvent(action="test_setup", actor_role="system")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.live_server import LiveServer
+from tests.live_server import LiveServer
 
 
 class ServedCopy(LiveServer):

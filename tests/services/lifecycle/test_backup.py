@@ -13,8 +13,8 @@ import pytest
 from screening.db import migrate
 from screening.services.lifecycle import backup
 from screening.store import audit_key
-from tests.review.review_helpers import quick_submission
-from tests.services.lifecycle.lifecycle_helpers import run_cli
+from tests.cli_helpers import run_cli
+from tests.factories import quick_submission
 
 
 def instance_with(tmp_path: Path, submissions: int, *, keys_from: Path | None = None) -> Path:

@@ -10,11 +10,12 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from tests.browser.live_server import LiveServer
+from tests.cli_helpers import run_cli
+from tests.factories import DETAILS, answers_by_step
+from tests.journeys import walk
+from tests.live_server import LiveServer
 from tests.services.lifecycle.http_patient import HttpPatient
-from tests.services.lifecycle.lifecycle_helpers import run_cli
 from tests.services.lifecycle.served_copy import ServedCopy
-from tests.web.web_helpers import DETAILS, answers_by_step, walk
 
 PATIENTS = 8
 _PRIVATE_LINK = re.compile(r"/r/([A-Za-z0-9_-]{16,64})")

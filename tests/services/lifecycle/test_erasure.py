@@ -10,23 +10,21 @@ from pathlib import Path
 
 from screening import mail, store
 from screening.cli import cli
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    BASELINE_DOB,
+    DETAILS,
     REVIEW_TOXIN,
+    answers_by_step,
     audit_rows,
     db_connection,
-    decide,
-    listed_ids,
     make_admin,
     make_clinician,
-    page_text,
-    signed_in,
-    submit_through_form,
-    token_of,
 )
+from tests.journeys import CHECK_PATH, decide, declaration, signed_in, submit_through_form, token_of, walk
+from tests.pages import csrf_token, listed_ids, page_text
 from tests.services.lifecycle.lifecycle_helpers import book_at, ids
-from tests.web.web_helpers import BASELINE_DOB, CHECK_PATH, DETAILS, answers_by_step, csrf_token, declaration, walk
 
 MARKER = "Qzxvmarkerwq"
 PATIENT = {"full_name": f"Jane {MARKER}", "email": f"{MARKER.lower()}@example.org", "phone": "07700 900 982"}

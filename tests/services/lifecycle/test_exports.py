@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from screening.services.lifecycle import exports
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     RULESET,
@@ -18,10 +18,10 @@ from tests.review.review_helpers import (
     db_connection,
     make_admin,
     make_clinician,
-    page_text,
     record,
-    signed_in,
 )
+from tests.journeys import signed_in
+from tests.pages import page_text
 
 # The tests that export by date run on from this morning (they set the clock), whatever day it is.
 MORNING = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)

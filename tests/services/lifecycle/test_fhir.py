@@ -14,18 +14,17 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from screening import store
 from screening.cli import cli
 from screening.services.lifecycle import fhir
-from tests.review.review_helpers import (
+from tests.factories import (
     REVIEW_TOXIN,
     RULESET,
+    answers_by_step,
     audit_rows,
     db_connection,
-    decide,
     flat_answers,
     make_clinician,
-    signed_in,
-    submit_through_form,
 )
-from tests.web.web_helpers import answers_by_step, elements
+from tests.journeys import decide, signed_in, submit_through_form
+from tests.pages import elements
 
 BASE = "https://screening.clinic.example/fhir"
 TODAY = date(2026, 11, 28)

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.booking.booking_helpers import book, offered, publish
-from tests.review.review_helpers import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    REVIEW_TOXIN,
-    audit_rows,
-    decide,
-    make_admin,
-    page_text,
-    signed_in,
-    submit_through_form,
-    token_of,
-)
-from tests.web.web_helpers import CHECK_PATH, DETAILS, declaration, elements
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, DETAILS, REVIEW_TOXIN, audit_rows, make_admin, publish
+from tests.journeys import CHECK_PATH, book, decide, declaration, offered, signed_in, submit_through_form, token_of
+from tests.pages import elements, page_text
 
 OTHER = {"full_name": "Olive Other", "email": "olive@example.org", "phone": "07700 900 111"}
 QUESTION = "Which medicine do you take for MS?"

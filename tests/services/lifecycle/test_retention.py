@@ -11,8 +11,7 @@ from screening import settings, store
 from screening.cli import cli
 from screening.db import migrate
 from screening.services.lifecycle import retention
-from tests.factories import make_app
-from tests.review.review_helpers import audit_rows, db_connection
+from tests.factories import audit_rows, db_connection, make_app
 from tests.services.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 
 YEAR = timedelta(days=365)

@@ -12,8 +12,9 @@ import pytest
 
 from screening import store
 from screening.domain import RulesError, load_ruleset
-from tests.factories import make_app
-from tests.web.web_helpers import answers_by_step, only_submission, page_text, store_db, walk
+from tests.factories import answers_by_step, db_connection, make_app, only_submission
+from tests.journeys import walk
+from tests.pages import page_text
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 SHIPPED = load_ruleset(PROJECT_DIR / "rules")
@@ -55,7 +56,7 @@ def test_an_override_raising_a_caution_rule_to_review_changes_the_web_outcome(tm
         }
     ]
     assert submission["ruleset_version"] != SHIPPED.version  # the overrides are part of the version
-    with store_db(app.config["DATABASE"]) as db:
+    with db_connection(app.config["DATABASE"]) as db:
         archived = store.archived_ruleset(db, submission["ruleset_version"])
         assert archived is not None and "toxin_heart_condition" in archived["overrides"]
 

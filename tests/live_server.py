@@ -1,5 +1,6 @@
 """The real application behind a real WSGI server (waitress, as `make run` uses) on a free loopback port, with an
-instance folder of its own made through the real CLI: a secret key, an admin, and published slots.
+instance folder of its own made through the real CLI: a secret key, an admin, and published slots. The browser tests
+(tests/browser) drive it with Chromium; tests/services/lifecycle/test_backup_live.py sends patients to it over HTTP.
 
 The server and the commands run in subprocesses on the wall clock, where the `clock` fixture of tests/conftest.py
 cannot reach. So every browser test and helper takes the time from `clinic_now` and `clinic_today` here, and from
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,14 +27,6 @@ ADMIN_EMAIL = "ada@clinic.example"
 ADMIN_PASSWORD = "plum tractor 41 lantern"
 # The served instance's CLINIC_TIMEZONE: the default, as `screening init` leaves it.
 CLINIC_ZONE = ZoneInfo("Europe/London")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def clinic_now() -> datetime:
@@ -46,11 +38,6 @@ def clinic_now() -> datetime:
 def clinic_today() -> date:
     """The served clinic's date today, as the server reckons it (screening.clock.today_in in CLINIC_ZONE)."""
     return app_clock.today_in(CLINIC_ZONE)
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium, found on PATH (Playwright's own browser download cannot run here)."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def free_port() -> int:
