@@ -24,7 +24,6 @@ from tests.factories import (
     answers_by_step,
     approve,
     latest_submission_id,
-    make_admin,
     make_clinician,
     publish_soon,
     rows,
@@ -301,15 +300,3 @@ class Auth:
         """A browser signed in as an admin (Grace unless told otherwise)."""
         self.account(email, password=password, name=name, role="admin")
         return signed_in(self.app, email, password)
-
-
-def registered_clinician(app, db_path, email="ada@clinic.example", name="Ada", register="NMC", number="12A3456E"):
-    """A clinician with a professional register on their profile, signed in."""
-    clinician_id = make_clinician(db_path, email, name=name)
-    set_register(db_path, clinician_id, register, number)
-    return signed_in(app, email, PASSWORD)
-
-
-def admin(app, db_path):
-    make_admin(db_path)
-    return signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)

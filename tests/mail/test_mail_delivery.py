@@ -43,7 +43,7 @@ def test_patient_gets_their_private_link_and_it_opens_their_page(app, smtp):
     assert_nothing_clinical(app, message)
 
 
-def test_review_level_submission_notifies_the_clinic_and_the_decision_notifies_the_patient(app, smtp, db_path):
+def test_review_level_submission_notifies_the_clinic_and_the_decision_notifies_the_patient(app, smtp, auth):
     _, inbox = smtp
     _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
     deliver(app)
@@ -51,8 +51,7 @@ def test_review_level_submission_notifies_the_clinic_and_the_decision_notifies_t
     assert f"/clinician/submissions/{submission_id}" in notice.get_content()
     assert_nothing_clinical(app, notice)
 
-    make_admin(db_path)
-    clinician = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    clinician = auth.admin()
     decide(clinician, submission_id, action="approve")
     deliver(app)
 

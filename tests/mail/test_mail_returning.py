@@ -8,16 +8,13 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     BASELINE_DOB,
     DETAILS,
     answers_by_step,
     deliver,
-    make_admin,
     rows,
 )
-from tests.journeys import signed_in, submit_through_form, walk
+from tests.journeys import submit_through_form, walk
 from tests.mail.mail_helpers import ask_for_link, assert_nothing_clinical, emailed_link
 from tests.pages import csrf_token, page_text, shown_after
 
@@ -26,7 +23,7 @@ pytestmark = pytest.mark.mail_server  # the app sends to a real SMTP server on l
 PATIENT = DETAILS["email"]
 
 
-def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, smtp, db_path):
+def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, smtp, db_path, auth):
     _, inbox = smtp
     _, first = submit_through_form(app, "toxin", upcoming_event="yes")
     deliver(app)
@@ -52,8 +49,7 @@ def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, s
     new = rows(db_path, "SELECT id, kind, previous_id, outcome FROM submission WHERE id != ?", [first])[0]
     assert (new["kind"], new["previous_id"], new["outcome"]) == ("rescreen", first, "clear")
     assert rows(db_path, "SELECT superseded_by FROM submission WHERE id = ?", [first])[0]["superseded_by"] is None
-    make_admin(db_path)
-    shown = page_text(signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).get(f"/clinician/submissions/{new['id']}"))
+    shown = page_text(auth.admin().get(f"/clinician/submissions/{new['id']}"))
     assert f"Screened again: what changed since screening {first}" in shown
     assert "Do you have an important event in the next 2 weeks" in shown
     assert "Rules that went away: upcoming_event" in shown

@@ -56,11 +56,11 @@ def test_review_state_and_contact_details_are_sealed(app, db_path, sql):
     assert WARNING in clinician_page(app, db_path, submission_id)
 
 
-def test_a_decision_keeps_the_seal_and_a_changed_decision_breaks_it(app, db_path, clock):
+def test_a_decision_keeps_the_seal_and_a_changed_decision_breaks_it(app, db_path, clock, auth):
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
     publish(db_path, now=clock.now())
     assert WARNING not in clinician_page(app, db_path, submission_id)
-    clinician = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    clinician = auth.admin()
     decide(clinician, submission_id, action="approve")
     assert WARNING not in page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
     assert offered(patient) != []  # approved: the seal is in step, the patient may book

@@ -10,8 +10,6 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     PASSWORD,
     actions,
@@ -20,7 +18,7 @@ from tests.factories import (
     outbox,
     rows,
 )
-from tests.journeys import is_login_redirect, sign_in, signed_in, token_of
+from tests.journeys import is_login_redirect, sign_in, token_of
 from tests.pages import csrf_token, page_text, post_form, tree
 
 NEW_PASSWORD = "violet engine 92 paddle"
@@ -56,8 +54,8 @@ def error(response, field: str) -> str:
     return "" if node is None else node.text()
 
 
-def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app, db_path, people):
-    here, elsewhere = signed_in(app), signed_in(app)
+def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app, db_path, people, auth):
+    here, elsewhere = auth.clinician(), auth.clinician()
     before = password_hash(db_path, people)
 
     wrong = change(here, "not my password at all")
@@ -81,8 +79,8 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app
     assert sign_in(app.test_client(), CLINICIAN_EMAIL, NEW_PASSWORD).status_code == 303
 
 
-def test_profile_holds_name_register_and_number(app, db_path, people):
-    client = signed_in(app)
+def test_profile_holds_name_register_and_number(db_path, people, auth):
+    client = auth.clinician()
     response = post_form(
         client,
         ACCOUNT,
@@ -113,8 +111,8 @@ def test_profile_holds_name_register_and_number(app, db_path, people):
     assert rows(db_path, "SELECT register FROM clinician WHERE id = ?", [people])[0]["register"] == "GMC"
 
 
-def admin_sends_reset(app, db_path, clinician_id) -> str:
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+def admin_sends_reset(auth, db_path, clinician_id) -> str:
+    admin = auth.admin()
     response = admin.post(f"/clinician/admin/clinicians/{clinician_id}/reset", data={"csrf_token": token_of(admin)})
     assert response.status_code == 303
     (mail,) = outbox(db_path, "password_reset")
@@ -122,9 +120,9 @@ def admin_sends_reset(app, db_path, clinician_id) -> str:
     return re.search(r"http://[^/]+(/clinician/reset/\S+)", mail["body"]).group(1)
 
 
-def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(app, db_path, people):
-    existing = signed_in(app)
-    path = admin_sends_reset(app, db_path, people)
+def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(app, db_path, people, auth):
+    existing = auth.clinician()
+    path = admin_sends_reset(auth, db_path, people)
     visitor = app.test_client()
     assert "Set a new password" in page_text(visitor.get(path))
 
@@ -138,9 +136,9 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(app, db_pa
     assert again.status_code == 404 and "expired or has been used" in page_text(again)
 
 
-def test_an_expired_reset_link_is_refused_and_changes_nothing(app, db_path, people, clock):
+def test_an_expired_reset_link_is_refused_and_changes_nothing(app, db_path, people, clock, auth):
     sent_at = clock.freeze()
-    path = admin_sends_reset(app, db_path, people)
+    path = admin_sends_reset(auth, db_path, people)
     before = password_hash(db_path, people)
     visitor = app.test_client()
     token = csrf_token(visitor.get("/clinician/login"))
@@ -155,8 +153,8 @@ def test_an_expired_reset_link_is_refused_and_changes_nothing(app, db_path, peop
     assert "password_reset_used" not in actions(db_path)
 
 
-def test_an_admin_re_enables_a_disabled_account(app, db_path, people):
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+def test_an_admin_re_enables_a_disabled_account(app, db_path, people, auth):
+    admin = auth.admin()
     admin.post(f"/clinician/admin/clinicians/{people}/disable", data={"csrf_token": token_of(admin)})
     assert sign_in(app.test_client()).status_code == 200  # refused while disabled
     response = admin.post(f"/clinician/admin/clinicians/{people}/enable", data={"csrf_token": token_of(admin)})
@@ -165,8 +163,8 @@ def test_an_admin_re_enables_a_disabled_account(app, db_path, people):
     assert "clinician_enabled" in actions(db_path)
 
 
-def test_only_admins_send_reset_links_or_re_enable(app, db_path, people):
-    client = signed_in(app)
+def test_only_admins_send_reset_links_or_re_enable(db_path, people, auth):
+    client = auth.clinician()
     for action in ("reset", "enable"):
         response = client.post(f"/clinician/admin/clinicians/{people}/{action}", data={"csrf_token": token_of(client)})
         assert response.status_code == 403

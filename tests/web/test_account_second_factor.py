@@ -11,17 +11,14 @@ import pyotp
 
 from tests.cli_helpers import invoke
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     PASSWORD,
     audit_rows,
-    make_admin,
     make_app,
     make_clinician,
     rows,
 )
-from tests.journeys import QUEUE_PATH, is_login_redirect, session_cookie, sign_in, signed_in, token_of
+from tests.journeys import QUEUE_PATH, is_login_redirect, session_cookie, sign_in, token_of
 from tests.pages import csrf_token, field_error, location, page_text
 
 SET_UP_PATH = "/clinician/login/set-up-code"
@@ -67,10 +64,9 @@ def post_code(client, path: str, code: str):
     return client.post(path, data={"code": code, "csrf_token": csrf_token(page)})
 
 
-def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path, clock):
+def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path, clock, auth):
     clinician_id = make_clinician(db_path)
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = auth.admin()
 
     required = admin.post(
         f"/clinician/admin/clinicians/{clinician_id}/require-code", data={"csrf_token": token_of(admin)}

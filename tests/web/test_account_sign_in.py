@@ -26,7 +26,6 @@ from tests.journeys import (
     login_page,
     session_cookie,
     sign_in,
-    signed_in,
     token_of,
 )
 from tests.pages import location
@@ -189,9 +188,9 @@ def test_sign_in_email_with_line_break_cannot_forge_a_log_line(app, caplog):
 # Signing out and timeouts end the session on the server
 
 
-def test_sign_out_revokes_session_so_saved_cookie_fails(app, db_path):
+def test_sign_out_revokes_session_so_saved_cookie_fails(app, db_path, auth):
     clinician_id = make_clinician(db_path)
-    browser = signed_in(app)
+    browser = auth.clinician()
     saved = session_cookie(browser)
     assert browser_with_cookie(app, saved).get(QUEUE_PATH).status_code == 200  # a copy works while signed in
 
@@ -206,10 +205,10 @@ def test_sign_out_revokes_session_so_saved_cookie_fails(app, db_path):
     assert logouts[0]["actor_id"] == clinician_id
 
 
-def test_session_idle_for_15_minutes_and_a_second_ends(app, db_path, clock):
+def test_session_idle_for_15_minutes_and_a_second_ends(db_path, clock, auth):
     make_clinician(db_path)
     start = clock.freeze()
-    browser = signed_in(app)
+    browser = auth.clinician()
 
     clock.set(start + timedelta(minutes=14))
     assert browser.get(QUEUE_PATH).status_code == 200  # activity moves the idle deadline on
@@ -217,19 +216,19 @@ def test_session_idle_for_15_minutes_and_a_second_ends(app, db_path, clock):
     assert is_login_redirect(browser.get(QUEUE_PATH))
 
 
-def test_session_idle_just_under_15_minutes_lives(app, db_path, clock):
+def test_session_idle_just_under_15_minutes_lives(db_path, clock, auth):
     make_clinician(db_path)
     start = clock.freeze()
-    browser = signed_in(app)
+    browser = auth.clinician()
 
     clock.set(start + timedelta(minutes=14, seconds=59))
     assert browser.get(QUEUE_PATH).status_code == 200
 
 
-def test_session_ends_8_hours_after_sign_in_despite_activity(app, db_path, clock):
+def test_session_ends_8_hours_after_sign_in_despite_activity(db_path, clock, auth):
     make_clinician(db_path)
     start = clock.freeze()
-    browser = signed_in(app)
+    browser = auth.clinician()
 
     moment = timedelta(0)
     while moment < timedelta(hours=8) - timedelta(minutes=14):

@@ -9,7 +9,7 @@ import pytest
 from screening.db import connect
 from screening.services import clinic
 from tests.factories import CAUTION, DECLINE, audit_rows, outbox, rows
-from tests.journeys import admin, booked_patient, registered_clinician, submit_through_form
+from tests.journeys import booked_patient, submit_through_form
 from tests.pages import page_text, post_form, tree
 
 SETTINGS = "/clinician/admin/settings"
@@ -25,8 +25,8 @@ HARBOUR = {
 
 
 @pytest.fixture
-def boss(app, db_path):
-    return admin(app, db_path)
+def boss(auth):
+    return auth.admin()
 
 
 def test_details_fall_back_to_the_instance_settings(app, db_path):
@@ -63,6 +63,6 @@ def test_bad_settings_are_refused_and_change_nothing(app, db_path, boss):
     assert rows(db_path, "SELECT count(*) AS n FROM clinic_setting")[0]["n"] == 0
 
 
-def test_only_admins_see_the_settings(app, db_path):
-    clinician = registered_clinician(app, db_path)
+def test_only_admins_see_the_settings(auth):
+    clinician = auth.registered_clinician()
     assert clinician.get(SETTINGS).status_code == 403

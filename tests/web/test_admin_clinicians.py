@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, CLINICIAN_EMAIL, audit_rows, make_admin, make_clinician, rows
-from tests.journeys import QUEUE_PATH, is_login_redirect, sign_in, signed_in
+from tests.factories import CLINICIAN_EMAIL, audit_rows, make_admin, make_clinician, rows
+from tests.journeys import QUEUE_PATH, is_login_redirect, sign_in
 from tests.pages import csrf_token, field_error, location, page_text
 
 CLINICIANS_PATH = "/clinician/admin/clinicians"
@@ -14,9 +14,9 @@ NEW_EMAIL = "margaret.hamilton@clinic.example"
 
 
 @pytest.fixture
-def admin(app, db_path):
+def admin(db_path, auth):
     admin_id = make_admin(db_path)
-    return admin_id, signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    return admin_id, auth.admin()
 
 
 def clinician_rows(db_path) -> list[dict]:
@@ -91,10 +91,10 @@ def test_admin_add_refuses_duplicate_email_ignoring_case(db_path, admin):
     assert clinician_rows(db_path) == before
 
 
-def test_admin_disable_ends_clinicians_live_session_at_once(app, db_path, admin):
+def test_admin_disable_ends_clinicians_live_session_at_once(app, db_path, admin, auth):
     _, browser = admin
     clinician_id = make_clinician(db_path)
-    victim = signed_in(app)
+    victim = auth.clinician()
     assert victim.get(QUEUE_PATH).status_code == 200
 
     response = disable(browser, clinician_id)

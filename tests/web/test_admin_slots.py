@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tests.cli_helpers import run_cli
 from tests.factories import CAUTION, outbox, rows
-from tests.journeys import admin, booked_patient, token_of
+from tests.journeys import booked_patient, token_of
 from tests.pages import location, page_text, post_form, tree
 
 SLOTS = "/clinician/admin/slots"
@@ -32,18 +32,18 @@ def next_week(today: date) -> str:
     return (today + timedelta(days=7)).isoformat()
 
 
-def test_publishing_says_what_was_added(app, db_path, clock):
+def test_publishing_says_what_was_added(clock, auth):
     clock.at(MORNING)
-    boss = admin(app, db_path)
+    boss = auth.admin()
     response = publish(boss, next_week(clock.today()), "09:00", "10:00")
     assert response.status_code == 303
     page = page_text(boss.get(SLOTS))
     assert "Published 2 slots with Dr Ada, " in page and "9:00am to 10:00am" in page
 
 
-def test_a_slot_in_the_past_is_refused_on_the_page_and_nothing_is_published(app, db_path, clock):
+def test_a_slot_in_the_past_is_refused_on_the_page_and_nothing_is_published(db_path, clock, auth):
     clock.at(MORNING)
-    boss = admin(app, db_path)
+    boss = auth.admin()
     yesterday = (clock.today() - timedelta(days=1)).isoformat()
     response = publish(boss, yesterday, "09:00", "10:00")
     assert response.status_code == 400
@@ -52,9 +52,9 @@ def test_a_slot_in_the_past_is_refused_on_the_page_and_nothing_is_published(app,
     assert slot_count(db_path) == 0
 
 
-def test_an_overlapping_slot_of_the_same_practitioner_is_refused(app, db_path, clock):
+def test_an_overlapping_slot_of_the_same_practitioner_is_refused(db_path, clock, auth):
     clock.at(MORNING)
-    boss = admin(app, db_path)
+    boss = auth.admin()
     day = next_week(clock.today())
     assert publish(boss, day, "09:00", "10:00").status_code == 303
     overlapping = publish(boss, day, "09:15", "09:45")
@@ -84,10 +84,10 @@ def test_the_cli_refuses_past_and_overlapping_slots_with_one_line(tmp_path, cloc
     assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 2
 
 
-def test_the_slots_page_groups_by_day_and_names_who_booked(app, db_path, clock):
+def test_the_slots_page_groups_by_day_and_names_who_booked(app, db_path, clock, auth):
     clock.at(MORNING)
     booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", **CAUTION)
-    boss = admin(app, db_path)
+    boss = auth.admin()
     page = boss.get(SLOTS)
     day_headings = [h.text() for h in tree(page).find_all("h3")]
     assert day_headings == ["Wednesday 4 June 2025"]
@@ -95,10 +95,10 @@ def test_the_slots_page_groups_by_day_and_names_who_booked(app, db_path, clock):
     assert "button--warning" not in page.get_data(as_text=True)  # no row of red buttons
 
 
-def test_withdrawing_a_booked_slot_asks_for_confirmation_and_a_reason(app, db_path, clock):
+def test_withdrawing_a_booked_slot_asks_for_confirmation_and_a_reason(app, db_path, clock, auth):
     clock.at(MORNING)
     patient, submission_id, slot = booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", **CAUTION)
-    boss = admin(app, db_path)
+    boss = auth.admin()
 
     one_click = boss.post(f"{SLOTS}/{slot}/cancel", data={"csrf_token": token_of(boss)})
     assert one_click.status_code == 303 and location(one_click) == f"{SLOTS}/{slot}/withdraw"

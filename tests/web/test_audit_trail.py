@@ -17,20 +17,17 @@ import pytest
 
 from tests.cli_helpers import invoke
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     DETAILS,
     PASSWORD,
     REVIEW_TOXIN,
     audit_rows,
     db_connection,
-    make_admin,
     make_app,
     make_clinician,
     quick_submission,
 )
-from tests.journeys import QUEUE_PATH, sign_in, signed_in, submit_through_form, token_of
+from tests.journeys import QUEUE_PATH, sign_in, submit_through_form, token_of
 from tests.pages import csrf_token, tree
 
 WRONG_PASSWORD = "not my password at all"
@@ -219,9 +216,8 @@ def test_app_log_never_holds_patient_data(scenario, caplog):
     assert WRONG_PASSWORD not in logged and PASSWORD not in logged
 
 
-def test_admin_audit_page_shows_who_viewed_a_submission(app, db_path, scenario):
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+def test_admin_audit_page_shows_who_viewed_a_submission(db_path, scenario, auth):
+    admin = auth.admin()
     submission_id = scenario["submission_id"]
 
     page = admin.get(
@@ -240,9 +236,8 @@ def test_admin_audit_page_shows_who_viewed_a_submission(app, db_path, scenario):
     assert [row["actor_role"] for row in audited] == ["admin"]
 
 
-def test_admin_audit_page_filters_by_action_and_clinician(app, db_path, scenario, clock):
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+def test_admin_audit_page_filters_by_action_and_clinician(app, scenario, clock, auth):
+    admin = auth.admin()
 
     page = admin.get("/clinician/admin/audit", query_string={"action": "login_failure", "actor": CLINICIAN_EMAIL})
 
@@ -264,9 +259,8 @@ def test_admin_audit_page_filters_by_action_and_clinician(app, db_path, scenario
     ["99999999999999999999", "\u00b2", "-1", "abc"],
     ids=["beyond-64-bit", "superscript-two", "negative", "word"],
 )
-def test_admin_audit_page_odd_paging_values_do_not_crash(app, db_path, before):
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+def test_admin_audit_page_odd_paging_values_do_not_crash(before, auth):
+    admin = auth.admin()
 
     response = admin.get("/clinician/admin/audit", query_string={"before": before})
 

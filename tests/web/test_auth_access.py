@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import audit_rows, decision_rows, make_app, make_clinician, review_state, rows
-from tests.journeys import LOGIN_PATH, is_login_redirect, login_page, signed_in, submit_through_form, token_of
+from tests.journeys import LOGIN_PATH, is_login_redirect, login_page, submit_through_form, token_of
 from tests.pages import csrf_token, location
 
 SIGN_IN_PAGES = frozenset({"/clinician/login", "/clinician/login/code", "/clinician/login/set-up-code"})
@@ -85,11 +85,11 @@ def test_anonymous_queue_redirects_to_sign_in(client):
 
 
 @pytest.mark.parametrize("rule", ADMIN_RULES)
-def test_admin_route_forbidden_to_clinician(app, db_path, rule):
+def test_admin_route_forbidden_to_clinician(app, db_path, rule, auth):
     submission_id = 1
     clinician_id = make_clinician(db_path)
     other_id = make_clinician(db_path, "other@clinic.example")
-    browser = signed_in(app)
+    browser = auth.clinician()
     token = token_of(browser)
     url = fill(rule, submission_id, other_id)
     before = len(audit_rows(db_path, "access_denied"))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.journeys import admin, booked_patient, registered_clinician
+from tests.journeys import booked_patient
 
 
-def test_every_new_page_opens(app, db_path, clock):
+def test_every_new_page_opens(app, db_path, clock, auth):
     _, submission_id, slot = booked_patient(app, db_path, now=clock.now())
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     for path in [
         "/clinician/queue?level=any&state=any",
         "/clinician/patients",
@@ -22,7 +22,7 @@ def test_every_new_page_opens(app, db_path, clock):
     ]:
         response = clinician.get(path)
         assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:3000])
-    boss = admin(app, db_path)
+    boss = auth.admin()
     for path in ["/clinician/admin/settings", "/clinician/admin/slots", f"/clinician/admin/slots/{slot}/withdraw"]:
         response = boss.get(path)
         assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:3000])

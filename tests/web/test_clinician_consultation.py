@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from screening.domain.questionnaire import age_in_years
 from tests.factories import CAUTION, SLUG_OF_QUESTION, answers_by_step, audit_rows, quick_submission, rows
-from tests.journeys import CHECK_PATH, booked_patient, declaration, post_step, registered_clinician
+from tests.journeys import CHECK_PATH, booked_patient, declaration, post_step
 from tests.pages import csrf_token, location, page_text, tree
 
 ATTENDED = {
@@ -38,9 +38,9 @@ def consultations(db_path) -> list[dict]:
     return rows(db_path, "SELECT * FROM consultation ORDER BY id")
 
 
-def test_a_confirmed_consultation_is_recorded_with_register_audited_and_shown_everywhere(app, db_path, clock):
+def test_a_confirmed_consultation_is_recorded_with_register_audited_and_shown_everywhere(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
-    clinician = registered_clinician(app, db_path, register="NMC", number="12A3456E")
+    clinician = auth.registered_clinician(register="NMC", number="12A3456E")
 
     response = record(clinician, submission_id, note="Discussed the wedding date")
 
@@ -63,9 +63,9 @@ def test_a_confirmed_consultation_is_recorded_with_register_audited_and_shown_ev
     assert "not yet consulted" not in page_text(clinician.get("/clinician/diary"))
 
 
-def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path, clock):
+def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
 
     response = record(clinician, submission_id, id_date_of_birth="23/07/1990")
 
@@ -77,13 +77,13 @@ def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path, cloc
     assert "date_of_birth_mismatch" in stopped["detail"]
 
 
-def test_under_18_by_the_document_stops_the_record(app, db_path, clock):
+def test_under_18_by_the_document_stops_the_record(app, db_path, clock, auth):
     clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))
     today = clock.today(app)
     born = date(today.year - 17, 1, 1)
     assert age_in_years(born, today) == 17
     submission_id = quick_submission(db_path, date_of_birth=born)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
 
     response = record(clinician, submission_id, id_date_of_birth=born.strftime("%d/%m/%Y"))
 
@@ -92,9 +92,9 @@ def test_under_18_by_the_document_stops_the_record(app, db_path, clock):
     assert consultations(db_path) == []
 
 
-def test_missing_pieces_are_asked_for_and_nothing_is_stored(app, db_path, clock):
+def test_missing_pieces_are_asked_for_and_nothing_is_stored(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     for fields, field, words in [
         ({"attendance": ""}, "attendance", "Say whether the patient came"),
         ({"id_document": ""}, "id_document", "Choose the identity document"),
@@ -109,27 +109,27 @@ def test_missing_pieces_are_asked_for_and_nothing_is_stored(app, db_path, clock)
     assert consultations(db_path) == []
 
 
-def test_a_practitioner_without_a_register_is_sent_to_their_profile(app, db_path, clock):
+def test_a_practitioner_without_a_register_is_sent_to_their_profile(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
-    clinician = registered_clinician(app, db_path, register="", number="")
+    clinician = auth.registered_clinician(register="", number="")
     response = record(clinician, submission_id)
     assert response.status_code == 400
     assert "professional register and number" in error_of(response, "consulted")
     assert consultations(db_path) == []
 
 
-def test_did_not_attend_is_recorded_and_shown_in_the_diary(app, db_path, clock):
+def test_did_not_attend_is_recorded_and_shown_in_the_diary(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     response = record(clinician, submission_id, attendance="did_not_attend", id_document="", answers="", consulted="")
     assert response.status_code == 303
     assert consultations(db_path)[0]["attendance"] == "did_not_attend"
     assert "did not attend" in page_text(clinician.get("/clinician/diary"))
 
 
-def test_changed_answers_are_screened_again_as_a_new_version_showing_the_change(app, db_path, clock):
+def test_changed_answers_are_screened_again_as_a_new_version_showing_the_change(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
 
     response = record(clinician, submission_id, answers="changed")
 

@@ -32,11 +32,10 @@ NEXT_MONTH = (TODAY + timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
-def clinician(app, db_path, clock):
+def clinician(app, clock, auth):
     clock.at(MORNING)
     assert clock.today(app) == TODAY
-    clinician_id = make_clinician(db_path)
-    return clinician_id, signed_in(app)
+    return auth.account(), auth.clinician()
 
 
 def decision_url(submission_id: int) -> str:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from screening import clock as app_clock
 from tests.factories import CAUTION, REVIEW_TOXIN, make_app, outbox, publish_soon, rows
-from tests.journeys import admin, booked_patient, registered_clinician, token_of
+from tests.journeys import Auth, booked_patient, token_of
 from tests.pages import page_text, post_form, tree
 
 
@@ -16,12 +16,12 @@ def diary_rows(page) -> list[str]:
     return [row.text().replace(" ,", ",") for row in tree(page).find_all("tr") if row.find_all("td")]
 
 
-def test_every_clinician_sees_the_week_with_who_what_outcome_decision_and_cautions(app, db_path, clock):
+def test_every_clinician_sees_the_week_with_who_what_outcome_decision_and_cautions(app, db_path, clock, auth):
     clock.at(datetime(2025, 6, 4, 8, 0, tzinfo=UTC))  # a Wednesday morning in London, summer time
     _, submission_id, slot = booked_patient(
         app, db_path, now=clock.now(), name="Mary Seacole", **REVIEW_TOXIN, upcoming_event="yes"
     )
-    clinician = registered_clinician(app, db_path)  # not an admin
+    clinician = auth.registered_clinician()  # not an admin
     page = clinician.get("/clinician/diary")
     assert page.status_code == 200
     (row,) = diary_rows(page)
@@ -42,21 +42,21 @@ def test_diary_is_in_the_clinic_zone(tmp_path, clock):
     app = make_app(tmp_path, CLINIC_TIMEZONE="Asia/Tokyo")
     db_path = tmp_path / "screening.sqlite3"
     _, _, slot = booked_patient(app, db_path, now=clock.now(), **CAUTION)
-    clinician = registered_clinician(app, db_path)
+    clinician = Auth(app).registered_clinician()
     starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
     local = app_clock.readable(starts_at, ZoneInfo("Asia/Tokyo")).split(", ")[-1]
     (row,) = diary_rows(clinician.get("/clinician/diary"))
     assert row.startswith(local)
 
 
-def test_a_clinician_can_filter_to_their_own_appointments(app, db_path, clock):
+def test_a_clinician_can_filter_to_their_own_appointments(app, db_path, clock, auth):
     mine = publish_soon(db_path, 1, now=clock.now(), practitioner="Ada")[0]
     theirs = publish_soon(db_path, 1, now=clock.now(), hours_ahead=3, practitioner="Bo Nurse")[0]
     booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", slot=mine, **CAUTION)
     booked_patient(
         app, db_path, now=clock.now(), name="Edith Cavell", email="edith@example.org", slot=theirs, **CAUTION
     )
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     everyone = " ".join(diary_rows(clinician.get("/clinician/diary")))
     own = " ".join(diary_rows(clinician.get("/clinician/diary?mine=1")))
     assert "Mary Seacole" in everyone and "Edith Cavell" in everyone
@@ -75,8 +75,8 @@ def test_clinic_is_emailed_about_new_bookings_and_cancellations(app, db_path, cl
     assert cancelled["subject"].startswith("Booking cancelled")
 
 
-def test_the_notification_can_be_turned_off_and_sent_elsewhere(app, db_path, clock):
-    boss = admin(app, db_path)
+def test_the_notification_can_be_turned_off_and_sent_elsewhere(app, db_path, clock, auth):
+    boss = auth.admin()
     settings = {
         "name": "Harbour Clinic",
         "address": "1 Quay Street, Bristol BS1 1AA",
@@ -95,9 +95,9 @@ def test_the_notification_can_be_turned_off_and_sent_elsewhere(app, db_path, clo
     assert len(outbox(db_path, "clinic_booked")) == 1
 
 
-def test_diary_shows_the_consultation_state(app, db_path, clock):
+def test_diary_shows_the_consultation_state(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), treatment="filler")
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     (row,) = diary_rows(clinician.get("/clinician/diary"))
     assert "not yet recorded" in row and "not yet consulted" not in row  # filler is not prescription-only
     assert page_text(clinician.get(f"/clinician/submissions/{submission_id}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from screening import store
 from tests.factories import CAUTION, REVIEW_TOXIN, db_connection, quick_submission, rows
-from tests.journeys import booked_patient, decide, registered_clinician
+from tests.journeys import booked_patient, decide
 from tests.pages import page_text, tree
 
 
@@ -20,10 +20,10 @@ def search(client, **query):
     return client.get("/clinician/patients", query_string=query)
 
 
-def test_search_by_surname_email_date_of_birth_and_reference(app, db_path):
+def test_search_by_surname_email_date_of_birth_and_reference(db_path, auth):
     mary = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
     edith = quick_submission(db_path, full_name="Edith Cavell", **CAUTION)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
 
     assert found_ids(search(clinician, q="seacole")) == [mary]
     assert found_ids(search(clinician, q="Mary Sea")) == [mary]
@@ -38,23 +38,23 @@ def test_search_by_surname_email_date_of_birth_and_reference(app, db_path):
     assert len(searched) == 9 and not any("seacole" in row["detail"].lower() for row in searched)
 
 
-def test_search_treats_wildcards_as_letters(app, db_path):
+def test_search_treats_wildcards_as_letters(db_path, auth):
     quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     assert found_ids(search(clinician, q="%%")) == []
     assert found_ids(search(clinician, q="M_ry")) == []
 
 
-def test_an_empty_or_bad_search_says_what_to_do(app, db_path):
-    clinician = registered_clinician(app, db_path)
+def test_an_empty_or_bad_search_says_what_to_do(auth):
+    clinician = auth.registered_clinician()
     empty = search(clinician, q="  ")
     assert "Enter a name, email address or screening reference, or a date of birth" in page_text(empty)
     bad_date = search(clinician, q="x", dob="1990-02-31")
     assert "Enter the date of birth as a real date" in page_text(bad_date)
 
 
-def test_unknown_patient_gets_a_clear_page_and_nothing_is_recorded(app, db_path):
-    clinician = registered_clinician(app, db_path)
+def test_unknown_patient_gets_a_clear_page_and_nothing_is_recorded(db_path, auth):
+    clinician = auth.registered_clinician()
     before = rows(db_path, "SELECT count(*) AS n FROM audit_event")[0]["n"]
     page = clinician.get("/clinician/patients/999")
     assert page.status_code == 404
@@ -63,11 +63,11 @@ def test_unknown_patient_gets_a_clear_page_and_nothing_is_recorded(app, db_path)
     assert rows(db_path, "SELECT count(*) AS n FROM audit_event")[0]["n"] >= before
 
 
-def test_patient_page_groups_screenings_versions_decisions_and_appointments(app, db_path, clock):
+def test_patient_page_groups_screenings_versions_decisions_and_appointments(app, db_path, clock, auth):
     _, booked, _ = booked_patient(
         app, db_path, now=clock.now(), name="Mary Seacole", email="mary@example.org", **REVIEW_TOXIN
     )
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     later = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
     with db_connection(db_path) as db:
         db.execute("UPDATE submission SET email = 'mary@example.org' WHERE id = ?", [later])
@@ -86,8 +86,8 @@ def test_patient_page_groups_screenings_versions_decisions_and_appointments(app,
     assert rows(db_path, "SELECT count(*) AS n FROM audit_event WHERE action = 'patient_viewed'")[0]["n"] == 1
 
 
-def test_submission_links_to_the_patient_page(app, db_path):
+def test_submission_links_to_the_patient_page(db_path, auth):
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     html = clinician.get(f"/clinician/submissions/{submission_id}").get_data(as_text=True)
     assert f'href="/clinician/patients/{submission_id}"' in html

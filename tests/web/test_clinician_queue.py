@@ -16,12 +16,11 @@ from tests.factories import (
     REVIEW_FILLER,
     REVIEW_TOXIN,
     db_connection,
-    make_clinician,
     quick_submission,
     record,
     rows,
 )
-from tests.journeys import QUEUE_PATH, decide, signed_in, submit_through_form
+from tests.journeys import QUEUE_PATH, decide, submit_through_form
 from tests.pages import listed_ids, next_page_href, shown_counts
 
 # The clock runs on from here in every test (the clinician fixture sets it), so what a test stores some hours "ago"
@@ -34,10 +33,9 @@ def ago(**delta) -> datetime:
 
 
 @pytest.fixture
-def clinician(app, db_path, clock):
+def clinician(clock, auth):
     clock.at(NOW)
-    make_clinician(db_path)
-    return signed_in(app)
+    return auth.clinician()
 
 
 def queue_ids(browser, **query) -> list[int]:

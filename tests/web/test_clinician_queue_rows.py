@@ -17,18 +17,16 @@ from tests.factories import (
     REVIEW_BOTH,
     REVIEW_TOXIN,
     RULESET,
-    make_clinician,
     quick_submission,
 )
-from tests.journeys import QUEUE_PATH, decide, signed_in
+from tests.journeys import QUEUE_PATH, decide
 from tests.pages import page_text, tree
 
 
 @pytest.fixture
-def clinician(app, db_path, clock):
+def clinician(clock, auth):
     clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))  # every test here runs on from a June morning in 2025
-    make_clinician(db_path)
-    return signed_in(app)
+    return auth.clinician()
 
 
 def row_texts(page) -> list[str]:

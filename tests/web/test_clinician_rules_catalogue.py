@@ -39,9 +39,8 @@ def test_the_catalogue_needs_a_signed_in_clinician(app):
     assert response.status_code in (302, 303) and "/clinician/login" in response.headers["Location"]
 
 
-def test_every_rule_and_question_in_plain_words(app, db_path):
-    make_clinician(db_path)
-    page = signed_in(app).get("/clinician/rules/")
+def test_every_rule_and_question_in_plain_words(auth):
+    page = auth.clinician().get("/clinician/rules/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for rule in RULESET.rules:
@@ -56,9 +55,8 @@ def test_every_rule_and_question_in_plain_words(app, db_path):
     assert page.headers["Cache-Control"] == "no-store"
 
 
-def test_search_filters_rules_and_questions_with_a_plain_get(app, db_path):
-    make_clinician(db_path)
-    client = signed_in(app)
+def test_search_filters_rules_and_questions_with_a_plain_get(auth):
+    client = auth.clinician()
     text = page_text(client.get("/clinician/rules/?q=Keloid"))
     assert "1 of 45 rules and 1 of 42 questions match “Keloid”" in text
     assert "filler_keloid" in text and "toxin_heart_condition" not in text
@@ -110,20 +108,19 @@ def test_the_rules_diff_of_a_submission_is_for_admins(tmp_path: Path):
     assert "rules_diff_viewed" in actions(db_path)
 
 
-def test_a_version_that_was_never_archived_is_said_plainly(app, db_path):
+def test_a_version_that_was_never_archived_is_said_plainly(db_path, auth):
     make_admin(db_path)
     submission_id = quick_submission(db_path)
     with closing(connect(db_path)) as db:
         db.execute("UPDATE submission SET ruleset_version = 'feedfacefeedface' WHERE id = ?", [submission_id])
-    text = page_text(signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).get(f"/clinician/rules/diff/{submission_id}"))
+    text = page_text(auth.admin().get(f"/clinician/rules/diff/{submission_id}"))
     assert "The rules of version feedfacefeedface are not available to compare" in text
 
 
 @pytest.fixture
-def admin(app, db_path):
+def admin(db_path, auth):
     make_clinician(db_path)
-    make_admin(db_path)
-    return signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    return auth.admin()
 
 
 def test_try_a_case_is_for_admins(app, db_path, admin):

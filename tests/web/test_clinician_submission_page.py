@@ -8,8 +8,8 @@ import tomllib
 
 import pytest
 
-from tests.factories import REVIEW_BOTH, RULES_DIR, RULESET, audit_rows, make_clinician, rows
-from tests.journeys import decide, signed_in, submit_through_form
+from tests.factories import REVIEW_BOTH, RULES_DIR, RULESET, audit_rows, rows
+from tests.journeys import decide, submit_through_form
 from tests.pages import tree
 
 QUESTIONNAIRE = tomllib.loads((RULES_DIR / "questionnaire.toml").read_text(encoding="utf-8"))
@@ -23,11 +23,10 @@ FIRED = ["toxin_other_neuro", "filler_bleeding_disorder", "toxin_bleeding_disord
 
 
 @pytest.fixture
-def both_review(app, db_path):
+def both_review(app, auth):
     """A patient asking for both treatments, under review for both, with hostile free text; and a clinician."""
     _, submission_id = submit_through_form(app, **{**REVIEW_BOTH, "neuro_details": SCRIPT, "current_medicines": IMG})
-    make_clinician(db_path)
-    return submission_id, signed_in(app)
+    return submission_id, auth.clinician()
 
 
 def stored_answers(db_path, submission_id: int) -> dict:

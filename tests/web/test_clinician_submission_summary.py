@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from screening import clock as app_clock
 from screening.domain.questionnaire import age_in_years
 from tests.factories import BASELINE_DOB, REVIEW_TOXIN, approve, make_app, quick_submission, rows
-from tests.journeys import booked_patient, decide, registered_clinician
+from tests.journeys import Auth, booked_patient, decide
 from tests.pages import page_text, tree
 
 
@@ -18,10 +18,10 @@ def heading(page) -> str:
     return tree(page).find_all("h1")[0].text()
 
 
-def test_summary_and_decision_panel_come_before_the_answers(app, db_path, clock):
+def test_summary_and_decision_panel_come_before_the_answers(app, db_path, clock, auth):
     clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))
     submission_id = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     page = clinician.get(f"/clinician/submissions/{submission_id}")
     html = page.get_data(as_text=True)
     text = page_text(page).replace(" ,", ",")
@@ -38,9 +38,9 @@ def test_summary_and_decision_panel_come_before_the_answers(app, db_path, clock)
     assert " UTC" not in text
 
 
-def test_heading_follows_the_decision(app, db_path, clock):
+def test_heading_follows_the_decision(db_path, clock, auth):
     clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))  # so the deferral date below is in the future, whatever day
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     for action, fields, words in [
         ("approve", {}, "approved"),
         ("decline", {"note": "Not suitable"}, "declined"),
@@ -59,7 +59,7 @@ def test_times_are_in_the_clinic_zone_and_the_appointment_is_shown(tmp_path, clo
     app = make_app(tmp_path, CLINIC_TIMEZONE="America/New_York")
     db_path = tmp_path / "screening.sqlite3"
     _, submission_id, slot = booked_patient(app, db_path, now=clock.now(), **REVIEW_TOXIN)
-    clinician = registered_clinician(app, db_path)
+    clinician = Auth(app).registered_clinician()
     text = page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
     zone = ZoneInfo("America/New_York")
     starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
@@ -70,8 +70,8 @@ def test_times_are_in_the_clinic_zone_and_the_appointment_is_shown(tmp_path, clo
     assert f"by Bo, {app_clock.readable(decided, zone)}" in text
 
 
-def test_approve_helper_is_what_the_page_shows(app, db_path):
+def test_approve_helper_is_what_the_page_shows(db_path, auth):
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
     approve(db_path, submission_id)
-    clinician = registered_clinician(app, db_path)
+    clinician = auth.registered_clinician()
     assert heading(clinician.get(f"/clinician/submissions/{submission_id}")) == f"Screening {submission_id}: approved"

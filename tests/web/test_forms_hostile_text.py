@@ -25,19 +25,16 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     DETAILS,
     REVIEW_TOXIN,
     STEP_SLUGS,
     answers_by_step,
     db_connection,
-    make_admin,
     only_submission,
     quick_submission,
     rows,
 )
-from tests.journeys import CHECK_PATH, DETAILS_PATH, RESULT_PATH, form_fields, signed_in, start
+from tests.journeys import CHECK_PATH, DETAILS_PATH, RESULT_PATH, form_fields, start
 from tests.pages import csrf_token, field_error, location, submission_key
 
 pytestmark = [
@@ -151,10 +148,9 @@ def test_hostile_text_in_every_patient_text_field_is_refused_or_stored_verbatim(
     [(wire, False) for _, wire, _ in PAYLOADS[:-2]] + [(quote("'" * 4000), False), (quote("é" * 4001), True)],
     ids=[p[0] for p in PAYLOADS[:-2]] + ["4000-characters", "4001-characters"],
 )
-def test_hostile_text_in_the_decision_note_is_refused_or_stored_verbatim(app, db_path, wire, refused):
+def test_hostile_text_in_the_decision_note_is_refused_or_stored_verbatim(db_path, wire, refused, auth):
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
-    make_admin(db_path)
-    clinician = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    clinician = auth.admin()
     page = clinician.get(f"/clinician/submissions/{submission_id}")
     fields = {"action": "approve", "treatments": "toxin", "csrf_token": csrf_token(page)}
 

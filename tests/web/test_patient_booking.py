@@ -9,16 +9,13 @@ import pytest
 
 from screening import store
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     REVIEW_TOXIN,
     active_bookings,
     db_connection,
-    make_admin,
     publish,
     rows,
 )
-from tests.journeys import RESULT_PATH, book, decide, offered, signed_in, submit_through_form, token_of
+from tests.journeys import RESULT_PATH, book, decide, offered, submit_through_form, token_of
 from tests.pages import csrf_token, page_text
 
 CLINICAL_WORDS = ("toxin", "botulinum", "filler", "allerg", "pregnan", "sclerosis", "review", "caution", "rule")
@@ -48,7 +45,7 @@ def test_clear_patient_books_a_free_slot_and_gets_a_calendar_file(app, db_path, 
     assert not any(word in text.lower() for word in CLINICAL_WORDS)
 
 
-def test_review_patient_is_offered_nothing_and_cannot_book_until_a_clinician_approves(app, db_path, clock):
+def test_review_patient_is_offered_nothing_and_cannot_book_until_a_clinician_approves(app, db_path, clock, auth):
     slots = publish(db_path, now=clock.now())
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
 
@@ -57,8 +54,7 @@ def test_review_patient_is_offered_nothing_and_cannot_book_until_a_clinician_app
     forced = patient.post("/your-result/book", data={"slot": str(slots[0]), "csrf_token": token_of(patient)})
     assert forced.status_code == 303 and active_bookings(db_path) == []
 
-    make_admin(db_path)
-    clinician = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    clinician = auth.admin()
     assert decide(clinician, submission_id, action="approve").status_code == 303
 
     assert offered(patient) == slots
@@ -134,12 +130,11 @@ def test_with_both_treatments_the_one_still_allowed_stays_bookable(app, db_path,
     assert active_bookings(db_path)[0]["treatments"] == '["filler"]'
 
 
-def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_told(app, db_path, clock):
+def test_slot_withdrawn_by_the_clinic_cancels_its_booking_and_the_patient_is_told(app, db_path, clock, auth):
     slots = publish(db_path, now=clock.now())
     patient, _ = submit_through_form(app, "toxin")
     book(patient, slots[0])
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = auth.admin()
 
     # A booked slot is withdrawn only after confirming, with a reason the patient reads.
     confirm = admin.get(f"/clinician/admin/slots/{slots[0]}/withdraw")

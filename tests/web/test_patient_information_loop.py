@@ -3,7 +3,7 @@ judged again and goes back to the queue; the clinician sees what changed; the ea
 
 from __future__ import annotations
 
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, FULL_NAME, REVIEW_TOXIN, make_admin, publish, rows
+from tests.factories import FULL_NAME, REVIEW_TOXIN, publish, rows
 from tests.journeys import (
     CHECK_PATH,
     RESULT_PATH,
@@ -11,7 +11,6 @@ from tests.journeys import (
     declaration,
     offered,
     post_step,
-    signed_in,
     submit_through_form,
     token_of,
 )
@@ -20,11 +19,10 @@ from tests.pages import listed_ids, page_text, shown_after
 QUESTION = "Which medicine do you take for MS, and when was your last relapse?"
 
 
-def asked(app, db_path):
+def asked(app, auth):
     """A review patient and an admin who has asked them a question; returns (patient, admin, submission id)."""
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = auth.admin()
     assert decide(admin, submission_id, action="request_information", note=QUESTION).status_code == 303
     return patient, admin, submission_id
 
@@ -36,8 +34,8 @@ def answer(patient, reply: str = "Ocrelizumab; no relapse for four years."):
     return patient.post(CHECK_PATH, data={**data, "reply": reply})
 
 
-def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_queue(app, db_path):
-    patient, admin, first = asked(app, db_path)
+def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_queue(app, db_path, auth):
+    patient, admin, first = asked(app, auth)
     page = page_text(patient.get(RESULT_PATH))
     assert "The clinic has a question for you" in page and QUESTION in page
     assert offered(patient) == []
@@ -56,8 +54,8 @@ def test_patient_sees_the_question_replies_and_a_new_version_goes_back_to_the_qu
     assert "A clinician will look at your answers" in page_text(patient.get(RESULT_PATH))
 
 
-def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path):
-    patient, _, _ = asked(app, db_path)
+def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path, auth):
+    patient, _, _ = asked(app, auth)
 
     refused = shown_after(patient, answer(patient, reply="   "))  # post/redirect/get
 
@@ -66,10 +64,10 @@ def test_a_reply_is_required_and_nothing_is_sent_without_it(app, db_path):
 
 
 def test_changed_answers_and_rules_are_shown_and_an_amendment_waits_for_a_clinician_even_when_clear(
-    app, db_path, clock
+    app, db_path, clock, auth
 ):
     slots = publish(db_path, now=clock.now())
-    patient, admin, first = asked(app, db_path)
+    patient, admin, first = asked(app, auth)
     patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
     changed = post_step(
         patient,
@@ -97,8 +95,8 @@ def test_changed_answers_and_rules_are_shown_and_an_amendment_waits_for_a_clinic
     assert offered(patient) == slots
 
 
-def test_the_earlier_private_link_opens_the_latest_version(app, db_path):
-    patient, _, first = asked(app, db_path)
+def test_the_earlier_private_link_opens_the_latest_version(app, db_path, auth):
+    patient, _, first = asked(app, auth)
     link_holder = app.test_client()
     with patient.session_transaction() as session:
         old_token = session["result"]
@@ -110,8 +108,8 @@ def test_the_earlier_private_link_opens_the_latest_version(app, db_path):
     assert "A clinician will look at your answers" in page_text(link_holder.get(RESULT_PATH))
 
 
-def test_a_question_is_answered_once_a_second_answer_is_refused_kindly(app, db_path):
-    patient, _, first = asked(app, db_path)
+def test_a_question_is_answered_once_a_second_answer_is_refused_kindly(app, db_path, auth):
+    patient, _, first = asked(app, auth)
     with patient.session_transaction() as session:
         token = session["result"]
     other = app.test_client()

@@ -7,22 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 from screening.app import create_app
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     FULL_NAME,
     REVIEW_TOXIN,
     active_bookings,
-    make_admin,
     publish,
     rows,
 )
 from tests.journeys import (
     RESULT_PATH,
+    Auth,
     book_by_day,
     decide,
     offered_days,
     offered_times,
-    signed_in,
     submit_through_form,
     token_of,
 )
@@ -34,16 +31,17 @@ MYASTHENIA = {"neuro_conditions": ["myasthenia_gravis"]}
 MORNING = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)  # where the tests that date something set the clock
 
 
-def milk_both(app, db_path):
+def milk_both(app, auth):
     """'Both' with a cow's milk allergy: toxin waits for a clinician, filler is clear. Returns patient, admin, id."""
     patient, submission_id = submit_through_form(app, "both", severe_allergy_history=["none"], **MILK)
-    make_admin(db_path)
-    return patient, signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD), submission_id
+    return patient, auth.admin(), submission_id
 
 
-def test_before_a_decision_the_page_says_a_clinician_will_look_at_toxin_and_filler_is_bookable(app, db_path, clock):
+def test_before_a_decision_the_page_says_a_clinician_will_look_at_toxin_and_filler_is_bookable(
+    app, db_path, clock, auth
+):
     publish(db_path, now=clock.now())
-    patient, _, _ = milk_both(app, db_path)
+    patient, _, _ = milk_both(app, auth)
     page = page_text(patient.get(RESULT_PATH))
 
     assert "You can book one of the treatments you asked about" in page
@@ -63,8 +61,7 @@ def test_a_clinicians_decline_keeps_the_rules_reason_and_gives_the_clinics_conta
             "CLINIC_ADDRESS": "1 High Street\nLondon N1 1AA",
         }
     )
-    db_path = tmp_path / "db.sqlite3"
-    patient, admin, submission_id = milk_both(app, db_path)
+    patient, admin, submission_id = milk_both(app, Auth(app))
 
     decided = decide(admin, submission_id, action="decline", note="Dysport only in stock; see in clinic")
 
@@ -77,9 +74,9 @@ def test_a_clinicians_decline_keeps_the_rules_reason_and_gives_the_clinics_conta
     assert "You can book" in page  # filler still
 
 
-def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db_path, clock):
+def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db_path, clock, auth):
     clock.at(MORNING)
-    patient, admin, submission_id = milk_both(app, db_path)
+    patient, admin, submission_id = milk_both(app, auth)
     until = clock.today() + timedelta(days=40)
 
     decide(admin, submission_id, action="defer", defer_until=until.isoformat(), note="After the allergy clinic")
@@ -89,10 +86,9 @@ def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db
     assert f"it's best to wait until {until:%A} {until.day} {until:%B %Y}" in page
 
 
-def test_a_question_puts_a_reply_box_first_and_never_says_there_is_nothing_to_do(app, db_path):
+def test_a_question_puts_a_reply_box_first_and_never_says_there_is_nothing_to_do(app, db_path, auth):
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = auth.admin()
     decide(admin, submission_id, action="request_information", note="Which medicine do you take for MS?")
 
     result = patient.get(RESULT_PATH)
@@ -119,10 +115,9 @@ def test_a_question_puts_a_reply_box_first_and_never_says_there_is_nothing_to_do
     assert "A clinician will look at your answers" in page_text(patient.get(RESULT_PATH))
 
 
-def test_a_reply_with_problems_redirects_to_the_page_that_shows_them(app, db_path):
+def test_a_reply_with_problems_redirects_to_the_page_that_shows_them(app, db_path, auth):
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    make_admin(db_path)
-    decide(signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD), submission_id, action="request_information", note="Why?")
+    decide(auth.admin(), submission_id, action="request_information", note="Why?")
     page = patient.get("/your-result/answer")
 
     sent = patient.post(

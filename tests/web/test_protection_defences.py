@@ -8,16 +8,13 @@ import pytest
 from screening.services import credentials
 from screening.web import protection
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     CLINICIAN_EMAIL,
     REVIEW_TOXIN,
     db_connection,
-    make_admin,
     make_clinician,
     rows,
 )
-from tests.journeys import decide, sign_in, signed_in, submit_through_form
+from tests.journeys import decide, sign_in, submit_through_form
 
 pytestmark = [
     pytest.mark.mail_server,
@@ -56,11 +53,10 @@ def test_an_unknown_email_costs_the_same_hash_as_a_wrong_password(app, db_path, 
     assert counting.verified[0].split("$")[1:4] == known_work[0].split("$")[1:4]
 
 
-def test_a_decision_on_a_screening_that_fails_its_integrity_check_is_refused(app, db_path):
+def test_a_decision_on_a_screening_that_fails_its_integrity_check_is_refused(app, db_path, auth):
     """Without the block, a clinician could approve answers someone changed in the database."""
     _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    make_admin(db_path)
-    clinician = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    clinician = auth.admin()
     page = clinician.get(f"/clinician/submissions/{submission_id}")
     assert 'name="action"' in page.get_data(as_text=True)  # the decision form, before the change
     with db_connection(db_path) as db:

@@ -3,13 +3,9 @@ pages, downloads, the .ics and the FHIR record hold health data or an appointmen
 
 from __future__ import annotations
 
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, make_admin
-from tests.journeys import signed_in
 
-
-def test_pages_redirects_and_downloads_are_never_cached_and_the_stylesheet_may_be(app, client, db_path):
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+def test_pages_redirects_and_downloads_are_never_cached_and_the_stylesheet_may_be(client, auth):
+    admin = auth.admin()
     responses = {
         "the start page": client.get("/"),
         "a redirect": client.get("/clinician/queue"),

@@ -11,15 +11,12 @@ from pathlib import Path
 from screening import mail, store
 from screening.cli import cli
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     BASELINE_DOB,
     DETAILS,
     REVIEW_TOXIN,
     answers_by_step,
     audit_rows,
     db_connection,
-    make_admin,
     make_clinician,
 )
 from tests.journeys import CHECK_PATH, decide, declaration, signed_in, submit_through_form, token_of, walk
@@ -109,13 +106,15 @@ def test_erasure_takes_every_version_of_a_screening(app, db_path):
     assert files_holding(Path(app.instance_path), MARKER) == []
 
 
-def test_a_screening_that_led_to_an_appointment_is_kept_with_its_reason_and_can_be_restricted(app, db_path, clock):
+def test_a_screening_that_led_to_an_appointment_is_kept_with_its_reason_and_can_be_restricted(
+    app, db_path, clock, auth
+):
     make_clinician(db_path)
     _, kept = submit_through_form(app, details=PATIENT, **REVIEW_TOXIN)
     _, unbooked = submit_through_form(app, details=PATIENT)
     with db_connection(db_path) as db:
         book_at(db, kept, clock.now() - timedelta(days=3))
-    queue_before = listed_ids(signed_in(app).get("/clinician/queue?level=any&state=any"))
+    queue_before = listed_ids(auth.clinician().get("/clinician/queue?level=any&state=any"))
     assert kept in queue_before
 
     done = erase(app, "--yes")
@@ -156,19 +155,14 @@ def test_unknown_email_or_wrong_date_of_birth_is_named_and_changes_nothing(app, 
 # The admin page
 
 
-def admin(app, db_path):
-    make_admin(db_path)
-    return signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
-
-
 def post_records(client, path: str = "/clinician/admin/records", **fields):
     page = client.get("/clinician/admin/records")
     return client.post(path, data={**fields, "csrf_token": csrf_token(page)})
 
 
-def test_admin_page_finds_erases_and_the_marker_is_gone(app, db_path):
+def test_admin_page_finds_erases_and_the_marker_is_gone(app, db_path, auth):
     patient, _ = marked_patient(app)
-    client = admin(app, db_path)
+    client = auth.admin()
     found = post_records(client, email=PATIENT["email"], date_of_birth=DOB)
     assert found.status_code == 200
     text = page_text(found)
@@ -185,11 +179,11 @@ def test_admin_page_finds_erases_and_the_marker_is_gone(app, db_path):
     assert len(erased) == 1 and erased[0]["actor_role"] == "admin"
 
 
-def test_admin_page_refuses_a_retained_screening_with_409_and_restricts_it(app, db_path, clock):
+def test_admin_page_refuses_a_retained_screening_with_409_and_restricts_it(app, db_path, clock, auth):
     _, kept = submit_through_form(app, details=PATIENT)
     with db_connection(db_path) as db:
         book_at(db, kept, clock.now() - timedelta(days=1))
-    client = admin(app, db_path)
+    client = auth.admin()
     refused = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
     assert refused.status_code == 409
     assert "it led to an appointment on" in page_text(refused)
@@ -200,9 +194,9 @@ def test_admin_page_refuses_a_retained_screening_with_409_and_restricts_it(app, 
     assert "(restricted)" in page_text(restricted)
 
 
-def test_admin_page_bad_input_gets_field_errors_and_changes_nothing(app, db_path):
+def test_admin_page_bad_input_gets_field_errors_and_changes_nothing(app, db_path, auth):
     submit_through_form(app, details=PATIENT)
-    client = admin(app, db_path)
+    client = auth.admin()
     before = ids(db_path, "submission")
     unknown = post_records(client, "/clinician/admin/records/erase", email="nobody@example.org", date_of_birth=DOB)
     assert unknown.status_code == 400
@@ -215,9 +209,8 @@ def test_admin_page_bad_input_gets_field_errors_and_changes_nothing(app, db_path
     assert audit_rows(db_path, "submission_erased") == []
 
 
-def test_records_pages_are_for_admins_only(app, db_path):
-    make_clinician(db_path)
-    clinician = signed_in(app)
+def test_records_pages_are_for_admins_only(app, auth):
+    clinician = auth.clinician()
     assert clinician.get("/clinician/admin/records").status_code == 403
     assert app.test_client().get("/clinician/admin/records").status_code in (302, 303)
     assert DETAILS  # the default patient is untouched by these tests

@@ -11,16 +11,11 @@ import pytest
 
 from screening.services.lifecycle import exports
 from tests.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     RULESET,
     audit_rows,
     db_connection,
-    make_admin,
-    make_clinician,
     record,
 )
-from tests.journeys import signed_in
 from tests.pages import page_text
 
 # The tests that export by date run on from this morning (they set the clock), whatever day it is.
@@ -51,7 +46,7 @@ def test_neutralise(value, safe):
     assert exports.neutralise(value) == safe
 
 
-def test_export_has_a_row_per_screening_with_answers_as_columns_and_formulas_neutralised(app, db_path, clock):
+def test_export_has_a_row_per_screening_with_answers_as_columns_and_formulas_neutralised(app, db_path, clock, auth):
     clock.at(MORNING)
     assert clock.today(app) == TODAY
     with db_connection(db_path) as db:
@@ -60,7 +55,7 @@ def test_export_has_a_row_per_screening_with_answers_as_columns_and_formulas_neu
         old = record(db, created_at=clock.now() - timedelta(days=40))
         restricted = record(db)
         db.execute("UPDATE submission SET restricted_at = created_at WHERE id = ?", [restricted])
-    admin = signed_in(app, *make_admin_credentials(db_path))
+    admin = auth.admin()
     response = admin.get(f"{EXPORT}?since={TODAY - timedelta(days=7)}&until={TODAY}")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -84,22 +79,16 @@ def test_export_has_a_row_per_screening_with_answers_as_columns_and_formulas_neu
     }
 
 
-def make_admin_credentials(db_path):
-    make_admin(db_path)
-    return ADMIN_EMAIL, ADMIN_PASSWORD
-
-
-def test_export_is_for_admins_only(app, db_path, clock):
+def test_export_is_for_admins_only(db_path, clock, auth):
     clock.at(MORNING)
-    make_clinician(db_path)
-    clinician = signed_in(app)
+    clinician = auth.clinician()
     assert clinician.get(f"{EXPORT}?since={TODAY}&until={TODAY}").status_code == 403
     assert audit_rows(db_path, "screenings_exported") == []
 
 
-def test_a_bad_range_is_refused_with_a_message_and_exports_nothing(app, db_path, clock):
+def test_a_bad_range_is_refused_with_a_message_and_exports_nothing(app, db_path, clock, auth):
     clock.at(MORNING)
-    admin = signed_in(app, *make_admin_credentials(db_path))
+    admin = auth.admin()
     backwards = admin.get(f"{EXPORT}?since={TODAY}&until={TODAY - timedelta(days=1)}")
     assert backwards.status_code == 400
     assert "The last day must be on or after the first day" in page_text(backwards)

@@ -23,7 +23,7 @@ from tests.factories import (
     flat_answers,
     make_clinician,
 )
-from tests.journeys import decide, signed_in, submit_through_form
+from tests.journeys import decide, submit_through_form
 from tests.pages import elements
 
 BASE = "https://screening.clinic.example/fhir"
@@ -126,10 +126,10 @@ def test_enable_when_agrees_with_the_engine_on_which_questions_are_shown(treatme
             assert enabled(item, visible_before) == (question.id in shown), question.id
 
 
-def test_a_screening_bundle_validates_resource_by_resource(app, db_path):
+def test_a_screening_bundle_validates_resource_by_resource(app, db_path, auth):
     make_clinician(db_path)
     _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    clinician = signed_in(app)
+    clinician = auth.clinician()
     approved = decide(clinician, submission_id, action="approve", treatments=["toxin"], note="Stable MS.")
     assert approved.status_code == 303
     with db_connection(db_path) as db:
@@ -154,10 +154,10 @@ def test_a_screening_bundle_validates_resource_by_resource(app, db_path):
     assert impression["summary"] == "Stable MS." and impression["description"].startswith("Approved for booking")
 
 
-def test_the_submission_page_offers_the_bundle_and_the_download_is_audited(app, db_path):
+def test_the_submission_page_offers_the_bundle_and_the_download_is_audited(app, db_path, auth):
     make_clinician(db_path)
     _, submission_id = submit_through_form(app)
-    clinician = signed_in(app)
+    clinician = auth.clinician()
     page = clinician.get(f"/clinician/submissions/{submission_id}")
     href = f"/clinician/submissions/{submission_id}/fhir.json"
     assert href in [a["href"] for a in elements(page, "a")]

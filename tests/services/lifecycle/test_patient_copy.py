@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, DETAILS, REVIEW_TOXIN, audit_rows, make_admin, publish
-from tests.journeys import CHECK_PATH, book, decide, declaration, offered, signed_in, submit_through_form, token_of
+from tests.factories import DETAILS, REVIEW_TOXIN, audit_rows, publish
+from tests.journeys import CHECK_PATH, book, decide, declaration, offered, submit_through_form, token_of
 from tests.pages import elements, page_text
 
 OTHER = {"full_name": "Olive Other", "email": "olive@example.org", "phone": "07700 900 111"}
@@ -13,11 +13,10 @@ QUESTION = "Which medicine do you take for MS?"
 REPLY = "Ocrelizumab, every six months."
 
 
-def full_story(app, db_path, clock):
+def full_story(app, db_path, clock, auth):
     """A review patient is asked a question, replies, is approved and books; another patient screens too."""
     patient, first = submit_through_form(app, **REVIEW_TOXIN)
-    make_admin(db_path)
-    admin = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = auth.admin()
     assert decide(admin, first, action="request_information", note=QUESTION).status_code == 303
     patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
     sent = patient.post(CHECK_PATH, data={**declaration(patient, DETAILS["full_name"]), "reply": REPLY})
@@ -30,8 +29,8 @@ def full_story(app, db_path, clock):
     return patient, other, first, second, other_id
 
 
-def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, db_path, clock):
-    patient, other, first, second, other_id = full_story(app, db_path, clock)
+def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, db_path, clock, auth):
+    patient, other, first, second, other_id = full_story(app, db_path, clock, auth)
     response = patient.get("/your-result/your-data.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -62,8 +61,8 @@ def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, 
     assert DETAILS["email"] not in json.dumps(theirs)
 
 
-def test_the_readable_page_is_linked_from_the_result_page(app, db_path, clock):
-    patient, *_ = full_story(app, db_path, clock)
+def test_the_readable_page_is_linked_from_the_result_page(app, db_path, clock, auth):
+    patient, *_ = full_story(app, db_path, clock, auth)
     result = patient.get("/your-result")
     assert {a["href"] for a in elements(result, "a")} >= {"/your-result/your-data", "/your-result/your-data.json"}
     page = patient.get("/your-result/your-data")
