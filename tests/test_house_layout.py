@@ -230,3 +230,37 @@ def test_the_layout_checks_find_what_breaks_the_rules(tmp_path):
         "tests/mail/test_mail.py:5 imports tests/web/web_helpers.py: a helper of another folder (shared helpers live"
         " at the tests root)",
     ]
+
+
+def named_test_paths_missing(root: Path = ROOT) -> list[str]:
+    """Test files the docs name that do not exist: every `tests/...` path in the docs, README.md, bench/README.md and
+    the Makefile, and the paths relative to tests/ in docs/security.md's tables."""
+    missing = []
+    for doc in [
+        *sorted((root / "docs").glob("*.md")),
+        root / "README.md",
+        root / "bench" / "README.md",
+        root / "Makefile",
+    ]:
+        text = doc.read_text(encoding="utf-8")
+        named = re.findall(r"(?<![\w/])tests/[\w./]*\w", text)
+        if doc.name == "security.md":
+            named += [f"tests/{path}" for path in re.findall(r"(?<![\w/.])((?:\w+/)*test_\w+\.py)", text)]
+        missing += [f"{doc.relative_to(root)}: {path}" for path in named if not (root / path).exists()]
+    return missing
+
+
+def test_every_test_path_the_docs_name_exists(tmp_path):
+    assert named_test_paths_missing() == []
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "tests" / "web").mkdir(parents=True)
+    (tmp_path / "tests" / "web" / "test_here.py").write_text("")
+    (tmp_path / "README.md").write_text("see tests/web/test_here.py and tests/review/test_gone.py\n")
+    (tmp_path / "bench" / "README.md").write_text("")
+    (tmp_path / "Makefile").write_text("")
+    (tmp_path / "docs" / "security.md").write_text("| 1 | x | covered | web/test_here.py; sec/test_gone.py |\n")
+    assert named_test_paths_missing(tmp_path) == [
+        "docs/security.md: tests/sec/test_gone.py",
+        "README.md: tests/review/test_gone.py",
+    ]

@@ -15,7 +15,7 @@ pytestmark = [
     pytest.mark.audit_key,
 ]  # a real SMTP server, and a key as `screening init` writes
 
-PUBLIC = "https://screening.clinic.example"  # the security folder's app (tests/conftest.py, the mail_server marker)
+PUBLIC = "https://screening.clinic.example"  # the mail_server marker's PUBLIC_URL (tests/conftest.py)
 PAGES = ("/", "/healthz", "/clinician/login", "/returning", "/questions/about-you", "/your-result")
 
 

@@ -1,4 +1,4 @@
-"""Findings 3 and 7: sign-in limits counted before the work without a global lock, argon2 work bounded, and an
+"""Sign-in limits counted before the work without a global lock, argon2 work bounded, and an
 account limit that slows guessing instead of refusing the right password from a new address."""
 
 from __future__ import annotations

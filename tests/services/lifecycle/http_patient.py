@@ -1,4 +1,4 @@
-"""A patient's browser over real HTTP, shaped like Flask's test client so that web_helpers.walk can drive it.
+"""A patient's browser over real HTTP, shaped like Flask's test client so that `walk` (tests/journeys.py) can drive it.
 
 Cookies are kept by hand: the session cookie is `__Host-` and Secure, which http.cookiejar would not send over
 http://127.0.0.1 (browsers do, for loopback)."""
