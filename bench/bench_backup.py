@@ -25,7 +25,7 @@ from screening.services.lifecycle import backup
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: find the tests package for its factories
-from tests.web.web_helpers import DETAILS, answers_by_step  # noqa: E402
+from tests.factories import DETAILS, answers_by_step  # noqa: E402
 
 
 def build(path: Path, rows: int) -> None:

@@ -1,10 +1,13 @@
 """Fixtures for every test folder: a fresh application per test on a private SQLite file (CSRF on), its test client,
-its CLI runner, its database path, a clock the whole product reads that a test can move, the shipped rules, and a
-real SMTP server on loopback.
+its CLI runner, its database path, signed-in clinicians and admins (`auth`), a clock the whole product reads that a
+test can move, the shipped rules, and a real SMTP server on loopback.
 
 Test folders are packages (tests/__init__.py and one in each folder), so helper modules are imported by their full
-name (`from tests.web.web_helpers import ...`): pytest's default import mode puts the project folder on sys.path for
-the `tests` package, and no conftest edits sys.path. This is the only conftest besides the browser's.
+name (`from tests.factories import ...`): pytest's default import mode puts the project folder on sys.path for the
+`tests` package, and no conftest edits sys.path. This is the only conftest besides the browser's. The helpers every
+folder shares are at the root: tests/factories.py (what tests build and read back), tests/pages.py (reading pages),
+tests/journeys.py (going through the pages), tests/cli_helpers.py (running the command), tests/live_server.py (the
+app served by waitress).
 
 Two markers change the `app` a test gets (a module sets them with `pytestmark`):
 - `mail_server`: the app sends to the `smtp` fixture's real SMTP server (aiosmtpd) instead of instance/outbox/;
@@ -30,6 +33,7 @@ from itsdangerous.timed import TimestampSigner
 from screening import clock as app_clock
 from screening.domain import RuleSet
 from tests.factories import make_app, shipped_ruleset
+from tests.journeys import Auth
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 AUDIT_KEY = "a" * 64
@@ -78,6 +82,14 @@ def runner(app):
 @pytest.fixture
 def db_path(app) -> Path:
     return Path(app.config["DATABASE"])
+
+
+@pytest.fixture
+def auth(app) -> Auth:
+    """Signed-in browsers on this app: `auth.clinician()`, `auth.admin()`, `auth.registered_clinician()` (a register
+    and number on the profile) each return a new test client signed in through the sign-in page, the account made
+    through the store the first time (tests/journeys.py); `auth.account(email)` gives the account's id."""
+    return Auth(app)
 
 
 # --------------------------------------------------------------------------------------------------------------------

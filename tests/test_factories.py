@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.domain.domain_factories import SCREENING_DATE, answers_for, evaluate, expected_visible
-from tests.factories import TREATMENTS, baseline_answers
+from tests.factories import SCREENING_DATE, TREATMENTS, answers_for, baseline_answers, evaluate, expected_visible
 
 
 @pytest.mark.parametrize("treatment", TREATMENTS)

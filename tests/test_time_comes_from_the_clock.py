@@ -14,9 +14,9 @@ file:line:
   `mock.patch("screening.clock.utc_now")`, `clock.utc_now = ...`.
 
 Only tests/conftest.py (the fixture itself) is left out, and two helpers that read the app's clock on purpose: in
-tests/browser/live_server.py the two functions that give the browser tests the time of the server they start in a
-subprocess, where the fixture cannot reach; and `record` in tests/review/review_helpers.py, which stores a submission
-as the intake does, dated the clinic's today by the app's clock (the clock the fixture moves).
+tests/live_server.py the two functions that give the browser tests the time of the server they start in a
+subprocess, where the fixture cannot reach; and `record` in tests/factories.py, which stores a submission as the
+intake does, dated the clinic's today by the app's clock (the clock the fixture moves).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ TESTS = Path(__file__).resolve().parent
 PROJECT = TESTS.parent
 EXEMPT_FILES = {"tests/conftest.py"}
 EXEMPT_FUNCTIONS = {
-    ("tests/browser/live_server.py", "clinic_now"),
-    ("tests/browser/live_server.py", "clinic_today"),
-    ("tests/review/review_helpers.py", "record"),
+    ("tests/live_server.py", "clinic_now"),
+    ("tests/live_server.py", "clinic_today"),
+    ("tests/factories.py", "record"),
 }
 
 WALL_CLOCK = {
@@ -180,7 +180,7 @@ def readings_in(relative: str, source: str) -> list[str]:
 
 def test_only_the_clock_fixture_reads_or_moves_time():
     files = {path.relative_to(PROJECT).as_posix(): path for path in TESTS.rglob("*.py")}
-    assert "tests/browser/live_server.py" in files and len(files) > 100, "the tests folder was not found"
+    assert "tests/live_server.py" in files and len(files) > 100, "the tests folder was not found"
     found = [
         reading
         for relative, path in sorted(files.items())
@@ -238,6 +238,6 @@ def test_the_check_finds_every_kind_of_reading():
 
 
 def test_the_browser_helper_alone_may_read_the_clock_the_server_reads():
-    found = readings_in("tests/browser/live_server.py", PLANTED)
+    found = readings_in("tests/live_server.py", PLANTED)
     assert 37 not in {int(reading.split(":")[1]) for reading in found}  # clinic_now, there and only there
     assert len(found) == len(readings_in("tests/planted.py", PLANTED)) - 1

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser.live_server import ADMIN_EMAIL, ADMIN_PASSWORD
+from screening.domain import load_ruleset
+from screening.services.rules.rulebook import DEFAULT_RULES_DIR
+from tests.factories import answers_by_step
+from tests.live_server import ADMIN_EMAIL, ADMIN_PASSWORD
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium, found on PATH (Playwright's own browser download cannot run here)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 TITLE_SUFFIX = " – Our clinic health screening"
@@ -113,3 +132,67 @@ def clinician_signs_in(page, base_url: str, checks: PageChecks) -> None:
     page.fill("#password", ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     checks(page)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The keyboard alone: Tab to move, arrows and Space to choose, Enter to send
+
+
+def tab_to(page, condition: str, limit: int = 150) -> None:
+    """Press Tab until the focused element satisfies `condition` (JavaScript over `el`); fail if it never does."""
+    for _ in range(limit):
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return Boolean({condition}); }})()"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached an element where {condition}")
+
+
+def choose_radio(page, name: str, value: str) -> None:
+    tab_to(page, f"el.name === {name!r}")  # a radio group is one tab stop
+    for _ in range(12):
+        if page.evaluate("document.activeElement.value") == value:
+            break
+        page.keyboard.press("ArrowDown")  # moves through the group, choosing as it goes
+    page.keyboard.press("Space")
+    assert page.is_checked(f"input[name={name!r}][value={value!r}]")
+
+
+def type_into(page, element_id: str, text: str) -> None:
+    tab_to(page, f"el.id === {element_id!r}")
+    page.keyboard.type(text)
+
+
+def press_button(page, label: str) -> None:
+    tab_to(page, f"el.tagName === 'BUTTON' && el.textContent.includes({label!r})")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def answer_step(page, answers: dict[str, Any]) -> None:
+    for question, value in answers.items():
+        if isinstance(value, list):
+            for option in value:
+                tab_to(page, f"el.id === '{question}-{option}'")
+                page.keyboard.press("Space")
+        elif isinstance(value, date):
+            for part, number in (("day", value.day), ("month", value.month), ("year", value.year)):
+                type_into(page, f"{question}-{part}", str(number))
+        elif page.locator(f"textarea#{question}").count():
+            type_into(page, question, value)
+        else:
+            choose_radio(page, question, value)
+    press_button(page, "Continue")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The rules catalogue's "try a case": answers in form order, and a draft override
+
+ORDER = [question.id for question in load_ruleset(DEFAULT_RULES_DIR).questionnaire.questions]
+DRAFT = '[rules.toxin_heart_condition]\nlevel = "review"\nreason = "Our prescriber sees every cardiac history."\n'
+
+
+def in_form_order(treatment: str = "toxin", **answers) -> dict:
+    flat: dict = {}
+    for step in answers_by_step(treatment, **answers).values():
+        flat |= step
+    return {qid: flat[qid] for qid in ORDER if qid in flat}

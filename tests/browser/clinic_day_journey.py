@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.browser.browser_helpers import DETAILS, book_first_slot, complete_screening
-from tests.browser.live_server import LiveServer, clinic_now
-from tests.web.web_helpers import answers_by_step
+from tests.factories import answers_by_step
+from tests.live_server import LiveServer, clinic_now
 
 NURSE_PASSWORD = "copper meadow 58 kettle"
 

@@ -7,7 +7,8 @@ import os
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path
+from tests.browser.browser_helpers import CHROMIUM_ARGS, chromium_path
+from tests.live_server import LiveServer
 
 
 @pytest.fixture(scope="session")

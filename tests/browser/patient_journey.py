@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from tests.browser.browser_helpers import PageChecks, clinician_signs_in
-from tests.browser.live_server import LiveServer, clinic_today
+from tests.live_server import LiveServer, clinic_today
 
 CLINIC_ADDRESS = "1 High Street, London N1 1AA"
 CLINIC_PHONE = "020 7946 0000"
@@ -63,7 +63,7 @@ def journey_pages(browser, base_url: str, camera, options: dict) -> None:
     """The pages of the patient's journey, for `make screenshots`: a clinician's decline and deferral, a question
     and its answer page, a date error naming the box, under 18, and Back after sending."""
     from tests.browser.browser_helpers import complete_screening, fill_step  # noqa: PLC0415 - keeps the import list above short
-    from tests.web.web_helpers import answers_by_step  # noqa: PLC0415
+    from tests.factories import answers_by_step  # noqa: PLC0415
 
     quiet = PageChecks()
     declined = browser.new_context(**options).new_page()

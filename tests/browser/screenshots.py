@@ -20,16 +20,19 @@ if str(PROJECT_DIR) not in sys.path:  # run as a script (tests/browser/screensho
 from playwright.sync_api import sync_playwright
 
 from tests.browser.browser_helpers import (
+    CHROMIUM_ARGS,
+    DRAFT,
     book_first_slot,
+    chromium_path,
     clinician_signs_in,
     complete_screening,
     fill_step,
+    in_form_order,
 )
 from tests.browser.clinic_day_journey import clinic_day, clinician_account, patient_books_soon
-from tests.browser.live_server import CHROMIUM_ARGS, LiveServer, chromium_path
 from tests.browser.patient_journey import clinic_server, journey_pages
-from tests.browser.test_browser_rules import DRAFT, in_form_order
-from tests.web.web_helpers import answers_by_step
+from tests.factories import answers_by_step
+from tests.live_server import LiveServer
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 667}}
 

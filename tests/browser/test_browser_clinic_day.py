@@ -44,7 +44,7 @@ def test_the_clinic_day_with_the_keyboard_alone(server, browser, size):
 
 def test_a_typical_review_case_prints_on_two_a4_pages_or_fewer(server, browser):
     from tests.browser.browser_helpers import clinician_signs_in, complete_screening
-    from tests.web.web_helpers import answers_by_step
+    from tests.factories import answers_by_step
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     try:

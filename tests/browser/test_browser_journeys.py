@@ -10,7 +10,7 @@ from tests.browser.browser_helpers import (
     declare,
     fill_step,
 )
-from tests.web.web_helpers import answers_by_step
+from tests.factories import answers_by_step
 
 
 def test_clear_patient_completes_the_screening_and_books_a_slot(server, desktop):

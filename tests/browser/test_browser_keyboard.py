@@ -2,57 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
-from tests.browser.browser_helpers import DETAILS
-from tests.web.web_helpers import answers_by_step
-
-
-def tab_to(page, condition: str, limit: int = 150) -> None:
-    """Press Tab until the focused element satisfies `condition` (JavaScript over `el`); fail if it never does."""
-    for _ in range(limit):
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return Boolean({condition}); }})()"):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached an element where {condition}")
-
-
-def choose_radio(page, name: str, value: str) -> None:
-    tab_to(page, f"el.name === {name!r}")  # a radio group is one tab stop
-    for _ in range(12):
-        if page.evaluate("document.activeElement.value") == value:
-            break
-        page.keyboard.press("ArrowDown")  # moves through the group, choosing as it goes
-    page.keyboard.press("Space")
-    assert page.is_checked(f"input[name={name!r}][value={value!r}]")
-
-
-def type_into(page, element_id: str, text: str) -> None:
-    tab_to(page, f"el.id === {element_id!r}")
-    page.keyboard.type(text)
-
-
-def press_button(page, label: str) -> None:
-    tab_to(page, f"el.tagName === 'BUTTON' && el.textContent.includes({label!r})")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
-def answer_step(page, answers: dict[str, Any]) -> None:
-    for question, value in answers.items():
-        if isinstance(value, list):
-            for option in value:
-                tab_to(page, f"el.id === '{question}-{option}'")
-                page.keyboard.press("Space")
-        elif isinstance(value, date):
-            for part, number in (("day", value.day), ("month", value.month), ("year", value.year)):
-                type_into(page, f"{question}-{part}", str(number))
-        elif page.locator(f"textarea#{question}").count():
-            type_into(page, question, value)
-        else:
-            choose_radio(page, question, value)
-    press_button(page, "Continue")
+from tests.browser.browser_helpers import DETAILS, answer_step, press_button, tab_to, type_into
+from tests.factories import answers_by_step
 
 
 def test_screening_and_booking_with_the_keyboard_alone(server, desktop):

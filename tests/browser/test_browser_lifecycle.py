@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.browser_helpers import DETAILS, PageChecks, clinician_signs_in, complete_screening
-from tests.web.web_helpers import answers_by_step
+from tests.factories import answers_by_step
 
 
 @pytest.mark.parametrize("screen", ["desktop", "mobile"])

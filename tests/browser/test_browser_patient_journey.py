@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from tests.browser.browser_helpers import DETAILS, PageChecks, book_first_slot, complete_screening, fill_step
-from tests.browser.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, clinic_today, free_port
 from tests.browser.patient_journey import (
     CLINIC_ADDRESS,
     CLINIC_PHONE,
@@ -28,7 +27,8 @@ from tests.browser.patient_journey import (
     seventeen_today,
     start_screening,
 )
-from tests.web.web_helpers import answers_by_step
+from tests.factories import answers_by_step
+from tests.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, clinic_today, free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 SIZES = ["desktop", "mobile"]

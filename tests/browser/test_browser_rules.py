@@ -3,21 +3,16 @@ sideways scrolling at 375 px."""
 
 from __future__ import annotations
 
-from screening.domain import load_ruleset
-from screening.services.rules.rulebook import DEFAULT_RULES_DIR
-from tests.browser.browser_helpers import PageChecks, clinician_signs_in, fill_step
-from tests.browser.test_browser_keyboard import choose_radio, press_button, tab_to
-from tests.web.web_helpers import answers_by_step
-
-ORDER = [question.id for question in load_ruleset(DEFAULT_RULES_DIR).questionnaire.questions]
-DRAFT = '[rules.toxin_heart_condition]\nlevel = "review"\nreason = "Our prescriber sees every cardiac history."\n'
-
-
-def in_form_order(treatment: str = "toxin", **answers) -> dict:
-    flat: dict = {}
-    for step in answers_by_step(treatment, **answers).values():
-        flat |= step
-    return {qid: flat[qid] for qid in ORDER if qid in flat}
+from tests.browser.browser_helpers import (
+    DRAFT,
+    PageChecks,
+    choose_radio,
+    clinician_signs_in,
+    fill_step,
+    in_form_order,
+    press_button,
+    tab_to,
+)
 
 
 def visit_catalogue_and_try_a_case(page, base_url: str, checks: PageChecks) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rules import readable_date
-from tests.domain.domain_factories import SCREENING_DATE, answers_for, evaluate
+from tests.factories import SCREENING_DATE, answers_for, evaluate
 
 
 @pytest.mark.parametrize(

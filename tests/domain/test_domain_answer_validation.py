@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from screening.domain import InvalidAnswers
-from tests.domain.domain_factories import SCREENING_DATE, answers_for, normalise
+from tests.factories import SCREENING_DATE, answers_for, normalise
 
 
 def errors_for(raw: dict, on: date = SCREENING_DATE):

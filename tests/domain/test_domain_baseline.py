@@ -7,14 +7,10 @@ from datetime import date
 import pytest
 
 from screening.domain.questionnaire import age_in_years
-from tests.domain.domain_factories import (
-    BASELINE_DOB,
-    SCREENING_DATE,
-    answers_for,
-    evaluate,
-    expected_visible,
-    normalise,
-)
+from tests.factories import BASELINE_DOB as BIRTH_DATE
+from tests.factories import SCREENING_DATE, answers_for, evaluate, expected_visible, normalise
+
+BASELINE_DOB = BIRTH_DATE.isoformat()  # as the answers send it
 
 EXPECTED_TREATMENTS = {
     "toxin": {"toxin": "clear"},

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from screening.domain import SEVERITY
-from tests.domain.domain_factories import answers_for, evaluate
+from tests.factories import answers_for, evaluate
 
 # A toxin patient with one reason at every level (rule-file order in brackets):
 #   toxin_nmj_contraindicated (3) decline, pregnant (7) defer, bdd_concern (29) review,

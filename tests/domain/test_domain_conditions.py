@@ -16,7 +16,7 @@ from screening.domain.conditions import (
     parse,
     tree_to_json,
 )
-from tests.domain.domain_factories import PROJECT_DIR
+from tests.factories import PROJECT_DIR
 
 SHAPES = {
     shape.id: shape

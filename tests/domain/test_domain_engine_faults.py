@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from screening.domain import SEVERITY
-from tests.domain.domain_factories import answers_for, evaluate
+from tests.factories import answers_for, evaluate
 
 
 def broken(ruleset, *rule_ids: str):

@@ -6,7 +6,7 @@ import ast
 import subprocess
 import sys
 
-from tests.domain.domain_factories import PROJECT_DIR
+from tests.factories import PROJECT_DIR
 
 FORBIDDEN = ("flask", "wtforms", "sqlite_utils", "werkzeug", "jinja2")
 PROBE = (

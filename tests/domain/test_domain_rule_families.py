@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.domain.domain_factories import CASE_FIELDS, assert_screening, case
+from tests.factories import CASE_FIELDS, assert_screening, case
 
 
 def allergic(*types: str, severe: tuple[str, ...] = ("none",)) -> dict:

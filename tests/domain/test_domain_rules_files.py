@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from screening.domain.conditions import tree_to_json
-from tests.domain.domain_factories import QUESTION_ORDER, RULES_DIR, SHARED_CLINICAL_DIR, SHOWN_WHEN
+from tests.factories import QUESTION_ORDER, RULES_DIR, SHARED_CLINICAL_DIR, SHOWN_WHEN
 
 SPEC_PATH = SHARED_CLINICAL_DIR / "spec.md"
 DERIVED_NAMES = {"toxin", "filler", "age_years", "screening_date"}  # spec 1.3

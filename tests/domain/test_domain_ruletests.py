@@ -9,7 +9,7 @@ import pytest
 
 from screening.domain import load_ruleset
 from screening.domain.ruletests import RuleTestsError, format_failure, load_cases, run_cases, unknown_rule_ids
-from tests.domain.domain_factories import RULES_DIR
+from tests.factories import RULES_DIR
 
 CASES_DIR = RULES_DIR / "tests"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.domain.domain_factories import evaluate
+from tests.factories import evaluate
 
 VIGNETTES_PATH = Path(__file__).resolve().parents[3] / "shared/clinical/vignettes-public.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.domain.domain_factories import SCREENING_DATE, answers_for, evaluate, expected_visible, normalise
+from tests.factories import SCREENING_DATE, answers_for, evaluate, expected_visible, normalise
 
 ALWAYS_SHOWN_FOR_NO_ANSWERS = [
     "date_of_birth",

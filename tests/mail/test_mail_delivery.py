@@ -9,48 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from screening import mail
-from screening.services.rules.rulebook import current_ruleset
-from tests.booking.booking_helpers import book, publish
-from tests.factories import make_app
-from tests.review.review_helpers import (
+from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     DETAILS,
     REVIEW_TOXIN,
-    db_connection,
-    decide,
+    deliver,
     make_admin,
+    make_app,
+    publish,
     rows,
-    signed_in,
-    submit_through_form,
-    token_of,
 )
+from tests.journeys import book, decide, signed_in, submit_through_form, token_of
+from tests.mail.mail_helpers import assert_nothing_clinical
 
 pytestmark = pytest.mark.mail_server  # the app sends to a real SMTP server on loopback (the smtp fixture)
 
 PATIENT = DETAILS["email"]
-
-
-def deliver(app) -> dict[str, int]:
-    with app.app_context(), db_connection(app.config["DATABASE"]) as db:
-        return mail.deliver_due(db, mail.Settings.from_config(app.config, app.instance_path))
-
-
-def clinical_words(app) -> set[str]:
-    """Words that would tell a reader something about the patient's health: option labels, rule ids, levels."""
-    with app.app_context():
-        ruleset = current_ruleset()
-    words = {rule.id for rule in ruleset.rules} | {"decline", "defer", "caution", "sclerosis", "myasthenia"}
-    for question in ruleset.questionnaire.questions:
-        words |= {option.label.lower() for option in question.options if len(option.label) > 12}
-    return words
-
-
-def assert_nothing_clinical(app, message) -> None:
-    text = (message["Subject"] + "\n" + message.get_content()).lower()
-    leaked = [word for word in clinical_words(app) if word.lower() in text]
-    assert leaked == [], leaked
 
 
 def test_patient_gets_their_private_link_and_it_opens_their_page(app, smtp):
@@ -68,7 +43,7 @@ def test_patient_gets_their_private_link_and_it_opens_their_page(app, smtp):
     assert_nothing_clinical(app, message)
 
 
-def test_review_level_submission_notifies_the_clinic_and_the_decision_notifies_the_patient(app, smtp, db_path):
+def test_review_level_submission_notifies_the_clinic_and_the_decision_notifies_the_patient(app, smtp, auth):
     _, inbox = smtp
     _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
     deliver(app)
@@ -76,8 +51,7 @@ def test_review_level_submission_notifies_the_clinic_and_the_decision_notifies_t
     assert f"/clinician/submissions/{submission_id}" in notice.get_content()
     assert_nothing_clinical(app, notice)
 
-    make_admin(db_path)
-    clinician = signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    clinician = auth.admin()
     decide(clinician, submission_id, action="approve")
     deliver(app)
 

@@ -7,46 +7,23 @@ from datetime import timedelta
 
 import pytest
 
-from tests.mail.test_mail_delivery import assert_nothing_clinical, deliver
-from tests.review.review_helpers import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
+from tests.factories import (
+    BASELINE_DOB,
     DETAILS,
-    make_admin,
-    page_text,
+    answers_by_step,
+    deliver,
     rows,
-    signed_in,
-    submit_through_form,
 )
-from tests.web.prg_helpers import shown_after
-from tests.web.web_helpers import BASELINE_DOB, answers_by_step, csrf_token, walk
+from tests.journeys import submit_through_form, walk
+from tests.mail.mail_helpers import ask_for_link, assert_nothing_clinical, emailed_link
+from tests.pages import csrf_token, page_text, shown_after
 
 pytestmark = pytest.mark.mail_server  # the app sends to a real SMTP server on loopback (the smtp fixture)
 
 PATIENT = DETAILS["email"]
 
 
-def ask_for_link(client, email: str = PATIENT, dob=BASELINE_DOB):
-    page = client.get("/returning")
-    assert page.status_code == 200
-    return client.post(
-        "/returning",
-        data={
-            "csrf_token": csrf_token(page),
-            "email": email,
-            "date_of_birth-day": str(dob.day),
-            "date_of_birth-month": str(dob.month),
-            "date_of_birth-year": str(dob.year),
-        },
-    )
-
-
-def emailed_link(inbox) -> str:
-    (message,) = [m for m in inbox.to(PATIENT) if "again" in m["Subject"]]
-    return re.search(r"https://screening\.clinic\.example(/returning/\S+)", message.get_content()).group(1)
-
-
-def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, smtp, db_path):
+def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, smtp, db_path, auth):
     _, inbox = smtp
     _, first = submit_through_form(app, "toxin", upcoming_event="yes")
     deliver(app)
@@ -72,8 +49,7 @@ def test_returning_patient_confirms_by_email_and_starts_from_last_answers(app, s
     new = rows(db_path, "SELECT id, kind, previous_id, outcome FROM submission WHERE id != ?", [first])[0]
     assert (new["kind"], new["previous_id"], new["outcome"]) == ("rescreen", first, "clear")
     assert rows(db_path, "SELECT superseded_by FROM submission WHERE id = ?", [first])[0]["superseded_by"] is None
-    make_admin(db_path)
-    shown = page_text(signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).get(f"/clinician/submissions/{new['id']}"))
+    shown = page_text(auth.admin().get(f"/clinician/submissions/{new['id']}"))
     assert f"Screened again: what changed since screening {first}" in shown
     assert "Do you have an important event in the next 2 weeks" in shown
     assert "Rules that went away: upcoming_event" in shown

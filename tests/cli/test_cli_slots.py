@@ -1,0 +1,91 @@
+"""`screening slots add|list|cancel`: clinic-time input, no doubles, clear refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.cli_helpers import invoke
+from tests.factories import rows
+
+# Slots in the past are refused: every test here publishes days after this moment, whatever today is.
+BEFORE_THE_SLOTS = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+def instance_with_init(runner, tmp_path, clock):
+    clock.set(BEFORE_THE_SLOTS)
+    instance = tmp_path  # the folder of the test's app, which the CLI runner runs on
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
+    return instance
+
+
+def test_slots_add_publishes_back_to_back_slots_in_clinic_time_and_never_twice(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    args = (
+        "slots",
+        "add",
+        "--start",
+        "2026-12-01T09:00",
+        "--end",
+        "2026-12-01T11:00",
+        "--every",
+        "30m",
+        "--practitioner",
+        "Dr Ada",
+    )
+
+    first, second = invoke(runner, *args), invoke(runner, *args)
+
+    assert first.returncode == 0 and "published 4 slot(s) with Dr Ada" in first.stdout
+    assert second.returncode == 0 and "published 0 slot(s)" in second.stdout
+    stored = rows(instance / "screening.sqlite3", "SELECT starts_at, ends_at FROM slot ORDER BY starts_at")
+    # Europe/London is on GMT in December: 09:00 local is 09:00Z.
+    assert [s["starts_at"] for s in stored] == [
+        "2026-12-01T09:00:00Z",
+        "2026-12-01T09:30:00Z",
+        "2026-12-01T10:00:00Z",
+        "2026-12-01T10:30:00Z",
+    ]
+    assert stored[-1]["ends_at"] == "2026-12-01T11:00:00Z"
+
+
+def test_slots_follow_the_clinic_time_zone_across_summer_time(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    # Summer time: 09:00 in London is 08:00Z.
+    invoke(runner, "slots", "add", "--start", "2027-07-01T09:00", "--end", "2027-07-01T09:30")
+
+    assert rows(instance / "screening.sqlite3", "SELECT starts_at FROM slot")[0]["starts_at"] == "2027-07-01T08:00:00Z"
+
+
+def test_slots_cancel_withdraws_a_slot_and_unknown_ids_are_refused(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    invoke(runner, "slots", "add", "--start", "2026-12-01T09:00", "--end", "2026-12-01T10:00")
+
+    cancelled = invoke(runner, "slots", "cancel", "1")
+    unknown = invoke(runner, "slots", "cancel", "99")
+
+    assert cancelled.returncode == 0 and "cancelled slot 1" in cancelled.stdout
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "screening: no slot has the id 99"
+    assert (
+        rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot WHERE cancelled_at IS NULL")[0]["n"] == 1
+    )
+
+
+def test_slots_add_refuses_bad_times_with_one_line_and_stores_nothing(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    for args, message in [
+        (("--start", "2026-12-01T09:00", "--end", "2026-12-01T08:00"), "the end must be after the start"),
+        (("--start", "tomorrow", "--end", "2026-12-01T08:00"), "'tomorrow' is not a date and time"),
+        (("--start", "2026-12-01T09:00", "--end", "2026-12-01T17:00", "--every", "2 days"), "is not an interval"),
+        (("--start", "2026-12-01T09:00", "--end", "2026-12-01T09:10", "--every", "30m"), "no slot of that length"),
+    ]:
+        refused = invoke(runner, "slots", "add", *args)
+        assert refused.returncode == 1, args
+        assert message in refused.stderr and "Traceback" not in refused.stderr
+    assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 0
+
+
+def test_slots_list_shows_free_and_booked(runner, tmp_path, clock):
+    instance_with_init(runner, tmp_path, clock)
+    listed = invoke(runner, "slots", "list")
+
+    assert listed.returncode == 0 and listed.stdout.strip().endswith("0 slot(s), 0 free")

@@ -1,0 +1,302 @@
+"""People going through the product's pages with a test client, as a browser would: a patient walks the form, books
+and cancels; a clinician signs in and decides. Every POST carries the CSRF token of the page it came from.
+
+Signed-in browsers come from the `auth` fixture of tests/conftest.py (`auth.clinician()`, `auth.admin()`), which
+makes the account through the store the first time (tests/factories.py) and signs in through the sign-in page here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tests.factories import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    CLINICIAN_EMAIL,
+    DETAILS,
+    FULL_NAME,
+    PASSWORD,
+    answers_by_step,
+    approve,
+    latest_submission_id,
+    make_clinician,
+    publish_soon,
+    rows,
+    set_register,
+)
+from tests.pages import csrf_token, location, page_text, submission_key
+
+DETAILS_PATH = "/your-details"
+CHECK_PATH = "/check-your-answers"
+RESULT_PATH = "/your-result"
+SESSION_COOKIE = "__Host-session"
+LOGIN_PATH = "/clinician/login"
+QUEUE_PATH = "/clinician/queue"
+
+_DAY = re.compile(r'name="day" type="radio" value="([0-9-]+)"')
+_SLOT = re.compile(r'name="slot" type="radio" value="(\d+)"')
+
+# --------------------------------------------------------------------------------------------------------------------
+# The patient's form
+
+
+def form_fields(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers as the browser sends them: a date as three boxes, a multi choice as repeated fields."""
+    fields: dict[str, Any] = {}
+    for name, value in answers.items():
+        if isinstance(value, date):
+            fields |= {
+                f"{name}-day": str(value.day),
+                f"{name}-month": str(value.month),
+                f"{name}-year": str(value.year),
+            }
+        else:
+            fields[name] = value
+    return fields
+
+
+def start(client):
+    """Open the start page and press Start now; returns the 303 response."""
+    token = csrf_token(client.get("/"))
+    return client.post("/start", data={"csrf_token": token})
+
+
+def post_step(client, slug: str, answers: Mapping[str, Any], *, query: str = "", extra: Mapping | None = None):
+    """GET a step (for its token) and POST these answers to it."""
+    path = f"/questions/{slug}{query}"
+    page = client.get(path)
+    assert page.status_code == 200, f"GET {path} gave {page.status_code} {page.headers.get('Location')}"
+    data = {**form_fields(answers), **(extra or {}), "csrf_token": csrf_token(page)}
+    return client.post(path, data=data)
+
+
+def declaration(client, signature: str = FULL_NAME, *, confirm: bool = True, page=None) -> dict[str, Any]:
+    """The declaration form as the check page would send it."""
+    page = page if page is not None else client.get(CHECK_PATH)
+    data = {"csrf_token": csrf_token(page), "submission_key": submission_key(page), "signature": signature}
+    if confirm:
+        data["confirm"] = "y"
+    return data
+
+
+def walk(
+    client,
+    steps: Mapping[str, Mapping[str, Any]],
+    *,
+    details: Mapping[str, str] = DETAILS,
+    signature: str = FULL_NAME,
+    stop_at: str | None = None,
+    from_path: str | None = None,
+    pages: list | None = None,
+):
+    """Walk the questionnaire through the real pages, following each 303, and return the final page.
+
+    Starts a new screening unless `from_path` is given. Answers each step from `steps` (by slug), fills in the
+    details, signs and sends; returns the GET of /your-result, or the GET of `stop_at` when that page is reached.
+    Every page fetched on the way is appended to `pages` when a list is passed.
+    """
+    if from_path is None:
+        response = start(client)
+        assert response.status_code == 303, response.status_code
+        path = location(response)
+    else:
+        path = from_path
+    for _ in range(40):
+        page = client.get(path)
+        if pages is not None:
+            pages.append(page)
+        assert page.status_code == 200, f"GET {path} gave {page.status_code} {page.headers.get('Location')}"
+        bare = urlsplit(path).path
+        if bare in (stop_at, RESULT_PATH):
+            return page
+        if bare.startswith("/questions/"):
+            slug = bare.removeprefix("/questions/")
+            assert slug in steps, f"the walk reached {path} but has no answers for it"
+            data = {**form_fields(steps[slug]), "csrf_token": csrf_token(page)}
+        elif bare == DETAILS_PATH:
+            data = {**details, "csrf_token": csrf_token(page)}
+        elif bare == CHECK_PATH:
+            data = declaration(client, signature, page=page)
+        else:
+            raise AssertionError(f"the walk reached an unexpected page {path}")
+        response = client.post(path, data=data)
+        assert response.status_code == 303, f"POST {path} gave {response.status_code}: {page_text(response)[:600]}"
+        path = location(response)
+    raise AssertionError("the walk did not finish in 40 pages")
+
+
+def submit_through_form(app, treatment: str = "toxin", *, details: Mapping[str, str] = DETAILS, **overrides):
+    """A patient fills in the real pages; returns (their browser, the new submission's id)."""
+    patient = app.test_client()
+    result = walk(patient, answers_by_step(treatment, **overrides), details=details, signature=details["full_name"])
+    assert result.status_code == 200
+    return patient, latest_submission_id(app.config["DATABASE"])
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Booking from the patient's page: the days offered, the times on a day, choose and confirm
+
+
+def offered_days(patient) -> list[str]:
+    return _DAY.findall(patient.get(RESULT_PATH).get_data(as_text=True))
+
+
+def offered_times(patient, day: str) -> list[int]:
+    page = patient.get(f"/your-result/times?day={day}")
+    assert page.status_code == 200, page.status_code
+    return [int(found) for found in _SLOT.findall(page.get_data(as_text=True))]
+
+
+def offered(patient) -> list[int]:
+    """Every time offered, day by day (the page offers days, then the times of the day chosen)."""
+    return [slot for day in offered_days(patient) for slot in offered_times(patient, day)]
+
+
+def book(patient, slot_id: int):
+    """Choose a slot, open the confirmation page, confirm; returns the confirming POST's response."""
+    confirm = patient.get(f"/your-result/book?slot={slot_id}")
+    assert confirm.status_code == 200, confirm.status_code
+    return patient.post("/your-result/book", data={"slot": str(slot_id), "csrf_token": csrf_token(confirm)})
+
+
+def book_by_day(patient, day: str, index: int = 0):
+    """Choose a day, a time on it, open the confirmation and confirm; returns the confirming POST's response."""
+    slot = offered_times(patient, day)[index]
+    confirm = patient.get(f"/your-result/book?day={day}&slot={slot}")
+    assert confirm.status_code == 200, confirm.status_code
+    return patient.post("/your-result/book", data={"slot": str(slot), "csrf_token": csrf_token(confirm)})
+
+
+def booked_patient(
+    app,
+    db_path,
+    *,
+    now: datetime,
+    name: str = "Mary Seacole",
+    email: str = "mary@example.org",
+    treatment="toxin",
+    slot: int | None = None,
+    **answers,
+):
+    """A patient who screened through the real form and booked a slot (a new one a few hours after `now`, the test's
+    `clock.now()`, unless `slot` is given); returns (browser, submission id, slot id)."""
+    taken = rows(db_path, "SELECT count(*) AS n FROM slot")[0]["n"]
+    slot = slot or publish_soon(db_path, 1, now=now, hours_ahead=2 + taken)[0]
+    patient, submission_id = submit_through_form(
+        app, treatment, details={**DETAILS, "full_name": name, "email": email}, **answers
+    )
+    if (
+        rows(db_path, "SELECT review_state FROM submission WHERE id = ?", [submission_id])[0]["review_state"]
+        == "pending"
+    ):
+        approve(db_path, submission_id)
+    assert book(patient, slot).status_code == 303
+    return patient, submission_id, slot
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Clinicians: signing in, the session, deciding
+
+
+def login_page(client, **request_kwargs):
+    return client.get(LOGIN_PATH, **request_kwargs)
+
+
+def sign_in(client, email: str = CLINICIAN_EMAIL, password: str = PASSWORD, **request_kwargs):
+    """Open the sign-in page (for its token) and send the email and password; returns the POST's response."""
+    token = csrf_token(login_page(client, **request_kwargs))
+    return client.post(LOGIN_PATH, data={"email": email, "password": password, "csrf_token": token}, **request_kwargs)
+
+
+def signed_in(app, email: str = CLINICIAN_EMAIL, password: str = PASSWORD):
+    """A new browser signed in as this clinician (asserts the sign-in went to the queue)."""
+    client = app.test_client()
+    response = sign_in(client, email, password)
+    assert response.status_code == 303, page_text(response)[:500]
+    assert location(response) == QUEUE_PATH
+    return client
+
+
+def token_of(client) -> str:
+    """A CSRF token of this browser's session, from a page it may see (the queue, else the sign-in page)."""
+    page = client.get(QUEUE_PATH)
+    if page.status_code != 200:
+        page = login_page(client)
+    return csrf_token(page)
+
+
+def session_cookie(client) -> str | None:
+    cookie = client.get_cookie(SESSION_COOKIE)
+    return None if cookie is None else cookie.value
+
+
+def browser_with_cookie(app, value: str):
+    other = app.test_client()
+    other.set_cookie(SESSION_COOKIE, value)
+    return other
+
+
+def is_login_redirect(response) -> bool:
+    return response.status_code in (301, 302, 303, 307, 308) and urlsplit(response.headers["Location"]).path == (
+        LOGIN_PATH
+    )
+
+
+def decide(client, submission_id: int, **fields: Any):
+    """Open the submission (for the token) and POST this decision."""
+    page = client.get(f"/clinician/submissions/{submission_id}")
+    assert page.status_code == 200, page.status_code
+    return client.post(
+        f"/clinician/submissions/{submission_id}/decision", data={**fields, "csrf_token": csrf_token(page)}
+    )
+
+
+class Auth:
+    """Signed-in browsers for one app (the `auth` fixture): each call makes the account through the store the first
+    time (tests/factories.py make_clinician, as `screening clinician add` stores one) and returns a new test client
+    signed in through the sign-in page."""
+
+    def __init__(self, app):
+        self.app = app
+        self.database = Path(app.config["DATABASE"])
+
+    def account(
+        self,
+        email: str = CLINICIAN_EMAIL,
+        *,
+        password: str = PASSWORD,
+        name: str | None = None,
+        role: str = "clinician",
+        register: str | None = None,
+        number: str | None = None,
+    ) -> int:
+        """The clinician's id, the account made first if there is none with this email."""
+        found = rows(self.database, "SELECT id FROM clinician WHERE email = ?", [email])
+        if found:
+            return found[0]["id"]
+        clinician_id = make_clinician(self.database, email, password=password, name=name, role=role)
+        if register is not None:
+            set_register(self.database, clinician_id, register, number or "")
+        return clinician_id
+
+    def clinician(self, email: str = CLINICIAN_EMAIL, *, password: str = PASSWORD, name: str | None = None):
+        """A browser signed in as a clinician (Ada unless told otherwise), who is not an admin."""
+        self.account(email, password=password, name=name)
+        return signed_in(self.app, email, password)
+
+    def registered_clinician(
+        self, email: str = CLINICIAN_EMAIL, *, name: str = "Ada", register: str = "NMC", number: str = "12A3456E"
+    ):
+        """A browser signed in as a clinician with a professional register and number on their profile."""
+        self.account(email, name=name, register=register, number=number)
+        return signed_in(self.app, email, PASSWORD)
+
+    def admin(self, email: str = ADMIN_EMAIL, *, password: str = ADMIN_PASSWORD, name: str = "Grace"):
+        """A browser signed in as an admin (Grace unless told otherwise)."""
+        self.account(email, password=password, name=name, role="admin")
+        return signed_in(self.app, email, password)

@@ -1,0 +1,123 @@
+"""The real application behind a real WSGI server (waitress, as `make run` uses) on a free loopback port, with an
+instance folder of its own made through the real CLI: a secret key, an admin, and published slots. The browser tests
+(tests/browser) drive it with Chromium; tests/services/lifecycle/test_backup_live.py sends patients to it over HTTP.
+
+The server and the commands run in subprocesses on the wall clock, where the `clock` fixture of tests/conftest.py
+cannot reach. So every browser test and helper takes the time from `clinic_now` and `clinic_today` here, and from
+nowhere else: they read the product's own clock (screening.clock) in the clinic's zone, as the server does.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import closing
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from screening import clock as app_clock
+
+BIN = Path(sys.executable).parent
+ADMIN_EMAIL = "ada@clinic.example"
+ADMIN_PASSWORD = "plum tractor 41 lantern"
+# The served instance's CLINIC_TIMEZONE: the default, as `screening init` leaves it.
+CLINIC_ZONE = ZoneInfo("Europe/London")
+
+
+def clinic_now() -> datetime:
+    """Now where the served clinic is (aware, in CLINIC_ZONE), by the clock the server reads: the browser tests'
+    only way to the time (tests/test_time_comes_from_the_clock.py holds that)."""
+    return app_clock.utc_now().astimezone(CLINIC_ZONE)
+
+
+def clinic_today() -> date:
+    """The served clinic's date today, as the server reckons it (screening.clock.today_in in CLINIC_ZONE)."""
+    return app_clock.today_in(CLINIC_ZONE)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_"))}
+        self.env.update(SCREENING_INSTANCE_PATH=str(folder), SCREENING_PUBLIC_URL=self.url)
+        self.process: subprocess.Popen | None = None
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [str(BIN / "screening"), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"screening {' '.join(args)}: {done.stderr}")
+        return done.stdout
+
+    def publish_slots(self, days_ahead: int = 2) -> None:
+        day = (clinic_today() + timedelta(days=days_ahead)).isoformat()
+        self.cli(
+            "slots",
+            "add",
+            "--start",
+            f"{day}T09:00",
+            "--end",
+            f"{day}T17:00",
+            "--every",
+            "30m",
+            "--practitioner",
+            "Dr Ada",
+        )
+
+    def start(self) -> LiveServer:
+        self.cli("init", "--instance", str(self.folder))
+        self.cli("clinician", "add", ADMIN_EMAIL, "--name", "Dr Ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
+        self.publish_slots()
+        return self.serve()
+
+    def serve(self):
+        """Serve the instance folder as it is with waitress (as `make run` does) and wait for /healthz."""
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "waitress-serve"),
+                f"--listen=127.0.0.1:{self.port}",
+                "--threads=8",
+                "--call",
+                "screening:create_app",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with closing(http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)) as connection:
+                    connection.request("GET", "/healthz")
+                    if connection.getresponse().status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the server did not answer /healthz within 30 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None

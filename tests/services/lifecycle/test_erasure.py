@@ -1,0 +1,228 @@
+"""Erasure and restriction (check 43): a planted marker is found in no file of instance/ afterwards, the private
+link answers 404, the audit keeps only "erased submission N", a retained screening is refused with its reason."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from screening import mail, store
+from screening.cli import cli
+from tests.factories import (
+    BASELINE_DOB,
+    DETAILS,
+    REVIEW_TOXIN,
+    answers_by_step,
+    audit_rows,
+    db_connection,
+    make_clinician,
+)
+from tests.journeys import CHECK_PATH, decide, declaration, signed_in, submit_through_form, token_of, walk
+from tests.pages import csrf_token, listed_ids, page_text
+from tests.services.lifecycle.lifecycle_helpers import book_at, ids
+
+MARKER = "Qzxvmarkerwq"
+PATIENT = {"full_name": f"Jane {MARKER}", "email": f"{MARKER.lower()}@example.org", "phone": "07700 900 982"}
+DOB = BASELINE_DOB.isoformat()
+_PRIVATE_LINK = re.compile(r"/r/([A-Za-z0-9_-]{16,64})")
+
+
+def files_holding(folder: Path, text: str) -> list[str]:
+    """Every file under `folder` (the database, its -wal and -shm, mail files...) whose bytes hold `text`."""
+    needles = [text.encode(), text.lower().encode(), text.encode("utf-16-le")]
+    return [
+        str(path.relative_to(folder))
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and any(needle in path.read_bytes() for needle in needles)
+    ]
+
+
+def marked_patient(app):
+    """A patient who sends a screening through the real pages, with the marker in their name, email and a free-text
+    answer, and who also leaves an unfinished questionnaire; returns (their browser, their private token)."""
+    patient = app.test_client()
+    steps = answers_by_step("toxin", current_medicines=f"Vitamin D and {MARKER} drops")
+    result = walk(patient, steps, details=PATIENT, signature=PATIENT["full_name"])
+    token = _PRIVATE_LINK.search(result.get_data(as_text=True)).group(1)
+    unfinished = app.test_client()
+    walk(unfinished, steps, details=PATIENT, signature=PATIENT["full_name"], stop_at="/check-your-answers")
+    return patient, token
+
+
+def erase(app, *extra: str, email: str = PATIENT["email"], dob: str = DOB):
+    return app.test_cli_runner().invoke(cli, ["erase", "--email", email, "--date-of-birth", dob, *extra])
+
+
+def test_erasure_leaves_the_marker_in_no_file_and_the_private_link_answers_404(app, db_path):
+    patient, token = marked_patient(app)
+    other, _ = submit_through_form(app)  # another patient, who keeps everything
+    instance = Path(app.instance_path)
+    with db_connection(db_path) as db:  # no mail server: the messages become instance/outbox/*.eml files
+        assert mail.deliver_due(db, mail.Settings.from_config(app.config, app.instance_path))["sent"] == 2
+    assert any(name.startswith("outbox/") for name in files_holding(instance, MARKER))
+    # The marker is there to be found: in the database or its write-ahead log (the server keeps its connections open,
+    # so a fresh write may not have been checkpointed into the main file yet).
+    assert {"screening.sqlite3", "screening.sqlite3-wal"} & set(files_holding(instance, MARKER))
+    submission_id = ids(db_path, "submission")[0]
+    assert patient.get("/your-result").status_code == 200
+
+    done = erase(app, "--yes")
+    assert done.exit_code == 0, done.output
+    assert "erased 1 submission(s), 1 draft(s), 1 message(s), 1 outbox file(s)" in done.output
+
+    assert files_holding(instance, MARKER) == []
+    assert len(list((instance / "outbox").glob("*.eml"))) == 1  # the other patient's message stays
+    assert ids(db_path, "submission") == [submission_id + 1]
+    assert patient.get("/your-result").status_code == 404
+    assert app.test_client().get(f"/r/{token}").status_code == 404
+    assert other.get("/your-result").status_code == 200
+    erased = audit_rows(db_path, "submission_erased")
+    assert [(row["object_type"], row["object_id"]) for row in erased] == [("submission", str(submission_id))]
+    assert json.loads(erased[0]["detail"]) == {"via": "cli"}
+    summary = json.loads(audit_rows(db_path, "patient_erased")[0]["detail"])
+    assert summary == {"via": "cli", "submissions": 1, "drafts": 1, "messages": 1, "retained": 0}
+    assert audit_rows(db_path, "submission_created")  # earlier events stay: the trail is append-only
+    with db_connection(db_path) as db:
+        assert store.verify_audit_chain(db).first_broken is None
+
+
+def test_erasure_takes_every_version_of_a_screening(app, db_path):
+    make_clinician(db_path)
+    patient, submission_id = submit_through_form(app, details=PATIENT, **REVIEW_TOXIN)
+    assert decide(signed_in(app), submission_id, action="request_information", note="Which year?").status_code == 303
+    started = patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
+    assert started.status_code == 303
+    sent = patient.post(
+        CHECK_PATH, data={**declaration(patient, PATIENT["full_name"]), "reply": f"In 2019, {MARKER} said"}
+    )
+    assert sent.status_code == 303
+    assert len(ids(db_path, "submission")) == 2
+    done = erase(app, "--yes")
+    assert done.exit_code == 0, done.output
+    assert f"screening {submission_id}, {submission_id + 1}" in done.output
+    assert ids(db_path, "submission") == [] and ids(db_path, "decision") == []
+    assert files_holding(Path(app.instance_path), MARKER) == []
+
+
+def test_a_screening_that_led_to_an_appointment_is_kept_with_its_reason_and_can_be_restricted(
+    app, db_path, clock, auth
+):
+    make_clinician(db_path)
+    _, kept = submit_through_form(app, details=PATIENT, **REVIEW_TOXIN)
+    _, unbooked = submit_through_form(app, details=PATIENT)
+    with db_connection(db_path) as db:
+        book_at(db, kept, clock.now() - timedelta(days=3))
+    queue_before = listed_ids(auth.clinician().get("/clinician/queue?level=any&state=any"))
+    assert kept in queue_before
+
+    done = erase(app, "--yes")
+    assert done.exit_code == 1
+    assert f"screening {kept} sent" in done.output
+    assert "kept: it led to an appointment on" in done.output and "8 years" in done.output
+    assert ids(db_path, "submission") == [kept]
+    assert unbooked not in ids(db_path, "submission")
+
+    restricted = erase(app, "--yes", "--restrict")
+    assert restricted.exit_code == 0, restricted.output
+    assert "restricted 1 submission(s)" in restricted.output
+    assert ids(db_path, "submission") == [kept]  # kept...
+    assert kept not in listed_ids(signed_in(app).get("/clinician/queue?level=any&state=any"))  # ...but unlisted
+    assert [row["object_id"] for row in audit_rows(db_path, "submission_restricted")] == [str(kept)]
+
+
+def test_unknown_email_or_wrong_date_of_birth_is_named_and_changes_nothing(app, db_path):
+    submit_through_form(app, details=PATIENT)
+    before = (ids(db_path, "submission"), len(audit_rows(db_path)))
+    unknown = erase(app, "--yes", email="nobody@example.org")
+    assert unknown.exit_code == 1
+    assert "no screening or unfinished questionnaire has the email nobody@example.org" in unknown.output
+    wrong = erase(app, "--yes", dob="1990-07-23")
+    assert wrong.exit_code == 1
+    assert "none with the date of birth 1990-07-23; nothing changed" in wrong.output
+    malformed = erase(app, "--yes", dob="22/07/1990")
+    assert malformed.exit_code == 1 and "'22/07/1990' is not a date written YYYY-MM-DD" in malformed.output
+    declined = app.test_cli_runner().invoke(
+        cli, ["erase", "--email", PATIENT["email"], "--date-of-birth", DOB], input="n\n"
+    )
+    assert declined.exit_code == 1 and "nothing changed" in declined.output
+    assert (ids(db_path, "submission"), len(audit_rows(db_path))) == before
+    assert "Traceback" not in unknown.output + wrong.output + malformed.output
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The admin page
+
+
+def post_records(client, path: str = "/clinician/admin/records", **fields):
+    page = client.get("/clinician/admin/records")
+    return client.post(path, data={**fields, "csrf_token": csrf_token(page)})
+
+
+def test_admin_page_finds_erases_and_the_marker_is_gone(app, db_path, auth):
+    patient, _ = marked_patient(app)
+    client = auth.admin()
+    found = post_records(client, email=PATIENT["email"], date_of_birth=DOB)
+    assert found.status_code == 200
+    text = page_text(found)
+    assert "Will be erased" in text and "Unfinished questionnaires: 1" in text
+    assert MARKER not in found.get_data(as_text=True).replace(PATIENT["email"], "")  # no name, no answers shown
+    done = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
+    assert done.status_code == 303
+    assert "Erased 1 screening version(s), 1 unfinished questionnaire(s)" in page_text(
+        client.get("/clinician/admin/records")
+    )
+    assert files_holding(Path(app.instance_path), MARKER) == []
+    assert patient.get("/your-result").status_code == 404
+    erased = audit_rows(db_path, "submission_erased")
+    assert len(erased) == 1 and erased[0]["actor_role"] == "admin"
+
+
+def test_admin_page_refuses_a_retained_screening_with_409_and_restricts_it(app, db_path, clock, auth):
+    _, kept = submit_through_form(app, details=PATIENT)
+    with db_connection(db_path) as db:
+        book_at(db, kept, clock.now() - timedelta(days=1))
+    client = auth.admin()
+    refused = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
+    assert refused.status_code == 409
+    assert "it led to an appointment on" in page_text(refused)
+    assert ids(db_path, "submission") == [kept]
+    restricted = post_records(client, "/clinician/admin/records/restrict", email=PATIENT["email"], date_of_birth=DOB)
+    assert restricted.status_code == 200
+    assert "Restricted 1 screening version(s)" in page_text(restricted)
+    assert "(restricted)" in page_text(restricted)
+
+
+def test_admin_page_bad_input_gets_field_errors_and_changes_nothing(app, db_path, auth):
+    submit_through_form(app, details=PATIENT)
+    client = auth.admin()
+    before = ids(db_path, "submission")
+    unknown = post_records(client, "/clinician/admin/records/erase", email="nobody@example.org", date_of_birth=DOB)
+    assert unknown.status_code == 400
+    assert "No screening or unfinished questionnaire has the email nobody@example.org" in page_text(unknown)
+    wrong = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth="1990-07-23")
+    assert wrong.status_code == 400 and "none with the date of birth 1990-07-23" in page_text(wrong)
+    empty = post_records(client, "/clinician/admin/records/erase", email="", date_of_birth="")
+    assert empty.status_code == 400 and "Enter the patient's email address" in page_text(empty)
+    assert ids(db_path, "submission") == before
+    assert audit_rows(db_path, "submission_erased") == []
+
+
+def test_records_pages_are_for_admins_only(app, auth):
+    clinician = auth.clinician()
+    assert clinician.get("/clinician/admin/records").status_code == 403
+    assert app.test_client().get("/clinician/admin/records").status_code in (302, 303)
+    assert DETAILS  # the default patient is untouched by these tests
+
+
+def test_an_unfinished_questionnaire_alone_needs_the_right_date_of_birth_too(app, db_path):
+    unfinished = app.test_client()
+    walk(unfinished, answers_by_step("toxin"), details=PATIENT, stop_at=CHECK_PATH)
+    wrong = erase(app, "--yes", dob="1990-07-23")
+    assert wrong.exit_code == 1
+    assert "unfinished questionnaires with the email" in wrong.output and "none with the date of birth" in wrong.output
+    assert len(ids(db_path, "draft")) == 1
+    right = erase(app, "--yes")
+    assert right.exit_code == 0, right.output
+    assert ids(db_path, "draft") == []

@@ -1,0 +1,185 @@
+"""FHIR R4 export: every resource validates with fhir.resources (R4B models), enableWhen agrees with the engine."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from itertools import product
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.questionnaire import Questionnaire
+
+from screening import store
+from screening.cli import cli
+from screening.services.lifecycle import fhir
+from tests.factories import (
+    REVIEW_TOXIN,
+    RULESET,
+    answers_by_step,
+    audit_rows,
+    db_connection,
+    flat_answers,
+    make_clinician,
+)
+from tests.journeys import decide, submit_through_form
+from tests.pages import elements
+
+BASE = "https://screening.clinic.example/fhir"
+TODAY = date(2026, 11, 28)
+
+
+def items_of(resource: dict) -> list[dict]:
+    """Every item, however deep."""
+    found = []
+    stack = list(resource.get("item", []))
+    while stack:
+        item = stack.pop(0)
+        found.append(item)
+        stack.extend(item.get("item", []))
+    return found
+
+
+def validate(resource: dict):
+    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def test_questionnaire_validates_and_holds_every_question_with_its_options():
+    data = fhir.questionnaire(RULESET, BASE)
+    validated = Questionnaire.model_validate(data)
+    assert validated.version == RULESET.version
+    questions = {item["linkId"]: item for item in items_of(data) if item["type"] not in ("group", "display")}
+    assert list(questions) == [q.id for q in RULESET.questionnaire.questions]
+    for question in RULESET.questionnaire.questions:
+        item = questions[question.id]
+        assert item["text"] == question.text
+        assert [o["valueCoding"]["code"] for o in item.get("answerOption", [])] == list(question.option_ids)
+        assert item.get("repeats", False) == (question.type == "multi")
+        assert item["required"] == (not question.optional)
+
+
+def test_every_shown_when_becomes_enable_when_or_an_enable_when_expression():
+    data = fhir.questionnaire(RULESET, BASE)
+    items = {item["linkId"]: item for item in items_of(data)}
+    expressed = []
+    for question in RULESET.questionnaire.questions:
+        item = items[question.id]
+        if question.shown_when is None:
+            assert "enableWhen" not in item and "extension" not in item
+            continue
+        urls = [ext["url"] for ext in item["extension"]]
+        assert f"{BASE}/StructureDefinition/shown-when" in urls  # the original condition is kept
+        if fhir.ENABLE_WHEN_EXPRESSION in urls:
+            assert "enableWhen" not in item  # FHIR forbids both
+            expressed.append(question.id)
+        else:
+            assert item["enableWhen"]
+    # The ones enableWhen cannot say: an "and" of which one part is itself an "any of".
+    assert sorted(expressed) == sorted(
+        q.id
+        for q in RULESET.questionnaire.questions
+        if q.shown_when and fhir._enable_when(BASE, q.shown_when.tree) is None
+    )
+    assert "wind_instrument" in expressed and "toxin_areas" not in expressed
+    wind = next(e for e in items["wind_instrument"]["extension"] if e["url"] == fhir.ENABLE_WHEN_EXPRESSION)
+    assert "toxin_areas" in wind["valueExpression"]["expression"]
+
+
+def enabled(item: dict, answers: dict) -> bool:
+    """FHIR's enableWhen, evaluated over flat answers (codes), as a form filler would."""
+    results = []
+    for condition in item["enableWhen"]:
+        given = answers.get(condition["question"])
+        given = given if isinstance(given, list) else ([] if given is None else [given])
+        code = condition["answerCoding"]["code"]
+        if condition["operator"] == "=":
+            results.append(code in given)
+        else:
+            results.append(any(value != code for value in given))
+    return all(results) if item.get("enableBehavior", "all") == "all" else any(results)
+
+
+@pytest.mark.parametrize(
+    ("treatment", "sex", "neuro", "allergies"),
+    list(product(["toxin", "filler", "both"], ["female", "male"], [["none"], ["facial_palsy"]], ["no", "yes"])),
+)
+def test_enable_when_agrees_with_the_engine_on_which_questions_are_shown(treatment, sex, neuro, allergies):
+    steps = answers_by_step(treatment, sex_at_birth=sex, neuro_conditions=neuro, has_allergies=allergies)
+    if sex == "male":
+        steps = answers_by_step(
+            treatment,
+            sex_at_birth=sex,
+            neuro_conditions=neuro,
+            has_allergies=allergies,
+            pregnant=None,
+            trying_to_conceive=None,
+            breastfeeding=None,
+        )
+    answers = flat_answers(steps)
+    shown = set(RULESET.questionnaire.visible_ids(answers, TODAY))
+    items = {item["linkId"]: item for item in items_of(fhir.questionnaire(RULESET, BASE))}
+    for question in RULESET.questionnaire.questions:
+        item = items[question.id]
+        if "enableWhen" in item:
+            visible_before = {k: v for k, v in answers.items() if k in shown}
+            assert enabled(item, visible_before) == (question.id in shown), question.id
+
+
+def test_a_screening_bundle_validates_resource_by_resource(app, db_path, auth):
+    make_clinician(db_path)
+    _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
+    clinician = auth.clinician()
+    approved = decide(clinician, submission_id, action="approve", treatments=["toxin"], note="Stable MS.")
+    assert approved.status_code == 303
+    with db_connection(db_path) as db:
+        data = fhir.bundle(db, RULESET, submission_id, BASE)
+        fired = store.get_submission(db, submission_id)["rules"]
+    Bundle.model_validate(data)
+    resources = [entry["resource"] for entry in data["entry"]]
+    for resource in resources:
+        validate(resource)
+    kinds = [r["resourceType"] for r in resources]
+    assert kinds[:2] == ["Patient", "QuestionnaireResponse"]
+    response = resources[1]
+    assert response["questionnaire"] == f"{fhir.questionnaire_url(BASE)}|{RULESET.version}"
+    answered = {item["linkId"]: item for item in items_of(response) if "answer" in item}
+    assert answered["neuro_conditions"]["answer"][0]["valueCoding"]["code"] == "multiple_sclerosis"
+    assert answered["date_of_birth"]["answer"] == [{"valueDate": "1990-07-22"}]
+    assert answered["current_medicines"]["answer"] == [{"valueString": "Combined contraceptive pill"}]
+    issues = [r for r in resources if r["resourceType"] == "DetectedIssue"]
+    assert [i["identifier"][0]["value"] for i in issues] == [rule["rule_id"] for rule in fired]
+    assert all(i["mitigation"][0]["action"]["text"] == "Approved for booking" for i in issues)
+    (impression,) = [r for r in resources if r["resourceType"] == "ClinicalImpression"]
+    assert impression["summary"] == "Stable MS." and impression["description"].startswith("Approved for booking")
+
+
+def test_the_submission_page_offers_the_bundle_and_the_download_is_audited(app, db_path, auth):
+    make_clinician(db_path)
+    _, submission_id = submit_through_form(app)
+    clinician = auth.clinician()
+    page = clinician.get(f"/clinician/submissions/{submission_id}")
+    href = f"/clinician/submissions/{submission_id}/fhir.json"
+    assert href in [a["href"] for a in elements(page, "a")]
+    download = clinician.get(href)
+    assert download.status_code == 200 and download.mimetype == "application/fhir+json"
+    Bundle.model_validate(json.loads(download.get_data(as_text=True)))
+    (event,) = audit_rows(db_path, "fhir_exported")
+    assert event["object_id"] == str(submission_id)
+    assert clinician.get("/clinician/submissions/999999/fhir.json").status_code == 404
+    assert app.test_client().get(href).status_code in (302, 303)
+
+
+def test_fhir_commands(app, db_path):
+    _, submission_id = submit_through_form(app)
+    runner = app.test_cli_runner()
+    questionnaire = runner.invoke(cli, ["fhir", "questionnaire"])
+    assert questionnaire.exit_code == 0, questionnaire.output
+    Questionnaire.model_validate(json.loads(questionnaire.output))
+    bundle = runner.invoke(cli, ["fhir", "bundle", str(submission_id)])
+    assert bundle.exit_code == 0, bundle.output
+    Bundle.model_validate(json.loads(bundle.output))
+    unknown = runner.invoke(cli, ["fhir", "bundle", "424242"])
+    assert unknown.exit_code == 1 and "no screening has the reference 424242" in unknown.output
+    garbled = runner.invoke(cli, ["fhir", "bundle", "abc"])
+    assert garbled.exit_code == 1 and "'abc' is not a screening reference" in garbled.output

@@ -1,0 +1,82 @@
+"""The patient's copy (check 45): everything held about them, as JSON and as a page; audited; only their own."""
+
+from __future__ import annotations
+
+import json
+
+from tests.factories import DETAILS, REVIEW_TOXIN, audit_rows, publish
+from tests.journeys import CHECK_PATH, book, decide, declaration, offered, submit_through_form, token_of
+from tests.pages import elements, page_text
+
+OTHER = {"full_name": "Olive Other", "email": "olive@example.org", "phone": "07700 900 111"}
+QUESTION = "Which medicine do you take for MS?"
+REPLY = "Ocrelizumab, every six months."
+
+
+def full_story(app, db_path, clock, auth):
+    """A review patient is asked a question, replies, is approved and books; another patient screens too."""
+    patient, first = submit_through_form(app, **REVIEW_TOXIN)
+    admin = auth.admin()
+    assert decide(admin, first, action="request_information", note=QUESTION).status_code == 303
+    patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
+    sent = patient.post(CHECK_PATH, data={**declaration(patient, DETAILS["full_name"]), "reply": REPLY})
+    assert sent.status_code == 303
+    second = first + 1
+    assert decide(admin, second, action="approve", treatments=["toxin"], note="Fine to go ahead.").status_code == 303
+    publish(db_path, 2, now=clock.now())
+    assert book(patient, offered(patient)[0]).status_code == 303
+    other, other_id = submit_through_form(app, details=OTHER)
+    return patient, other, first, second, other_id
+
+
+def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, db_path, clock, auth):
+    patient, other, first, second, other_id = full_story(app, db_path, clock, auth)
+    response = patient.get("/your-result/your-data.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = json.loads(response.get_data(as_text=True))
+    assert [s["reference"] for s in data["screenings"]] == [first, second]
+    original, amended = data["screenings"]
+    assert original["your_details"]["full_name"] == DETAILS["full_name"]
+    by_id = {a["question_id"]: a for a in original["answers"]}
+    assert by_id["neuro_conditions"]["question"].startswith("Do you have")
+    assert by_id["current_medicines"]["answer"] == "Combined contraceptive pill"
+    assert by_id["treatment_requested"]["answer"].startswith("Anti-wrinkle injections")
+    assert original["outcome"] == "review" and original["reasons"]
+    assert original["clinic_decisions"][0]["clinic_note_or_question"] == QUESTION
+    assert amended["your_reply_to_the_clinic"] == REPLY
+    assert amended["clinic_decisions"][0]["decision"] == "approved"
+    assert len(amended["appointments"]) == 1 and amended["appointments"][0]["practitioner"] == "Dr Ada"
+    subjects = [e["subject"] for e in data["emails_sent_to_you"]]
+    assert any("Your appointment" in s for s in subjects)
+    assert {e["to"] for e in data["emails_sent_to_you"]} == {DETAILS["email"]}
+    text = json.dumps(data)
+    assert OTHER["full_name"] not in text and OTHER["email"] not in text and "review_needed" not in text
+    (event,) = audit_rows(db_path, "patient_copy_downloaded")
+    assert event["object_id"] == str(second) and json.loads(event["detail"]) == {"format": "json", "screenings": 2}
+    # The other patient's copy is theirs alone.
+    theirs = json.loads(other.get("/your-result/your-data.json").get_data(as_text=True))
+    assert [s["reference"] for s in theirs["screenings"]] == [other_id]
+    assert DETAILS["email"] not in json.dumps(theirs)
+
+
+def test_the_readable_page_is_linked_from_the_result_page(app, db_path, clock, auth):
+    patient, *_ = full_story(app, db_path, clock, auth)
+    result = patient.get("/your-result")
+    assert {a["href"] for a in elements(result, "a")} >= {"/your-result/your-data", "/your-result/your-data.json"}
+    page = patient.get("/your-result/your-data")
+    assert page.status_code == 200
+    text = page_text(page)
+    assert "Everything we hold about you" in text
+    assert QUESTION in text and REPLY in text and "Combined contraceptive pill" in text
+    assert "a clinician approved" in text
+    assert [json.loads(r["detail"])["format"] for r in audit_rows(db_path, "patient_copy_downloaded")] == ["html"]
+
+
+def test_without_the_private_link_there_is_no_copy(app, db_path):
+    submit_through_form(app)
+    stranger = app.test_client()
+    assert stranger.get("/your-result/your-data.json").status_code == 404
+    assert stranger.get("/your-result/your-data").status_code == 404
+    assert audit_rows(db_path, "patient_copy_downloaded") == []

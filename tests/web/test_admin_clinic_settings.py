@@ -1,0 +1,68 @@
+"""The clinic's settings page for admins (name, address, phone, email, the text for patients who
+cannot book online, the notification address), stored in the database, audited, and used by pages, emails and the
+.ics file (LOCATION); instance settings are the fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from screening.db import connect
+from screening.services import clinic
+from tests.factories import CAUTION, DECLINE, audit_rows, outbox, rows
+from tests.journeys import booked_patient, submit_through_form
+from tests.pages import page_text, post_form, tree
+
+SETTINGS = "/clinician/admin/settings"
+HARBOUR = {
+    "name": "Harbour Clinic",
+    "address": "1 Quay Street, Bristol BS1 1AA",
+    "phone": "0117 000 0000",
+    "email": "hello@harbour.example",
+    "contact": "Please phone Harbour Clinic on 0117 000 0000.",
+    "notification_email": "diary@harbour.example",
+    "notify_bookings": "y",
+}
+
+
+@pytest.fixture
+def boss(auth):
+    return auth.admin()
+
+
+def test_details_fall_back_to_the_instance_settings(app, db_path):
+    db = connect(db_path)
+    try:
+        found = clinic.details(db, app.config)
+    finally:
+        db.close()
+    assert found.name == "Our clinic" and found.notify_bookings is True
+    assert found.notification_email == app.config["CLINIC_EMAIL"]
+
+
+def test_saved_settings_are_audited_and_used_by_pages_emails_and_the_calendar(app, db_path, boss, clock):
+    assert post_form(boss, SETTINGS, HARBOUR).status_code == 303
+    (event,) = audit_rows(db_path, "clinic_settings_changed")
+    assert "Quay" not in event["detail"] and "address" in event["detail"]
+    assert tree(boss.get("/clinician/queue")).find_all("a", **{"class": "header__name"})[0].text() == "Harbour Clinic"
+
+    patient, _, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
+    (booked,) = outbox(db_path, "booked")
+    assert "Harbour Clinic" in booked["subject"]
+    ics = patient.get("/your-result/appointment.ics").get_data(as_text=True)
+    assert "LOCATION:Harbour Clinic\\, 1 Quay Street\\, Bristol BS1 1AA" in ics  # the name, then the address
+    assert "SUMMARY:Consultation at Harbour Clinic" in ics
+
+    declined, _ = submit_through_form(app, "toxin", neuro_conditions=DECLINE["neuro_conditions"])
+    assert "Please phone Harbour Clinic on 0117 000 0000." in page_text(declined.get("/your-result"))
+
+
+def test_bad_settings_are_refused_and_change_nothing(app, db_path, boss):
+    response = post_form(boss, SETTINGS, {**HARBOUR, "email": "not an address", "name": ""})
+    assert response.status_code == 400
+    assert tree(response).by_id("email-error") is not None and tree(response).by_id("name-error") is not None
+    assert rows(db_path, "SELECT count(*) AS n FROM clinic_setting")[0]["n"] == 0
+
+
+def test_only_admins_see_the_settings(auth):
+    clinician = auth.registered_clinician()
+    assert clinician.get(SETTINGS).status_code == 403

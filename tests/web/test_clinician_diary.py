@@ -1,0 +1,103 @@
+"""The diary (today and the coming week, every clinician, the clinic's zone), a submission shows its
+appointment, and the clinic's notification address is emailed about new bookings and cancellations (on by default)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from screening import clock as app_clock
+from tests.factories import CAUTION, REVIEW_TOXIN, make_app, outbox, publish_soon, rows
+from tests.journeys import Auth, booked_patient, token_of
+from tests.pages import page_text, post_form, tree
+
+
+def diary_rows(page) -> list[str]:
+    return [row.text().replace(" ,", ",") for row in tree(page).find_all("tr") if row.find_all("td")]
+
+
+def test_every_clinician_sees_the_week_with_who_what_outcome_decision_and_cautions(app, db_path, clock, auth):
+    clock.at(datetime(2025, 6, 4, 8, 0, tzinfo=UTC))  # a Wednesday morning in London, summer time
+    _, submission_id, slot = booked_patient(
+        app, db_path, now=clock.now(), name="Mary Seacole", **REVIEW_TOXIN, upcoming_event="yes"
+    )
+    clinician = auth.registered_clinician()  # not an admin
+    page = clinician.get("/clinician/diary")
+    assert page.status_code == 200
+    (row,) = diary_rows(page)
+    starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
+    local = app_clock.readable(starts_at, ZoneInfo("Europe/London")).split(", ")[-1]
+    assert row.startswith(f"{local} Ada Mary Seacole, ")
+    assert "Toxin: Forehead lines, Frown lines between the eyebrows" in row
+    assert "review approved" in row
+    assert "Event coming up" in row
+    assert "not yet consulted" in row  # toxin, no consultation record yet
+    assert f'href="/clinician/submissions/{submission_id}"' in page.get_data(as_text=True)
+    headings = [h.text() for h in tree(page).find_all("h2")]
+    assert len(headings) == 8 and headings[0].startswith("Today")
+
+
+def test_diary_is_in_the_clinic_zone(tmp_path, clock):
+    clock.at(datetime(2025, 6, 4, 1, 0, tzinfo=UTC))  # 10:00am in Tokyo, still 2:00am in London
+    app = make_app(tmp_path, CLINIC_TIMEZONE="Asia/Tokyo")
+    db_path = tmp_path / "screening.sqlite3"
+    _, _, slot = booked_patient(app, db_path, now=clock.now(), **CAUTION)
+    clinician = Auth(app).registered_clinician()
+    starts_at = rows(db_path, "SELECT starts_at FROM slot WHERE id = ?", [slot])[0]["starts_at"]
+    local = app_clock.readable(starts_at, ZoneInfo("Asia/Tokyo")).split(", ")[-1]
+    (row,) = diary_rows(clinician.get("/clinician/diary"))
+    assert row.startswith(local)
+
+
+def test_a_clinician_can_filter_to_their_own_appointments(app, db_path, clock, auth):
+    mine = publish_soon(db_path, 1, now=clock.now(), practitioner="Ada")[0]
+    theirs = publish_soon(db_path, 1, now=clock.now(), hours_ahead=3, practitioner="Bo Nurse")[0]
+    booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", slot=mine, **CAUTION)
+    booked_patient(
+        app, db_path, now=clock.now(), name="Edith Cavell", email="edith@example.org", slot=theirs, **CAUTION
+    )
+    clinician = auth.registered_clinician()
+    everyone = " ".join(diary_rows(clinician.get("/clinician/diary")))
+    own = " ".join(diary_rows(clinician.get("/clinician/diary?mine=1")))
+    assert "Mary Seacole" in everyone and "Edith Cavell" in everyone
+    assert "Mary Seacole" in own and "Edith Cavell" not in own
+
+
+def test_clinic_is_emailed_about_new_bookings_and_cancellations(app, db_path, clock):
+    patient, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
+    (booked,) = outbox(db_path, "clinic_booked")
+    assert booked["to_addr"] == "clinic@localhost"
+    assert f"/clinician/submissions/{submission_id}" in booked["body"]
+    assert "Jane" not in booked["body"] and "Mary" not in booked["body"]  # no names in the clinic's email either
+
+    patient.post("/your-result/cancel", data={"csrf_token": token_of(patient)})
+    (cancelled,) = outbox(db_path, "clinic_cancelled")
+    assert cancelled["subject"].startswith("Booking cancelled")
+
+
+def test_the_notification_can_be_turned_off_and_sent_elsewhere(app, db_path, clock, auth):
+    boss = auth.admin()
+    settings = {
+        "name": "Harbour Clinic",
+        "address": "1 Quay Street, Bristol BS1 1AA",
+        "phone": "0117 000 0000",
+        "email": "hello@harbour.example",
+        "contact": "Please phone us.",
+        "notification_email": "diary@harbour.example",
+        "notify_bookings": "y",
+    }
+    assert post_form(boss, "/clinician/admin/settings", settings).status_code == 303
+    booked_patient(app, db_path, now=clock.now(), **CAUTION)
+    assert [m["to_addr"] for m in outbox(db_path, "clinic_booked")] == ["diary@harbour.example"]
+
+    assert post_form(boss, "/clinician/admin/settings", {**settings, "notify_bookings": ""}).status_code == 303
+    booked_patient(app, db_path, now=clock.now(), name="Edith Cavell", email="edith@example.org", **CAUTION)
+    assert len(outbox(db_path, "clinic_booked")) == 1
+
+
+def test_diary_shows_the_consultation_state(app, db_path, clock, auth):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), treatment="filler")
+    clinician = auth.registered_clinician()
+    (row,) = diary_rows(clinician.get("/clinician/diary"))
+    assert "not yet recorded" in row and "not yet consulted" not in row  # filler is not prescription-only
+    assert page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
