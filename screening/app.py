@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Flask
 
-from screening import clock, db, jobs, settings
+from screening import clock, db, jobs, mail, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from screening.domain.rules import readable_date
 from screening.services import audit_digest, lifecycle
+from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
 from screening.web import account, admin, audit, auth, clinician, errors, patient, protection
@@ -74,7 +75,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)  # clinicians, slots, settings, the audit trail, records, trying a case
     lifecycle.init_app(app)  # the live-server lock
     audit_digest.init_app(app)  # the chain's key
-    jobs.init_app(app)  # the mail sender, the audit digest, the daily purge
+    jobs.init_app(
+        app,
+        {
+            "mail": ("MAIL_SENDER", float(app.config["MAIL_INTERVAL"]), mail.delivery_round),
+            "audit_digest": ("AUDIT_DIGEST", audit_digest.CHECK_EVERY.total_seconds(), audit_digest.digest_round),
+            "purge": ("PURGE_DAILY", float(app.config["PURGE_INTERVAL"]), retention.purge_round),
+        },
+    )
     app.add_template_filter(_readable_date, "readable_date")
     app.add_template_filter(lambda value, tz: clock.readable(value, tz), "clinic_time")
     app.context_processor(

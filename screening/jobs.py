@@ -55,19 +55,13 @@ def _enabled(config: dict[str, Any], key: str, testing: bool) -> bool:
     return value if value is not None else not testing
 
 
-def init_app(app: Flask) -> None:
-    """Start the jobs this process runs, each under app.extensions["screening.<job>"]."""
-    from screening import mail
-    from screening.services import audit_digest
-    from screening.services.lifecycle import retention
-
-    config = app.config
-    if _enabled(config, "MAIL_SENDER", app.testing):
-        _start(app, "mail", float(config["MAIL_INTERVAL"]), mail.delivery_round(app))
-    if _enabled(config, "AUDIT_DIGEST", app.testing):
-        _start(app, "audit_digest", audit_digest.CHECK_EVERY.total_seconds(), audit_digest.digest_round(app))
-    if _enabled(config, "PURGE_DAILY", app.testing):
-        _start(app, "purge", float(config["PURGE_INTERVAL"]), retention.purge_round(app))
+def init_app(app: Flask, rounds: dict[str, tuple[str, float, Callable[[Flask], Callable[[], Any]]]]) -> None:
+    """Start the jobs this process runs, each under app.extensions["screening.<job>"]. `rounds` names each job's
+    switch setting, how many seconds apart its rounds are, and what makes its round from the app; the packages that
+    own the work give their rounds (app.py lists them), so this module imports none of them."""
+    for name, (switch, every, make_round) in rounds.items():
+        if _enabled(app.config, switch, app.testing):
+            _start(app, name, every, make_round(app))
 
 
 def _start(app: Flask, name: str, every: float, round_of_work: Callable[[], Any]) -> None:
