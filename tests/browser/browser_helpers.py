@@ -100,6 +100,9 @@ def complete_screening(page, base_url: str, steps: dict[str, dict[str, Any]], ch
     page.fill("#email", DETAILS["email"])
     page.get_by_role("button", name="Continue").click()
     declare(page, checks)
+    assert page.url.endswith("/your-result"), (
+        f"expected the result page, at {page.url}: {page.locator('h1').first.inner_text()}"
+    )
 
 
 def declare(page, checks: PageChecks) -> None:
