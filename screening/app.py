@@ -17,7 +17,7 @@ from screening.services import audit_digest, lifecycle
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from screening.web import account, admin, audit, auth, clinician, errors, patient, protection
+from screening.web import RowId, account, admin, audit, auth, clinician, errors, patient, protection
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.config.from_mapping(settings.defaults(app.instance_path), RULES_DIR=str(rules_dir()))
+    app.url_map.converters["int"] = RowId
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("SCREENING")

@@ -6,6 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g
+from werkzeug.routing import IntegerConverter
+
+SQLITE_LARGEST_INTEGER = 2**63 - 1
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: a number SQLite can hold, so a larger one is a 404 at routing, not an
+    OverflowError in the store."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", SQLITE_LARGEST_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 def clinic_details():

@@ -112,3 +112,35 @@ def test_admin_route_forbidden_to_clinician(app, db_path, rule, auth):
 
 def _methods(app, rule: str) -> set[str]:
     return {method for found in app.url_map.iter_rules() if found.rule == rule for method in found.methods}
+
+
+def _rules_with_an_id() -> list[tuple[str, str]]:
+    """Every rule with an integer part, with the method it answers (GET where it can, else POST)."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = make_app(Path(folder))
+        return sorted(
+            {
+                (rule.rule, "GET" if "GET" in rule.methods else "POST")
+                for rule in app.url_map.iter_rules()
+                if "<int:" in rule.rule
+            }
+        )
+
+
+RULES_WITH_AN_ID = _rules_with_an_id()
+
+
+def test_sweep_finds_the_routes_with_an_id():
+    assert ("/clinician/submissions/<int:submission_id>", "GET") in RULES_WITH_AN_ID
+    assert any(method == "POST" for _, method in RULES_WITH_AN_ID)
+
+
+@pytest.mark.parametrize(("rule", "method"), RULES_WITH_AN_ID)
+def test_an_id_too_large_for_the_database_is_a_404_not_a_500(auth, rule, method):
+    # SQLite holds 64-bit integers; a larger number in the URL once reached the store and raised OverflowError.
+    admin = auth.admin()
+    url = rule
+    while "<" in url:
+        url = url[: url.index("<")] + "9" * 23 + url[url.index(">") + 1 :]
+    response = admin.open(url, method=method, data={"csrf_token": csrf_token(admin.get("/clinician/queue"))})
+    assert response.status_code == 404, f"{method} {url} gave {response.status_code}"
