@@ -280,3 +280,15 @@ def test_audit_verify_prints_the_last_hash_to_keep_elsewhere(runner, tmp_path):
     with db_connection(instance / "screening.sqlite3") as db:
         last = next(db.query("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"))
     assert lines[1] == f"last event {last['id']}: {last['hash']}"
+
+
+def test_a_refused_form_is_audited_with_its_request_id(app, db_path):
+    # The CSRF check runs before the request is given its id; the audit row must still say which request it was.
+    browser = app.test_client()
+
+    response = browser.post("/clinician/login", data={"email": CLINICIAN_EMAIL, "password": PASSWORD})
+
+    assert response.status_code == 400
+    [refused] = audit_rows(db_path, "csrf_failure")
+    assert re.fullmatch(r"[0-9a-f]{16}", refused["request_id"])
+    assert refused["request_id"] == response.headers["X-Request-Id"]
