@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from screening import store
-from screening.db import connect
+from screening.db import connect, create_private, make_private
 from screening.store import audit_key, copies
 
 
@@ -206,12 +206,13 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
             raise BackupError(f"{database}: holds data already ({held} rows); use --force to replace it")
     before = copies.rows_held(database) if database.exists() else 0
     database.parent.mkdir(parents=True, exist_ok=True)
-    if not database.exists():
-        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    create_private(database)
+    make_private(database)  # a database made before files were created private (or by hand) is closed up first
     try:
         copies.copy_into(backup, database)
     except sqlite3.Error as error:
         raise BackupError(f"{database}: restore failed, the database is as it was: {error}") from None
+    make_private(database)
     restored = summarise(database, audit_key.key_for_path(str(database)))
     if restored.chain_broken_at is not None or restored.last_audit_hash != summary.last_audit_hash:
         raise BackupError(f"{database}: the restored audit chain does not match the backup's")

@@ -155,3 +155,21 @@ def test_a_running_server_holds_the_live_lock(tmp_path):
     finally:
         lock.release()
     assert not backup.server_running(database)
+
+
+def test_a_restore_where_init_never_ran_leaves_the_database_for_its_owner_only(tmp_path):
+    source = instance_with(tmp_path / "a", 2)
+    copy = tmp_path / "b.sqlite3"
+    backup.take_backup(source / "screening.sqlite3", copy)
+    fresh = tmp_path / "fresh"  # the clinic's config.py copied across, `screening init` never run
+    fresh.mkdir()
+    shutil.copy(source / "config.py", fresh / "config.py")
+
+    done = run_cli(fresh, "restore", str(copy))
+
+    assert done.returncode == 0, done.stderr
+    written = [path for path in fresh.iterdir() if path.name.startswith("screening.sqlite3")]
+    assert fresh / "screening.sqlite3" in written
+    assert {path.name: oct(path.stat().st_mode & 0o777) for path in written} == {
+        path.name: "0o600" for path in written
+    }
