@@ -46,10 +46,8 @@ def create_private(path: str | Path) -> None:
     """Create the database file for its owner only, if it does not exist yet (SQLite would create it 0644)."""
     if str(path) == ":memory:":
         return
-    try:
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # there already, or no folder: SQLite says so
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
-    except (FileExistsError, FileNotFoundError):  # there already, or no folder: SQLite says what is wrong
-        pass
 
 
 def make_private(path: str | Path) -> None:

@@ -170,6 +170,4 @@ def test_a_restore_where_init_never_ran_leaves_the_database_for_its_owner_only(t
     assert done.returncode == 0, done.stderr
     written = [path for path in fresh.iterdir() if path.name.startswith("screening.sqlite3")]
     assert fresh / "screening.sqlite3" in written
-    assert {path.name: oct(path.stat().st_mode & 0o777) for path in written} == {
-        path.name: "0o600" for path in written
-    }
+    assert {path.name: oct(path.stat().st_mode & 0o777) for path in written} == {path.name: "0o600" for path in written}
