@@ -13,7 +13,7 @@ from flask import Flask
 from screening import clock, db, jobs, mail, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from screening.domain.rules import readable_date
-from screening.services import audit_digest, lifecycle
+from screening.services import audit_digest, integrity, lifecycle
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
@@ -76,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)  # clinicians, slots, settings, the audit trail, records, trying a case
     lifecycle.init_app(app)  # the live-server lock
     audit_digest.init_app(app)  # the chain's key
+    integrity.init_app(app)  # the audit head of an older trail; seals keyed once
     jobs.init_app(
         app,
         {

@@ -390,3 +390,21 @@ def m0013(db: Database) -> None:
     _run(db, "ALTER TABLE submission ADD COLUMN seal TEXT NOT NULL DEFAULT ''")
     for row in list(db.query("SELECT id FROM submission")):
         reseal_submission(db, row["id"])
+
+
+@migrations(name="0016_audit_head")
+def m0016(db: Database) -> None:
+    # The audit trail's head: the newest event's id and hash, keyed with a key derived from AUDIT_KEY and moved in the
+    # transaction of every event (store.append_audit), so events cut from the end of the chain are found. Written
+    # with the next event; an instance upgraded with events already writes it at its next start (services/integrity).
+    _run(
+        db,
+        """
+        CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),    -- one row
+            last_id INTEGER NOT NULL,                 -- the newest audit_event.id
+            last_hash TEXT NOT NULL,                  -- its hash
+            mac TEXT NOT NULL                         -- HMAC-SHA256 of both with the head key
+        )
+        """,
+    )

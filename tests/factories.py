@@ -544,7 +544,12 @@ def record(
             "submission_created",
             object_type="submission",
             object_id=submission_id,
-            detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
+            detail={
+                "outcome": evaluation.outcome,
+                "treatments": evaluation.treatments,
+                "rules": len(evaluation.fired),
+                "seal": store.seal_kind(db, submission_id),
+            },
         ),
     )
     if created_at is not None:

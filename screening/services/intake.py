@@ -147,7 +147,13 @@ def submit(
                     role="patient",
                     object_type="submission",
                     object_id=submission_id,
-                    detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
+                    # what `audit verify`, backup and restore hold the stored screening and its seal against
+                    detail={
+                        "outcome": evaluation.outcome,
+                        "treatments": evaluation.treatments,
+                        "rules": len(evaluation.fired),
+                        "seal": store.seal_kind(db, submission_id),  # a keyed seal can never turn plain
+                    },
                 ),
             )
             if new.amends is not None:

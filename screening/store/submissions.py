@@ -16,6 +16,7 @@ from screening import clock
 from screening.domain import Answers, Evaluation
 from screening.domain.decisions import QUEUE_RANK, initial_review_state
 from screening.errors import Conflict
+from screening.store import audit_key
 from screening.store.core import iso, token_hash, write_transaction
 from screening.store.outbox import Mail, queue_mail
 
@@ -266,8 +267,10 @@ SEALED_COLUMNS = (
 )
 
 
-def submission_seal(db: Database, submission_id: int) -> str | None:
-    """The digest of a submission as stored now: its sealed columns (raw text), its fired rules and its decisions."""
+KEYED_SEAL = "hmac-sha256:"  # a seal keyed with the instance's key starts so; a plain SHA-256 seal is bare hex
+
+
+def _sealed_content(db: Database, submission_id: int) -> bytes | None:
     columns = ", ".join(SEALED_COLUMNS)
     row = next(db.query(f"SELECT {columns} FROM submission WHERE id = ?", [submission_id]), None)  # noqa: S608 - ours
     if row is None:
@@ -288,8 +291,28 @@ def submission_seal(db: Database, submission_id: int) -> str | None:
             [submission_id],
         )
     ]
-    canonical = json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(b"submission-seal-v1:" + canonical.encode()).hexdigest()
+    return b"submission-seal-v1:" + json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":")).encode()
+
+
+def plain_seal(db: Database, submission_id: int) -> str | None:
+    """The seal as it was written before seals were keyed: anyone who can read the code can recompute it."""
+    content = _sealed_content(db, submission_id)
+    return None if content is None else hashlib.sha256(content).hexdigest()
+
+
+def keyed_seal(db: Database, submission_id: int, seal_key: bytes) -> str | None:
+    """The seal keyed with the instance's seal key (audit_key.ChainKey.seal_key), which is not in the database."""
+    content = _sealed_content(db, submission_id)
+    return None if content is None else KEYED_SEAL + hmac.new(seal_key, content, hashlib.sha256).hexdigest()
+
+
+def submission_seal(db: Database, submission_id: int, chain_key: audit_key.ChainKey | None = None) -> str | None:
+    """The digest of a submission as stored now (its sealed columns as raw text, its fired rules and its decisions):
+    keyed with the database's key where it has one (registered by create_app), plain SHA-256 where it has none."""
+    chain_key = chain_key or audit_key.key_for(db)
+    if chain_key is None:
+        return plain_seal(db, submission_id)
+    return keyed_seal(db, submission_id, chain_key.seal_key)
 
 
 def reseal_submission(db: Database, submission_id: int) -> None:
@@ -297,9 +320,40 @@ def reseal_submission(db: Database, submission_id: int) -> None:
     db.execute("UPDATE submission SET seal = ? WHERE id = ?", [submission_seal(db, submission_id), submission_id])
 
 
-def seal_intact(db: Database, submission_id: int) -> bool:
+def stored_seal(db: Database, submission_id: int) -> str | None:
     stored = next(db.query("SELECT seal FROM submission WHERE id = ?", [submission_id]), None)
-    return stored is not None and hmac.compare_digest(stored["seal"] or "", submission_seal(db, submission_id) or "")
+    return None if stored is None else stored["seal"] or ""
+
+
+def seal_intact(db: Database, submission_id: int, chain_key: audit_key.ChainKey | None = None) -> bool:
+    """Whether the stored seal is the one this instance would write now: with a key, only the keyed seal counts (a
+    plain one is what anyone could recompute)."""
+    stored = stored_seal(db, submission_id)
+    return stored is not None and hmac.compare_digest(stored, submission_seal(db, submission_id, chain_key) or "")
+
+
+def seal_kind(db: Database, submission_id: int) -> str:
+    """ "keyed" or "plain": how the screening's seal was written (recorded in the audit trail when it is sent)."""
+    return "keyed" if (stored_seal(db, submission_id) or "").startswith(KEYED_SEAL) else "plain"
+
+
+def seal_ids(db: Database) -> dict[int, str]:
+    """Every submission's id and stored seal, in order."""
+    return {row["id"]: row["seal"] for row in db.query("SELECT id, seal FROM submission ORDER BY id")}
+
+
+def set_seal(db: Database, submission_id: int, seal: str) -> None:
+    db.execute("UPDATE submission SET seal = ? WHERE id = ?", [seal, submission_id])
+
+
+def sealed_summary(db: Database, submission_id: int) -> dict[str, Any] | None:
+    """What the audit trail records when a screening is sent, as stored now: its outcome, outcome per treatment and
+    the number of rules that fired."""
+    row = next(db.query("SELECT outcome, treatments FROM submission WHERE id = ?", [submission_id]), None)
+    if row is None:
+        return None
+    rules = db.execute("SELECT count(*) FROM submission_rule WHERE submission_id = ?", [submission_id]).fetchone()[0]
+    return {"outcome": row["outcome"], "treatments": json.loads(row["treatments"]), "rules": rules}
 
 
 def rule_levels(db: Database, submission_ids: list[int]) -> dict[int, dict[str, str]]:

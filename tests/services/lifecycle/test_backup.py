@@ -171,3 +171,62 @@ def test_a_restore_where_init_never_ran_leaves_the_database_for_its_owner_only(t
     written = [path for path in fresh.iterdir() if path.name.startswith("screening.sqlite3")]
     assert fresh / "screening.sqlite3" in written
     assert {path.name: oct(path.stat().st_mode & 0o777) for path in written} == {path.name: "0o600" for path in written}
+
+
+def edited_copy(tmp_path: Path, copy: Path, sql: str, *params) -> Path:
+    """The backup as someone who can write files but has not the instance's key would change it."""
+    edited = tmp_path / "edited.sqlite3"
+    shutil.copy(copy, edited)
+    with closing(sqlite3.connect(edited)) as conn:
+        conn.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+        conn.execute(sql, params)
+        conn.commit()
+    return edited
+
+
+def test_restore_refuses_a_backup_with_an_edited_outcome_and_names_the_screening(tmp_path):
+    source = instance_with(tmp_path, 3)
+    copy = tmp_path / "b.sqlite3"
+    backup.take_backup(source / "screening.sqlite3", copy)
+    edited = edited_copy(
+        tmp_path, copy, """UPDATE submission SET outcome = 'clear', treatments = '{"toxin":"clear"}' WHERE id = 2"""
+    )
+    target = instance_with(tmp_path / "other", 0, keys_from=source) / "screening.sqlite3"  # the clinic's keys
+
+    with pytest.raises(backup.BackupError, match=r"screening 2: its seal does not match its content") as refused:
+        backup.restore(edited, target, force=True)
+
+    assert "not restored" in str(refused.value) and "screening 1" not in str(refused.value)
+    assert keys(target) == []
+    done = run_cli(source, "restore", str(edited), "--force")  # through the command, onto the clinic's own instance
+    assert done.returncode == 1
+    assert "screening 2: its seal does not match its content" in done.stderr and "Traceback" not in done.stderr
+    assert len(keys(source / "screening.sqlite3")) == 3
+
+
+def test_restore_refuses_a_backup_cut_short_of_its_newest_audit_events(tmp_path):
+    source = instance_with(tmp_path, 3)
+    copy = tmp_path / "b.sqlite3"
+    backup.take_backup(source / "screening.sqlite3", copy)
+    edited = edited_copy(tmp_path, copy, "DELETE FROM audit_event WHERE id > 1")
+    target = instance_with(tmp_path / "other", 0, keys_from=source) / "screening.sqlite3"  # the clinic's keys
+
+    with pytest.raises(backup.BackupError, match="events 2 to 3 are missing from the end"):
+        backup.restore(edited, target, force=True)
+
+    assert keys(target) == []
+
+
+def test_backup_of_a_database_with_a_forged_screening_is_kept_but_fails(tmp_path):
+    source = instance_with(tmp_path, 2)
+    with closing(sqlite3.connect(source / "screening.sqlite3")) as conn:
+        conn.execute("UPDATE submission SET review_state = 'approved' WHERE id = 1")
+        conn.commit()
+    target = tmp_path / "b.sqlite3"
+
+    done = run_cli(source, "backup", str(target))
+
+    assert done.returncode == 1
+    assert "screening 1: its seal does not match its content" in done.stdout
+    assert "fails its checks" in done.stderr and "Traceback" not in done.stderr
+    assert target.exists()
