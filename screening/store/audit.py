@@ -165,7 +165,8 @@ def head_problem(db: Database, rows: int, last_hash: str, chain_key: audit_key.C
         if rows and has_head_table(db):
             return rows + 1, "the audit head is missing: events may have been cut from the end"
         return 0, ""
-    if not hmac.compare_digest(head["mac"], _head_mac(head["last_id"], head["last_hash"], chain_key)):
+    keyed = chain_key if chain_key is not None and head["last_id"] > chain_key.legacy_rows else None  # as the rows
+    if not hmac.compare_digest(head["mac"], _head_mac(head["last_id"], head["last_hash"], keyed)):
         return min(rows + 1, head["last_id"] or 1), "the audit head does not match its key"
     if head["last_id"] > rows:
         first = rows + 1
