@@ -13,7 +13,7 @@ from flask import Flask
 from screening import clock, db, jobs, mail, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from screening.domain.rules import readable_date
-from screening.services import audit_digest, integrity, lifecycle
+from screening.services import audit_digest, credentials, integrity, lifecycle
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
@@ -77,6 +77,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     lifecycle.init_app(app)  # the live-server lock
     audit_digest.init_app(app)  # the chain's key
     integrity.init_app(app)  # the audit head of an older trail; seals keyed once
+    if app.config["TOTP_SEED_KEY"]:
+        credentials.encrypt_clear_seeds(app.config["DATABASE"], app.config["TOTP_SEED_KEY"])
+    elif not app.testing:
+        log.warning("no TOTP_SEED_KEY configured: second-factor seeds are stored in clear; run `screening init`")
     jobs.init_app(
         app,
         {

@@ -240,6 +240,7 @@ def init(instance_path: Path | None) -> None:
     except FileExistsError:
         click.echo(f"{config}: kept")
         _add_audit_key(config, folder / "screening.sqlite3")
+        _add_seed_key(config)
     else:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(
@@ -247,6 +248,8 @@ def init(instance_path: Path | None) -> None:
                 f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
                 "# Keys the audit trail's hash chain (HMAC): a copy of the database alone cannot rewrite the trail.\n"
                 f"AUDIT_KEY = {secrets.token_hex(32)!r}\n"
+                "# Encrypts the clinicians' second-factor seeds in the database: a copy of it alone makes no codes.\n"
+                f"TOTP_SEED_KEY = {secrets.token_hex(32)!r}\n"
                 "# CLINIC_NAME = 'Our clinic'\n"
                 "# CLINIC_CONTACT = 'Phone 020 0000 0000 or email hello@example.org'\n"
             )
@@ -788,3 +791,16 @@ def _add_audit_key(config: Path, database: Path) -> None:
             f"AUDIT_LEGACY_ROWS = {legacy}\n"
         )
     click.echo(f"{config}: added an audit-chain key ({legacy} earlier audit events stay unkeyed)")
+
+
+def _add_seed_key(config: Path) -> None:
+    """Append TOTP_SEED_KEY to an existing config.py, once; seeds stored in clear are encrypted at the next start."""
+    text = config.read_text(encoding="utf-8")
+    if re.search(r"^TOTP_SEED_KEY\s*=", text, re.MULTILINE):
+        return
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n# Encrypts the clinicians' second-factor seeds in the database, added by `screening init`.\n"
+            f"TOTP_SEED_KEY = {secrets.token_hex(32)!r}\n"
+        )
+    click.echo(f"{config}: added a key for second-factor seeds (seeds stored in clear are encrypted at next start)")

@@ -8,13 +8,17 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from screening.db import migrate
+from screening.services import credentials
 from screening.services.lifecycle import backup
 from screening.store import audit_key
 from tests.cli_helpers import run_cli
-from tests.factories import quick_submission
+from tests.factories import CLINICIAN_EMAIL, make_app, make_clinician, quick_submission
+from tests.journeys import QUEUE_PATH, sign_in
+from tests.pages import csrf_token, location
 
 
 def instance_with(tmp_path: Path, submissions: int, *, keys_from: Path | None = None) -> Path:
@@ -230,3 +234,34 @@ def test_backup_of_a_database_with_a_forged_screening_is_kept_but_fails(tmp_path
     assert "screening 1: its seal does not match its content" in done.stdout
     assert "fails its checks" in done.stderr and "Traceback" not in done.stderr
     assert target.exists()
+
+
+def configured(folder: Path, name: str) -> str:
+    return re.search(rf"^{name} = '([0-9a-f]+)'", (folder / "config.py").read_text(), re.MULTILINE).group(1)
+
+
+def test_a_backup_holds_no_totp_seed_and_restores_onto_an_instance_with_the_key(tmp_path, clock):
+    source = instance_with(tmp_path / "a", 1)
+    seed = pyotp.random_base32()
+    make_clinician(source / "screening.sqlite3")
+    with closing(sqlite3.connect(source / "screening.sqlite3")) as conn:  # the seed as the set-up page stores it
+        stored = credentials.seed_at_rest(configured(source, "TOTP_SEED_KEY"), seed)
+        conn.execute("UPDATE clinician SET totp_secret = ? WHERE email = ?", [stored, CLINICIAN_EMAIL])
+        conn.commit()
+    copy = tmp_path / "b.sqlite3"
+    backup.take_backup(source / "screening.sqlite3", copy)
+    assert seed.encode() not in copy.read_bytes()
+    target = tmp_path / "c"
+    target.mkdir()
+    shutil.copy(source / "config.py", target / "config.py")  # the clinic's keys, on the machine restored onto
+
+    done = run_cli(target, "restore", str(copy))
+
+    assert done.returncode == 0, done.stderr
+    app = make_app(target, AUDIT_KEY=configured(target, "AUDIT_KEY"), TOTP_SEED_KEY=configured(target, "TOTP_SEED_KEY"))
+    browser = app.test_client()
+    assert location(sign_in(browser)) == "/clinician/login/code"
+    page = browser.get("/clinician/login/code")
+    code = pyotp.TOTP(seed).at(clock.timestamp())
+    signed = browser.post("/clinician/login/code", data={"code": code, "csrf_token": csrf_token(page)})
+    assert location(signed) == QUEUE_PATH
