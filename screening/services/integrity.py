@@ -18,6 +18,7 @@ seal is never accepted on it either, even on a database that was never upgraded.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from dataclasses import dataclass
 
@@ -64,52 +65,52 @@ def _keyed_once(db: Database) -> bool:
     return store.last_audit_event(db, SEALS_KEYED) is not None
 
 
-def _disagreement(recorded: dict | None, stored: dict) -> str:
+def _disagreement(recorded: dict | None, stored: store.SealedRow) -> str:
     """How the screening as stored differs from what the audit trail recorded when it was sent, or ""."""
     if recorded is None:
         return "the audit trail has no record of it being sent"
-    if recorded.get("outcome") != stored["outcome"]:
+    if recorded.get("outcome") != stored.outcome:
         return (
-            f"its outcome is '{stored['outcome']}' but the audit trail recorded '{recorded.get('outcome')}'"
+            f"its outcome is '{stored.outcome}' but the audit trail recorded '{recorded.get('outcome')}'"
             " when it was sent"
         )
-    if "treatments" in recorded and recorded["treatments"] != stored["treatments"]:
+    if "treatments" in recorded and recorded["treatments"] != stored.treatments:
         return "its outcome per treatment differs from what the audit trail recorded when it was sent"
-    if "rules" in recorded and recorded["rules"] != stored["rules"]:
-        return f"it holds {stored['rules']} fired rules but the audit trail recorded {recorded['rules']}"
+    if "rules" in recorded and recorded["rules"] != stored.rules:
+        return f"it holds {stored.rules} fired rules but the audit trail recorded {recorded['rules']}"
     return ""
 
 
-def _plain_acceptable(db: Database, submission_id: int, seal: str, recorded: dict | None) -> bool:
+def _plain_acceptable(row: store.SealedRow, recorded: dict | None) -> bool:
     """A plain seal that verifies, on a screening the audit trail does not record as sent with a keyed seal."""
-    if seal.startswith(store.KEYED_SEAL) or (recorded or {}).get("seal") == "keyed":
+    if row.seal.startswith(store.KEYED_SEAL) or (recorded or {}).get("seal") == "keyed":
         return False
-    return seal == store.plain_seal(db, submission_id)
+    return hmac.compare_digest(row.seal, store.seal_of(row.content, None))
 
 
-def _before_keying(db: Database, seals: dict[int, str]) -> bool:
+def _before_keying(db: Database) -> bool:
     """Whether this database is as it was before seals were keyed: no keyed seal yet, and never upgraded."""
-    return not any(seal.startswith(store.KEYED_SEAL) for seal in seals.values()) and not _keyed_once(db)
+    return not store.has_keyed_seal(db) and not _keyed_once(db)
 
 
 def seal_problems(db: Database, chain_key: audit_key.ChainKey | None) -> tuple[list[SealProblem], int]:
     """Every screening whose seal does not verify or which disagrees with the audit trail; and how many still carry
     an acceptable plain seal awaiting the key."""
     recorded = store.recorded_submissions(db)
-    seals = store.seal_ids(db)
-    plain_allowed = chain_key is not None and _before_keying(db, seals)
+    plain_allowed = chain_key is not None and _before_keying(db)
+    seal_key = chain_key.seal_key if chain_key is not None else None
     problems: list[SealProblem] = []
     awaiting = 0
-    for submission_id, seal in seals.items():
-        if store.seal_intact(db, submission_id, chain_key):
+    for row in store.sealed_rows(db):
+        if hmac.compare_digest(row.seal, store.seal_of(row.content, seal_key)):
             pass
-        elif plain_allowed and _plain_acceptable(db, submission_id, seal, recorded.get(submission_id)):
+        elif plain_allowed and _plain_acceptable(row, recorded.get(row.id)):
             awaiting += 1
         else:
-            problems.append(SealProblem(submission_id, "its seal does not match its content (changed outside the app)"))
+            problems.append(SealProblem(row.id, "its seal does not match its content (changed outside the app)"))
             continue
-        if reason := _disagreement(recorded.get(submission_id), store.sealed_summary(db, submission_id)):
-            problems.append(SealProblem(submission_id, reason))
+        if reason := _disagreement(recorded.get(row.id), row):
+            problems.append(SealProblem(row.id, reason))
     return problems, awaiting
 
 
@@ -130,26 +131,28 @@ def upgrade(db: Database, chain_key: audit_key.ChainKey | None = None) -> int:
     """Start the audit head of a trail written before it existed (an `audit_head_started` event), and, with a key,
     re-seal the plain seals that may be trusted, once. Returns how many screenings were re-sealed."""
     chain_key = chain_key or audit_key.key_for(db)
-    if store.verify_audit_chain(db, chain_key, with_head=store.audit_head(db) is not None).first_broken is not None:
+    head_to_start = store.audit_head(db) is None and store.count_rows(db, "audit_event") > 0
+    to_key = chain_key is not None and store.count_rows(db, "submission") > 0 and _before_keying(db)
+    if not head_to_start and not to_key:
+        return 0  # the usual start: nothing to walk
+    if store.verify_audit_chain(db, chain_key, with_head=not head_to_start).first_broken is not None:
         return 0  # a broken trail is not built upon: `screening audit verify` says what is wrong
     resealed = 0
     with store.write_transaction(db):
-        if store.audit_head(db) is None and store.count_rows(db, "audit_event"):
+        if head_to_start:
             store.append_audit(db, store.AuditEvent(action=HEAD_STARTED, actor_role="system"))
-        seals = store.seal_ids(db)
-        if chain_key is None or not seals or not _before_keying(db, seals):
+        if not to_key:
             return 0
         recorded = store.recorded_submissions(db)
-        refused = []
-        for submission_id in seals:
-            trusted = _plain_acceptable(
-                db, submission_id, seals[submission_id], recorded.get(submission_id)
-            ) and not _disagreement(recorded.get(submission_id), store.sealed_summary(db, submission_id))
-            if trusted:
-                store.set_seal(db, submission_id, store.keyed_seal(db, submission_id, chain_key.seal_key))
-                resealed += 1
+        keyed, refused = {}, []
+        for row in store.sealed_rows(db):  # all read first, then the seals rewritten
+            if _plain_acceptable(row, recorded.get(row.id)) and not _disagreement(recorded.get(row.id), row):
+                keyed[row.id] = store.seal_of(row.content, chain_key.seal_key)
             else:
-                refused.append(submission_id)
+                refused.append(row.id)
+        for submission_id, seal in keyed.items():
+            store.set_seal(db, submission_id, seal)
+        resealed = len(keyed)
         store.append_audit(
             db,
             store.AuditEvent(

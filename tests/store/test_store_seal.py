@@ -16,9 +16,11 @@ from tests.factories import (
     ADMIN_PASSWORD,
     DECLINE,
     REVIEW_TOXIN,
+    approve,
     db_connection,
     make_admin,
     publish,
+    quick_submission,
 )
 from tests.journeys import decide, offered, signed_in, submit_through_form
 from tests.pages import page_text
@@ -145,3 +147,15 @@ def test_a_forgery_resealed_with_the_key_still_disagrees_with_the_audit_trail(ap
         f"screening {submission_id}: its outcome is 'clear' but the audit trail recorded 'decline' when it was sent"
         in done.stderr
     )
+
+
+def test_the_check_of_every_seal_at_once_reads_what_each_seal_covers(app, db_path):
+    ids = [quick_submission(db_path, **answers) for answers in (REVIEW_TOXIN, DECLINE, REVIEW_TOXIN)]
+    approve(db_path, ids[0])  # a decision, which the seal covers too
+    approve(db_path, ids[2])
+
+    with db_connection(db_path) as db:
+        key = audit_key.key_for(db)
+        bulk = {row.id: store.seal_of(row.content, key.seal_key) for row in store.sealed_rows(db)}
+        assert bulk == {submission_id: store.submission_seal(db, submission_id) for submission_id in ids}
+        assert all(store.seal_intact(db, submission_id) for submission_id in ids)
