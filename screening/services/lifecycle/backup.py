@@ -55,7 +55,7 @@ class Summary:
             else f"the audit chain is broken at event {self.chain_broken_at}: {self.chain_problem}"
         )
         if self.seal_problems:
-            seals = [f"{len(self.seal_problems)} problem(s) with screenings:", *self.seal_problems]
+            seals = [f"{len(self.seal_problems)} problem(s) with screenings:", *_first(self.seal_problems)]
         else:
             seals = ["every screening's seal checks out and agrees with the audit trail"]
             if self.awaiting_key:
@@ -67,6 +67,16 @@ class Summary:
             *seals,
             f"last audit hash: {self.last_audit_hash or '(no events)'}",
         ]
+
+
+SHOWN = 20  # problems named in full (the rest are counted); `screening audit verify` on a live database names all
+
+
+def _first(problems: tuple[str, ...]) -> list[str]:
+    shown = list(problems[:SHOWN])
+    if len(problems) > SHOWN:
+        shown.append(f"and {len(problems) - SHOWN} more")
+    return shown
 
 
 def _open_checked(path: Path) -> sqlite3.Connection:
@@ -218,7 +228,7 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
             " not restored"
         )
     if summary.seal_problems:
-        raise BackupError(f"{backup}: {'; '.join(summary.seal_problems)}; not restored")
+        raise BackupError(f"{backup}: {'; '.join(_first(summary.seal_problems))}; not restored")
     if not force:
         if server_running(database):
             raise BackupError(f"{database}: a server is running on this database; stop it, or use --force")
