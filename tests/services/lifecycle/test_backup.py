@@ -11,12 +11,24 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from screening import store
 from screening.db import migrate
 from screening.services import credentials
 from screening.services.lifecycle import backup
 from screening.store import audit_key
-from tests.cli_helpers import run_cli
-from tests.factories import CLINICIAN_EMAIL, make_app, make_clinician, quick_submission
+from tests.cli_helpers import invoke, run_cli
+from tests.factories import (
+    CLINICIAN_EMAIL,
+    DETAILS,
+    RULESET,
+    answers_for,
+    db_connection,
+    evaluate,
+    make_app,
+    make_clinician,
+    normalise,
+    quick_submission,
+)
 from tests.journeys import QUEUE_PATH, sign_in
 from tests.pages import csrf_token, location
 
@@ -265,3 +277,49 @@ def test_a_backup_holds_no_totp_seed_and_restores_onto_an_instance_with_the_key(
     code = pyotp.TOTP(seed).at(clock.timestamp())
     signed = browser.post("/clinician/login/code", data={"code": code, "csrf_token": csrf_token(page)})
     assert location(signed) == QUEUE_PATH
+
+
+def test_a_backup_from_before_seals_were_keyed_restores_and_is_keyed_at_the_next_start(tmp_path):
+    source = instance_with(tmp_path / "a", 0)
+    database = source / "screening.sqlite3"
+    chain_key = audit_key.key_for_path(str(database))
+    with db_connection(database) as db:
+        for number in range(2):  # sealed as the release before sealed them (plain), audited as it audited them
+            audit_key.unregister(str(database))
+            evaluation = evaluate(answers_for("toxin"))
+            submission_id = store.record_submission(
+                db,
+                store.NewSubmission(
+                    submission_key=f"key-{number}",
+                    access_token=f"token-{number}",
+                    answers=normalise(answers_for("toxin")),
+                    evaluation=evaluation,
+                    contact=DETAILS,
+                    attested_name=DETAILS["full_name"],
+                    ruleset_version=RULESET.version,
+                ),
+            )
+            audit_key.register(str(database), chain_key)
+            detail = {"outcome": evaluation.outcome, "rules": len(evaluation.fired)}
+            store.append_audit(
+                db,
+                store.Actor("patient").event(
+                    "submission_created", object_type="submission", object_id=submission_id, detail=detail
+                ),
+            )
+    copy = tmp_path / "b.sqlite3"
+    summary = backup.take_backup(database, copy)
+    assert summary.trustworthy and summary.awaiting_key == 2
+    target = tmp_path / "c"
+    target.mkdir()
+    shutil.copy(source / "config.py", target / "config.py")
+
+    done = run_cli(target, "restore", str(copy))
+
+    assert done.returncode == 0, done.stderr
+    app = make_app(target, AUDIT_KEY=chain_key.key.decode())  # the server's next start
+    with closing(sqlite3.connect(target / "screening.sqlite3")) as conn:
+        seals = [row[0] for row in conn.execute("SELECT seal FROM submission")]
+    assert len(seals) == 2 and all(seal.startswith(store.KEYED_SEAL) for seal in seals)
+    verified = invoke(app.test_cli_runner(), "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
