@@ -178,14 +178,15 @@ def head_problem(db: Database, rows: int, last_hash: str, chain_key: audit_key.C
 
 
 def recorded_submissions(db: Database) -> dict[int, dict[str, Any]]:
-    """What the audit trail recorded of each screening when it was sent (its `submission_created` detail), by id."""
+    """What the audit trail recorded of each screening when it was sent (its `submission_created` detail), by id. The
+    newest event of an id counts: SQLite may give the id of an erased screening to the next one sent."""
     found: dict[int, dict[str, Any]] = {}
     for row in db.query(
         "SELECT object_id, detail FROM audit_event WHERE action = 'submission_created' AND object_type = 'submission'"
         " ORDER BY id"
     ):
         if row["object_id"].isdigit():
-            found.setdefault(int(row["object_id"]), json.loads(row["detail"]))
+            found[int(row["object_id"])] = json.loads(row["detail"])
     return found
 
 

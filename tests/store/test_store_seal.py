@@ -159,3 +159,16 @@ def test_the_check_of_every_seal_at_once_reads_what_each_seal_covers(app, db_pat
         bulk = {row.id: store.seal_of(row.content, key.seal_key) for row in store.sealed_rows(db)}
         assert bulk == {submission_id: store.submission_seal(db, submission_id) for submission_id in ids}
         assert all(store.seal_intact(db, submission_id) for submission_id in ids)
+
+
+def test_a_screening_given_the_id_of_an_erased_one_is_held_against_its_own_audit_record(app, db_path, runner):
+    erased = quick_submission(db_path, **DECLINE)
+    with db_connection(db_path) as db:  # erased (SQLite may hand the newest id out again)
+        store.delete_submissions(db, [erased])
+        db.conn.commit()
+
+    again = quick_submission(db_path, **REVIEW_TOXIN)
+
+    assert again == erased
+    done = invoke(runner, "audit", "verify")
+    assert done.returncode == 0, done.stderr
