@@ -390,3 +390,17 @@ def m0013(db: Database) -> None:
     _run(db, "ALTER TABLE submission ADD COLUMN seal TEXT NOT NULL DEFAULT ''")
     for row in list(db.query("SELECT id FROM submission")):
         reseal_submission(db, row["id"])
+
+
+@migrations(name="0014_outbox_about")
+def m0014(db: Database) -> None:
+    # Which screening a queued email is about (NULL for the clinic's and clinicians' mail), so that a patient's copy
+    # lists the emails about their own screenings and never selects by address: anyone can type any address.
+    # ON DELETE SET NULL: a deleted screening's id, which SQLite may hand out again, never points at someone else.
+    _run(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN submission_id INTEGER REFERENCES submission (id) ON DELETE SET NULL;
+        CREATE INDEX outbox_submission ON outbox (submission_id)
+        """,
+    )

@@ -177,7 +177,9 @@ def withdraw_slot(
             store.queue_mail(
                 db,
                 (
-                    mail.slot_withdrawn(config, patient["email"], link, when, reason.strip()),
+                    mail.slot_withdrawn(
+                        config, patient["email"], link, when, reason.strip(), submission_id=patient["id"]
+                    ),
                     *booking_notice(db, config, "cancelled", when, patient["id"]),
                 ),
             )

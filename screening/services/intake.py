@@ -164,7 +164,7 @@ def submit(
 def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submission_id: int) -> tuple[store.Mail, ...]:
     """The patient's copy of their private link; the clinic's notice when a clinician must look."""
     link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
-    mails = [mail.submitted(config, new.contact["email"], link)]
+    mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id)]
     if needs_clinician(new.evaluation.outcome, amended=new.kind == "amendment"):
         mails.append(mail.review_needed(config, submission_id))
     return tuple(mails)
@@ -211,7 +211,11 @@ def request_return_link(
             token = links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
             store.create_return_link(
-                db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], nonce),)
+                db,
+                token,
+                found,
+                RETURN_LINK_LIFETIME,
+                (mail.return_link(config, held["email"], nonce, submission_id=found),),
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})
@@ -317,6 +321,7 @@ def book(
                 submission["email"],
                 own_link(config, submission),
                 when,
+                submission_id=submission["id"],
                 practitioner=slot.get("practitioner") or "",
                 address=clinic.details(db, config).address,
             ),
@@ -337,7 +342,14 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
         submission["id"],
         actor.event("booking_cancelled", role="patient"),
         mails=(
-            mail.cancelled(config, submission["email"], own_link(config, submission), when, by_clinic=False),
+            mail.cancelled(
+                config,
+                submission["email"],
+                own_link(config, submission),
+                when,
+                by_clinic=False,
+                submission_id=submission["id"],
+            ),
             *clinic.booking_notice(db, config, "cancelled", when, submission["id"]),
         ),
     )

@@ -230,7 +230,7 @@ def decide(
             audit=actor.event(
                 "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
             ),
-            mails=(mail.decision(config, found["email"], link),),
+            mails=(mail.decision(config, found["email"], link, submission_id=found["id"]),),
         )
     except store.DecisionConflict as conflict:
         conflict.detail.update(submission=found, actions=ACTIONS)
