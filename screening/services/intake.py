@@ -20,6 +20,7 @@ from screening.domain.journey import merge_step, step_errors
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
+from screening.services.lifecycle.restriction import refuse_restricted
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
 
@@ -228,7 +229,7 @@ def use_return_link(db: Database, config: dict[str, Any], token: str) -> NewDraf
     submission_id = store.use_return_link(db, token) if len(token) <= 64 else None
     if submission_id is None:
         raise ReturnLinkExpired()
-    return screen_again(db, config, store.get_submission(db, submission_id))
+    return screen_again(db, config, refuse_restricted(store.get_submission(db, submission_id), patient=True))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -499,13 +500,14 @@ def already_sent(db: Database, submission_key: str | None) -> bool:
 
 
 def submission_for_token(db: Database, access_token: str | None) -> dict[str, Any] | None:
-    """The screening a private link opens, or None."""
-    return store.submission_for_token(db, access_token) if access_token else None
+    """The screening a private link opens, or None; Restricted (worded for the patient) for a restricted one."""
+    found = store.submission_for_token(db, access_token) if access_token else None
+    return refuse_restricted(found, patient=True)
 
 
 def private_link_opens(db: Database, actor: store.Actor, access_token: str) -> bool:
     """Whether a private link opens a screening; one that does not is audited as denied access."""
-    if len(access_token) <= 64 and store.submission_for_token(db, access_token) is not None:
+    if len(access_token) <= 64 and submission_for_token(db, access_token) is not None:
         return True
     store.append_audit(db, actor.event("access_denied", outcome="denied", object_type="private_link"))
     return False

@@ -10,8 +10,8 @@ import pytest
 
 from tests.factories import DETAILS, REVIEW_TOXIN, db_connection, deliver, publish
 from tests.journeys import book, decide, submit_through_form, token_of
-from tests.pages import post_form
 from tests.mail.mail_helpers import ask_for_link, emailed_link
+from tests.pages import post_form
 
 pytestmark = [
     pytest.mark.mail_server,
