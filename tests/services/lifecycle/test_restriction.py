@@ -7,12 +7,14 @@ either walked here or named as one that shows no screening: a new page that forg
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.cli_helpers import invoke
 from tests.factories import BASELINE_DOB, CAUTION, audit_rows, outbox, rows
 from tests.journeys import booked_patient
 from tests.pages import csrf_token, page_text, tree
@@ -320,3 +322,18 @@ def test_every_route_is_walked_here_or_shows_no_screening(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert sorted(endpoints - WALKED - SHOWS_NO_SCREENING) == [], "a new page: walk it for a restricted screening"
     assert sorted((WALKED | SHOWS_NO_SCREENING) - endpoints) == []
+
+
+def test_the_command_line_refuses_a_restricted_screenings_fhir_bundle_and_audits_it(story, runner, db_path):
+    assert invoke(runner, "fhir", "bundle", str(story.other.submission_id)).returncode == 0
+    refused = invoke(runner, "fhir", "bundle", str(story.restricted.submission_id))
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert f"screening {story.restricted.submission_id} is restricted" in refused.stderr
+    (event,) = refusals(db_path, story.restricted.submission_id)
+    assert event["actor_role"] == "system"
+
+
+def test_replaying_the_rules_over_stored_screenings_leaves_a_restricted_one_out(story, runner):
+    replayed = invoke(runner, "rules", "replay", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["judged"] == 1  # the other patient's screening only
