@@ -10,9 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from screening import mail
+from screening import mail, store
+from screening.db import connect
+from screening.mail import links
+from screening.migrations import migrations
 from tests.conftest import free_port
-from tests.factories import DETAILS, REVIEW_TOXIN, db_connection, deliver, make_app, rows
+from tests.factories import DETAILS, REVIEW_TOXIN, db_connection, deliver, make_app, record, rows
 from tests.journeys import Auth, sign_in, submit_through_form, token_of
 from tests.pages import page_text, post_form
 
@@ -93,3 +96,27 @@ def test_each_patient_email_is_queued_about_its_screening_and_staff_mail_about_n
     about = {row["kind"]: row["submission_id"] for row in rows(db_path, "SELECT kind, submission_id FROM outbox")}
     assert about == {"submitted": submission_id, "review_needed": None}
     assert mail.review_needed(app.config, submission_id).submission_id is None
+
+
+def test_an_upgraded_clinics_waiting_patient_mail_is_tied_to_its_screening_by_its_link_reference(tmp_path):
+    """Mail queued before the outbox recorded what it is about: a waiting message carries its screening's private
+    link reference, which names the screening exactly; nothing is matched by address."""
+    db = connect(tmp_path / "screening.sqlite3")
+    migrations.apply(db, stop_before="0014_outbox_about")
+    submission_id = record(db)
+    key = store.get_submission(db, submission_id)["submission_key"]
+    email = DETAILS["email"]
+    for kind, body, sent_at in (
+        ("submitted", f"Your result is on your private page:\n{links.private_link_ref(key)}\n", None),
+        ("password_reset", "Set a new password: https://clinic.example/clinician/reset/abc\n", None),
+        ("decision", "", "2025-01-01T00:00:00Z"),  # sent: its body is blanked, nothing names its screening
+    ):
+        db.execute(
+            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at, sent_at)"
+            " VALUES (?, ?, 'x', ?, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', ?)",
+            [kind, email, body, sent_at],
+        )
+    migrations.apply(db)
+    about = [row["submission_id"] for row in db.query("SELECT submission_id FROM outbox ORDER BY id")]
+    assert about == [submission_id, None, None]
+    db.close()
