@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import invoke
 from tests.factories import DETAILS, REVIEW_TOXIN, db_connection, deliver, publish
 from tests.journeys import book, decide, submit_through_form, token_of
 from tests.mail.mail_helpers import ask_for_link, emailed_link
@@ -105,7 +106,11 @@ def test_no_queued_email_of_any_kind_holds_a_working_link(app, smtp, tmp_path, c
     # Each patient's email names the screening it is about; the clinic's and clinicians' mail names none.
     assert all(row["submission_id"] == submission_id for row in queued if row["kind"] in PATIENT_KINDS)
     assert all(row["submission_id"] is None for row in queued if row["kind"] not in PATIENT_KINDS)
-    at_rest = everything_at_rest(tmp_path, database)
+    (tmp_path / "backups").mkdir()
+    backup = invoke(app.test_cli_runner(), "backup", str(tmp_path / "backups" / "today.sqlite3"))
+    assert backup.returncode == 0, backup.stderr
+    at_rest = everything_at_rest(tmp_path, database)  # the instance folder, and the backup in it
+    assert (tmp_path / "backups" / "today.sqlite3").stat().st_size > 0
 
     assert deliver(app)["failed"] == 0
     delivered = [ONE_TIME.search(m.get_content()) for m in inbox.messages]
