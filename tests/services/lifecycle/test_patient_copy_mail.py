@@ -1,4 +1,4 @@
-"""The emails in a patient's copy (check 45) are the ones about their own screenings, whatever address they typed:
+"""The emails in a patient's copy are the ones about their own screenings, whatever address they typed:
 never a clinician's reset link queued to the same address, never the clinic's notices when a patient gives the
 clinic's own address. And a reset link waiting in the outbox (the mail server down) opens nothing from the database."""
 

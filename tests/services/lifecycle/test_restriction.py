@@ -1,4 +1,4 @@
-"""Restriction (UK GDPR Art. 18; check 43): a restricted screening is kept, and shown nowhere but the admin's Records
+"""Restriction (UK GDPR Art. 18): a restricted screening is kept, and shown nowhere but the admin's Records
 page. No list, no search, no page, no export, no diary, no queue, no FHIR bundle, and not the patient's own private
 link; every refused opening is audited. Each surface is walked for a restricted patient and for another patient who
 is not restricted (who must still be shown, so no surface passes by showing nobody), and every route of the app is
