@@ -435,3 +435,24 @@ def m0014(db: Database) -> None:
     _run(db, "ALTER TABLE submission ADD COLUMN held_by INTEGER")
     for submission_id in intact:
         reseal_submission(db, submission_id, SEALED_IN_0014)
+
+
+@migrations(name="0015_outbox_about")
+def m0015(db: Database) -> None:
+    # Which screening a queued email is about (NULL for the clinic's and clinicians' mail), so that a patient's copy
+    # lists the emails about their own screenings and never selects by address: anyone can type any address.
+    # ON DELETE SET NULL: a deleted screening's id, which SQLite may hand out again, never points at someone else.
+    # A patient's message still waiting carries its screening's private-link reference, which names it exactly;
+    # sent ones were blanked and stay unattached (choosing them by address is what put others' mail in a copy).
+    _run(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN submission_id INTEGER REFERENCES submission (id) ON DELETE SET NULL;
+        CREATE INDEX outbox_submission ON outbox (submission_id);
+        UPDATE outbox SET submission_id = (
+            SELECT submission.id FROM submission
+            WHERE instr(outbox.body, '⟨private-link:' || submission.submission_key || '⟩') > 0
+            ORDER BY submission.id LIMIT 1
+        ) WHERE body LIKE '%⟨private-link:%'
+        """,
+    )

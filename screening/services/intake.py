@@ -20,6 +20,7 @@ from screening.domain.journey import merge_step, step_errors
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
+from screening.services.lifecycle.restriction import refuse_restricted
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
 
@@ -180,7 +181,7 @@ def standing_decision_for(db: Database, config: dict[str, Any], draft: store.Dra
 def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submission_id: int) -> tuple[store.Mail, ...]:
     """The patient's copy of their private link; the clinic's notice when a clinician must look."""
     link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
-    mails = [mail.submitted(config, new.contact["email"], link)]
+    mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id)]
     if needs_clinician(new.evaluation.outcome, amended=new.always_to_clinician):
         mails.append(mail.review_needed(config, submission_id))
     return tuple(mails)
@@ -227,7 +228,11 @@ def request_return_link(
             token = links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
             store.create_return_link(
-                db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], nonce),)
+                db,
+                token,
+                found,
+                RETURN_LINK_LIFETIME,
+                (mail.return_link(config, held["email"], nonce, submission_id=found),),
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})
@@ -240,7 +245,7 @@ def use_return_link(db: Database, config: dict[str, Any], token: str) -> NewDraf
     submission_id = store.use_return_link(db, token) if len(token) <= 64 else None
     if submission_id is None:
         raise ReturnLinkExpired()
-    return screen_again(db, config, store.get_submission(db, submission_id))
+    return screen_again(db, config, refuse_restricted(store.get_submission(db, submission_id), patient=True))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -333,6 +338,7 @@ def book(
                 submission["email"],
                 own_link(config, submission),
                 when,
+                submission_id=submission["id"],
                 practitioner=slot.get("practitioner") or "",
                 address=clinic.details(db, config).address,
             ),
@@ -353,7 +359,14 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
         submission["id"],
         actor.event("booking_cancelled", role="patient"),
         mails=(
-            mail.cancelled(config, submission["email"], own_link(config, submission), when, by_clinic=False),
+            mail.cancelled(
+                config,
+                submission["email"],
+                own_link(config, submission),
+                when,
+                by_clinic=False,
+                submission_id=submission["id"],
+            ),
             *clinic.booking_notice(db, config, "cancelled", when, submission["id"]),
         ),
     )
@@ -503,13 +516,14 @@ def already_sent(db: Database, submission_key: str | None) -> bool:
 
 
 def submission_for_token(db: Database, access_token: str | None) -> dict[str, Any] | None:
-    """The screening a private link opens, or None."""
-    return store.submission_for_token(db, access_token) if access_token else None
+    """The screening a private link opens, or None; Restricted (worded for the patient) for a restricted one."""
+    found = store.submission_for_token(db, access_token) if access_token else None
+    return refuse_restricted(found, patient=True)
 
 
 def private_link_opens(db: Database, actor: store.Actor, access_token: str) -> bool:
     """Whether a private link opens a screening; one that does not is audited as denied access."""
-    if len(access_token) <= 64 and store.submission_for_token(db, access_token) is not None:
+    if len(access_token) <= 64 and submission_for_token(db, access_token) is not None:
         return True
     store.append_audit(db, actor.event("access_denied", outcome="denied", object_type="private_link"))
     return False

@@ -14,6 +14,7 @@ from screening.domain import Question, Questionnaire, RuleSet
 from screening.domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, InvalidDecision, approvable, make_decision
 from screening.domain.rules import readable_date
 from screening.errors import Conflict, FieldError, NotFound
+from screening.services.lifecycle.restriction import refuse_restricted
 
 
 class IntegrityFailure(Conflict):
@@ -149,11 +150,12 @@ def changes_since(questionnaire: Questionnaire, previous: dict[str, Any], curren
 
 
 def submission(db: Database, submission_id: int) -> dict[str, Any]:
-    """One stored screening for a clinician, or NotFound."""
+    """One stored screening for a clinician, or NotFound (Restricted when it is restricted: every page of one
+    screening, its decision, consultation and print view, come through here)."""
     found = store.get_submission(db, submission_id)
     if found is None:
         raise NotFound()
-    return found
+    return refuse_restricted(found)
 
 
 def page(db: Database, ruleset: RuleSet, actor: store.Actor, found: dict[str, Any]) -> dict[str, Any]:
@@ -263,7 +265,7 @@ def decide(
             audit=actor.event(
                 "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
             ),
-            mails=(mail.decision(config, found["email"], link),),
+            mails=(mail.decision(config, found["email"], link, submission_id=found["id"]),),
         )
     except store.DecisionConflict as conflict:
         conflict.detail.update(submission=found, actions=ACTIONS)

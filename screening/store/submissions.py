@@ -195,11 +195,11 @@ def _submission_as_read(db: Database, submission_id: int) -> dict[str, Any] | No
 
 
 def latest_submission_for(db: Database, email: str, date_of_birth: str) -> int | None:
-    """The newest current screening with this email and date of birth, or None."""
+    """The newest current screening with this email and date of birth, restricted ones left out, or None."""
     row = next(
         db.query(
             "SELECT id FROM submission WHERE lower(email) = ? AND json_extract(answers, '$.date_of_birth') = ?"
-            " AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
+            " AND superseded_by IS NULL AND restricted_at IS NULL ORDER BY id DESC LIMIT 1",
             [email.strip().lower(), date_of_birth],
         ),
         None,
