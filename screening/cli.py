@@ -21,7 +21,7 @@ from screening.app import ConfigurationError, create_app
 from screening.db import get_db
 from screening.domain import InvalidAnswers, RulesError, RuleSet, evaluate_screening, load_ruleset
 from screening.domain.questionnaire import shorten
-from screening.errors import ServiceError
+from screening.errors import Restricted, ServiceError
 from screening.services import clinic
 from screening.services.rules.rulebook import instance_dir, rules_dir
 
@@ -586,7 +586,16 @@ def fhir_bundle(ref: str) -> None:
 
     if not ref.isdigit() or len(ref) > 18:
         _refuse(f"fhir bundle: '{ref}' is not a screening reference (a number)")
-    found = fhir.bundle(get_db(), current_ruleset(), int(ref), _fhir_base())
+    try:
+        found = fhir.bundle(get_db(), current_ruleset(), int(ref), _fhir_base())
+    except Restricted:
+        store.append_audit(
+            get_db(),
+            store.SYSTEM.event(
+                "restricted_access_refused", outcome="denied", object_type="submission", object_id=ref, detail={}
+            ),
+        )
+        _refuse(f"fhir bundle: screening {ref} is restricted (UK GDPR Art. 18): kept for the record, shown nowhere")
     if found is None:
         _refuse(f"fhir bundle: no screening has the reference {ref}")
     event = store.SYSTEM.event(

@@ -39,6 +39,27 @@ class NotFound(ServiceError):
     message = "There is nothing here."
 
 
+class Restricted(NotFound):
+    """A screening restricted at the patient's request (UK GDPR Art. 18): kept for the clinic's record, shown
+    nowhere but the admin's Records page. The web layer audits each refused opening (web/errors.py)."""
+
+    template = "errors/restricted.html"
+
+    message = (
+        "This screening is restricted at the patient's request: the clinic keeps it for its records and shows it "
+        "nowhere else. An admin can find it on the Records page."
+    )
+    patient_message = (
+        "This screening is restricted, as you asked: the clinic keeps it for its records and shows it nowhere, "
+        "not even here. Contact the clinic if you need it."
+    )
+
+    def __init__(self, submission_id: int, *, patient: bool = False):
+        super().__init__(self.patient_message if patient else self.message)
+        self.submission_id = submission_id
+        self.patient = patient
+
+
 class Forbidden(ServiceError):
     status = 403
     message = "You do not have access to that."

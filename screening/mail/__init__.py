@@ -137,7 +137,8 @@ def nudge(config: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The messages. What happened and a link: never answers, outcomes, rules or anything clinical.
+# The messages. What happened and a link: never answers, outcomes, rules or anything clinical. A patient's email
+# names the screening it is about (store.Mail.submission_id): the patient's copy lists those, never mail by address.
 
 
 def public_link(config: dict[str, Any], path: str) -> str:
@@ -154,7 +155,7 @@ def patient_link(config: dict[str, Any], secret_key: str, submission_key: str) -
     return links.private_link_ref(submission_key)
 
 
-def submitted(config: dict[str, Any], to: str, link: str) -> store.Mail:
+def submitted(config: dict[str, Any], to: str, link: str, *, submission_id: int) -> store.Mail:
     clinic = config["CLINIC_NAME"]
     return store.Mail(
         "submitted",
@@ -164,6 +165,7 @@ def submitted(config: dict[str, Any], to: str, link: str) -> store.Mail:
         f"Your result, and anything that happens next, is on your private page:\n{link}\n\n"
         "Keep this link to yourself: anyone who has it can see your page.\n\n"
         f"{clinic}\n",
+        submission_id,
     )
 
 
@@ -177,18 +179,26 @@ def review_needed(config: dict[str, Any], submission_id: int) -> store.Mail:
     )
 
 
-def decision(config: dict[str, Any], to: str, link: str) -> store.Mail:
+def decision(config: dict[str, Any], to: str, link: str, *, submission_id: int) -> store.Mail:
     clinic = config["CLINIC_NAME"]
     return store.Mail(
         "decision",
         to,
         f"An update from {clinic}",
         f"A clinician has looked at your answers. Your private page says what happens next:\n{link}\n\n{clinic}\n",
+        submission_id,
     )
 
 
 def booked(
-    config: dict[str, Any], to: str, link: str, when: str, *, practitioner: str = "", address: str = ""
+    config: dict[str, Any],
+    to: str,
+    link: str,
+    when: str,
+    *,
+    submission_id: int,
+    practitioner: str = "",
+    address: str = "",
 ) -> store.Mail:
     clinic = config["CLINIC_NAME"]
     with_whom = f" with {practitioner}" if practitioner else ""
@@ -200,10 +210,13 @@ def booked(
         f"Your consultation is booked for {when}{with_whom}.{where}\n\n"
         f"To see, change or cancel it, or add it to your calendar, use your private page:\n{link}\n\n"
         f"Please bring photo ID.\n\n{clinic}\n",
+        submission_id,
     )
 
 
-def cancelled(config: dict[str, Any], to: str, link: str, when: str, *, by_clinic: bool) -> store.Mail:
+def cancelled(
+    config: dict[str, Any], to: str, link: str, when: str, *, by_clinic: bool, submission_id: int
+) -> store.Mail:
     clinic = config["CLINIC_NAME"]
     opening = (
         f"We're sorry: the clinic had to cancel your appointment on {when}."
@@ -215,12 +228,15 @@ def cancelled(config: dict[str, Any], to: str, link: str, when: str, *, by_clini
         to,
         f"Your appointment at {clinic} is cancelled",
         f"{opening}\n\nYou can choose another time on your private page:\n{link}\n\n{clinic}\n",
+        submission_id,
     )
 
 
-def password_reset(config: dict[str, Any], to: str, token: str) -> store.Mail:
-    """The email that gives a clinician a one-time link to set a new password."""
-    link = public_link(config, links.RESET_LINK_PATH.format(token=token))
+def password_reset(config: dict[str, Any], to: str, nonce: str) -> store.Mail:
+    """The email that gives a clinician a one-time link to set a new password. At rest it holds a reference to the
+    link's token (`⟨reset-token:NONCE⟩`), rendered with SECRET_KEY at delivery, as return links are: a copy of the
+    database, or a patient's copy of their emails, opens nobody's account."""
+    link = links.reset_link_ref(public_link(config, links.RESET_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
     return store.Mail(
         "password_reset",
         to,
@@ -231,7 +247,9 @@ def password_reset(config: dict[str, Any], to: str, token: str) -> store.Mail:
     )
 
 
-def slot_withdrawn(config: dict[str, Any], to: str, link: str, when: str, reason: str) -> store.Mail:
+def slot_withdrawn(
+    config: dict[str, Any], to: str, link: str, when: str, reason: str, *, submission_id: int
+) -> store.Mail:
     """The patient's email when the clinic withdraws their appointment: sorry, why, and how to choose another time."""
     clinic_name = config["CLINIC_NAME"]
     because = f"\n\nThe reason: {reason}" if reason else ""
@@ -243,6 +261,7 @@ def slot_withdrawn(config: dict[str, Any], to: str, link: str, when: str, reason
         "Your answers still stand, so you don't need to fill them in again. Please choose another time that "
         f"suits you on your private page:\n{link}\n\n"
         f"If none of the times suit you, reply to this email or contact us and we'll help.\n\n{clinic_name}\n",
+        submission_id,
     )
 
 
@@ -275,7 +294,7 @@ def audit_digest(config: dict[str, Any], report: Any, as_of: str) -> store.Mail:
     )
 
 
-def return_link(config: dict[str, Any], to: str, nonce: str) -> store.Mail:
+def return_link(config: dict[str, Any], to: str, nonce: str, *, submission_id: int) -> store.Mail:
     """The email with a one-time link to start the questions again from the last answers (a reference at rest)."""
     clinic = config["CLINIC_NAME"]
     link = links.return_link_ref(public_link(config, links.RETURN_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
@@ -287,4 +306,5 @@ def return_link(config: dict[str, Any], to: str, nonce: str) -> store.Mail:
         f"This link works once, within an hour:\n{link}\n\n"
         "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
         f"{clinic}\n",
+        submission_id,
     )

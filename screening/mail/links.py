@@ -1,8 +1,9 @@
 """Links in queued email, kept at rest as references, never as links.
 
 A message in the outbox says which link it needs, not the link: `⟨private-link:KEY⟩` (the patient's private page,
-derived from the one-time submission key with SECRET_KEY) or `⟨return-token:NONCE⟩` (a one-time return link's token,
-derived from a random nonce with SECRET_KEY). The sender renders the real link just before delivery, in memory; the
+derived from the one-time submission key with SECRET_KEY), `⟨return-token:NONCE⟩` (a one-time return link's token,
+derived from a random nonce with SECRET_KEY) or `⟨reset-token:NONCE⟩` (a clinician's one-time password-reset link's
+token, derived the same way). The sender renders the real link just before delivery, in memory; the
 body is blanked once the message is sent. So a copy of the database (or of a backup) opens nobody's page without the
 SECRET_KEY, which lives in instance/config.py, not in the database.
 """
@@ -17,6 +18,7 @@ import secrets
 
 PRIVATE_LINK = re.compile(r"⟨private-link:([A-Za-z0-9_-]{1,128})⟩")
 RETURN_TOKEN = re.compile(r"⟨return-token:([0-9a-f]{32})⟩")
+RESET_TOKEN = re.compile(r"⟨reset-token:([0-9a-f]{32})⟩")
 # The pages emails link to, in one place: built here from PUBLIC_URL, never from a request (a test holds each to the
 # app's own route).
 PRIVATE_LINK_PATH = "/r/{token}"
@@ -25,7 +27,7 @@ RESET_LINK_PATH = "/clinician/reset/{token}"
 SUBMISSION_PATH = "/clinician/submissions/{submission_id}"
 DIARY_PATH = "/clinician/diary"
 
-TOKEN_SLOT = "TOKENSLOT"  # noqa: S105 - not a secret: what the return-link path is built with before the reference takes its place
+TOKEN_SLOT = "TOKENSLOT"  # noqa: S105 - not a secret: what a one-time link's path is built with before the reference takes its place
 
 
 def private_token(secret_key: str, submission_key: str) -> str:
@@ -57,15 +59,31 @@ def return_link_ref(public_path: str, nonce: str) -> str:
     return public_path.replace(TOKEN_SLOT, f"⟨return-token:{nonce}⟩")
 
 
+def new_reset_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def reset_token(secret_key: str, nonce: str) -> str:
+    """A password-reset link's token: only its hash is stored (password_reset.id), the nonce only in the outbox."""
+    digest = hmac.new(str(secret_key).encode(), b"reset-link:" + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def reset_link_ref(public_path: str, nonce: str) -> str:
+    """`public_path` is the full reset link built with TOKEN_SLOT where the token goes."""
+    return public_path.replace(TOKEN_SLOT, f"⟨reset-token:{nonce}⟩")
+
+
 def render(body: str, *, secret_key: str, public_url: str) -> str:
     """The body as it is sent: references replaced by links (in memory, at delivery only)."""
 
     if not secret_key:
-        if PRIVATE_LINK.search(body) or RETURN_TOKEN.search(body):
+        if PRIVATE_LINK.search(body) or RETURN_TOKEN.search(body) or RESET_TOKEN.search(body):
             raise ValueError("a queued message needs SECRET_KEY to render its link")
         return body
     base = public_url.rstrip("/")
     body = PRIVATE_LINK.sub(
         lambda m: base + PRIVATE_LINK_PATH.format(token=private_token(secret_key, m.group(1))), body
     )
-    return RETURN_TOKEN.sub(lambda m: return_token(secret_key, m.group(1)), body)
+    body = RETURN_TOKEN.sub(lambda m: return_token(secret_key, m.group(1)), body)
+    return RESET_TOKEN.sub(lambda m: reset_token(secret_key, m.group(1)), body)

@@ -4,7 +4,6 @@ hour, single use), and re-enabling a disabled account. All audited; no Flask."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlite_utils import Database
 
 from screening import mail, store
 from screening.errors import FieldError, NotFound
+from screening.mail import links
 from screening.services import credentials
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -78,15 +78,17 @@ def change_password(
 
 
 def send_reset_link(db: Database, config: dict[str, Any], actor: store.Actor, target: dict[str, Any]) -> None:
-    """Email the clinician a one-time link to set a new password (an hour)."""
-    token = secrets.token_urlsafe(32)
+    """Email the clinician a one-time link to set a new password (an hour). The outbox holds a nonce, the token is
+    derived from it with SECRET_KEY at delivery, and only the token's hash is stored: nothing at rest opens the link."""
+    nonce = links.new_reset_nonce()
+    token = links.reset_token(config["SECRET_KEY"], nonce)
     store.create_password_reset(
         db,
         token,
         target["id"],
         RESET_LIFETIME,
         actor.event("password_reset_sent"),
-        (mail.password_reset(config, target["email"], token),),
+        (mail.password_reset(config, target["email"], nonce),),
     )
     mail.nudge(config)
 

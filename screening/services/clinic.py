@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from screening import clock, mail, store
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.services import credentials
+from screening.services.lifecycle.restriction import withhold
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,9 @@ def withdraw_slot(
             store.queue_mail(
                 db,
                 (
-                    mail.slot_withdrawn(config, patient["email"], link, when, reason.strip()),
+                    mail.slot_withdrawn(
+                        config, patient["email"], link, when, reason.strip(), submission_id=patient["id"]
+                    ),
                     *booking_notice(db, config, "cancelled", when, patient["id"]),
                 ),
             )
@@ -262,7 +265,8 @@ def slots_ahead(db: Database, tz, today, days: int = 28) -> tuple[list[dict[str,
     """The published slots from today for `days` days, and who booked each booked one (by submission id)."""
     start, end = clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz)
     rows = store.slots_between(db, start, end)
-    return rows, store.people_for(db, [row["submission_id"] for row in rows if row["submission_id"]])
+    people = store.people_for(db, [row["submission_id"] for row in rows if row["submission_id"]])
+    return rows, {submission_id: withhold(person) for submission_id, person in people.items()}
 
 
 def slot_is_booked(db: Database, slot_id: int) -> bool:
@@ -276,4 +280,4 @@ def slot_to_withdraw(db: Database, slot_id: int) -> tuple[dict[str, Any] | None,
     slot = store.slot_with_booking(db, slot_id)
     if slot is None:
         return None, None
-    return slot, store.get_submission(db, slot["submission_id"]) if slot["booking_id"] else None
+    return slot, withhold(store.get_submission(db, slot["submission_id"])) if slot["booking_id"] else None

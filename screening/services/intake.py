@@ -15,11 +15,12 @@ from sqlite_utils import Database
 from screening import clock, mail, store
 from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
 from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
-from screening.domain.decisions import needs_clinician
+from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
+from screening.services.lifecycle.restriction import refuse_restricted
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
 
@@ -124,6 +125,7 @@ def submit(
     except InvalidAnswers:
         raise StaleAnswers() from None
     evaluation = evaluate_screening(ruleset, answers)
+    held_by = standing_decision_for(db, config, draft, answers.values.get("date_of_birth", ""))
     new = store.NewSubmission(
         submission_key=draft.submission_key,
         access_token=access_token,
@@ -136,6 +138,7 @@ def submit(
         rescreen_of=draft.rescreen_of,
         reply=reply.strip() if draft.kind == "amendment" else "",
         overrides=tuple(override.as_json() for override in ruleset.overrides),
+        held_by=held_by,
     )
     try:
         with store.write_transaction(db):
@@ -153,6 +156,7 @@ def submit(
                         "treatments": evaluation.treatments,
                         "rules": len(evaluation.fired),
                         "seal": store.seal_kind(db, submission_id),  # a keyed seal can never turn plain
+                        "held_by": held_by,
                     },
                 ),
             )
@@ -167,11 +171,25 @@ def submit(
     mail.nudge(config)
 
 
+def standing_decision_for(db: Database, config: dict[str, Any], draft: store.Draft, date_of_birth: str) -> int | None:
+    """The newest screening of the same person (the one this draft started from, or the same date of birth and
+    email, or the same phone) on which a clinician's defer or decline still stands; None when there is none.
+
+    A screening made meanwhile goes to a clinician whatever its answers give, linked to that one."""
+    contact = draft.contact or {}
+    for earlier in reversed(store.standing_decisions(db, clinic_today(config).isoformat())):
+        if earlier["id"] == draft.rescreen_of or same_person(
+            earlier, email=contact.get("email", ""), date_of_birth=date_of_birth, phone=contact.get("phone", "")
+        ):
+            return earlier["id"]
+    return None
+
+
 def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submission_id: int) -> tuple[store.Mail, ...]:
     """The patient's copy of their private link; the clinic's notice when a clinician must look."""
     link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
-    mails = [mail.submitted(config, new.contact["email"], link)]
-    if needs_clinician(new.evaluation.outcome, amended=new.kind == "amendment"):
+    mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id)]
+    if needs_clinician(new.evaluation.outcome, amended=new.always_to_clinician):
         mails.append(mail.review_needed(config, submission_id))
     return tuple(mails)
 
@@ -217,7 +235,11 @@ def request_return_link(
             token = links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
             store.create_return_link(
-                db, token, found, RETURN_LINK_LIFETIME, (mail.return_link(config, held["email"], nonce),)
+                db,
+                token,
+                found,
+                RETURN_LINK_LIFETIME,
+                (mail.return_link(config, held["email"], nonce, submission_id=found),),
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})
@@ -230,7 +252,7 @@ def use_return_link(db: Database, config: dict[str, Any], token: str) -> NewDraf
     submission_id = store.use_return_link(db, token) if len(token) <= 64 else None
     if submission_id is None:
         raise ReturnLinkExpired()
-    return screen_again(db, config, store.get_submission(db, submission_id))
+    return screen_again(db, config, refuse_restricted(store.get_submission(db, submission_id), patient=True))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -269,7 +291,7 @@ def booking_status(db: Database, config: dict[str, Any], submission: dict[str, A
         today=today,
         valid_days=config["SCREENING_VALID_DAYS"],
         last_toxin_date=date.fromisoformat(last_toxin) if last_toxin else None,
-        amended=submission["kind"] == "amendment",
+        amended=submission["always_to_clinician"],
     )
     booking = store.active_booking(db, submission["id"])
     return BookingStatus(
@@ -323,6 +345,7 @@ def book(
                 submission["email"],
                 own_link(config, submission),
                 when,
+                submission_id=submission["id"],
                 practitioner=slot.get("practitioner") or "",
                 address=clinic.details(db, config).address,
             ),
@@ -343,7 +366,14 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
         submission["id"],
         actor.event("booking_cancelled", role="patient"),
         mails=(
-            mail.cancelled(config, submission["email"], own_link(config, submission), when, by_clinic=False),
+            mail.cancelled(
+                config,
+                submission["email"],
+                own_link(config, submission),
+                when,
+                by_clinic=False,
+                submission_id=submission["id"],
+            ),
             *clinic.booking_notice(db, config, "cancelled", when, submission["id"]),
         ),
     )
@@ -493,13 +523,14 @@ def already_sent(db: Database, submission_key: str | None) -> bool:
 
 
 def submission_for_token(db: Database, access_token: str | None) -> dict[str, Any] | None:
-    """The screening a private link opens, or None."""
-    return store.submission_for_token(db, access_token) if access_token else None
+    """The screening a private link opens, or None; Restricted (worded for the patient) for a restricted one."""
+    found = store.submission_for_token(db, access_token) if access_token else None
+    return refuse_restricted(found, patient=True)
 
 
 def private_link_opens(db: Database, actor: store.Actor, access_token: str) -> bool:
     """Whether a private link opens a screening; one that does not is audited as denied access."""
-    if len(access_token) <= 64 and store.submission_for_token(db, access_token) is not None:
+    if len(access_token) <= 64 and submission_for_token(db, access_token) is not None:
         return True
     store.append_audit(db, actor.event("access_denied", outcome="denied", object_type="private_link"))
     return False

@@ -17,6 +17,7 @@ from screening.domain import Questionnaire
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rule_titles import rule_title
 from screening.errors import FieldError, NotFound
+from screening.services.lifecycle.restriction import refuse_restricted
 
 AREA_QUESTIONS = {"toxin": "toxin_areas", "filler": "filler_areas"}
 
@@ -197,6 +198,7 @@ def patient_page(
     found = store.get_submission(db, submission_id)
     if found is None:
         raise UnknownPatient(f"No patient has a screening with the reference {submission_id}.")
+    refuse_restricted(found)
     if actor is not None:
         store.append_audit(db, actor.event("patient_viewed", object_type="submission", object_id=submission_id))
     date_of_birth = found["answers"].get("date_of_birth", "")

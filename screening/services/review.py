@@ -14,6 +14,7 @@ from screening.domain import Question, Questionnaire, RuleSet
 from screening.domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, InvalidDecision, approvable, make_decision
 from screening.domain.rules import readable_date
 from screening.errors import Conflict, FieldError, NotFound
+from screening.services.lifecycle.restriction import refuse_restricted
 
 
 class IntegrityFailure(Conflict):
@@ -149,11 +150,12 @@ def changes_since(questionnaire: Questionnaire, previous: dict[str, Any], curren
 
 
 def submission(db: Database, submission_id: int) -> dict[str, Any]:
-    """One stored screening for a clinician, or NotFound."""
+    """One stored screening for a clinician, or NotFound (Restricted when it is restricted: every page of one
+    screening, its decision, consultation and print view, come through here)."""
     found = store.get_submission(db, submission_id)
     if found is None:
         raise NotFound()
-    return found
+    return refuse_restricted(found)
 
 
 def page(db: Database, ruleset: RuleSet, actor: store.Actor, found: dict[str, Any]) -> dict[str, Any]:
@@ -170,16 +172,39 @@ def page(db: Database, ruleset: RuleSet, actor: store.Actor, found: dict[str, An
             db, actor.event("integrity_failure", outcome="failure", object_type="submission", object_id=found["id"])
         )
     return {
+        "held": held_for(db, questionnaire, found),
         "submission": found,
         "sections": answers_by_section(questionnaire, found),
         "answers_read": answers_read(questionnaire, found),
         "decisions": store.decisions_for(db, found["id"]),
-        "approvable": approvable(found["treatments"], amended=found["kind"] == "amendment"),
+        "approvable": approvable(found["treatments"], amended=found["always_to_clinician"]),
         "changes": changes,
         "question": question,
         "intact": intact,
         "ruleset_current": found["ruleset_version"] == ruleset.version,
     }
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why a screening waits for a clinician whatever it gives: the same person's earlier screening, on which a
+    clinician's defer or decline stood when this one was sent, and what changed since."""
+
+    earlier_id: int
+    decision: dict[str, Any] | None  # None when the earlier screening has since been erased
+    changes: Changes | None
+
+
+def held_for(db: Database, questionnaire: Questionnaire, found: dict[str, Any]) -> Held | None:
+    """Why this screening is held for a clinician (the earlier decision and what changed), or None."""
+    if found.get("held_by") is None:
+        return None
+    earlier = store.get_submission(db, found["held_by"])
+    if earlier is None:
+        return Held(found["held_by"], None, None)
+    shown_already = earlier["id"] == found["previous_id"]  # started from that screening: its changes are shown above
+    changes = None if shown_already else changes_since(questionnaire, earlier, found)
+    return Held(earlier["id"], store.latest_decision(db, earlier["id"]), changes)
 
 
 def record_view(db: Database, actor: store.Actor, submission_id: int) -> None:
@@ -203,6 +228,16 @@ def decide(
     Raises FieldError (naming the form field at fault), IntegrityFailure, or DecisionConflict when someone
     decided first (that conflict is audited too)."""
     if not integrity_ok(found):
+        store.append_audit(
+            db,
+            actor.event(
+                "integrity_failure",
+                outcome="failure",
+                object_type="submission",
+                object_id=found["id"],
+                detail={"refused": action},
+            ),
+        )
         raise IntegrityFailure()
     try:
         decision = make_decision(
@@ -212,7 +247,7 @@ def decide(
             defer_until=defer_until,
             note=note,
             today=clock.today_in(clock.zone(config["CLINIC_TIMEZONE"])),
-            amended=found["kind"] == "amendment",
+            amended=found["always_to_clinician"],
         )
     except InvalidDecision as problem:
         raise FieldError(problem.field, problem.message) from None
@@ -230,7 +265,7 @@ def decide(
             audit=actor.event(
                 "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
             ),
-            mails=(mail.decision(config, found["email"], link),),
+            mails=(mail.decision(config, found["email"], link, submission_id=found["id"]),),
         )
     except store.DecisionConflict as conflict:
         conflict.detail.update(submission=found, actions=ACTIONS)

@@ -61,7 +61,7 @@ from screening.store.clinicians import (
     use_password_reset,
 )
 from screening.store.consultations import consultations_for, record_consultation
-from screening.store.core import count_rows, iso, token_hash, write_transaction
+from screening.store.core import count_rows, iso, read_snapshot, token_hash, write_transaction
 from screening.store.drafts import (
     Draft,
     create_draft,
@@ -85,8 +85,8 @@ from screening.store.records import (
     delete_submissions,
     draft_ids_with_email,
     families_of,
+    mail_about,
     mail_count_to,
-    mail_to,
     restrict_submission,
     screenings_for_export,
     sent_mail_before,
@@ -134,6 +134,7 @@ from screening.store.submissions import (
     sealed_rows,
     sealed_summary,
     set_seal,
+    standing_decisions,
     submission_for_token,
     submission_id_for_key,
     submission_seal,
@@ -217,13 +218,14 @@ __all__ = [
     "last_cancelled_by_clinic",
     "latest_decision",
     "latest_rescreen_of",
+    "standing_decisions",
     "latest_submission_for",
     "list_clinicians",
     "live_session",
+    "mail_about",
     "mail_count_to",
     "mail_failed",
     "mail_sent",
-    "mail_to",
     "overlapping_slots",
     "password_reset_clinician",
     "replace_totp_seeds",
@@ -283,4 +285,5 @@ __all__ = [
     "use_return_link",
     "verify_audit_chain",
     "write_transaction",
+    "read_snapshot",
 ]

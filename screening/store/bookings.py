@@ -166,7 +166,8 @@ def bookings_of(db: Database, submission_ids: list[int]) -> list[dict[str, Any]]
 
 
 def diary(db: Database, start: str, end: str, practitioner: str = "") -> list[dict[str, Any]]:
-    """Active bookings whose slot starts in [start, end), with the screening they are for and its last record."""
+    """Active bookings whose slot starts in [start, end), with the screening they are for and its last record;
+    restricted screenings left out (the slot itself stays taken: the admin's slots page says so, without a name)."""
     rows = list(
         db.query(
             "SELECT booking.id AS booking_id, booking.treatments AS booked, slot.starts_at, slot.ends_at,"  # noqa: S608 - fixed text
@@ -184,6 +185,7 @@ def diary(db: Database, start: str, end: str, practitioner: str = "") -> list[di
             " FROM booking JOIN slot ON slot.id = booking.slot_id"
             " JOIN submission ON submission.id = booking.submission_id"
             " WHERE booking.cancelled_at IS NULL AND slot.starts_at >= ? AND slot.starts_at < ?"
+            " AND submission.restricted_at IS NULL"
             + (" AND slot.practitioner = ?" if practitioner else "")
             + " ORDER BY slot.starts_at, slot.practitioner",
             [start, end, *([practitioner] if practitioner else [])],

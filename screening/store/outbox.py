@@ -18,6 +18,7 @@ class Mail:
     to: str
     subject: str
     body: str
+    submission_id: int | None = None  # the screening a patient's email is about; None for the clinic's and staff mail
 
 
 def queue_mail(db: Database, mails) -> None:
@@ -25,8 +26,9 @@ def queue_mail(db: Database, mails) -> None:
     now = iso(clock.utc_now())
     for mail in mails:
         db.execute(
-            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [mail.kind, mail.to, mail.subject, mail.body, now, now],
+            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at, submission_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [mail.kind, mail.to, mail.subject, mail.body, now, now, mail.submission_id],
         )
 
 

@@ -270,13 +270,13 @@ def bookings_with_slots(db: Database, submission_id: int) -> list[dict[str, Any]
     return rows
 
 
-def mail_to(db: Database, addresses: list[str]) -> list[dict[str, Any]]:
-    """Outbox rows addressed to any of these (lower-case) addresses, oldest first."""
-    if not addresses:
-        return []
-    return list(
-        db.query(
-            f"SELECT * FROM outbox WHERE lower(to_addr) IN ({_marks(addresses)}) ORDER BY id",  # noqa: S608 - marks only
-            addresses,
+def mail_about(db: Database, submission_ids: list[int]) -> list[dict[str, Any]]:
+    """Outbox rows about any of these screenings (the patient's own emails), oldest first. Never by address: the
+    address is whatever the patient typed, and the clinic's notices and clinicians' mail are about no screening."""
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(sorted(set(submission_ids))):
+        found += db.query(
+            f"SELECT * FROM outbox WHERE submission_id IN ({_marks(chunk)})",  # noqa: S608 - marks only
+            chunk,
         )
-    )
+    return sorted(found, key=lambda row: row["id"])

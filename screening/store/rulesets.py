@@ -18,8 +18,9 @@ def screenings_for_replay(
     db: Database, since: str | None = None, ids: tuple[int, int] | None = None
 ) -> Iterator[StoredScreening]:
     """Each stored submission's answers, screening date and outcomes, oldest first (optionally from a screening date,
-    and within an inclusive range of ids, for replay in parallel)."""
-    sql = "SELECT id, answers, screening_date, outcome, treatments FROM submission WHERE 1 = 1"
+    and within an inclusive range of ids, for replay in parallel). Restricted screenings are left out: kept for the
+    record, used for nothing else."""
+    sql = "SELECT id, answers, screening_date, outcome, treatments FROM submission WHERE restricted_at IS NULL"
     params: list[Any] = []
     if since is not None:
         sql += " AND screening_date >= ?"
@@ -60,6 +61,7 @@ def archived_ruleset(db: Database, version: str) -> dict[str, Any] | None:
 def replay_id_range(db: Database, since: str | None = None) -> tuple[int, int, int]:
     """(smallest id, largest id, count) of the submissions a replay would read."""
     low, high, count = db.conn.execute(
-        "SELECT min(id), max(id), count(*) FROM submission WHERE screening_date >= ?", [since or ""]
+        "SELECT min(id), max(id), count(*) FROM submission WHERE screening_date >= ? AND restricted_at IS NULL",
+        [since or ""],
     ).fetchone()
     return low or 0, high or 0, count

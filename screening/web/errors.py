@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from screening.errors import ServiceError
+from screening.errors import Restricted, ServiceError
 from screening.web import audit
 
 bp = Blueprint("errors", __name__)
@@ -43,12 +43,29 @@ def csrf_error(error: CSRFError):
 def service_error(error: ServiceError):
     """What a service refused, answered once for every view: back to a page with the message, a page of its own,
     or the error page for its status."""
+    if isinstance(error, Restricted):
+        _audit_restricted(error)
     if error.back_to:
         flash(error.message)
         return redirect(url_for(error.back_to), 303)
     if error.template:
         return render_template(error.template, error=error, **error.detail), error.status
     return render_error(error.status, message=error.message)
+
+
+def _audit_restricted(error: Restricted) -> None:
+    """Every refused opening of a restricted screening is audited: who, which screening, from which page."""
+    try:
+        audit.record(
+            "restricted_access_refused",
+            outcome="denied",
+            object_type="submission",
+            object_id=error.submission_id,
+            detail={"page": request.endpoint or ""},
+            **({"actor_role": "patient"} if error.patient else {}),
+        )
+    except sqlite3.Error:
+        log.warning("could not audit a refused opening of a restricted screening")  # the refusal still happens
 
 
 @bp.app_errorhandler(HTTPException)

@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from screening import clock, store
 from screening.domain import Question, RuleSet
 from screening.domain.conditions import And, Call, Compare, In, Name, Not, Or, Str
+from screening.services.lifecycle.restriction import refuse_restricted
 
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
@@ -222,10 +223,12 @@ def _answer(base: str, question: Question, value: Any) -> list[dict[str, Any]]:
 
 def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dict[str, Any] | None:
     """A Bundle (collection) for one screening: Patient, QuestionnaireResponse, a DetectedIssue per fired rule, and
-    a ClinicalImpression per clinician's decision. None when there is no such screening."""
+    a ClinicalImpression per clinician's decision. None when there is no such screening; Restricted for a restricted
+    one."""
     submission = store.get_submission(db, submission_id)
     if submission is None:
         return None
+    refuse_restricted(submission)
     answers = submission["answers"]
     patient_url = _full_url("Patient", submission_id)
     response_url = _full_url("QuestionnaireResponse", submission_id)

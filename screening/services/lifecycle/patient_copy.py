@@ -1,8 +1,10 @@
 """The patient's copy of everything held about them (UK GDPR Art. 15, right of access; Art. 20, portability).
 
 Built from the screening their private link opens: that screening with every version linked to it (answers changed
-after a clinician's question, screenings started again from it), and the email sent to their address. Nothing
-about any other patient, and nothing about clinicians beyond what was decided.
+after a clinician's question, screenings started again from it), and the emails about those screenings. Emails are
+chosen by the screening they are about, never by address: an address is whatever a patient typed, so it may be a
+clinician's (with a reset link waiting in the outbox) or the clinic's own (with its notices). Nothing about any other
+patient, and nothing about clinicians beyond what was decided.
 """
 
 from __future__ import annotations
@@ -30,10 +32,8 @@ def build(
     """Everything held about the patient whose screening this is, as plain JSON-ready data."""
     (family,) = store.families_of(db, [submission_id], now)
     screenings = []
-    emails: set[str] = set()
     for version_id in family.ids:
         submission = store.get_submission(db, version_id)
-        emails.add(submission["email"].strip().lower())
         asked = store.decisions_for(db, version_id)
         screenings.append(
             {
@@ -96,7 +96,7 @@ def build(
         "clinic": clinic,
         "generated_at": store.iso(now),
         "screenings": screenings,
-        "emails_sent_to_you": _emails(db, sorted(emails)),
+        "emails_sent_to_you": _emails(db, list(family.ids)),
         "kept_elsewhere": [
             "The audit trail records that your screening was sent, viewed and decided, by whom and when; it holds no"
             " answers and no name.",
@@ -106,7 +106,7 @@ def build(
     }
 
 
-def _emails(db: Database, addresses: list[str]) -> list[dict[str, Any]]:
+def _emails(db: Database, submission_ids: list[int]) -> list[dict[str, Any]]:
     return [
         {
             "to": row["to_addr"],
@@ -115,5 +115,5 @@ def _emails(db: Database, addresses: list[str]) -> list[dict[str, Any]]:
             "sent_at": row["sent_at"],
             "body": row["body"] or "(deleted once sent)",
         }
-        for row in store.mail_to(db, addresses)
+        for row in store.mail_about(db, submission_ids)
     ]

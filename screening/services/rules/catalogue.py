@@ -16,6 +16,7 @@ from screening.domain.overrides import Override, apply_overrides, overrides_by_r
 from screening.domain.plain import describe
 from screening.domain.rulediff import RuleSetDiff, diff_rulesets
 from screening.domain.rules import SEVERITY
+from screening.services.lifecycle.restriction import refuse_restricted
 from screening.services.rules import rulebook
 
 TREATMENT_WORDS = {"toxin": "anti-wrinkle injections (toxin)", "filler": "dermal filler", "any": "any treatment"}
@@ -235,8 +236,9 @@ def try_case(current: RuleSet, raw: dict[str, Any], screening_date: date, draft_
 
 
 def screening(db: Database, reference: int | str) -> dict[str, Any] | None:
-    """A stored screening by its reference (digits), for trying it again or comparing its rules; None if none."""
+    """A stored screening by its reference (digits), for trying it again or comparing its rules; None if none,
+    Restricted for a restricted one."""
     text = str(reference)
     if not text.isdigit() or len(text) > 12:
         return None
-    return store.get_submission(db, int(text))
+    return refuse_restricted(store.get_submission(db, int(text)))
