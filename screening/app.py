@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The shipped rules with the clinic's overrides; a broken overrides file stops the start, like bad rules.
     overrides_file = rulebook.overrides_path(app.instance_path, app.config["OVERRIDES_FILE"] or None)
     app.extensions[EXTENSION] = rulebook.load_rules(app.config["RULES_DIR"], overrides_file)
+    audit_digest.init_app(app)  # the chain's key, registered before migrating: a migration that reseals uses it
     db.init_app(app)
     rulebook.archive_at_start(
         app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
@@ -75,7 +76,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(clinician.bp)  # the queue, a screening, patients, the diary, consultations, the rules
     app.register_blueprint(admin.bp)  # clinicians, slots, settings, the audit trail, records, trying a case
     lifecycle.init_app(app)  # the live-server lock
-    audit_digest.init_app(app)  # the chain's key
     integrity.init_app(app)  # the audit head of an older trail; seals keyed once
     if app.config["TOTP_SEED_KEY"]:
         credentials.encrypt_clear_seeds(app.config["DATABASE"], app.config["TOTP_SEED_KEY"])
