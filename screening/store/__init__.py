@@ -72,7 +72,9 @@ from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent,
 from screening.store.patients import SEARCH_LIMIT, people_for, search_submissions, submissions_of_person
 from screening.store.records import (
     CHUNK,
+    SUBMISSION_REFERENCES,
     Family,
+    Reference,
     all_families,
     bookings_with_slots,
     checkpoint,
@@ -141,6 +143,8 @@ __all__ = [
     "NewSubmission",
     "NotAmendable",
     "QUEUE_PAGE_SIZE",
+    "Reference",
+    "SUBMISSION_REFERENCES",
     "SEALED_COLUMNS",
     "SEARCH_LIMIT",
     "SYSTEM",
