@@ -454,6 +454,16 @@ def under_age(draft_answers: dict[str, Any], sent: dict[str, Any], today: date) 
     return patient_page.too_young(sent.get("date_of_birth") or draft_answers.get("date_of_birth"), today)
 
 
+def drop_trapped(db: Database, actor: store.Actor, draft: store.Draft) -> None:
+    """A declaration whose honeypot was filled (a bot): store nothing of it, forget the draft it typed, and audit a
+    `honeypot` event that holds no patient data."""
+    with store.write_transaction(db):
+        store.delete_draft(db, draft.id)
+        store.append_audit(
+            db, actor.event("honeypot", role="patient", outcome="failure", detail={"form": "declaration"})
+        )
+
+
 def end_under_age(db: Database, draft: store.Draft) -> None:
     """End the screening kindly at its first step: forget the draft, so no answer is kept."""
     store.delete_draft(db, draft.id)
