@@ -4,6 +4,7 @@ mails and audit events it causes), and wakes the mail sender after the commit. N
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,8 @@ from screening.domain.journey import merge_step, step_errors
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
+
+log = logging.getLogger(__name__)
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
 
@@ -150,6 +153,8 @@ def submit(
                     detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
                 ),
             )
+            if evaluation.engine_errors:
+                _record_engine_fault(db, actor, submission_id, evaluation.engine_errors)
             if new.amends is not None:
                 store.supersede(db, new.amends, submission_id)
             store.queue_mail(db, _submission_mails(config, new, submission_id))
@@ -159,6 +164,25 @@ def submit(
         store.delete_draft(db, draft.id)  # the clinic dealt with the question meanwhile: these changes go nowhere
         raise
     mail.nudge(config)
+
+
+def _record_engine_fault(db: Database, actor: store.Actor, submission_id: int, rule_ids: tuple[str, ...]) -> None:
+    """A rule that could not be evaluated or whose message could not be rendered: the screening went to a clinician
+    (domain.rules.ENGINE_ERROR_LEVEL). Logged and audited with the rule ids and the submission id only."""
+    log.error(
+        "rule engine fault in rule(s) %s for submission %s: sent to a clinician", ", ".join(rule_ids), submission_id
+    )
+    store.append_audit(
+        db,
+        actor.event(
+            "rule_engine_error",
+            role="patient",
+            outcome="failure",
+            object_type="submission",
+            object_id=submission_id,
+            detail={"rules": list(rule_ids)},
+        ),
+    )
 
 
 def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submission_id: int) -> tuple[store.Mail, ...]:
