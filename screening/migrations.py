@@ -390,3 +390,10 @@ def m0013(db: Database) -> None:
     _run(db, "ALTER TABLE submission ADD COLUMN seal TEXT NOT NULL DEFAULT ''")
     for row in list(db.query("SELECT id FROM submission")):
         reseal_submission(db, row["id"])
+
+
+@migrations(name="0018_first_sign_in")
+def m0018(db: Database) -> None:
+    # A password an admin chose (`screening clinician add`, the Clinicians page) is changed by its owner at first
+    # sign-in. Accounts that exist already are left as they are: their owners have been signing in with them.
+    db.execute("ALTER TABLE clinician ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
