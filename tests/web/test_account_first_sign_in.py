@@ -1,4 +1,4 @@
-"""A password an admin chose is changed at first sign-in (security check 11): an account made by `screening clinician
+"""A password an admin chose is changed at first sign-in: an account made by `screening clinician
 add` or on the admin's Clinicians page must choose its own password before it reaches any other page; then it goes
 on as before. Accounts made by tests/factories.py (as the store makes one) need no change unless a test asks."""
 

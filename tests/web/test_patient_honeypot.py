@@ -1,4 +1,4 @@
-"""The honeypot on the patient's declaration (security check 37): a field no person sees or reaches, which a bot
+"""The honeypot on the patient's declaration: a field no person sees or reaches, which a bot
 that fills every field fills; then the answers are quietly not stored, the sender is told they were received, and
 a `honeypot` event without patient data is audited."""
 

@@ -1,4 +1,4 @@
-"""A rule whose patient message cannot be rendered, met through the real pages (security check 31): the screening
+"""A rule whose patient message cannot be rendered, met through the real pages: the screening
 is stored and goes to a clinician, never "clear" and never a 500; the fault is logged and audited with the rule's
 id and no patient data."""
 
