@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from .rules import LEVELS
 
@@ -46,6 +47,29 @@ class Decision:
     @property
     def state(self) -> str:
         return ACTIONS[self.action]
+
+
+def always_to_clinician(kind: str, held_by: int | None) -> bool:
+    """Whether a screening goes to a clinician whatever its rules give: an amendment (answers changed after a
+    clinician's question), or a screening made while a clinician's defer or decline of the same person still
+    stands. Neither answering again nor starting afresh is a way round the clinician."""
+    return kind == "amendment" or held_by is not None
+
+
+def phone_digits(phone: str) -> str:
+    """A phone number as comparable digits: spaces and punctuation gone, the UK's +44 written as a leading 0."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return "0" + digits[2:] if digits.startswith("44") and (phone or "").lstrip().startswith("+") else digits
+
+
+def same_person(earlier: dict[str, Any], *, email: str, date_of_birth: str, phone: str) -> bool:
+    """Whether a new screening is by the person an earlier one was about, as far as a clinic can tell without an
+    account: the same date of birth and email (case and spaces aside), or the same phone number."""
+    same_email = (earlier["email"] or "").strip().lower() == (email or "").strip().lower() != ""
+    if same_email and earlier["date_of_birth"] == date_of_birth:
+        return True
+    digits = phone_digits(phone)
+    return len(digits) >= 6 and phone_digits(earlier["phone"] or "") == digits
 
 
 def needs_clinician(outcome: str, *, amended: bool = False) -> bool:

@@ -47,6 +47,16 @@ class TreatmentState:
     until: date | None = None  # deferred: the first day to come back; bookable: the first day an appointment may be
     reasons: tuple[str, ...] = field(default=())  # the rules' messages that hold for it now
 
+    def may_start_again(self, today: date) -> bool:
+        """Whether the page offers to fill in the questions again: after a rule's deferral or when the screening is
+        too old, and after a clinician's deferral only from the day it names (a new screening before then goes to a
+        clinician anyway, so the button would promise what it cannot give)."""
+        if self.state == EXPIRED:
+            return True
+        if self.state != DEFERRED:
+            return False
+        return not self.by_clinician or self.until is None or self.until <= today
+
     @property
     def tone(self) -> str:
         if self.state in (BOOKABLE, BOOKED, CANCELLED):

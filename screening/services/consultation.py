@@ -2,18 +2,21 @@
 the identity document seen and the date of birth on it, whether the screening answers were confirmed or changed, and
 that the in-person consultation took place, with their professional register and number. Audited.
 
-A date of birth on the document that differs from the screening's, or one that makes the patient under 18 today,
-stops the record: nothing is stored but a refused-record audit row, and the practitioner is told why."""
+A date of birth on the document that makes the patient under 18 today, or one that differs from the screening's,
+stops the record: nothing is stored but a refused-record audit row, and the practitioner is told why (the age first:
+it is the reason the law gives). A record is made on the appointment's day or later; with no appointment, only when
+the practitioner says the patient came without one (a walk-in)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from screening import store
+from screening import clock, store
 from screening.domain.questionnaire import age_in_years
 from screening.domain.rules import readable_date
 from screening.errors import FieldError
@@ -44,32 +47,40 @@ def check(
     id_date_of_birth: date | None,
     answers: str,
     consulted: bool,
+    appointment_day: date | None = None,
+    walk_in: bool = False,
 ) -> None:
     """Raise FieldError for anything that stops the record."""
-    if attendance == "did_not_attend":
-        return
-    if attendance != "attended":
+    if attendance not in ("attended", "did_not_attend"):
         raise FieldError("attendance", "Say whether the patient came")
+    if attendance == "did_not_attend":
+        check_day(today, appointment_day, attendance=attendance, walk_in=walk_in)
+        return
     if id_document not in ID_DOCUMENTS:
         raise FieldError("id_document", "Choose the identity document you saw")
     if id_date_of_birth is None:
         raise FieldError("id_date_of_birth", "Enter the date of birth on the identity document")
     screened = found["answers"].get("date_of_birth")
-    if screened and id_date_of_birth.isoformat() != screened:
+    mismatch = bool(screened) and id_date_of_birth.isoformat() != screened
+    if age_in_years(id_date_of_birth, today) < 18:
+        also = " It does not match the screening's date of birth either." if mismatch else ""
+        raise FieldError(
+            "id_date_of_birth",
+            "The patient is under 18 by their identity document. Stop: the law does not allow this treatment, or "
+            f"arranging it, for anyone under 18.{also}",
+            stop=True,
+            reason="under_18",
+        )
+    if mismatch:
         raise FieldError(
             "id_date_of_birth",
             f"The date of birth on the document ({readable_date(id_date_of_birth)}) does not match the screening "
             f"({readable_date(date.fromisoformat(screened))}). Stop: do not treat until you know who the patient is "
             "and their screening is theirs",
             stop=True,
+            reason="date_of_birth_mismatch",
         )
-    if age_in_years(id_date_of_birth, today) < 18:
-        raise FieldError(
-            "id_date_of_birth",
-            "The patient is under 18 by their identity document. Stop: the law does not allow this treatment, or "
-            "arranging it, for anyone under 18",
-            stop=True,
-        )
+    check_day(today, appointment_day, attendance=attendance, walk_in=walk_in)  # after identity: under 18 comes first
     if answers not in ("confirmed", "changed"):
         raise FieldError("answers", "Say whether the patient confirmed their answers or changed them")
     if not consulted:
@@ -79,6 +90,30 @@ def check(
             "consulted",
             "Add your professional register and number to your profile (Your account) before recording a consultation",
         )
+
+
+def check_day(today: date, appointment_day: date | None, *, attendance: str, walk_in: bool) -> None:
+    """A consultation is recorded on its appointment's day or after it, or as an explicit walk-in."""
+    if walk_in:
+        if attendance != "attended":
+            raise FieldError("walk_in", "A walk-in is a patient who came: choose Attended, or untick walk-in")
+        return
+    if appointment_day is None:
+        raise FieldError(
+            "walk_in",
+            "There is no appointment booked for this screening. If the patient came without one, tick walk-in",
+        )
+    if today < appointment_day:
+        raise FieldError(
+            "attendance",
+            f"The appointment is on {readable_date(appointment_day)}: record the consultation on that day. If you "
+            "are seeing the patient now, without their appointment, tick walk-in",
+        )
+
+
+def appointment_day(booking: dict[str, Any] | None, zone: ZoneInfo) -> date | None:
+    """The clinic's date of the appointment held, or None without one."""
+    return clock.local(booking["starts_at"], zone).date() if booking else None
 
 
 def record(
@@ -94,9 +129,12 @@ def record(
     answers: str,
     consulted: bool,
     note: str,
+    zone: ZoneInfo,
+    walk_in: bool = False,
 ) -> Recorded:
     """Check and store the record with its audit row. A refusal is audited (without any personal detail) and
     stores nothing else."""
+    booking = None if walk_in else store.active_booking(db, found["id"])
     try:
         check(
             found,
@@ -107,6 +145,8 @@ def record(
             id_date_of_birth=id_date_of_birth,
             answers=answers,
             consulted=consulted,
+            appointment_day=appointment_day(booking, zone),
+            walk_in=walk_in,
         )
     except FieldError as refused:
         if refused.detail.get("stop"):
@@ -117,11 +157,10 @@ def record(
                     outcome="failure",
                     object_type="submission",
                     object_id=found["id"],
-                    detail={"reason": "under_18" if "under 18" in refused.message else "date_of_birth_mismatch"},
+                    detail={"reason": refused.detail["reason"]},
                 ),
             )
         raise
-    booking = store.active_booking(db, found["id"])
     attended = attendance == "attended"
     values = {
         "submission_id": found["id"],
@@ -142,7 +181,12 @@ def record(
         values,
         actor.event(
             "consultation_recorded",
-            detail={"attendance": attendance, "answers": values["answers"], "consulted": bool(values["consulted"])},
+            detail={
+                "attendance": attendance,
+                "answers": values["answers"],
+                "consulted": bool(values["consulted"]),
+                "walk_in": walk_in,
+            },
         ),
     )
     return Recorded(consultation_id, attended and answers == "changed")

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from screening import clock, mail, store
 from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
 from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
-from screening.domain.decisions import needs_clinician
+from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
@@ -127,6 +127,7 @@ def submit(
     except InvalidAnswers:
         raise StaleAnswers() from None
     evaluation = evaluate_screening(ruleset, answers)
+    held_by = standing_decision_for(db, config, draft, answers.values.get("date_of_birth", ""))
     new = store.NewSubmission(
         submission_key=draft.submission_key,
         access_token=access_token,
@@ -139,6 +140,7 @@ def submit(
         rescreen_of=draft.rescreen_of,
         reply=reply.strip() if draft.kind == "amendment" else "",
         overrides=tuple(override.as_json() for override in ruleset.overrides),
+        held_by=held_by,
     )
     try:
         with store.write_transaction(db):
@@ -150,7 +152,7 @@ def submit(
                     role="patient",
                     object_type="submission",
                     object_id=submission_id,
-                    detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
+                    detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired), "held_by": held_by},
                 ),
             )
             if evaluation.engine_errors:
@@ -185,11 +187,25 @@ def _record_engine_fault(db: Database, actor: store.Actor, submission_id: int, r
     )
 
 
+def standing_decision_for(db: Database, config: dict[str, Any], draft: store.Draft, date_of_birth: str) -> int | None:
+    """The newest screening of the same person (the one this draft started from, or the same date of birth and
+    email, or the same phone) on which a clinician's defer or decline still stands; None when there is none.
+
+    A screening made meanwhile goes to a clinician whatever its answers give, linked to that one."""
+    contact = draft.contact or {}
+    for earlier in reversed(store.standing_decisions(db, clinic_today(config).isoformat())):
+        if earlier["id"] == draft.rescreen_of or same_person(
+            earlier, email=contact.get("email", ""), date_of_birth=date_of_birth, phone=contact.get("phone", "")
+        ):
+            return earlier["id"]
+    return None
+
+
 def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submission_id: int) -> tuple[store.Mail, ...]:
     """The patient's copy of their private link; the clinic's notice when a clinician must look."""
     link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
     mails = [mail.submitted(config, new.contact["email"], link)]
-    if needs_clinician(new.evaluation.outcome, amended=new.kind == "amendment"):
+    if needs_clinician(new.evaluation.outcome, amended=new.always_to_clinician):
         mails.append(mail.review_needed(config, submission_id))
     return tuple(mails)
 
@@ -287,7 +303,7 @@ def booking_status(db: Database, config: dict[str, Any], submission: dict[str, A
         today=today,
         valid_days=config["SCREENING_VALID_DAYS"],
         last_toxin_date=date.fromisoformat(last_toxin) if last_toxin else None,
-        amended=submission["kind"] == "amendment",
+        amended=submission["always_to_clinician"],
     )
     booking = store.active_booking(db, submission["id"])
     return BookingStatus(

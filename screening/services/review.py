@@ -170,16 +170,39 @@ def page(db: Database, ruleset: RuleSet, actor: store.Actor, found: dict[str, An
             db, actor.event("integrity_failure", outcome="failure", object_type="submission", object_id=found["id"])
         )
     return {
+        "held": held_for(db, questionnaire, found),
         "submission": found,
         "sections": answers_by_section(questionnaire, found),
         "answers_read": answers_read(questionnaire, found),
         "decisions": store.decisions_for(db, found["id"]),
-        "approvable": approvable(found["treatments"], amended=found["kind"] == "amendment"),
+        "approvable": approvable(found["treatments"], amended=found["always_to_clinician"]),
         "changes": changes,
         "question": question,
         "intact": intact,
         "ruleset_current": found["ruleset_version"] == ruleset.version,
     }
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why a screening waits for a clinician whatever it gives: the same person's earlier screening, on which a
+    clinician's defer or decline stood when this one was sent, and what changed since."""
+
+    earlier_id: int
+    decision: dict[str, Any] | None  # None when the earlier screening has since been erased
+    changes: Changes | None
+
+
+def held_for(db: Database, questionnaire: Questionnaire, found: dict[str, Any]) -> Held | None:
+    """Why this screening is held for a clinician (the earlier decision and what changed), or None."""
+    if found.get("held_by") is None:
+        return None
+    earlier = store.get_submission(db, found["held_by"])
+    if earlier is None:
+        return Held(found["held_by"], None, None)
+    shown_already = earlier["id"] == found["previous_id"]  # started from that screening: its changes are shown above
+    changes = None if shown_already else changes_since(questionnaire, earlier, found)
+    return Held(earlier["id"], store.latest_decision(db, earlier["id"]), changes)
 
 
 def record_view(db: Database, actor: store.Actor, submission_id: int) -> None:
@@ -203,6 +226,16 @@ def decide(
     Raises FieldError (naming the form field at fault), IntegrityFailure, or DecisionConflict when someone
     decided first (that conflict is audited too)."""
     if not integrity_ok(found):
+        store.append_audit(
+            db,
+            actor.event(
+                "integrity_failure",
+                outcome="failure",
+                object_type="submission",
+                object_id=found["id"],
+                detail={"refused": action},
+            ),
+        )
         raise IntegrityFailure()
     try:
         decision = make_decision(
@@ -212,7 +245,7 @@ def decide(
             defer_until=defer_until,
             note=note,
             today=clock.today_in(clock.zone(config["CLINIC_TIMEZONE"])),
-            amended=found["kind"] == "amendment",
+            amended=found["always_to_clinician"],
         )
     except InvalidDecision as problem:
         raise FieldError(problem.field, problem.message) from None

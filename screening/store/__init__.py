@@ -56,7 +56,7 @@ from screening.store.clinicians import (
     use_password_reset,
 )
 from screening.store.consultations import consultations_for, record_consultation
-from screening.store.core import count_rows, iso, token_hash, write_transaction
+from screening.store.core import count_rows, iso, read_snapshot, token_hash, write_transaction
 from screening.store.drafts import (
     Draft,
     create_draft,
@@ -120,6 +120,7 @@ from screening.store.submissions import (
     reseal_submission,
     rule_levels,
     seal_intact,
+    standing_decisions,
     submission_for_token,
     submission_id_for_key,
     submission_seal,
@@ -201,6 +202,7 @@ __all__ = [
     "last_cancelled_by_clinic",
     "latest_decision",
     "latest_rescreen_of",
+    "standing_decisions",
     "latest_submission_for",
     "list_clinicians",
     "live_session",
@@ -255,4 +257,5 @@ __all__ = [
     "use_return_link",
     "verify_audit_chain",
     "write_transaction",
+    "read_snapshot",
 ]

@@ -51,6 +51,22 @@ def write_transaction(db: Database) -> Iterator[Database]:
         db.conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def read_snapshot(db: Database) -> Iterator[Database]:
+    """Several reads that must see one moment of the database (a row and the seal over it, say): a deferred
+    transaction, whose first read fixes the snapshot under WAL, so a writer committing in between is not half seen.
+    Inside an outer transaction it is that transaction's view already."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        if db.conn.in_transaction:
+            db.conn.execute("COMMIT")
+
+
 def count_rows(db: Database, table: str) -> int:
     if table not in ("draft", "submission", "submission_rule", "clinician", "decision", "audit_event", "outbox"):
         raise ValueError(table)

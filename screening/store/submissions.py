@@ -14,9 +14,9 @@ from sqlite_utils import Database
 
 from screening import clock
 from screening.domain import Answers, Evaluation
-from screening.domain.decisions import QUEUE_RANK, initial_review_state
+from screening.domain.decisions import QUEUE_RANK, always_to_clinician, initial_review_state
 from screening.errors import Conflict
-from screening.store.core import iso, token_hash, write_transaction
+from screening.store.core import iso, read_snapshot, token_hash, write_transaction
 from screening.store.outbox import Mail, queue_mail
 
 
@@ -52,6 +52,11 @@ class NewSubmission:
     rescreen_of: int | None = None  # a returning patient's new screening after this one
     reply: str = ""
     overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it
+    held_by: int | None = None  # the same person's screening whose clinician defer or decline still stands
+
+    @property
+    def always_to_clinician(self) -> bool:
+        return always_to_clinician(self.kind, self.held_by)
 
     @property
     def kind(self) -> str:
@@ -82,13 +87,14 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         "messages": json.dumps(list(evaluation.messages)),
         "engine_errors": json.dumps(list(evaluation.engine_errors)),
         "checksum": checksum(values, evaluation.outcome, evaluation.rule_ids, new.ruleset_version),
-        "review_state": initial_review_state(evaluation.outcome, amended=new.kind == "amendment"),
+        "review_state": initial_review_state(evaluation.outcome, amended=new.always_to_clinician),
         "kind": new.kind,
         "previous_id": new.amends if new.amends is not None else new.rescreen_of,
         "reply": new.reply,
         "queue_rank": QUEUE_RANK[evaluation.outcome],
         "requested": values.get("treatment_requested", ""),
         "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it
+        "held_by": new.held_by,
     }
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
@@ -161,10 +167,16 @@ def submission_for_token(db: Database, access_token: str) -> dict[str, Any] | No
 
 
 def get_submission(db: Database, submission_id: int) -> dict[str, Any] | None:
+    with read_snapshot(db):  # the row, its rules and its seal from one moment, even while a decision commits
+        return _submission_as_read(db, submission_id)
+
+
+def _submission_as_read(db: Database, submission_id: int) -> dict[str, Any] | None:
     row = next(db.query("SELECT * FROM submission WHERE id = ?", [submission_id]), None)
     if row is None:
         return None
     row["sealed"] = seal_intact(db, submission_id)  # read before the JSON fields are decoded
+    row["always_to_clinician"] = always_to_clinician(row["kind"], row["held_by"])
     for field in ("answers", "treatments", "messages", "engine_errors", "overrides"):
         row[field] = json.loads(row[field])
     row["rules"] = [
@@ -224,6 +236,22 @@ def use_return_link(db: Database, token: str) -> int | None:
     return row["submission_id"]
 
 
+def standing_decisions(db: Database, today: str) -> list[dict[str, Any]]:
+    """Screenings whose clinician decision still stands on the clinic's day `today`: every decline, and every
+    deferral to a later day. Each with the contact details and date of birth a new screening is matched on."""
+    return list(
+        db.query(
+            "SELECT submission.id, submission.email, submission.phone,"
+            " json_extract(submission.answers, '$.date_of_birth') AS date_of_birth,"
+            " submission.review_state, decision.defer_until FROM submission"
+            " JOIN decision ON decision.id = (SELECT max(id) FROM decision WHERE submission_id = submission.id)"
+            " WHERE submission.superseded_by IS NULL AND (submission.review_state = 'declined'"
+            " OR (submission.review_state = 'deferred' AND decision.defer_until > ?)) ORDER BY submission.id",
+            [today],
+        )
+    )
+
+
 def latest_rescreen_of(db: Database, submission_id: int) -> int | None:
     row = next(
         db.query(
@@ -263,12 +291,14 @@ SEALED_COLUMNS = (
     "reply",
     "queue_rank",
     "requested",
+    "held_by",
 )
 
 
-def submission_seal(db: Database, submission_id: int) -> str | None:
-    """The digest of a submission as stored now: its sealed columns (raw text), its fired rules and its decisions."""
-    columns = ", ".join(SEALED_COLUMNS)
+def submission_seal(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> str | None:
+    """The digest of a submission as stored now: its sealed columns (raw text), its fired rules and its decisions.
+    (A migration that adds a sealed column checks the old seals with the columns they were made over.)"""
+    columns = ", ".join(sealed_columns)
     row = next(db.query(f"SELECT {columns} FROM submission WHERE id = ?", [submission_id]), None)  # noqa: S608 - ours
     if row is None:
         return None
@@ -292,9 +322,10 @@ def submission_seal(db: Database, submission_id: int) -> str | None:
     return hashlib.sha256(b"submission-seal-v1:" + canonical.encode()).hexdigest()
 
 
-def reseal_submission(db: Database, submission_id: int) -> None:
+def reseal_submission(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> None:
     """Bring the seal in step after a legitimate change; call it inside the transaction that made the change."""
-    db.execute("UPDATE submission SET seal = ? WHERE id = ?", [submission_seal(db, submission_id), submission_id])
+    seal = submission_seal(db, submission_id, sealed_columns)
+    db.execute("UPDATE submission SET seal = ? WHERE id = ?", [seal, submission_id])
 
 
 def seal_intact(db: Database, submission_id: int) -> bool:

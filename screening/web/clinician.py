@@ -215,7 +215,7 @@ def consultation(submission_id: int):
     found, form, practitioner = reviewing.submission(get_db(), submission_id), ConsultationForm(), me()
     if form.validate_on_submit():
         try:
-            recorded = consulting.record(get_db(), actor(), found, practitioner, today(), **form.record())
+            recorded = consulting.record(get_db(), actor(), found, practitioner, today(), zone=zone(), **form.record())
         except FieldError as refused:
             show_field_error(form, refused)
         else:

@@ -438,6 +438,7 @@ class ConsultationForm(FlaskForm):
         choices={"confirmed": "Confirmed: nothing changed", "changed": "Changed: screen the new answers again"},
         validators=[Optional()],
     )
+    walk_in = BooleanField("Walk-in: the patient came without an appointment, or on another day than booked")
     consulted = BooleanField("I have seen and examined the patient face to face")
     note = TextAreaField("Note (optional)", validators=[Length(max=4000, message="Enter 4,000 characters or fewer")])
 
@@ -445,6 +446,7 @@ class ConsultationForm(FlaskForm):
         """The record as the consultation service takes it."""
         return {
             "attendance": self.attendance.data,
+            "walk_in": bool(self.walk_in.data),
             "id_document": self.id_document.data or "",
             "id_date_of_birth": self.id_date_of_birth.data,
             "answers": self.answers.data or "",

@@ -325,6 +325,7 @@ def result():
         problem=request.args.get("problem"),
         clinic=clinic_details(),
         tz=patients.clinic_zone(config()),
+        today=today(),
         private_link=private_link_for(session["result"]),
     )
 

@@ -6,8 +6,19 @@ from __future__ import annotations
 
 import pytest
 
+from screening import migrations as migrations_module
 from screening import store
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, REVIEW_TOXIN, db_connection, make_admin, publish
+from screening.db import migrate
+from screening.store import submissions as submission_store
+from tests.factories import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    REVIEW_TOXIN,
+    db_connection,
+    make_admin,
+    publish,
+    quick_submission,
+)
 from tests.journeys import decide, offered, signed_in, submit_through_form
 from tests.pages import page_text
 
@@ -48,6 +59,7 @@ def test_outcomes_changed_on_a_pending_review_warn_the_clinician_and_offer_the_p
         "UPDATE submission SET email = 'someone.else@example.com' WHERE id = ?",
         "UPDATE submission SET phone = '07700 900999' WHERE id = ?",
         "UPDATE submission SET queue_rank = 4 WHERE id = ?",
+        "UPDATE submission SET held_by = 999 WHERE id = ?",
     ],
 )
 def test_review_state_and_contact_details_are_sealed(app, db_path, sql):
@@ -71,3 +83,39 @@ def test_a_decision_keeps_the_seal_and_a_changed_decision_breaks_it(app, db_path
 
     assert offered(patient) == []
     assert WARNING in page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
+
+
+def test_the_sealed_columns_are_those_the_last_sealing_migration_sealed_over():
+    # A new sealed column needs a migration that seals the rows again (and freezes the list it used).
+    assert submission_store.SEALED_COLUMNS == migrations_module.SEALED_IN_0014
+
+
+def test_upgrading_keeps_intact_seals_intact_and_a_row_changed_before_the_upgrade_still_shows(db_path):
+    with db_connection(db_path) as db:
+        kept, changed = quick_submission(db_path, **REVIEW_TOXIN), quick_submission(db_path, **REVIEW_TOXIN)
+        # The database as it stood before the hold was sealed: no column, seals over the earlier columns.
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = '0014_held_for_clinician'")
+        db.execute("ALTER TABLE submission DROP COLUMN held_by")
+        for submission_id in (kept, changed):
+            store.reseal_submission(db, submission_id, migrations_module.SEALED_IN_0013)
+        db.execute("UPDATE submission SET outcome = 'clear' WHERE id = ?", [changed])
+        db.conn.commit()
+
+    assert migrate(db_path) == ["0014_held_for_clinician"]
+
+    with db_connection(db_path) as db:
+        assert (store.seal_intact(db, kept), store.seal_intact(db, changed)) == (True, False)
+
+
+def test_upgrading_a_database_from_before_the_seal_seals_every_row(db_path):
+    with db_connection(db_path) as db:
+        submission_id = quick_submission(db_path, **REVIEW_TOXIN)
+        db.execute("DELETE FROM _sqlite_migrations WHERE name IN ('0013_submission_seal', '0014_held_for_clinician')")
+        db.execute("ALTER TABLE submission DROP COLUMN held_by")
+        db.execute("ALTER TABLE submission DROP COLUMN seal")
+        db.conn.commit()
+
+    assert migrate(db_path) == ["0013_submission_seal", "0014_held_for_clinician"]
+
+    with db_connection(db_path) as db:
+        assert store.seal_intact(db, submission_id)

@@ -5,10 +5,20 @@ submission, the patient page, the print view and the diary."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from screening.domain.questionnaire import age_in_years
-from tests.factories import CAUTION, SLUG_OF_QUESTION, answers_by_step, audit_rows, quick_submission, rows
+from tests.factories import (
+    CAUTION,
+    SLUG_OF_QUESTION,
+    answers_by_step,
+    audit_rows,
+    publish_soon,
+    quick_submission,
+    rows,
+)
 from tests.journeys import CHECK_PATH, booked_patient, declaration, post_step
 from tests.pages import csrf_token, location, page_text, tree
 
@@ -20,6 +30,14 @@ ATTENDED = {
     "consulted": "y",
     "note": "",
 }
+
+
+MORNING = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)  # appointments a few hours on are the same day
+
+
+@pytest.fixture(autouse=True)
+def clinic_morning(clock):
+    clock.at(MORNING)
 
 
 def record(client, submission_id: int, **fields):
@@ -78,7 +96,6 @@ def test_a_date_of_birth_that_does_not_match_stops_the_record(app, db_path, cloc
 
 
 def test_under_18_by_the_document_stops_the_record(app, db_path, clock, auth):
-    clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))
     today = clock.today(app)
     born = date(today.year - 17, 1, 1)
     assert age_in_years(born, today) == 17
@@ -151,3 +168,53 @@ def test_recording_needs_sign_in(app, db_path, clock):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     anonymous = app.test_client()
     assert anonymous.get(f"/clinician/submissions/{submission_id}/consultation").status_code in (302, 303)
+
+
+def test_an_under_18_date_of_birth_on_the_document_gives_the_age_reason_even_when_it_also_does_not_match(
+    app, db_path, clock, auth
+):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)  # screened as born in 1990
+    clinician = auth.registered_clinician()
+    today = clock.today(app)
+
+    response = record(clinician, submission_id, id_date_of_birth=date(today.year - 16, 3, 1).strftime("%d/%m/%Y"))
+
+    message = error_of(response, "id_date_of_birth")
+    assert "under 18" in message and "does not match" in message
+    assert consultations(db_path) == []
+    (stopped,) = audit_rows(db_path, "consultation_stopped")
+    assert "under_18" in stopped["detail"]
+
+
+def test_a_consultation_cannot_be_recorded_before_the_appointments_day(app, db_path, clock, auth):
+    slot = publish_soon(db_path, 1, now=clock.now() + timedelta(days=3), hours_ahead=2)[0]
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), slot=slot, **CAUTION)
+    clinician = auth.registered_clinician()
+
+    for attendance in ("attended", "did_not_attend"):
+        response = record(clinician, submission_id, attendance=attendance)
+        assert response.status_code == 400
+        assert "record the consultation on that day" in error_of(response, "attendance")
+    assert consultations(db_path) == []
+    assert "consulted" not in page_text(clinician.get("/clinician/diary")).replace("not yet consulted", "")
+
+    clock.at(clock.now() + timedelta(days=3))
+    assert record(auth.registered_clinician(), submission_id).status_code == 303  # signed in again on the day
+    assert len(consultations(db_path)) == 1
+
+
+def test_without_an_appointment_only_an_explicit_walk_in_is_recorded(app, db_path, clock, auth):
+    submission_id = quick_submission(db_path, **CAUTION)
+    clinician = auth.registered_clinician()
+
+    refused = record(clinician, submission_id)
+    assert refused.status_code == 400 and "tick walk-in" in error_of(refused, "walk_in")
+    not_came = record(clinician, submission_id, attendance="did_not_attend", walk_in="y")
+    assert not_came.status_code == 400 and "choose Attended" in error_of(not_came, "walk_in")
+    assert consultations(db_path) == []
+
+    assert record(clinician, submission_id, walk_in="y").status_code == 303
+    (saved,) = consultations(db_path)
+    assert saved["booking_id"] is None and saved["attendance"] == "attended"
+    (event,) = audit_rows(db_path, "consultation_recorded")
+    assert '"walk_in":true' in event["detail"].replace(" ", "")
