@@ -456,3 +456,10 @@ def m0015(db: Database) -> None:
         ) WHERE body LIKE '%⟨private-link:%'
         """,
     )
+
+
+@migrations(name="0016_first_sign_in")
+def m0016(db: Database) -> None:
+    # A password an admin chose (`screening clinician add`, the Clinicians page) is changed by its owner at first
+    # sign-in. Accounts that exist already are left as they are: their owners have been signing in with them.
+    db.execute("ALTER TABLE clinician ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
