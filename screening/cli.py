@@ -535,9 +535,10 @@ def erase_command(email: str, date_of_birth: str, yes: bool, restrict: bool) -> 
     click.echo(f"unfinished questionnaires: {patient.drafts}; email messages: {patient.messages}")
     if not yes and not click.confirm("Erase this now?", default=False):
         _refuse("erase: nothing changed")
-    result = erasure.erase(
-        db, patient, store.SYSTEM.event("patient_erased"), outbox_dir=Path(current_app.instance_path) / "outbox"
-    )
+    with _refusals():
+        result = erasure.erase(
+            db, patient, store.SYSTEM.event("patient_erased"), outbox_dir=Path(current_app.instance_path) / "outbox"
+        )
     click.echo(
         f"erased {len(result.erased_submissions)} submission(s), {result.drafts} draft(s),"
         f" {result.messages} message(s), {result.files} outbox file(s)"

@@ -587,6 +587,40 @@ def approve(db_path, submission_id: int) -> None:
         )
 
 
+def consult(db, submission_id: int, *, booking_id: int | None = None, attendance: str = "attended") -> int:
+    """A consultation record for this screening on this connection, as the practitioner's page stores one (by Pat,
+    a registered clinician made here the first time)."""
+    found = list(db.query("SELECT id FROM clinician WHERE email = 'pat@clinic.example'"))
+    clinician_id = (
+        found[0]["id"]
+        if found
+        else store.add_clinician(
+            db,
+            email="pat@clinic.example",
+            name="Pat",
+            role="clinician",
+            password_hash=password_hash(PASSWORD),
+            audit=store.AuditEvent(action="clinician_created", actor_role="system"),
+        )
+    )
+    attended = attendance == "attended"
+    values = {
+        "submission_id": submission_id,
+        "booking_id": booking_id,
+        "clinician_id": clinician_id,
+        "clinician_name": "Pat",
+        "register": "NMC",
+        "register_number": "12A3456E",
+        "attendance": attendance,
+        "id_document": "passport" if attended else "",
+        "answers": "confirmed" if attended else "",
+        "consulted": int(attended),
+    }
+    return store.record_consultation(
+        db, values, store.AuditEvent(action="consultation_recorded", actor_role="clinician", actor_id=clinician_id)
+    )
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Slots published through the store
 

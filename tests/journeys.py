@@ -37,6 +37,7 @@ RESULT_PATH = "/your-result"
 SESSION_COOKIE = "__Host-session"
 LOGIN_PATH = "/clinician/login"
 QUEUE_PATH = "/clinician/queue"
+CHOOSE_PASSWORD_PATH = "/clinician/account/choose-password"
 
 _DAY = re.compile(r'name="day" type="radio" value="([0-9-]+)"')
 _SLOT = re.compile(r'name="slot" type="radio" value="(\d+)"')
@@ -219,6 +220,24 @@ def signed_in(app, email: str = CLINICIAN_EMAIL, password: str = PASSWORD):
     response = sign_in(client, email, password)
     assert response.status_code == 303, page_text(response)[:500]
     assert location(response) == QUEUE_PATH
+    return client
+
+
+def choose_own_password(client, new: str, *, again: str | None = None):
+    """At first sign-in with a password an admin chose: open the page that asks for one's own and send it."""
+    page = client.get(CHOOSE_PASSWORD_PATH)
+    data = {"new": new, "again": new if again is None else again, "csrf_token": csrf_token(page)}
+    return client.post(CHOOSE_PASSWORD_PATH, data=data)
+
+
+def first_sign_in(app, email: str, given: str, own: str):
+    """A new browser signed in to an account made by the CLI or the admin page, which chooses its own password
+    `own` in place of the `given` one at this first sign-in (asserts it then reaches the queue)."""
+    client = app.test_client()
+    response = sign_in(client, email, given)
+    assert response.status_code == 303 and location(response) == CHOOSE_PASSWORD_PATH, page_text(response)[:300]
+    chosen = choose_own_password(client, own)
+    assert chosen.status_code == 303 and location(chosen) == QUEUE_PATH, page_text(chosen)[:500]
     return client
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,13 +19,15 @@ import time
 from contextlib import closing
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from screening import clock as app_clock
 
 BIN = Path(sys.executable).parent
 ADMIN_EMAIL = "ada@clinic.example"
-ADMIN_PASSWORD = "plum tractor 41 lantern"
+ADMIN_PASSWORD = "plum tractor 41 lantern"  # the admin's own, chosen at the first sign-in (LiveServer.start)
+ADMIN_GIVEN_PASSWORD = "given harbour 19 sparrow"  # what `screening clinician add` is given
 # The served instance's CLINIC_TIMEZONE: the default, as `screening init` leaves it.
 CLINIC_ZONE = ZoneInfo("Europe/London")
 
@@ -91,9 +94,51 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         self.cli("init", "--instance", str(self.folder))
-        self.cli("clinician", "add", ADMIN_EMAIL, "--name", "Dr Ada", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
+        self.cli(
+            "clinician", "add", ADMIN_EMAIL, "--name", "Dr Ada", "--role", "admin", stdin=ADMIN_GIVEN_PASSWORD + "\n"
+        )
         self.publish_slots()
-        return self.serve()
+        self.serve()
+        self.first_sign_in(ADMIN_EMAIL, ADMIN_GIVEN_PASSWORD, ADMIN_PASSWORD)
+        return self
+
+    def first_sign_in(self, email: str, given: str, own: str) -> None:
+        """Sign in through the real pages with the password the CLI was given and choose `own` on the page that
+        asks for it (an account made by the CLI must), so the tests then sign in with `own` as any clinician does.
+        Plain HTTP with the cookies kept by hand: http.cookiejar never sends the __Host- cookie over http."""
+        cookies: dict[str, str] = {}
+
+        def call(method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
+            headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+            body = None
+            if form is not None:
+                body = urlencode(form)
+                headers |= {"Content-Type": "application/x-www-form-urlencoded", "Origin": self.url}
+            with closing(http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)) as connection:
+                connection.request(method, path, body, headers)
+                response = connection.getresponse()
+                text = response.read().decode()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    key, _, rest = value.split(";", 1)[0].partition("=")
+                    cookies[key.strip()] = rest
+            return response.status, response.getheader("Location") or "", text
+
+        def token(text: str) -> str:
+            return re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
+
+        _, _, login = call("GET", "/clinician/login")
+        status, to, _ = call(
+            "POST", "/clinician/login", {"email": email, "password": given, "csrf_token": token(login)}
+        )
+        if status != 303 or not to.endswith("/clinician/account/choose-password"):
+            raise RuntimeError(f"first sign-in of {email}: {status} to {to!r}")
+        _, _, page = call("GET", "/clinician/account/choose-password")
+        status, to, _ = call(
+            "POST", "/clinician/account/choose-password", {"new": own, "again": own, "csrf_token": token(page)}
+        )
+        if status != 303 or not to.endswith("/clinician/queue"):
+            raise RuntimeError(f"choosing the password of {email}: {status} to {to!r}")
 
     def serve(self):
         """Serve the instance folder as it is with waitress (as `make run` does) and wait for /healthz."""

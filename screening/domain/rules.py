@@ -25,6 +25,8 @@ BOOKABLE = frozenset({"clear", "caution"})
 ENGINE_ERROR_LEVEL = "review"
 ENGINE_ERROR_MESSAGE = "A clinician will look at your answers before we book."
 
+UNKNOWN_DATE = "a date your clinician will confirm"
+
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 PLACEHOLDER_BODY = re.compile(r"\s*([a-z_][a-z0-9_]*)\s*(?:\+\s*(\d+)\s*days?)?\s*")
 
@@ -47,7 +49,7 @@ class DatePlaceholder:
     def render(self, env: dict[str, Any]) -> str:
         value = env.get(self.question_id)
         if not isinstance(value, date):
-            return "a date your clinician will confirm"
+            return UNKNOWN_DATE
         return readable_date(value + timedelta(days=self.days))
 
 
@@ -62,6 +64,11 @@ class Message:
 
     def render(self, env: dict[str, Any]) -> str:
         return "".join(part if isinstance(part, str) else part.render(env) for part in self.parts)
+
+    @property
+    def fallback(self) -> str:
+        """The message without its answers: what a patient is shown when it cannot be rendered for them."""
+        return "".join(part if isinstance(part, str) else UNKNOWN_DATE for part in self.parts)
 
     @property
     def text(self) -> str:
@@ -121,6 +128,13 @@ class Evaluation:
         return [fired.rule.id for fired in self.fired]
 
 
+def _fallback(message: Message) -> str:
+    try:
+        return message.fallback
+    except Exception:  # not even its words: the message every rule-engine fault shows
+        return ENGINE_ERROR_MESSAGE
+
+
 def most_severe(levels) -> str:
     return max(levels, key=SEVERITY.__getitem__, default="clear")
 
@@ -137,7 +151,12 @@ def evaluate_screening(ruleset: RuleSet, answers: Answers) -> Evaluation:
             engine_errors.append(rule.id)
             continue
         if hit:
-            fired.append(FiredRule(rule, rule.patient_message.render(env)))
+            try:
+                message = rule.patient_message.render(env)
+            except Exception:  # it fired, so its level stands; the fault sends the screening to a clinician too
+                engine_errors.append(rule.id)
+                message = _fallback(rule.patient_message)
+            fired.append(FiredRule(rule, message))
     if not fired and not engine_errors:
         return Evaluation("clear", (), {t: "clear" for t in TREATMENTS if env.get(t)}, ())
 

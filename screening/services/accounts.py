@@ -77,6 +77,19 @@ def change_password(
     )
 
 
+def choose_own_password(
+    db: Database, actor: store.Actor, clinician: dict[str, Any], *, new: str, again: str, keep_session: str
+) -> None:
+    """At first sign-in with a password an admin chose: set the clinician's own (audited, "password_chosen"); it
+    must differ from the one they were given. Every other session of the account ends."""
+    _new_password_problem(clinician, new, again)
+    if credentials.check_password(clinician, new):
+        raise FieldError("new", "Choose a new password of your own, not the one you were given")
+    store.change_password(
+        db, clinician["id"], credentials.hash_password(new), actor.event("password_chosen"), keep_session=keep_session
+    )
+
+
 def send_reset_link(db: Database, config: dict[str, Any], actor: store.Actor, target: dict[str, Any]) -> None:
     """Email the clinician a one-time link to set a new password (an hour). The outbox holds a nonce, the token is
     derived from it with SECRET_KEY at delivery, and only the token's hash is stored: nothing at rest opens the link."""

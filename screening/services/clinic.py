@@ -205,6 +205,7 @@ def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, ro
             role=role,
             password_hash=credentials.hash_password(password),
             audit=actor.event("clinician_created", detail={"role": role}),
+            must_change_password=True,  # the admin chose it: its owner chooses their own at first sign-in
         )
     except store.DuplicateClinician:
         raise FieldError("email", "A clinician with that email address exists already") from None

@@ -4,6 +4,7 @@ mails and audit events it causes), and wakes the mail sender after the commit. N
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +22,8 @@ from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
 from screening.services.lifecycle.restriction import refuse_restricted
+
+log = logging.getLogger(__name__)
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
 
@@ -160,6 +163,8 @@ def submit(
                     },
                 ),
             )
+            if evaluation.engine_errors:
+                _record_engine_fault(db, actor, submission_id, evaluation.engine_errors)
             if new.amends is not None:
                 store.supersede(db, new.amends, submission_id)
             store.queue_mail(db, _submission_mails(config, new, submission_id))
@@ -169,6 +174,25 @@ def submit(
         store.delete_draft(db, draft.id)  # the clinic dealt with the question meanwhile: these changes go nowhere
         raise
     mail.nudge(config)
+
+
+def _record_engine_fault(db: Database, actor: store.Actor, submission_id: int, rule_ids: tuple[str, ...]) -> None:
+    """A rule that could not be evaluated or whose message could not be rendered: the screening went to a clinician
+    (domain.rules.ENGINE_ERROR_LEVEL). Logged and audited with the rule ids and the submission id only."""
+    log.error(
+        "rule engine fault in rule(s) %s for submission %s: sent to a clinician", ", ".join(rule_ids), submission_id
+    )
+    store.append_audit(
+        db,
+        actor.event(
+            "rule_engine_error",
+            role="patient",
+            outcome="failure",
+            object_type="submission",
+            object_id=submission_id,
+            detail={"rules": list(rule_ids)},
+        ),
+    )
 
 
 def standing_decision_for(db: Database, config: dict[str, Any], draft: store.Draft, date_of_birth: str) -> int | None:
@@ -488,6 +512,16 @@ def reply_to_question(
 def under_age(draft_answers: dict[str, Any], sent: dict[str, Any], today: date) -> bool:
     """Whether the date of birth just given (or kept) is under 18 on the screening date."""
     return patient_page.too_young(sent.get("date_of_birth") or draft_answers.get("date_of_birth"), today)
+
+
+def drop_trapped(db: Database, actor: store.Actor, draft: store.Draft) -> None:
+    """A declaration whose honeypot was filled (a bot): store nothing of it, forget the draft it typed, and audit a
+    `honeypot` event that holds no patient data."""
+    with store.write_transaction(db):
+        store.delete_draft(db, draft.id)
+        store.append_audit(
+            db, actor.event("honeypot", role="patient", outcome="failure", detail={"form": "declaration"})
+        )
 
 
 def end_under_age(db: Database, draft: store.Draft) -> None:

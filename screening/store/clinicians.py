@@ -19,12 +19,30 @@ class DuplicateClinician(Conflict):
     """A clinician with that email exists already."""
 
 
-def add_clinician(db: Database, *, email: str, name: str, role: str, password_hash: str, audit: AuditEvent) -> int:
+def add_clinician(
+    db: Database,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str,
+    audit: AuditEvent,
+    must_change_password: bool = False,
+) -> int:
+    """A new account; `must_change_password` when someone else chose the password (its owner changes it first)."""
     try:
         with write_transaction(db):
             clinician_id = db.execute(
-                "INSERT INTO clinician (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                [email.strip().lower(), name.strip(), role, password_hash, iso(clock.utc_now())],
+                "INSERT INTO clinician (email, name, role, password_hash, created_at, must_change_password)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    email.strip().lower(),
+                    name.strip(),
+                    role,
+                    password_hash,
+                    iso(clock.utc_now()),
+                    int(must_change_password),
+                ],
             ).lastrowid
             append_audit(db, _with_object(audit, "clinician", clinician_id))
     except sqlite3.IntegrityError as error:
@@ -174,11 +192,14 @@ def update_profile(db: Database, clinician_id: int, name: str, register: str, nu
 def change_password(
     db: Database, clinician_id: int, password_hash: str, audit: AuditEvent, *, keep_session: str | None = None
 ) -> int:
-    """Set a new password and end every session of the account but `keep_session` (a session token); returns how
-    many sessions ended."""
+    """Set a new password (the account's own: no change is owed any more) and end every session of the account but
+    `keep_session` (a session token); returns how many sessions ended."""
     now = iso(clock.utc_now())
     with write_transaction(db):
-        db.execute("UPDATE clinician SET password_hash = ? WHERE id = ?", [password_hash, clinician_id])
+        db.execute(
+            "UPDATE clinician SET password_hash = ?, must_change_password = 0 WHERE id = ?",
+            [password_hash, clinician_id],
+        )
         ended = db.execute(
             "UPDATE clinician_session SET revoked_at = ? WHERE clinician_id = ? AND revoked_at IS NULL AND id != ?",
             [now, clinician_id, token_hash(keep_session) if keep_session else ""],
@@ -232,7 +253,10 @@ def use_password_reset(db: Database, token: str, password_hash: str, audit: Audi
         if clinician_id is None:
             return None
         db.execute("UPDATE password_reset SET used_at = ? WHERE id = ?", [now, token_hash(token)])
-        db.execute("UPDATE clinician SET password_hash = ? WHERE id = ?", [password_hash, clinician_id])
+        db.execute(
+            "UPDATE clinician SET password_hash = ?, must_change_password = 0 WHERE id = ?",
+            [password_hash, clinician_id],
+        )
         db.execute(
             "UPDATE clinician_session SET revoked_at = ? WHERE clinician_id = ? AND revoked_at IS NULL",
             [now, clinician_id],

@@ -28,11 +28,49 @@ class Family:
     last_appointment: str | None  # start of the latest appointment that has taken place (slot in the past)
     upcoming_appointment: str | None  # start of an appointment still to come
     restricted: bool
+    last_consultation: str | None = None  # when the latest consultation record of any version was written
 
     @property
     def consulted(self) -> bool:
-        """It led to an appointment: part of the clinical record (the consultation record itself is not kept here)."""
-        return self.last_appointment is not None
+        """It led to an appointment that has taken place, or a consultation was recorded for it: part of the
+        clinical record, kept for the consulted class of docs/retention.md."""
+        return self.last_appointment is not None or self.last_consultation is not None
+
+    @property
+    def kept_from(self) -> str | None:
+        """The moment the clinical record's retention counts from: the later of the last appointment and the last
+        consultation record (None when there is neither)."""
+        return max((m for m in (self.last_appointment, self.last_consultation) if m), default=None)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key that points at a submission, or at a row deleted with one, and what deleting a family does
+    with the rows that hold it: "delete" them, or "unlink" (set NULL: the versions of one family, all deleted)."""
+
+    table: str
+    column: str
+    points_at: str
+    action: str = "delete"
+
+
+# Every foreign key that reaches a submission, in the order delete_submissions clears them (a row that refers to a
+# row deleted with the submission goes before it). tests/store/test_store_records_references.py reads every foreign
+# key of a migrated database (PRAGMA foreign_key_list) and fails when one that reaches a submission is not here.
+SUBMISSION_REFERENCES: tuple[Reference, ...] = (
+    Reference("consultation", "booking_id", "booking"),
+    Reference("consultation", "submission_id", "submission"),
+    Reference("consultation", "new_submission_id", "submission"),
+    Reference("return_link", "submission_id", "submission"),
+    Reference("booking", "submission_id", "submission"),
+    Reference("decision", "submission_id", "submission"),
+    Reference("submission_rule", "submission_id", "submission"),
+    Reference("draft", "amends", "submission"),
+    Reference("draft", "rescreen_of", "submission"),
+    Reference("outbox", "submission_id", "submission"),  # deleted: the email about it goes with it
+    Reference("submission", "previous_id", "submission", "unlink"),
+    Reference("submission", "superseded_by", "submission", "unlink"),
+)
 
 
 def _chunks(values: list[int]) -> Iterator[list[int]]:
@@ -110,6 +148,16 @@ def _group(db: Database, ids: set[int], now: datetime) -> list[Family]:
             if row["cancelled_at"] is None:
                 key = "past" if row["starts_at"] <= iso(now) else "future"
                 fact[key] = max(fact.get(key) or "", row["starts_at"])
+        for row in db.query(
+            "SELECT submission_id, new_submission_id, created_at FROM consultation"  # noqa: S608 - placeholders only
+            f" WHERE submission_id IN ({marks}) OR new_submission_id IN ({marks})",
+            chunk * 2,
+        ):
+            for held in (row["submission_id"], row["new_submission_id"]):
+                if held in facts:
+                    fact = facts[held]
+                    fact["consulted"] = max(fact.get("consulted") or "", row["created_at"])
+                    fact["activity"] = max(fact["activity"], row["created_at"])
     groups: dict[int, list[int]] = {}
     for i in ordered:
         groups.setdefault(root(i), []).append(i)
@@ -123,6 +171,7 @@ def _group(db: Database, ids: set[int], now: datetime) -> list[Family]:
                 last_appointment=max((r["past"] for r in rows if r.get("past")), default=None),
                 upcoming_appointment=max((r["future"] for r in rows if r.get("future")), default=None),
                 restricted=any(r["restricted"] for r in rows),
+                last_consultation=max((r["consulted"] for r in rows if r.get("consulted")), default=None),
             )
         )
     return sorted(families, key=lambda family: family.ids)
@@ -137,16 +186,24 @@ def delete_submissions(db: Database, ids: Iterable[int]) -> int:
     ordered = sorted(set(ids))
     for chunk in _chunks(ordered):
         marks = _marks(chunk)
-        for table in ("return_link", "booking", "decision", "submission_rule"):
-            db.execute(f"DELETE FROM {table} WHERE submission_id IN ({marks})", chunk)  # noqa: S608 - our names
-        db.execute(f"DELETE FROM draft WHERE amends IN ({marks}) OR rescreen_of IN ({marks})", chunk * 2)  # noqa: S608
+        for ref in SUBMISSION_REFERENCES:
+            if ref.action != "delete":
+                continue
+            if ref.points_at == "submission":
+                held = f"({marks})"
+            else:  # a row deleted with the submission (a booking): its own reference to the submission finds it
+                (via,) = [r for r in SUBMISSION_REFERENCES if r.table == ref.points_at and r.points_at == "submission"]
+                held = f"(SELECT id FROM {via.table} WHERE {via.column} IN ({marks}))"  # noqa: S608 - our names
+            db.execute(f"DELETE FROM {ref.table} WHERE {ref.column} IN {held}", chunk)  # noqa: S608 - our names
     # Versions refer to each other (previous_id, superseded_by): unlink them first, so a family larger than one
     # chunk can go chunk by chunk without a foreign key ever pointing at a deleted row.
     for chunk in _chunks(ordered):
-        db.execute(
-            f"UPDATE submission SET previous_id = NULL, superseded_by = NULL WHERE id IN ({_marks(chunk)})",  # noqa: S608
-            chunk,
-        )
+        for ref in SUBMISSION_REFERENCES:
+            if ref.action == "unlink":
+                db.execute(
+                    f"UPDATE {ref.table} SET {ref.column} = NULL WHERE {ref.column} IN ({_marks(chunk)})",  # noqa: S608
+                    chunk,
+                )
     deleted = 0
     for chunk in _chunks(ordered):
         deleted += db.execute(f"DELETE FROM submission WHERE id IN ({_marks(chunk)})", chunk).rowcount  # noqa: S608
@@ -175,14 +232,29 @@ def draft_ids_with_email(db: Database, email: str, date_of_birth: str | None = N
     return [row["id"] for row in db.query(sql, params)]
 
 
-def mail_count_to(db: Database, email: str) -> int:
-    """Messages in the outbox addressed to this email, sent or not."""
-    return next(db.query("SELECT count(*) AS n FROM outbox WHERE lower(to_addr) = ?", [email]))["n"]
+# The kinds of email sent to a patient. Rows queued before the outbox named their screening (migration 0015) are
+# found by address and kind; staff mail to the same address (a reset link, the clinic's notices) is never theirs.
+PATIENT_MAIL_KINDS = ("submitted", "decision", "booked", "cancelled", "return_link")
 
 
-def delete_mail_to(db: Database, email: str) -> int:
-    """Delete every outbox row addressed to this email; joins the caller's transaction."""
-    return db.execute("DELETE FROM outbox WHERE lower(to_addr) = ?", [email]).rowcount
+def _patient_mail(submission_ids: list[int], email: str) -> tuple[str, list[Any]]:
+    kinds = _marks(list(PATIENT_MAIL_KINDS))
+    about = f"submission_id IN ({_marks(submission_ids)})" if submission_ids else "0"
+    where = f"{about} OR (submission_id IS NULL AND lower(to_addr) = ? AND kind IN ({kinds}))"
+    return where, [*submission_ids, email, *PATIENT_MAIL_KINDS]
+
+
+def patient_mail_count(db: Database, submission_ids: list[int], email: str) -> int:
+    """Messages in the outbox, sent or not, about these screenings (and a patient's older mail to this address)."""
+    where, params = _patient_mail(submission_ids, email)
+    return next(db.query(f"SELECT count(*) AS n FROM outbox WHERE {where}", params))["n"]  # noqa: S608 - ours
+
+
+def delete_patient_mail(db: Database, submission_ids: list[int], email: str) -> int:
+    """Delete the outbox rows about these screenings (and a patient's older mail to this address); joins the
+    caller's transaction. Call it before the screenings go: their rows' submission_id is cleared with them."""
+    where, params = _patient_mail(submission_ids, email)
+    return db.execute(f"DELETE FROM outbox WHERE {where}", params).rowcount  # noqa: S608 - ours
 
 
 def restrict_submission(db: Database, submission_id: int, now: str) -> bool:

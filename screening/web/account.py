@@ -155,6 +155,26 @@ def account():
     return page, 400 if request.method == "POST" else 200
 
 
+@bp.route("/account/choose-password", methods=["GET", "POST"])
+@login_required
+def choose_password():
+    """At first sign-in with a password an admin chose: choose one's own before any other page."""
+    if not current_user.must_change_password:
+        return redirect(url_for("clinician.queue"), 303)
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.choose_own_password(
+                get_db(), actor(), me(), new=form.new.data, again=form.again.data, keep_session=current_user.get_id()
+            )
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            flash("Your own password is set. Use it from now on.")
+            return redirect(url_for("clinician.queue"), 303)
+    return render_template("account/choose_password.html", form=form), 400 if form.errors else 200
+
+
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token: str):
     """The emailed one-time link: set a new password (no sign-in needed; the link is the proof)."""

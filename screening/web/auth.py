@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, current_app, request, session
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
@@ -38,6 +38,22 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_signed_in_clinician)
     limiter.init_app(app)
+    app.before_request(hold_for_own_password)
+
+
+# Signed-in pages are held until a password an admin chose is replaced; these stay open (and the patient's pages,
+# which never load the signed-in clinician).
+HELD_BLUEPRINTS = frozenset({"account", "clinician", "admin"})
+OPEN_WHILE_HELD = frozenset({"account.choose_password", "account.logout", "account.reset"})
+
+
+def hold_for_own_password():
+    """Send a clinician who still has the password an admin chose to choose their own, from any other page."""
+    if request.blueprint not in HELD_BLUEPRINTS or request.endpoint in OPEN_WHILE_HELD:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("account.choose_password"), 303)
+    return None
 
 
 # Sign-in POSTs used to be serialised by one global lock (so concurrent attempts could not all pass Flask-Limiter's
@@ -64,6 +80,7 @@ class SignedInClinician(UserMixin):
         self.name = row["name"]
         self.role = row["role"]
         self.has_totp = bool(row["totp_secret"])
+        self.must_change_password = bool(row.get("must_change_password"))
         self.session_id = row["session_id"]
         self._session_token = session_token
 
@@ -199,7 +216,7 @@ def sign_in_with_password(email: str, password: str) -> str | None:
             session["pending_login"] = {"id": clinician["id"], "at": clock.utc_now().isoformat()}
             return "account.login_code" if clinician["totp_secret"] else "account.set_up_code"
         sign_in(clinician)
-        return "clinician.queue"
+        return "account.choose_password" if clinician["must_change_password"] else "clinician.queue"
     _audit_failure(clinician)
     return None
 

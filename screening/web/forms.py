@@ -194,6 +194,13 @@ class DeclarationForm(FlaskForm):
     )
 
     reply = TextAreaField("Your answer to the clinician's question", validators=[Length(max=2000)])
+    # The honeypot: off-screen, aria-hidden and out of the tab order (templates/patient/check.html), so no person
+    # fills it; a bot that fills every field does.
+    website = StringField("Leave this empty")
+
+    def trapped(self) -> bool:
+        """The honeypot was filled: a bot sent this, not a patient."""
+        return bool((self.website.data or "").strip())
 
     def signed_by(self, full_name: str) -> bool:
         return (self.signature.data or "").casefold() == " ".join(full_name.split()).casefold()

@@ -253,6 +253,11 @@ def submit():
     form, access_token = DeclarationForm(), session.get("access_token")
     draft = draft_to_submit(form, access_token)
     guard(journey.CHECK_STEP, draft)
+    if form.trapped():  # answered as if received, so a bot learns nothing; nothing of it is kept
+        patients.drop_trapped(get_db(), actor("patient"), draft)
+        prg.forget()
+        session.pop("draft", None)
+        return render_template("patient/received.html")
     if not form.declaration_ok(draft):
         return prg.sent_again()
     prg.forget()

@@ -10,7 +10,8 @@ from tests.browser.browser_helpers import DETAILS, book_first_slot, complete_scr
 from tests.factories import answers_by_step
 from tests.live_server import LiveServer, clinic_now
 
-NURSE_PASSWORD = "copper meadow 58 kettle"
+NURSE_PASSWORD = "copper meadow 58 kettle"  # what the admin gave the CLI for her
+NURSE_OWN_PASSWORD = "saffron lighthouse 64 quill"  # the one she chooses at her first sign-in
 
 
 def tab_to(page, condition: str, limit: int = 200) -> None:
@@ -86,6 +87,12 @@ def clinic_day(page, server: LiveServer, checks, *, email: str, name: str, numbe
     type_into(page, "email", email)
     type_into(page, "password", NURSE_PASSWORD)
     follow(page, button("Sign in"))
+    checks(page)
+    # Her account was made by the CLI with a password the admin chose: she chooses her own before anything else.
+    assert page.url.endswith("/clinician/account/choose-password"), page.url
+    type_into(page, "new", NURSE_OWN_PASSWORD)
+    type_into(page, "again", NURSE_OWN_PASSWORD)
+    follow(page, button("Set my password"))
     checks(page)
     queue = page.inner_text("main")
     assert f"{DETAILS['full_name']}, " in queue or "No screenings match" in queue

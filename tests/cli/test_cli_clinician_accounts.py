@@ -14,11 +14,20 @@ from screening.cli import cli
 from screening.db import connect
 from tests.cli_helpers import invoke
 from tests.factories import audit_rows, make_app, rows
-from tests.journeys import LOGIN_PATH, QUEUE_PATH, is_login_redirect, sign_in, signed_in
+from tests.journeys import (
+    CHOOSE_PASSWORD_PATH,
+    LOGIN_PATH,
+    QUEUE_PATH,
+    first_sign_in,
+    is_login_redirect,
+    sign_in,
+)
+from tests.pages import location
 
 ARGON2ID_DEFAULTS = "$argon2id$v=19$m=65536,t=3,p=4$"
 COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "screening" / "data" / "common-passwords.txt.gz"
 GOOD = "lemon kettle 58 harbour"
+OWN = "velvet compass 27 meadow"
 
 
 @pytest.fixture
@@ -131,13 +140,14 @@ def test_cli_accepts_long_unicode_passphrases_that_then_sign_in(runner, instance
         browser = app.test_client()
         response = sign_in(browser, email, password)
         assert response.status_code == 303, email
-        assert browser.get(QUEUE_PATH).status_code == 200
+        assert location(response) == CHOOSE_PASSWORD_PATH  # signed in; an admin chose it, so it is changed first
+        assert browser.get(CHOOSE_PASSWORD_PATH).status_code == 200
 
 
 def test_cli_disable_ends_live_session_at_once(runner, instance):
     assert add(runner, instance, "ada@clinic.example", GOOD).returncode == 0
     app = make_app(instance)
-    browser = signed_in(app, "ada@clinic.example", GOOD)
+    browser = first_sign_in(app, "ada@clinic.example", GOOD, OWN)
     assert browser.get(QUEUE_PATH).status_code == 200
 
     done = invoke(runner, "clinician", "disable", "ADA@clinic.example")
@@ -145,7 +155,7 @@ def test_cli_disable_ends_live_session_at_once(runner, instance):
     assert done.returncode == 0, done.stderr
     assert "1 active session(s) ended" in done.stdout
     assert is_login_redirect(browser.get(QUEUE_PATH))
-    again = sign_in(app.test_client(), "ada@clinic.example", GOOD)
+    again = sign_in(app.test_client(), "ada@clinic.example", OWN)
     assert again.status_code == 200
     assert clinicians(instance)[0]["disabled_at"] is not None
     disabled = audit_rows(database(instance), "clinician_disabled")

@@ -73,3 +73,40 @@ def test_every_faulty_rule_is_reported(ruleset):
     # In rule-file order.
     assert evaluation.engine_errors == ("age_under_18", "unwell_now", "filler_nose")
     assert evaluation.outcome == "review"
+
+
+def unrenderable(monkeypatch, *rule_ids: str):
+    """Every message of the named rules fails to render (a placeholder that cannot be filled), as a broken rules
+    file or an unexpected answer might make it."""
+    from screening.domain import rules
+
+    render = rules.Message.render
+
+    def failing(message, env):
+        if any(rule.patient_message is message for rule in broken_for):
+            raise KeyError("simulated placeholder that is missing")
+        return render(message, env)
+
+    broken_for: list = []
+    monkeypatch.setattr(rules.Message, "render", failing)
+    return broken_for
+
+
+def test_a_message_that_cannot_be_rendered_sends_the_screening_to_a_clinician(ruleset, monkeypatch):
+    unrenderable(monkeypatch).append(ruleset.rule("toxin_heart_condition"))
+
+    evaluation = evaluate(answers_for("toxin", heart_condition="yes"), ruleset=ruleset)
+
+    assert evaluation.engine_errors == ("toxin_heart_condition",)
+    assert evaluation.outcome == "review" and evaluation.treatments == {"toxin": "review"}
+    assert evaluation.rule_ids == ["toxin_heart_condition"]  # it fired: its reason is kept for the clinician
+    assert evaluation.messages and not any("{" in message for message in evaluation.messages)
+
+
+def test_an_unrenderable_message_never_lowers_what_its_rule_decides(ruleset, monkeypatch):
+    unrenderable(monkeypatch).append(ruleset.rule("age_under_18"))
+
+    evaluation = evaluate(answers_for("toxin", date_of_birth="2007-03-11"), ruleset=ruleset)
+
+    assert evaluation.engine_errors == ("age_under_18",)
+    assert evaluation.outcome == "decline"

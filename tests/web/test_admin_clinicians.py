@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import CLINICIAN_EMAIL, audit_rows, make_admin, make_clinician, rows
-from tests.journeys import QUEUE_PATH, is_login_redirect, sign_in
+from tests.journeys import QUEUE_PATH, first_sign_in, is_login_redirect, sign_in
 from tests.pages import csrf_token, field_error, location, page_text
 
 CLINICIANS_PATH = "/clinician/admin/clinicians"
@@ -54,8 +54,7 @@ def test_admin_adds_clinician_who_can_then_sign_in(app, db_path, admin):
     created = audit_rows(db_path, "clinician_created")[-1]
     assert (created["actor_id"], created["object_id"]) == (admin_id, str(added["id"]))
     assert "orbit" not in created["detail"]
-    newcomer = app.test_client()
-    assert sign_in(newcomer, NEW_EMAIL, "orbit 1969 apollo guidance").status_code == 303
+    newcomer = first_sign_in(app, NEW_EMAIL, "orbit 1969 apollo guidance", "velvet compass 27 meadow")
     assert newcomer.get(QUEUE_PATH).status_code == 200
 
 

@@ -15,11 +15,12 @@ from urllib.parse import urlencode
 from screening.app import create_app
 from tests.cli_helpers import invoke, script_env
 from tests.factories import REVIEW_TOXIN, audit_rows
-from tests.journeys import sign_in, submit_through_form, token_of
-from tests.pages import location, tree
+from tests.journeys import first_sign_in, submit_through_form, token_of
+from tests.pages import tree
 
 ADMIN = "ada@clinic.example"
 PASSWORD = "plum tractor 41 lantern"
+OWN_PASSWORD = "velvet compass 27 meadow"
 
 
 def test_admin_from_cli_reviews_and_approves_a_form_submission_and_the_trail_is_whole(runner, tmp_path):
@@ -37,8 +38,7 @@ def test_admin_from_cli_reviews_and_approves_a_form_submission_and_the_trail_is_
     )
     _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
 
-    admin = app.test_client()
-    assert location(sign_in(admin, ADMIN, PASSWORD)) == "/clinician/queue"
+    admin = first_sign_in(app, ADMIN, PASSWORD, OWN_PASSWORD)  # the CLI's password is changed at first sign-in
     queue = admin.get("/clinician/queue")
     assert f'href="/clinician/submissions/{submission_id}"' in queue.text
 

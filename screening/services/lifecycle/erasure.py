@@ -1,13 +1,17 @@
 """Erasure of a patient's data (UK GDPR Art. 17), and restriction where the clinic must keep it (Art. 17(3), 18).
 
 A patient is found by email and date of birth together. Their screenings are taken with every version linked to
-them (see store.Family). A screening that led to an appointment is part of the clinical record, kept for its
-retention period (docs/retention.md): it is not erased but can be restricted instead (kept, shown in no list).
+them (see store.Family). A screening that led to an appointment, or that has a consultation record, is part of the
+clinical record, kept for its retention period (docs/retention.md): it is not erased but can be restricted instead
+(kept, shown in no list). What the Records page and `screening erase` say of each screening is `retained_reason`,
+and erasure takes exactly the screenings it gives no reason for.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
 from email import message_from_bytes
@@ -18,15 +22,42 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import clock, store
+from screening.errors import Conflict
+
+log = logging.getLogger(__name__)
 
 RETAINED_REASON = (
     "it led to an appointment on {when}, so it is part of the clinical record and is kept for {years} years after"
     " it (docs/retention.md); it can be restricted instead"
 )
+CONSULTED_REASON = (
+    "a consultation was recorded for it on {when}: the screening and the consultation record are the clinical record"
+    " of that consultation and are kept for {years} years after it (docs/retention.md); it can be restricted instead"
+)
+
+
+def retained_reason(family: store.Family, consulted_years: float) -> str:
+    """Why the clinic must keep this family (the words the Records page and `screening erase` show), or "" when
+    erasure may take it. Erasure takes exactly the families this gives no reason for."""
+    if not family.consulted:
+        return ""
+    years = f"{consulted_years:g}"
+    if family.last_consultation is not None and family.last_consultation == family.kept_from:
+        return CONSULTED_REASON.format(when=family.last_consultation[:10], years=years)
+    return RETAINED_REASON.format(when=family.kept_from[:10], years=years)
 
 
 class ErasureInputError(ValueError):
     """The email or date of birth is malformed, or matches nobody; the message says which."""
+
+
+class ErasureRefused(Conflict):
+    """The database refused the erasure (a row still refers to a screening): nothing was erased."""
+
+    message = (
+        "Nothing was erased: a record still refers to one of these screenings, which erasure does not know how to"
+        " remove. The incident is logged; tell whoever runs the service (docs/operations.md)."
+    )
 
 
 @dataclass(frozen=True)
@@ -97,11 +128,10 @@ def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float
     for family in store.families_of(db, matching, now):
         first = store.get_submission(db, family.ids[0])
         latest = store.get_submission(db, family.ids[-1])
-        reason = ""
-        if family.consulted:
-            reason = RETAINED_REASON.format(when=family.last_appointment[:10], years=f"{consulted_years:g}")
+        reason = retained_reason(family, consulted_years)
         found.append(ScreeningFound(family, first["created_at"], latest["outcome"], family.restricted, reason))
-    messages = store.mail_count_to(db, email)
+    erasable_ids = [i for screening in found if not screening.retained_reason for i in screening.family.ids]
+    messages = store.patient_mail_count(db, erasable_ids, email)
     return Plan(email, date_of_birth, found, len(drafts), messages)
 
 
@@ -114,7 +144,24 @@ def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: P
     """Erase what the plan allows, in one transaction; each erased submission leaves "erased submission N" in the
     audit trail, with no content. Then checkpoint the WAL, so no old copy of a page survives in the -wal file."""
     result = Result()
+    try:
+        _erase_rows(db, patient, audit, result)
+    except sqlite3.IntegrityError as refused:
+        # store.SUBMISSION_REFERENCES misses a table (its test should have said so): the transaction is rolled back
+        # whole. The log names the database's reason and the ids, never the patient.
+        planned = [i for screening in patient.erasable for i in screening.family.ids]
+        log.error("erasure refused by the database (%s) for submissions %s", refused, planned)
+        raise ErasureRefused() from None
+    if outbox_dir is not None:
+        result.files = erase_outbox_files(outbox_dir, patient.email)
+    checkpoint(db)
+    return result
+
+
+def _erase_rows(db: Database, patient: Plan, audit: store.AuditEvent, result: Result) -> None:
     with store.write_transaction(db):
+        erasing = [i for screening in patient.erasable for i in screening.family.ids]
+        result.messages = store.delete_patient_mail(db, erasing, patient.email)
         for screening in patient.erasable:
             store.delete_submissions(db, screening.family.ids)
             result.erased_submissions.extend(screening.family.ids)
@@ -122,7 +169,6 @@ def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: P
         for draft_id in drafts:
             store.delete_draft(db, draft_id)
         result.drafts = len(drafts)
-        result.messages = store.delete_mail_to(db, patient.email)
         for submission_id in result.erased_submissions:
             store.append_audit(db, _event(audit, "submission_erased", "submission", submission_id))
         store.append_audit(
@@ -140,10 +186,6 @@ def erase(db: Database, patient: Plan, audit: store.AuditEvent, *, outbox_dir: P
                 },
             ),
         )
-    if outbox_dir is not None:
-        result.files = erase_outbox_files(outbox_dir, patient.email)
-    checkpoint(db)
-    return result
 
 
 def restrict(db: Database, patient: Plan, audit: store.AuditEvent) -> list[int]:

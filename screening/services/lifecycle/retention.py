@@ -68,8 +68,8 @@ def _expired_families(db: Database, policy: Policy, now: datetime) -> tuple[list
     for family in store.all_families(db, now):
         if family.upcoming_appointment is not None:
             continue  # an appointment still to come: the screening is in use
-        if family.consulted:
-            if family.last_appointment < store.iso(now - policy.consulted):
+        if family.consulted:  # an appointment that took place, or a consultation record: the clinical record
+            if family.kept_from < store.iso(now - policy.consulted):
                 consulted.append(family)
         elif family.last_activity < store.iso(now - policy.unbooked):
             unbooked.append(family)

@@ -8,6 +8,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from screening import mail, store
 from screening.cli import cli
 from tests.factories import (
@@ -16,12 +18,23 @@ from tests.factories import (
     REVIEW_TOXIN,
     answers_by_step,
     audit_rows,
+    consult,
     db_connection,
     make_clinician,
+    rows,
 )
-from tests.journeys import CHECK_PATH, decide, declaration, signed_in, submit_through_form, token_of, walk
+from tests.journeys import (
+    CHECK_PATH,
+    booked_patient,
+    decide,
+    declaration,
+    signed_in,
+    submit_through_form,
+    token_of,
+    walk,
+)
 from tests.pages import csrf_token, listed_ids, page_text
-from tests.services.lifecycle.lifecycle_helpers import book_at, ids
+from tests.services.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 
 MARKER = "Qzxvmarkerwq"
 PATIENT = {"full_name": f"Jane {MARKER}", "email": f"{MARKER.lower()}@example.org", "phone": "07700 900 982"}
@@ -51,8 +64,8 @@ def marked_patient(app):
     return patient, token
 
 
-def erase(app, *extra: str, email: str = PATIENT["email"], dob: str = DOB):
-    return app.test_cli_runner().invoke(cli, ["erase", "--email", email, "--date-of-birth", dob, *extra])
+def erase(app, *extra: str, email: str = PATIENT["email"], dob: str = DOB, input: str | None = None):
+    return app.test_cli_runner().invoke(cli, ["erase", "--email", email, "--date-of-birth", dob, *extra], input=input)
 
 
 def test_erasure_leaves_the_marker_in_no_file_and_the_private_link_answers_404(app, db_path):
@@ -226,3 +239,193 @@ def test_an_unfinished_questionnaire_alone_needs_the_right_date_of_birth_too(app
     right = erase(app, "--yes")
     assert right.exit_code == 0, right.output
     assert ids(db_path, "draft") == []
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A screening with a consultation record (the clinical record of a face-to-face consultation)
+
+CONSULTED = {
+    "attendance": "attended",
+    "id_document": "passport",
+    "id_date_of_birth": "22/07/1990",
+    "answers": "confirmed",
+    "consulted": "y",
+    "note": "",
+}
+
+
+def consulted_patient(app, db_path, clock, auth, **fields) -> int:
+    """A patient who screened and booked through the real pages (the appointment later today), whose practitioner
+    recorded the consultation through its page; returns the screening's id."""
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), email=PATIENT["email"])
+    clinician = auth.registered_clinician()
+    path = f"/clinician/submissions/{submission_id}/consultation"
+    page = clinician.get(path)
+    assert clinician.post(path, data={**CONSULTED, **fields, "csrf_token": csrf_token(page)}).status_code == 303
+    assert ids(db_path, "consultation", "submission_id") == [submission_id]
+    return submission_id
+
+
+def test_a_consulted_screening_is_kept_on_the_admin_page_with_the_reason_and_erase_refuses_it(
+    app, db_path, clock, auth
+):
+    kept = consulted_patient(app, db_path, clock, auth)
+    client = auth.admin()
+    found = post_records(client, email=PATIENT["email"], date_of_birth=DOB)
+    assert found.status_code == 200
+    assert "Will be erased" not in page_text(found)
+    assert "a consultation was recorded" in page_text(found)
+
+    refused = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
+
+    assert refused.status_code == 409, page_text(refused)[:300]
+    assert "a consultation was recorded" in page_text(refused) and "8 years" in page_text(refused)
+    assert ids(db_path, "submission") == [kept]
+    assert ids(db_path, "consultation", "submission_id") == [kept]
+    assert audit_rows(db_path, "submission_erased") == []
+
+
+def test_a_consulted_screening_is_refused_by_the_cli_with_the_reason_and_no_traceback(app, db_path, clock, auth):
+    kept = consulted_patient(app, db_path, clock, auth)
+
+    done = erase(app, "--yes")
+
+    assert "Traceback" not in done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit), repr(done.exception)
+    assert done.exit_code == 1, done.output
+    assert f"screening {kept} sent" in done.output and "kept: a consultation was recorded" in done.output
+    assert ids(db_path, "submission") == [kept]
+    assert ids(db_path, "consultation", "submission_id") == [kept]
+    restricted = erase(app, "--yes", "--restrict")
+    assert restricted.exit_code == 0, restricted.output
+    assert "restricted 1 submission(s)" in restricted.output
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# What the Records page and `screening erase` say of a screening is what Erase does with it, in every state
+
+
+def _booked(db, now, *, days: float) -> list[int]:
+    submission_id = screening(db)
+    book_at(db, submission_id, now + timedelta(days=days))
+    return [submission_id]
+
+
+def _cancelled(db, now) -> list[int]:
+    submission_id = screening(db)
+    book_at(db, submission_id, now - timedelta(days=2))
+    store.cancel_booking(db, submission_id, store.SYSTEM.event("booking_cancelled"))
+    return [submission_id]
+
+
+def _consulted_early(db, now) -> list[int]:
+    submission_id = screening(db)
+    consult(db, submission_id, booking_id=book_at(db, submission_id, now + timedelta(hours=1)))
+    return [submission_id]
+
+
+def _did_not_attend(db, now) -> list[int]:
+    submission_id = screening(db)
+    consult(db, submission_id, attendance="did_not_attend")
+    return [submission_id]
+
+
+def _amended_after_consultation(db, now) -> list[int]:
+    first = screening(db)
+    consult(db, first)
+    return [first, amend(db, first)]
+
+
+def _restricted_after_consultation(db, now) -> list[int]:
+    submission_id = screening(db)
+    consult(db, submission_id)
+    store.restrict_submission(db, submission_id, store.iso(now))
+    return [submission_id]
+
+
+STATES = {
+    "never booked": lambda db, now: [screening(db)],
+    "an appointment to come": lambda db, now: _booked(db, now, days=3),
+    "an appointment that took place": lambda db, now: _booked(db, now, days=-3),
+    "a cancelled appointment": _cancelled,
+    "a consultation recorded before the slot's start": _consulted_early,
+    "a did-not-attend record and no booking": _did_not_attend,
+    "amended after its consultation": _amended_after_consultation,
+    "restricted after its consultation": _restricted_after_consultation,
+}
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_the_records_page_and_the_cli_say_what_erase_then_does(app, db_path, clock, auth, state):
+    with db_connection(db_path) as db:
+        family = STATES[state](db, clock.now())
+    client = auth.admin()
+    found = post_records(client, email=DETAILS["email"], date_of_birth=DOB)
+    assert found.status_code == 200
+    page_says = "erased" if "Will be erased" in page_text(found) else "kept" if "Kept: " in page_text(found) else None
+    listed = erase(app, email=DETAILS["email"], input="n\n")
+    assert "Traceback" not in listed.output
+    cli_says = "erased" if ": will be erased" in listed.output else "kept" if ": kept: " in listed.output else None
+    assert page_says is not None and page_says == cli_says, (page_says, listed.output)
+
+    done = post_records(client, "/clinician/admin/records/erase", email=DETAILS["email"], date_of_birth=DOB)
+
+    assert done.status_code == (303 if page_says == "erased" else 409), page_text(done)[:300]
+    left = set(ids(db_path, "submission")) & set(family)
+    assert left == (set() if page_says == "erased" else set(family))
+    with db_connection(db_path) as db:
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_reference_erasure_does_not_know_is_refused_whole_without_a_500_or_a_traceback(
+    app, db_path, clock, auth, monkeypatch, caplog
+):
+    """Were a new table to point at a submission unhandled (tests/store/test_store_records.py says so first), the
+    database's refusal rolls everything back and is told as a refusal, on the page and by the command."""
+    from screening.services.lifecycle import erasure
+    from screening.store import records
+
+    with db_connection(db_path) as db:
+        kept = screening(db)
+        consult(db, kept)
+    forgotten = tuple(r for r in records.SUBMISSION_REFERENCES if r.table != "consultation")
+    monkeypatch.setattr(records, "SUBMISSION_REFERENCES", forgotten)
+    monkeypatch.setattr(erasure, "retained_reason", lambda family, years: "")
+    client = auth.admin()
+    before = len(audit_rows(db_path))
+
+    refused = post_records(client, "/clinician/admin/records/erase", email=DETAILS["email"], date_of_birth=DOB)
+    assert refused.status_code == 409
+    assert "Nothing was erased" in page_text(refused)
+    done = erase(app, "--yes", email=DETAILS["email"])
+    assert done.exit_code == 1 and "Traceback" not in done.output
+    assert "nothing was erased" in done.output
+
+    assert ids(db_path, "submission") == [kept]
+    assert len(audit_rows(db_path)) == before  # no erasure event: the whole unit was rolled back
+    assert DETAILS["email"] not in caplog.text and "erasure refused by the database" in caplog.text
+
+
+@pytest.mark.mail_server  # the clinic's own address, as a clinic sets it
+def test_erasing_a_patient_who_gave_the_clinics_address_takes_their_mail_and_leaves_the_clinics(app, db_path):
+    clinic = app.config["CLINIC_EMAIL"]
+    for _ in range(2):  # other patients' screenings the clinic is told about, at the same address
+        submit_through_form(app, details={**DETAILS, "email": "someone@example.org"}, **REVIEW_TOXIN)
+    _, own = submit_through_form(app, details={**DETAILS, "email": clinic}, **REVIEW_TOXIN)
+    notices = rows(db_path, "SELECT id FROM outbox WHERE kind = 'review_needed'")
+    assert len(notices) == 3
+
+    done = erase(app, "--yes", email=clinic)
+
+    assert done.exit_code == 0, done.output
+    assert rows(db_path, "SELECT id FROM outbox WHERE kind = 'review_needed'") == notices  # the clinic's, all kept
+    assert (
+        rows(
+            db_path,
+            "SELECT id FROM outbox WHERE submission_id = ? OR kind = 'submitted' AND to_addr = ?",
+            [own, clinic],
+        )
+        == []
+    )
+    (erased,) = audit_rows(db_path, "patient_erased")
+    assert json.loads(erased["detail"])["messages"] == 1

@@ -284,6 +284,7 @@ WALKED = (
     | {"patient.returning", "patient.use_return_link", "admin.records", "admin.restrict", "admin.erase"}
 )
 SHOWS_NO_SCREENING = {
+    "account.choose_password",  # a clinician choosing their own password at first sign-in
     # the questionnaire before anything is sent, and the pages around it
     "patient.start",
     "patient.begin",

@@ -11,7 +11,7 @@ from screening import settings, store
 from screening.cli import cli
 from screening.db import migrate
 from screening.services.lifecycle import retention
-from tests.factories import audit_rows, db_connection, make_app
+from tests.factories import audit_rows, consult, db_connection, make_app
 from tests.services.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 
 YEAR = timedelta(days=365)
@@ -150,3 +150,23 @@ def test_the_server_purges_by_itself_and_tests_do_not(tmp_path, clock):
     assert [json.loads(row["detail"]) for row in audit_rows(database, "retention_purge")] == [
         {"class": "drafts", "deleted": 1}
     ]
+
+
+def test_a_consultation_record_keeps_its_screening_for_the_consulted_period_and_then_goes_with_it(app, db_path, clock):
+    """A consultation recorded for a screening whose booking was never in the past (an early record, or no booking)
+    still makes it the clinical record: never purged as unbooked, purged with its record 8 years after it."""
+    with db_connection(db_path) as db:
+        clock.at(PURGE_DAY - 8 * YEAR - timedelta(days=20))
+        old = screening(db)
+        consult(db, old, booking_id=book_at(db, old, clock.now() + timedelta(hours=2)))
+        clock.at(PURGE_DAY - 2 * YEAR)
+        recent = screening(db)
+        consult(db, recent, attendance="did_not_attend")  # no booking at all: the record alone keeps it
+    clock.at(PURGE_DAY)
+    with db_connection(db_path) as db:
+        counted = {item.key: item.count for item in retention.purge(db, retention.Policy(), dry_run=True).classes}
+        assert (counted["screenings_unbooked"], counted["screenings_consulted"]) == (0, 1)
+        retention.purge(db, retention.Policy())
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert ids(db_path, "submission") == [recent]
+    assert ids(db_path, "consultation", "submission_id") == [recent]
