@@ -13,7 +13,7 @@ from flask import Flask
 from screening import clock, db, jobs, mail, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from screening.domain.rules import readable_date
-from screening.services import audit_digest, lifecycle
+from screening.services import audit_digest, credentials, integrity, lifecycle
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The shipped rules with the clinic's overrides; a broken overrides file stops the start, like bad rules.
     overrides_file = rulebook.overrides_path(app.instance_path, app.config["OVERRIDES_FILE"] or None)
     app.extensions[EXTENSION] = rulebook.load_rules(app.config["RULES_DIR"], overrides_file)
+    audit_digest.init_app(app)  # the chain's key, registered before migrating: a migration that reseals uses it
     db.init_app(app)
     rulebook.archive_at_start(
         app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
@@ -75,7 +76,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(clinician.bp)  # the queue, a screening, patients, the diary, consultations, the rules
     app.register_blueprint(admin.bp)  # clinicians, slots, settings, the audit trail, records, trying a case
     lifecycle.init_app(app)  # the live-server lock
-    audit_digest.init_app(app)  # the chain's key
+    integrity.init_app(app)  # the audit head of an older trail; seals keyed once
+    if app.config["TOTP_SEED_KEY"]:
+        credentials.encrypt_clear_seeds(app.config["DATABASE"], app.config["TOTP_SEED_KEY"])
+    elif not app.testing:
+        log.warning("no TOTP_SEED_KEY configured: second-factor seeds are stored in clear; run `screening init`")
     jobs.init_app(
         app,
         {

@@ -240,6 +240,7 @@ def init(instance_path: Path | None) -> None:
     except FileExistsError:
         click.echo(f"{config}: kept")
         _add_audit_key(config, folder / "screening.sqlite3")
+        _add_seed_key(config)
     else:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(
@@ -247,6 +248,8 @@ def init(instance_path: Path | None) -> None:
                 f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
                 "# Keys the audit trail's hash chain (HMAC): a copy of the database alone cannot rewrite the trail.\n"
                 f"AUDIT_KEY = {secrets.token_hex(32)!r}\n"
+                "# Encrypts the clinicians' second-factor seeds in the database: a copy of it alone makes no codes.\n"
+                f"TOTP_SEED_KEY = {secrets.token_hex(32)!r}\n"
                 "# CLINIC_NAME = 'Our clinic'\n"
                 "# CLINIC_CONTACT = 'Phone 020 0000 0000 or email hello@example.org'\n"
             )
@@ -343,16 +346,23 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def audit_verify() -> None:
-    """Check the audit trail's hash chain; report the first broken link, or that the chain is whole."""
-    report = store.verify_audit_chain(get_db())
-    if report.first_broken is None:
-        click.echo(f"the audit chain is whole: {report.rows} events")
-        if report.last_hash:
-            # A chain proves nothing about rows cut from its end: keep this line somewhere else to compare later.
-            click.echo(f"last event {report.rows}: {report.last_hash}")
-        return
-    click.echo(f"the audit chain is broken at event {report.first_broken}: {report.reason}", err=True)
-    sys.exit(1)
+    """Check the audit trail's hash chain and head, and every screening's seal against the audit trail's record of it;
+    report what is broken, or that all is whole."""
+    from screening.services import integrity
+
+    report = integrity.check(get_db())
+    chain = report.chain
+    if chain.first_broken is not None:
+        click.echo(f"the audit chain is broken at event {chain.first_broken}: {chain.reason}", err=True)
+    for line in report.problem_lines():
+        click.echo(line, err=True)
+    if not report.whole:
+        sys.exit(1)
+    click.echo(f"the audit chain is whole: {chain.rows} events")
+    if chain.last_hash:
+        # The head finds rows cut from the end, unless it was cut too with the key: keep this line elsewhere as well.
+        click.echo(f"last event {chain.rows}: {chain.last_hash}")
+    click.echo(f"every screening's seal checks out and agrees with the audit trail: {report.screenings} screenings")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -459,6 +469,8 @@ def backup_command(path: Path) -> None:
         _refuse(f"backup: {error}")
     for line in summary.lines():
         click.echo(line)
+    if not summary.trustworthy:  # the copy is kept (it is the evidence), but the database it copies fails its checks
+        _refuse(f"backup: {path} was written, but the database fails its checks (above); run `screening audit verify`")
 
 
 @cli.command("restore")
@@ -789,3 +801,16 @@ def _add_audit_key(config: Path, database: Path) -> None:
             f"AUDIT_LEGACY_ROWS = {legacy}\n"
         )
     click.echo(f"{config}: added an audit-chain key ({legacy} earlier audit events stay unkeyed)")
+
+
+def _add_seed_key(config: Path) -> None:
+    """Append TOTP_SEED_KEY to an existing config.py, once; seeds stored in clear are encrypted at the next start."""
+    text = config.read_text(encoding="utf-8")
+    if re.search(r"^TOTP_SEED_KEY\s*=", text, re.MULTILINE):
+        return
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n# Encrypts the clinicians' second-factor seeds in the database, added by `screening init`.\n"
+            f"TOTP_SEED_KEY = {secrets.token_hex(32)!r}\n"
+        )
+    click.echo(f"{config}: added a key for second-factor seeds (seeds stored in clear are encrypted at next start)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -38,8 +39,27 @@ _every_connection: set[Database] = set()
 _registry_lock = threading.Lock()
 
 
+PRIVATE = 0o600  # the database holds health data: owner only; SQLite gives its -wal and -shm the same mode
+
+
+def create_private(path: str | Path) -> None:
+    """Create the database file for its owner only, if it does not exist yet (SQLite would create it 0644)."""
+    if str(path) == ":memory:":
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # there already, or no folder: SQLite says so
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+
+
+def make_private(path: str | Path) -> None:
+    """Give the database file and its -wal and -shm, where they exist, to their owner only."""
+    for name in (str(path), f"{path}-wal", f"{path}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(name, PRIVATE)
+
+
 def connect(path: str | Path) -> Database:
-    """Open the database with every pragma the service relies on (the caller closes it)."""
+    """Open the database with every pragma the service relies on (the caller closes it); a new file is private."""
+    create_private(path)
     conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
     for pragma in PRAGMAS:
         conn.execute(f"PRAGMA {pragma}")

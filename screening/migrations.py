@@ -463,3 +463,21 @@ def m0016(db: Database) -> None:
     # A password an admin chose (`screening clinician add`, the Clinicians page) is changed by its owner at first
     # sign-in. Accounts that exist already are left as they are: their owners have been signing in with them.
     db.execute("ALTER TABLE clinician ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations(name="0017_audit_head")
+def m0017(db: Database) -> None:
+    # The audit trail's head: the newest event's id and hash, keyed with a key derived from AUDIT_KEY and moved in the
+    # transaction of every event (store.append_audit), so events cut from the end of the chain are found. Written
+    # with the next event; an instance upgraded with events already writes it at its next start (services/integrity).
+    _run(
+        db,
+        """
+        CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),    -- one row
+            last_id INTEGER NOT NULL,                 -- the newest audit_event.id
+            last_hash TEXT NOT NULL,                  -- its hash
+            mac TEXT NOT NULL                         -- HMAC-SHA256 of both with the head key
+        )
+        """,
+    )

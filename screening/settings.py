@@ -143,6 +143,13 @@ SETTINGS: tuple[Setting, ...] = (
         "a random key written by `screening init` (unset: the chain is not keyed)",
     ),
     Setting(
+        "TOTP_SEED_KEY",
+        None,
+        str,
+        "encrypts clinicians' second-factor (TOTP) seeds in the database (Fernet); kept here, never in the database",
+        "a random key written by `screening init` (unset: seeds are stored in clear)",
+    ),
+    Setting(
         "AUDIT_LEGACY_ROWS",
         0,
         int,

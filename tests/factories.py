@@ -45,6 +45,7 @@ SHARED_CLINICAL_DIR = PROJECT_DIR.parent / "shared" / "clinical"
 # The application and the shipped rules
 
 SECRET_KEY = "x" * 40
+TOTP_SEED_KEY = "s" * 64  # the clinicians' second-factor seeds are encrypted, as `screening init` sets up
 PUBLIC_URL = BY_NAME["PUBLIC_URL"].default
 
 
@@ -54,6 +55,7 @@ def make_app(folder: Path, **config: Any):
     return create_app(
         {
             "SECRET_KEY": SECRET_KEY,
+            "TOTP_SEED_KEY": TOTP_SEED_KEY,
             "DATABASE": str(folder / "screening.sqlite3"),
             "INSTANCE_PATH": str(folder),
             "TESTING": True,
@@ -544,7 +546,12 @@ def record(
             "submission_created",
             object_type="submission",
             object_id=submission_id,
-            detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired)},
+            detail={
+                "outcome": evaluation.outcome,
+                "treatments": evaluation.treatments,
+                "rules": len(evaluation.fired),
+                "seal": store.seal_kind(db, submission_id),
+            },
         ),
     )
     if created_at is not None:

@@ -70,6 +70,8 @@ def test_an_instance_made_by_screening_init_runs_with_the_whole_production_profi
     written = config_file.read_text(encoding="utf-8")
     assert HEX_64.fullmatch(app.config["SECRET_KEY"]) and f"SECRET_KEY = '{app.config['SECRET_KEY']}'" in written
     assert HEX_64.fullmatch(app.config["AUDIT_KEY"]) and app.config["AUDIT_KEY"] != app.config["SECRET_KEY"]
+    assert HEX_64.fullmatch(app.config["TOTP_SEED_KEY"])
+    assert len({app.config[name] for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_SEED_KEY")}) == 3
     # Flask.
     assert app.debug is False and app.testing is False
     assert app.config["DEBUG"] is False and app.config["TESTING"] is False

@@ -2,8 +2,9 @@
 
 Each audit row's hash is an HMAC-SHA256 with AUDIT_KEY, which lives in instance/config.py, never in the database.
 Someone holding only the database can still drop the triggers and edit rows, but cannot recompute a chain that
-`screening audit verify` accepts. Rows cut from the end leave a whole (shorter) chain: the daily digest emails the
-last hash to the clinic address, so an outside copy shows the cut.
+`screening audit verify` accepts. Rows cut from the end leave a whole (shorter) chain, which the keyed audit head
+(store.audit, `audit_head`) finds. The daily digest emails the last hash to the clinic address: an outside copy, which
+shows what nothing inside the instance can, a chain, head and seals rewritten by someone who holds AUDIT_KEY too.
 
 Migration of existing chains: rows written before the key was set keep their unkeyed hashes; `screening init`, when
 it adds AUDIT_KEY to an existing config.py, also writes AUDIT_LEGACY_ROWS (how many rows there were). `audit verify`

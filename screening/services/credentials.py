@@ -3,7 +3,9 @@ each usable once). No Flask here: the sign-in pages (screening/web/auth.py), the
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import hmac
 import secrets
 import unicodedata
@@ -15,9 +17,10 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.fernet import Fernet, InvalidToken
 
 from screening import clock, store
-from screening.db import get_db
+from screening.db import connect, get_db
 
 ROLES = ("clinician", "admin")
 
@@ -99,6 +102,66 @@ def check_password(clinician: dict[str, Any] | None, password: str) -> bool:
     if matched != normalised or hasher.check_needs_rehash(stored):
         store.update_password_hash(get_db(), clinician["id"], hasher.hash(normalised))
     return True
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# TOTP seeds at rest: Fernet (AES-128-CBC with HMAC-SHA256, from the `cryptography` package) with a key made from
+# TOTP_SEED_KEY, which lives in instance/config.py beside AUDIT_KEY, never in the database. A copy of the database or
+# of a backup holds no seed that makes a code. A seed stored before (bare base32) still works, and is encrypted at the
+# next start (encrypt_clear_seeds).
+
+ENCRYPTED_SEED = "fernet:"
+
+
+def _fernet(seed_key: str) -> Fernet:
+    digest = hashlib.sha256(b"screening totp seeds:" + seed_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seed_at_rest(seed_key: str | None, secret: str) -> str:
+    """The seed as the database keeps it: encrypted with the instance's seed key (in clear only without one)."""
+    if not seed_key:
+        return secret
+    return ENCRYPTED_SEED + _fernet(seed_key).encrypt(secret.encode()).decode()
+
+
+def seed_in_use(seed_key: str | None, stored: str | None) -> str | None:
+    """The seed a stored value holds, or None (none stored, or encrypted with a key this instance has not)."""
+    if not stored or not stored.startswith(ENCRYPTED_SEED):
+        return stored or None  # a seed stored before seeds were encrypted
+    if not seed_key:
+        return None
+    try:
+        return _fernet(seed_key).decrypt(stored[len(ENCRYPTED_SEED) :].encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def encrypt_clear_seeds(database: str | Path, seed_key: str | None) -> int:
+    """At start: encrypt every seed stored in clear (set up before seeds were encrypted); returns how many."""
+    if not seed_key:
+        return 0
+    db = connect(database)
+    try:
+        with store.write_transaction(db):
+            changed = 0
+            for row in store.clinician_seeds(db):
+                secret, pending = row["totp_secret"], row["totp_pending"]
+                if any(value and not value.startswith(ENCRYPTED_SEED) for value in (secret, pending)):
+                    store.replace_totp_seeds(
+                        db,
+                        row["id"],
+                        secret if not secret or secret.startswith(ENCRYPTED_SEED) else seed_at_rest(seed_key, secret),
+                        pending
+                        if not pending or pending.startswith(ENCRYPTED_SEED)
+                        else seed_at_rest(seed_key, pending),
+                    )
+                    changed += 1
+        if changed:
+            store.checkpoint(db)  # the pages that held them in clear leave the -wal for the database file, zeroed
+        return changed
+    finally:
+        db.close()
 
 
 def new_totp_secret() -> str:

@@ -153,7 +153,14 @@ def submit(
                     role="patient",
                     object_type="submission",
                     object_id=submission_id,
-                    detail={"outcome": evaluation.outcome, "rules": len(evaluation.fired), "held_by": held_by},
+                    # what `audit verify`, backup and restore hold the stored screening and its seal against
+                    detail={
+                        "outcome": evaluation.outcome,
+                        "treatments": evaluation.treatments,
+                        "rules": len(evaluation.fired),
+                        "seal": store.seal_kind(db, submission_id),  # a keyed seal can never turn plain
+                        "held_by": held_by,
+                    },
                 ),
             )
             if evaluation.engine_errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -119,7 +120,74 @@ def append_audit(db: Database, event: AuditEvent) -> int:
             " :object_type, :object_id, :outcome, :remote_addr, :request_id, :detail, :prev_hash, :hash)",
             row,
         )
+        _move_head(db, row["id"], row["hash"], chain_key)
     return row["id"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The head: the newest event's id and hash, keyed, moved in the transaction of every event. A chain cut at its end is
+# still a whole chain; the head says how far it went. Without the key, a head cannot be moved back to match.
+
+
+def _head_mac(last_id: int, last_hash: str, chain_key: audit_key.ChainKey | None) -> str:
+    fields = ["audit-head", last_id, last_hash]
+    if chain_key is None:
+        return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
+    return audit_key.keyed_hash(chain_key.head_key, fields)
+
+
+def _move_head(db: Database, last_id: int, last_hash: str, chain_key: audit_key.ChainKey | None) -> None:
+    if "audit_head" not in db.table_names():  # a database not migrated this far (a test's own schema)
+        return
+    db.execute(
+        "INSERT INTO audit_head (id, last_id, last_hash, mac) VALUES (1, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash,"
+        " mac = excluded.mac",
+        [last_id, last_hash, _head_mac(last_id, last_hash, chain_key)],
+    )
+
+
+def audit_head(db: Database) -> dict[str, Any] | None:
+    """The head row, or None when there is none (or the database has no head table: made before it existed)."""
+    if "audit_head" not in db.table_names():
+        return None
+    return next(db.query("SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1"), None)
+
+
+def has_head_table(db: Database) -> bool:
+    return "audit_head" in db.table_names()
+
+
+def head_problem(db: Database, rows: int, last_hash: str, chain_key: audit_key.ChainKey | None) -> tuple[int, str]:
+    """(the first event the head finds missing, why), or (0, "") when the head and the chain agree."""
+    head = audit_head(db)
+    if head is None:
+        if rows and has_head_table(db):
+            return rows + 1, "the audit head is missing: events may have been cut from the end"
+        return 0, ""
+    keyed = chain_key if chain_key is not None and head["last_id"] > chain_key.legacy_rows else None  # as the rows
+    if not hmac.compare_digest(head["mac"], _head_mac(head["last_id"], head["last_hash"], keyed)):
+        return min(rows + 1, head["last_id"] or 1), "the audit head does not match its key"
+    if head["last_id"] > rows:
+        first = rows + 1
+        span = f"event {first} is" if first == head["last_id"] else f"events {first} to {head['last_id']} are"
+        return first, f"{span} missing from the end (the audit head records {head['last_id']} events)"
+    if head["last_id"] < rows or head["last_hash"] != last_hash:
+        return head["last_id"] + 1, f"the audit head records {head['last_id']} events, the chain holds {rows}"
+    return 0, ""
+
+
+def recorded_submissions(db: Database) -> dict[int, dict[str, Any]]:
+    """What the audit trail recorded of each screening when it was sent (its `submission_created` detail), by id. The
+    newest event of an id counts: SQLite may give the id of an erased screening to the next one sent."""
+    found: dict[int, dict[str, Any]] = {}
+    for row in db.query(
+        "SELECT object_id, detail FROM audit_event WHERE action = 'submission_created' AND object_type = 'submission'"
+        " ORDER BY id"
+    ):
+        if row["object_id"].isdigit():
+            found[int(row["object_id"])] = json.loads(row["detail"])
+    return found
 
 
 @dataclass(frozen=True)
@@ -130,9 +198,12 @@ class ChainReport:
     last_hash: str = ""  # to record elsewhere: only an outside copy can show rows cut from the end
 
 
-def verify_audit_chain(db: Database, chain_key: audit_key.ChainKey | None = None) -> ChainReport:
+def verify_audit_chain(
+    db: Database, chain_key: audit_key.ChainKey | None = None, *, with_head: bool = True
+) -> ChainReport:
     """Walk the audit trail in order and report the first row that was edited, removed or inserted. Rows after the
-    legacy ones must carry the keyed hash: a chain recomputed without the key is refused."""
+    legacy ones must carry the keyed hash: a chain recomputed without the key is refused. With the head (the default),
+    rows cut from the end are reported too."""
     chain_key = chain_key or audit_key.key_for(db)
     previous_hash, expected_id, count = GENESIS_HASH, 1, 0
     for row in db.query("SELECT * FROM audit_event ORDER BY id"):
@@ -145,6 +216,11 @@ def verify_audit_chain(db: Database, chain_key: audit_key.ChainKey | None = None
         if _audit_hash(row, chain_key.key if keyed else None) != row["hash"]:
             return ChainReport(count, row["id"], "its content does not match its hash")
         previous_hash, expected_id = row["hash"], expected_id + 1
+    first_missing, problem = (
+        head_problem(db, count, previous_hash if count else "", chain_key) if with_head else (0, "")
+    )
+    if first_missing:
+        return ChainReport(count, first_missing, problem, last_hash=previous_hash if count else "")
     return ChainReport(count, None, last_hash=previous_hash if count else "")
 
 
@@ -197,3 +273,8 @@ def _with_object(event: AuditEvent, object_type: str, object_id: Any) -> AuditEv
 def last_audit_event(db: Database, action: str) -> dict[str, Any] | None:
     """The newest audit row of this action, if any."""
     return next(db.query("SELECT * FROM audit_event WHERE action = ? ORDER BY id DESC LIMIT 1", [action]), None)
+
+
+def audit_event_ids(db: Database, action: str) -> list[int]:
+    """The ids of every audit row of this action, oldest first."""
+    return [row["id"] for row in db.query("SELECT id FROM audit_event WHERE action = ? ORDER BY id", [action])]

@@ -22,6 +22,17 @@ class ChainKey:
     key: bytes
     legacy_rows: int = 0  # rows 1..legacy_rows were written before the chain was keyed
 
+    @property
+    def seal_key(self) -> bytes:
+        """The key of the submission seal, derived from the audit key: one secret to keep, and a seal can never be
+        passed off as an audit row's hash (or the other way round), since the two never share a key."""
+        return hmac.new(self.key, b"screening submission seal", hashlib.sha256).digest()
+
+    @property
+    def head_key(self) -> bytes:
+        """The key of the audit trail's head (its newest event), derived the same way."""
+        return hmac.new(self.key, b"screening audit head", hashlib.sha256).digest()
+
 
 _keys: dict[str, ChainKey] = {}  # by database file: the store looks up the key of the database it writes to
 _lock = threading.Lock()

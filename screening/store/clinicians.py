@@ -78,6 +78,20 @@ def set_totp_pending(db: Database, clinician_id: int, secret: str) -> None:
     db.execute("UPDATE clinician SET totp_pending = ? WHERE id = ?", [secret, clinician_id])
 
 
+def clinician_seeds(db: Database) -> list[dict[str, Any]]:
+    """Every clinician's stored TOTP seeds (confirmed and being set up), as stored."""
+    return list(
+        db.query(
+            "SELECT id, totp_secret, totp_pending FROM clinician"
+            " WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL ORDER BY id"
+        )
+    )
+
+
+def replace_totp_seeds(db: Database, clinician_id: int, secret: str | None, pending: str | None) -> None:
+    db.execute("UPDATE clinician SET totp_secret = ?, totp_pending = ? WHERE id = ?", [secret, pending, clinician_id])
+
+
 def set_totp_secret(db: Database, clinician_id: int, secret: str, audit: AuditEvent) -> None:
     with write_transaction(db):
         db.execute("UPDATE clinician SET totp_secret = ?, totp_pending = NULL WHERE id = ?", [secret, clinician_id])

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from screening import clock
 from screening.domain import Answers, Evaluation
 from screening.domain.decisions import QUEUE_RANK, always_to_clinician, initial_review_state
 from screening.errors import Conflict
+from screening.store import audit_key
 from screening.store.core import iso, read_snapshot, token_hash, write_transaction
 from screening.store.outbox import Mail, queue_mail
 
@@ -295,9 +297,14 @@ SEALED_COLUMNS = (
 )
 
 
-def submission_seal(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> str | None:
-    """The digest of a submission as stored now: its sealed columns (raw text), its fired rules and its decisions.
-    (A migration that adds a sealed column checks the old seals with the columns they were made over.)"""
+KEYED_SEAL = "hmac-sha256:"  # a seal keyed with the instance's key starts so; a plain SHA-256 seal is bare hex
+
+
+def _canonical(row: dict[str, Any], rules: list[list[Any]], decisions: list[list[Any]]) -> bytes:
+    return b"submission-seal-v1:" + json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":")).encode()
+
+
+def _sealed_content(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> bytes | None:
     columns = ", ".join(sealed_columns)
     row = next(db.query(f"SELECT {columns} FROM submission WHERE id = ?", [submission_id]), None)  # noqa: S608 - ours
     if row is None:
@@ -318,8 +325,88 @@ def submission_seal(db: Database, submission_id: int, sealed_columns: tuple[str,
             [submission_id],
         )
     ]
-    canonical = json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(b"submission-seal-v1:" + canonical.encode()).hexdigest()
+    return _canonical(row, rules, decisions)
+
+
+def seal_of(content: bytes, seal_key: bytes | None) -> str:
+    """The seal of sealed content: keyed with the seal key, or the plain SHA-256 of before without one."""
+    if seal_key is None:
+        return hashlib.sha256(content).hexdigest()
+    return KEYED_SEAL + hmac.new(seal_key, content, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class SealedRow:
+    id: int
+    seal: str  # as stored
+    content: bytes  # what the seal covers
+    outcome: str
+    treatments: dict[str, str]
+    rules: int
+
+
+def sealed_rows(db: Database) -> Iterator[SealedRow]:
+    """Every submission with its stored seal and what the seal covers, in id order, read in three passes (a query per
+    screening made a backup's check of 100,000 of them take minutes)."""
+    columns = ", ".join(SEALED_COLUMNS)
+    rules = db.execute(
+        "SELECT submission_id, position, rule_id, level, applies, patient_message FROM submission_rule"
+        " ORDER BY submission_id, position"
+    )
+    decisions = db.execute(
+        "SELECT submission_id, id, clinician_id, action, treatments, defer_until, note, created_at FROM decision"
+        " ORDER BY submission_id, id"
+    )
+    next_rule, next_decision = rules.fetchone(), decisions.fetchone()
+    for row in db.query(f"SELECT {columns}, seal AS stored_seal FROM submission ORDER BY id"):  # noqa: S608 - ours
+        seal = row.pop("stored_seal") or ""
+        its_rules, its_decisions = [], []
+        while next_rule is not None and next_rule[0] <= row["id"]:
+            if next_rule[0] == row["id"]:
+                its_rules.append(list(next_rule[1:]))
+            next_rule = rules.fetchone()
+        while next_decision is not None and next_decision[0] <= row["id"]:
+            if next_decision[0] == row["id"]:
+                its_decisions.append(list(next_decision[1:]))
+            next_decision = decisions.fetchone()
+        yield SealedRow(
+            row["id"],
+            seal,
+            _canonical(row, its_rules, its_decisions),
+            row["outcome"],
+            json.loads(row["treatments"]),
+            len(its_rules),
+        )
+
+
+def plain_seal(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> str | None:
+    """The seal as it was written before seals were keyed: anyone who can read the code can recompute it."""
+    content = _sealed_content(db, submission_id, sealed_columns)
+    return None if content is None else seal_of(content, None)
+
+
+def keyed_seal(
+    db: Database, submission_id: int, seal_key: bytes, sealed_columns: tuple[str, ...] = SEALED_COLUMNS
+) -> str | None:
+    """The seal keyed with the instance's seal key (audit_key.ChainKey.seal_key), which is not in the database."""
+    content = _sealed_content(db, submission_id, sealed_columns)
+    return None if content is None else seal_of(content, seal_key)
+
+
+def submission_seal(
+    db: Database,
+    submission_id: int,
+    sealed_columns: tuple[str, ...] = SEALED_COLUMNS,
+    *,
+    chain_key: audit_key.ChainKey | None = None,
+) -> str | None:
+    """The digest of a submission as stored now: its sealed columns (raw text), its fired rules and its decisions;
+    keyed with the database's key where it has one (registered by create_app), plain SHA-256 where it has none.
+    (A migration that adds a sealed column checks the old seals with the columns they were made over.)"""
+    chain_key = chain_key or audit_key.key_for(db)
+    if chain_key is None:
+        return plain_seal(db, submission_id, sealed_columns)
+    return keyed_seal(db, submission_id, chain_key.seal_key, sealed_columns)
 
 
 def reseal_submission(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> None:
@@ -328,9 +415,51 @@ def reseal_submission(db: Database, submission_id: int, sealed_columns: tuple[st
     db.execute("UPDATE submission SET seal = ? WHERE id = ?", [seal, submission_id])
 
 
-def seal_intact(db: Database, submission_id: int) -> bool:
+def stored_seal(db: Database, submission_id: int) -> str | None:
     stored = next(db.query("SELECT seal FROM submission WHERE id = ?", [submission_id]), None)
-    return stored is not None and hmac.compare_digest(stored["seal"] or "", submission_seal(db, submission_id) or "")
+    return None if stored is None else stored["seal"] or ""
+
+
+def seal_intact(db: Database, submission_id: int, chain_key: audit_key.ChainKey | None = None) -> bool:
+    """Whether the stored seal is the one this instance would write now: with a key, only the keyed seal counts (a
+    plain one is what anyone could recompute)."""
+    stored = stored_seal(db, submission_id)
+    if chain_key is None:  # the database's own key, as every reader asks
+        expected = submission_seal(db, submission_id) or ""
+    else:
+        expected = submission_seal(db, submission_id, chain_key=chain_key) or ""
+    return stored is not None and hmac.compare_digest(stored, expected)
+
+
+def seal_kind(db: Database, submission_id: int) -> str:
+    """ "keyed" or "plain": how the screening's seal was written (recorded in the audit trail when it is sent)."""
+    return "keyed" if (stored_seal(db, submission_id) or "").startswith(KEYED_SEAL) else "plain"
+
+
+def has_keyed_seal(db: Database) -> bool:
+    return (
+        next(db.query("SELECT 1 AS found FROM submission WHERE substr(seal, 1, 12) = ? LIMIT 1", [KEYED_SEAL]), None)
+        is not None
+    )
+
+
+def seal_ids(db: Database) -> dict[int, str]:
+    """Every submission's id and stored seal, in order."""
+    return {row["id"]: row["seal"] for row in db.query("SELECT id, seal FROM submission ORDER BY id")}
+
+
+def set_seal(db: Database, submission_id: int, seal: str) -> None:
+    db.execute("UPDATE submission SET seal = ? WHERE id = ?", [seal, submission_id])
+
+
+def sealed_summary(db: Database, submission_id: int) -> dict[str, Any] | None:
+    """What the audit trail records when a screening is sent, as stored now: its outcome, outcome per treatment and
+    the number of rules that fired."""
+    row = next(db.query("SELECT outcome, treatments FROM submission WHERE id = ?", [submission_id]), None)
+    if row is None:
+        return None
+    rules = db.execute("SELECT count(*) FROM submission_rule WHERE submission_id = ?", [submission_id]).fetchone()[0]
+    return {"outcome": row["outcome"], "treatments": json.loads(row["treatments"]), "rules": rules}
 
 
 def rule_levels(db: Database, submission_ids: list[int]) -> dict[int, dict[str, str]]:

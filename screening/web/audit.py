@@ -28,7 +28,15 @@ def signed_in():
 
 
 def _assign_request_id() -> None:
-    g.request_id = secrets.token_hex(8)
+    request_id()
+
+
+def request_id() -> str:
+    """This request's id, given on first need: a check that runs before this module's (CSRF, the trusted hosts, the
+    limits) may write an audit row before the request would otherwise have its id."""
+    if "request_id" not in g:
+        g.request_id = secrets.token_hex(8)
+    return g.request_id
 
 
 def _expose_request_id(response: Response) -> Response:
@@ -60,7 +68,7 @@ def event(
         object_type=object_type,
         object_id=str(object_id),
         remote_addr=(request.remote_addr or "") if has_request_context() else "",
-        request_id=g.get("request_id", "") if has_request_context() else "",
+        request_id=request_id() if has_request_context() else "",
         detail=detail,
     )
 
@@ -72,7 +80,7 @@ def actor(role: str | None = None) -> store.Actor:
         who, role = clinician.id, role or clinician.role
     else:
         who, role = None, role or "patient"
-    return store.Actor(role, who, request.remote_addr or "", g.get("request_id", ""))
+    return store.Actor(role, who, request.remote_addr or "", request_id())
 
 
 def record(action: str, **kwargs: Any) -> None:

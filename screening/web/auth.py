@@ -16,7 +16,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 
 from screening import clock, store
 from screening.db import get_db
-from screening.services.credentials import check_password, check_totp, new_totp_secret
+from screening.services.credentials import check_password, check_totp, new_totp_secret, seed_at_rest, seed_in_use
 from screening.web import audit
 
 IDLE_TIMEOUT = timedelta(minutes=15)
@@ -233,8 +233,12 @@ def pending_clinician() -> dict[str, Any] | None:
     return None if clinician is None or clinician["disabled_at"] else clinician
 
 
+def _seed_key() -> str | None:
+    return current_app.config.get("TOTP_SEED_KEY") or None
+
+
 def sign_in_with_code(clinician: dict[str, Any], code: str) -> bool:
-    if check_totp(clinician, clinician["totp_secret"], code):
+    if check_totp(clinician, seed_in_use(_seed_key(), clinician["totp_secret"]), code):
         sign_in(clinician)
         return True
     _audit_failure(clinician, factor="code")
@@ -250,10 +254,11 @@ def clinician_setting_up_code() -> dict[str, Any] | None:
 
 def secret_being_set_up(clinician: dict[str, Any]) -> str:
     """The key being set up: kept in the database (never in the cookie) until a code confirms it."""
-    if not clinician["totp_pending"]:
-        store.set_totp_pending(get_db(), clinician["id"], new_totp_secret())
-        clinician = store.clinician_by_id(get_db(), clinician["id"])
-    return clinician["totp_pending"]
+    secret = seed_in_use(_seed_key(), clinician["totp_pending"])
+    if secret is None:  # none yet (or kept with a key this instance no longer has): a new one
+        secret = new_totp_secret()
+        store.set_totp_pending(get_db(), clinician["id"], seed_at_rest(_seed_key(), secret))
+    return secret
 
 
 def confirm_code_set_up(clinician: dict[str, Any], secret: str, code: str) -> bool:
@@ -261,7 +266,8 @@ def confirm_code_set_up(clinician: dict[str, Any], secret: str, code: str) -> bo
     if not check_totp(clinician, secret, code):
         return False
     who = {"id": clinician["id"], "role": clinician["role"]}
-    store.set_totp_secret(get_db(), clinician["id"], secret, audit.event("totp_enrolled", actor=who))
+    stored = seed_at_rest(_seed_key(), secret)
+    store.set_totp_secret(get_db(), clinician["id"], stored, audit.event("totp_enrolled", actor=who))
     if not current_user.is_authenticated:
         sign_in(store.clinician_by_id(get_db(), clinician["id"]))
     return True

@@ -551,3 +551,18 @@ def test_rules_diff_names_the_change_in_words(screening, env, tmp_path):
     assert "Rule 'upcoming_event' changed:\n  - Level raised from caution to review\n" in result.stdout
     missing = screening("rules", "diff", str(RULES_DIR), str(tmp_path / "nowhere"), env=env)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr and "nowhere" in missing.stderr
+
+
+def test_init_adds_a_seed_key_to_an_existing_config_once(runner, tmp_path):
+    folder = tmp_path / "clinic"
+    assert invoke(runner, "init", "--instance", str(folder)).returncode == 0
+    config = folder / "config.py"
+    # an instance from before seeds were encrypted: its config has no seed key
+    config.write_text("\n".join(line for line in config.read_text().splitlines() if "TOTP_SEED_KEY" not in line) + "\n")
+
+    done = invoke(runner, "init", "--instance", str(folder))
+
+    assert done.returncode == 0 and "second-factor seeds" in done.stdout
+    assert config.read_text().count("TOTP_SEED_KEY = '") == 1
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    assert "second-factor seeds" not in invoke(runner, "init", "--instance", str(folder)).stdout  # once only

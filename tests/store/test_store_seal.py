@@ -4,16 +4,22 @@ changes (a decision, an amendment) keep the seal in step."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from screening import migrations as migrations_module
 from screening import store
 from screening.db import migrate
+from screening.store import audit_key
 from screening.store import submissions as submission_store
+from tests.cli_helpers import invoke
 from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    DECLINE,
     REVIEW_TOXIN,
+    approve,
     db_connection,
     make_admin,
     publish,
@@ -83,6 +89,93 @@ def test_a_decision_keeps_the_seal_and_a_changed_decision_breaks_it(app, db_path
 
     assert offered(patient) == []
     assert WARNING in page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
+
+
+def forge_clear(app, db_path, submission_id: int, *, with_key: bool = False) -> None:
+    """What someone who can write the database file but has not the instance's key can do: make a declined screening
+    clear, with its checksum and seal recomputed by the project's own functions (run where the key is not known).
+    `with_key`: the same, by someone who also holds the instance's key."""
+    if not with_key:
+        audit_key.unregister(str(db_path))  # the forger's process: the same code, without instance/config.py
+    try:
+        with db_connection(db_path) as db:
+            row = next(db.query("SELECT answers, ruleset_version FROM submission WHERE id = ?", [submission_id]))
+            db.execute("DELETE FROM submission_rule WHERE submission_id = ?", [submission_id])
+            db.execute(
+                "UPDATE submission SET outcome = 'clear', treatments = '{\"toxin\":\"clear\"}', messages = '[]',"
+                " review_state = 'none', queue_rank = 4, checksum = ? WHERE id = ?",
+                [
+                    store.checksum(json.loads(row["answers"]), "clear", [], row["ruleset_version"]),
+                    submission_id,
+                ],
+            )
+            store.reseal_submission(db, submission_id)
+            db.conn.commit()
+    finally:
+        audit_key.register(str(db_path), audit_key.key_from_config(app.config))
+
+
+def test_a_seal_recomputed_without_the_instance_key_is_refused(app, db_path, clock):
+    patient, submission_id = submit_through_form(app, **DECLINE)
+    publish(db_path, now=clock.now())
+
+    forge_clear(app, db_path, submission_id)
+
+    assert offered(patient) == []
+    page = clinician_page(app, db_path, submission_id)
+    assert WARNING in page
+    with db_connection(db_path) as db:
+        assert not store.seal_intact(db, submission_id)
+
+
+def test_audit_verify_names_a_forged_screening_and_fails(app, db_path, runner):
+    _, submission_id = submit_through_form(app, **DECLINE)
+    assert invoke(runner, "audit", "verify").returncode == 0
+
+    forge_clear(app, db_path, submission_id)
+
+    done = invoke(runner, "audit", "verify")
+    assert done.returncode == 1
+    assert f"screening {submission_id}: its seal does not match its content" in done.stderr
+    assert "whole" not in done.stdout
+
+
+def test_a_forgery_resealed_with_the_key_still_disagrees_with_the_audit_trail(app, db_path, runner):
+    _, submission_id = submit_through_form(app, **DECLINE)
+
+    forge_clear(app, db_path, submission_id, with_key=True)
+
+    done = invoke(runner, "audit", "verify")
+    assert done.returncode == 1
+    assert (
+        f"screening {submission_id}: its outcome is 'clear' but the audit trail recorded 'decline' when it was sent"
+        in done.stderr
+    )
+
+
+def test_the_check_of_every_seal_at_once_reads_what_each_seal_covers(app, db_path):
+    ids = [quick_submission(db_path, **answers) for answers in (REVIEW_TOXIN, DECLINE, REVIEW_TOXIN)]
+    approve(db_path, ids[0])  # a decision, which the seal covers too
+    approve(db_path, ids[2])
+
+    with db_connection(db_path) as db:
+        key = audit_key.key_for(db)
+        bulk = {row.id: store.seal_of(row.content, key.seal_key) for row in store.sealed_rows(db)}
+        assert bulk == {submission_id: store.submission_seal(db, submission_id) for submission_id in ids}
+        assert all(store.seal_intact(db, submission_id) for submission_id in ids)
+
+
+def test_a_screening_given_the_id_of_an_erased_one_is_held_against_its_own_audit_record(app, db_path, runner):
+    erased = quick_submission(db_path, **DECLINE)
+    with db_connection(db_path) as db:  # erased (SQLite may hand the newest id out again)
+        store.delete_submissions(db, [erased])
+        db.conn.commit()
+
+    again = quick_submission(db_path, **REVIEW_TOXIN)
+
+    assert again == erased
+    done = invoke(runner, "audit", "verify")
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_sealed_columns_are_those_the_last_sealing_migration_sealed_over():

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pyotp
 
+from screening.services.lifecycle import backup
 from tests.cli_helpers import invoke
 from tests.factories import (
     CLINICIAN_EMAIL,
     PASSWORD,
     audit_rows,
+    db_connection,
     make_app,
     make_clinician,
     rows,
@@ -100,7 +102,7 @@ def test_required_code_is_set_up_then_asked_for_at_each_sign_in(app, db_path, cl
     assert location(accepted) == QUEUE_PATH
     assert browser.get(QUEUE_PATH).status_code == 200
     stored = clinician_row(db_path)
-    assert stored["totp_secret"] == secret and stored["totp_pending"] is None
+    assert stored["totp_secret"] and secret not in stored["totp_secret"] and stored["totp_pending"] is None
     assert [row["object_id"] for row in audit_rows(db_path, "totp_enrolled")] == [str(clinician_id)]
     assert_secret_not_in_cookie(app, browser, secret)
 
@@ -148,3 +150,36 @@ def test_cli_require_code_sends_clinician_to_set_up_at_next_sign_in(runner, tmp_
     assert response.status_code == 303
     assert location(response) == SET_UP_PATH
     assert is_login_redirect(browser.get(QUEUE_PATH))
+
+
+def enrol_through_the_pages(app, db_path, clock) -> str:
+    """A clinician an admin requires a code of sets one up at sign-in; returns the secret the page showed."""
+    make_clinician(db_path)
+    with db_connection(db_path) as db:
+        db.execute("UPDATE clinician SET totp_required = 1 WHERE email = ?", [CLINICIAN_EMAIL])
+        db.conn.commit()
+    browser = app.test_client()
+    assert location(sign_in(browser)) == SET_UP_PATH
+    secret = shown_secret(browser.get(SET_UP_PATH))
+    assert location(post_code(browser, SET_UP_PATH, pyotp.TOTP(secret).at(clock.timestamp()))) == QUEUE_PATH
+    return secret
+
+
+def file_bytes(path: Path) -> bytes:
+    """A database file with its -wal, as they lie on the disk."""
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def test_the_totp_seed_is_in_neither_the_database_nor_a_backup_and_still_signs_in(app, db_path, clock, tmp_path):
+    secret = enrol_through_the_pages(app, db_path, clock)
+    copy = tmp_path / "copy.sqlite3"
+    backup.take_backup(db_path, copy)
+
+    for written in (file_bytes(db_path), copy.read_bytes()):
+        assert secret.encode() not in written
+        assert secret.lower().encode() not in written
+
+    browser = app.test_client()
+    assert location(sign_in(browser)) == CODE_PATH
+    signed = post_code(browser, CODE_PATH, pyotp.TOTP(secret).at(clock.timestamp() + 30))
+    assert location(signed) == QUEUE_PATH

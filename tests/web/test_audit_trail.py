@@ -280,3 +280,36 @@ def test_audit_verify_prints_the_last_hash_to_keep_elsewhere(runner, tmp_path):
     with db_connection(instance / "screening.sqlite3") as db:
         last = next(db.query("SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"))
     assert lines[1] == f"last event {last['id']}: {last['hash']}"
+
+
+def test_a_refused_form_is_audited_with_its_request_id(app, db_path):
+    # The CSRF check runs before the request is given its id; the audit row must still say which request it was.
+    browser = app.test_client()
+
+    response = browser.post("/clinician/login", data={"email": CLINICIAN_EMAIL, "password": PASSWORD})
+
+    assert response.status_code == 400
+    [refused] = audit_rows(db_path, "csrf_failure")
+    assert re.fullmatch(r"[0-9a-f]{16}", refused["request_id"])
+    assert refused["request_id"] == response.headers["X-Request-Id"]
+
+
+@pytest.mark.audit_key
+@pytest.mark.parametrize("cut", [1, 2])
+def test_audit_verify_finds_the_newest_events_cut_from_the_end(runner, db_path, cut):
+    make_clinician(db_path, "a@clinic.example")
+    quick_submission(db_path, **REVIEW_TOXIN)
+    make_clinician(db_path, "b@clinic.example")
+    total = len(audit_rows(db_path))
+    assert invoke(runner, "audit", "verify").returncode == 0
+    with raw(db_path) as conn:  # as an attacker would: the trigger dropped, the newest rows deleted
+        conn.execute("DROP TRIGGER audit_event_no_delete")
+        conn.execute("DELETE FROM audit_event WHERE id > ?", [total - cut])
+        conn.commit()
+
+    done = invoke(runner, "audit", "verify")
+
+    assert done.returncode == 1
+    assert "whole" not in done.stdout
+    missing = f"event {total} is" if cut == 1 else f"events {total - cut + 1} to {total} are"
+    assert f"{missing} missing from the end" in done.stderr

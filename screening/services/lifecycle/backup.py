@@ -5,7 +5,8 @@ snapshot (a transaction that commits during the copy makes the API restart, so t
 It is written beside its final name and renamed into place only once `PRAGMA integrity_check` passes, so a file with
 the backup's name is always a whole, checked copy.
 
-A restore checks the backup (integrity, and the audit trail's hash chain) before anything is changed, then copies it
+A restore checks the backup (integrity, the audit trail's hash chain and head, and every screening's seal against the
+audit trail's record of it) before anything is changed, then copies it
 into the configured database with the same backup API, through SQLite's own locking: the target's WAL and readers
 stay coherent, and a failure part-way leaves the target as it was (the copy is one transaction).
 """
@@ -22,7 +23,8 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from screening import store
-from screening.db import connect
+from screening.db import connect, create_private, make_private
+from screening.services import integrity
 from screening.store import audit_key, copies
 
 
@@ -39,6 +41,12 @@ class Summary:
     chain_broken_at: int | None
     chain_problem: str
     size_bytes: int
+    seal_problems: tuple[str, ...] = ()  # each names the screening (services/integrity.py)
+    awaiting_key: int = 0  # plain seals from before seals were keyed: keyed at the next start
+
+    @property
+    def trustworthy(self) -> bool:
+        return self.chain_broken_at is None and not self.seal_problems
 
     def lines(self) -> list[str]:
         chain = (
@@ -46,12 +54,29 @@ class Summary:
             if self.chain_broken_at is None
             else f"the audit chain is broken at event {self.chain_broken_at}: {self.chain_problem}"
         )
+        if self.seal_problems:
+            seals = [f"{len(self.seal_problems)} problem(s) with screenings:", *_first(self.seal_problems)]
+        else:
+            seals = ["every screening's seal checks out and agrees with the audit trail"]
+            if self.awaiting_key:
+                seals.append(f"{self.awaiting_key} screening(s) sealed before seals were keyed: keyed at next start")
         return [
             f"{self.path}: integrity check ok, {self.size_bytes:,} bytes",
             f"submissions: {self.submissions}",
             chain,
+            *seals,
             f"last audit hash: {self.last_audit_hash or '(no events)'}",
         ]
+
+
+SHOWN = 20  # problems named in full (the rest are counted); `screening audit verify` on a live database names all
+
+
+def _first(problems: tuple[str, ...]) -> list[str]:
+    shown = list(problems[:SHOWN])
+    if len(problems) > SHOWN:
+        shown.append(f"and {len(problems) - SHOWN} more")
+    return shown
 
 
 def _open_checked(path: Path) -> sqlite3.Connection:
@@ -76,7 +101,8 @@ def _open_checked(path: Path) -> sqlite3.Connection:
 
 
 def summarise(path: Path, chain_key: audit_key.ChainKey | None = None) -> Summary:
-    """Check a backup file (integrity, audit chain) and say what it holds. Raises BackupError.
+    """Check a backup file (integrity, the audit chain and its head, every screening's seal against the audit trail)
+    and say what it holds. Raises BackupError only when the file cannot be read as a screening database.
 
     A copy is checked with the key of the database it was taken from (or is restored into): the chain is keyed by the
     instance's AUDIT_KEY, which is not in the file."""
@@ -86,7 +112,8 @@ def summarise(path: Path, chain_key: audit_key.ChainKey | None = None) -> Summar
         tables = set(db.table_names())
         if not {"submission", "audit_event"} <= tables:
             raise BackupError(f"{path}: not a screening database (no submission or audit_event table)")
-        chain = store.verify_audit_chain(db, chain_key)
+        report = integrity.check(db, chain_key)
+        chain = report.chain
         return Summary(
             path=str(path),
             submissions=store.count_rows(db, "submission"),
@@ -95,6 +122,8 @@ def summarise(path: Path, chain_key: audit_key.ChainKey | None = None) -> Summar
             chain_broken_at=chain.first_broken,
             chain_problem=chain.reason,
             size_bytes=path.stat().st_size,
+            seal_problems=tuple(report.problem_lines()),
+            awaiting_key=report.awaiting_key,
         )
     finally:
         conn.close()
@@ -198,6 +227,8 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
             f"{backup}: the audit chain is broken at event {summary.chain_broken_at} ({summary.chain_problem});"
             " not restored"
         )
+    if summary.seal_problems:
+        raise BackupError(f"{backup}: {'; '.join(_first(summary.seal_problems))}; not restored")
     if not force:
         if server_running(database):
             raise BackupError(f"{database}: a server is running on this database; stop it, or use --force")
@@ -206,13 +237,14 @@ def restore(backup: str | Path, database: str | Path, *, force: bool = False) ->
             raise BackupError(f"{database}: holds data already ({held} rows); use --force to replace it")
     before = copies.rows_held(database) if database.exists() else 0
     database.parent.mkdir(parents=True, exist_ok=True)
-    if not database.exists():
-        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    create_private(database)
+    make_private(database)  # a database made before files were created private (or by hand) is closed up first
     try:
         copies.copy_into(backup, database)
     except sqlite3.Error as error:
         raise BackupError(f"{database}: restore failed, the database is as it was: {error}") from None
+    make_private(database)
     restored = summarise(database, audit_key.key_for_path(str(database)))
-    if restored.chain_broken_at is not None or restored.last_audit_hash != summary.last_audit_hash:
+    if not restored.trustworthy or restored.last_audit_hash != summary.last_audit_hash:
         raise BackupError(f"{database}: the restored audit chain does not match the backup's")
     return RestoreReport(summary, restored, before, time.monotonic() - started)
