@@ -438,7 +438,10 @@ def mail_send() -> None:
     settings = mail.Settings.from_config(current_app.config, current_app.instance_path)
     counts = mail.deliver_due(get_db(), settings, limit=1000)
     where = f"via {settings.server}:{settings.port}" if settings.server else f"to {settings.outbox_dir}"
-    click.echo(f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed and will be retried")
+    click.echo(
+        f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed (retried later, except a message that"
+        " cannot be built, which is marked failed with its reason: see the log)"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------

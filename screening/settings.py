@@ -188,6 +188,12 @@ FIXED: dict[str, Any] = {
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
+# Settings that reach an email's headers or the SMTP conversation: a line break there would start a header of its
+# own, and a message that cannot be built stays unsent (screening/mail). Refused at start, naming the setting only.
+SINGLE_LINE = frozenset(
+    {"CLINIC_NAME", "CLINIC_EMAIL", "MAIL_FROM", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "PUBLIC_URL"}
+)
+
 
 def defaults(instance_path: str) -> dict[str, Any]:
     values = {setting.name: setting.default for setting in SETTINGS}
@@ -207,6 +213,8 @@ def problems(config: dict[str, Any]) -> list[str]:
         if not value_ok:
             names = " or ".join(t.__name__ for t in expected)
             found.append(f"{setting.name} must be {names}, not {type(value).__name__} ({value!r:.40})")
+        elif setting.name in SINGLE_LINE and isinstance(value, str) and ("\r" in value or "\n" in value):
+            found.append(f"{setting.name} must not contain a line break (it goes into an email's headers)")
     return found
 
 

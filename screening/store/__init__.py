@@ -68,7 +68,7 @@ from screening.store.drafts import (
     save_draft_contact,
 )
 from screening.store.forms import forget_form_state, form_state, save_form_state
-from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, queue_mail
+from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, mail_unsendable, queue_mail
 from screening.store.patients import SEARCH_LIMIT, people_for, search_submissions, submissions_of_person
 from screening.store.records import (
     CHUNK,
@@ -203,6 +203,7 @@ __all__ = [
     "mail_count_to",
     "mail_failed",
     "mail_sent",
+    "mail_unsendable",
     "mail_to",
     "overlapping_slots",
     "password_reset_clinician",
