@@ -328,3 +328,19 @@ def return_link(config: dict[str, Any], to: str, nonce: str) -> store.Mail:
         "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
         f"{clinic}\n",
     )
+
+
+def account_slowed(config: dict[str, Any], to: str, account_email: str) -> store.Mail:
+    """An admin's email when sign-ins to an account are being slowed by wrong passwords (at most one an hour per
+    account): whose account, what it means, where to look. Nothing about patients."""
+    return store.Mail(
+        "account_slowed",
+        to,
+        "Sign-ins to a clinician's account are being slowed",
+        f"The account {account_email} has had more wrong passwords within the hour than the limit, from any address,\n"
+        "so its sign-ins are now slowed: one try every few seconds from anywhere. A device that signed in to the\n"
+        "account before still gets in with the right password.\n\n"
+        "If the clinician did not just forget their password, someone may be guessing it. The sign-in attempts\n"
+        f"are in the audit trail: {_public(config, links.AUDIT_PATH)}\n\n"
+        f"{config['CLINIC_NAME']}\n",
+    )

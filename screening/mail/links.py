@@ -24,6 +24,7 @@ RETURN_LINK_PATH = "/returning/{token}"
 RESET_LINK_PATH = "/clinician/reset/{token}"
 SUBMISSION_PATH = "/clinician/submissions/{submission_id}"
 DIARY_PATH = "/clinician/diary"
+AUDIT_PATH = "/clinician/admin/audit"
 
 TOKEN_SLOT = "TOKENSLOT"  # noqa: S105 - not a secret: what the return-link path is built with before the reference takes its place
 
