@@ -1,6 +1,7 @@
 """A sign-in storm against waitress on loopback, and /healthz meanwhile: sign-in must not stall the site. Not a test.
 
-Starts `waitress-serve` as `make run` does (8 threads, --connection-limit=500, --channel-timeout=15) on a fresh
+Starts `waitress-serve` as `make run` does (8 threads, --connection-limit=500, --channel-timeout=15,
+--cleanup-interval=2) on a fresh
 instance with one clinician, then sends 60 sign-in POSTs at once while /healthz is asked every 20 ms, and reports
 /healthz's p50, p95 and max. Two storms:
 
@@ -181,7 +182,7 @@ def serve(instance: Path, extra_env: dict[str, str], extra_args: tuple[str, ...]
     env.update(SCREENING_INSTANCE_PATH=str(instance), SCREENING_MAIL_SENDER="false", **extra_env)
     server = subprocess.Popen(
         [str(BIN / "waitress-serve"), f"--listen=127.0.0.1:{port}", "--threads=8", "--connection-limit=500",
-         "--channel-timeout=15", *extra_args, "--call", "screening:create_app"],
+         "--channel-timeout=15", "--cleanup-interval=2", *extra_args, "--call", "screening:create_app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     for _ in range(300):
