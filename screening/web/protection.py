@@ -207,7 +207,9 @@ def init_after_limiter(app: Flask) -> None:
 # A known device, one that signed in to this account before (a signed cookie set at each success, web/auth.py), is
 # not slowed by its account's storm: the right password from it is checked at once, in its own lane. The address
 # limits still hold for it, and a device that has DEVICE_FAILURES of its own within the hour loses the lane until
-# they age out, so a stolen cookie buys an attacker a handful of guesses, not a way round the limit.
+# they age out, so a stolen cookie buys an attacker a handful of guesses, not a way round the limit. An address that
+# signed someone in within RECENT_SUCCESS (the clinic's own network) shares the lane's waiting place and priority, but
+# not the way through its account's slowing: an address is shared, a device cookie is not.
 
 
 ACCOUNT_SLOW_INTERVAL = timedelta(seconds=10)
@@ -216,7 +218,8 @@ ALERT_EVERY = timedelta(hours=1)
 ARGON2_SLOTS = max(1, (os.cpu_count() or 1) - 1)
 # With waitress's 8 threads and 2 cores: at most 5 threads inside a sign-in, 3 always free for everyone else.
 MAX_WAITING = 4
-DEVICE_PLACES = 1  # of the MAX_WAITING places, kept for known devices
+DEVICE_PLACES = 1  # of the MAX_WAITING places, kept for known devices and recently successful addresses
+RECENT_SUCCESS = timedelta(days=7)  # an address that signed someone in this recently shares the known devices' lane
 WORK_WAIT = 5.0  # seconds a sign-in may wait for a hashing slot
 DEVICE_FAILURES = (5, 3600.0)  # a known device's own failures within an hour before it loses its lane
 
@@ -245,6 +248,7 @@ class Admission:
     account: str = ""
     known_device: bool = False
     alert: bool = False  # the account is being slowed and nobody has been told within ALERT_EVERY
+    trusted: bool = False  # a known device, or an address that signed someone in within RECENT_SUCCESS: its lane
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,7 @@ class SignInGuard:
         self._mutex = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
         self._alerted: dict[str, float] = {}
+        self._recent: dict[str, float] = {}  # address key -> its last successful sign-in
         self._slot_freed = threading.Condition(self._mutex)
         self._free = slots
         self._queue: list[tuple[bool, object]] = []  # (known device, ticket), in order of arrival
@@ -303,7 +308,9 @@ class SignInGuard:
             if device is not None:
                 device.times.append(now)
                 keys = (*keys, device_key)
-            return Admission(keys, now, slowed, account_key, device is not None, alert)
+            recent = self._recent.get(ip_key)
+            trusted = device is not None or (recent is not None and now - recent < RECENT_SUCCESS.total_seconds())
+            return Admission(keys, now, slowed, account_key, device is not None, alert, trusted)
 
     def _alert_due(self, account_key: str, now: float) -> bool:
         every = ALERT_EVERY.total_seconds()
@@ -315,11 +322,12 @@ class SignInGuard:
         self._alerted[account_key] = now
         return True
 
-    def enter_work(self, account: str = "", known_device: bool = False, *, wait: bool = True) -> bool:
+    def enter_work(self, account: str = "", trusted: bool = False, *, wait: bool = True) -> bool:
         """A hashing slot, now or after waiting up to WORK_WAIT, or False (answer 503). An account has at most one
-        attempt waiting in each lane; ordinary attempts may take MAX_WAITING - DEVICE_PLACES places to wait, known
-        devices any; a freed slot goes to the first known device waiting, else to the first attempt waiting."""
-        lane = (account, known_device)
+        attempt waiting in each lane; ordinary attempts may take MAX_WAITING - DEVICE_PLACES places to wait, trusted
+        ones (a known device, a recently successful address) any; a freed slot goes to the first trusted attempt
+        waiting, else to the first attempt waiting."""
+        lane = (account, trusted)
         with self._slot_freed:
             if self._free > 0 and not self._queue:
                 self._free -= 1
@@ -329,10 +337,10 @@ class SignInGuard:
                 not wait
                 or lane in self._waiting
                 or len(self._queue) >= MAX_WAITING
-                or (not known_device and ordinary >= MAX_WAITING - DEVICE_PLACES)
+                or (not trusted and ordinary >= MAX_WAITING - DEVICE_PLACES)
             ):
                 return False
-            entry = (known_device, object())
+            entry = (trusted, object())
             self._queue.append(entry)
             self._waiting.add(lane)
             deadline = time.monotonic() + WORK_WAIT
@@ -358,9 +366,15 @@ class SignInGuard:
             self._free += 1
             self._slot_freed.notify_all()
 
-    def succeeded(self, admission: Admission) -> None:
-        """A successful attempt does not count: give its places back."""
+    def succeeded(self, admission: Admission, *, signed_in: bool = False) -> None:
+        """A successful attempt does not count: give its places back (and, when it signed someone in, its address
+        has the lane for RECENT_SUCCESS)."""
         with self._mutex:
+            if signed_in:
+                if len(self._recent) > 10_000:
+                    horizon = admission.at - RECENT_SUCCESS.total_seconds()
+                    self._recent = {key: at for key, at in self._recent.items() if at > horizon}
+                self._recent[admission.keys[0]] = admission.at
             for key in admission.keys:
                 bucket = self._buckets.get(key)
                 if bucket is not None:
@@ -393,7 +407,7 @@ def limited(view, *, account_key, on_refusal, failed_attempt, device_key=lambda 
             on_slowed()
         if isinstance(admitted, Refusal):
             return on_refusal(429, admitted.wait)
-        if not guard.enter_work(account, admitted.known_device):  # no slot and no place to wait: answer now
+        if not guard.enter_work(account, admitted.trusted):  # no slot and no place to wait: answer now
             guard.succeeded(admitted)  # not an attempt: nothing was checked
             return on_refusal(503, 1.0)
         g.sign_in_slowed = admitted.slowed
@@ -402,7 +416,7 @@ def limited(view, *, account_key, on_refusal, failed_attempt, device_key=lambda 
         finally:
             guard.leave_work()
         if not failed_attempt(response):
-            guard.succeeded(admitted)
+            guard.succeeded(admitted, signed_in=True)
         return response
 
     return wrapped

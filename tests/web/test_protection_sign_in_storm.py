@@ -159,3 +159,23 @@ def test_the_admins_are_told_once_an_hour_when_an_account_is_being_slowed(app, d
 def test_the_login_page_sets_no_device_cookie_before_a_success(app, client):
     page = client.get(LOGIN_PATH)
     assert "device" not in page.headers.get("Set-Cookie", "")
+
+
+def test_an_address_that_signed_in_lately_keeps_a_place_through_a_storm_over_many_accounts(app, db_path, held_hash):
+    make_clinician(db_path)
+    make_clinician(db_path, STORMED)
+    clinic_network = {"REMOTE_ADDR": "192.0.2.20"}
+    assert sign_in(app.test_client(), STORMED, PASSWORD, environ_base=clinic_network).status_code == 303
+
+    storm = storm_on(app, held_hash, "nobody@clinic.example", spread=True)  # every slot and ordinary place taken
+    elsewhere = sign_in(app.test_client(), CLINICIAN_EMAIL, PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.21"})
+    assert elsewhere.status_code == 503
+    answers: list[int] = []
+    colleague = in_thread(app, CLINICIAN_EMAIL, PASSWORD, "192.0.2.20", answers)  # a new browser, the same network
+    time.sleep(0.2)
+    held_hash[1].set()
+    colleague.join(timeout=15)
+    for thread in storm:
+        thread.join(timeout=15)
+
+    assert answers == [303]
