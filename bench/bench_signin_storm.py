@@ -138,13 +138,16 @@ def try_sign_in(port: int, email: str, password: str, address: str, device: str 
         connection.close()
 
 
-def clinician_during_storm(port: int, target: str, *, known_device: bool) -> dict[str, object]:
-    """The clinician's tries with the right password while ATTACKERS send wrong ones from fresh addresses."""
+def clinician_during_storm(port: int, target: str, *, before: str) -> dict[str, object]:
+    """The clinician's tries with the right password while ATTACKERS send wrong ones from fresh addresses. `before`:
+    "" (nothing), "address" (the clinician's address signed in once before), "device" (and the browser kept its
+    device cookie)."""
     device = ""
-    if known_device:
+    if before:
         status, cookies = try_sign_in(port, CLINICIAN, CLINICIAN_PASSWORD, "203.0.113.7")
         assert status == 303, status
-        device = cookies.get("__Host-device", "")  # none before the known-device lane existed
+        if before == "device":
+            device = cookies.get("__Host-device", "")  # none before the known-device lane existed
     stop = threading.Event()
     counter = iter(range(10**9))
     attacks: list[int] = []
@@ -227,16 +230,17 @@ def main() -> None:
                 f"{result['storm_s']:.2f} s; answers {result['statuses']}"
             )
         proxy = ("--trusted-proxy=127.0.0.1", "--trusted-proxy-headers=x-forwarded-for")
-        for name, target, known_device in (
-            ("storm on another account, clinician in a new browser", ADMIN, False),
-            ("storm on the clinician's account, a new browser", CLINICIAN, False),
-            ("storm on the clinician's account, a known device", CLINICIAN, True),
-            ("storm over made-up accounts, a new browser", "spread", False),
-            ("storm over made-up accounts, a known device", "spread", True),
+        for name, target, before in (
+            ("storm on another account, clinician in a new browser", ADMIN, ""),
+            ("storm on the clinician's account, a new browser", CLINICIAN, ""),
+            ("storm on the clinician's account, a known device", CLINICIAN, "device"),
+            ("storm over made-up accounts, a new browser", "spread", ""),
+            ("storm over made-up accounts, a new browser on an address that signed in before", "spread", "address"),
+            ("storm over made-up accounts, a known device", "spread", "device"),
         ):
             server, port = serve(instance, {}, proxy)  # a fresh server: no counters from the storm before
             try:
-                result = clinician_during_storm(port, target, known_device=known_device)
+                result = clinician_during_storm(port, target, before=before)
             finally:
                 server.terminate()
                 server.wait(timeout=10)
