@@ -7,6 +7,7 @@ PORT ?= 5000
 THREADS ?= 8
 CONNECTION_LIMIT ?= 500
 CHANNEL_TIMEOUT ?= 15
+CLEANUP_INTERVAL ?= 2
 WAITRESS_ARGS ?=
 
 .PHONY: install run test test-later lint check-rules bench screenshots clean
@@ -25,11 +26,15 @@ install: $(VENV)/.installed
 # Check the rules first so a broken edit stops here with a clear list of problems, then serve with waitress
 # (a production WSGI server: one process, threads, which suits SQLite and in-memory rate limits). The server is told
 # where it listens, so links in emails default to http://HOST:PORT (screening/listen.py has the precedence).
+# A connection that sends nothing for CHANNEL_TIMEOUT seconds is closed at waitress's next check, every
+# CLEANUP_INTERVAL seconds (waitress's default, 30, doubled the wait). waitress has no bound on the time a client may
+# take to send its headers: in front of an exposed server, a proxy sets one (docs/operations.md).
 run: install
 	$(BIN)/screening init
 	$(BIN)/screening rules check
 	SCREENING_LISTEN=$(HOST):$(PORT) $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) \
-		--connection-limit=$(CONNECTION_LIMIT) --channel-timeout=$(CHANNEL_TIMEOUT) $(WAITRESS_ARGS) --call screening:create_app
+		--connection-limit=$(CONNECTION_LIMIT) --channel-timeout=$(CHANNEL_TIMEOUT) \
+		--cleanup-interval=$(CLEANUP_INTERVAL) $(WAITRESS_ARGS) --call screening:create_app
 
 test: install
 	$(BIN)/ruff check .

@@ -46,6 +46,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings.normalise(app.config)
     if test_config is None:
         settings.settle(app.config, app.instance_path)  # PUBLIC_URL from where `make run` listens, unless chosen
+    # Whether PUBLIC_URL was chosen (a given configuration is taken as it is), for commands that build links
+    # (settings.public_url_for_commands).
+    app.extensions["screening.public_url_chosen"] = test_config is not None or settings.public_url_set_explicitly(
+        app.instance_path
+    )
     if not app.config["SECRET_KEY"] or len(str(app.config["SECRET_KEY"])) < 32:
         raise ConfigurationError(
             f"no SECRET_KEY of 32 or more characters: run `screening init` to create {instance_path / 'config.py'}"

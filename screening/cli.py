@@ -321,6 +321,20 @@ def _refuse(message: str) -> None:
     sys.exit(1)
 
 
+def _links_as_the_server_builds_them(command: str) -> None:
+    """A command that builds links (emails, FHIR) uses the running server's PUBLIC_URL, or refuses, changing nothing."""
+    from screening import settings
+
+    try:
+        current_app.config["PUBLIC_URL"] = settings.public_url_for_commands(
+            current_app.config,
+            current_app.instance_path,
+            chosen=current_app.extensions["screening.public_url_chosen"],
+        )
+    except ValueError as problem:
+        _refuse(f"{command}: {problem}")
+
+
 @contextlib.contextmanager
 def _refusals():
     """What a service refuses becomes one line and exit 1, as the pages show it to people."""
@@ -423,6 +437,7 @@ def slots_list(days: int) -> None:
 @click.option("--reason", default="", help="Why, for the patient's email; required when the slot is booked.")
 def slots_cancel(slot_id: int, reason: str) -> None:
     """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient emailed with the reason."""
+    _links_as_the_server_builds_them("slots cancel")
     held = store.slot_with_booking(get_db(), slot_id)
     if held and held["booking_id"] and not reason.strip():
         _refuse(f"slot {slot_id} is booked: give --reason, which the patient reads in their email")
@@ -445,10 +460,15 @@ def mail_send() -> None:
     """Deliver every message that is due now; failures stay queued and are retried later."""
     from screening import mail
 
+    _links_as_the_server_builds_them("mail send")
+
     settings = mail.Settings.from_config(current_app.config, current_app.instance_path)
     counts = mail.deliver_due(get_db(), settings, limit=1000)
     where = f"via {settings.server}:{settings.port}" if settings.server else f"to {settings.outbox_dir}"
-    click.echo(f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed and will be retried")
+    click.echo(
+        f"sent {counts['sent']} message(s) {where}; {counts['failed']} failed (retried later, except a message that"
+        " cannot be built, which is marked failed with its reason: see the log)"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -562,8 +582,7 @@ def fhir_group() -> None:
 
 
 def _fhir_base() -> str:
-    from flask import current_app
-
+    _links_as_the_server_builds_them("fhir")
     return current_app.config["PUBLIC_URL"].rstrip("/") + "/fhir"
 
 

@@ -481,3 +481,11 @@ def m0017(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations(name="0018_outbox_failed")
+def m0018(db: Database) -> None:
+    # A message that cannot be built (a line break in a header, from settings saved before they were refused) is
+    # marked failed with its reason and never claimed again: rebuilding the same row cannot work, and retrying it
+    # forever would hide it among the messages that are only waiting for the mail server.
+    _run(db, "ALTER TABLE outbox ADD COLUMN failed_at TEXT")

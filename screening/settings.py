@@ -11,6 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -195,6 +196,12 @@ FIXED: dict[str, Any] = {
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
+# Settings that reach an email's headers or the SMTP conversation: a line break there would start a header of its
+# own, and a message that cannot be built stays unsent (screening/mail). Refused at start, naming the setting only.
+SINGLE_LINE = frozenset(
+    {"CLINIC_NAME", "CLINIC_EMAIL", "MAIL_FROM", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "PUBLIC_URL"}
+)
+
 
 def defaults(instance_path: str) -> dict[str, Any]:
     values = {setting.name: setting.default for setting in SETTINGS}
@@ -214,6 +221,8 @@ def problems(config: dict[str, Any]) -> list[str]:
         if not value_ok:
             names = " or ".join(t.__name__ for t in expected)
             found.append(f"{setting.name} must be {names}, not {type(value).__name__} ({value!r:.40})")
+        elif setting.name in SINGLE_LINE and isinstance(value, str) and ("\r" in value or "\n" in value):
+            found.append(f"{setting.name} must not contain a line break (it goes into an email's headers)")
     return found
 
 
@@ -283,7 +292,8 @@ def mismatch(public_url: str, listen: str) -> str | None:
 
 
 def settle(config: dict[str, Any], instance_path: str, *, explicit: bool | None = None) -> None:
-    """Give PUBLIC_URL its default from the listen address when nobody chose it; log a mismatch."""
+    """Give PUBLIC_URL its default from the listen address when nobody chose it; log a mismatch; record the
+    PUBLIC_URL this server uses, for the commands run beside it (public_url_for_commands)."""
     listen = config.get("LISTEN")
     if not listen:
         return
@@ -293,3 +303,42 @@ def settle(config: dict[str, Any], instance_path: str, *, explicit: bool | None 
         config["PUBLIC_URL"] = derived
     if problem := mismatch(config["PUBLIC_URL"], listen):
         log.warning(problem)
+    record_server_public_url(instance_path, config["PUBLIC_URL"])
+
+
+# The `screening` command is run in another shell than the server, without the listen address `make run` gave the
+# server: its PUBLIC_URL would be the built-in default (port 5000) wherever the server listens. So a server told where
+# it listens writes the PUBLIC_URL it uses to this file in the instance folder (an address, not a secret), and a
+# command that builds links uses the PUBLIC_URL chosen in the configuration, else the one recorded, else refuses.
+SERVER_PUBLIC_URL = "server-public-url"
+
+
+def record_server_public_url(instance_path: str, public_url: str) -> None:
+    path = Path(instance_path) / SERVER_PUBLIC_URL
+    try:
+        if not path.exists() or path.read_text(encoding="utf-8").strip() != public_url:
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text(public_url + "\n", encoding="utf-8")
+            partial.replace(path)
+    except OSError as error:  # a read-only instance folder must not stop the server
+        log.warning("could not record PUBLIC_URL for the screening command in %s (%s)", path, type(error).__name__)
+
+
+def public_url_for_commands(config: dict[str, Any], instance_path: str, *, chosen: bool) -> str:
+    """The PUBLIC_URL a command builds links with: the one chosen (environment or instance/config.py), else the one
+    the server last recorded. ValueError, saying why and what to do, when there is neither."""
+    if chosen:
+        return config["PUBLIC_URL"]
+    path = Path(instance_path) / SERVER_PUBLIC_URL
+    try:
+        recorded = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        recorded = ""
+    if recorded and "\r" not in recorded and "\n" not in recorded:
+        return recorded
+    raise ValueError(
+        f"PUBLIC_URL is not set and no server has recorded the address it uses ({path}), so links would lead to "
+        f"{config['PUBLIC_URL']}, which may not be where the server listens: set PUBLIC_URL in "
+        f"{Path(instance_path) / 'config.py'} (or SCREENING_PUBLIC_URL) to the address patients use, or start the "
+        "server once with `make run`"
+    )

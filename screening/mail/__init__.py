@@ -7,10 +7,12 @@ With no MAIL_SERVER configured, messages are written as .eml files to instance/o
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import timedelta
+from email.errors import MessageError
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
@@ -63,18 +65,52 @@ class Settings:
         )
 
 
+class Unbuildable(ValueError):
+    """A queued message that cannot become an email (a line break in a header): retrying it cannot help."""
+
+
+def _header(name: str, value: str) -> str:
+    # A line break in a header would start a header of its own (Bcc:...); Python's email package refuses some and
+    # passes a bare carriage return through. The reason names the header, never its text (an address, a name).
+    if "\r" in value or "\n" in value:
+        raise Unbuildable(f"the {name} header contains a line break")
+    return value
+
+
 def _message(row: dict[str, Any], settings: Settings) -> Message:
     # The compat32 API (MIMEText) writes the same plain UTF-8 message as EmailMessage at a fraction of the CPU: the
     # modern header registry was a twentieth of the server's CPU in the patient-journey benchmark.
     message = MIMEText(row["body"], "plain", "utf-8")
-    message["From"] = settings.sender
-    message["To"] = row["to_addr"]
-    message["Subject"] = Header(row["subject"], "utf-8") if not row["subject"].isascii() else row["subject"]
+    message["From"] = _header("From", settings.sender)
+    message["To"] = _header("To", row["to_addr"])
+    subject = _header("Subject", row["subject"])
+    message["Subject"] = Header(subject, "utf-8") if not subject.isascii() else subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(
         idstring=f"outbox-{row['id']}", domain=settings.sender.rpartition("@")[2] or None
     )
     return message
+
+
+def _built(row: dict[str, Any], settings: Settings) -> tuple[Message, bytes]:
+    """The message and its bytes, or Unbuildable with the reason: whatever the email package refuses is found here,
+    before anything is sent."""
+    try:
+        body = links.render(row["body"], secret_key=settings.secret_key, public_url=settings.public_url)
+        message = _message({**row, "body": body}, settings)
+        return message, bytes(message)
+    except Unbuildable:
+        raise
+    except (MessageError, ValueError, LookupError, TypeError) as error:
+        raise Unbuildable(f"the message cannot be built ({type(error).__name__})") from None
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """An .eml file readable by the server's user only: it holds a patient's address and private link."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        handle.write(data)
 
 
 def _send(message: Message, settings: Settings) -> None:
@@ -93,19 +129,23 @@ def _send(message: Message, settings: Settings) -> None:
 
 
 def deliver_due(db: Database, settings: Settings, *, limit: int = 20) -> dict[str, int]:
-    """Deliver messages that are due; a failure is kept and retried later with backoff. Returns counts."""
+    """Deliver messages that are due; a failure is kept and retried later with backoff, a message that cannot be
+    built is marked failed with its reason and not retried. Returns counts (both kinds of failure in "failed")."""
     counts = {"sent": 0, "failed": 0}
     for row in store.claim_due_mail(db, limit=limit, hold=CLAIM):
-        body = links.render(row["body"], secret_key=settings.secret_key, public_url=settings.public_url)
-        message = _message({**row, "body": body}, settings)
-        try:
+        try:  # one message that cannot be built must not stop the others
+            message, data = _built(row, settings)
             if settings.server:
                 _send(message, settings)
             else:
                 settings.outbox_dir.mkdir(parents=True, exist_ok=True)
                 path = settings.outbox_dir / f"{row['id']:06d}-{row['kind']}.eml"
-                path.write_bytes(bytes(message))
+                _write_private(path, data)
                 log.info("no MAIL_SERVER configured: wrote message %s to %s", row["id"], path)
+        except Unbuildable as problem:
+            store.mail_unsendable(db, row["id"], str(problem))
+            log.error("message %s cannot be built and will not be retried: %s", row["id"], problem)
+            counts["failed"] += 1
         except (OSError, smtplib.SMTPException) as error:
             attempts = row["attempts"] + 1
             wait = min(timedelta(minutes=2 ** min(attempts, 10)), MAX_BACKOFF)
@@ -307,4 +347,20 @@ def return_link(config: dict[str, Any], to: str, nonce: str, *, submission_id: i
         "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
         f"{clinic}\n",
         submission_id,
+    )
+
+
+def account_slowed(config: dict[str, Any], to: str, account_email: str) -> store.Mail:
+    """An admin's email when sign-ins to an account are being slowed by wrong passwords (at most one an hour per
+    account): whose account, what it means, where to look. Nothing about patients."""
+    return store.Mail(
+        "account_slowed",
+        to,
+        "Sign-ins to a clinician's account are being slowed",
+        f"The account {account_email} has had more wrong passwords within the hour than the limit, from any address,\n"
+        "so its sign-ins are now slowed: one try every few seconds from anywhere. A device that signed in to the\n"
+        "account before still gets in with the right password.\n\n"
+        "If the clinician did not just forget their password, someone may be guessing it. The sign-in attempts\n"
+        f"are in the audit trail: {_public(config, links.AUDIT_PATH)}\n\n"
+        f"{config['CLINIC_NAME']}\n",
     )

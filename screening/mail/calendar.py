@@ -4,6 +4,9 @@ from __future__ import annotations
 
 
 def _escape(text: str) -> str:
+    # Every line break, a bare carriage return included, becomes the escaped \n: calendar readers end a line at a
+    # bare CR too, and an address that held one could add lines of its own (ATTACH:...) to the event.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 

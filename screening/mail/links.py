@@ -26,6 +26,7 @@ RETURN_LINK_PATH = "/returning/{token}"
 RESET_LINK_PATH = "/clinician/reset/{token}"
 SUBMISSION_PATH = "/clinician/submissions/{submission_id}"
 DIARY_PATH = "/clinician/diary"
+AUDIT_PATH = "/clinician/admin/audit"
 
 TOKEN_SLOT = "TOKENSLOT"  # noqa: S105 - not a secret: what a one-time link's path is built with before the reference takes its place
 

@@ -131,3 +131,14 @@ def use_reset_link(db: Database, actor: store.Actor, token: str, *, new: str, ag
 def enable(db: Database, actor: store.Actor, target: dict[str, Any]) -> None:
     """Re-enable a disabled clinician (audited)."""
     store.enable_clinician(db, target["id"], actor.event("clinician_enabled"))
+
+
+def alert_account_slowed(db: Database, config: dict[str, Any], audit: store.AuditEvent, email: str) -> None:
+    """Sign-ins to an account are being slowed (web/protection.py decides when, at most once an hour per account):
+    an audit event, and when the account exists, an email to every enabled admin."""
+    clinician = store.clinician_by_email(db, email) if email else None
+    admins = [row["email"] for row in store.list_clinicians(db) if row["role"] == "admin" and not row["disabled_at"]]
+    mails = tuple(mail.account_slowed(config, admin, clinician["email"]) for admin in admins) if clinician else ()
+    store.record_account_slowed(db, clinician["id"] if clinician else None, audit, mails)
+    if mails:
+        mail.nudge(config)

@@ -44,6 +44,15 @@ CLINIC_SETTINGS = {
 }
 
 
+SINGLE_LINE_DETAILS = ("name", "phone", "email", "notification_email")
+DETAIL_NAMES = {
+    "name": "clinic's name",
+    "phone": "phone number",
+    "email": "email address",
+    "notification_email": "notification address",
+}
+
+
 def details(db: Database, config: dict[str, Any]) -> ClinicDetails:
     """The clinic's details: the admin's clinic settings (in the database), else the instance settings."""
     saved = store.clinic_settings(db) if db is not None else {}
@@ -85,6 +94,9 @@ def save_details(db: Database, actor: store.Actor, values: dict[str, Any]) -> No
     }
     if not clean["name"]:
         raise FieldError("name", "Enter the clinic's name")
+    for key in SINGLE_LINE_DETAILS:  # these reach an email's Subject or To header, or one line of the .ics
+        if "\r" in clean[key] or "\n" in clean[key]:
+            raise FieldError(key, f"The {DETAIL_NAMES[key]} must be on one line, without a line break")
     if not clean["contact"]:
         raise FieldError("contact", "Enter what these patients are told")
     before = store.clinic_settings(db)

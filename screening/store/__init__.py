@@ -50,6 +50,7 @@ from screening.store.clinicians import (
     list_clinicians,
     live_session,
     password_reset_clinician,
+    record_account_slowed,
     replace_totp_seeds,
     set_totp_pending,
     set_totp_required,
@@ -73,7 +74,7 @@ from screening.store.drafts import (
     save_draft_contact,
 )
 from screening.store.forms import forget_form_state, form_state, save_form_state
-from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, queue_mail
+from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, mail_unsendable, queue_mail
 from screening.store.patients import SEARCH_LIMIT, people_for, search_submissions, submissions_of_person
 from screening.store.records import (
     CHUNK,
@@ -225,11 +226,13 @@ __all__ = [
     "standing_decisions",
     "latest_submission_for",
     "list_clinicians",
+    "record_account_slowed",
     "live_session",
     "mail_about",
     "patient_mail_count",
     "mail_failed",
     "mail_sent",
+    "mail_unsendable",
     "overlapping_slots",
     "password_reset_clinician",
     "replace_totp_seeds",

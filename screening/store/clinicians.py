@@ -263,3 +263,10 @@ def use_password_reset(db: Database, token: str, password_hash: str, audit: Audi
         )
         append_audit(db, _with_object(audit, "clinician", clinician_id))
     return clinician_id
+
+
+def record_account_slowed(db: Database, clinician_id: int | None, audit: AuditEvent, mails: tuple[Mail, ...]) -> None:
+    """The alert that sign-ins to an account are being slowed: its audit event and the admins' emails, together."""
+    with write_transaction(db):
+        append_audit(db, _with_object(audit, "clinician", clinician_id if clinician_id is not None else ""))
+        queue_mail(db, mails)

@@ -38,7 +38,7 @@ def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[st
     claimed = []
     for row in list(
         db.query(
-            "SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?"
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
             " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?",
             [iso(now), iso(now), limit],
         )
@@ -64,4 +64,13 @@ def mail_failed(db: Database, mail_id: int, attempts: int, retry_in: timedelta, 
     db.execute(
         "UPDATE outbox SET attempts = ?, next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?",
         [attempts, iso(clock.utc_now() + retry_in), error, mail_id],
+    )
+
+
+def mail_unsendable(db: Database, mail_id: int, reason: str) -> None:
+    """A message that cannot be built: marked failed with the reason and never claimed again (its body is kept, for
+    whoever looks into it)."""
+    db.execute(
+        "UPDATE outbox SET failed_at = ?, attempts = attempts + 1, claimed_until = NULL, last_error = ? WHERE id = ?",
+        [iso(clock.utc_now()), reason, mail_id],
     )

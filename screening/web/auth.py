@@ -3,16 +3,19 @@ Passwords and codes themselves are checked in screening/services/credentials.py.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import sqlite3
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, current_app, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from screening import clock, store
 from screening.db import get_db
@@ -39,6 +42,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_signed_in_clinician)
     limiter.init_app(app)
     app.before_request(hold_for_own_password)
+    app.after_request(remember_device)
 
 
 # Signed-in pages are held until a password an admin chose is replaced; these stay open (and the patient's pages,
@@ -118,6 +122,7 @@ def sign_in(clinician: dict[str, Any]) -> None:
     )
     db_row = store.live_session(get_db(), token, idle=IDLE_TIMEOUT, absolute=ABSOLUTE_TIMEOUT)
     login_user(SignedInClinician(db_row, token), remember=False)
+    g.signed_in_email = clinician["email"]  # remember_device marks this browser as a known device of the account
 
 
 def sign_out() -> None:
@@ -164,7 +169,80 @@ def account_key() -> str:
         email = f"pending:{session['pending_login'].get('id')}"
     if not email:
         email = f"address:{get_remote_address()}"
-    return "account:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return _account_key_of(email)
+
+
+def _account_key_of(email: str) -> str:
+    return "account:" + hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+# A known device: a browser that signed in to an account before carries a signed cookie naming that account's bucket
+# (never the email) and a random device id. It gives that browser its own lane through a storm on the account
+# (web/protection.py); it signs nobody in. HttpOnly, so a script cannot read it; signed with SECRET_KEY, so it cannot
+# be made up; a few accounts per browser (a shared clinic computer), for 90 days from the last sign-in.
+DEVICE_COOKIE = "__Host-device"
+DEVICE_LIFETIME = timedelta(days=90)
+DEVICE_ACCOUNTS = 5
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="screening.known-device")
+
+
+def _device() -> dict[str, Any] | None:
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie or len(cookie) > 4096:
+        return None
+    try:
+        found = _device_signer().loads(cookie, max_age=int(DEVICE_LIFETIME.total_seconds()))
+    except BadData:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("d"), str) or not isinstance(found.get("a"), list):
+        return None
+    return found
+
+
+def known_device_key(account: str) -> str | None:
+    """The lane of the known device making this attempt, when it signed in to this very account before."""
+    device = _device()
+    if device is None or account not in device["a"]:
+        return None
+    return f"device:{device['d']}:{account}"
+
+
+def remember_device(response):
+    """After a sign-in, the browser's device cookie names this account too (web/protection.py's known-device lane)."""
+    email = g.pop("signed_in_email", None)
+    if email is None:
+        return response
+    device = _device() or {"d": secrets.token_urlsafe(16), "a": []}
+    account = _account_key_of(email)
+    accounts = [account, *(a for a in device["a"] if a != account)][:DEVICE_ACCOUNTS]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_signer().dumps({"d": device["d"], "a": accounts}),
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        path="/",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+def alert_account_slowed() -> None:
+    """Sign-ins to the account in this attempt are being slowed: audit it and tell the admins (web/protection.py
+    calls this at most once an hour per account)."""
+    from screening.services import accounts, clinic
+
+    email = (request.form.get("email") or "").strip().lower()
+    with contextlib.suppress(sqlite3.Error):  # the answer to the attempt must still be given
+        accounts.alert_account_slowed(
+            get_db(),
+            clinic.effective_config(get_db(), current_app.config),
+            audit.event("account_slowed", outcome="denied"),
+            email,
+        )
 
 
 def failed_attempt(response) -> bool:
@@ -187,7 +265,14 @@ def sign_in_limits(view):
     attempt counted before its work without a global lock (screening/web/protection.py)."""
     from screening.web import protection
 
-    return protection.limited(view, account_key=account_key, on_refusal=_refuse_sign_in, failed_attempt=failed_attempt)
+    return protection.limited(
+        view,
+        account_key=account_key,
+        on_refusal=_refuse_sign_in,
+        failed_attempt=failed_attempt,
+        device_key=known_device_key,
+        on_slowed=alert_account_slowed,
+    )
 
 
 def _refuse_sign_in(status: int, retry_after: float):

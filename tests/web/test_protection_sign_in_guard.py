@@ -88,14 +88,14 @@ def test_when_every_hashing_slot_is_busy_a_sign_in_gets_503_at_once(app, db_path
     make_clinician(db_path)
     guard = protection.guard_for(app)
     taken = 0
-    while guard.work.acquire(blocking=False):
+    while guard.enter_work(f"account:holder{taken}", wait=False):
         taken += 1
     try:
         refused = sign_in(app.test_client(), CLINICIAN_EMAIL, PASSWORD)
         assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
     finally:
         for _ in range(taken):
-            guard.work.release()
+            guard.leave_work()
     assert taken == protection.ARGON2_SLOTS
     assert sign_in(app.test_client(), CLINICIAN_EMAIL, PASSWORD).status_code == 303  # nothing was counted
 
