@@ -128,7 +128,7 @@ def test_the_cli_needs_a_reason_to_withdraw_a_booked_slot(app, db_path, tmp_path
     # for the command as it is for the pages.
     _, _, slot = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     instance = db_path.parent
-    (instance / "config.py").write_text(f"SECRET_KEY = {'x' * 40!r}\n")
+    (instance / "config.py").write_text(f"SECRET_KEY = {'x' * 40!r}\nPUBLIC_URL = 'https://screening.clinic.example'\n")
     refused = run_cli(instance, "slots", "cancel", str(slot))
     assert refused.returncode == 1 and "give --reason" in refused.stderr
     assert rows(db_path, "SELECT count(*) AS n FROM booking WHERE cancelled_at IS NULL")[0]["n"] == 1
