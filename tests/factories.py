@@ -521,10 +521,13 @@ def record(
     *,
     created_at: datetime | str | None = None,
     full_name: str = FULL_NAME,
+    contact: dict[str, str] | None = None,
     **overrides: Any,
 ) -> int:
     """Store a submission on this connection as the intake does (normalise, evaluate, record_submission), dated the
-    clinic's today by the one clock, as the intake dates it (the test's `clock` fixture moves it)."""
+    clinic's today by the one clock, as the intake dates it (the test's `clock` fixture moves it). `contact` gives
+    another person's email and phone (by default every screening is Jane's, and a clinician's defer or decline on
+    one of a person's screenings holds the others)."""
     today = app_clock.today_in(app_clock.zone("Europe/London"))
     answers = RULESET.questionnaire.normalise(flat_answers(answers_by_step(treatment, **overrides)), today)
     evaluation = evaluate_screening(RULESET, answers)
@@ -535,7 +538,7 @@ def record(
             access_token=secrets.token_urlsafe(16),
             answers=answers,
             evaluation=evaluation,
-            contact={**DETAILS, "full_name": full_name},
+            contact={**DETAILS, **(contact or {}), "full_name": full_name},
             attested_name=full_name,
             ruleset_version=RULESET.version,
         ),
@@ -558,6 +561,11 @@ def record(
         stamp = created_at if isinstance(created_at, str) else store.iso(created_at)
         db.execute("UPDATE submission SET created_at = ? WHERE id = ?", [stamp, submission_id])
     return submission_id
+
+
+def someone(n: int) -> dict[str, str]:
+    """Contact details of the n-th of several different people (no shared email or phone)."""
+    return {"email": f"person{n}@example.org", "phone": f"07700 9{n:05d}"}
 
 
 def quick_submission(path: str | Path, treatment: str = "toxin", **kwargs: Any) -> int:

@@ -299,7 +299,8 @@ class BookingStatus:
 def booking_status(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> BookingStatus:
     """Per treatment, whether and from when it may be booked; the appointment held; a clinic cancellation."""
     decisions = store.decisions_for(db, submission["id"])
-    approved = frozenset(t for d in decisions if d["action"] == "approve" for t in d["treatments"])
+    since = store.held_since(db, submission.get("held_by"))  # an approval before the same person's hold is spent
+    approved = frozenset(t for d in decisions if d["action"] == "approve" and d["id"] > since for t in d["treatments"])
     if not submission.get("sealed", True):  # changed outside the application: nothing is offered
         waiting = [Gate(treatment, AWAITING_REVIEW) for treatment in submission["treatments"]]
         return BookingStatus(waiting, store.active_booking(db, submission["id"]), None, None, approved)

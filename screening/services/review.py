@@ -266,6 +266,7 @@ def decide(
                 "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
             ),
             mails=(mail.decision(config, found["email"], link, submission_id=found["id"]),),
+            hold=_hold_others(config, actor) if decision.action in STANDING_ACTIONS else None,
         )
     except store.DecisionConflict as conflict:
         conflict.detail.update(submission=found, actions=ACTIONS)
@@ -282,6 +283,20 @@ def decide(
         raise
     mail.nudge(config)
     return decision
+
+
+# A defer or decline stands against the person, not only this screening: docs/decisions.md, "A clinician's decision
+# stands".
+STANDING_ACTIONS = ("decline", "defer")
+
+
+def _hold_others(config: dict[str, Any], actor: store.Actor) -> store.HoldOthers:
+    """The same person's other current screenings wait for a clinician from this decision on, each audited and, when
+    it newly waits, with the clinic's notice."""
+    return store.HoldOthers(
+        audit=actor.event("submission_held"),
+        notice=lambda submission_id: mail.review_needed(config, submission_id),
+    )
 
 
 def queue_page(db: Database, filters: dict[str, Any], *, after: str = "") -> dict[str, Any]:

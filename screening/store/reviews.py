@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlite_utils import Database
 
 from screening import clock
+from screening.domain.decisions import same_person
 from screening.errors import Conflict
 from screening.store.audit import AuditEvent, _with_object, append_audit
 from screening.store.core import iso, write_transaction
@@ -118,9 +121,11 @@ def record_decision(
     note: str,
     audit: AuditEvent,
     mails: tuple[Mail, ...] = (),
+    hold: HoldOthers | None = None,
 ) -> int:
     """Record a decision if, and only if, the submission is still pending; the state change, the decision row and
-    its audit row commit together. Raises DecisionConflict naming who decided first."""
+    its audit row commit together (with `hold`, so do the holds on the same person's other screenings). Raises
+    DecisionConflict naming who decided first."""
     with write_transaction(db):
         changed = db.execute(
             "UPDATE submission SET review_state = ? WHERE id = ? AND review_state = 'pending'",
@@ -144,7 +149,54 @@ def record_decision(
         reseal_submission(db, submission_id)
         append_audit(db, _with_object(audit, "submission", submission_id))
         queue_mail(db, mails)
+        if hold is not None:
+            hold_same_person(db, submission_id, hold)
     return decision_id
+
+
+@dataclass(frozen=True)
+class HoldOthers:
+    """What holding the same person's other screenings records: the audit event for each (its object and detail
+    are filled in here) and the clinic's notice for each one that newly waits for a clinician."""
+
+    audit: AuditEvent
+    notice: Callable[[int], Mail]
+
+
+# A held screening waits for a clinician again from these states. A pending one only gains the link; a declined one
+# stays declined, and being held, its clear and caution treatments are no longer bookable either; a question's answer
+# comes back as an amendment, which always goes to a clinician.
+_HELD_BACK_TO_PENDING = ("none", "approved", "deferred")
+
+
+def hold_same_person(db: Database, decided_id: int, hold: HoldOthers) -> list[int]:
+    """Inside the decision's transaction: every other current, unrestricted screening by the same person as the
+    decided one (as intake.standing_decision_for tells a person, or started from it) now waits for a clinician,
+    linked to it. Returns the ids held."""
+    decided = next(db.query(_PERSON_SQL + " WHERE id = ?", [decided_id]))
+    held = []
+    for other in db.query(
+        _PERSON_SQL + " WHERE id != ? AND superseded_by IS NULL AND restricted_at IS NULL ORDER BY id", [decided_id]
+    ):
+        if other["previous_id"] != decided_id and not same_person(
+            decided, email=other["email"], date_of_birth=other["date_of_birth"], phone=other["phone"]
+        ):
+            continue
+        state = "pending" if other["review_state"] in _HELD_BACK_TO_PENDING else other["review_state"]
+        db.execute("UPDATE submission SET held_by = ?, review_state = ? WHERE id = ?", [decided_id, state, other["id"]])
+        reseal_submission(db, other["id"])
+        detail = {**(hold.audit.detail or {}), "held_by": decided_id, "was": other["review_state"]}
+        append_audit(db, replace(_with_object(hold.audit, "submission", other["id"]), detail=detail))
+        if state != other["review_state"]:
+            queue_mail(db, (hold.notice(other["id"]),))
+        held.append(other["id"])
+    return held
+
+
+_PERSON_SQL = (
+    "SELECT id, email, phone, json_extract(answers, '$.date_of_birth') AS date_of_birth, review_state, previous_id"
+    " FROM submission"
+)
 
 
 def decisions_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
@@ -169,3 +221,12 @@ def clinician_question(db: Database, submission_id: int) -> str:
 def latest_decision(db: Database, submission_id: int) -> dict[str, Any] | None:
     decisions = decisions_for(db, submission_id)
     return decisions[-1] if decisions else None
+
+
+def held_since(db: Database, held_by: int | None) -> int:
+    """The id of the decision that holds a screening (the holding screening's last one, the defer or decline that
+    stood), so that only approvals after it count; 0 when nothing holds it or that screening has since been erased."""
+    if held_by is None:
+        return 0
+    row = next(db.query("SELECT max(id) AS id FROM decision WHERE submission_id = ?", [held_by]))
+    return row["id"] or 0

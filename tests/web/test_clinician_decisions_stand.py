@@ -123,3 +123,66 @@ def test_a_clinicians_decline_stands_with_no_date(app, db_path, clock, clinician
     _, second = submit_through_form(app, details={**DETAILS, "email": " JANE@example.org "}, **CLEAR)
 
     assert (held_by(db_path, second), review_state(db_path, second)) == (first, "pending")
+
+
+# A second screening sent while the first still waited for a clinician: the hold is taken when the clinician decides.
+
+
+def test_a_screening_sent_while_the_first_waited_is_held_when_a_clinician_declines_the_first(app, db_path, clinician):
+    _, first = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
+    second_patient, second = submit_through_form(app, details=DETAILS, **CLEAR)
+    assert "Choose a day" in page_text(second_patient.get("/your-result"))  # clear, and bookable, for now
+    notices_before = len(outbox(db_path, "review_needed"))
+
+    assert decide(clinician, first, action="decline", note="Not suitable").status_code == 303
+
+    result = page_text(second_patient.get("/your-result"))
+    assert "Choose a day" not in result
+    assert "A clinician will look at your answers before you can book" in result
+    assert (held_by(db_path, second), review_state(db_path, second)) == (first, "pending")
+    assert len(outbox(db_path, "review_needed")) == notices_before + 1  # the clinic is told about the held one
+    [held] = audit_rows(db_path, "submission_held")
+    assert (held["object_id"], json.loads(held["detail"])) == (str(second), {"held_by": first, "was": "none"})
+    assert f"/clinician/submissions/{second}" in clinician.get("/clinician/queue").get_data(as_text=True)
+    page = page_text(clinician.get(f"/clinician/submissions/{second}"))
+    assert f"what changed since screening {first}" in page
+    assert "declined" in page
+
+
+def test_an_approval_given_before_the_same_persons_deferral_no_longer_counts(app, db_path, clinician):
+    _, first = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
+    second_patient, second = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
+    assert decide(clinician, second, action="approve").status_code == 303
+    assert "Choose a day" in page_text(second_patient.get("/your-result"))
+
+    deferred = decide(clinician, first, action="defer", defer_until=UNTIL.isoformat(), note="After the relapse")
+    assert deferred.status_code == 303
+
+    assert "Choose a day" not in page_text(second_patient.get("/your-result"))
+    assert (held_by(db_path, second), review_state(db_path, second)) == (first, "pending")
+    assert decide(clinician, second, action="approve").status_code == 303  # a clinician looks again, knowing
+    assert "Choose a day" in page_text(second_patient.get("/your-result"))
+
+
+def test_a_decision_holds_no_screening_of_someone_else(app, db_path, clinician):
+    _, first = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
+    other = {"full_name": "Sam Other", "email": "sam@example.net", "phone": "07700 900 111"}
+    other_patient, second = submit_through_form(app, details=other, **CLEAR)
+
+    assert decide(clinician, first, action="decline", note="Not suitable").status_code == 303
+
+    assert (held_by(db_path, second), review_state(db_path, second)) == (None, "none")
+    assert "Choose a day" in page_text(other_patient.get("/your-result"))
+    assert audit_rows(db_path, "submission_held") == []
+
+
+def test_an_approval_or_a_question_holds_nothing(app, db_path, clinician):
+    _, first = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
+    _, third = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
+    second_patient, second = submit_through_form(app, details=DETAILS, **CLEAR)
+
+    assert decide(clinician, first, action="approve").status_code == 303
+    assert decide(clinician, third, action="request_information", note="Which medicine?").status_code == 303
+
+    assert (held_by(db_path, second), review_state(db_path, second)) == (None, "none")
+    assert "Choose a day" in page_text(second_patient.get("/your-result"))

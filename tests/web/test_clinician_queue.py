@@ -19,6 +19,7 @@ from tests.factories import (
     quick_submission,
     record,
     rows,
+    someone,
 )
 from tests.journeys import QUEUE_PATH, decide, submit_through_form
 from tests.pages import listed_ids, next_page_href, shown_counts
@@ -93,9 +94,9 @@ def test_queue_level_filter_lists_that_level_only(db_path, clinician, level, kin
 
 
 def test_queue_state_filter_follows_the_decision(db_path, clinician):
-    approved = quick_submission(db_path, created_at=ago(hours=3), **REVIEW_TOXIN)
-    declined = quick_submission(db_path, created_at=ago(hours=2), **REVIEW_TOXIN)
-    waiting = quick_submission(db_path, created_at=ago(hours=1), **REVIEW_TOXIN)
+    approved = quick_submission(db_path, created_at=ago(hours=3), contact=someone(1), **REVIEW_TOXIN)
+    declined = quick_submission(db_path, created_at=ago(hours=2), contact=someone(2), **REVIEW_TOXIN)
+    waiting = quick_submission(db_path, created_at=ago(hours=1), contact=someone(3), **REVIEW_TOXIN)
     assert queue_ids(clinician) == [approved, declined, waiting]
 
     assert decide(clinician, approved, action="approve").status_code == 303
@@ -138,7 +139,7 @@ def test_queue_date_filter(db_path, clinician):
 
 
 def test_queue_counts_per_state_match_the_database(db_path, clinician, clock):
-    ids = [quick_submission(db_path, **REVIEW_TOXIN) for _ in range(5)]
+    ids = [quick_submission(db_path, contact=someone(n), **REVIEW_TOXIN) for n in range(5)]
     quick_submission(db_path, **CAUTION)
     quick_submission(db_path, **CLEAR)
     tomorrow = (clock.today() + timedelta(days=10)).isoformat()
