@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.browser_helpers import (
     PageChecks,
     book_first_slot,
@@ -149,8 +151,9 @@ def test_a_step_with_errors_moves_focus_to_the_error_summary(server, desktop):
 
     page.get_by_role("button", name="Continue").click()
 
+    page.wait_for_load_state("load")  # the deferred script moves the focus before the load event
     assert page.title().startswith("Error: ")
-    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    expect(page.locator("[data-error-summary]")).to_be_focused()
     page.get_by_role("link", name="What is your date of birth? Enter a date").click()
     assert page.evaluate("document.activeElement.id") == "date_of_birth-day"
 
