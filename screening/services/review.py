@@ -307,8 +307,9 @@ def queue_page(db: Database, filters: dict[str, Any], *, after: str = "") -> dic
 
 
 def cautions(db: Database, *, after: str = "") -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the caution-level screenings (no decision needed), for the practitioner's preparation."""
-    return store.queue(db, outcomes=("caution",), states=(), after=after)
+    """A page of the screenings in which any treatment came out caution (whatever the overall outcome: a caution
+    filler beside a toxin under review is listed), for the practitioner's preparation."""
+    return store.queue(db, outcomes=MOST_SEVERE_FIRST, states=(), after=after, treatment_outcome="caution")
 
 
 def printed(db: Database, actor: store.Actor, submission_id: int) -> dict[str, Any]:

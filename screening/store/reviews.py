@@ -43,11 +43,14 @@ def queue(
     until: str = "",
     after: str = "",
     limit: int = QUEUE_PAGE_SIZE,
+    treatment_outcome: str = "",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Submissions for clinicians, most severe then longest waiting first, one keyset page at a time.
 
     Returns the rows and the cursor of the next page (None on the last page). The order (queue_rank, created_at, id)
     matches an index, so a deep page costs the same as the first, however many submissions there are.
+    With `treatment_outcome`, only submissions in which some treatment came out at that level (a caution filler
+    beside a toxin under review is listed by "caution", whatever the overall outcome).
     """
     where = [f"outcome IN ({', '.join('?' * len(outcomes))})", "restricted_at IS NULL"]  # restricted: kept, unlisted
     params: list[Any] = list(outcomes)
@@ -59,6 +62,9 @@ def queue(
         params.append(treatment)
     elif treatment == "both":
         where.append("requested = 'both'")
+    if treatment_outcome:
+        where.append("EXISTS (SELECT 1 FROM json_each(submission.treatments) WHERE json_each.value = ?)")
+        params.append(treatment_outcome)
     if since:
         where.append("created_at >= ?")
         params.append(since)
