@@ -22,6 +22,6 @@ def test_reasons_and_the_patients_reply_come_before_the_decision_form(app, auth,
     html = admin.get(f"/clinician/submissions/{amended}").get_data(as_text=True)
 
     reply, reasons = html.index(REPLY), html.index("Why it was flagged")
-    decision = html.index('action="/clinician/submissions/%d/decision"' % amended)
+    decision = html.index(f'action="/clinician/submissions/{amended}/decision"')
     assert reply < decision and reasons < decision
     assert html.index("Your decision") > reasons
