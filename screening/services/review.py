@@ -221,7 +221,8 @@ def decide(
     action: str,
     treatments: list[str],
     defer_until: date | None,
-    note: str,
+    question: str = "",
+    private_note: str = "",
 ) -> Decision:
     """Check and record a clinician's decision, its audit row and the patient's email in one transaction.
 
@@ -245,7 +246,8 @@ def decide(
             treatments=treatments,
             treatment_outcomes=found["treatments"],
             defer_until=defer_until,
-            note=note,
+            question=question,
+            private_note=private_note,
             today=clock.today_in(clock.zone(config["CLINIC_TIMEZONE"])),
             amended=found["always_to_clinician"],
         )
@@ -261,7 +263,8 @@ def decide(
             state=decision.state,
             treatments=decision.treatments,
             defer_until=decision.defer_until.isoformat() if decision.defer_until else None,
-            note=decision.note,
+            note=decision.question,
+            private_note=decision.private_note,
             audit=actor.event(
                 "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
             ),

@@ -124,6 +124,7 @@ def record_decision(
     note: str,
     audit: AuditEvent,
     mails: tuple[Mail, ...] = (),
+    private_note: str = "",
 ) -> int:
     """Record a decision if, and only if, the submission is still pending; the state change, the decision row and
     its audit row commit together. Raises DecisionConflict naming who decided first."""
@@ -135,8 +136,8 @@ def record_decision(
         if changed == 0:
             raise DecisionConflict(latest_decision(db, submission_id))
         decision_id = db.execute(
-            "INSERT INTO decision (submission_id, clinician_id, action, treatments, defer_until, note, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO decision (submission_id, clinician_id, action, treatments, defer_until, note, private_note,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 submission_id,
                 clinician_id,
@@ -144,6 +145,7 @@ def record_decision(
                 json.dumps(list(treatments)),
                 defer_until,
                 note,
+                private_note,
                 iso(clock.utc_now()),
             ],
         ).lastrowid
@@ -163,7 +165,17 @@ def decisions_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
     )
     for row in rows:
         row["treatments"] = json.loads(row["treatments"])
+        _two_texts(row)
     return rows
+
+
+def _two_texts(row: dict[str, Any]) -> None:
+    """A decision's `note` is what the patient is asked (request_information only) and `private_note` the clinic's
+    own. A decision stored before the private note had its column kept one text in `note`: unless it asked the
+    patient a question, that text was the clinic's reason, and it is read as the private note. (It is read so rather
+    than moved, because the submission's seal covers the note as it was written.)"""
+    if row["action"] != "request_information" and row["note"] and not row.get("private_note"):
+        row["private_note"], row["note"] = row["note"], ""
 
 
 def clinician_question(db: Database, submission_id: int) -> str:

@@ -245,7 +245,10 @@ class DecisionForm(FlaskForm):
         "Treatments approved", choices={"toxin": "Toxin", "filler": "Filler"}, validate_choice=False
     )
     defer_until = DateField("Defer until", validators=[Optional()])
-    note = TextAreaField("Note", validators=[Length(max=4000)])
+    question = TextAreaField("Question for the patient (they will see this)", validators=[Length(max=4000)])
+    private_note = TextAreaField(
+        "Private note for the clinic (the patient never sees it)", validators=[Length(max=4000)]
+    )
 
     def decision(self) -> dict:
         """The decision as the review service takes it."""
@@ -253,7 +256,8 @@ class DecisionForm(FlaskForm):
             "action": self.action.data,
             "treatments": self.treatments.data or [],
             "defer_until": self.defer_until.data,
-            "note": self.note.data or "",
+            "question": self.question.data or "",
+            "private_note": self.private_note.data or "",
         }
 
 

@@ -144,7 +144,7 @@ def scenario(app, db_path, caplog, clock):
     assert browser.get(QUEUE_PATH).status_code == 200
     opened = browser.get(f"/clinician/submissions/{submission_id}")
     assert opened.status_code == 200
-    decision = {"action": "request_information", "note": "Which MS medicines?", "csrf_token": csrf_token(opened)}
+    decision = {"action": "request_information", "question": "Which MS medicines?", "csrf_token": csrf_token(opened)}
     assert browser.post(f"/clinician/submissions/{submission_id}/decision", data=decision).status_code == 303
     assert browser.post("/clinician/logout", data={"csrf_token": token_of(browser)}).status_code == 303
     events = audit_rows(db_path)[first_event - 1 :]

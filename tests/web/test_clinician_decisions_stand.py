@@ -36,7 +36,9 @@ def review_state(db_path, submission_id: int) -> str:
 
 def deferred_patient(app, clinician, **details):
     patient, first = submit_through_form(app, details={**DETAILS, **details}, **REVIEW_TOXIN)
-    response = decide(clinician, first, action="defer", defer_until=UNTIL.isoformat(), note="After the relapse settles")
+    response = decide(
+        clinician, first, action="defer", defer_until=UNTIL.isoformat(), private_note="After the relapse settles"
+    )
     assert response.status_code == 303, page_text(response)[:400]
     return patient, first
 
@@ -117,7 +119,7 @@ def test_from_the_date_named_the_page_offers_to_start_again_and_a_new_screening_
 
 def test_a_clinicians_decline_stands_with_no_date(app, db_path, clock, clinician):
     _, first = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
-    assert decide(clinician, first, action="decline", note="Not suitable").status_code == 303
+    assert decide(clinician, first, action="decline", private_note="Not suitable").status_code == 303
     clock.at(MORNING + timedelta(days=400))
 
     _, second = submit_through_form(app, details={**DETAILS, "email": " JANE@example.org "}, **CLEAR)

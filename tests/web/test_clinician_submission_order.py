@@ -13,7 +13,7 @@ REPLY = "Ocrelizumab; no relapse for four years."
 def test_reasons_and_the_patients_reply_come_before_the_decision_form(app, auth, db_path):
     patient, first = submit_through_form(app, **REVIEW_TOXIN)
     admin = auth.admin()
-    assert decide(admin, first, action="request_information", note=QUESTION).status_code == 303
+    assert decide(admin, first, action="request_information", question=QUESTION).status_code == 303
     assert patient.post("/your-result/answer", data={"csrf_token": token_of(patient)}).status_code == 303
     sent = patient.post(CHECK_PATH, data={**declaration(patient, FULL_NAME), "reply": REPLY})
     assert sent.status_code == 303

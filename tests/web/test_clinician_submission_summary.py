@@ -43,9 +43,9 @@ def test_heading_follows_the_decision(db_path, clock, auth):
     clinician = auth.registered_clinician()
     for action, fields, words in [
         ("approve", {}, "approved"),
-        ("decline", {"note": "Not suitable"}, "declined"),
-        ("defer", {"note": "Wait", "defer_until": "2099-01-01"}, "deferred"),
-        ("request_information", {"note": "Which medicine?"}, "information requested"),
+        ("decline", {"private_note": "Not suitable"}, "declined"),
+        ("defer", {"private_note": "Wait", "defer_until": "2099-01-01"}, "deferred"),
+        ("request_information", {"question": "Which medicine?"}, "information requested"),
     ]:
         submission_id = quick_submission(db_path, **REVIEW_TOXIN)
         assert decide(clinician, submission_id, action=action, **fields).status_code == 303, action

@@ -104,7 +104,9 @@ def test_erasure_leaves_the_marker_in_no_file_and_the_private_link_answers_404(a
 def test_erasure_takes_every_version_of_a_screening(app, db_path):
     make_clinician(db_path)
     patient, submission_id = submit_through_form(app, details=PATIENT, **REVIEW_TOXIN)
-    assert decide(signed_in(app), submission_id, action="request_information", note="Which year?").status_code == 303
+    assert (
+        decide(signed_in(app), submission_id, action="request_information", question="Which year?").status_code == 303
+    )
     started = patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
     assert started.status_code == 303
     sent = patient.post(
