@@ -27,7 +27,7 @@ class ClinicDetails:
     email: str
     contact: str  # what patients whose treatment cannot be booked online are told
     review_turnaround: str
-    notification_email: str = ""  # told of new bookings and cancellations
+    notification_email: str = ""  # the clinic's alerts: screenings waiting for review, new bookings and cancellations
     notify_bookings: bool = True
 
 
@@ -102,6 +102,19 @@ def save_details(db: Database, actor: store.Actor, values: dict[str, Any]) -> No
     before = store.clinic_settings(db)
     changed = sorted(key for key, value in clean.items() if before.get(key) != value)
     store.save_clinic_settings(db, clean, actor.id, actor.event("clinic_settings_changed", detail={"changed": changed}))
+
+
+# The clinic's alerts, all sent to the notification address (never to the address patients write to); the settings
+# page lists them from here.
+ALERTS = (
+    "A screening is waiting for review (each screening that needs a clinician's decision)",
+    "New booking, and Booking cancelled (when the box below is ticked)",
+)
+
+
+def alert_address(db: Database, config: dict[str, Any]) -> str:
+    """Where the clinic's alerts go: its notification address (empty: no alert is sent)."""
+    return details(db, config).notification_email
 
 
 def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, submission_id: int) -> tuple:

@@ -271,7 +271,7 @@ def settings():
             else:
                 flash("The clinic's details are saved. Pages, emails and calendar files use them from now on.")
                 return redirect(url_for("admin.settings"), 303)
-    return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+    return render_template("admin/settings.html", form=form, alerts=clinic.ALERTS), 400 if form.errors else 200
 
 
 @bp.route("/admin/slots/<int:slot_id>/withdraw", methods=["GET", "POST"])

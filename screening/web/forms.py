@@ -497,7 +497,7 @@ class ClinicSettingsForm(FlaskForm):
         validators=[DataRequired("Enter what these patients are told"), Length(max=1000)],
     )
     notification_email = EmailField(
-        "Notification address (new bookings and cancellations)",
+        "Notification address (the clinic's alerts)",
         validators=[Optional(), Email("Enter a valid email address"), Length(max=254)],
     )
     notify_bookings = BooleanField("Email the notification address about new bookings and cancellations")
