@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from screening import clock
 from screening.db import get_db
 from screening.domain import Questionnaire
+from screening.domain.audit_words import ACTION_WORDS
 from screening.domain.conditions import tree_to_json
 from screening.domain.journey import ShownQuestion
 from screening.errors import FieldError
@@ -188,14 +189,17 @@ def require_code(clinician_id: int):
 def audit_trail():
     """Show an admin the audit trail, newest first."""
     args = request.args
+    tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     rows = clinic.audit_trail(
         get_db(),
         actor_email=args.get("actor", ""),
         before=args.get("before", ""),
+        tz=tz,
         **{name: args.get(name, "") for name in ("action", "object_type", "object_id", "since", "until")},
     )
     audit.record("audit_viewed", object_type="audit_event")
-    return render_template("admin/audit.html", rows=rows, args=args)
+    actions = sorted(ACTION_WORDS.items(), key=lambda item: item[1])
+    return render_template("admin/audit.html", rows=rows, args=args, tz=tz, actions=actions)
 
 
 @bp.route("/admin/slots", methods=["GET", "POST"])
