@@ -354,7 +354,8 @@ def export():
     form = ExportForm(request.args)
     if request.args and form.validate():
         since, until = form.since.data, form.until.data
-        body, rows = exports.screenings_csv(get_db(), current_ruleset().questionnaire, since, until)
+        tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
+        body, rows = exports.screenings_csv(get_db(), current_ruleset().questionnaire, since, until, tz)
         audit.record(
             "screenings_exported",
             object_type="submission",
