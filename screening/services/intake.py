@@ -226,12 +226,16 @@ class NoQuestion(ServiceError):
     back_to = "patient.result"
 
 
-def screen_again(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:
+def screen_again(
+    db: Database, config: dict[str, Any], submission: dict[str, Any], *, date_of_birth: date | None = None
+) -> NewDraft:
     """A new screening pre-filled from this one, to check and change (a returning patient's link, or the changed
-    answers a practitioner goes through with the patient at the consultation)."""
-    return _new_draft(
-        db, config, answers=submission["answers"], contact=_contact(submission), rescreen_of=submission["id"]
-    )
+    answers a practitioner goes through with the patient at the consultation); `date_of_birth` is the one on the
+    identity document when the practitioner corrects a mistyped one."""
+    answers = dict(submission["answers"])
+    if date_of_birth is not None:
+        answers["date_of_birth"] = date_of_birth.isoformat()
+    return _new_draft(db, config, answers=answers, contact=_contact(submission), rescreen_of=submission["id"])
 
 
 def start_answering(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:
