@@ -27,6 +27,7 @@ from screening.web.audit import actor
 from screening.web.forms import (
     ClinicSettingsForm,
     ConfirmForm,
+    EraseConfirmForm,
     ExportForm,
     NewClinicianForm,
     PatientRecordsForm,
@@ -326,9 +327,22 @@ def records():
 @bp.post("/admin/records/erase")
 @auth.admin_required
 def erase():
-    """Let an admin erase a patient's screenings, or say why they are kept."""
+    """Show an admin what erasing a patient takes (which screenings, emails and bookings) and what is kept and why,
+    changing nothing: erasure cannot be undone, so it is done by a second POST from this page."""
     form = PatientRecordsForm()
     patient = planned(form)
+    return render_template("admin/erase_confirm.html", patient=patient, tz=zone(), changed=False)
+
+
+@bp.post("/admin/records/erase/confirmed")
+@auth.admin_required
+def erase_confirmed():
+    """Erase a patient's screenings as the confirmation page showed, or say why they are kept; a plan that changed
+    since it was shown is shown again (409), not carried out."""
+    form = EraseConfirmForm()
+    patient = planned(form)
+    if form.plan.data != patient.fingerprint:
+        return render_template("admin/erase_confirm.html", patient=patient, tz=zone(), changed=True), 409
     outbox = Path(current_app.instance_path) / "outbox"
     flash(erased_message(erasure.erase(get_db(), patient, audit.event("patient_erased"), outbox_dir=outbox), patient))
     if patient.retained:  # the clinic must keep these: shown below, with restriction offered instead

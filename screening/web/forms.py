@@ -374,6 +374,13 @@ class PatientRecordsForm(FlaskForm):
     )
 
 
+class EraseConfirmForm(PatientRecordsForm):
+    """The second step of erasure, from the page that said what it takes: the same patient, and the plan that page
+    showed (so a plan that changed since is shown again rather than carried out)."""
+
+    plan = HiddenField("The erasure checked", validators=[Length(max=20000)])
+
+
 class ExportForm(Form):
     """The date range of a CSV export (a GET form: it changes nothing)."""
 

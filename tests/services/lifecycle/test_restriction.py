@@ -282,6 +282,7 @@ WALKED = (
     | set(PATIENT_POSTS)
     | {"clinician.patients_search", "clinician.decide", "admin.withdraw", "patient.private_link"}
     | {"patient.returning", "patient.use_return_link", "admin.records", "admin.restrict", "admin.erase"}
+    | {"admin.erase_confirmed"}  # the second step of erasure shows the plan the first showed
 )
 SHOWS_NO_SCREENING = {
     "account.choose_password",  # a clinician choosing their own password at first sign-in
