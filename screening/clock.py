@@ -106,6 +106,18 @@ def readable(text: str, tz: ZoneInfo) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y}, {hour}:{moment:%M}{'am' if moment.hour < 12 else 'pm'}"
 
 
+def stamp(text: str, tz: ZoneInfo) -> str:
+    """'Wed 4 Jun 2025, 11:00:05' in the clinic's zone: a moment to the second, for the audit trail."""
+    moment = local(text, tz)
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M:%S}"
+
+
+def local_iso(text: str, tz: ZoneInfo) -> str:
+    """A stored UTC moment as ISO 8601 in the clinic's zone with its offset ('2025-06-04T11:00:00+01:00'): it sorts
+    and reads as the clinic's time, and says exactly which moment it is."""
+    return local(text, tz).isoformat(timespec="seconds")
+
+
 def day_start_utc(day: date, tz: ZoneInfo) -> str:
     return to_utc_iso(datetime(day.year, day.month, day.day, tzinfo=tz))
 

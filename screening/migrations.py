@@ -489,3 +489,11 @@ def m0018(db: Database) -> None:
     # marked failed with its reason and never claimed again: rebuilding the same row cannot work, and retrying it
     # forever would hide it among the messages that are only waiting for the mail server.
     _run(db, "ALTER TABLE outbox ADD COLUMN failed_at TEXT")
+
+
+@migrations(name="0019_decision_private_note")
+def m0019(db: Database) -> None:
+    # A decision's two texts: `note` stays what the patient is asked (request_information only) and `private_note`
+    # is the clinic's own, which the patient never sees. Existing rows are not rewritten: the submission's seal covers
+    # the note as it was written, so a decline's or a defer's older note is read as private (store.decisions_for).
+    _run(db, "ALTER TABLE decision ADD COLUMN private_note TEXT NOT NULL DEFAULT ''")

@@ -17,7 +17,10 @@ ACTIONS = {
     "defer": "deferred",
     "request_information": "information_requested",
 }
-NOTE_REQUIRED = frozenset({"decline", "defer", "request_information"})
+# Two texts go with a decision: the question the patient sees (asking for information, and nothing else) and the
+# clinic's private note, which the patient never sees. Declining and deferring need the private note (why).
+QUESTION_ACTION = "request_information"
+PRIVATE_NOTE_REQUIRED = frozenset({"decline", "defer"})
 NOTE_MAX_LENGTH = 4000
 # Most severe first, from the one severity order (rules.LEVELS): decline 0, defer 1, review 2, caution 3, clear 4.
 QUEUE_RANK = {level: len(LEVELS) - 1 - rank for rank, level in enumerate(LEVELS)}
@@ -42,7 +45,8 @@ class Decision:
     action: str
     treatments: tuple[str, ...]  # what an approval unlocks
     defer_until: date | None
-    note: str
+    question: str  # what the patient is asked (request_information only); stored as decision.note
+    private_note: str = ""  # for the clinic alone; never shown to the patient
 
     @property
     def state(self) -> str:
@@ -103,19 +107,30 @@ def make_decision(
     treatments: list[str],
     treatment_outcomes: dict[str, str],
     defer_until: date | None,
-    note: str,
+    question: str = "",
+    private_note: str = "",
     today: date,
     amended: bool = False,
 ) -> Decision:
     """Check a clinician's decision against the submission; raise InvalidDecision naming the field at fault."""
     if action not in ACTIONS:
         raise InvalidDecision("action", "Choose a decision")
-    note = (note or "").strip()
-    if action in NOTE_REQUIRED and not note:
-        what = {"decline": "why it is declined", "defer": "why it is deferred", "request_information": "your question"}
-        raise InvalidDecision("note", f"Write a note saying {what[action]}")
-    if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidDecision("note", f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer")
+    question, private_note = (question or "").strip(), (private_note or "").strip()
+    if action == QUESTION_ACTION and not question:
+        raise InvalidDecision("question", "Write your question for the patient")
+    if action != QUESTION_ACTION and question:
+        raise InvalidDecision(
+            "question",
+            "A question for the patient goes only with asking for more information: leave it empty, or write it in"
+            " the private note",
+        )
+    if action in PRIVATE_NOTE_REQUIRED and not private_note:
+        what = {"decline": "why it is declined", "defer": "why it is deferred"}
+        raise InvalidDecision("private_note", f"Write a private note saying {what[action]}")
+    if len(question) > NOTE_MAX_LENGTH:
+        raise InvalidDecision("question", f"The question must be {NOTE_MAX_LENGTH:,} characters or fewer")
+    if len(private_note) > NOTE_MAX_LENGTH:
+        raise InvalidDecision("private_note", f"The private note must be {NOTE_MAX_LENGTH:,} characters or fewer")
     chosen: tuple[str, ...] = ()
     if action == "approve":
         allowed = approvable(treatment_outcomes, amended=amended)
@@ -136,4 +151,4 @@ def make_decision(
             raise InvalidDecision("defer_until", "Enter the date until which treatment is deferred")
         if defer_until <= today:
             raise InvalidDecision("defer_until", "The date must be in the future")
-    return Decision(action, chosen, defer_until if action == "defer" else None, note)
+    return Decision(action, chosen, defer_until if action == "defer" else None, question, private_note)

@@ -209,10 +209,12 @@ def submitted(config: dict[str, Any], to: str, link: str, *, submission_id: int)
     )
 
 
-def review_needed(config: dict[str, Any], submission_id: int) -> store.Mail:
+def review_needed(config: dict[str, Any], to: str, submission_id: int) -> store.Mail:
+    """The clinic's alert that a screening waits for a clinician, to its notification address (never the address
+    patients write to): a link, nothing clinical."""
     return store.Mail(
         "review_needed",
-        config["CLINIC_EMAIL"],
+        to,
         f"A screening is waiting for review (screening {submission_id})",
         f"A new screening is waiting for a clinician's decision:\n"
         f"{_public(config, links.SUBMISSION_PATH.format(submission_id=submission_id))}\n",

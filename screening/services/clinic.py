@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
 from screening import clock, mail, store
+from screening.domain.audit_words import action_words
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.services import credentials
 from screening.services.lifecycle.restriction import withhold
@@ -27,7 +28,7 @@ class ClinicDetails:
     email: str
     contact: str  # what patients whose treatment cannot be booked online are told
     review_turnaround: str
-    notification_email: str = ""  # told of new bookings and cancellations
+    notification_email: str = ""  # the clinic's alerts: screenings waiting for review, new bookings and cancellations
     notify_bookings: bool = True
 
 
@@ -102,6 +103,19 @@ def save_details(db: Database, actor: store.Actor, values: dict[str, Any]) -> No
     before = store.clinic_settings(db)
     changed = sorted(key for key, value in clean.items() if before.get(key) != value)
     store.save_clinic_settings(db, clean, actor.id, actor.event("clinic_settings_changed", detail={"changed": changed}))
+
+
+# The clinic's alerts, all sent to the notification address (never to the address patients write to); the settings
+# page lists them from here.
+ALERTS = (
+    "A screening is waiting for review (each screening that needs a clinician's decision)",
+    "New booking, and Booking cancelled (when the box below is ticked)",
+)
+
+
+def alert_address(db: Database, config: dict[str, Any]) -> str:
+    """Where the clinic's alerts go: its notification address (empty: no alert is sent)."""
+    return details(db, config).notification_email
 
 
 def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, submission_id: int) -> tuple:
@@ -263,15 +277,34 @@ def clinicians(db: Database) -> list[dict[str, Any]]:
     return store.list_clinicians(db)
 
 
-def audit_trail(db: Database, *, actor_email: str = "", before: str = "", **filters: str) -> list[dict[str, Any]]:
-    """A page of the audit trail, newest first, filtered by action, actor (email), object and dates."""
+def audit_trail(
+    db: Database, *, actor_email: str = "", before: str = "", tz=None, **filters: str
+) -> list[dict[str, Any]]:
+    """A page of the audit trail, newest first, filtered by action, actor (email), object and dates (the clinic's
+    days, in `tz`); each row with its action in plain words (`words`) and its moment in the clinic's time (`when`)."""
     who = store.clinician_by_email(db, actor_email) if actor_email else None
-    return store.audit_events(
+    clean = {name: value.strip() for name, value in filters.items()}
+    if tz is not None:
+        for name in ("since", "until"):  # a day is the clinic's day, not UTC's
+            day = _iso_day(clean.get(name, ""))
+            clean[name] = clock.day_start_utc(day, tz) if day else clean.get(name, "")
+    rows = store.audit_events(
         db,
         actor_id=who["id"] if who else (-1 if actor_email else None),
         before_id=int(before) if re.fullmatch(r"[0-9]{1,18}", before) else None,
-        **{name: value.strip() for name, value in filters.items()},
+        **clean,
     )
+    for row in rows:
+        row["words"] = action_words(row["action"])
+        row["when"] = clock.stamp(row["ts"], tz) if tz is not None else row["ts"]
+    return rows
+
+
+def _iso_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) else None
+    except ValueError:
+        return None
 
 
 def slots_ahead(db: Database, tz, today, days: int = 28) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:

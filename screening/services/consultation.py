@@ -3,9 +3,11 @@ the identity document seen and the date of birth on it, whether the screening an
 that the in-person consultation took place, with their professional register and number. Audited.
 
 A date of birth on the document that makes the patient under 18 today, or one that differs from the screening's,
-stops the record: nothing is stored but a refused-record audit row, and the practitioner is told why (the age first:
-it is the reason the law gives). A record is made on the appointment's day or later; with no appointment, only when
-the practitioner says the patient came without one (a walk-in)."""
+stops a record of confirmed answers: nothing is stored but a refused-record audit row, and the practitioner is told
+why (the age first: it is the reason the law gives). With "Changed: screen again" the document's date corrects the
+screening: the record is stored, and the new version takes the document's date and is run through the rules again
+(an under-18 date gives the age reason there). A record is made on the appointment's day or later; with no
+appointment, only when the practitioner says the patient came without one (a walk-in)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ ID_DOCUMENTS = {
 class Recorded:
     consultation_id: int
     answers_changed: bool
+    corrected_date_of_birth: date | None = None  # the document's, when it differs from the screening's
 
 
 def check(
@@ -62,6 +65,12 @@ def check(
         raise FieldError("id_date_of_birth", "Enter the date of birth on the identity document")
     screened = found["answers"].get("date_of_birth")
     mismatch = bool(screened) and id_date_of_birth.isoformat() != screened
+    if answers == "changed":
+        # The practitioner corrects the screening from the document in hand: the new version takes the document's
+        # date of birth and is run through the rules again, where an under-18 date gives the age reason.
+        check_day(today, appointment_day, attendance=attendance, walk_in=walk_in)
+        check_consulted(clinician, consulted)
+        return
     if age_in_years(id_date_of_birth, today) < 18:
         also = " It does not match the screening's date of birth either." if mismatch else ""
         raise FieldError(
@@ -76,13 +85,19 @@ def check(
             "id_date_of_birth",
             f"The date of birth on the document ({readable_date(id_date_of_birth)}) does not match the screening "
             f"({readable_date(date.fromisoformat(screened))}). Stop: do not treat until you know who the patient is "
-            "and their screening is theirs",
+            'and their screening is theirs. If it is theirs and the date was mistyped, choose "Changed: screen the '
+            "new answers again\": the new version takes the document's date and is screened again",
             stop=True,
             reason="date_of_birth_mismatch",
         )
     check_day(today, appointment_day, attendance=attendance, walk_in=walk_in)  # after identity: under 18 comes first
     if answers not in ("confirmed", "changed"):
         raise FieldError("answers", "Say whether the patient confirmed their answers or changed them")
+    check_consulted(clinician, consulted)
+
+
+def check_consulted(clinician: dict[str, Any], consulted: bool) -> None:
+    """The practitioner saw the patient face to face, and their register and number are on their profile."""
     if not consulted:
         raise FieldError("consulted", "Confirm that you saw and examined the patient face to face")
     if not clinician.get("register") or not clinician.get("register_number"):
@@ -162,6 +177,12 @@ def record(
             )
         raise
     attended = attendance == "attended"
+    screened = found["answers"].get("date_of_birth")
+    corrected = (
+        id_date_of_birth
+        if attended and answers == "changed" and id_date_of_birth and id_date_of_birth.isoformat() != screened
+        else None
+    )
     values = {
         "submission_id": found["id"],
         "booking_id": booking["id"] if booking else None,
@@ -186,10 +207,11 @@ def record(
                 "answers": values["answers"],
                 "consulted": bool(values["consulted"]),
                 "walk_in": walk_in,
+                "date_of_birth_corrected": corrected is not None,
             },
         ),
     )
-    return Recorded(consultation_id, attended and answers == "changed")
+    return Recorded(consultation_id, attended and answers == "changed", corrected)
 
 
 def later_version(db: Database, submission_id: int) -> int | None:

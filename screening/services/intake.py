@@ -167,7 +167,7 @@ def submit(
                 _record_engine_fault(db, actor, submission_id, evaluation.engine_errors)
             if new.amends is not None:
                 store.supersede(db, new.amends, submission_id)
-            store.queue_mail(db, _submission_mails(config, new, submission_id))
+            store.queue_mail(db, _submission_mails(config, new, submission_id, clinic.alert_address(db, config)))
     except store.DuplicateSubmission:
         return  # a double click or a concurrent retry stored it first: the first submission stands
     except store.NotAmendable:
@@ -209,12 +209,15 @@ def standing_decision_for(db: Database, config: dict[str, Any], draft: store.Dra
     return None
 
 
-def _submission_mails(config: dict[str, Any], new: store.NewSubmission, submission_id: int) -> tuple[store.Mail, ...]:
-    """The patient's copy of their private link; the clinic's notice when a clinician must look."""
+def _submission_mails(
+    config: dict[str, Any], new: store.NewSubmission, submission_id: int, alerts_to: str
+) -> tuple[store.Mail, ...]:
+    """The patient's copy of their private link; the clinic's alert, to its notification address, when a clinician
+    must look (none when the clinic has no notification address)."""
     link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
     mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id)]
-    if needs_clinician(new.evaluation.outcome, amended=new.always_to_clinician):
-        mails.append(mail.review_needed(config, submission_id))
+    if alerts_to and needs_clinician(new.evaluation.outcome, amended=new.always_to_clinician):
+        mails.append(mail.review_needed(config, alerts_to, submission_id))
     return tuple(mails)
 
 
@@ -223,12 +226,16 @@ class NoQuestion(ServiceError):
     back_to = "patient.result"
 
 
-def screen_again(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:
+def screen_again(
+    db: Database, config: dict[str, Any], submission: dict[str, Any], *, date_of_birth: date | None = None
+) -> NewDraft:
     """A new screening pre-filled from this one, to check and change (a returning patient's link, or the changed
-    answers a practitioner goes through with the patient at the consultation)."""
-    return _new_draft(
-        db, config, answers=submission["answers"], contact=_contact(submission), rescreen_of=submission["id"]
-    )
+    answers a practitioner goes through with the patient at the consultation); `date_of_birth` is the one on the
+    identity document when the practitioner corrects a mistyped one."""
+    answers = dict(submission["answers"])
+    if date_of_birth is not None:
+        answers["date_of_birth"] = date_of_birth.isoformat()
+    return _new_draft(db, config, answers=answers, contact=_contact(submission), rescreen_of=submission["id"])
 
 
 def start_answering(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> NewDraft:

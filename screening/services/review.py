@@ -14,6 +14,7 @@ from screening.domain import Question, Questionnaire, RuleSet
 from screening.domain.decisions import ACTIONS, MOST_SEVERE_FIRST, Decision, InvalidDecision, approvable, make_decision
 from screening.domain.rules import readable_date
 from screening.errors import Conflict, FieldError, NotFound
+from screening.services import clinic
 from screening.services.lifecycle.restriction import refuse_restricted
 
 
@@ -221,7 +222,8 @@ def decide(
     action: str,
     treatments: list[str],
     defer_until: date | None,
-    note: str,
+    question: str = "",
+    private_note: str = "",
 ) -> Decision:
     """Check and record a clinician's decision, its audit row and the patient's email in one transaction.
 
@@ -245,7 +247,8 @@ def decide(
             treatments=treatments,
             treatment_outcomes=found["treatments"],
             defer_until=defer_until,
-            note=note,
+            question=question,
+            private_note=private_note,
             today=clock.today_in(clock.zone(config["CLINIC_TIMEZONE"])),
             amended=found["always_to_clinician"],
         )
@@ -261,12 +264,13 @@ def decide(
             state=decision.state,
             treatments=decision.treatments,
             defer_until=decision.defer_until.isoformat() if decision.defer_until else None,
-            note=decision.note,
+            note=decision.question,
+            private_note=decision.private_note,
             audit=actor.event(
                 "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
             ),
             mails=(mail.decision(config, found["email"], link, submission_id=found["id"]),),
-            hold=_hold_others(config, actor) if decision.action in STANDING_ACTIONS else None,
+            hold=_hold_others(db, config, actor) if decision.action in STANDING_ACTIONS else None,
         )
     except store.DecisionConflict as conflict:
         conflict.detail.update(submission=found, actions=ACTIONS)
@@ -290,12 +294,13 @@ def decide(
 STANDING_ACTIONS = ("decline", "defer")
 
 
-def _hold_others(config: dict[str, Any], actor: store.Actor) -> store.HoldOthers:
+def _hold_others(db: Database, config: dict[str, Any], actor: store.Actor) -> store.HoldOthers:
     """The same person's other current screenings wait for a clinician from this decision on, each audited and, when
-    it newly waits, with the clinic's notice."""
+    it newly waits, with the clinic's alert to its notification address (none when it has none)."""
+    alerts_to = clinic.alert_address(db, config)
     return store.HoldOthers(
         audit=actor.event("submission_held"),
-        notice=lambda submission_id: mail.review_needed(config, submission_id),
+        notice=lambda submission_id: (mail.review_needed(config, alerts_to, submission_id),) if alerts_to else (),
     )
 
 
@@ -322,8 +327,9 @@ def queue_page(db: Database, filters: dict[str, Any], *, after: str = "") -> dic
 
 
 def cautions(db: Database, *, after: str = "") -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the caution-level screenings (no decision needed), for the practitioner's preparation."""
-    return store.queue(db, outcomes=("caution",), states=(), after=after)
+    """A page of the screenings in which any treatment came out caution (whatever the overall outcome: a caution
+    filler beside a toxin under review is listed), for the practitioner's preparation."""
+    return store.queue(db, outcomes=MOST_SEVERE_FIRST, states=(), after=after, treatment_outcome="caution")
 
 
 def printed(db: Database, actor: store.Actor, submission_id: int) -> dict[str, Any]:

@@ -46,11 +46,14 @@ def queue(
     until: str = "",
     after: str = "",
     limit: int = QUEUE_PAGE_SIZE,
+    treatment_outcome: str = "",
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Submissions for clinicians, most severe then longest waiting first, one keyset page at a time.
 
     Returns the rows and the cursor of the next page (None on the last page). The order (queue_rank, created_at, id)
     matches an index, so a deep page costs the same as the first, however many submissions there are.
+    With `treatment_outcome`, only submissions in which some treatment came out at that level (a caution filler
+    beside a toxin under review is listed by "caution", whatever the overall outcome).
     """
     where = [f"outcome IN ({', '.join('?' * len(outcomes))})", "restricted_at IS NULL"]  # restricted: kept, unlisted
     params: list[Any] = list(outcomes)
@@ -62,6 +65,9 @@ def queue(
         params.append(treatment)
     elif treatment == "both":
         where.append("requested = 'both'")
+    if treatment_outcome:
+        where.append("EXISTS (SELECT 1 FROM json_each(submission.treatments) WHERE json_each.value = ?)")
+        params.append(treatment_outcome)
     if since:
         where.append("created_at >= ?")
         params.append(since)
@@ -121,6 +127,7 @@ def record_decision(
     note: str,
     audit: AuditEvent,
     mails: tuple[Mail, ...] = (),
+    private_note: str = "",
     hold: HoldOthers | None = None,
 ) -> int:
     """Record a decision if, and only if, the submission is still pending; the state change, the decision row and
@@ -134,8 +141,8 @@ def record_decision(
         if changed == 0:
             raise DecisionConflict(latest_decision(db, submission_id))
         decision_id = db.execute(
-            "INSERT INTO decision (submission_id, clinician_id, action, treatments, defer_until, note, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO decision (submission_id, clinician_id, action, treatments, defer_until, note, private_note,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 submission_id,
                 clinician_id,
@@ -143,6 +150,7 @@ def record_decision(
                 json.dumps(list(treatments)),
                 defer_until,
                 note,
+                private_note,
                 iso(clock.utc_now()),
             ],
         ).lastrowid
@@ -160,7 +168,7 @@ class HoldOthers:
     are filled in here) and the clinic's notice for each one that newly waits for a clinician."""
 
     audit: AuditEvent
-    notice: Callable[[int], Mail]
+    notice: Callable[[int], tuple[Mail, ...]]
 
 
 # A held screening waits for a clinician again from these states. A pending one only gains the link; a declined one
@@ -188,7 +196,7 @@ def hold_same_person(db: Database, decided_id: int, hold: HoldOthers) -> list[in
         detail = {**(hold.audit.detail or {}), "held_by": decided_id, "was": other["review_state"]}
         append_audit(db, replace(_with_object(hold.audit, "submission", other["id"]), detail=detail))
         if state != other["review_state"]:
-            queue_mail(db, (hold.notice(other["id"]),))
+            queue_mail(db, hold.notice(other["id"]))
         held.append(other["id"])
     return held
 
@@ -209,7 +217,17 @@ def decisions_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
     )
     for row in rows:
         row["treatments"] = json.loads(row["treatments"])
+        _two_texts(row)
     return rows
+
+
+def _two_texts(row: dict[str, Any]) -> None:
+    """A decision's `note` is what the patient is asked (request_information only) and `private_note` the clinic's
+    own. A decision stored before the private note had its column kept one text in `note`: unless it asked the
+    patient a question, that text was the clinic's reason, and it is read as the private note. (It is read so rather
+    than moved, because the submission's seal covers the note as it was written.)"""
+    if row["action"] != "request_information" and row["note"] and not row.get("private_note"):
+        row["private_note"], row["note"] = row["note"], ""
 
 
 def clinician_question(db: Database, submission_id: int) -> str:

@@ -304,6 +304,20 @@ def _canonical(row: dict[str, Any], rules: list[list[Any]], decisions: list[list
     return b"submission-seal-v1:" + json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":")).encode()
 
 
+def _sealed_decision(values: list[Any]) -> list[Any]:
+    """A decision as its submission's seal covers it: the private note (the last value) is sealed when there is
+    one, and left out when it is empty, so a seal written before the private note had its column still verifies."""
+    return values if values[-1] else values[:-1]
+
+
+def _decision_columns(db: Database) -> str:
+    """The decision columns a seal reads; a migration that seals before migration 0020 has no private note yet."""
+    has_private = any(row[1] == "private_note" for row in db.execute("PRAGMA table_info(decision)"))
+    return "id, clinician_id, action, treatments, defer_until, note, created_at, " + (
+        "private_note" if has_private else "'' AS private_note"
+    )
+
+
 def _sealed_content(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> bytes | None:
     columns = ", ".join(sealed_columns)
     row = next(db.query(f"SELECT {columns} FROM submission WHERE id = ?", [submission_id]), None)  # noqa: S608 - ours
@@ -318,10 +332,9 @@ def _sealed_content(db: Database, submission_id: int, sealed_columns: tuple[str,
         )
     ]
     decisions = [
-        list(decision.values())
+        _sealed_decision(list(decision.values()))
         for decision in db.query(
-            "SELECT id, clinician_id, action, treatments, defer_until, note, created_at FROM decision"
-            " WHERE submission_id = ? ORDER BY id",
+            f"SELECT {_decision_columns(db)} FROM decision WHERE submission_id = ? ORDER BY id",  # noqa: S608 - ours
             [submission_id],
         )
     ]
@@ -354,8 +367,7 @@ def sealed_rows(db: Database) -> Iterator[SealedRow]:
         " ORDER BY submission_id, position"
     )
     decisions = db.execute(
-        "SELECT submission_id, id, clinician_id, action, treatments, defer_until, note, created_at FROM decision"
-        " ORDER BY submission_id, id"
+        f"SELECT submission_id, {_decision_columns(db)} FROM decision ORDER BY submission_id, id"  # noqa: S608 - ours
     )
     next_rule, next_decision = rules.fetchone(), decisions.fetchone()
     for row in db.query(f"SELECT {columns}, seal AS stored_seal FROM submission ORDER BY id"):  # noqa: S608 - ours
@@ -367,7 +379,7 @@ def sealed_rows(db: Database) -> Iterator[SealedRow]:
             next_rule = rules.fetchone()
         while next_decision is not None and next_decision[0] <= row["id"]:
             if next_decision[0] == row["id"]:
-                its_decisions.append(list(next_decision[1:]))
+                its_decisions.append(_sealed_decision(list(next_decision[1:])))
             next_decision = decisions.fetchone()
         yield SealedRow(
             row["id"],

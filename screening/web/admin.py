@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from screening import clock
 from screening.db import get_db
 from screening.domain import Questionnaire
+from screening.domain.audit_words import ACTION_WORDS
 from screening.domain.conditions import tree_to_json
 from screening.domain.journey import ShownQuestion
 from screening.errors import FieldError
@@ -26,6 +27,7 @@ from screening.web.audit import actor
 from screening.web.forms import (
     ClinicSettingsForm,
     ConfirmForm,
+    EraseConfirmForm,
     ExportForm,
     NewClinicianForm,
     PatientRecordsForm,
@@ -188,14 +190,17 @@ def require_code(clinician_id: int):
 def audit_trail():
     """Show an admin the audit trail, newest first."""
     args = request.args
+    tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     rows = clinic.audit_trail(
         get_db(),
         actor_email=args.get("actor", ""),
         before=args.get("before", ""),
+        tz=tz,
         **{name: args.get(name, "") for name in ("action", "object_type", "object_id", "since", "until")},
     )
     audit.record("audit_viewed", object_type="audit_event")
-    return render_template("admin/audit.html", rows=rows, args=args)
+    actions = sorted(ACTION_WORDS.items(), key=lambda item: item[1])
+    return render_template("admin/audit.html", rows=rows, args=args, tz=tz, actions=actions)
 
 
 @bp.route("/admin/slots", methods=["GET", "POST"])
@@ -271,7 +276,7 @@ def settings():
             else:
                 flash("The clinic's details are saved. Pages, emails and calendar files use them from now on.")
                 return redirect(url_for("admin.settings"), 303)
-    return render_template("admin/settings.html", form=form), 400 if form.errors else 200
+    return render_template("admin/settings.html", form=form, alerts=clinic.ALERTS), 400 if form.errors else 200
 
 
 @bp.route("/admin/slots/<int:slot_id>/withdraw", methods=["GET", "POST"])
@@ -322,9 +327,22 @@ def records():
 @bp.post("/admin/records/erase")
 @auth.admin_required
 def erase():
-    """Let an admin erase a patient's screenings, or say why they are kept."""
+    """Show an admin what erasing a patient takes (which screenings, emails and bookings) and what is kept and why,
+    changing nothing: erasure cannot be undone, so it is done by a second POST from this page."""
     form = PatientRecordsForm()
     patient = planned(form)
+    return render_template("admin/erase_confirm.html", patient=patient, tz=zone(), changed=False)
+
+
+@bp.post("/admin/records/erase/confirmed")
+@auth.admin_required
+def erase_confirmed():
+    """Erase a patient's screenings as the confirmation page showed, or say why they are kept; a plan that changed
+    since it was shown is shown again (409), not carried out."""
+    form = EraseConfirmForm()
+    patient = planned(form)
+    if form.plan.data != patient.fingerprint:
+        return render_template("admin/erase_confirm.html", patient=patient, tz=zone(), changed=True), 409
     outbox = Path(current_app.instance_path) / "outbox"
     flash(erased_message(erasure.erase(get_db(), patient, audit.event("patient_erased"), outbox_dir=outbox), patient))
     if patient.retained:  # the clinic must keep these: shown below, with restriction offered instead
@@ -350,7 +368,8 @@ def export():
     form = ExportForm(request.args)
     if request.args and form.validate():
         since, until = form.since.data, form.until.data
-        body, rows = exports.screenings_csv(get_db(), current_ruleset().questionnaire, since, until)
+        tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
+        body, rows = exports.screenings_csv(get_db(), current_ruleset().questionnaire, since, until, tz)
         audit.record(
             "screenings_exported",
             object_type="submission",

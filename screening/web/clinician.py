@@ -79,9 +79,12 @@ def after_consultation(found: dict, recorded):
     if not recorded.answers_changed:
         flash("Consultation recorded.")
         return redirect(url_for("clinician.submission", submission_id=found["id"]), 303)
-    hold_draft(patients.screen_again(get_db(), config(), found))
+    corrected = recorded.corrected_date_of_birth
+    hold_draft(patients.screen_again(get_db(), config(), found, date_of_birth=corrected))
     flash(
-        "Consultation recorded. Change the answers that changed with the patient (Change links), then "
+        "Consultation recorded. "
+        + ("The date of birth is corrected to the identity document's. " if corrected else "")
+        + "Change the answers that changed with the patient (Change links), then "
         "send them: they are screened again as a new version, which shows what changed."
     )
     return redirect(url_for("patient.check"), 303)

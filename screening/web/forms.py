@@ -245,7 +245,10 @@ class DecisionForm(FlaskForm):
         "Treatments approved", choices={"toxin": "Toxin", "filler": "Filler"}, validate_choice=False
     )
     defer_until = DateField("Defer until", validators=[Optional()])
-    note = TextAreaField("Note", validators=[Length(max=4000)])
+    question = TextAreaField("Question for the patient (they will see this)", validators=[Length(max=4000)])
+    private_note = TextAreaField(
+        "Private note for the clinic (the patient never sees it)", validators=[Length(max=4000)]
+    )
 
     def decision(self) -> dict:
         """The decision as the review service takes it."""
@@ -253,7 +256,8 @@ class DecisionForm(FlaskForm):
             "action": self.action.data,
             "treatments": self.treatments.data or [],
             "defer_until": self.defer_until.data,
-            "note": self.note.data or "",
+            "question": self.question.data or "",
+            "private_note": self.private_note.data or "",
         }
 
 
@@ -368,6 +372,13 @@ class PatientRecordsForm(FlaskForm):
         "Patient's date of birth",
         validators=[DataRequired("Enter the date of birth as YYYY-MM-DD, for example 1990-07-22")],
     )
+
+
+class EraseConfirmForm(PatientRecordsForm):
+    """The second step of erasure, from the page that said what it takes: the same patient, and the plan that page
+    showed (so a plan that changed since is shown again rather than carried out)."""
+
+    plan = HiddenField("The erasure checked", validators=[Length(max=20000)])
 
 
 class ExportForm(Form):
@@ -493,7 +504,7 @@ class ClinicSettingsForm(FlaskForm):
         validators=[DataRequired("Enter what these patients are told"), Length(max=1000)],
     )
     notification_email = EmailField(
-        "Notification address (new bookings and cancellations)",
+        "Notification address (the clinic's alerts)",
         validators=[Optional(), Email("Enter a valid email address"), Length(max=254)],
     )
     notify_bookings = BooleanField("Email the notification address about new bookings and cancellations")

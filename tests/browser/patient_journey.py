@@ -68,20 +68,22 @@ def journey_pages(browser, base_url: str, camera, options: dict) -> None:
     quiet = PageChecks()
     declined = browser.new_context(**options).new_page()
     complete_screening(declined, base_url, answers_by_step("both", **MILK), camera)
-    clinician_decides(browser, base_url, quiet, reference(declined), "decline", note="Not with the product we stock")
+    clinician_decides(
+        browser, base_url, quiet, reference(declined), "decline", private_note="Not with the product we stock"
+    )
     declined.reload()
     camera(declined)
 
     deferred = browser.new_context(**options).new_page()
     complete_screening(deferred, base_url, answers_by_step("toxin", **MILK), camera)
     until = (clinic_today() + timedelta(days=40)).isoformat()
-    clinician_decides(browser, base_url, quiet, reference(deferred), "defer", defer_until=until, note="Later")
+    clinician_decides(browser, base_url, quiet, reference(deferred), "defer", defer_until=until, private_note="Later")
     deferred.reload()
     camera(deferred)
 
     asked = browser.new_context(**options).new_page()
     complete_screening(asked, base_url, answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"]), camera)
-    clinician_decides(browser, base_url, quiet, reference(asked), "request_information", note="Which medicine?")
+    clinician_decides(browser, base_url, quiet, reference(asked), "request_information", question="Which medicine?")
     asked.reload()
     camera(asked)
     asked.get_by_role("link", name="Answer the question").click()

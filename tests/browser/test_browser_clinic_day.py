@@ -73,7 +73,7 @@ def test_a_typical_review_case_prints_on_two_a4_pages_or_fewer(server, browser):
         # Decide it, so the shared server's queue holds no screening of this test for the other journeys.
         clinician.goto(server.url + href)
         clinician.check("#action-decline")
-        clinician.fill("#note", "Printed for the browser test; declined to leave the queue empty.")
+        clinician.fill("#private_note", "Printed for the browser test; declined to leave the queue empty.")
         clinician.get_by_role("button", name="Record decision").click()
         assert "Decision recorded" in clinician.locator(".notice").inner_text()
     finally:

@@ -138,7 +138,7 @@ def test_2_a_clinicians_decline_keeps_the_rules_reason_and_gives_the_clinics_con
     assert "A clinician will review your allergy before we book" in page.locator("main").inner_text()
 
     clinician_decides(
-        browser, clinic.url, PageChecks(), reference(page), "decline", note="Not with the product we stock"
+        browser, clinic.url, PageChecks(), reference(page), "decline", private_note="Not with the product we stock"
     )
     page.reload()
     checks(page)
@@ -158,7 +158,12 @@ def test_3_a_question_gets_a_short_page_with_the_reply_box_first(clinic, sized, 
     page = context.new_page()
     complete_screening(page, clinic.url, answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"]), checks)
     clinician_decides(
-        browser, clinic.url, PageChecks(), reference(page), "request_information", note="Which medicine do you take?"
+        browser,
+        clinic.url,
+        PageChecks(),
+        reference(page),
+        "request_information",
+        question="Which medicine do you take?",
     )
     page.reload()
     checks(page)

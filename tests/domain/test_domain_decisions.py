@@ -20,7 +20,8 @@ def decide(action, outcomes=TOXIN_REVIEW, treatments=(), defer_until=None, note=
         treatments=list(treatments),
         treatment_outcomes=outcomes,
         defer_until=defer_until,
-        note=note,
+        # the question goes with asking for information; the other decisions carry the clinic's private note
+        **({"question": note} if action == "request_information" else {"private_note": note}),
         today=TODAY,
     )
 
@@ -56,12 +57,13 @@ def test_make_decision_allowed(action, outcomes, treatments, defer_until, note, 
         ("approve", TOXIN_REVIEW_FILLER_CLEAR, ["filler"], None, "", "action"),  # filler is not under review
         ("approve", BOTH_REVIEW, ["lips"], None, "", "treatments"),  # not a treatment at all
         ("approve", {"toxin": "decline"}, [], None, "", "action"),  # a rule's decline is not overturned here
-        ("decline", TOXIN_REVIEW, [], None, "   ", "note"),  # a note is required to decline
-        ("defer", TOXIN_REVIEW, [], date(2027, 1, 1), "", "note"),  # ... to defer
-        ("request_information", TOXIN_REVIEW, [], None, "", "note"),  # ... and to ask a question
+        ("decline", TOXIN_REVIEW, [], None, "   ", "private_note"),  # a private note is required to decline
+        ("defer", TOXIN_REVIEW, [], date(2027, 1, 1), "", "private_note"),  # ... and to defer
+        ("request_information", TOXIN_REVIEW, [], None, "", "question"),  # asking needs the question
         ("defer", TOXIN_REVIEW, [], None, "wait", "defer_until"),  # a deferral needs a date
         ("defer", TOXIN_REVIEW, [], TODAY, "wait", "defer_until"),  # in the future
-        ("decline", TOXIN_REVIEW, [], None, "x" * 4001, "note"),  # notes have a limit
+        ("decline", TOXIN_REVIEW, [], None, "x" * 4001, "private_note"),  # notes have a limit
+        ("request_information", TOXIN_REVIEW, [], None, "x" * 4001, "question"),  # ... and questions
     ],
 )
 def test_make_decision_refused_names_the_field(action, outcomes, treatments, defer_until, note, field):

@@ -53,7 +53,6 @@ def test_a_decision_on_a_screening_that_fails_its_integrity_check_is_refused_and
             action="approve",
             treatments=[],
             defer_until=None,
-            note="",
         )
 
     refused = [row for row in audit_rows(db_path, "integrity_failure") if row["object_id"] == str(submission_id)]
@@ -82,7 +81,7 @@ def test_a_decision_committed_between_reading_the_row_and_its_seal_gives_an_audi
     assert raced == [submission_id]
     assert found["sealed"] and found["review_state"] == "pending"  # one moment: the row and its seal agree
     with pytest.raises(Conflict) as refused:
-        review.decide(db, config, actor, found, action="approve", treatments=[], defer_until=None, note="")
+        review.decide(db, config, actor, found, action="approve", treatments=[], defer_until=None)
     assert not isinstance(refused.value, review.IntegrityFailure)
     conflicts = [row for row in audit_rows(db_path, "decision_conflict") if row["object_id"] == str(submission_id)]
     assert [row["actor_id"] for row in conflicts] == [actor.id]

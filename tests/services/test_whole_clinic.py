@@ -148,7 +148,8 @@ def decide(db, config, clinician_id: int, found: dict[str, Any], action: str, *,
         if action == "approve"
         else [],
         defer_until=defer_until if action == "defer" else None,
-        note="" if action == "approve" else "A note from the clinician",
+        question="Which medicine do you take?" if action == "request_information" else "",
+        private_note="A note for the clinic" if action in ("decline", "defer") else "",
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from screening.domain.audit_words import ACTION_WORDS
 from tests.cli_helpers import invoke
 from tests.factories import (
     CLINICIAN_EMAIL,
@@ -144,7 +145,7 @@ def scenario(app, db_path, caplog, clock):
     assert browser.get(QUEUE_PATH).status_code == 200
     opened = browser.get(f"/clinician/submissions/{submission_id}")
     assert opened.status_code == 200
-    decision = {"action": "request_information", "note": "Which MS medicines?", "csrf_token": csrf_token(opened)}
+    decision = {"action": "request_information", "question": "Which MS medicines?", "csrf_token": csrf_token(opened)}
     assert browser.post(f"/clinician/submissions/{submission_id}/decision", data=decision).status_code == 303
     assert browser.post("/clinician/logout", data={"csrf_token": token_of(browser)}).status_code == 303
     events = audit_rows(db_path)[first_event - 1 :]
@@ -228,9 +229,11 @@ def test_admin_audit_page_shows_who_viewed_a_submission(db_path, scenario, auth)
     table = [[cell.text() for cell in row.find_all("td")] for row in tree(page).find_all("tr") if row.find_all("td")]
     assert table, "no audit rows shown"
     assert {cells[4] for cells in table} == {f"submission {submission_id}"}
-    viewed = [cells for cells in table if cells[3] == "submission_viewed"]
+    viewed = [cells for cells in table if cells[3] == ACTION_WORDS["submission_viewed"]]
     assert viewed and {cells[2] for cells in viewed} == {"Ada"}
-    assert {cells[3] for cells in table} == {"submission_created", "submission_viewed", "decision_recorded"}
+    assert {cells[3] for cells in table} == {
+        ACTION_WORDS[action] for action in ("submission_created", "submission_viewed", "decision_recorded")
+    }
     assert scenario["canary"].lower() not in page.get_data(as_text=True).lower()
     audited = audit_rows(db_path, "audit_viewed")
     assert [row["actor_role"] for row in audited] == ["admin"]
@@ -245,10 +248,10 @@ def test_admin_audit_page_filters_by_action_and_clinician(app, scenario, clock, 
         [cell.text() for cell in row.find_all("td")] for row in tree(page).find_all("tr") if row.find_all("td")
     ]
     assert len(rows_shown) == 1
-    assert rows_shown[0][2:4] == ["Ada", "login_failure"]
+    assert rows_shown[0][2:4] == ["Ada", ACTION_WORDS["login_failure"]]
     today = clock.today(app)
     since_today = admin.get("/clinician/admin/audit", query_string={"action": "logout", "since": today.isoformat()})
-    assert "logout" in [cell.text() for cell in tree(since_today).find_all("td")]
+    assert ACTION_WORDS["logout"] in [cell.text() for cell in tree(since_today).find_all("td")]
     tomorrow = (today + timedelta(days=1)).isoformat()
     from_tomorrow = admin.get("/clinician/admin/audit", query_string={"since": tomorrow})
     assert tree(from_tomorrow).find_all("td") == []

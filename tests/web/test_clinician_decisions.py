@@ -109,16 +109,23 @@ def test_approving_treatment_not_under_review_is_refused(db_path, clinician, kin
     assert_nothing_recorded(db_path, submission_id)
 
 
-@pytest.mark.parametrize("action", ["decline", "defer", "request_information"])
+@pytest.mark.parametrize(
+    ("action", "field", "words"),
+    [
+        ("decline", "private_note", "Write a private note"),
+        ("defer", "private_note", "Write a private note"),
+        ("request_information", "question", "Write your question"),
+    ],
+)
 @pytest.mark.parametrize("note", ["", "   \n  "], ids=["empty", "blank"])
-def test_decision_without_note_is_refused(db_path, clinician, action, note):
+def test_decision_without_its_text_is_refused(db_path, clinician, action, field, words, note):
     _, browser = clinician
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
 
-    response = decide(browser, submission_id, action=action, note=note, defer_until=NEXT_MONTH)
+    response = decide(browser, submission_id, action=action, defer_until=NEXT_MONTH, **{field: note})
 
     assert response.status_code == 400
-    assert "Write a note" in field_error(response, "note")
+    assert words in field_error(response, field)
     assert_nothing_recorded(db_path, submission_id)
 
 
@@ -135,7 +142,9 @@ def test_defer_needs_a_future_date(db_path, clinician, defer_until, words):
     _, browser = clinician
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
 
-    response = decide(browser, submission_id, action="defer", defer_until=defer_until, note="After the flare-up")
+    response = decide(
+        browser, submission_id, action="defer", defer_until=defer_until, private_note="After the flare-up"
+    )
 
     assert response.status_code == 400
     assert words in field_error(response, "defer_until")
@@ -146,12 +155,16 @@ def test_defer_with_future_date_and_note_is_recorded(db_path, clinician):
     _, browser = clinician
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
 
-    response = decide(browser, submission_id, action="defer", defer_until=NEXT_MONTH, note="After the flare-up")
+    response = decide(browser, submission_id, action="defer", defer_until=NEXT_MONTH, private_note="After the flare-up")
 
     assert response.status_code == 303
     assert review_state(db_path, submission_id) == "deferred"
     [decision] = decision_rows(db_path, submission_id)
-    assert (decision["defer_until"], decision["note"]) == (NEXT_MONTH, "After the flare-up")
+    assert (decision["defer_until"], decision["private_note"], decision["note"]) == (
+        NEXT_MONTH,
+        "After the flare-up",
+        "",
+    )
 
 
 def test_get_or_head_on_decision_url_is_405(db_path, clinician):
@@ -181,7 +194,7 @@ def test_decision_on_decided_submission_is_409_and_keeps_the_first(db_path, clin
     submission_id = quick_submission(db_path, **REVIEW_TOXIN)
     assert decide(browser, submission_id, action="approve").status_code == 303
 
-    response = decide(browser, submission_id, action="decline", note="Changed my mind")
+    response = decide(browser, submission_id, action="decline", private_note="Changed my mind")
 
     assert response.status_code == 409
     assert "Ada" in page_text(response)
@@ -194,7 +207,7 @@ def test_decision_on_caution_submission_is_not_recorded(db_path, clinician):
     submission_id = quick_submission(db_path, **CAUTION)
     token = token_of(browser)
 
-    for data in ({"action": "approve"}, {"action": "decline", "note": "No"}):
+    for data in ({"action": "approve"}, {"action": "decline", "private_note": "No"}):
         response = browser.post(decision_url(submission_id), data={**data, "csrf_token": token})
         assert response.status_code in (400, 409)
     assert decision_rows(db_path, submission_id) == []
@@ -211,7 +224,7 @@ def test_two_clinicians_deciding_at_once_exactly_one_wins(app, db_path):
     tokens = {who: token_of(browser) for who, browser in browsers.items()}
     attempts = {
         ada_id: ({"action": "approve"}, "approved", "Ada Lovelace"),
-        grace_id: ({"action": "decline", "note": "Specialist advice needed"}, "declined", "Grace Hopper"),
+        grace_id: ({"action": "decline", "private_note": "Specialist advice needed"}, "declined", "Grace Hopper"),
     }
     with db_connection(db_path) as db:
         submission_ids = [record(db, **REVIEW_TOXIN) for _ in range(20)]

@@ -36,7 +36,9 @@ def review_state(db_path, submission_id: int) -> str:
 
 def deferred_patient(app, clinician, **details):
     patient, first = submit_through_form(app, details={**DETAILS, **details}, **REVIEW_TOXIN)
-    response = decide(clinician, first, action="defer", defer_until=UNTIL.isoformat(), note="After the relapse settles")
+    response = decide(
+        clinician, first, action="defer", defer_until=UNTIL.isoformat(), private_note="After the relapse settles"
+    )
     assert response.status_code == 303, page_text(response)[:400]
     return patient, first
 
@@ -117,7 +119,7 @@ def test_from_the_date_named_the_page_offers_to_start_again_and_a_new_screening_
 
 def test_a_clinicians_decline_stands_with_no_date(app, db_path, clock, clinician):
     _, first = submit_through_form(app, details=DETAILS, **REVIEW_TOXIN)
-    assert decide(clinician, first, action="decline", note="Not suitable").status_code == 303
+    assert decide(clinician, first, action="decline", private_note="Not suitable").status_code == 303
     clock.at(MORNING + timedelta(days=400))
 
     _, second = submit_through_form(app, details={**DETAILS, "email": " JANE@example.org "}, **CLEAR)
@@ -134,7 +136,7 @@ def test_a_screening_sent_while_the_first_waited_is_held_when_a_clinician_declin
     assert "Choose a day" in page_text(second_patient.get("/your-result"))  # clear, and bookable, for now
     notices_before = len(outbox(db_path, "review_needed"))
 
-    assert decide(clinician, first, action="decline", note="Not suitable").status_code == 303
+    assert decide(clinician, first, action="decline", private_note="Not suitable").status_code == 303
 
     result = page_text(second_patient.get("/your-result"))
     assert "Choose a day" not in result
@@ -155,7 +157,7 @@ def test_an_approval_given_before_the_same_persons_deferral_no_longer_counts(app
     assert decide(clinician, second, action="approve").status_code == 303
     assert "Choose a day" in page_text(second_patient.get("/your-result"))
 
-    deferred = decide(clinician, first, action="defer", defer_until=UNTIL.isoformat(), note="After the relapse")
+    deferred = decide(clinician, first, action="defer", defer_until=UNTIL.isoformat(), private_note="After the relapse")
     assert deferred.status_code == 303
 
     assert "Choose a day" not in page_text(second_patient.get("/your-result"))
@@ -169,7 +171,7 @@ def test_a_decision_holds_no_screening_of_someone_else(app, db_path, clinician):
     other = {"full_name": "Sam Other", "email": "sam@example.net", "phone": "07700 900 111"}
     other_patient, second = submit_through_form(app, details=other, **CLEAR)
 
-    assert decide(clinician, first, action="decline", note="Not suitable").status_code == 303
+    assert decide(clinician, first, action="decline", private_note="Not suitable").status_code == 303
 
     assert (held_by(db_path, second), review_state(db_path, second)) == (None, "none")
     assert "Choose a day" in page_text(other_patient.get("/your-result"))
@@ -182,7 +184,7 @@ def test_an_approval_or_a_question_holds_nothing(app, db_path, clinician):
     second_patient, second = submit_through_form(app, details=DETAILS, **CLEAR)
 
     assert decide(clinician, first, action="approve").status_code == 303
-    assert decide(clinician, third, action="request_information", note="Which medicine?").status_code == 303
+    assert decide(clinician, third, action="request_information", question="Which medicine?").status_code == 303
 
     assert (held_by(db_path, second), review_state(db_path, second)) == (None, "none")
     assert "Choose a day" in page_text(second_patient.get("/your-result"))

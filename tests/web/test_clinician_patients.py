@@ -72,7 +72,7 @@ def test_patient_page_groups_screenings_versions_decisions_and_appointments(app,
     with db_connection(db_path) as db:
         db.execute("UPDATE submission SET email = 'mary@example.org' WHERE id = ?", [later])
         store.reseal_submission(db, later)  # as if stored with that email: the seal guards direct edits
-    assert decide(clinician, later, action="decline", note="Needs a neurologist's letter").status_code == 303
+    assert decide(clinician, later, action="decline", private_note="Needs a neurologist's letter").status_code == 303
     someone_else = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)  # another email: not her
 
     page = clinician.get(f"/clinician/patients/{booked}")

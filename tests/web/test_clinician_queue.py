@@ -100,7 +100,7 @@ def test_queue_state_filter_follows_the_decision(db_path, clinician):
     assert queue_ids(clinician) == [approved, declined, waiting]
 
     assert decide(clinician, approved, action="approve").status_code == 303
-    assert decide(clinician, declined, action="decline", note="Neurologist advises against").status_code == 303
+    assert decide(clinician, declined, action="decline", private_note="Neurologist advises against").status_code == 303
 
     assert queue_ids(clinician) == [waiting]
     assert queue_ids(clinician, state="pending") == [waiting]
@@ -144,8 +144,11 @@ def test_queue_counts_per_state_match_the_database(db_path, clinician, clock):
     quick_submission(db_path, **CLEAR)
     tomorrow = (clock.today() + timedelta(days=10)).isoformat()
     assert decide(clinician, ids[0], action="approve").status_code == 303
-    assert decide(clinician, ids[1], action="decline", note="Not suitable").status_code == 303
-    assert decide(clinician, ids[2], action="defer", defer_until=tomorrow, note="After the flare").status_code == 303
+    assert decide(clinician, ids[1], action="decline", private_note="Not suitable").status_code == 303
+    assert (
+        decide(clinician, ids[2], action="defer", defer_until=tomorrow, private_note="After the flare").status_code
+        == 303
+    )
 
     page = clinician.get(QUEUE_PATH)
 

@@ -55,7 +55,7 @@ def test_both_treatments_listed_with_their_own_outcome_and_areas(db_path, clinic
 
 def test_waiting_time_only_while_pending(app, db_path, clinician):
     decided = quick_submission(db_path, **REVIEW_TOXIN)
-    assert decide(clinician, decided, action="decline", note="Not suitable").status_code == 303
+    assert decide(clinician, decided, action="decline", private_note="Not suitable").status_code == 303
     quick_submission(db_path, **CLEAR)
     page = clinician.get(QUEUE_PATH, query_string={"level": "any", "state": "any"})
     texts = row_texts(page)

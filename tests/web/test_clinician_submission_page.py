@@ -159,7 +159,7 @@ def test_submission_page_lists_earlier_decisions_with_notes(db_path, both_review
     submission_id, clinician = both_review
     note = "Please send the letter from your neurologist <b>and</b> your haematologist"
 
-    assert decide(clinician, submission_id, action="request_information", note=note).status_code == 303
+    assert decide(clinician, submission_id, action="request_information", question=note).status_code == 303
     page = clinician.get(f"/clinician/submissions/{submission_id}")
 
     decisions = [node.text() for node in tree(page).iter() if "decision" in node.classes]

@@ -18,7 +18,7 @@ def heading(page) -> str:
     return tree(page).find_all("h1")[0].text()
 
 
-def test_summary_and_decision_panel_come_before_the_answers(app, db_path, clock, auth):
+def test_summary_and_the_reasons_come_before_the_decision_panel_and_the_answers(app, db_path, clock, auth):
     clock.at(datetime(2025, 6, 4, 10, 0, tzinfo=UTC))
     submission_id = quick_submission(db_path, full_name="Mary Seacole", **REVIEW_TOXIN)
     clinician = auth.registered_clinician()
@@ -34,7 +34,7 @@ def test_summary_and_decision_panel_come_before_the_answers(app, db_path, clock,
     assert "Anti-wrinkle injections review Forehead lines, Frown lines between the eyebrows" in text
     assert "Needs deciding Whether anti-wrinkle injections can be booked." in text
     assert "Appointment none booked" in text
-    assert html.index("Your decision") < html.index("Why it was flagged") < html.index("Answers, as the patient saw")
+    assert html.index("Why it was flagged") < html.index("Your decision") < html.index("Answers, as the patient saw")
     assert " UTC" not in text
 
 
@@ -43,9 +43,9 @@ def test_heading_follows_the_decision(db_path, clock, auth):
     clinician = auth.registered_clinician()
     for action, fields, words in [
         ("approve", {}, "approved"),
-        ("decline", {"note": "Not suitable"}, "declined"),
-        ("defer", {"note": "Wait", "defer_until": "2099-01-01"}, "deferred"),
-        ("request_information", {"note": "Which medicine?"}, "information requested"),
+        ("decline", {"private_note": "Not suitable"}, "declined"),
+        ("defer", {"private_note": "Wait", "defer_until": "2099-01-01"}, "deferred"),
+        ("request_information", {"question": "Which medicine?"}, "information requested"),
     ]:
         submission_id = quick_submission(db_path, **REVIEW_TOXIN)
         assert decide(clinician, submission_id, action=action, **fields).status_code == 303, action

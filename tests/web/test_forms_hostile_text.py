@@ -154,15 +154,15 @@ def test_hostile_text_in_the_decision_note_is_refused_or_stored_verbatim(db_path
     page = clinician.get(f"/clinician/submissions/{submission_id}")
     fields = {"action": "approve", "treatments": "toxin", "csrf_token": csrf_token(page)}
 
-    sent = post_raw(clinician, f"/clinician/submissions/{submission_id}/decision", fields, "note", wire)
+    sent = post_raw(clinician, f"/clinician/submissions/{submission_id}/decision", fields, "private_note", wire)
 
-    decisions = rows(db_path, "SELECT note FROM decision WHERE submission_id = ?", [submission_id])
+    decisions = rows(db_path, "SELECT private_note FROM decision WHERE submission_id = ?", [submission_id])
     if refused:
         assert sent.status_code == 400
-        assert field_error(sent, "note")
+        assert field_error(sent, "private_note")
         assert decisions == []
     else:
-        assert sent.status_code == 303, field_error(sent, "note")
-        assert [row["note"] for row in decisions] == [decoded(wire)]
+        assert sent.status_code == 303, field_error(sent, "private_note")
+        assert [row["private_note"] for row in decisions] == [decoded(wire)]
         assert clinician.get(f"/clinician/submissions/{submission_id}").status_code == 200  # shown back, no 500
     integrity_ok(db_path)

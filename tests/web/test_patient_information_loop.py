@@ -23,7 +23,7 @@ def asked(app, auth):
     """A review patient and an admin who has asked them a question; returns (patient, admin, submission id)."""
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
     admin = auth.admin()
-    assert decide(admin, submission_id, action="request_information", note=QUESTION).status_code == 303
+    assert decide(admin, submission_id, action="request_information", question=QUESTION).status_code == 303
     return patient, admin, submission_id
 
 

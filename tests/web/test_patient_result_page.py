@@ -63,7 +63,7 @@ def test_a_clinicians_decline_keeps_the_rules_reason_and_gives_the_clinics_conta
     )
     patient, admin, submission_id = milk_both(app, Auth(app))
 
-    decided = decide(admin, submission_id, action="decline", note="Dysport only in stock; see in clinic")
+    decided = decide(admin, submission_id, action="decline", private_note="Dysport only in stock; see in clinic")
 
     assert decided.status_code == 303
     page = page_text(patient.get(RESULT_PATH))
@@ -79,7 +79,7 @@ def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db
     patient, admin, submission_id = milk_both(app, auth)
     until = clock.today() + timedelta(days=40)
 
-    decide(admin, submission_id, action="defer", defer_until=until.isoformat(), note="After the allergy clinic")
+    decide(admin, submission_id, action="defer", defer_until=until.isoformat(), private_note="After the allergy clinic")
 
     page = page_text(patient.get(RESULT_PATH))
     assert MILK_MESSAGE in page
@@ -89,7 +89,7 @@ def test_a_clinicians_deferral_shows_the_date_and_keeps_the_rules_reason(app, db
 def test_a_question_puts_a_reply_box_first_and_never_says_there_is_nothing_to_do(app, db_path, auth):
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
     admin = auth.admin()
-    decide(admin, submission_id, action="request_information", note="Which medicine do you take for MS?")
+    decide(admin, submission_id, action="request_information", question="Which medicine do you take for MS?")
 
     result = patient.get(RESULT_PATH)
     text = page_text(result)
@@ -117,7 +117,7 @@ def test_a_question_puts_a_reply_box_first_and_never_says_there_is_nothing_to_do
 
 def test_a_reply_with_problems_redirects_to_the_page_that_shows_them(app, db_path, auth):
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)
-    decide(auth.admin(), submission_id, action="request_information", note="Why?")
+    decide(auth.admin(), submission_id, action="request_information", question="Why?")
     page = patient.get("/your-result/answer")
 
     sent = patient.post(

@@ -194,7 +194,7 @@ def test_a_clinicians_session_hands_out_no_url_with_a_secret_and_sends_no_referr
         "/clinician/account",
     ):
         assert clinician.get(path).status_code == 200, path
-    decided = decide(clinician, submission_id, action="approve", treatments=["toxin"], note="Reviewed.")
+    decided = decide(clinician, submission_id, action="approve", treatments=["toxin"], private_note="Reviewed.")
     assert decided.status_code == 303
     crawl.follow_links("/clinician", avoid=("/clinician/logout",))
     clinician.post("/clinician/logout", data={"csrf_token": csrf_token(clinician.get("/clinician/queue"))})

@@ -76,6 +76,19 @@ class Plan:
     screenings: list[ScreeningFound]
     drafts: int
     messages: int
+    bookings: list[dict[str, Any]] = field(default_factory=list)  # of the screenings erasure takes, cancelled too
+
+    @property
+    def upcoming_bookings(self) -> list[dict[str, Any]]:
+        """Appointments still to come that erasure would cancel (their times are freed)."""
+        now = clock.now_iso()
+        return [b for b in self.bookings if not b["cancelled_at"] and b["starts_at"] > now]
+
+    @property
+    def fingerprint(self) -> str:
+        """What erasure would take, as the confirmation page showed it: a different one means the plan changed."""
+        ids = ",".join(str(i) for screening in self.erasable for i in screening.family.ids)
+        return f"{ids};drafts={self.drafts};messages={self.messages};bookings={len(self.bookings)}"
 
     @property
     def erasable(self) -> list[ScreeningFound]:
@@ -132,7 +145,8 @@ def plan(db: Database, email: str, date_of_birth: str, *, consulted_years: float
         found.append(ScreeningFound(family, first["created_at"], latest["outcome"], family.restricted, reason))
     erasable_ids = [i for screening in found if not screening.retained_reason for i in screening.family.ids]
     messages = store.patient_mail_count(db, erasable_ids, email)
-    return Plan(email, date_of_birth, found, len(drafts), messages)
+    bookings = [booking for i in erasable_ids for booking in store.bookings_with_slots(db, i)]
+    return Plan(email, date_of_birth, found, len(drafts), messages, bookings)
 
 
 def _draft_ids(db: Database, email: str, date_of_birth: str | None = None) -> list[str]:

@@ -7,32 +7,36 @@ import io
 import json
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from screening import store
+from screening import clock, store
 from screening.domain import Questionnaire
 from screening.services.review import display_value
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"); a leading apostrophe
 # makes it text. Tab and carriage return are included because some spreadsheets strip them and read what follows.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+UTC_ZONE = ZoneInfo("UTC")
+# Each fixed column: its code (the second header row, what a script reads) and its heading in words (the first row,
+# what the clinic reads). Times are the clinic's, as ISO 8601 with their offset, so they sort and say which moment.
 FIXED_COLUMNS = (
-    "ref",
-    "kind",
-    "follows_ref",
-    "sent_at_utc",
-    "screening_date",
-    "rules_version",
-    "outcome",
-    "outcome_toxin",
-    "outcome_filler",
-    "fired_rules",
-    "review_state",
-    "decision",
-    "decided_at_utc",
-    "appointment_utc",
-    "appointment_status",
+    ("ref", "Reference"),
+    ("kind", "Kind"),
+    ("follows_ref", "Follows reference"),
+    ("sent_at", "Sent ({zone})"),
+    ("screening_date", "Screening date"),
+    ("rules_version", "Rules version"),
+    ("outcome", "Outcome"),
+    ("outcome_toxin", "Outcome: anti-wrinkle injections"),
+    ("outcome_filler", "Outcome: dermal filler"),
+    ("fired_rules", "Rules that fired"),
+    ("review_state", "Review state"),
+    ("decision", "Latest decision"),
+    ("decided_at", "Decided ({zone})"),
+    ("appointment_at", "Appointment ({zone})"),
+    ("appointment_status", "Appointment status"),
 )
 
 
@@ -48,13 +52,22 @@ def _answer(question, value: Any) -> str:
     return "; ".join(shown) if isinstance(shown, list) else str(shown)
 
 
-def screenings_csv(db: Database, questionnaire: Questionnaire, since: date, until: date) -> tuple[bytes, int]:
+def _when(text: str | None, tz: ZoneInfo) -> str:
+    return clock.local_iso(text, tz) if text else ""
+
+
+def screenings_csv(
+    db: Database, questionnaire: Questionnaire, since: date, until: date, tz: ZoneInfo = UTC_ZONE
+) -> tuple[bytes, int]:
     """Screenings sent from `since` to `until` (inclusive, UTC dates), restricted ones left out: UTF-8 CSV with a
-    byte-order mark (so Excel reads it as UTF-8), and the number of rows."""
+    byte-order mark (so Excel reads it as UTF-8), and the number of rows. Two header rows: the columns in words,
+    then their codes (a question's id); times in the clinic's zone `tz`."""
     questions = list(questionnaire.questions)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*FIXED_COLUMNS, *(q.id for q in questions)])
+    headings = [words.format(zone=tz.key) for _, words in FIXED_COLUMNS] + [q.text for q in questions]
+    writer.writerow([neutralise(words) for words in headings])
+    writer.writerow([code for code, _ in FIXED_COLUMNS] + [q.id for q in questions])
     count = 0
     for row in store.screenings_for_export(db, since, until):
         answers = json.loads(row["answers"])
@@ -64,7 +77,7 @@ def screenings_csv(db: Database, questionnaire: Questionnaire, since: date, unti
             row["id"],
             row["kind"],
             row["previous_id"] or "",
-            row["created_at"],
+            _when(row["created_at"], tz),
             row["screening_date"],
             row["ruleset_version"],
             row["outcome"],
@@ -73,8 +86,8 @@ def screenings_csv(db: Database, questionnaire: Questionnaire, since: date, unti
             row["rule_ids"] or "",
             row["review_state"],
             row["decision"] or "",
-            row["decided_at"] or "",
-            starts,
+            _when(row["decided_at"], tz),
+            _when(starts, tz),
             {"booked": "booked", "patient": "cancelled by patient", "clinic": "cancelled by clinic"}.get(status, ""),
         ]
         cells = [_answer(q, answers[q.id]) if q.id in answers else "" for q in questions]

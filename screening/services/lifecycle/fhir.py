@@ -296,7 +296,7 @@ def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dic
             "description": DECISION_WORDS.get(d["action"], d["action"])
             + (f" ({', '.join(d['treatments'])})" if d["treatments"] else "")
             + (f" until {d['defer_until']}" if d["defer_until"] else ""),
-            "summary": d["note"] or None,
+            "summary": d["note"] or None,  # the question the patient was asked; never the private note
             "investigation": [{"code": {"text": "Pre-consultation screening"}, "item": [{"reference": response_url}]}],
         }
         entries.append({"fullUrl": _full_url("ClinicalImpression", submission_id, n), "resource": _clean(impression)})

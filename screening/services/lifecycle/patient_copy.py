@@ -73,7 +73,7 @@ def build(
                         "decision": ACTION_WORDS.get(d["action"], d["action"]),
                         "treatments": d["treatments"],
                         "defer_until": d["defer_until"],
-                        "clinic_note_or_question": d["note"],
+                        "question_from_the_clinic": d["note"],  # never the clinic's private note
                     }
                     for d in asked
                 ],

@@ -33,7 +33,7 @@ from tests.journeys import (
     token_of,
     walk,
 )
-from tests.pages import csrf_token, listed_ids, page_text
+from tests.pages import csrf_token, listed_ids, page_text, tree
 from tests.services.lifecycle.lifecycle_helpers import amend, book_at, ids, screening
 
 MARKER = "Qzxvmarkerwq"
@@ -104,7 +104,9 @@ def test_erasure_leaves_the_marker_in_no_file_and_the_private_link_answers_404(a
 def test_erasure_takes_every_version_of_a_screening(app, db_path):
     make_clinician(db_path)
     patient, submission_id = submit_through_form(app, details=PATIENT, **REVIEW_TOXIN)
-    assert decide(signed_in(app), submission_id, action="request_information", note="Which year?").status_code == 303
+    assert (
+        decide(signed_in(app), submission_id, action="request_information", question="Which year?").status_code == 303
+    )
     started = patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
     assert started.status_code == 303
     sent = patient.post(
@@ -173,6 +175,19 @@ def post_records(client, path: str = "/clinician/admin/records", **fields):
     return client.post(path, data={**fields, "csrf_token": csrf_token(page)})
 
 
+def erase_through_the_pages(client, **fields):
+    """Check what erasure takes (which changes nothing), then confirm from that page: the second POST erases."""
+    checked = post_records(client, "/clinician/admin/records/erase", **fields)
+    assert checked.status_code == 200, checked.status_code
+    forms = tree(checked).find_all("form", action="/clinician/admin/records/erase/confirmed")
+    if not forms:  # nothing that may be erased, so the page offers no button: send what it would have sent
+        plan = ";drafts=0;messages=0;bookings=0"
+        confirmed = {**fields, "plan": plan, "csrf_token": csrf_token(checked)}
+    else:
+        confirmed = {node.attrs["name"]: node.attrs.get("value") or "" for node in forms[0].find_all("input")}
+    return client.post("/clinician/admin/records/erase/confirmed", data=confirmed)
+
+
 def test_admin_page_finds_erases_and_the_marker_is_gone(app, db_path, auth):
     patient, _ = marked_patient(app)
     client = auth.admin()
@@ -181,7 +196,7 @@ def test_admin_page_finds_erases_and_the_marker_is_gone(app, db_path, auth):
     text = page_text(found)
     assert "Will be erased" in text and "Unfinished questionnaires: 1" in text
     assert MARKER not in found.get_data(as_text=True).replace(PATIENT["email"], "")  # no name, no answers shown
-    done = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
+    done = erase_through_the_pages(client, email=PATIENT["email"], date_of_birth=DOB)
     assert done.status_code == 303
     assert "Erased 1 screening version(s), 1 unfinished questionnaire(s)" in page_text(
         client.get("/clinician/admin/records")
@@ -197,7 +212,7 @@ def test_admin_page_refuses_a_retained_screening_with_409_and_restricts_it(app, 
     with db_connection(db_path) as db:
         book_at(db, kept, clock.now() - timedelta(days=1))
     client = auth.admin()
-    refused = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
+    refused = erase_through_the_pages(client, email=PATIENT["email"], date_of_birth=DOB)
     assert refused.status_code == 409
     assert "it led to an appointment on" in page_text(refused)
     assert ids(db_path, "submission") == [kept]
@@ -276,7 +291,7 @@ def test_a_consulted_screening_is_kept_on_the_admin_page_with_the_reason_and_era
     assert "Will be erased" not in page_text(found)
     assert "a consultation was recorded" in page_text(found)
 
-    refused = post_records(client, "/clinician/admin/records/erase", email=PATIENT["email"], date_of_birth=DOB)
+    refused = erase_through_the_pages(client, email=PATIENT["email"], date_of_birth=DOB)
 
     assert refused.status_code == 409, page_text(refused)[:300]
     assert "a consultation was recorded" in page_text(refused) and "8 years" in page_text(refused)
@@ -368,7 +383,7 @@ def test_the_records_page_and_the_cli_say_what_erase_then_does(app, db_path, clo
     cli_says = "erased" if ": will be erased" in listed.output else "kept" if ": kept: " in listed.output else None
     assert page_says is not None and page_says == cli_says, (page_says, listed.output)
 
-    done = post_records(client, "/clinician/admin/records/erase", email=DETAILS["email"], date_of_birth=DOB)
+    done = erase_through_the_pages(client, email=DETAILS["email"], date_of_birth=DOB)
 
     assert done.status_code == (303 if page_says == "erased" else 409), page_text(done)[:300]
     left = set(ids(db_path, "submission")) & set(family)
@@ -394,7 +409,7 @@ def test_a_reference_erasure_does_not_know_is_refused_whole_without_a_500_or_a_t
     client = auth.admin()
     before = len(audit_rows(db_path))
 
-    refused = post_records(client, "/clinician/admin/records/erase", email=DETAILS["email"], date_of_birth=DOB)
+    refused = erase_through_the_pages(client, email=DETAILS["email"], date_of_birth=DOB)
     assert refused.status_code == 409
     assert "Nothing was erased" in page_text(refused)
     done = erase(app, "--yes", email=DETAILS["email"])

@@ -26,7 +26,8 @@ EXPORT = "/clinician/admin/records/export"
 
 def read_csv(body: bytes) -> list[dict[str, str]]:
     assert body.startswith(b"\xef\xbb\xbf"), "no UTF-8 byte-order mark"
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    _, codes, *rows = csv.reader(io.StringIO(body.decode("utf-8-sig")))  # the headings in words, then the codes
+    return [dict(zip(codes, row, strict=True)) for row in rows]
 
 
 @pytest.mark.parametrize(
@@ -96,3 +97,21 @@ def test_a_bad_range_is_refused_with_a_message_and_exports_nothing(app, db_path,
     assert garbled.status_code == 400 and "Enter the last day" in page_text(garbled)
     assert admin.get(EXPORT).status_code == 200
     assert audit_rows(db_path, "screenings_exported") == []
+
+
+def test_the_export_heads_its_columns_in_words_with_the_codes_beneath_and_times_in_clinic_time(
+    app, db_path, clock, auth
+):
+    clock.at(MORNING)  # 10:00 UTC on a June day: 11:00 in London
+    with db_connection(db_path) as db:
+        ref = record(db)
+    response = auth.admin().get(f"{EXPORT}?since={TODAY}&until={TODAY}")
+
+    words, codes, first = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert words[:4] == ["Reference", "Kind", "Follows reference", "Sent (Europe/London)"]
+    assert codes[:4] == ["ref", "kind", "follows_ref", "sent_at"]
+    assert not any(code.endswith("_utc") for code in codes)
+    assert words[codes.index("current_medicines")] == RULESET.questionnaire.by_id["current_medicines"].text
+    row = dict(zip(codes, first, strict=True))
+    assert int(row["ref"]) == ref
+    assert row["sent_at"].startswith(f"{TODAY.isoformat()}T11:") and row["sent_at"].endswith("+01:00")

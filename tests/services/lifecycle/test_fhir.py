@@ -130,7 +130,7 @@ def test_a_screening_bundle_validates_resource_by_resource(app, db_path, auth):
     make_clinician(db_path)
     _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
     clinician = auth.clinician()
-    approved = decide(clinician, submission_id, action="approve", treatments=["toxin"], note="Stable MS.")
+    approved = decide(clinician, submission_id, action="approve", treatments=["toxin"], private_note="Stable MS.")
     assert approved.status_code == 303
     with db_connection(db_path) as db:
         data = fhir.bundle(db, RULESET, submission_id, BASE)
@@ -151,7 +151,8 @@ def test_a_screening_bundle_validates_resource_by_resource(app, db_path, auth):
     assert [i["identifier"][0]["value"] for i in issues] == [rule["rule_id"] for rule in fired]
     assert all(i["mitigation"][0]["action"]["text"] == "Approved for booking" for i in issues)
     (impression,) = [r for r in resources if r["resourceType"] == "ClinicalImpression"]
-    assert impression["summary"] == "Stable MS." and impression["description"].startswith("Approved for booking")
+    assert "summary" not in impression and impression["description"].startswith("Approved for booking")
+    assert "Stable MS." not in json.dumps(data)  # the private note stays in the clinic
 
 
 def test_the_submission_page_offers_the_bundle_and_the_download_is_audited(app, db_path, auth):

@@ -17,12 +17,15 @@ def full_story(app, db_path, clock, auth):
     """A review patient is asked a question, replies, is approved and books; another patient screens too."""
     patient, first = submit_through_form(app, **REVIEW_TOXIN)
     admin = auth.admin()
-    assert decide(admin, first, action="request_information", note=QUESTION).status_code == 303
+    assert decide(admin, first, action="request_information", question=QUESTION).status_code == 303
     patient.post("/your-result/answer", data={"csrf_token": token_of(patient)})
     sent = patient.post(CHECK_PATH, data={**declaration(patient, DETAILS["full_name"]), "reply": REPLY})
     assert sent.status_code == 303
     second = first + 1
-    assert decide(admin, second, action="approve", treatments=["toxin"], note="Fine to go ahead.").status_code == 303
+    assert (
+        decide(admin, second, action="approve", treatments=["toxin"], private_note="Fine to go ahead.").status_code
+        == 303
+    )
     publish(db_path, 2, now=clock.now())
     assert book(patient, offered(patient)[0]).status_code == 303
     other, other_id = submit_through_form(app, details=OTHER)
@@ -44,7 +47,7 @@ def test_the_json_copy_holds_everything_about_the_patient_and_nothing_else(app, 
     assert by_id["current_medicines"]["answer"] == "Combined contraceptive pill"
     assert by_id["treatment_requested"]["answer"].startswith("Anti-wrinkle injections")
     assert original["outcome"] == "review" and original["reasons"]
-    assert original["clinic_decisions"][0]["clinic_note_or_question"] == QUESTION
+    assert original["clinic_decisions"][0]["question_from_the_clinic"] == QUESTION
     assert amended["your_reply_to_the_clinic"] == REPLY
     assert amended["clinic_decisions"][0]["decision"] == "approved"
     assert len(amended["appointments"]) == 1 and amended["appointments"][0]["practitioner"] == "Dr Ada"

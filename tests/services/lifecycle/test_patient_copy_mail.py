@@ -96,7 +96,7 @@ def test_each_patient_email_is_queued_about_its_screening_and_staff_mail_about_n
     _, submission_id = submit_through_form(app, **REVIEW_TOXIN)
     about = {row["kind"]: row["submission_id"] for row in rows(db_path, "SELECT kind, submission_id FROM outbox")}
     assert about == {"submitted": submission_id, "review_needed": None}
-    assert mail.review_needed(app.config, submission_id).submission_id is None
+    assert mail.review_needed(app.config, "desk@clinic.example", submission_id).submission_id is None
 
 
 def test_an_upgraded_clinics_waiting_patient_mail_is_tied_to_its_screening_by_its_link_reference(tmp_path):
