@@ -5,8 +5,11 @@ in one write transaction."""
 from __future__ import annotations
 
 import re
+import shlex
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -42,6 +45,18 @@ CLINIC_SETTINGS = {
     "notification_email": "CLINIC_EMAIL",
     "notify_bookings": "",
 }
+
+
+def first_admin_command(db: Database, instance_path: str | Path) -> str | None:
+    """While no clinician account exists: the command, to paste in a terminal on the server, that creates the first
+    admin in this instance folder (`screening clinician add ... --role admin`, beside this Python); else None."""
+    if store.any_clinician(db):
+        return None
+    screening = Path(sys.executable).parent / "screening"
+    return (
+        f"SCREENING_INSTANCE_PATH={shlex.quote(str(instance_path))} {shlex.quote(str(screening))}"
+        " clinician add you@yourclinic.example --name 'Dr Your Name' --role admin"
+    )
 
 
 SINGLE_LINE_DETAILS = ("name", "phone", "email", "notification_email")

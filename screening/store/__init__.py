@@ -38,6 +38,7 @@ from screening.store.bookings import (
 from screening.store.clinicians import (
     DuplicateClinician,
     add_clinician,
+    any_clinician,
     change_password,
     claim_totp_step,
     clinician_by_email,
@@ -173,6 +174,7 @@ __all__ = [
     "add_clinician",
     "add_slots",
     "all_families",
+    "any_clinician",
     "append_audit",
     "archive_ruleset",
     "archived_ruleset",

@@ -60,6 +60,11 @@ def clinician_by_id(db: Database, clinician_id: int) -> dict[str, Any] | None:
     return next(db.query("SELECT * FROM clinician WHERE id = ?", [clinician_id]), None)
 
 
+def any_clinician(db: Database) -> bool:
+    """Whether any clinician account exists (enabled or not): none before the first admin is created."""
+    return next(db.query("SELECT EXISTS (SELECT 1 FROM clinician) AS found"))["found"] == 1
+
+
 def list_clinicians(db: Database) -> list[dict[str, Any]]:
     return list(
         db.query(
