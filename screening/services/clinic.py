@@ -5,6 +5,7 @@ in one write transaction."""
 from __future__ import annotations
 
 import re
+import secrets
 import shlex
 import sys
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlite_utils import Database
 
 from screening import clock, mail, store
 from screening.errors import FieldError, NotFound, ServiceError
+from screening.mail import links
 from screening.services import credentials
 from screening.services.lifecycle.restriction import withhold
 
@@ -236,6 +238,34 @@ def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, ro
         )
     except store.DuplicateClinician:
         raise FieldError("email", "A clinician with that email address exists already") from None
+
+
+INVITATION_LIFETIME = timedelta(days=3)
+
+
+def invite_clinician(
+    db: Database, config: dict[str, Any], actor: store.Actor, *, email: str, name: str, role: str
+) -> int:
+    """Add an account and email its owner a one-time link (three days) to choose their own password; no password
+    is chosen for them, so none is handed over. The outbox holds the link's nonce, only the token's hash is stored.
+    Raises FieldError naming the field when the email is taken."""
+    nonce = links.new_reset_nonce()
+    try:
+        clinician_id = store.add_invited_clinician(
+            db,
+            email=email,
+            name=" ".join(name.split()),
+            role=role,
+            password_hash=credentials.hash_password(secrets.token_urlsafe(32)),  # a password nobody knows
+            token=links.reset_token(config["SECRET_KEY"], nonce),
+            lifetime=INVITATION_LIFETIME,
+            audit=actor.event("clinician_invited", detail={"role": role}),
+            mails=(mail.invitation(config, email.strip().lower(), " ".join(name.split()), nonce, "three days"),),
+        )
+    except store.DuplicateClinician:
+        raise FieldError("email", "A clinician with that email address exists already") from None
+    mail.nudge(config)
+    return clinician_id
 
 
 def clinician(db: Database, *, clinician_id: int | None = None, email: str = "") -> dict[str, Any]:

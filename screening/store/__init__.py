@@ -38,6 +38,7 @@ from screening.store.bookings import (
 from screening.store.clinicians import (
     DuplicateClinician,
     add_clinician,
+    add_invited_clinician,
     any_clinician,
     change_password,
     claim_totp_step,
@@ -172,6 +173,7 @@ __all__ = [
     "_audit_hash",
     "active_booking",
     "add_clinician",
+    "add_invited_clinician",
     "add_slots",
     "all_families",
     "any_clinician",

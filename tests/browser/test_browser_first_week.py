@@ -1,10 +1,15 @@
 """A new clinic's first week in a real browser on a real server with no account yet: the sign-in page names the
 command that makes the first admin; a clinician follows a link to a signed-in page, signs in and lands on it, and sets
-up their sign-in code from their account page with its QR code. Every page: 0 axe violations (WCAG 2.x A and AA), at
+up their sign-in code from their account page with its QR code; an admin invites a clinician by email, who chooses
+a password from the link and signs in. Every page: 0 axe violations (WCAG 2.x A and AA), at
 1280 and 375 px, no sideways scrolling on the phone."""
 
 from __future__ import annotations
 
+import email as email_parser
+import re
+import time
+from email import policy as email_policy
 from pathlib import Path
 
 import pyotp
@@ -82,3 +87,60 @@ def test_a_link_signs_in_to_its_page_and_the_code_is_set_up_from_the_account_pag
         assert page.get_by_role("link", name="Set up a sign-in code").count() == 0
     finally:
         context.close()
+
+
+def invitation_link(clinic: LiveServer, email: str) -> str:
+    """The link in the invitation the served clinic wrote to its outbox folder (no mail server is set)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for message in sorted((Path(clinic.folder) / "outbox").glob("*invitation*.eml")):
+            parsed = email_parser.message_from_bytes(message.read_bytes(), policy=email_policy.default)
+            if parsed["To"] == email:
+                return re.search(r"(http://\S+/clinician/reset/\S+)", parsed.get_content()).group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no invitation to {email} in the outbox")
+
+
+@pytest.mark.parametrize("size", ["desktop", "mobile"])
+def test_an_admin_invites_a_clinician_who_chooses_a_password_from_the_email(new_clinic, browser, size):
+    admin_email = f"lee.{size}@clinic.example"
+    new_clinic.cli("clinician", "add", admin_email, "--name", f"Lee {size}", "--role", "admin", stdin=GIVEN + "\n")
+    new_clinic.first_sign_in(admin_email, GIVEN, OWN)
+    invited = f"sol.{size}@clinic.example"
+    checks = PageChecks(small_screen=size == "mobile")
+    context = browser.new_context(**SIZES[size])
+    try:
+        page = context.new_page()
+        page.goto(new_clinic.url + "/clinician/login")
+        page.fill("#email", admin_email)
+        page.fill("#password", OWN)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(new_clinic.url + "/clinician/admin/clinicians")
+        checks(page)
+        page.get_by_role("button", name="Email an invitation").click()  # empty: refused, naming the fields
+        checks(page)
+        assert page.locator("#invite-email-error").is_visible()
+        page.fill("#invite-email", invited)
+        page.fill("#invite-name", f"Sol {size}")
+        page.get_by_role("button", name="Email an invitation").click()
+        checks(page)
+        assert f"was emailed to {invited}" in page.locator("body").inner_text()
+    finally:
+        context.close()
+
+    visitor = browser.new_context(**SIZES[size])
+    try:
+        page = visitor.new_page()
+        page.goto(invitation_link(new_clinic, invited))
+        checks(page)
+        page.fill("#new", "amber lantern 88 willow")
+        page.fill("#again", "amber lantern 88 willow")
+        page.get_by_role("button", name="Set password").click()
+        checks(page)
+        page.fill("#email", invited)
+        page.fill("#password", "amber lantern 88 willow")
+        page.get_by_role("button", name="Sign in").click()
+        checks(page)
+        assert page.url == new_clinic.url + "/clinician/queue"
+    finally:
+        visitor.close()
