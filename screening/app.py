@@ -81,6 +81,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(clinician.bp)  # the queue, a screening, patients, the diary, consultations, the rules
     app.register_blueprint(admin.bp)  # clinicians, slots, settings, the audit trail, records, trying a case
     lifecycle.init_app(app)  # the live-server lock
+    if "screening.server_lock" in app.extensions:  # the server (not a command, not a test): said once, at start
+        _say_how_to_make_the_first_admin(app)
     integrity.init_app(app)  # the audit head of an older trail; seals keyed once
     if app.config["TOTP_SEED_KEY"]:
         credentials.encrypt_clear_seeds(app.config["DATABASE"], app.config["TOTP_SEED_KEY"])
@@ -105,6 +107,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         }
     )
     return app
+
+
+def _say_how_to_make_the_first_admin(app: Flask) -> None:
+    """With no clinician account yet, the server's log names the command that creates the first admin."""
+    from screening.services import clinic
+
+    database = db.connect(app.config["DATABASE"])
+    try:
+        command = clinic.first_admin_command(database, app.instance_path)
+    finally:
+        database.close()
+    if command:
+        log.warning("no clinician account exists yet: create the first admin with: %s", command)
 
 
 def _readable_date(value: str) -> str:

@@ -29,14 +29,28 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ScreeningGroup(FlaskGroup):
-    """Flask's group, except that listing commands (for --help) never loads the app: help works before set-up."""
+    """Flask's group (it loads the app for the commands that need it), with only the clinic's commands and options.
+
+    Flask's own (`run`, a development server beside `make run`; `shell`; `routes`; `--app`, `--env-file`,
+    `--debug`; installed extensions' plugin commands such as Flask-Limiter's) are not the clinic's: none is
+    offered, and a name that is not the clinic's is never looked up in the app. Listing commands (for --help)
+    never loads the app, so help works before set-up."""
+
+    def __init__(self, **extra: Any) -> None:
+        super().__init__(add_default_commands=False, add_version_option=False, **extra)
+        self.params = [param for param in self.params if param.name not in {"env_file", "app", "debug"}]
+
+    def _load_plugin_commands(self) -> None:
+        self._loaded_plugin_commands = True  # no plugin commands: only the clinic's
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return click.Group.get_command(self, ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
         return sorted(click.Group.list_commands(self, ctx))
 
 
-@click.group(cls=ScreeningGroup, create_app=create_app, add_version_option=False)
+@click.group(cls=ScreeningGroup, create_app=create_app)
 def cli() -> None:
     """Pre-consultation screening for aesthetic injectables."""
 

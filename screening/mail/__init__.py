@@ -289,6 +289,23 @@ def password_reset(config: dict[str, Any], to: str, nonce: str) -> store.Mail:
     )
 
 
+def invitation(config: dict[str, Any], to: str, name: str, nonce: str, valid_for: str) -> store.Mail:
+    """The email that invites a new clinician: a one-time link to choose their own password, then where to sign in.
+    At rest it holds a reference to the link's token (`⟨reset-token:NONCE⟩`), as a reset link's email does."""
+    link = links.reset_link_ref(public_link(config, links.RESET_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
+    clinic = config["CLINIC_NAME"]
+    return store.Mail(
+        "invitation",
+        to,
+        f"You have an account on {clinic}'s screening service",
+        f"Hello {name},\n\nAn admin of {clinic} made you an account on the clinic's screening service, where "
+        "clinicians review patients' screenings before their consultations.\n\n"
+        f"Choose your password with this link. It works once, within {valid_for}:\n{link}\n\n"
+        f"Then sign in with your email address and that password:\n{public_link(config, links.LOGIN_PATH)}\n\n"
+        "If you were not expecting this, tell the clinic's admin.\n",
+    )
+
+
 def slot_withdrawn(
     config: dict[str, Any], to: str, link: str, when: str, reason: str, *, submission_id: int
 ) -> store.Mail:

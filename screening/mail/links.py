@@ -24,6 +24,7 @@ RESET_TOKEN = re.compile(r"⟨reset-token:([0-9a-f]{32})⟩")
 PRIVATE_LINK_PATH = "/r/{token}"
 RETURN_LINK_PATH = "/returning/{token}"
 RESET_LINK_PATH = "/clinician/reset/{token}"
+LOGIN_PATH = "/clinician/login"
 SUBMISSION_PATH = "/clinician/submissions/{submission_id}"
 DIARY_PATH = "/clinician/diary"
 AUDIT_PATH = "/clinician/admin/audit"

@@ -5,8 +5,12 @@ in one write transaction."""
 from __future__ import annotations
 
 import re
+import secrets
+import shlex
+import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -14,6 +18,7 @@ from sqlite_utils import Database
 from screening import clock, mail, store
 from screening.domain.audit_words import action_words
 from screening.errors import FieldError, NotFound, ServiceError
+from screening.mail import links
 from screening.services import credentials
 from screening.services.lifecycle.restriction import withhold
 
@@ -43,6 +48,18 @@ CLINIC_SETTINGS = {
     "notification_email": "CLINIC_EMAIL",
     "notify_bookings": "",
 }
+
+
+def first_admin_command(db: Database, instance_path: str | Path) -> str | None:
+    """While no clinician account exists: the command, to paste in a terminal on the server, that creates the first
+    admin in this instance folder (`screening clinician add ... --role admin`, beside this Python); else None."""
+    if store.any_clinician(db):
+        return None
+    screening = Path(sys.executable).parent / "screening"
+    return (
+        f"SCREENING_INSTANCE_PATH={shlex.quote(str(instance_path))} {shlex.quote(str(screening))}"
+        " clinician add you@yourclinic.example --name 'Dr Your Name' --role admin"
+    )
 
 
 SINGLE_LINE_DETAILS = ("name", "phone", "email", "notification_email")
@@ -235,6 +252,34 @@ def add_clinician(db: Database, actor: store.Actor, *, email: str, name: str, ro
         )
     except store.DuplicateClinician:
         raise FieldError("email", "A clinician with that email address exists already") from None
+
+
+INVITATION_LIFETIME = timedelta(days=3)
+
+
+def invite_clinician(
+    db: Database, config: dict[str, Any], actor: store.Actor, *, email: str, name: str, role: str
+) -> int:
+    """Add an account and email its owner a one-time link (three days) to choose their own password; no password
+    is chosen for them, so none is handed over. The outbox holds the link's nonce, only the token's hash is stored.
+    Raises FieldError naming the field when the email is taken."""
+    nonce = links.new_reset_nonce()
+    try:
+        clinician_id = store.add_invited_clinician(
+            db,
+            email=email,
+            name=" ".join(name.split()),
+            role=role,
+            password_hash=credentials.hash_password(secrets.token_urlsafe(32)),  # a password nobody knows
+            token=links.reset_token(config["SECRET_KEY"], nonce),
+            lifetime=INVITATION_LIFETIME,
+            audit=actor.event("clinician_invited", detail={"role": role}),
+            mails=(mail.invitation(config, email.strip().lower(), " ".join(name.split()), nonce, "three days"),),
+        )
+    except store.DuplicateClinician:
+        raise FieldError("email", "A clinician with that email address exists already") from None
+    mail.nudge(config)
+    return clinician_id
 
 
 def clinician(db: Database, *, clinician_id: int | None = None, email: str = "") -> dict[str, Any]:

@@ -52,12 +52,53 @@ def add_clinician(
     return clinician_id
 
 
+def add_invited_clinician(
+    db: Database,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str,
+    token: str,
+    lifetime: timedelta,
+    audit: AuditEvent,
+    mails: tuple[Mail, ...],
+) -> int:
+    """A new account whose owner chooses their password from an emailed one-time link (`token`'s hash stored, as a
+    reset link's): the account, its link, its audit row and the email in one transaction. `password_hash` is of a
+    password nobody knows."""
+    now = clock.utc_now()
+    try:
+        with write_transaction(db):
+            clinician_id = db.execute(
+                "INSERT INTO clinician (email, name, role, password_hash, created_at, must_change_password)"
+                " VALUES (?, ?, ?, ?, ?, 0)",
+                [email.strip().lower(), name.strip(), role, password_hash, iso(now)],
+            ).lastrowid
+            db.execute(
+                "INSERT INTO password_reset (id, clinician_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                [token_hash(token), clinician_id, iso(now), iso(now + lifetime)],
+            )
+            append_audit(db, _with_object(audit, "clinician", clinician_id))
+            queue_mail(db, mails)
+    except sqlite3.IntegrityError as error:
+        if "UNIQUE" in str(error):
+            raise DuplicateClinician(email=email) from None
+        raise
+    return clinician_id
+
+
 def clinician_by_email(db: Database, email: str) -> dict[str, Any] | None:
     return next(db.query("SELECT * FROM clinician WHERE email = ?", [email.strip().lower()]), None)
 
 
 def clinician_by_id(db: Database, clinician_id: int) -> dict[str, Any] | None:
     return next(db.query("SELECT * FROM clinician WHERE id = ?", [clinician_id]), None)
+
+
+def any_clinician(db: Database) -> bool:
+    """Whether any clinician account exists (enabled or not): none before the first admin is created."""
+    return next(db.query("SELECT EXISTS (SELECT 1 FROM clinician) AS found"))["found"] == 1
 
 
 def list_clinicians(db: Database) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from screening.db import get_db
 from screening.errors import FieldError
 from screening.services import accounts, clinic, credentials
-from screening.web import auth
+from screening.web import auth, clinic_details
 from screening.web.audit import actor
 from screening.web.forms import (
     CodeForm,
@@ -74,19 +74,33 @@ def saved_profile(profile: ProfileForm, practitioner: dict):
     return redirect(url_for("account.account"), 303)
 
 
+def signed_in_to(next_path: str | None):
+    """Where a finished sign-in goes: choosing one's own password first when it is owed, then the same-site `next`
+    the sign-in began with (auth.safe_next), else the queue."""
+    if current_user.must_change_password:
+        return redirect(url_for("account.choose_password", next=next_path), 303)
+    return redirect(next_path or url_for("clinician.queue"), 303)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @auth.sign_in_limits
 def login():
-    """Sign a clinician in with email and password."""
+    """Sign a clinician in with email and password; `?next=` (a path of this site) is where they go after."""
+    next_path = auth.requested_next()
     if current_user.is_authenticated:
-        return redirect(url_for("clinician.queue"), 303)
+        return redirect(next_path or url_for("clinician.queue"), 303)
     form = LoginForm()
     if form.validate_on_submit():
         next_step = auth.sign_in_with_password(form.email.data, form.password.data)
+        if next_step in ("clinician.queue", "account.choose_password"):
+            return signed_in_to(next_path)
         if next_step:
-            return redirect(url_for(next_step), 303)
+            return redirect(url_for(next_step, next=next_path), 303)
         form.password.errors.append(SIGN_IN_FAILED)  # the same words for an unknown email and a wrong password
-    return render_template("account/login.html", form=form)
+    first_admin = None
+    if auth.from_this_computer():  # only the person at the server is told how to make the first admin
+        first_admin = clinic.first_admin_command(get_db(), current_app.instance_path)
+    return render_template("account/login.html", form=form, first_admin=first_admin)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -94,12 +108,13 @@ def login():
 def login_code():
     """Ask a clinician for their sign-in code, when they have a second factor."""
     clinician = auth.pending_clinician()
+    next_path = auth.requested_next()
     if clinician is None or not clinician["totp_secret"]:
-        return redirect(url_for("account.login"), 303)
+        return redirect(url_for("account.login", next=next_path), 303)
     form = CodeForm()
     if form.validate_on_submit():
         if auth.sign_in_with_code(clinician, form.code.data):
-            return redirect(url_for("clinician.queue"), 303)
+            return signed_in_to(next_path)
         form.code.errors.append(CODE_NOT_RIGHT)
     return render_template("account/code.html", form=form)
 
@@ -109,20 +124,25 @@ def login_code():
 def set_up_code():
     """Set up a second factor: while signing in when an admin requires it, or from a signed-in session."""
     clinician = auth.clinician_setting_up_code()
+    next_path = auth.requested_next()
     if clinician is None:
-        return redirect(url_for("account.login"), 303)
+        return redirect(url_for("account.login", next=next_path), 303)
     if clinician["totp_secret"]:
         # Replacing a code that works would let a stolen session lock its owner out; an admin resets it instead.
         flash("You already have a sign-in code set up.")
-        return redirect(url_for("clinician.queue" if current_user.is_authenticated else "account.login_code"), 303)
+        if current_user.is_authenticated:
+            return redirect(next_path or url_for("clinician.queue"), 303)
+        return redirect(url_for("account.login_code", next=next_path), 303)
     form, secret = CodeForm(), auth.secret_being_set_up(clinician)
     if form.validate_on_submit():
+        was_signed_in = current_user.is_authenticated  # set up from one's account page, not while signing in
         if auth.confirm_code_set_up(clinician, secret, form.code.data):
             flash("Your sign-in code is set up. You will be asked for a code each time you sign in.")
-            return redirect(url_for("clinician.queue"), 303)
+            return redirect(url_for("account.account"), 303) if was_signed_in else signed_in_to(next_path)
         form.code.errors.append(CODE_NOT_RIGHT)
-    uri = credentials.totp_uri(secret, clinician["email"], current_app.config["CLINIC_NAME"])
-    return render_template("account/set_up_code.html", form=form, secret=secret, uri=uri)
+    uri = credentials.totp_uri(secret, clinician["email"], clinic_details().name)  # the clinic's name, as set
+    qr = credentials.totp_qr_svg(uri)
+    return render_template("account/set_up_code.html", form=form, secret=secret, uri=uri, qr=qr)
 
 
 @bp.post("/logout")
@@ -159,8 +179,9 @@ def account():
 @login_required
 def choose_password():
     """At first sign-in with a password an admin chose: choose one's own before any other page."""
+    next_path = auth.requested_next()
     if not current_user.must_change_password:
-        return redirect(url_for("clinician.queue"), 303)
+        return redirect(next_path or url_for("clinician.queue"), 303)
     form = ResetForm()
     if form.validate_on_submit():
         try:
@@ -171,7 +192,7 @@ def choose_password():
             show_field_error(form, problem)
         else:
             flash("Your own password is set. Use it from now on.")
-            return redirect(url_for("clinician.queue"), 303)
+            return redirect(next_path or url_for("clinician.queue"), 303)
     return render_template("account/choose_password.html", form=form), 400 if form.errors else 200
 
 

@@ -29,6 +29,7 @@ from screening.web.forms import (
     ConfirmForm,
     EraseConfirmForm,
     ExportForm,
+    InviteClinicianForm,
     NewClinicianForm,
     PatientRecordsForm,
     SlotsForm,
@@ -158,8 +159,33 @@ def clinicians():
         else:
             flash(f"Added {form.name.data} ({form.role.data}). Give them their initial password in person.")
             return redirect(url_for("admin.clinicians"), 303)
+    return clinicians_page(form, InviteClinicianForm(prefix="invite", formdata=None))
+
+
+def clinicians_page(form: NewClinicianForm, invitation: InviteClinicianForm):
+    """The Clinicians page with both ways to add one; 400 when an invitation came back with errors."""
     clinicians = clinic.clinicians(get_db())
-    return render_template("admin/clinicians.html", form=form, clinicians=clinicians, confirm=ConfirmForm())
+    page = render_template(
+        "admin/clinicians.html", form=form, invitation=invitation, clinicians=clinicians, confirm=ConfirmForm()
+    )
+    return page, 400 if invitation.errors else 200
+
+
+@bp.post("/admin/clinicians/invite")
+@auth.admin_required
+def invite_clinician():
+    """Let an admin add a clinician who chooses their own password from an emailed one-time link."""
+    invitation = InviteClinicianForm(prefix="invite")
+    if invitation.validate_on_submit():
+        fields = {"email": invitation.email.data, "name": invitation.name.data, "role": invitation.role.data}
+        try:
+            clinic.invite_clinician(get_db(), config(), actor(), **fields)
+        except FieldError as problem:
+            show_field_error(invitation, problem)
+        else:
+            flash(f"An invitation to choose a password (valid for three days) was emailed to {fields['email']}.")
+            return redirect(url_for("admin.clinicians"), 303)
+    return clinicians_page(NewClinicianForm(formdata=None), invitation)
 
 
 @bp.post("/admin/clinicians/<int:clinician_id>/disable")

@@ -10,6 +10,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_limiter import Limiter, RequestLimit
@@ -289,6 +290,43 @@ def _refuse_sign_in(status: int, retry_after: float):
 
 # --------------------------------------------------------------------------------------------------------------------
 # The sign-in steps, as the pages take them
+
+
+# Where a sign-in goes next: Flask-Login sends a signed-out visitor to the sign-in page with `?next=` (the path and
+# query they asked for, from a link in an email, say), and each sign-in step keeps it in its own address. Only a path
+# of this site is followed: it begins with one "/" (not "//" or "/\\", which browsers read as another host), has no
+# scheme or host, no backslash, and nothing below a space (browsers drop tabs and line breaks, so "/\t/evil" is
+# "//evil"). Anything else is ignored, and the clinician lands on the queue.
+NEXT_LONGEST = 2000
+
+
+def safe_next(value: str | None) -> str | None:
+    """`value` when it is a path of this site to go to after signing in, else None."""
+    if not value or len(value) > NEXT_LONGEST or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(character) < 0x20 or ord(character) == 0x7F for character in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def requested_next() -> str | None:
+    """The same-site `next` of this request's address (the sign-in steps' pages), or None."""
+    return safe_next(request.args.get("next"))
+
+
+# The server's own computer: a visitor from its loopback address, with no sign of having come through a proxy (a
+# proxy on the same computer makes every remote visitor's address 127.0.0.1; the headers it adds to say who the
+# visitor is give it away). What only the person at the server may read (the first admin's command) needs this.
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP", "Forwarded")
+
+
+def from_this_computer() -> bool:
+    """Whether this request comes from the server's own computer (loopback, not forwarded by a proxy)."""
+    return request.remote_addr in LOOPBACK and not any(request.headers.get(name) for name in FORWARDING_HEADERS)
 
 
 def sign_in_with_password(email: str, password: str) -> str | None:

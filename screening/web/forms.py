@@ -312,6 +312,22 @@ class NewClinicianForm(FlaskForm):
     )
 
 
+class InviteClinicianForm(FlaskForm):
+    """Add a clinician who chooses their own password from an emailed one-time link (used with prefix "invite")."""
+
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter an email address"), Length(max=254), Email("Enter a valid email address")],
+    )
+    name = StringField("Name", validators=[DataRequired("Enter a name"), Length(max=200)])
+    role = RadioField(
+        "Role",
+        choices={"clinician": "Clinician", "admin": "Admin"},
+        default="clinician",
+        validators=[InputRequired("Choose a role")],
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 

@@ -411,6 +411,33 @@ def test_top_level_help_on_a_fresh_machine_shows_no_traceback(env):
     assert run.stderr == ""
 
 
+CLINIC_COMMANDS = {"audit", "backup", "clinician", "erase", "evaluate", "fhir", "init", "mail", "purge", "restore"}
+CLINIC_COMMANDS |= {"rules", "slots"}
+
+
+def test_top_level_help_lists_only_the_clinics_commands(env):
+    # The console script for real: Flask's own commands and options (a development server beside `make run`, a
+    # shell, the routes, another app or env file, debug mode) are not the clinic's and are not offered.
+    run = run_script("--help", env=env)
+
+    assert run.returncode == 0, run.stderr
+    listed = set(re.findall(r"^  ([a-z][a-z-]*)  ", run.stdout.split("Commands:", 1)[1], re.MULTILINE))
+    assert listed == CLINIC_COMMANDS
+    for flask_own in ("--env-file", "--app", "--debug", "--version"):
+        assert flask_own not in run.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "shell", "routes", "limiter"])
+def test_flasks_own_commands_are_not_commands_of_the_clinic(screening, command):
+    assert screening("init").returncode == 0  # an app that loads: the command is not found, not refused at start
+
+    run = screening(command, "--help")  # --help: where `run` is Flask's, it would start a development server
+
+    assert run.returncode == 2
+    assert f"No such command '{command}'" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 # ====================================================================================================================
 # init
 
@@ -467,7 +494,7 @@ def test_app_command_without_a_secret_key_says_cannot_start_in_one_line(tmp_path
     empty = tmp_path / "empty-instance"
     empty.mkdir()
 
-    run = run_script("routes", env={**env, "SCREENING_INSTANCE_PATH": str(empty)})
+    run = run_script("audit", "verify", env={**env, "SCREENING_INSTANCE_PATH": str(empty)})
 
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
@@ -483,7 +510,9 @@ def test_app_command_with_broken_rules_says_cannot_start_naming_the_problem(tmp_
     assert run_script("init", "--instance", str(instance), env=env).returncode == 0
 
     run = run_script(
-        "routes", env={**env, "SCREENING_INSTANCE_PATH": str(instance), "SCREENING_RULES_DIR": str(broken_rules)}
+        "audit",
+        "verify",
+        env={**env, "SCREENING_INSTANCE_PATH": str(instance), "SCREENING_RULES_DIR": str(broken_rules)},
     )
 
     assert run.returncode == 1
@@ -501,11 +530,10 @@ def test_app_command_with_an_initialised_instance_starts(tmp_path, screening):
     # Flask's plain runner: the command builds the app itself from the instance folder, as the console script does
     # (with the server's own duties off, as `screening.cli.main` sets them), rather than running on the test's app.
     quiet = {"SCREENING_MAIL_SENDER": "false", "SCREENING_PURGE_DAILY": "false", "SCREENING_SERVER_LOCK": "false"}
-    run = invoke(CliRunner(), "routes", env={**clean_env(instance), **quiet})
+    run = invoke(CliRunner(), "audit", "verify", env={**clean_env(instance), **quiet})
 
     assert run.returncode == 0, run.stderr
-    assert "/check-your-answers" in run.stdout
-    assert "/r/<token>" in run.stdout
+    assert "the audit chain is whole" in run.stdout
 
 
 # --------------------------------------------------------------------------------------------------------------------

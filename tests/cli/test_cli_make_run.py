@@ -66,3 +66,35 @@ def test_a_public_url_that_does_not_lead_to_the_listen_address_is_named_at_start
 def test_without_a_chosen_public_url_make_run_says_nothing_about_it(tmp_path):
     _, log = serve_and_read_log(tmp_path)
     assert "PUBLIC_URL" not in log
+
+
+FIRST_ADMIN_LOG = "no clinician account exists yet: create the first admin with:"
+
+
+def test_with_no_clinician_make_run_logs_the_first_admin_command_once(tmp_path):
+    _, log = serve_and_read_log(tmp_path)
+
+    assert log.count(FIRST_ADMIN_LOG) == 1, log[-2000:]
+    line = next(line for line in log.splitlines() if FIRST_ADMIN_LOG in line)
+    command = line.split(FIRST_ADMIN_LOG, 1)[1].strip()
+    assert command.startswith(f"SCREENING_INSTANCE_PATH={tmp_path} {BIN / 'screening'} clinician add ")
+    assert command.endswith(" --role admin")
+
+
+def test_once_a_clinician_exists_make_run_says_nothing_of_the_first_admin(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENING_", "FLASK_", "MAKE"))}
+    env["SCREENING_INSTANCE_PATH"] = str(tmp_path)
+    screening = str(BIN / "screening")
+    subprocess.run([screening, "init", "--instance", str(tmp_path)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [screening, "clinician", "add", "ada@clinic.example", "--name", "Ada", "--role", "admin"],
+        env=env,
+        input="plum tractor 41 lantern\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+
+    _, log = serve_and_read_log(tmp_path)
+
+    assert "first admin" not in log
