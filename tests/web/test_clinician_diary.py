@@ -4,9 +4,9 @@ appointment, and the clinic's notification address is emailed about new bookings
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from screening import clock as app_clock
 from tests.factories import CAUTION, REVIEW_TOXIN, make_app, outbox, publish, publish_soon, rows
