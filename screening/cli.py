@@ -444,7 +444,7 @@ def slots_list(days: int) -> None:
 
 
 @slots_group.command("cancel")
-@click.argument("slot_id", type=int)
+@click.argument("slot_id", type=click.IntRange(1, 2**63 - 1))  # SQLite's integers: a larger id names no slot
 @click.option("--reason", default="", help="Why, for the patient's email; required when the slot is booked.")
 def slots_cancel(slot_id: int, reason: str) -> None:
     """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient emailed with the reason."""

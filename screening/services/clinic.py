@@ -118,6 +118,9 @@ def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, s
 # Slots
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years slots may be published in (a far one overflows a date)
+
+
 def clock_time(moment: time) -> str:
     """'9:00am', '1:30pm': a time of day as the pages say it."""
     return f"{moment.hour % 12 or 12}:{moment:%M}{'am' if moment.hour < 12 else 'pm'}"
@@ -220,6 +223,8 @@ def publish_schedule(
     "days" (no day chosen), "break_from"/"break_until" (half a break, or one outside the hours), "week" (a slot in the
     past, or one overlapping another slot of the same practitioner). Nothing is published then."""
     practitioner, weekdays = practitioner.strip(), set(weekdays)
+    if first_day.year < FIRST_YEAR or last_day.year > LAST_YEAR:
+        raise FieldError("week", f"publish slots from {FIRST_YEAR} to {LAST_YEAR}; nothing was published")
     if (break_from is None) != (break_until is None):
         raise FieldError(
             "break_until" if break_until is None else "break_from",
@@ -279,6 +284,9 @@ def publish_schedule(
     )
     last_end = clock.local(days[0].last_end, tz).time()
     return Published(added, len(made) - added, practitioner, days, opens, last_end, breaks)
+
+
+LARGEST_ID = 2**63 - 1  # SQLite's largest integer: a bigger id names no slot (and cannot be asked for)
 
 
 def _withdraw(db: Database, config: dict[str, Any], actor: store.Actor, slot: dict[str, Any], reason: str):
@@ -348,7 +356,11 @@ def withdraw_slots(
     ids = sorted(set(slot_ids))
     if not ids:
         raise FieldError("slots", "choose at least one slot to withdraw")
-    live = [slot for slot in (store.slot_with_booking(db, slot_id) for slot_id in ids) if slot is not None]
+    live = [
+        slot
+        for slot in (store.slot_with_booking(db, slot_id) for slot_id in ids if 0 < slot_id <= LARGEST_ID)
+        if slot is not None
+    ]
     if not live:
         raise FieldError("slots", "none of the chosen slots is published any more; nothing was withdrawn")
     booked = sum(1 for slot in live if slot["booking_id"])
@@ -369,6 +381,8 @@ def withdraw_day(
     db: Database, config: dict[str, Any], actor: store.Actor, tz, day: date, reason: str = ""
 ) -> Withdrawn:
     """Withdraw every published slot of one day in the clinic's zone, as withdraw_slots does."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError("day", f"choose a day from {FIRST_YEAR} to {LAST_YEAR}; nothing was withdrawn")
     start, end = clock.day_start_utc(day, tz), clock.day_start_utc(day + timedelta(days=1), tz)
     found = [row["id"] for row in store.slots_between(db, start, end)]
     if not found:

@@ -115,3 +115,19 @@ def test_slots_add_across_days_refuses_daily_hours_that_end_before_they_start(ru
     assert refused.returncode == 1 and "the end must be after the start" in refused.stderr
     assert "5:00pm to 9:00am" in refused.stderr and "Traceback" not in refused.stderr
     assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 0
+
+
+def test_slots_cancel_refuses_an_id_too_large_for_any_slot_with_one_line(runner, tmp_path, clock):
+    instance_with_init(runner, tmp_path, clock)
+    refused = invoke(runner, "slots", "cancel", str(2**70))
+
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr and "OverflowError" not in refused.stderr
+    assert "SLOT_ID" in refused.stderr
+
+
+def test_slots_add_refuses_a_year_far_from_now_with_one_line(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    for start, end in [("0001-01-01T09:00", "0001-01-01T10:00"), ("9999-12-31T09:00", "9999-12-31T10:00")]:
+        refused = invoke(runner, "slots", "add", "--start", start, "--end", end)
+        assert refused.returncode == 1 and "from 2000 to 2100" in refused.stderr, refused.stderr
+    assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 0

@@ -282,3 +282,41 @@ def test_a_week_that_is_not_a_date_shows_this_week_with_the_reason(clock, auth, 
     assert page.status_code == 200
     assert "showing this week instead" in page_text(page)
     assert tree(page).by_id("week-heading").text().startswith("Wednesday 4 to Tuesday 10 June 2025")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"slots": ["abc"]},
+        {"slots": ["-1"]},
+        {"slots": [str(2**70)]},
+        {"slots": ["1", "1", "1"], "reason": "x" * 501},
+        {"day": "9999-12-31"},
+        {"day": "0001-01-01"},
+        {"day": "soon"},
+        {"week": "9999-12-31", "slots": ["1"]},
+    ],
+)
+def test_hostile_withdrawals_get_a_clear_answer_and_change_nothing(db_path, clock, auth, values):
+    clock.at(MORNING)
+    boss = auth.admin()
+    post_form(boss, SLOTS, week_template(days=["0"]))
+    response = post_form(boss, f"{SLOTS}/withdraw-selected", values, SLOTS)
+
+    assert response.status_code in (303, 400), response.status_code
+    assert "incident" not in page_text(boss.get(SLOTS)).lower()
+    withdrawn = rows(db_path, "SELECT count(*) AS n FROM slot WHERE cancelled_at IS NOT NULL")[0]["n"]
+    assert withdrawn == (1 if values == {"week": "9999-12-31", "slots": ["1"]} else 0)
+
+
+def test_withdrawing_many_needs_the_csrf_token_and_an_admin(db_path, clock, auth):
+    clock.at(MORNING)
+    boss = auth.admin()
+    post_form(boss, SLOTS, week_template(days=["0"]))
+    ids = grid_ids(db_path, NEXT_MONDAY)
+
+    assert boss.post(f"{SLOTS}/withdraw-selected", data={"slots": ids}).status_code == 400  # no token
+    nurse = auth.registered_clinician()
+    refused = post_form(nurse, f"{SLOTS}/withdraw-selected", {"slots": ids}, "/clinician/diary")
+    assert refused.status_code == 403
+    assert rows(db_path, "SELECT count(*) AS n FROM slot WHERE cancelled_at IS NOT NULL")[0]["n"] == 0
