@@ -1,5 +1,6 @@
 """The diary (a week at a time, this week from today; every clinician, the clinic's zone; cards on a phone), a
-submission shows its appointment, and the clinic's notification address is emailed about new bookings and cancellations (on by default)."""
+submission shows its appointment, and the clinic's notification address is emailed about new bookings and
+cancellations (on by default)."""
 
 from __future__ import annotations
 
