@@ -95,5 +95,9 @@ def test_the_diary_moves_through_weeks_and_is_cards_on_a_phone(server, browser, 
         page.goto(server.url + "/clinician/diary?week=not-a-week")
         checks(page)
         assert "showing this week instead" in page.locator(".notice").inner_text()
+        # This week's grid holds that booking: its name and its Withdraw… link pass the same checks.
+        page.goto(server.url + "/clinician/admin/slots")
+        checks(page)
+        assert page.locator(".slot-list__withdraw").count() >= 1
     finally:
         context.close()

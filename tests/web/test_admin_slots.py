@@ -320,3 +320,20 @@ def test_withdrawing_many_needs_the_csrf_token_and_an_admin(db_path, clock, auth
     refused = post_form(nurse, f"{SLOTS}/withdraw-selected", {"slots": ids}, "/clinician/diary")
     assert refused.status_code == 403
     assert rows(db_path, "SELECT count(*) AS n FROM slot WHERE cancelled_at IS NOT NULL")[0]["n"] == 0
+
+
+def test_the_grid_names_the_practitioner_when_the_week_has_several_and_links_a_booking_to_its_withdrawal(
+    app, db_path, clock, auth
+):
+    clock.at(MORNING)
+    _, _, booked = booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", **CAUTION)
+    boss = auth.admin()
+    one = page_text(boss.get(SLOTS))
+    post_form(boss, SLOTS, week_template(week=clock.today().isoformat(), days=["3"], practitioner="Bo Nurse"))
+    several = tree(boss.get(SLOTS))
+
+    assert "Bo Nurse" not in one
+    shown = [span.text() for span in several.find_all("span") if "slot-list__who" in span.classes]
+    assert "Bo Nurse" in shown and "Ada" in shown  # said, not only to screen readers
+    withdraw = [a for a in several.find_all("a") if a.attrs.get("href") == f"{SLOTS}/{booked}/withdraw"]
+    assert len(withdraw) == 1 and "Mary Seacole's appointment" in withdraw[0].text()
