@@ -415,19 +415,30 @@ def _clinic_zone():
 @click.option("--every", default="30m", show_default=True, help="Slot length: 15m, 30m, 1h...")
 @click.option("--practitioner", default="", help="Who sees the patient (shown to them).")
 def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
-    """Publish back-to-back slots between START and END; existing ones are kept, not doubled."""
+    """Publish back-to-back slots on each day from START's date to END's, from START's time of day to END's;
+    existing ones are kept, not doubled."""
     tz = _clinic_zone()
     with _refusals():
-        published = clinic.publish_slots(
+        first, last = clock.parse_local(start, tz), clock.parse_local(end, tz)
+        published = clinic.publish_schedule(
             get_db(),
             store.SYSTEM,
-            start=clock.parse_local(start, tz),
-            end=clock.parse_local(end, tz),
+            tz,
+            first_day=first.date(),
+            last_day=last.date(),
+            opens=first.time(),
+            closes=last.time(),
             every=clock.parse_every(every),
             practitioner=practitioner,
         )
-    who = f" with {practitioner.strip()}" if practitioner.strip() else ""
-    click.echo(f"published {published.added} slot(s){who}; {published.existed} existed already ({published.span(tz)})")
+    who = f" with {published.practitioner}" if published.practitioner else ""
+    each = " each day" if len(published.days) > 1 else ""
+    click.echo(
+        f"published {published.added} slot(s){who} on {len(published.days)} day(s), {published.hours()}{each};"
+        f" {published.existed} existed already"
+    )
+    for line in published.day_lines():
+        click.echo(f"  {line}")
 
 
 @slots_group.command("list")
@@ -447,7 +458,7 @@ def slots_list(days: int) -> None:
 
 
 @slots_group.command("cancel")
-@click.argument("slot_id", type=int)
+@click.argument("slot_id", type=click.IntRange(1, 2**63 - 1))  # SQLite's integers: a larger id names no slot
 @click.option("--reason", default="", help="Why, for the patient's email; required when the slot is booked.")
 def slots_cancel(slot_id: int, reason: str) -> None:
     """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient emailed with the reason."""

@@ -8,8 +8,9 @@ import re
 import secrets
 import shlex
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,43 +149,150 @@ def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, s
 # Slots
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years slots may be published in (a far one overflows a date)
+
+
+def clock_time(moment: time) -> str:
+    """'9:00am', '1:30pm': a time of day as the pages say it."""
+    return f"{moment.hour % 12 or 12}:{moment:%M}{'am' if moment.hour < 12 else 'pm'}"
+
+
+@dataclass(frozen=True)
+class PublishedDay:
+    day: date
+    first: str  # UTC start of the day's first slot
+    last_end: str  # UTC end of its last
+    made: int  # slots of the template on this day
+    added: int  # of which were new (the others existed already and were skipped)
+
+
 @dataclass(frozen=True)
 class Published:
     added: int
     existed: int
-    first: str = ""  # UTC start of the first slot of the run
-    last_end: str = ""  # UTC end of the last
     practitioner: str = ""
+    days: tuple[PublishedDay, ...] = ()
+    opens: time | None = None
+    closes: time | None = None  # the end of the day's last slot
+    breaks: tuple[time, time] | None = None
 
-    def span(self, tz) -> str:
-        """'Tuesday 1 December 2026, 9:00am to 5:00pm' in the clinic's zone."""
-        return f"{clock.readable(self.first, tz)} to {clock.readable(self.last_end, tz).split(', ')[-1]}"
+    def hours(self) -> str:
+        """'9:00am to 5:00pm' (with ', break 1:00pm to 2:00pm'), the same on every day."""
+        if self.opens is None or self.closes is None:
+            return ""
+        pause = f", break {clock_time(self.breaks[0])} to {clock_time(self.breaks[1])}" if self.breaks else ""
+        return f"{clock_time(self.opens)} to {clock_time(self.closes)}{pause}"
 
-    def describe(self, tz) -> str:
-        """What publishing did, in words: 'Published 16 slots with Dr Ada, Tuesday 1 December 2026, 9:00am to 5:00pm
-        (2 existed already).'"""
+    def day_names(self) -> str:
+        """'Monday 14, Tuesday 15 and Friday 18 December 2026' (each month and year said once, at its end)."""
+        names = []
+        for index, found in enumerate(self.days):
+            later = self.days[index + 1].day if index + 1 < len(self.days) else None
+            name = f"{found.day:%A} {found.day.day}"
+            if later is None or (later.month, later.year) != (found.day.month, found.day.year):
+                name += f" {found.day:%B}"
+            if later is None or later.year != found.day.year:
+                name += f" {found.day.year}"
+            names.append(name)
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+    def describe(self) -> str:
+        """What publishing did, in words: 'Published 16 slots with Dr Ada on Monday 14 December 2026, 9:00am to
+        5:00pm (2 existed already and were skipped).'"""
         who = f" with {self.practitioner}" if self.practitioner else ""
-        span = f", {self.span(tz)}" if self.first else ""
-        existed = f" ({self.existed} existed already)" if self.existed else ""
-        return f"Published {self.added} slot{'s' if self.added != 1 else ''}{who}{span}{existed}."
+        each = " each day" if len(self.days) > 1 else ""
+        existed = (
+            f" {self.existed} existed already and {'was' if self.existed == 1 else 'were'} skipped."
+            if self.existed
+            else ""
+        )
+        return (
+            f"Published {self.added} slot{'s' if self.added != 1 else ''}{who} on {self.day_names()},"
+            f" {self.hours()}{each}.{existed}"
+        )
+
+    def day_lines(self) -> list[str]:
+        """One line a day: 'Monday 14 December 2026: 9:00am to 5:00pm, 16 slot(s)'."""
+        return [
+            f"{found.day:%A} {found.day.day} {found.day:%B %Y}: {self.hours()}, {found.added} slot(s)"
+            + (f" ({found.made - found.added} existed already)" if found.made != found.added else "")
+            for found in self.days
+        ]
 
 
-def publish_slots(
-    db: Database, actor: store.Actor, *, start: datetime, end: datetime, every: timedelta, practitioner: str
+def _day_slots(day: date, tz, opens: time, closes: time, breaks, every: timedelta) -> list[tuple[str, str]]:
+    """Back-to-back slots on one day in the clinic's zone, within the hours and outside the break (UTC ISO)."""
+    periods = [(opens, breaks[0]), (breaks[1], closes)] if breaks else [(opens, closes)]
+    made = []
+    for begin, finish in periods:
+        cursor, stop = datetime.combine(day, begin, tz), datetime.combine(day, finish, tz)
+        while cursor + every <= stop:  # wall-clock steps: 9:00am is 9:00am on either side of a change of the clocks
+            made.append((clock.to_utc_iso(cursor), clock.to_utc_iso(cursor + every)))
+            cursor += every
+    return made
+
+
+def publish_schedule(
+    db: Database,
+    actor: store.Actor,
+    tz,
+    *,
+    first_day: date,
+    last_day: date,
+    opens: time,
+    closes: time,
+    every: timedelta,
+    practitioner: str,
+    weekdays: Iterable[int] = range(7),
+    break_from: time | None = None,
+    break_until: time | None = None,
 ) -> Published:
-    """Publish back-to-back slots from start to end (aware datetimes in the clinic's zone); existing ones are kept.
+    """Publish back-to-back slots on each chosen weekday (0 is Monday) from first_day to last_day, within the daily
+    hours opens-closes (the clinic's zone) and outside the break; slots that exist already are skipped and counted.
 
-    Raises FieldError("end", ...) when no slot fits, the times are the wrong way round or the span is too long;
-    FieldError("start", ...) for a slot in the past or one overlapping another slot of the same practitioner."""
-    try:
-        made = clock.make_slots(start, end, every)
-    except clock.TimeInputError as problem:
-        raise FieldError("end", str(problem)) from None
-    practitioner = practitioner.strip()
-    tz = start.tzinfo
+    Raises FieldError naming what is wrong: "closes" (hours the wrong way round, no slot fits, too long a span),
+    "days" (no day chosen), "break_from"/"break_until" (half a break, or one outside the hours), "week" (a slot in the
+    past, or one overlapping another slot of the same practitioner). Nothing is published then."""
+    practitioner, weekdays = practitioner.strip(), set(weekdays)
+    if first_day.year < FIRST_YEAR or last_day.year > LAST_YEAR:
+        raise FieldError("week", f"publish slots from {FIRST_YEAR} to {LAST_YEAR}; nothing was published")
+    if (break_from is None) != (break_until is None):
+        raise FieldError(
+            "break_until" if break_until is None else "break_from",
+            "give both the start and the end of the break, or neither",
+        )
+    breaks = (break_from, break_until) if break_from is not None and break_until is not None else None
+    if closes <= opens:
+        raise FieldError(
+            "closes", f"the end must be after the start ({clock_time(opens)} to {clock_time(closes)} each day)"
+        )
+    if last_day < first_day:
+        raise FieldError("closes", "the end must be after the start: the last day is before the first")
+    if (last_day - first_day).days > 31:
+        raise FieldError("closes", "publish at most 31 days of slots at once")
+    if breaks is not None:
+        if breaks[1] <= breaks[0]:
+            raise FieldError("break_until", "the break must end after it starts")
+        if breaks[0] <= opens or breaks[1] >= closes:
+            raise FieldError(
+                "break_from",
+                f"the break ({clock_time(breaks[0])} to {clock_time(breaks[1])}) must be within the opening hours"
+                f" ({clock_time(opens)} to {clock_time(closes)})",
+            )
+    chosen = [
+        first_day + timedelta(days=n)
+        for n in range((last_day - first_day).days + 1)
+        if (first_day + timedelta(days=n)).weekday() in weekdays
+    ]
+    if not chosen:
+        raise FieldError("days", "tick at least one day of the week")
+    per_day = [(day, _day_slots(day, tz, opens, closes, breaks, every)) for day in chosen]
+    made = [slot for _, slots in per_day for slot in slots]
+    if not made:
+        raise FieldError("closes", "no slot of that length fits between the start and the end")
     if made[0][0] <= clock.to_utc_iso(clock.utc_now()):
         raise FieldError(
-            "start",
+            "week",
             f"the first slot, {clock.readable(made[0][0], tz)}, is in the past: publish slots that start"
             " later than now; nothing was published",
         )
@@ -193,13 +301,42 @@ def publish_slots(
         first = clashes[0]
         who = f"{practitioner}'s" if practitioner else "an unnamed practitioner's"
         raise FieldError(
-            "start",
+            "week",
             f"these times overlap {len(clashes)} of {who} published slot(s), the first at "
             f"{clock.readable(first['starts_at'], tz)} to "
             f"{clock.readable(first['ends_at'], tz).split(', ')[-1]}: nothing was published",
         )
+    existing = store.existing_slot_starts(db, made, practitioner)
     added = store.add_slots(db, made, practitioner, actor.event("slots_added"))
-    return Published(added, len(made) - added, made[0][0], made[-1][1], practitioner)
+    days = tuple(
+        PublishedDay(day, slots[0][0], slots[-1][1], len(slots), sum(1 for s in slots if s[0] not in existing))
+        for day, slots in per_day
+        if slots
+    )
+    last_end = clock.local(days[0].last_end, tz).time()
+    return Published(added, len(made) - added, practitioner, days, opens, last_end, breaks)
+
+
+LARGEST_ID = 2**63 - 1  # SQLite's largest integer: a bigger id names no slot (and cannot be asked for)
+
+
+def _withdraw(db: Database, config: dict[str, Any], actor: store.Actor, slot: dict[str, Any], reason: str):
+    """Inside the caller's transaction: withdraw one slot, and cancel the booking it held with the patient's email
+    (kindly, with the reason and a way to rebook) and the clinic's notice. Returns the booking cancelled, if any."""
+    when = clock.readable(slot["starts_at"], clock.zone(config["CLINIC_TIMEZONE"]))
+    held = store.cancel_slot(db, slot["id"], actor.event("slot_cancelled", detail={"booked": None}))
+    if held:
+        store.record_withdraw_reason(db, held["id"], reason.strip())
+        patient = store.get_submission(db, held["submission_id"])
+        link = mail.patient_link(config, config["SECRET_KEY"], patient["submission_key"])
+        store.queue_mail(
+            db,
+            (
+                mail.slot_withdrawn(config, patient["email"], link, when, reason.strip(), submission_id=patient["id"]),
+                *booking_notice(db, config, "cancelled", when, patient["id"]),
+            ),
+        )
+    return held
 
 
 def withdraw_slot(
@@ -211,24 +348,77 @@ def withdraw_slot(
     if slot is None or slot["cancelled_at"]:
         raise NotFound(f"no slot has the id {slot_id}" if slot is None else f"slot {slot_id} is withdrawn already")
     config = effective_config(db, config)
-    when = clock.readable(slot["starts_at"], clock.zone(config["CLINIC_TIMEZONE"]))
     with store.write_transaction(db):
-        held = store.cancel_slot(db, slot_id, actor.event("slot_cancelled", detail={"booked": None}))
-        if held:
-            store.record_withdraw_reason(db, held["id"], reason.strip())
-            patient = store.get_submission(db, held["submission_id"])
-            link = mail.patient_link(config, config["SECRET_KEY"], patient["submission_key"])
-            store.queue_mail(
-                db,
-                (
-                    mail.slot_withdrawn(
-                        config, patient["email"], link, when, reason.strip(), submission_id=patient["id"]
-                    ),
-                    *booking_notice(db, config, "cancelled", when, patient["id"]),
-                ),
-            )
+        held = _withdraw(db, config, actor, slot, reason)
     mail.nudge(config)
     return held
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    withdrawn: int
+    cancelled_bookings: int
+    not_found: int  # chosen, but not published any more (withdrawn already, or never there)
+
+    def describe(self) -> str:
+        """'Withdrew 3 slots; 2 patients' appointments were cancelled and they have been emailed ...'"""
+        text = f"Withdrew {self.withdrawn} slot{'s' if self.withdrawn != 1 else ''}."
+        if self.cancelled_bookings:
+            who = (
+                "1 patient's appointment was"
+                if self.cancelled_bookings == 1
+                else (f"{self.cancelled_bookings} patients' appointments were")
+            )
+            text += f" {who} cancelled; each patient has been emailed, kindly, with your reason and a way to choose"
+            text += " another time."
+        if self.not_found:
+            text += f" {self.not_found} of the chosen slots had been withdrawn already."
+        return text
+
+
+def withdraw_slots(
+    db: Database, config: dict[str, Any], actor: store.Actor, slot_ids: Iterable[int], reason: str = ""
+) -> Withdrawn:
+    """Withdraw many slots in one transaction, one audit event a slot; every booking they held is cancelled and its
+    patient emailed as withdraw_slot does. Booked slots need the reason the patients will read.
+
+    Raises FieldError("slots", ...) when none is chosen or none is still published, FieldError("reason", ...) when
+    a chosen slot is booked and no reason is given; nothing is withdrawn then."""
+    ids = sorted(set(slot_ids))
+    if not ids:
+        raise FieldError("slots", "choose at least one slot to withdraw")
+    live = [
+        slot
+        for slot in (store.slot_with_booking(db, slot_id) for slot_id in ids if 0 < slot_id <= LARGEST_ID)
+        if slot is not None
+    ]
+    if not live:
+        raise FieldError("slots", "none of the chosen slots is published any more; nothing was withdrawn")
+    booked = sum(1 for slot in live if slot["booking_id"])
+    if booked and not reason.strip():
+        raise FieldError(
+            "reason",
+            f"{booked} of the chosen slots {'is' if booked == 1 else 'are'} booked: enter a reason, which"
+            f" {'the patient reads' if booked == 1 else 'each patient reads'} in their email; nothing was withdrawn",
+        )
+    config = effective_config(db, config)
+    with store.write_transaction(db):
+        cancelled = sum(1 for slot in live if _withdraw(db, config, actor, slot, reason))
+    mail.nudge(config)
+    return Withdrawn(len(live), cancelled, len(ids) - len(live))
+
+
+def withdraw_day(
+    db: Database, config: dict[str, Any], actor: store.Actor, tz, day: date, reason: str = ""
+) -> Withdrawn:
+    """Withdraw every published slot of one day in the clinic's zone, as withdraw_slots does."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError("day", f"choose a day from {FIRST_YEAR} to {LAST_YEAR}; nothing was withdrawn")
+    start, end = clock.day_start_utc(day, tz), clock.day_start_utc(day + timedelta(days=1), tz)
+    found = [row["id"] for row in store.slots_between(db, start, end)]
+    if not found:
+        raise FieldError("slots", f"no slot is published on {day:%A} {day.day} {day:%B %Y}; nothing was withdrawn")
+    return withdraw_slots(db, config, actor, found, reason)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -352,12 +542,41 @@ def _iso_day(text: str) -> date | None:
         return None
 
 
-def slots_ahead(db: Database, tz, today, days: int = 28) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
-    """The published slots from today for `days` days, and who booked each booked one (by submission id)."""
-    start, end = clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz)
-    rows = store.slots_between(db, start, end)
+@dataclass(frozen=True)
+class GridDay:
+    """One day of the admin's week grid: its published slots (each with its time, state and who booked it) and how
+    many are free, booked and withdrawn."""
+
+    day: date
+    slots: list[dict[str, Any]]
+    withdrawn: int
+
+    @property
+    def free(self) -> int:
+        return sum(1 for slot in self.slots if not slot["booking_id"])
+
+    @property
+    def booked(self) -> int:
+        return sum(1 for slot in self.slots if slot["booking_id"])
+
+
+def week_grid(db: Database, tz, first: date, days: int = 7) -> list[GridDay]:
+    """The slots of the week from `first`, day by day in the clinic's zone: every day, with its published slots
+    (and who booked each, restricted screenings without a name) and the count of those withdrawn."""
+    start, end = clock.day_start_utc(first, tz), clock.day_start_utc(first + timedelta(days=days), tz)
+    rows = store.slots_in_week(db, start, end)
     people = store.people_for(db, [row["submission_id"] for row in rows if row["submission_id"]])
-    return rows, {submission_id: withhold(person) for submission_id, person in people.items()}
+    grid = {first + timedelta(days=n): GridDay(first + timedelta(days=n), [], 0) for n in range(days)}
+    withdrawn: dict[date, int] = {}
+    for row in rows:
+        moment = clock.local(row["starts_at"], tz)
+        if row["cancelled_at"]:
+            withdrawn[moment.date()] = withdrawn.get(moment.date(), 0) + 1
+            continue
+        row["time"] = clock_time(moment.time())
+        row["patient"] = withhold(people[row["submission_id"]]) if row["submission_id"] in people else None
+        grid[moment.date()].slots.append(row)
+    return [GridDay(day.day, day.slots, withdrawn.get(day.day, 0)) for day in grid.values()]
 
 
 def slot_is_booked(db: Database, slot_id: int) -> bool:

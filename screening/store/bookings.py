@@ -31,6 +31,19 @@ def add_slots(db: Database, slots: list[tuple[str, str]], practitioner: str, aud
     return added
 
 
+def existing_slot_starts(db: Database, slots: list[tuple[str, str]], practitioner: str) -> set[str]:
+    """The UTC starts among these slots that this practitioner has published already (add_slots skips them)."""
+    if not slots:
+        return set()
+    wanted = {starts_at for starts_at, _ in slots}
+    found = db.query(
+        "SELECT starts_at FROM slot WHERE practitioner = ? AND cancelled_at IS NULL"
+        " AND starts_at >= ? AND starts_at <= ?",
+        [practitioner, min(wanted), max(wanted)],
+    )
+    return {row["starts_at"] for row in found} & wanted
+
+
 def slots_between(db: Database, start: str, end: str, *, free_only: bool = False) -> list[dict[str, Any]]:
     """Slots starting in [start, end), not cancelled, with the booking (if any) that holds each."""
     return list(
@@ -40,6 +53,19 @@ def slots_between(db: Database, start: str, end: str, *, free_only: bool = False
             " WHERE slot.cancelled_at IS NULL AND slot.starts_at >= ? AND slot.starts_at < ?"
             + (" AND booking.id IS NULL" if free_only else "")
             + " ORDER BY slot.starts_at, slot.practitioner",
+            [start, end],
+        )
+    )
+
+
+def slots_in_week(db: Database, start: str, end: str) -> list[dict[str, Any]]:
+    """Every slot starting in [start, end), withdrawn ones too (cancelled_at set), with the active booking (if any)
+    that holds each: what the admin's week grid counts and lists."""
+    return list(
+        db.query(
+            "SELECT slot.*, booking.id AS booking_id, booking.submission_id FROM slot"
+            " LEFT JOIN booking ON booking.slot_id = slot.id AND booking.cancelled_at IS NULL"
+            " WHERE slot.starts_at >= ? AND slot.starts_at < ? ORDER BY slot.starts_at, slot.practitioner, slot.id",
             [start, end],
         )
     )

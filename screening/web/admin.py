@@ -6,7 +6,7 @@ message in one place (web/errors.py)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -18,7 +18,7 @@ from screening.domain.audit_words import ACTION_WORDS
 from screening.domain.conditions import tree_to_json
 from screening.domain.journey import ShownQuestion
 from screening.errors import FieldError
-from screening.services import accounts, clinic
+from screening.services import accounts, clinic, diary
 from screening.services.lifecycle import erasure, exports
 from screening.services.rules import catalogue
 from screening.services.rules.rulebook import current_ruleset
@@ -32,8 +32,9 @@ from screening.web.forms import (
     InviteClinicianForm,
     NewClinicianForm,
     PatientRecordsForm,
-    SlotsForm,
+    WeekSlotsForm,
     WithdrawForm,
+    WithdrawSlotsForm,
     show_field_error,
     try_form_class,
 )
@@ -229,26 +230,56 @@ def audit_trail():
     return render_template("admin/audit.html", rows=rows, args=args, tz=tz, actions=actions)
 
 
+def _slots_page(form: WeekSlotsForm, bulk: WithdrawSlotsForm, week_text: str | None):
+    """The slots page: the week template to publish from, and the week's grid to withdraw from."""
+    tz = zone()
+    week = diary.chosen_week(week_text, clock.today_in(tz))
+    if form.week.data is None and not form.week.errors:
+        form.week.data = week.today + timedelta(days=7 - week.today.weekday())  # next Monday
+    grid = clinic.week_grid(get_db(), tz, week.start)
+    failed = bool(form.errors or bulk.errors)
+    page = render_template("admin/slots.html", form=form, bulk=bulk, week=week, grid=grid, tz=tz)
+    return page, 400 if failed else 200
+
+
 @bp.route("/admin/slots", methods=["GET", "POST"])
 @auth.admin_required
 def slots():
-    """Let an admin publish and list consultation slots."""
-    tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
-    form = SlotsForm()
+    """Let an admin publish a week of slots from a template and see the week's slots as a grid."""
+    form = WeekSlotsForm()
     if form.validate_on_submit():
         try:
-            published = clinic.publish_slots(get_db(), actor(), **form.slots(tz))
+            published = clinic.publish_schedule(get_db(), actor(), zone(), **form.template())
         except FieldError as problem:
             show_field_error(form, problem)
         else:
-            flash(published.describe(tz))
-            return redirect(url_for("admin.slots"), 303)
-    today = clock.today_in(tz)
-    rows, booked = clinic.slots_ahead(get_db(), tz, today)
-    days = clock.group_by_day(rows, tz)  # Grouped by day, bookings with the patient's name
-    return render_template(
-        "admin/slots.html", form=form, rows=rows, days=days, booked=booked, tz=tz, confirm=ConfirmForm()
-    ), 400 if form.errors else 200
+            flash(published.describe())
+            return redirect(url_for("admin.slots", week=form.week.data.isoformat()), 303)
+    return _slots_page(form, WithdrawSlotsForm(formdata=None), request.args.get("week"))
+
+
+@bp.post("/admin/slots/withdraw-selected")
+@auth.admin_required
+def withdraw_selected():
+    """Let an admin withdraw the ticked slots, or a whole day, in one go; booked ones need the patients' reason."""
+    bulk = WithdrawSlotsForm()
+    week = bulk.week.data.isoformat() if bulk.week.data else None
+    if bulk.validate_on_submit():
+        try:
+            if bulk.day.data:
+                done = clinic.withdraw_day(
+                    get_db(), current_app.config, actor(), zone(), bulk.day.data, bulk.reason.data or ""
+                )
+            else:
+                done = clinic.withdraw_slots(
+                    get_db(), current_app.config, actor(), bulk.slots.data, bulk.reason.data or ""
+                )
+        except FieldError as problem:
+            show_field_error(bulk, problem)
+        else:
+            flash(done.describe())
+            return redirect(url_for("admin.slots", week=week), 303)
+    return _slots_page(WeekSlotsForm(formdata=None), bulk, week)
 
 
 @bp.post("/admin/slots/<int:slot_id>/cancel")

@@ -189,12 +189,18 @@ def patient(submission_id: int):
 @bp.get("/diary")
 @login_required
 def diary_page():
-    """Show clinicians today's and the coming week's appointments, in the clinic's time."""
+    """Show clinicians a week's appointments (this week: today and the six days after), in the clinic's time."""
     own = request.args.get("mine") == "1"
+    week = diary.chosen_week(request.args.get("week"), today())
     days = diary.week(
-        get_db(), current_ruleset().questionnaire, zone(), today(), practitioner=current_user.name if own else ""
+        get_db(),
+        current_ruleset().questionnaire,
+        zone(),
+        today(),
+        practitioner=current_user.name if own else "",
+        first=week.start,
     )
-    return render_template("clinician/diary.html", days=days, own=own, tz=zone())
+    return render_template("clinician/diary.html", days=days, own=own, week=week, tz=zone())
 
 
 @bp.get("/submissions/<int:submission_id>/print")

@@ -7,7 +7,7 @@ is decided by the domain (screening.domain.questionnaire), so the form, the CLI 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, time, timedelta
 from functools import cache
 
 from flask_wtf import FlaskForm
@@ -332,27 +332,53 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
-class SlotsForm(FlaskForm):
-    """Publish a run of slots on one day, in the clinic's time zone."""
+WEEKDAYS = dict(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+WEEKDAYS = {str(n): name for n, name in WEEKDAYS.items()}  # "0" is Monday, as date.weekday() counts
+SLOT_LENGTHS = {"15m": "15 minutes", "20m": "20 minutes", "30m": "30 minutes", "45m": "45 minutes", "1h": "1 hour"}
 
-    day = DateField("Day", validators=[DataRequired("Enter the day")])
-    start = TimeField("From", validators=[DataRequired("Enter the first slot's start time")])
-    end = TimeField("Until", validators=[DataRequired("Enter when the last slot ends")])
-    every = SelectField(
-        "Length of each slot",
-        choices={"15m": "15 minutes", "20m": "20 minutes", "30m": "30 minutes", "45m": "45 minutes", "1h": "1 hour"},
-        default="30m",
-    )
+
+class WeekSlotsForm(FlaskForm):
+    """Publish a week of slots from a template: the days, the opening hours, a break, the length, who; in the clinic's
+    time zone. What makes no sense together (a break outside the hours, no day ticked...) the clinic service refuses."""
+
+    week = DateField("Week starting", validators=[DataRequired("Enter the week's first day, for example 2026-12-14")])
+    days = SelectMultipleField("Days", choices=WEEKDAYS, default=["0", "1", "2", "3", "4"])
+    opens = TimeField("Opens", default=time(9, 0), validators=[DataRequired("Enter the opening time, like 09:00")])
+    closes = TimeField("Closes", default=time(17, 0), validators=[DataRequired("Enter the closing time, like 17:00")])
+    break_from = TimeField("Break from (optional)", validators=[Optional()])
+    break_until = TimeField("Break until (optional)", validators=[Optional()])
+    every = SelectField("Length of each slot", choices=SLOT_LENGTHS, default="30m")
     practitioner = StringField("Practitioner (optional)", validators=[Optional(), Length(max=100)])
 
-    def slots(self, tz) -> dict:
-        """The run to publish, as the clinic service takes it (times in the clinic's zone)."""
+    def validate_week(self, field):
+        if field.data and not date(2000, 1, 1) <= field.data <= date(2100, 12, 24):
+            raise ValidationError("Enter a week between the years 2000 and 2100")
+
+    def template(self) -> dict:
+        """The week to publish, as the clinic service takes it (times in the clinic's zone)."""
         return {
-            "start": datetime.combine(self.day.data, self.start.data, tz),
-            "end": datetime.combine(self.day.data, self.end.data, tz),
+            "first_day": self.week.data,
+            "last_day": self.week.data + timedelta(days=6),
+            "weekdays": [int(day) for day in self.days.data or []],
+            "opens": self.opens.data,
+            "closes": self.closes.data,
+            "break_from": self.break_from.data,
+            "break_until": self.break_until.data,
             "every": parse_every(self.every.data),
             "practitioner": self.practitioner.data or "",
         }
+
+
+class WithdrawSlotsForm(FlaskForm):
+    """Withdraw the ticked slots, or a whole day (its button), in one POST; booked ones need the patients' reason."""
+
+    slots = SelectMultipleField("Slots", coerce=int, validate_choice=False)
+    day = DateField("Day", validators=[Optional()])
+    week = DateField("Week", validators=[Optional()])
+    reason = TextAreaField(
+        "Reason, for the email to patients with a booking (needed when a chosen slot is booked)",
+        validators=[Length(max=500, message="Enter 500 characters or fewer")],
+    )
 
 
 @cache

@@ -11,6 +11,7 @@ import argparse
 import re
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ from tests.browser.browser_helpers import (
 from tests.browser.clinic_day_journey import clinic_day, clinician_account, patient_books_soon
 from tests.browser.patient_journey import clinic_server, journey_pages
 from tests.factories import answers_by_step
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, clinic_today
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 667}}
 
@@ -94,6 +95,20 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
         "/clinician/patients?q=Patient",
         "/clinician/queue?level=any&state=any",
     ):
+        clinician.goto(server.url + path)
+        camera(clinician)
+    # A week from the template (a month on, so no other page's slots change), the week grid it shows, the diary's
+    # weeks.
+    today = clinic_today()
+    monday = today + timedelta(days=28 - today.weekday())
+    clinician.goto(server.url + "/clinician/admin/slots")
+    clinician.fill("#week", monday.isoformat())
+    clinician.fill("#break_from", "13:00")
+    clinician.fill("#break_until", "14:00")
+    clinician.fill("#practitioner", f"Dr Week {size.capitalize()}")
+    clinician.get_by_role("button", name="Publish the week").click()
+    camera(clinician)
+    for path in ("/clinician/diary", f"/clinician/diary?week={(today + timedelta(days=7)).isoformat()}"):
         clinician.goto(server.url + path)
         camera(clinician)
     clinician.goto(server.url + "/clinician/admin/slots")

@@ -89,3 +89,45 @@ def test_slots_list_shows_free_and_booked(runner, tmp_path, clock):
     listed = invoke(runner, "slots", "list")
 
     assert listed.returncode == 0 and listed.stdout.strip().endswith("0 slot(s), 0 free")
+
+
+def test_slots_add_across_several_days_publishes_within_the_daily_hours_and_says_so(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    published = invoke(
+        runner, "slots", "add", "--start", "2026-12-14T09:00", "--end", "2026-12-18T17:00", "--every", "30m"
+    )
+
+    assert published.returncode == 0, published.stderr
+    stored = rows(instance / "screening.sqlite3", "SELECT starts_at, ends_at FROM slot ORDER BY starts_at")
+    assert len(stored) == 5 * 16  # Monday to Friday, 9:00am to 5:00pm, half-hour slots
+    # December in London is GMT: every slot starts and ends within 09:00-17:00 on its own day.
+    assert all(s["starts_at"][11:16] >= "09:00" and s["ends_at"][11:16] <= "17:00" for s in stored)
+    assert {s["starts_at"][:10] for s in stored} == {f"2026-12-{day}" for day in range(14, 19)}
+    assert "published 80 slot(s) on 5 day(s), 9:00am to 5:00pm each day; 0 existed already" in published.stdout
+    for day in ("Monday 14", "Tuesday 15", "Wednesday 16", "Thursday 17", "Friday 18"):
+        assert f"{day} December 2026: 9:00am to 5:00pm, 16 slot(s)" in published.stdout
+
+
+def test_slots_add_across_days_refuses_daily_hours_that_end_before_they_start(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    refused = invoke(runner, "slots", "add", "--start", "2026-12-14T17:00", "--end", "2026-12-18T09:00")
+
+    assert refused.returncode == 1 and "the end must be after the start" in refused.stderr
+    assert "5:00pm to 9:00am" in refused.stderr and "Traceback" not in refused.stderr
+    assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 0
+
+
+def test_slots_cancel_refuses_an_id_too_large_for_any_slot_with_one_line(runner, tmp_path, clock):
+    instance_with_init(runner, tmp_path, clock)
+    refused = invoke(runner, "slots", "cancel", str(2**70))
+
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr and "OverflowError" not in refused.stderr
+    assert "SLOT_ID" in refused.stderr
+
+
+def test_slots_add_refuses_a_year_far_from_now_with_one_line(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    for start, end in [("0001-01-01T09:00", "0001-01-01T10:00"), ("9999-12-31T09:00", "9999-12-31T10:00")]:
+        refused = invoke(runner, "slots", "add", "--start", start, "--end", end)
+        assert refused.returncode == 1 and "from 2000 to 2100" in refused.stderr, refused.stderr
+    assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 0

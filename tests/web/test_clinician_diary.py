@@ -1,13 +1,16 @@
-"""The diary (today and the coming week, every clinician, the clinic's zone), a submission shows its
-appointment, and the clinic's notification address is emailed about new bookings and cancellations (on by default)."""
+"""The diary (a week at a time, this week from today; every clinician, the clinic's zone; cards on a phone), a
+submission shows its appointment, and the clinic's notification address is emailed about new bookings and
+cancellations (on by default)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from screening import clock as app_clock
-from tests.factories import CAUTION, REVIEW_TOXIN, make_app, outbox, publish_soon, rows
+from tests.factories import CAUTION, REVIEW_TOXIN, make_app, outbox, publish, publish_soon, rows
 from tests.journeys import Auth, booked_patient, token_of
 from tests.pages import page_text, post_form, tree
 
@@ -34,7 +37,8 @@ def test_every_clinician_sees_the_week_with_who_what_outcome_decision_and_cautio
     assert "not yet consulted" in row  # toxin, no consultation record yet
     assert f'href="/clinician/submissions/{submission_id}"' in page.get_data(as_text=True)
     headings = [h.text() for h in tree(page).find_all("h2")]
-    assert len(headings) == 8 and headings[0].startswith("Today")
+    # This week is today and the six days after it; the empty weekend is left out.
+    assert headings == ["Today, 4 June", "Tomorrow, 5 June", "Friday, 6 June", "Monday, 9 June", "Tuesday, 10 June"]
 
 
 def test_diary_is_in_the_clinic_zone(tmp_path, clock):
@@ -101,3 +105,55 @@ def test_diary_shows_the_consultation_state(app, db_path, clock, auth):
     (row,) = diary_rows(clinician.get("/clinician/diary"))
     assert "not yet recorded" in row and "not yet consulted" not in row  # filler is not prescription-only
     assert page_text(clinician.get(f"/clinician/submissions/{submission_id}"))
+
+
+# Weeks to move through, and cards on a phone
+
+WEDNESDAY_MORNING = datetime(2025, 6, 4, 8, 0, tzinfo=UTC)
+
+
+def test_the_diary_moves_through_weeks_with_previous_next_and_this_week(app, db_path, clock, auth):
+    clock.at(WEDNESDAY_MORNING)
+    booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", **CAUTION)
+    later = publish(db_path, 1, now=clock.now(), days_ahead=9)[0]  # Friday 13 June: next week
+    booked_patient(app, db_path, now=clock.now(), name="Edith Cavell", email="edith@example.org", slot=later, **CAUTION)
+    clinician = auth.registered_clinician()
+
+    this_week = clinician.get("/clinician/diary")
+    assert "Mary Seacole" in page_text(this_week) and "Edith Cavell" not in page_text(this_week)
+    links = {a.text(): a.attrs.get("href") for a in tree(this_week).find_all("a") if "week" in a.text().lower()}
+    assert links == {
+        "Previous week": "/clinician/diary?week=2025-05-28",
+        "Next week": "/clinician/diary?week=2025-06-11",
+    }
+
+    next_week = clinician.get(links["Next week"])
+    assert next_week.status_code == 200
+    assert "Edith Cavell" in page_text(next_week) and "Mary Seacole" not in page_text(next_week)
+    assert tree(next_week).by_id("week-heading").text() == "Wednesday 11 to Tuesday 17 June 2025"
+    back = {a.text(): a.attrs.get("href") for a in tree(next_week).find_all("a") if "week" in a.text().lower()}
+    assert back["This week"] == "/clinician/diary" and back["Previous week"] == "/clinician/diary?week=2025-06-04"
+    mine = {a.text(): a.attrs.get("href") for a in tree(next_week).find_all("a")}["Show only mine"]
+    assert mine == "/clinician/diary?week=2025-06-11&mine=1"
+
+
+@pytest.mark.parametrize("week", ["next", "2025-13-01", "9999-12-31", "0001-01-01", "2025-6-4", "%00", "2" * 200])
+def test_a_week_that_is_not_a_date_shows_this_week_with_the_reason(clock, auth, week):
+    clock.at(WEDNESDAY_MORNING)
+    page = auth.registered_clinician().get("/clinician/diary", query_string={"week": week})
+
+    assert page.status_code == 200
+    assert "showing this week instead" in page_text(page)
+    assert tree(page).by_id("week-heading").text() == "Wednesday 4 to Tuesday 10 June 2025"
+
+
+def test_each_appointment_is_also_a_card_for_a_phone(app, db_path, clock, auth):
+    clock.at(WEDNESDAY_MORNING)
+    booked_patient(app, db_path, now=clock.now(), name="Mary Seacole", **CAUTION)
+    booked_patient(app, db_path, now=clock.now(), name="Edith Cavell", email="edith@example.org", **CAUTION)
+    page = auth.registered_clinician().get("/clinician/diary")
+
+    cards = [card.text() for card in tree(page).find_all("li", **{"class": "appointment-card"})]
+    assert len(cards) == len(diary_rows(page)) == 2
+    assert "Mary Seacole" in cards[0] and "Edith Cavell" in cards[1]
+    assert all("Treatment" in card and "Consultation" in card for card in cards)

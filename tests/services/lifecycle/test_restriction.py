@@ -316,6 +316,7 @@ SHOWS_NO_SCREENING = {
     "admin.send_reset",
     "admin.settings",
     "admin.cancel_slot",  # sends the admin on to admin.withdraw
+    "admin.withdraw_selected",  # back to admin.slots, or its page again with the refusal (admin.slots is walked)
     "admin.audit_trail",  # ids and actions, never a name or an answer
 }
 
