@@ -288,8 +288,9 @@ class BookingStatus:
     gates: list[Gate]
     booking: dict[str, Any] | None
     window: tuple[date, date] | None  # the days an appointment may fall on, when something is bookable
-    cancelled_by_clinic: dict[str, Any] | None
+    cancelled_by_clinic: dict[str, Any] | None  # the latest cancellation, when the clinic made it
     approved: frozenset[str] = frozenset()  # treatments a clinician approved (read with the decisions, once)
+    cancelled_by_patient: dict[str, Any] | None = None  # the latest cancellation, when the patient made it
 
     @property
     def bookable_treatments(self) -> list[str]:
@@ -318,12 +319,17 @@ def booking_status(db: Database, config: dict[str, Any], submission: dict[str, A
         amended=submission["always_to_clinician"],
     )
     booking = store.active_booking(db, submission["id"])
+    # Only the latest cancellation is true now: a clinic's cancellation of an earlier appointment is history once
+    # the patient booked again (and perhaps cancelled that one herself).
+    latest = None if booking else store.last_cancellation(db, submission["id"])
+    by = latest["cancelled_by"] if latest else None
     return BookingStatus(
         gates=gates,
         booking=booking,
         window=bookable_window(gates, today),
-        cancelled_by_clinic=None if booking else store.last_cancelled_by_clinic(db, submission["id"]),
+        cancelled_by_clinic=latest if by == "clinic" else None,
         approved=approved,
+        cancelled_by_patient=latest if by == "patient" else None,
     )
 
 

@@ -377,12 +377,27 @@ def book():
     return redirect(url_for("patient.result"), 303)
 
 
+@bp.get("/your-result/cancel")
+def confirm_cancel():
+    """Ask the patient once whether they are sure, before their appointment is cancelled."""
+    status = patients.booking_status(get_db(), config(), current_submission())
+    if status.booking is None:  # nothing to cancel (cancelled already, or never booked): the page says what is true
+        return redirect(url_for("patient.result"), 303)
+    return render_template(
+        "patient/confirm_cancel.html",
+        booking=status.booking,
+        tz=patients.clinic_zone(config()),
+        clinic=clinic_details(),
+        form=ConfirmForm(),
+    )
+
+
 @bp.post("/your-result/cancel")
 def cancel_booking():
     """Cancel the patient's own appointment."""
     submission = current_submission()
-    if ConfirmForm().validate_on_submit() and patients.cancel_booking(get_db(), config(), actor("patient"), submission):
-        flash("Your appointment is cancelled. You can choose another time below.")
+    if ConfirmForm().validate_on_submit():
+        patients.cancel_booking(get_db(), config(), actor("patient"), submission)  # the page then says so
     return redirect(url_for("patient.result"), 303)
 
 

@@ -104,7 +104,8 @@ def test_1_make_run_on_another_port_sends_links_that_answer_on_that_port(tmp_pat
         page, checks = context.new_page(), PageChecks()
         complete_screening(page, f"http://127.0.0.1:{port}", answers_by_step("toxin"), checks)
         book_first_slot(page, checks)
-        page.get_by_role("button", name="Cancel this appointment").click()
+        page.get_by_role("link", name="Cancel this appointment").click()
+        page.get_by_role("button", name="Yes, cancel my appointment").click()
         context.close()
         outbox = tmp_path / "outbox"
         deadline = time.monotonic() + 30
