@@ -334,17 +334,27 @@ def audit_digest(config: dict[str, Any], report: Any, as_of: str) -> store.Mail:
     )
 
 
-def return_link(config: dict[str, Any], to: str, nonce: str, *, submission_id: int) -> store.Mail:
-    """The email with a one-time link to start the questions again from the last answers (a reference at rest)."""
+def return_link(
+    config: dict[str, Any], to: str, nonce: str, *, submission_id: int, private_link: str = ""
+) -> store.Mail:
+    """The email with a one-time link to start the questions again from the last answers (a reference at rest), and
+    the private link to the last screening's page again (a reference too), for a patient who lost the first email."""
     clinic = config["CLINIC_NAME"]
     link = links.return_link_ref(public_link(config, links.RETURN_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
+    page = (
+        f"Your private page, with your last result and any appointment, is here as before:\n{private_link}\n\n"
+        "Keep that link to yourself: anyone who has it can see your page.\n\n"
+        if private_link
+        else ""
+    )
     return store.Mail(
         "return_link",
         to,
         f"Start your health questions again at {clinic}",
-        "You asked to fill in the health questions again, starting from your last answers.\n\n"
-        f"This link works once, within an hour:\n{link}\n\n"
-        "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
+        "You asked for your links. To fill in the health questions again, starting from your last answers, use "
+        f"this link. It works once, within an hour:\n{link}\n\n"
+        f"{page}"
+        "If you did not ask for this, you can ignore this email: nothing happens without the links.\n\n"
         f"{clinic}\n",
         submission_id,
     )

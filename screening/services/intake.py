@@ -40,6 +40,14 @@ class ReturnLinkExpired(NotFound):
     template = "patient/returning_expired.html"
 
 
+class NoPrivateLink(NotFound):
+    """A private page asked for by a browser that holds no private link (a bookmark, a new browser): the page says
+    the emailed link opens it, and how to have it sent again. It names no screening, so it tells nobody anything."""
+
+    message = "Your private page opens from the private link in the email we sent you."
+    template = "patient/open_your_link.html"
+
+
 class NothingToBook(ServiceError):
     message = "That time is no longer available. Please choose another."
     back_to = "patient.result"
@@ -258,12 +266,13 @@ def request_return_link(
             nonce = links.new_return_nonce()  # the outbox holds the nonce, never the token
             token = links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
+            own = own_link(config, held)  # the private page too: a patient who lost that email gets it back
             store.create_return_link(
                 db,
                 token,
                 found,
                 RETURN_LINK_LIFETIME,
-                (mail.return_link(config, held["email"], nonce, submission_id=found),),
+                (mail.return_link(config, held["email"], nonce, submission_id=found, private_link=own),),
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})

@@ -300,10 +300,13 @@ def show_result(access_token: str):
 
 
 def current_submission() -> dict:
-    """The screening this browser holds the private link for; 404 otherwise (the same page as any unknown one)."""
+    """The screening this browser holds the private link for; otherwise a 404 that says the emailed link opens the
+    page and offers to send it again (the same page for every browser without the link: it names nobody)."""
     token = session.get("result")
     submission = patients.submission_for_token(get_db(), token)
-    return submission or abort(404)
+    if submission is None:
+        raise patients.NoPrivateLink()
+    return submission
 
 
 @bp.get("/your-result")
