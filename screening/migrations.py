@@ -489,3 +489,11 @@ def m0018(db: Database) -> None:
     # marked failed with its reason and never claimed again: rebuilding the same row cannot work, and retrying it
     # forever would hide it among the messages that are only waiting for the mail server.
     _run(db, "ALTER TABLE outbox ADD COLUMN failed_at TEXT")
+
+
+@migrations(name="0021_outbox_calendar")
+def m0021(db: Database) -> None:
+    # A booking confirmation carries the appointment as an .ics attachment, written with the message in the
+    # transaction of the booking. It holds the time, the place and the practitioner (nothing clinical, no link) and
+    # is blanked with the body once the message is sent. Older rows have none.
+    _run(db, "ALTER TABLE outbox ADD COLUMN calendar TEXT NOT NULL DEFAULT ''")

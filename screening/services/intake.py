@@ -372,6 +372,8 @@ def book(
     """Book a patient into a free slot for the treatments they may book, audited, with the confirmation email."""
     status, slot = bookable_slot(db, config, submission, slot_id)
     when = clock.readable(slot["starts_at"], clinic_zone(config))
+    details = clinic.details(db, config)
+    practitioner = slot.get("practitioner") or ""
     store.book_slot(
         db,
         submission_id=submission["id"],
@@ -385,8 +387,17 @@ def book(
                 own_link(config, submission),
                 when,
                 submission_id=submission["id"],
-                practitioner=slot.get("practitioner") or "",
-                address=clinic.details(db, config).address,
+                practitioner=practitioner,
+                address=details.address,
+                calendar=calendar.appointment(
+                    uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], slot["id"]),
+                    starts_at=slot["starts_at"],
+                    ends_at=slot["ends_at"],
+                    clinic_name=details.name,
+                    address=details.address,
+                    practitioner=practitioner,
+                    stamp=clock.to_utc_iso(clock.utc_now()),
+                ),
             ),
             *clinic.booking_notice(db, config, "booked", when, submission["id"]),
         ),
@@ -420,23 +431,21 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
     return cancelled
 
 
-def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[str, Any], host: str) -> str:
-    """The appointment as an .ics file: the time and place only, nothing clinical."""
+def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> str:
+    """The appointment as an .ics file: the time and place only, nothing clinical (the booking email attaches the
+    same file)."""
     booking = store.active_booking(db, submission["id"])
     if booking is None:
         raise NotFound()
     details = clinic.details(db, config)
-    return calendar.ics_event(
-        uid=f"booking-{booking['id']}@{host}",
+    return calendar.appointment(
+        uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], booking["slot_id"]),
         starts_at=booking["starts_at"],
         ends_at=booking["ends_at"],
-        summary=f"Consultation at {details.name}",
-        description=(
-            f"Your consultation{' with ' + booking['practitioner'] if booking.get('practitioner') else ''}. "
-            "Bring photo ID. To change or cancel, use your private link."
-        ),
+        clinic_name=details.name,
+        address=details.address,
+        practitioner=booking.get("practitioner") or "",
         stamp=clock.to_utc_iso(clock.utc_now()),
-        location=", ".join([details.name, *details.address.splitlines()]),
     )
 
 

@@ -26,7 +26,7 @@ from screening.domain import TREATMENT_NAMES, journey, patient_page
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit, auth, clinic_config, clinic_details, prg, protection
+from screening.web import audit, auth, clinic_config, clinic_details, prg
 from screening.web.audit import actor
 from screening.web.forms import (
     ConfirmForm,
@@ -407,7 +407,7 @@ def cancel_booking():
 @bp.get("/your-result/appointment.ics")
 def appointment_calendar():
     """The appointment as a calendar file: the time and place only, nothing clinical."""
-    body = patients.appointment_calendar(get_db(), config(), current_submission(), protection.public_host(config()))
+    body = patients.appointment_calendar(get_db(), config(), current_submission())
     return current_app.response_class(
         body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="appointment.ics"'}
     )
