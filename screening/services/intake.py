@@ -18,6 +18,7 @@ from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, eval
 from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
 from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
+from screening.domain.names import name_mismatch
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
@@ -515,8 +516,8 @@ def reply_to_question(
 ) -> str:
     """Answer the clinician's question without changing any answer: a new version with the same answers and the
     reply, back to a clinician. Returns the private-link token of the new version."""
-    if " ".join(signature.split()).casefold() != " ".join(submission["full_name"].split()).casefold():
-        raise FieldError("signature", "Type your full name as you gave it in your details")
+    if problem := name_mismatch(signature, submission["full_name"]):
+        raise FieldError("signature", problem)
     new = start_answering(db, config, submission)
     draft = store.get_draft(db, new.draft_token, config["DRAFT_LIFETIME"])
     submit(

@@ -32,6 +32,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from screening.clock import parse_every
 from screening.domain import AnswerError, Question, Questionnaire, Section
 from screening.domain.dates import month_number
+from screening.domain.names import name_mismatch
 from screening.errors import FieldError
 from screening.services.accounts import REGISTERS
 from screening.services.consultation import ID_DOCUMENTS
@@ -202,13 +203,11 @@ class DeclarationForm(FlaskForm):
         """The honeypot was filled: a bot sent this, not a patient."""
         return bool((self.website.data or "").strip())
 
-    def signed_by(self, full_name: str) -> bool:
-        return (self.signature.data or "").casefold() == " ".join(full_name.split()).casefold()
-
     def declaration_ok(self, draft) -> bool:
-        """Ticked, signed with the name given, a reply when answering a clinician, and for this very draft."""
-        if self.validate() and not self.signed_by(draft.contact["full_name"]):
-            self.signature.errors.append("Type your full name as you gave it in your details")
+        """Ticked, signed with the name given (as people write names: domain/names.py), a reply when answering a
+        clinician, and for this very draft."""
+        if self.validate() and (problem := name_mismatch(self.signature.data or "", draft.contact["full_name"])):
+            self.signature.errors.append(problem)
         if draft.kind == "amendment" and not (self.reply.data or "").strip():
             self.reply.errors = [*self.reply.errors, "Answer the clinician's question"]
         return not self.errors and self.submission_key.data == draft.submission_key
@@ -405,8 +404,8 @@ class ReplyForm(FlaskForm):
         """Valid, and signed with the name the patient gave."""
         valid = self.validate()
         signed = self.signature.data or ""
-        if signed and not self.signature.errors and signed.casefold() != " ".join(full_name.split()).casefold():
-            self.signature.errors = [*self.signature.errors, "Type your full name as you gave it in your details"]
+        if signed and not self.signature.errors and (problem := name_mismatch(signed, full_name)):
+            self.signature.errors = [*self.signature.errors, problem]
             valid = False
         return valid
 

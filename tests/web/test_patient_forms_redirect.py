@@ -48,7 +48,7 @@ def test_details_declaration_and_returning_forms_redirect_on_problems(client):
     walk(client, {}, from_path=DETAILS_PATH, stop_at=CHECK_PATH)
     sent = client.post(CHECK_PATH, data=declaration(client, "Someone Else"))
     shown = follow(client, sent)
-    assert "Type your full name as you gave it in your details" in page_text(shown)
+    assert "The name you typed, Someone Else, does not match the name you gave" in page_text(shown)
 
     page = client.get("/returning")
     sent = client.post("/returning", data={"csrf_token": csrf_token(page), "email": "a@example.org"})

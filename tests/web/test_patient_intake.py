@@ -949,3 +949,18 @@ def test_busy_database_gives_503_with_retry_after_and_stores_nothing(client, db_
     again = client.post("/start", data={"csrf_token": token})
     assert again.status_code == 303
     assert count_rows(db_path, "draft") == 1
+
+
+def test_declaration_name_is_compared_the_way_people_write_names(client, db_path):
+    details = {**DETAILS, "full_name": "Zoë 🌸 O'Brien-Nguyễn"}
+    walk(client, answers_by_step(), details=details, stop_at=CHECK_PATH)
+
+    wrong = shown_after(client, client.post(CHECK_PATH, data=declaration(client, "Zoe O'Brien")))
+    assert field_error(wrong, "signature") == (
+        "Error: The name you typed, Zoe O'Brien, does not match the name you gave, Zoë O'Brien-Nguyễn"
+    )
+    assert count_rows(db_path, "submission") == 0
+
+    sent = client.post(CHECK_PATH, data=declaration(client, "Zoe O'Brien-Nguyen"))
+    assert sent.status_code == 303 and location(sent) == RESULT_PATH
+    assert only_submission(db_path)["attested_name"] == "Zoe O'Brien-Nguyen"

@@ -129,7 +129,7 @@ def test_a_reply_with_problems_redirects_to_the_page_that_shows_them(app, db_pat
 
     assert sent.status_code == 303 and sent.headers["Location"].endswith("/your-result/answer")
     shown = page_text(patient.get("/your-result/answer"))
-    assert "Answer the clinic's question" in shown and "Type your full name as you gave it" in shown
+    assert "Answer the clinic's question" in shown and "The name you typed, Someone Else, does not match" in shown
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 1
 
 
