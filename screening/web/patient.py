@@ -97,6 +97,11 @@ def after_saving(step: str, draft: store.Draft, answers: dict, contact: dict) ->
     return step_url(journey.next_step(current_ruleset().questionnaire, step))
 
 
+def forget_the_questionnaires_forms() -> None:
+    """The questionnaire is over (sent, or ended): forget what any of its pages kept, in this tab or another."""
+    prg.forget_pages([step_url(step) for step in journey.steps(current_ruleset().questionnaire)])
+
+
 def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
     """The browser keeps random references only: the draft's and the private link's tokens."""
     if fresh:
@@ -155,7 +160,7 @@ def save_step(slug: str):
     if patients.under_age({}, sent, today()):
         patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
         session.pop("draft", None)
-        prg.forget()
+        forget_the_questionnaires_forms()
         return redirect(url_for("patient.under_18"), 303)
     result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
     if not result.saved:
@@ -255,12 +260,12 @@ def submit():
     guard(journey.CHECK_STEP, draft)
     if form.trapped():  # answered as if received, so a bot learns nothing; nothing of it is kept
         patients.drop_trapped(get_db(), actor("patient"), draft)
-        prg.forget()
+        forget_the_questionnaires_forms()
         session.pop("draft", None)
         return render_template("patient/received.html")
     if not form.declaration_ok(draft):
         return prg.sent_again()
-    prg.forget()
+    forget_the_questionnaires_forms()
     patients.submit(
         get_db(),
         config(),
@@ -526,7 +531,7 @@ def send_reply():
     form = ReplyForm()
     if not form.check(submission["full_name"]):
         return prg.sent_again(url_for("patient.answer_page"))
-    prg.forget()
+    prg.forget(url_for("patient.answer_page"))
     token = patients.reply_to_question(
         get_db(),
         config(),
