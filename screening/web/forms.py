@@ -33,6 +33,7 @@ from screening.clock import parse_every
 from screening.domain import AnswerError, Question, Questionnaire, Section
 from screening.domain.dates import month_number
 from screening.domain.names import name_mismatch
+from screening.domain.questionnaire import TEXT_MAX_LENGTH, plain_text
 from screening.errors import FieldError
 from screening.services.accounts import REGISTERS
 from screening.services.consultation import ID_DOCUMENTS
@@ -133,8 +134,24 @@ def step_form_class(section: Section) -> type[FlaskForm]:
     return type(f"Step{section.id}Form", (FlaskForm,), attributes)
 
 
-def patient_message(question: Question, error: AnswerError) -> str:
-    """The wording a patient sees for a domain answer error."""
+def too_long(text: str) -> str:
+    """A free text over the limit: how long it is and what to do; what was typed is shown again to shorten."""
+    return (
+        f"Your answer is {len(plain_text(text)):,} characters. Shorten it to {TEXT_MAX_LENGTH:,} characters or "
+        "fewer: what you typed is kept here"
+    )
+
+
+def within_text_limit(form, field) -> None:
+    """A reply box's limit, as the questionnaire's free text has it (never cut: refused with the text kept)."""
+    if isinstance(field.data, str) and len(field.data) > TEXT_MAX_LENGTH:
+        raise ValidationError(too_long(field.data))
+
+
+def patient_message(question: Question, error: AnswerError, sent=None) -> str:
+    """The wording a patient sees for a domain answer error (`sent`: what was sent for the question)."""
+    if error.code == "too_long" and isinstance(sent, str):
+        return too_long(sent)
     has_none = "none" in question.option_ids
     if error.code == "required":
         if question.type == "multi":
@@ -194,7 +211,11 @@ class DeclarationForm(FlaskForm):
         filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
     )
 
-    reply = TextAreaField("Your answer to the clinician's question", validators=[Length(max=2000)])
+    reply = TextAreaField(
+        "Your answer to the clinician's question",
+        validators=[within_text_limit],
+        filters=[lambda value: plain_text(value) if isinstance(value, str) else value],
+    )
     # The honeypot: off-screen, aria-hidden and out of the tab order (templates/patient/check.html), so no person
     # fills it; a bot that fills every field does.
     website = StringField("Leave this empty")
@@ -385,10 +406,8 @@ class ReplyForm(FlaskForm):
 
     reply = TextAreaField(
         "Your answer",
-        validators=[
-            DataRequired("Answer the clinic's question"),
-            Length(max=2000, message="Your answer must be 2,000 characters or fewer"),
-        ],
+        validators=[DataRequired("Answer the clinic's question"), within_text_limit],
+        filters=[lambda value: plain_text(value) if isinstance(value, str) else value],
     )
     confirm = BooleanField(
         "I confirm that my answers are true and complete to the best of my knowledge",

@@ -204,7 +204,8 @@ def show_problems(form, section, result: patients.StepResult) -> None:
             form[question.id].errors = []
     for problem in result.problems:
         if not form[problem.question_id].errors:
-            form[problem.question_id].errors.append(patient_message(questionnaire.by_id[problem.question_id], problem))
+            question = questionnaire.by_id[problem.question_id]
+            form[problem.question_id].errors.append(patient_message(question, problem, form[question.id].data))
 
 
 @bp.route("/your-details", methods=["GET", "POST"])

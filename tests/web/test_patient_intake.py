@@ -854,7 +854,7 @@ def test_free_text_over_2000_characters_is_a_field_error(client, db_path):
     response = post_step(client, "medicines", {**steps["medicines"], "current_medicines": "a" * 2001})
 
     response = shown_after(client, response)  # post/redirect/get
-    assert "Your answer must be 2,000 characters or fewer" in field_error(response, "current_medicines")
+    assert "Shorten it to 2,000 characters or fewer" in field_error(response, "current_medicines")
     assert "blood_thinners" not in only_draft_answers(db_path)
 
 
