@@ -123,7 +123,11 @@ def healthz():
 @bp.get("/")
 def start():
     """Show a patient what the screening is, before they start."""
-    return render_template("patient/start.html", expired=bool(request.args.get("expired")))
+    return render_template(
+        "patient/start.html",
+        expired=bool(request.args.get("expired")),
+        draft_lifetime=clock.span_in_words(config()["DRAFT_LIFETIME"]),
+    )
 
 
 @bp.post("/start")
@@ -560,8 +564,9 @@ def _copy(form: str) -> dict:
         ruleset.questionnaire,
         ruleset.version,
         submission["id"],
-        clinic=current_app.config["CLINIC_NAME"],
+        clinic=clinic_details().name,  # the clinic's settings page, else the instance's name
         now=clock.utc_now(),
+        zone=patients.clinic_zone(config()),
     )
     audit.record(
         "patient_copy_downloaded",
@@ -576,7 +581,9 @@ def _copy(form: str) -> dict:
 @bp.get("/your-result/your-data")
 def your_data():
     """Show the patient a copy of what the clinic holds about their screening (audited)."""
-    return render_template("patient/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES)
+    return render_template(
+        "patient/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES, tz=patients.clinic_zone(config())
+    )
 
 
 @bp.get("/your-result/your-data.json")

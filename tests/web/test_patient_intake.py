@@ -26,6 +26,7 @@ from tests.factories import (
     answers_by_step,
     count_rows,
     drafts,
+    make_app,
     only_draft_answers,
     only_submission,
     submissions,
@@ -964,3 +965,11 @@ def test_declaration_name_is_compared_the_way_people_write_names(client, db_path
     sent = client.post(CHECK_PATH, data=declaration(client, "Zoe O'Brien-Nguyen"))
     assert sent.status_code == 303 and location(sent) == RESULT_PATH
     assert only_submission(db_path)["attested_name"] == "Zoe O'Brien-Nguyen"
+
+
+@pytest.mark.parametrize(("lifetime", "said"), [(timedelta(hours=24), "24 hours"), (timedelta(hours=2), "2 hours")])
+def test_the_expired_draft_message_says_the_draft_lifetime_the_clinic_set(tmp_path, lifetime, said):
+    app = make_app(tmp_path, DRAFT_LIFETIME=lifetime)
+    text = page_text(app.test_client().get("/?expired=1"))
+    assert f"we forget an unfinished form after {said}" in text
+    assert "24 hours" not in text or said == "24 hours"
