@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browser_helpers import PageChecks, book_first_slot, fill_step
-from tests.browser.patient_journey import clinic_server
+from tests.browser.browser_helpers import PageChecks, book_first_slot, complete_screening, fill_step
+from tests.browser.patient_journey import clinic_server, clinician_decides, reference
 from tests.factories import answers_by_step
 
 SIZES = ["desktop", "mobile"]
@@ -133,9 +133,23 @@ def test_a_patients_first_week_in_the_browser(clinic, sized, browser):
         stranger.close()
 
 
-def test_the_expired_draft_message_and_the_reply_limit_pages_pass_axe(clinic, sized):
+def test_the_expired_draft_message_and_the_reply_boxes_say_their_limits(clinic, sized, browser):
     context, checks = sized
     page = context.new_page()
     page.goto(clinic.url + "/?expired=1")
     checks(page)
     assert "after 24 hours" in page.locator(".notice").inner_text()
+
+    steps = answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"])
+    complete_screening(page, clinic.url, steps, checks)
+    clinician_decides(browser, clinic.url, PageChecks(), reference(page), "request_information", note="Which one?")
+    page.reload()
+    page.get_by_role("link", name="Answer the question").click()
+    checks(page)
+    assert "up to 2,000 characters" in page.locator("#reply-limit").inner_text()
+    page.fill("#reply", PASTED)
+    expect(page.locator("#reply-count")).to_contain_text("3,000 characters too many")
+    checks(page)
+    page.get_by_role("button", name="Change my answers as well").click()
+    checks(page)
+    assert "up to 2,000 characters" in page.locator("#reply-limit").inner_text()
