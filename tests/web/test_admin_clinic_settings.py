@@ -86,3 +86,4 @@ def test_the_patients_copy_of_their_data_names_the_clinic_and_says_clinic_time_i
     hour = starts.hour % 12 or 12
     in_words = f"{starts:%A} {starts.day} {starts:%B %Y}, {hour}:{starts:%M}{'am' if starts.hour < 12 else 'pm'}"
     assert in_words in text  # the appointment in clinic time, in words
+    assert "Sent Wednesday 1 July 2026, 2:" in text  # when the answers were sent, too

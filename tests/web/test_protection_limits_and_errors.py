@@ -74,3 +74,11 @@ def test_a_clinicians_500_page_speaks_to_clinicians_and_a_patients_to_patients(a
     assert "If you had sent your answers" not in staff_text
     assert "Nothing you saved before this page is lost" in staff_text and "incident" in staff_text
     assert "If you had sent your answers and saw your result, they are safe." in patient_text
+
+
+def test_a_clinicians_404_page_says_nothing_of_private_links(app, auth):
+    staff = page_text(auth.clinician().get("/clinician/no-such-page"))
+    patient = page_text(app.test_client().get("/no-such-page"))
+
+    assert "private link" not in staff and "Go to the queue" in staff
+    assert "If you used a private link, it may have been copied incompletely." in patient
