@@ -128,3 +128,13 @@ def group_by_day(rows: list[dict], tz: ZoneInfo, key: str = "starts_at") -> list
     for row in rows:
         days.setdefault(local(row[key], tz).date(), []).append(row)
     return [(f"{day:%A} {day.day} {day:%B %Y}", found) for day, found in sorted(days.items())]
+
+
+def span_in_words(span: timedelta) -> str:
+    """A length of time as a patient reads it: '24 hours', '2 days', '90 minutes', '1 hour'."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0 and (unit != "day" or seconds // size >= 2):
+            count = seconds // size
+            return f"{count:,} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:,} second{'s' if seconds != 1 else ''}"

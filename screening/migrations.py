@@ -497,3 +497,11 @@ def m0019(db: Database) -> None:
     # is the clinic's own, which the patient never sees. Existing rows are not rewritten: the submission's seal covers
     # the note as it was written, so a decline's or a defer's older note is read as private (store.decisions_for).
     _run(db, "ALTER TABLE decision ADD COLUMN private_note TEXT NOT NULL DEFAULT ''")
+
+
+@migrations(name="0020_outbox_calendar")
+def m0020(db: Database) -> None:
+    # A booking confirmation carries the appointment as an .ics attachment, written with the message in the
+    # transaction of the booking. It holds the time, the place and the practitioner (nothing clinical, no link) and
+    # is blanked with the body once the message is sent. Older rows have none.
+    _run(db, "ALTER TABLE outbox ADD COLUMN calendar TEXT NOT NULL DEFAULT ''")

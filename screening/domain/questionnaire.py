@@ -72,6 +72,12 @@ class AnswerError(ValueError):
         return f"question '{name}': {self.message}{shown}"
 
 
+def plain_text(value: str) -> str:
+    """Free text as it is kept and counted: NFC, one character per line break (a browser sends CRLF, its box and
+    its counter count one), trimmed."""
+    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
 def shorten(value: Any, limit: int = 80) -> str:
     """A value as an error shows it: whole when short, else its start and its length (a 1 MB value is not echoed)."""
     try:
@@ -260,7 +266,7 @@ def parse_answer(question: Question, value: Any, screening_date: date) -> Any:
     if question.type == "text":
         if not isinstance(value, str):
             raise AnswerError(question.id, "must be text", value, code="wrong_type")
-        text = unicodedata.normalize("NFC", value).strip()
+        text = plain_text(value)
         if "\x00" in text:
             raise AnswerError(question.id, "contains a character that cannot be stored (NUL)", code="bad_text")
         if len(text) > TEXT_MAX_LENGTH:

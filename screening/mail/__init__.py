@@ -15,6 +15,7 @@ from datetime import timedelta
 from email.errors import MessageError
 from email.header import Header
 from email.message import Message
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -80,7 +81,9 @@ def _header(name: str, value: str) -> str:
 def _message(row: dict[str, Any], settings: Settings) -> Message:
     # The compat32 API (MIMEText) writes the same plain UTF-8 message as EmailMessage at a fraction of the CPU: the
     # modern header registry was a twentieth of the server's CPU in the patient-journey benchmark.
-    message = MIMEText(row["body"], "plain", "utf-8")
+    message: Message = MIMEText(row["body"], "plain", "utf-8")
+    if row.get("calendar"):
+        message = _with_calendar(message, row["calendar"])
     message["From"] = _header("From", settings.sender)
     message["To"] = _header("To", row["to_addr"])
     subject = _header("Subject", row["subject"])
@@ -90,6 +93,17 @@ def _message(row: dict[str, Any], settings: Settings) -> Message:
         idstring=f"outbox-{row['id']}", domain=settings.sender.rpartition("@")[2] or None
     )
     return message
+
+
+def _with_calendar(text: Message, ics: str) -> Message:
+    """The text and the appointment as an attachment calendars open (RFC 6047: text/calendar; method=PUBLISH)."""
+    mixed = MIMEMultipart("mixed")
+    mixed.attach(text)
+    attachment = MIMEText(ics, "calendar", "utf-8")
+    attachment.set_param("method", "PUBLISH")
+    attachment.add_header("Content-Disposition", "attachment", filename="appointment.ics")
+    mixed.attach(attachment)
+    return mixed
 
 
 def _built(row: dict[str, Any], settings: Settings) -> tuple[Message, bytes]:
@@ -241,18 +255,23 @@ def booked(
     submission_id: int,
     practitioner: str = "",
     address: str = "",
+    calendar: str = "",
 ) -> store.Mail:
+    """The booking confirmation; `calendar` is the appointment's .ics (mail.calendar.appointment), attached."""
     clinic = config["CLINIC_NAME"]
     with_whom = f" with {practitioner}" if practitioner else ""
     where = f"\n\nWhere: {clinic}" + (f", {', '.join(address.splitlines())}" if address else "")
+    attached = "The appointment is attached: open it to add it to your calendar.\n\n" if calendar else ""
     return store.Mail(
         "booked",
         to,
         f"Your appointment at {clinic}",
         f"Your consultation is booked for {when}{with_whom}.{where}\n\n"
+        f"{attached}"
         f"To see, change or cancel it, or add it to your calendar, use your private page:\n{link}\n\n"
         f"Please bring photo ID.\n\n{clinic}\n",
         submission_id,
+        calendar,
     )
 
 
@@ -353,17 +372,27 @@ def audit_digest(config: dict[str, Any], report: Any, as_of: str) -> store.Mail:
     )
 
 
-def return_link(config: dict[str, Any], to: str, nonce: str, *, submission_id: int) -> store.Mail:
-    """The email with a one-time link to start the questions again from the last answers (a reference at rest)."""
+def return_link(
+    config: dict[str, Any], to: str, nonce: str, *, submission_id: int, private_link: str = ""
+) -> store.Mail:
+    """The email with a one-time link to start the questions again from the last answers (a reference at rest), and
+    the private link to the last screening's page again (a reference too), for a patient who lost the first email."""
     clinic = config["CLINIC_NAME"]
     link = links.return_link_ref(public_link(config, links.RETURN_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
+    page = (
+        f"Your private page, with your last result and any appointment, is here as before:\n{private_link}\n\n"
+        "Keep that link to yourself: anyone who has it can see your page.\n\n"
+        if private_link
+        else ""
+    )
     return store.Mail(
         "return_link",
         to,
         f"Start your health questions again at {clinic}",
-        "You asked to fill in the health questions again, starting from your last answers.\n\n"
-        f"This link works once, within an hour:\n{link}\n\n"
-        "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
+        "You asked for your links. To fill in the health questions again, starting from your last answers, use "
+        f"this link. It works once, within an hour:\n{link}\n\n"
+        f"{page}"
+        "If you did not ask for this, you can ignore this email: nothing happens without the links.\n\n"
         f"{clinic}\n",
         submission_id,
     )

@@ -1,6 +1,9 @@
-"""A one-event iCalendar file (RFC 5545), written by hand: five fields do not need a library."""
+"""A one-event iCalendar file (RFC 5545), written by hand: five fields do not need a library. The appointment's file
+is written here once, for the patient's page and for the booking confirmation's attachment alike."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 
 def _escape(text: str) -> str:
@@ -35,3 +38,35 @@ def ics_event(
         "END:VCALENDAR",
     ]
     return "\r\n".join(lines) + "\r\n"
+
+
+def appointment_uid(public_url: str, submission_id: int, slot_id: int) -> str:
+    """The appointment's UID, the same in the page's file and the email's, so a calendar that has both keeps one
+    event: one screening holds one appointment in a slot at a time."""
+    host = (urlsplit(public_url).hostname or "localhost").lower()
+    return f"appointment-{submission_id}-{slot_id}@{host}"
+
+
+def appointment(
+    *,
+    uid: str,
+    starts_at: str,
+    ends_at: str,
+    clinic_name: str,
+    address: str,
+    practitioner: str,
+    stamp: str,
+) -> str:
+    """The patient's appointment as an .ics: the time and place, who they see; nothing clinical and no link."""
+    return ics_event(
+        uid=uid,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        summary=f"Consultation at {clinic_name}",
+        description=(
+            f"Your consultation{' with ' + practitioner if practitioner else ''}. "
+            "Bring photo ID. To change or cancel, use your private link."
+        ),
+        stamp=stamp,
+        location=", ".join([clinic_name, *address.splitlines()]),
+    )

@@ -18,6 +18,7 @@ from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, eval
 from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
 from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
+from screening.domain.names import name_mismatch
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
@@ -38,6 +39,14 @@ class StaleAnswers(ServiceError):
 class ReturnLinkExpired(NotFound):
     message = "This link has expired or was used already."
     template = "patient/returning_expired.html"
+
+
+class NoPrivateLink(NotFound):
+    """A private page asked for by a browser that holds no private link (a bookmark, a new browser): the page says
+    the emailed link opens it, and how to have it sent again. It names no screening, so it tells nobody anything."""
+
+    message = "Your private page opens from the private link in the email we sent you."
+    template = "patient/open_your_link.html"
 
 
 class NothingToBook(ServiceError):
@@ -265,12 +274,13 @@ def request_return_link(
             nonce = links.new_return_nonce()  # the outbox holds the nonce, never the token
             token = links.return_token(config["SECRET_KEY"], nonce)
             held = store.get_submission(db, found)
+            own = own_link(config, held)  # the private page too: a patient who lost that email gets it back
             store.create_return_link(
                 db,
                 token,
                 found,
                 RETURN_LINK_LIFETIME,
-                (mail.return_link(config, held["email"], nonce, submission_id=found),),
+                (mail.return_link(config, held["email"], nonce, submission_id=found, private_link=own),),
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})
@@ -295,8 +305,9 @@ class BookingStatus:
     gates: list[Gate]
     booking: dict[str, Any] | None
     window: tuple[date, date] | None  # the days an appointment may fall on, when something is bookable
-    cancelled_by_clinic: dict[str, Any] | None
+    cancelled_by_clinic: dict[str, Any] | None  # the latest cancellation, when the clinic made it
     approved: frozenset[str] = frozenset()  # treatments a clinician approved (read with the decisions, once)
+    cancelled_by_patient: dict[str, Any] | None = None  # the latest cancellation, when the patient made it
 
     @property
     def bookable_treatments(self) -> list[str]:
@@ -326,12 +337,17 @@ def booking_status(db: Database, config: dict[str, Any], submission: dict[str, A
         amended=submission["always_to_clinician"],
     )
     booking = store.active_booking(db, submission["id"])
+    # Only the latest cancellation is true now: a clinic's cancellation of an earlier appointment is history once
+    # the patient booked again (and perhaps cancelled that one herself).
+    latest = None if booking else store.last_cancellation(db, submission["id"])
+    by = latest["cancelled_by"] if latest else None
     return BookingStatus(
         gates=gates,
         booking=booking,
         window=bookable_window(gates, today),
-        cancelled_by_clinic=None if booking else store.last_cancelled_by_clinic(db, submission["id"]),
+        cancelled_by_clinic=latest if by == "clinic" else None,
         approved=approved,
+        cancelled_by_patient=latest if by == "patient" else None,
     )
 
 
@@ -365,6 +381,8 @@ def book(
     """Book a patient into a free slot for the treatments they may book, audited, with the confirmation email."""
     status, slot = bookable_slot(db, config, submission, slot_id)
     when = clock.readable(slot["starts_at"], clinic_zone(config))
+    details = clinic.details(db, config)
+    practitioner = slot.get("practitioner") or ""
     store.book_slot(
         db,
         submission_id=submission["id"],
@@ -378,8 +396,17 @@ def book(
                 own_link(config, submission),
                 when,
                 submission_id=submission["id"],
-                practitioner=slot.get("practitioner") or "",
-                address=clinic.details(db, config).address,
+                practitioner=practitioner,
+                address=details.address,
+                calendar=calendar.appointment(
+                    uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], slot["id"]),
+                    starts_at=slot["starts_at"],
+                    ends_at=slot["ends_at"],
+                    clinic_name=details.name,
+                    address=details.address,
+                    practitioner=practitioner,
+                    stamp=clock.to_utc_iso(clock.utc_now()),
+                ),
             ),
             *clinic.booking_notice(db, config, "booked", when, submission["id"]),
         ),
@@ -413,23 +440,21 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
     return cancelled
 
 
-def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[str, Any], host: str) -> str:
-    """The appointment as an .ics file: the time and place only, nothing clinical."""
+def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> str:
+    """The appointment as an .ics file: the time and place only, nothing clinical (the booking email attaches the
+    same file)."""
     booking = store.active_booking(db, submission["id"])
     if booking is None:
         raise NotFound()
     details = clinic.details(db, config)
-    return calendar.ics_event(
-        uid=f"booking-{booking['id']}@{host}",
+    return calendar.appointment(
+        uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], booking["slot_id"]),
         starts_at=booking["starts_at"],
         ends_at=booking["ends_at"],
-        summary=f"Consultation at {details.name}",
-        description=(
-            f"Your consultation{' with ' + booking['practitioner'] if booking.get('practitioner') else ''}. "
-            "Bring photo ID. To change or cancel, use your private link."
-        ),
+        clinic_name=details.name,
+        address=details.address,
+        practitioner=booking.get("practitioner") or "",
         stamp=clock.to_utc_iso(clock.utc_now()),
-        location=", ".join([details.name, *details.address.splitlines()]),
     )
 
 
@@ -499,8 +524,8 @@ def reply_to_question(
 ) -> str:
     """Answer the clinician's question without changing any answer: a new version with the same answers and the
     reply, back to a clinician. Returns the private-link token of the new version."""
-    if " ".join(signature.split()).casefold() != " ".join(submission["full_name"].split()).casefold():
-        raise FieldError("signature", "Type your full name as you gave it in your details")
+    if problem := name_mismatch(signature, submission["full_name"]):
+        raise FieldError("signature", problem)
     new = start_answering(db, config, submission)
     draft = store.get_draft(db, new.draft_token, config["DRAFT_LIFETIME"])
     submit(

@@ -202,9 +202,42 @@
     });
   }
 
+  // A count of what is left beside each free-text box (data-maxlength; no maxlength, which cuts a pasted text
+  // without a word). Over the limit the count says by how much; the server refuses it with the text kept.
+  function setUpCharacterCounts() {
+    Array.prototype.forEach.call(document.querySelectorAll("textarea[data-maxlength]"), function (box) {
+      var count = document.querySelector('[data-count-for="' + box.id + '"]');
+      var limit = parseInt(box.getAttribute("data-maxlength"), 10);
+      if (!count || !limit) {
+        return;
+      }
+      var timer = null;
+      function length() {
+        // As the server counts: code points, one per line break, without the spaces around the text.
+        return Array.from(box.value.replace(/\r\n?/g, "\n").trim()).length;
+      }
+      function show() {
+        var left = limit - length();
+        var over = left < 0;
+        var n = Math.abs(left);
+        count.textContent = over
+          ? "You have " + n.toLocaleString("en-GB") + " character" + (n === 1 ? "" : "s") + " too many"
+          : "You have " + n.toLocaleString("en-GB") + " character" + (n === 1 ? "" : "s") + " remaining";
+        count.classList.toggle("character-count--over", over);
+      }
+      show();
+      box.addEventListener("input", function () {
+        // Announced once typing pauses, not at every key.
+        window.clearTimeout(timer);
+        timer = window.setTimeout(show, 400);
+      });
+    });
+  }
+
   function start() {
     focusErrorSummary();
     setUpCopyButtons();
+    setUpCharacterCounts();
     var form = document.querySelector("form[data-questionnaire-step]");
     if (form) {
       setUpExclusiveCheckboxes(form);

@@ -159,6 +159,18 @@ def last_cancelled_by_clinic(db: Database, submission_id: int) -> dict[str, Any]
     )
 
 
+def last_cancellation(db: Database, submission_id: int) -> dict[str, Any] | None:
+    """The screening's most recent cancelled appointment, whoever cancelled it (`cancelled_by`: clinic or patient)."""
+    return next(
+        db.query(
+            "SELECT booking.*, slot.starts_at FROM booking JOIN slot ON slot.id = booking.slot_id"
+            " WHERE booking.submission_id = ? AND booking.cancelled_at IS NOT NULL ORDER BY booking.id DESC LIMIT 1",
+            [submission_id],
+        ),
+        None,
+    )
+
+
 def cancel_booking(db: Database, submission_id: int, audit: AuditEvent, mails: tuple[Mail, ...] = ()) -> bool:
     with write_transaction(db):
         held = next(

@@ -12,6 +12,12 @@ from screening.store.core import iso, token_hash
 from screening.store.drafts import draft_durability
 
 
+def _row_id(reference: str, page: str) -> str:
+    # One kept form per page of a browser's session: a form kept in one tab is not replaced or forgotten by a form
+    # sent in another tab of the same browser (which shares the session, and so the reference).
+    return token_hash(f"{reference}\n{page}")
+
+
 def save_form_state(db: Database, reference: str, page: str, sent: list[tuple[str, str]], max_age: timedelta) -> None:
     """Keep what was sent to `page` for the GET that shows the problems; forget old ones on the way."""
     now = clock.utc_now()
@@ -19,7 +25,7 @@ def save_form_state(db: Database, reference: str, page: str, sent: list[tuple[st
         db.execute("DELETE FROM form_state WHERE created_at < ?", [iso(now - max_age)])
         db.execute(
             "INSERT OR REPLACE INTO form_state (id, page, sent, created_at) VALUES (?, ?, ?, ?)",
-            [token_hash(reference), page, json.dumps(sent), iso(now)],
+            [_row_id(reference, page), page, json.dumps(sent), iso(now)],
         )
 
 
@@ -27,13 +33,17 @@ def form_state(db: Database, reference: str, page: str, max_age: timedelta) -> l
     row = next(
         db.query(
             "SELECT sent FROM form_state WHERE id = ? AND page = ? AND created_at >= ?",
-            [token_hash(reference), page, iso(clock.utc_now() - max_age)],
+            [_row_id(reference, page), page, iso(clock.utc_now() - max_age)],
         ),
         None,
     )
     return None if row is None else [tuple(pair) for pair in json.loads(row["sent"])]
 
 
-def forget_form_state(db: Database, reference: str) -> None:
+def forget_form_state(db: Database, reference: str, *pages: str) -> None:
+    """Forget what was kept for these pages (a form accepted, a questionnaire over); what other pages keep stays."""
+    ids = [_row_id(reference, page) for page in pages]
+    if not ids:
+        return
     with draft_durability(db):
-        db.execute("DELETE FROM form_state WHERE id = ?", [token_hash(reference)])
+        db.execute(f"DELETE FROM form_state WHERE id IN ({', '.join('?' * len(ids))})", ids)  # noqa: S608 - ours

@@ -19,6 +19,7 @@ class Mail:
     subject: str
     body: str
     submission_id: int | None = None  # the screening a patient's email is about; None for the clinic's and staff mail
+    calendar: str = ""  # an .ics attachment (the booking confirmation's appointment): time and place, nothing clinical
 
 
 def queue_mail(db: Database, mails) -> None:
@@ -26,9 +27,9 @@ def queue_mail(db: Database, mails) -> None:
     now = iso(clock.utc_now())
     for mail in mails:
         db.execute(
-            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at, submission_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [mail.kind, mail.to, mail.subject, mail.body, now, now, mail.submission_id],
+            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at, submission_id, calendar)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [mail.kind, mail.to, mail.subject, mail.body, now, now, mail.submission_id, mail.calendar],
         )
 
 
@@ -53,9 +54,10 @@ def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[st
 
 
 def mail_sent(db: Database, mail_id: int) -> None:
-    # The body is blanked once sent: the outbox keeps who, what kind and when, not what was said.
+    # The body (and any attachment) is blanked once sent: the outbox keeps who, what kind and when, not what was said.
     db.execute(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, body = '' WHERE id = ?",
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, body = '', calendar = ''"
+        " WHERE id = ?",
         [iso(clock.utc_now()), mail_id],
     )
 

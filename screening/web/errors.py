@@ -22,7 +22,16 @@ log = logging.getLogger(__name__)
 _TRANSIENT = ("locked", "busy", "full", "readonly", "read-only", "disk i/o")
 
 
+STAFF_PREFIX = "/clinician"  # every clinician's, admin's and account page (their blueprints' url_prefix)
+
+
+def for_staff() -> bool:
+    """Whether the failed request was a clinician's page (they get their own wording), not a patient's."""
+    return request.path == STAFF_PREFIX or request.path.startswith(STAFF_PREFIX + "/")
+
+
 def render_error(status: int, **context):
+    context.setdefault("staff", for_staff())
     try:
         body = render_template(f"errors/{status}.html", status=status, **context)
     except TemplateNotFound:

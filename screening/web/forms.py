@@ -32,6 +32,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from screening.clock import parse_every
 from screening.domain import AnswerError, Question, Questionnaire, Section
 from screening.domain.dates import month_number
+from screening.domain.names import name_mismatch
+from screening.domain.questionnaire import TEXT_MAX_LENGTH, plain_text
 from screening.errors import FieldError
 from screening.services.accounts import REGISTERS
 from screening.services.consultation import ID_DOCUMENTS
@@ -132,8 +134,24 @@ def step_form_class(section: Section) -> type[FlaskForm]:
     return type(f"Step{section.id}Form", (FlaskForm,), attributes)
 
 
-def patient_message(question: Question, error: AnswerError) -> str:
-    """The wording a patient sees for a domain answer error."""
+def too_long(text: str) -> str:
+    """A free text over the limit: how long it is and what to do; what was typed is shown again to shorten."""
+    return (
+        f"Your answer is {len(plain_text(text)):,} characters. Shorten it to {TEXT_MAX_LENGTH:,} characters or "
+        "fewer: what you typed is kept here"
+    )
+
+
+def within_text_limit(form, field) -> None:
+    """A reply box's limit, as the questionnaire's free text has it (never cut: refused with the text kept)."""
+    if isinstance(field.data, str) and len(field.data) > TEXT_MAX_LENGTH:
+        raise ValidationError(too_long(field.data))
+
+
+def patient_message(question: Question, error: AnswerError, sent=None) -> str:
+    """The wording a patient sees for a domain answer error (`sent`: what was sent for the question)."""
+    if error.code == "too_long" and isinstance(sent, str):
+        return too_long(sent)
     has_none = "none" in question.option_ids
     if error.code == "required":
         if question.type == "multi":
@@ -193,7 +211,11 @@ class DeclarationForm(FlaskForm):
         filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
     )
 
-    reply = TextAreaField("Your answer to the clinician's question", validators=[Length(max=2000)])
+    reply = TextAreaField(
+        "Your answer to the clinician's question",
+        validators=[within_text_limit],
+        filters=[lambda value: plain_text(value) if isinstance(value, str) else value],
+    )
     # The honeypot: off-screen, aria-hidden and out of the tab order (templates/patient/check.html), so no person
     # fills it; a bot that fills every field does.
     website = StringField("Leave this empty")
@@ -202,13 +224,11 @@ class DeclarationForm(FlaskForm):
         """The honeypot was filled: a bot sent this, not a patient."""
         return bool((self.website.data or "").strip())
 
-    def signed_by(self, full_name: str) -> bool:
-        return (self.signature.data or "").casefold() == " ".join(full_name.split()).casefold()
-
     def declaration_ok(self, draft) -> bool:
-        """Ticked, signed with the name given, a reply when answering a clinician, and for this very draft."""
-        if self.validate() and not self.signed_by(draft.contact["full_name"]):
-            self.signature.errors.append("Type your full name as you gave it in your details")
+        """Ticked, signed with the name given (as people write names: domain/names.py), a reply when answering a
+        clinician, and for this very draft."""
+        if self.validate() and (problem := name_mismatch(self.signature.data or "", draft.contact["full_name"])):
+            self.signature.errors.append(problem)
         if draft.kind == "amendment" and not (self.reply.data or "").strip():
             self.reply.errors = [*self.reply.errors, "Answer the clinician's question"]
         return not self.errors and self.submission_key.data == draft.submission_key
@@ -439,10 +459,8 @@ class ReplyForm(FlaskForm):
 
     reply = TextAreaField(
         "Your answer",
-        validators=[
-            DataRequired("Answer the clinic's question"),
-            Length(max=2000, message="Your answer must be 2,000 characters or fewer"),
-        ],
+        validators=[DataRequired("Answer the clinic's question"), within_text_limit],
+        filters=[lambda value: plain_text(value) if isinstance(value, str) else value],
     )
     confirm = BooleanField(
         "I confirm that my answers are true and complete to the best of my knowledge",
@@ -458,8 +476,8 @@ class ReplyForm(FlaskForm):
         """Valid, and signed with the name the patient gave."""
         valid = self.validate()
         signed = self.signature.data or ""
-        if signed and not self.signature.errors and signed.casefold() != " ".join(full_name.split()).casefold():
-            self.signature.errors = [*self.signature.errors, "Type your full name as you gave it in your details"]
+        if signed and not self.signature.errors and (problem := name_mismatch(signed, full_name)):
+            self.signature.errors = [*self.signature.errors, problem]
             valid = False
         return valid
 

@@ -26,7 +26,7 @@ from screening.domain import TREATMENT_NAMES, journey, patient_page
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit, auth, clinic_config, clinic_details, prg, protection
+from screening.web import audit, auth, clinic_config, clinic_details, prg
 from screening.web.audit import actor
 from screening.web.forms import (
     ConfirmForm,
@@ -97,6 +97,11 @@ def after_saving(step: str, draft: store.Draft, answers: dict, contact: dict) ->
     return step_url(journey.next_step(current_ruleset().questionnaire, step))
 
 
+def forget_the_questionnaires_forms() -> None:
+    """The questionnaire is over (sent, or ended): forget what any of its pages kept, in this tab or another."""
+    prg.forget_pages([step_url(step) for step in journey.steps(current_ruleset().questionnaire)])
+
+
 def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
     """The browser keeps random references only: the draft's and the private link's tokens."""
     if fresh:
@@ -118,7 +123,11 @@ def healthz():
 @bp.get("/")
 def start():
     """Show a patient what the screening is, before they start."""
-    return render_template("patient/start.html", expired=bool(request.args.get("expired")))
+    return render_template(
+        "patient/start.html",
+        expired=bool(request.args.get("expired")),
+        draft_lifetime=clock.span_in_words(config()["DRAFT_LIFETIME"]),
+    )
 
 
 @bp.post("/start")
@@ -155,7 +164,7 @@ def save_step(slug: str):
     if patients.under_age({}, sent, today()):
         patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
         session.pop("draft", None)
-        prg.forget()
+        forget_the_questionnaires_forms()
         return redirect(url_for("patient.under_18"), 303)
     result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
     if not result.saved:
@@ -199,7 +208,8 @@ def show_problems(form, section, result: patients.StepResult) -> None:
             form[question.id].errors = []
     for problem in result.problems:
         if not form[problem.question_id].errors:
-            form[problem.question_id].errors.append(patient_message(questionnaire.by_id[problem.question_id], problem))
+            question = questionnaire.by_id[problem.question_id]
+            form[problem.question_id].errors.append(patient_message(question, problem, form[question.id].data))
 
 
 @bp.route("/your-details", methods=["GET", "POST"])
@@ -255,12 +265,12 @@ def submit():
     guard(journey.CHECK_STEP, draft)
     if form.trapped():  # answered as if received, so a bot learns nothing; nothing of it is kept
         patients.drop_trapped(get_db(), actor("patient"), draft)
-        prg.forget()
+        forget_the_questionnaires_forms()
         session.pop("draft", None)
         return render_template("patient/received.html")
     if not form.declaration_ok(draft):
         return prg.sent_again()
-    prg.forget()
+    forget_the_questionnaires_forms()
     patients.submit(
         get_db(),
         config(),
@@ -300,10 +310,13 @@ def show_result(access_token: str):
 
 
 def current_submission() -> dict:
-    """The screening this browser holds the private link for; 404 otherwise (the same page as any unknown one)."""
+    """The screening this browser holds the private link for; otherwise a 404 that says the emailed link opens the
+    page and offers to send it again (the same page for every browser without the link: it names nobody)."""
     token = session.get("result")
     submission = patients.submission_for_token(get_db(), token)
-    return submission or abort(404)
+    if submission is None:
+        raise patients.NoPrivateLink()
+    return submission
 
 
 @bp.get("/your-result")
@@ -377,19 +390,34 @@ def book():
     return redirect(url_for("patient.result"), 303)
 
 
+@bp.get("/your-result/cancel")
+def confirm_cancel():
+    """Ask the patient once whether they are sure, before their appointment is cancelled."""
+    status = patients.booking_status(get_db(), config(), current_submission())
+    if status.booking is None:  # nothing to cancel (cancelled already, or never booked): the page says what is true
+        return redirect(url_for("patient.result"), 303)
+    return render_template(
+        "patient/confirm_cancel.html",
+        booking=status.booking,
+        tz=patients.clinic_zone(config()),
+        clinic=clinic_details(),
+        form=ConfirmForm(),
+    )
+
+
 @bp.post("/your-result/cancel")
 def cancel_booking():
     """Cancel the patient's own appointment."""
     submission = current_submission()
-    if ConfirmForm().validate_on_submit() and patients.cancel_booking(get_db(), config(), actor("patient"), submission):
-        flash("Your appointment is cancelled. You can choose another time below.")
+    if ConfirmForm().validate_on_submit():
+        patients.cancel_booking(get_db(), config(), actor("patient"), submission)  # the page then says so
     return redirect(url_for("patient.result"), 303)
 
 
 @bp.get("/your-result/appointment.ics")
 def appointment_calendar():
     """The appointment as a calendar file: the time and place only, nothing clinical."""
-    body = patients.appointment_calendar(get_db(), config(), current_submission(), protection.public_host(config()))
+    body = patients.appointment_calendar(get_db(), config(), current_submission())
     return current_app.response_class(
         body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="appointment.ics"'}
     )
@@ -508,7 +536,7 @@ def send_reply():
     form = ReplyForm()
     if not form.check(submission["full_name"]):
         return prg.sent_again(url_for("patient.answer_page"))
-    prg.forget()
+    prg.forget(url_for("patient.answer_page"))
     token = patients.reply_to_question(
         get_db(),
         config(),
@@ -536,8 +564,9 @@ def _copy(form: str) -> dict:
         ruleset.questionnaire,
         ruleset.version,
         submission["id"],
-        clinic=current_app.config["CLINIC_NAME"],
+        clinic=clinic_details().name,  # the clinic's settings page, else the instance's name
         now=clock.utc_now(),
+        zone=patients.clinic_zone(config()),
     )
     audit.record(
         "patient_copy_downloaded",
@@ -552,7 +581,9 @@ def _copy(form: str) -> dict:
 @bp.get("/your-result/your-data")
 def your_data():
     """Show the patient a copy of what the clinic holds about their screening (audited)."""
-    return render_template("patient/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES)
+    return render_template(
+        "patient/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES, tz=patients.clinic_zone(config())
+    )
 
 
 @bp.get("/your-result/your-data.json")

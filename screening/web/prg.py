@@ -42,11 +42,12 @@ def kept(page: str | None = None) -> MultiDict | None:
     return None if pairs is None else MultiDict(pairs)
 
 
-def forget() -> None:
-    """After a form is accepted: its kept values are of no more use."""
-    reference = session.pop(SESSION_KEY, None)
+def forget(page: str | None = None) -> None:
+    """After a form is accepted: its kept values are of no more use. Only this page's: another tab of the same
+    browser (the same session) may be showing another form's problems, with what the patient typed in it."""
+    reference = session.get(SESSION_KEY)
     if reference:
-        store.forget_form_state(get_db(), reference)
+        store.forget_form_state(get_db(), reference, page or page_key())
 
 
 def replay_form(form_class, page: str | None = None):
@@ -55,3 +56,10 @@ def replay_form(form_class, page: str | None = None):
     if sent is None:
         return None
     return form_class(formdata=sent, meta={"csrf": False})
+
+
+def forget_pages(pages: list[str]) -> None:
+    """Forget what these pages kept (a questionnaire that is over), and start the next form afresh."""
+    reference = session.pop(SESSION_KEY, None)
+    if reference:
+        store.forget_form_state(get_db(), reference, *pages)

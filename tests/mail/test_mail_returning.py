@@ -104,3 +104,18 @@ def test_a_missing_date_of_birth_is_a_field_error(app, smtp):
 
     response = shown_after(browser, response)  # post/redirect/get
     assert "Enter your date of birth" in page_text(response)
+
+
+def test_the_emailed_link_also_gives_the_private_page_back_to_a_new_browser(app, smtp):
+    _, inbox = smtp
+    submit_through_form(app, "toxin")
+    ask_for_link(app.test_client())
+    deliver(app)
+
+    (message,) = [m for m in inbox.to(PATIENT) if "again" in m["Subject"]]
+    private = re.search(r"https://screening\.clinic\.example(/r/\S+)", message.get_content()).group(1)
+    new_browser = app.test_client()
+    opened = new_browser.get(private)
+    assert opened.status_code == 303 and opened.headers["Location"] == "/your-result"
+    assert "You can book a consultation" in page_text(new_browser.get("/your-result"))
+    assert_nothing_clinical(app, message)

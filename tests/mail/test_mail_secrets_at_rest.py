@@ -11,7 +11,7 @@ import pytest
 from tests.cli_helpers import invoke
 from tests.factories import DETAILS, REVIEW_TOXIN, db_connection, deliver, publish
 from tests.journeys import book, decide, submit_through_form, token_of
-from tests.mail.mail_helpers import ask_for_link, emailed_link
+from tests.mail.mail_helpers import ask_for_link, emailed_link, text_of
 from tests.pages import post_form
 
 pytestmark = [
@@ -113,7 +113,7 @@ def test_no_queued_email_of_any_kind_holds_a_working_link(app, smtp, tmp_path, c
     assert (tmp_path / "backups" / "today.sqlite3").stat().st_size > 0
 
     assert deliver(app)["failed"] == 0
-    delivered = [ONE_TIME.search(m.get_content()) for m in inbox.messages]
+    delivered = [ONE_TIME.search(text_of(m)) for m in inbox.messages]
     links_sent = [found for found in delivered if found]
     assert len(links_sent) == len([row for row in queued if row["kind"] in PATIENT_KINDS | {"password_reset"}])
     assert [found.group(0) for found in links_sent if found.group(1) in at_rest] == []

@@ -4,6 +4,9 @@ cannot book online, the notification address), stored in the database, audited, 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from screening.db import connect
@@ -66,3 +69,21 @@ def test_bad_settings_are_refused_and_change_nothing(app, db_path, boss):
 def test_only_admins_see_the_settings(auth):
     clinician = auth.registered_clinician()
     assert clinician.get(SETTINGS).status_code == 403
+
+
+def test_the_patients_copy_of_their_data_names_the_clinic_and_says_clinic_time_in_words(app, db_path, boss, clock):
+    clock.at(datetime(2026, 7, 1, 13, 5, tzinfo=UTC))  # summer: the clinic's 2:05pm is 13:05 UTC
+    assert post_form(boss, SETTINGS, HARBOUR).status_code == 303
+    patient, _, _ = booked_patient(app, db_path, now=clock.now(), **CAUTION)
+
+    text = page_text(patient.get("/your-result/your-data"))
+
+    assert "Our clinic" not in text and "Everything Harbour Clinic holds about you" in text
+    assert "as of Wednesday 1 July 2026, 2:05pm" in text
+    assert "UTC" not in text and "2026-07-01T" not in text
+    (slot,) = rows(db_path, "SELECT starts_at FROM slot")
+    starts = datetime.fromisoformat(slot["starts_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/London"))
+    hour = starts.hour % 12 or 12
+    in_words = f"{starts:%A} {starts.day} {starts:%B %Y}, {hour}:{starts:%M}{'am' if starts.hour < 12 else 'pm'}"
+    assert in_words in text  # the appointment in clinic time, in words
+    assert "Sent Wednesday 1 July 2026, 2:" in text  # when the answers were sent, too

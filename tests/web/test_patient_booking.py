@@ -16,7 +16,7 @@ from tests.factories import (
     rows,
 )
 from tests.journeys import RESULT_PATH, book, decide, offered, submit_through_form, token_of
-from tests.pages import csrf_token, page_text
+from tests.pages import csrf_token, elements, page_text
 
 CLINICAL_WORDS = ("toxin", "botulinum", "filler", "allerg", "pregnan", "sclerosis", "review", "caution", "rule")
 
@@ -215,3 +215,59 @@ def test_booking_and_cancelling_are_audited_without_patient_details(app, db_path
         ("booking_created", "patient"),
         ("booking_cancelled", "patient"),
     ]
+
+
+def _withdraw(admin, slot_id: int) -> None:
+    confirm = admin.get(f"/clinician/admin/slots/{slot_id}/withdraw")
+    admin.post(
+        f"/clinician/admin/slots/{slot_id}/withdraw",
+        data={"csrf_token": csrf_token(confirm), "reason": "The practitioner is unwell."},
+    )
+
+
+def test_after_cancelling_her_own_appointment_the_page_no_longer_tells_an_older_clinic_cancellation(
+    app, db_path, clock, auth
+):
+    slots = publish(db_path, now=clock.now())
+    patient, _ = submit_through_form(app, "toxin")
+    book(patient, slots[0])
+    _withdraw(auth.admin(), slots[0])  # the clinic cancels the first appointment
+    book(patient, slots[1])
+
+    confirm = patient.get("/your-result/cancel")
+    assert confirm.status_code == 200
+    assert "Are you sure you want to cancel your appointment" in page_text(confirm)
+    assert active_bookings(db_path) != []  # asking changes nothing
+    patient.post("/your-result/cancel", data={"csrf_token": csrf_token(confirm)})
+
+    page = page_text(patient.get(RESULT_PATH))
+    assert active_bookings(db_path) == []
+    assert "the clinic had to cancel" not in page
+    assert "You cancelled your appointment on" in page
+
+
+def test_cancelling_asks_once_on_a_page_of_its_own_and_keeping_it_changes_nothing(app, db_path, clock):
+    slots = publish(db_path, now=clock.now())
+    patient, _ = submit_through_form(app, "toxin")
+    book(patient, slots[0])
+
+    result = patient.get(RESULT_PATH)
+    (link,) = [a for a in elements(result, "a") if a.get("href") == "/your-result/cancel"]
+    confirm = patient.get(link["href"])
+    text = page_text(confirm)
+    assert "Are you sure you want to cancel your appointment" in text and "No, keep it" in text
+    (form,) = [f for f in elements(confirm, "form") if f.get("action") == "/your-result/cancel"]
+    assert form["method"] == "post"
+
+    refused = patient.post("/your-result/cancel", data={})  # no CSRF token: nothing is cancelled
+    assert refused.status_code == 400
+    assert [b["slot_id"] for b in active_bookings(db_path)] == [slots[0]]
+
+
+def test_the_cancel_confirmation_without_an_appointment_goes_back_to_the_page(app, db_path, clock):
+    publish(db_path, now=clock.now())
+    patient, _ = submit_through_form(app, "toxin")
+
+    answer = patient.get("/your-result/cancel")
+
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(RESULT_PATH)

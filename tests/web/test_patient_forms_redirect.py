@@ -48,7 +48,7 @@ def test_details_declaration_and_returning_forms_redirect_on_problems(client):
     walk(client, {}, from_path=DETAILS_PATH, stop_at=CHECK_PATH)
     sent = client.post(CHECK_PATH, data=declaration(client, "Someone Else"))
     shown = follow(client, sent)
-    assert "Type your full name as you gave it in your details" in page_text(shown)
+    assert "The name you typed, Someone Else, does not match the name you gave" in page_text(shown)
 
     page = client.get("/returning")
     sent = client.post("/returning", data={"csrf_token": csrf_token(page), "email": "a@example.org"})
@@ -118,3 +118,45 @@ def test_month_names_and_abbreviations_are_accepted_and_the_error_names_the_box(
     message = field_error(shown, "date_of_birth")
     assert "month" in message and "June" in message
     assert "input--error" in shown.get_data(as_text=True).split('id="date_of_birth-month"')[0].rsplit("<input", 1)[1]
+
+
+def _typed_details(client) -> None:
+    """Tab A: the patient types their details with one mistake (the phone) and sends them; the page shows them
+    again with the problem, to correct."""
+    page = client.get(DETAILS_PATH)
+    sent = client.post(
+        DETAILS_PATH,
+        data={"csrf_token": csrf_token(page), "full_name": "Sam Typed", "email": "typed@example.org", "phone": "x"},
+    )
+    shown = follow(client, sent)
+    assert 'value="Sam Typed"' in shown.get_data(as_text=True) and field_error(shown, "phone")
+
+
+def test_a_step_saved_in_another_tab_keeps_the_contact_details_typed_in_this_one(client, db_path):
+    walk(client, answers_by_step(), stop_at=DETAILS_PATH)
+    _typed_details(client)
+
+    # Tab B (the same browser, so the same session): an earlier step opened and saved again.
+    saved = post_step(client, "about-you", answers_by_step()["about-you"])
+    assert saved.status_code == 303
+
+    back_in_tab_a = client.get(DETAILS_PATH)  # a reload, or Back to the page
+    text = back_in_tab_a.get_data(as_text=True)
+    assert 'value="Sam Typed"' in text and 'value="typed@example.org"' in text
+    assert field_error(back_in_tab_a, "phone")
+
+    walk(client, {}, from_path=DETAILS_PATH)  # sent: nothing any page kept stays behind
+    with db_connection(db_path) as db:
+        assert list(db.query("SELECT page FROM form_state")) == []
+
+
+def test_a_step_sent_with_problems_in_another_tab_keeps_the_contact_details_typed_in_this_one(client):
+    walk(client, answers_by_step(), stop_at=DETAILS_PATH)
+    _typed_details(client)
+
+    problem = post_step(client, "about-you", {"date_of_birth": date(1990, 7, 22)})  # tab B, with a problem
+    assert "There is a problem" in page_text(follow(client, problem))
+
+    back_in_tab_a = client.get(DETAILS_PATH)
+    assert 'value="Sam Typed"' in back_in_tab_a.get_data(as_text=True)
+    assert 'value="22"' in client.get("/questions/about-you").get_data(as_text=True)  # and tab B's is kept too

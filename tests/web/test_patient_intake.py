@@ -26,6 +26,7 @@ from tests.factories import (
     answers_by_step,
     count_rows,
     drafts,
+    make_app,
     only_draft_answers,
     only_submission,
     submissions,
@@ -854,7 +855,7 @@ def test_free_text_over_2000_characters_is_a_field_error(client, db_path):
     response = post_step(client, "medicines", {**steps["medicines"], "current_medicines": "a" * 2001})
 
     response = shown_after(client, response)  # post/redirect/get
-    assert "Your answer must be 2,000 characters or fewer" in field_error(response, "current_medicines")
+    assert "Shorten it to 2,000 characters or fewer" in field_error(response, "current_medicines")
     assert "blood_thinners" not in only_draft_answers(db_path)
 
 
@@ -949,3 +950,26 @@ def test_busy_database_gives_503_with_retry_after_and_stores_nothing(client, db_
     again = client.post("/start", data={"csrf_token": token})
     assert again.status_code == 303
     assert count_rows(db_path, "draft") == 1
+
+
+def test_declaration_name_is_compared_the_way_people_write_names(client, db_path):
+    details = {**DETAILS, "full_name": "Zoë 🌸 O'Brien-Nguyễn"}
+    walk(client, answers_by_step(), details=details, stop_at=CHECK_PATH)
+
+    wrong = shown_after(client, client.post(CHECK_PATH, data=declaration(client, "Zoe O'Brien")))
+    assert field_error(wrong, "signature") == (
+        "Error: The name you typed, Zoe O'Brien, does not match the name you gave, Zoë O'Brien-Nguyễn"
+    )
+    assert count_rows(db_path, "submission") == 0
+
+    sent = client.post(CHECK_PATH, data=declaration(client, "Zoe O'Brien-Nguyen"))
+    assert sent.status_code == 303 and location(sent) == RESULT_PATH
+    assert only_submission(db_path)["attested_name"] == "Zoe O'Brien-Nguyen"
+
+
+@pytest.mark.parametrize(("lifetime", "said"), [(timedelta(hours=24), "24 hours"), (timedelta(hours=2), "2 hours")])
+def test_the_expired_draft_message_says_the_draft_lifetime_the_clinic_set(tmp_path, lifetime, said):
+    app = make_app(tmp_path, DRAFT_LIFETIME=lifetime)
+    text = page_text(app.test_client().get("/?expired=1"))
+    assert f"we forget an unfinished form after {said}" in text
+    assert "24 hours" not in text or said == "24 hours"

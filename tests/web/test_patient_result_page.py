@@ -10,6 +10,7 @@ from tests.factories import (
     FULL_NAME,
     REVIEW_TOXIN,
     active_bookings,
+    answers_by_step,
     publish,
     rows,
 )
@@ -22,6 +23,7 @@ from tests.journeys import (
     offered_times,
     submit_through_form,
     token_of,
+    walk,
 )
 from tests.pages import csrf_token, elements, page_text
 
@@ -127,7 +129,7 @@ def test_a_reply_with_problems_redirects_to_the_page_that_shows_them(app, db_pat
 
     assert sent.status_code == 303 and sent.headers["Location"].endswith("/your-result/answer")
     shown = page_text(patient.get("/your-result/answer"))
-    assert "Answer the clinic's question" in shown and "Type your full name as you gave it" in shown
+    assert "Answer the clinic's question" in shown and "The name you typed, Someone Else, does not match" in shown
     assert rows(db_path, "SELECT count(*) AS n FROM submission")[0]["n"] == 1
 
 
@@ -232,3 +234,17 @@ def _text_after(page, anchor) -> str:
     marker = f'class="{anchor.get("class")}" href="{anchor.get("href")}">'
     at = body.find(marker)
     return body[at + len(marker) : body.find("</a>", at)] if at >= 0 and anchor.get("class") else ""
+
+
+def test_a_bookmarked_result_page_in_a_new_browser_says_the_emailed_link_opens_it_and_offers_it_again(app, client):
+    walk(client, answers_by_step())
+    new_browser = app.test_client()
+
+    for path in ("/your-result", "/your-result/your-data", "/your-result/times?day=2026-12-09"):
+        page = new_browser.get(path)
+        text = page_text(page)
+        assert page.status_code == 404, path  # nothing is found for this browser: no screening is named or hinted
+        assert "copied incompletely" not in text
+        assert "the private link in the email we sent you" in text
+        assert "/returning" in [a.get("href") for a in elements(page, "a")]
+    assert "Page not found" in page_text(new_browser.get("/no-such-page"))  # other unknown pages are as before

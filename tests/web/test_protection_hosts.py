@@ -51,6 +51,6 @@ def test_links_and_the_calendar_come_from_public_url_even_on_another_trusted_nam
     ics = patient.get("/your-result/appointment.ics")
     assert ics.status_code == 200
     text = ics.get_data(as_text=True)
-    assert "localhost" not in text and re.search(r"UID:booking-\d+@screening\.clinic\.example", text)
+    assert "localhost" not in text and re.search(r"UID:appointment-\d+-\d+@screening\.clinic\.example", text)
     assert ics.headers["Cache-Control"] == "no-store"
     assert patient.get("/your-result/appointment.ics", headers={"Host": "evil.example"}).status_code == 400

@@ -11,7 +11,7 @@ import pytest
 
 import screening.db
 from tests.factories import audit_rows
-from tests.pages import csrf_token
+from tests.pages import csrf_token, page_text
 
 pytestmark = [
     pytest.mark.mail_server,
@@ -56,3 +56,29 @@ def test_urlencoded_forms_are_held_to_the_form_memory_and_parts_limits(client):
     too_big = client.post("/start", data={"csrf_token": token, "filler": "x" * (64 * 1024)})
     assert too_big.status_code == 413
     assert client.post("/start", data={"csrf_token": token, "filler": "x" * 1000}).status_code == 303
+
+
+def test_a_clinicians_500_page_speaks_to_clinicians_and_a_patients_to_patients(app, auth):
+    def explode():
+        raise ValueError("something broke")
+
+    app.add_url_rule("/clinician/test-only-explode", "clinician_test_only_explode", explode)
+    app.add_url_rule("/test-only-explode", "test_only_explode", explode)
+    clinician = auth.clinician()
+
+    staff = clinician.get("/clinician/test-only-explode")
+    patient = app.test_client().get("/test-only-explode")
+
+    assert staff.status_code == patient.status_code == 500
+    staff_text, patient_text = page_text(staff), page_text(patient)
+    assert "If you had sent your answers" not in staff_text
+    assert "Nothing you saved before this page is lost" in staff_text and "incident" in staff_text
+    assert "If you had sent your answers and saw your result, they are safe." in patient_text
+
+
+def test_a_clinicians_404_page_says_nothing_of_private_links(app, auth):
+    staff = page_text(auth.clinician().get("/clinician/no-such-page"))
+    patient = page_text(app.test_client().get("/no-such-page"))
+
+    assert "private link" not in staff and "Go to the queue" in staff
+    assert "If you used a private link, it may have been copied incompletely." in patient

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from screening import store
+from screening import clock, store
 from screening.domain import Questionnaire
 from screening.services import review as reviewing
 
@@ -27,9 +28,17 @@ ACTION_WORDS = {
 
 
 def build(
-    db: Database, questionnaire: Questionnaire, ruleset_version: str, submission_id: int, *, clinic: str, now: datetime
+    db: Database,
+    questionnaire: Questionnaire,
+    ruleset_version: str,
+    submission_id: int,
+    *,
+    clinic: str,
+    now: datetime,
+    zone: ZoneInfo | None = None,
 ) -> dict[str, Any]:
-    """Everything held about the patient whose screening this is, as plain JSON-ready data."""
+    """Everything held about the patient whose screening this is, as plain JSON-ready data. `about` says when in the
+    clinic's time, in words (`zone`); `generated_at` keeps the moment in UTC for machines."""
     (family,) = store.families_of(db, [submission_id], now)
     screenings = []
     for version_id in family.ids:
@@ -91,8 +100,9 @@ def build(
                 ],
             }
         )
+    as_of = clock.readable(store.iso(now), zone) if zone else store.iso(now)
     return {
-        "about": f"Everything {clinic} holds about you from its online health screening, as of {store.iso(now)}.",
+        "about": f"Everything {clinic} holds about you from its online health screening, as of {as_of}.",
         "clinic": clinic,
         "generated_at": store.iso(now),
         "screenings": screenings,

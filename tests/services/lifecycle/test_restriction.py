@@ -209,6 +209,7 @@ def test_nothing_is_recorded_on_a_restricted_screening(story, db_path, endpoint,
 PATIENT_PAGES = {
     "patient.result": "/your-result",
     "patient.confirm_booking": "/your-result/book",
+    "patient.confirm_cancel": "/your-result/cancel",
     "patient.choose_time": "/your-result/times",
     "patient.answer_page": "/your-result/answer",
     "patient.appointment_calendar": "/your-result/appointment.ics",
