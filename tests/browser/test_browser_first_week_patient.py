@@ -142,7 +142,7 @@ def test_the_expired_draft_message_and_the_reply_boxes_say_their_limits(clinic, 
 
     steps = answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"])
     complete_screening(page, clinic.url, steps, checks)
-    clinician_decides(browser, clinic.url, PageChecks(), reference(page), "request_information", note="Which one?")
+    clinician_decides(browser, clinic.url, PageChecks(), reference(page), "request_information", question="Which one?")
     page.reload()
     page.get_by_role("link", name="Answer the question").click()
     checks(page)

@@ -23,7 +23,7 @@ import itertools
 import json
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,13 +181,14 @@ def cancel(db, config, found: dict[str, Any]) -> bool:
 
 def publish(db, config, admin_id: int, day: date) -> None:
     """An admin publishes a morning of half-hour slots with Dr Ada, in the clinic's zone."""
-    zone = intake.clinic_zone(config)
-    start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=zone)
-    clinic.publish_slots(
+    clinic.publish_schedule(
         db,
         store.Actor("admin", admin_id),
-        start=start,
-        end=start + timedelta(hours=2),
+        intake.clinic_zone(config),
+        first_day=day,
+        last_day=day,
+        opens=time(10, 0),
+        closes=time(12, 0),
         every=timedelta(minutes=30),
         practitioner="Dr Ada",
     )

@@ -83,7 +83,7 @@ def test_line_breaks_count_once_as_the_counter_counts_them(client):
 
 def test_the_reply_boxes_say_their_limit_and_keep_a_long_reply(app, db_path, auth):
     patient, submission_id = submit_through_form(app, "toxin", neuro_conditions=["multiple_sclerosis"])
-    decide(auth.admin(), submission_id, action="request_information", note="Which medicine?")
+    decide(auth.admin(), submission_id, action="request_information", question="Which medicine?")
     page = patient.get("/your-result/answer")
     _box_says_its_limit(page, "reply")
 

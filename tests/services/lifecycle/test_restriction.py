@@ -287,6 +287,7 @@ WALKED = (
 )
 SHOWS_NO_SCREENING = {
     "account.choose_password",  # a clinician choosing their own password at first sign-in
+    "admin.invite_clinician",  # an admin inviting a clinician: no screening on it
     # the questionnaire before anything is sent, and the pages around it
     "patient.start",
     "patient.begin",
