@@ -32,7 +32,7 @@ from tests.browser.browser_helpers import (
 )
 from tests.browser.clinic_day_journey import clinic_day, clinician_account, patient_books_soon
 from tests.browser.patient_journey import clinic_server, journey_pages
-from tests.factories import answers_by_step
+from tests.factories import answers_by_step, rows
 from tests.live_server import LiveServer, clinic_today
 
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 667}}
@@ -59,7 +59,12 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     patient = browser.new_context(**options).new_page()
     complete_screening(patient, server.url, answers_by_step("both", upcoming_event="yes"), camera)
     book_first_slot(patient, camera)
+    patient.goto(server.url + "/your-result/cancel")  # the question asked once before cancelling (not answered)
+    camera(patient)
     journey_pages(browser, server.url, camera, options)
+    bookmarked = browser.new_context(**options).new_page()  # a bookmarked result page, without the private link
+    bookmarked.goto(server.url + "/your-result")
+    camera(bookmarked)
     reviewed = browser.new_context(**options).new_page()
     complete_screening(reviewed, server.url, answers_by_step("toxin", neuro_conditions=["multiple_sclerosis"]), camera)
     errors = browser.new_context(**options).new_page()
@@ -97,6 +102,22 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     ):
         clinician.goto(server.url + path)
         camera(clinician)
+    clinician.goto(server.url + "/clinician/account")
+    camera(clinician)
+    clinician.get_by_role("link", name="Set up a sign-in code").click()  # the QR code (set up is not finished)
+    camera(clinician)
+    # Erasure's first step, which changes nothing: what would go for the patient sent for review.
+    [reviewed_patient] = rows(
+        Path(server.folder) / "screening.sqlite3",
+        "SELECT email, json_extract(answers, '$.date_of_birth') AS born FROM submission ORDER BY id DESC LIMIT 1",
+    )
+    clinician.goto(server.url + "/clinician/admin/records")
+    clinician.fill("#email", reviewed_patient["email"])
+    clinician.fill("#date_of_birth", reviewed_patient["born"])
+    clinician.get_by_role("button", name="Find").click()
+    camera(clinician)
+    clinician.get_by_role("button", name="Check what erasure takes").click()
+    camera(clinician)
     # A week from the template (a month on, so no other page's slots change), the week grid it shows, the diary's
     # weeks.
     today = clinic_today()
