@@ -72,21 +72,6 @@ def parse_every(text: str) -> timedelta:
     return timedelta(minutes=amount)
 
 
-def make_slots(start: datetime, end: datetime, every: timedelta) -> list[tuple[str, str]]:
-    """Back-to-back slots from start, each `every` long, that end by `end`; as UTC ISO strings."""
-    if end <= start:
-        raise TimeInputError("the end must be after the start")
-    if end - start > timedelta(days=31):
-        raise TimeInputError("publish at most 31 days of slots at once")
-    slots, cursor = [], start
-    while cursor + every <= end:
-        slots.append((to_utc_iso(cursor), to_utc_iso(cursor + every)))
-        cursor += every
-    if not slots:
-        raise TimeInputError("no slot of that length fits between the start and the end")
-    return slots
-
-
 def to_utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
