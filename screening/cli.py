@@ -330,6 +330,19 @@ def clinician_require_code(email: str, off: bool) -> None:
     click.echo(f"{target['email']}: sign-in code {'not required' if off else 'required'}")
 
 
+@clinician_group.command("reset-code")
+@click.argument("email")
+def clinician_reset_code(email: str) -> None:
+    """Forget a clinician's sign-in code (a lost or new phone) and end their sessions; they set up a new one at their
+    next sign-in."""
+    with _refusals():
+        target = clinic.clinician(get_db(), email=email)
+        ended = clinic.reset_code(get_db(), store.SYSTEM, target)
+    click.echo(
+        f"{target['email']}: sign-in code reset; {ended} session(s) ended; a new code is set up at the next sign-in"
+    )
+
+
 def _refuse(message: str) -> None:
     click.echo(f"screening: {message}", err=True)
     sys.exit(1)

@@ -40,6 +40,7 @@ ACTION_WORDS = {
     "password_chosen": "Chose their own password at first sign-in",
     "password_reset_sent": "Sent a link to set a new password",
     "clinician_invited": "Invited a clinician by email",
+    "totp_reset": "Reset a clinician's sign-in code (a lost or new phone)",
     "password_reset_used": "Set a new password with a link",
     "profile_updated": "Updated their profile",
     "totp_enrolled": "Set up a sign-in code",

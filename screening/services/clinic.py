@@ -496,6 +496,12 @@ def disable_clinician(db: Database, actor: store.Actor, target: dict[str, Any]) 
     return ended
 
 
+def reset_code(db: Database, actor: store.Actor, target: dict[str, Any]) -> int:
+    """A clinician's lost or replaced authenticator: forget the old code and end their sessions; the next sign-in
+    sets up a new one (audited as totp_reset). Returns how many sessions were ended."""
+    return store.reset_totp(db, target["id"], actor.event("totp_reset"))
+
+
 def require_code(db: Database, actor: store.Actor, target: dict[str, Any], required: bool) -> None:
     """Require (or stop requiring) a second factor at a clinician's next sign-in (audited)."""
     store.set_totp_required(

@@ -156,6 +156,23 @@ def set_totp_required(db: Database, clinician_id: int, required: bool, audit: Au
         append_audit(db, _with_object(audit, "clinician", clinician_id))
 
 
+def reset_totp(db: Database, clinician_id: int, audit: AuditEvent) -> int:
+    """Forget a clinician's second factor (a lost or replaced phone) and end every one of their sessions, so the
+    next sign-in sets up a new code; returns how many sessions were ended."""
+    now = iso(clock.utc_now())
+    with write_transaction(db):
+        db.execute(
+            "UPDATE clinician SET totp_secret = NULL, totp_pending = NULL, totp_required = 1 WHERE id = ?",
+            [clinician_id],
+        )
+        ended = db.execute(
+            "UPDATE clinician_session SET revoked_at = ? WHERE clinician_id = ? AND revoked_at IS NULL",
+            [now, clinician_id],
+        ).rowcount
+        append_audit(db, _with_object(audit, "clinician", clinician_id))
+    return ended
+
+
 def disable_clinician(db: Database, clinician_id: int, audit: AuditEvent) -> int:
     """Disable an account and end every one of its sessions at once; returns how many sessions were ended."""
     now = iso(clock.utc_now())

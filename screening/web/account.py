@@ -128,7 +128,8 @@ def set_up_code():
     if clinician is None:
         return redirect(url_for("account.login", next=next_path), 303)
     if clinician["totp_secret"]:
-        # Replacing a code that works would let a stolen session lock its owner out; an admin resets it instead.
+        # Replacing a code that works would let a stolen session lock its owner out; an admin resets it instead
+        # (`screening clinician reset-code`).
         flash("You already have a sign-in code set up.")
         if current_user.is_authenticated:
             return redirect(next_path or url_for("clinician.queue"), 303)

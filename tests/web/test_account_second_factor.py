@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -183,3 +184,39 @@ def test_the_totp_seed_is_in_neither_the_database_nor_a_backup_and_still_signs_i
     assert location(sign_in(browser)) == CODE_PATH
     signed = post_code(browser, CODE_PATH, pyotp.TOTP(secret).at(clock.timestamp() + 30))
     assert location(signed) == QUEUE_PATH
+
+
+def test_cli_reset_code_replaces_a_lost_second_factor_and_ends_the_sessions(runner, tmp_path, clock):
+    # A clinician's phone is lost: the admin resets their code; the old one no longer signs in, the sessions opened
+    # with it end, and the next sign-in sets up a new code.
+    instance = tmp_path
+    assert invoke(runner, "init", "--instance", str(instance)).returncode == 0
+    app = make_app(instance)
+    database = instance / "screening.sqlite3"
+    lost = enrol_through_the_pages(app, database, clock)
+    signed_in = app.test_client()
+    assert location(sign_in(signed_in)) == CODE_PATH
+    clock.set(clock.now() + timedelta(seconds=60))  # the next code: the set-up spent this one
+    assert location(post_code(signed_in, CODE_PATH, pyotp.TOTP(lost).at(clock.timestamp()))) == QUEUE_PATH
+
+    done = invoke(runner, "clinician", "reset-code", CLINICIAN_EMAIL)
+
+    assert done.returncode == 0, done.stderr
+    assert "sign-in code reset" in done.stdout and "2 session(s) ended" in done.stdout  # enrolling's and this one
+    assert is_login_redirect(signed_in.get(QUEUE_PATH))
+    row = clinician_row(database)
+    assert (row["totp_secret"], row["totp_pending"], row["totp_required"]) == (None, None, 1)
+    [reset] = audit_rows(database, "totp_reset")
+    assert reset["object_id"] == str(row["id"]) and lost not in json.dumps(reset)
+    browser = app.test_client()
+    assert location(sign_in(browser)) == SET_UP_PATH
+    assert shown_secret(browser.get(SET_UP_PATH)) != lost
+
+
+def test_cli_reset_code_names_an_unknown_account(runner, tmp_path):
+    assert invoke(runner, "init", "--instance", str(tmp_path)).returncode == 0
+
+    done = invoke(runner, "clinician", "reset-code", "nobody@clinic.example")
+
+    assert done.returncode != 0
+    assert "nobody@clinic.example" in done.stderr and "Traceback" not in done.stderr
