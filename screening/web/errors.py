@@ -7,11 +7,12 @@ import secrets
 import sqlite3
 from traceback import extract_tb
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from screening import clock
 from screening.errors import Restricted, ServiceError
 from screening.web import audit
 
@@ -58,7 +59,8 @@ def service_error(error: ServiceError):
         flash(error.message)
         return redirect(url_for(error.back_to), 303)
     if error.template:
-        return render_template(error.template, error=error, **error.detail), error.status
+        tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])  # a page of its own tells times in the clinic's zone
+        return render_template(error.template, error=error, tz=tz, **error.detail), error.status
     return render_error(error.status, message=error.message)
 
 

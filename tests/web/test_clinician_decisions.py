@@ -198,6 +198,8 @@ def test_decision_on_decided_submission_is_409_and_keeps_the_first(db_path, clin
 
     assert response.status_code == 409
     assert "Ada" in page_text(response)
+    assert "Wednesday 4 June 2025, 11:00am" in page_text(response)  # the clinic's time (London, summer), not UTC
+    assert "UTC" not in page_text(response)
     assert review_state(db_path, submission_id) == "approved"
     assert [row["action"] for row in decision_rows(db_path, submission_id)] == ["approve"]
 
