@@ -8,7 +8,7 @@ import os
 import re
 import secrets
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -459,10 +459,7 @@ def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
 def slots_list(days: int) -> None:
     """List slots from today, with whether each is free or booked."""
     tz = _clinic_zone()
-    today = clock.today_in(tz)
-    rows = store.slots_between(
-        get_db(), clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz)
-    )
+    rows = clinic.slots_ahead(get_db(), tz, days)
     for row in rows:
         state = f"booked (screening {row['submission_id']})" if row["booking_id"] else "free"
         who = f" {row['practitioner']}" if row["practitioner"] else ""
@@ -476,8 +473,7 @@ def slots_list(days: int) -> None:
 def slots_cancel(slot_id: int, reason: str) -> None:
     """Withdraw a slot; a booking it held is cancelled by the clinic, and the patient emailed with the reason."""
     _links_as_the_server_builds_them("slots cancel")
-    held = store.slot_with_booking(get_db(), slot_id)
-    if held and held["booking_id"] and not reason.strip():
+    if clinic.slot_is_booked(get_db(), slot_id) and not reason.strip():
         _refuse(f"slot {slot_id} is booked: give --reason, which the patient reads in their email")
     with _refusals():
         held = clinic.withdraw_slot(get_db(), current_app.config, store.SYSTEM, slot_id, reason)

@@ -339,6 +339,14 @@ def _withdraw(db: Database, config: dict[str, Any], actor: store.Actor, slot: di
     return held
 
 
+def slots_ahead(db: Database, tz, days: int) -> list[dict[str, Any]]:
+    """The slots from the start of the clinic's today for `days` days, each with the booking that holds it, if any."""
+    today = clock.today_in(tz)
+    return store.slots_between(
+        db, clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz)
+    )
+
+
 def withdraw_slot(
     db: Database, config: dict[str, Any], actor: store.Actor, slot_id: int, reason: str = ""
 ) -> dict[str, Any] | None:
