@@ -154,6 +154,25 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     return camera.count
 
 
+def first_day(executable: str, folder: Path, out: Path) -> None:
+    """A clinic just set up, with no account yet: the sign-in page that names the command making the first admin."""
+    folder.mkdir()
+    new = LiveServer(folder)
+    new.cli("init", "--instance", str(folder))
+    new.serve()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            for size in SIZES:
+                page = browser.new_context(viewport=SIZES[size], is_mobile=size == "mobile").new_page()
+                page.goto(new.url + "/clinician/login")
+                page.wait_for_load_state("load")
+                page.screenshot(path=str(out / f"{size}-00-new-clinic-sign-in.png"), full_page=True)
+            browser.close()
+    finally:
+        new.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
@@ -165,7 +184,10 @@ def main() -> None:
     for old in args.out.glob("*.png"):
         old.unlink()
     with tempfile.TemporaryDirectory() as instance:
-        server: LiveServer = clinic_server(Path(instance))  # with the clinic's address and phone, slots on 2 days
+        first_day(executable, Path(instance) / "new", args.out)
+        (Path(instance) / "clinic").mkdir()
+        # with the clinic's address and phone, slots on 2 days
+        server: LiveServer = clinic_server(Path(instance) / "clinic")
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
