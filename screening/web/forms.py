@@ -315,7 +315,9 @@ class QueueFilterForm(Form):
     until = DateField("To (inclusive)", validators=[Optional()])
 
 
-class NewClinicianForm(FlaskForm):
+class ClinicianDetailsForm(FlaskForm):
+    """Who a new clinician is: their email address, name and role (the two ways of adding one share these)."""
+
     email = EmailField(
         "Email address",
         validators=[DataRequired("Enter an email address"), Length(max=254), Email("Enter a valid email address")],
@@ -327,25 +329,16 @@ class NewClinicianForm(FlaskForm):
         default="clinician",
         validators=[InputRequired("Choose a role")],
     )
+
+
+class NewClinicianForm(ClinicianDetailsForm):
     password = PasswordField(
         "Initial password", validators=[DataRequired("Enter an initial password"), Length(max=1024)]
     )
 
 
-class InviteClinicianForm(FlaskForm):
+class InviteClinicianForm(ClinicianDetailsForm):
     """Add a clinician who chooses their own password from an emailed one-time link (used with prefix "invite")."""
-
-    email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter an email address"), Length(max=254), Email("Enter a valid email address")],
-    )
-    name = StringField("Name", validators=[DataRequired("Enter a name"), Length(max=200)])
-    role = RadioField(
-        "Role",
-        choices={"clinician": "Clinician", "admin": "Admin"},
-        default="clinician",
-        validators=[InputRequired("Choose a role")],
-    )
 
 
 class ConfirmForm(FlaskForm):
