@@ -505,3 +505,83 @@ def m0020(db: Database) -> None:
     # transaction of the booking. It holds the time, the place and the practitioner (nothing clinical, no link) and
     # is blanked with the body once the message is sent. Older rows have none.
     _run(db, "ALTER TABLE outbox ADD COLUMN calendar TEXT NOT NULL DEFAULT ''")
+
+
+@migrations(name="0021_consent")
+def m0021(db: Database) -> None:
+    # From consultation to treatment. A slot is for a consultation or a treatment, and a booking keeps its slot's
+    # kind, so a screening can hold one consultation and one treatment appointment at a time (the index that allowed
+    # one booking per screening becomes one per screening and kind). Consent is taken by the practitioner who treats,
+    # after the consultation, and signed by the patient; the optional consents are kept as a history (the newest row
+    # per option counts), so a withdrawal never rewrites what was given. The signed PDF is part of the clinical record.
+    _run(
+        db,
+        """
+        ALTER TABLE slot ADD COLUMN kind TEXT NOT NULL DEFAULT 'consultation';   -- consultation | treatment
+        ALTER TABLE booking ADD COLUMN kind TEXT NOT NULL DEFAULT 'consultation';
+        DROP INDEX booking_one_per_submission;
+        CREATE UNIQUE INDEX booking_one_per_submission_kind ON booking (submission_id, kind) WHERE cancelled_at IS NULL;
+
+        CREATE TABLE suitability_assessment (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            clinician_name TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('proceed', 'proceed_after_discussion', 'refer_gp')),
+            note TEXT NOT NULL DEFAULT '',
+            instrument TEXT NOT NULL DEFAULT '',      -- a clinic's licensed instrument's id, when one was used
+            score INTEGER,
+            positive INTEGER,                         -- the instrument's cut-off reached (1), not reached (0)
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX suitability_submission ON suitability_assessment (submission_id, id);
+
+        CREATE TABLE consent (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            consultation_id INTEGER NOT NULL REFERENCES consultation (id),
+            treatment TEXT NOT NULL,                  -- toxin | filler
+            text_version TEXT NOT NULL,               -- the consent text's version, as shown
+            text_sha256 TEXT NOT NULL,                -- of the text as shown
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            clinician_name TEXT NOT NULL,
+            register TEXT NOT NULL,
+            register_number TEXT NOT NULL,
+            discussed TEXT NOT NULL,                  -- what was discussed
+            patient_questions TEXT NOT NULL DEFAULT '',
+            reasons TEXT NOT NULL,                    -- why the patient wants it
+            hopes TEXT NOT NULL,                      -- what they hope for
+            taken_at TEXT NOT NULL,
+            signed_name TEXT NOT NULL DEFAULT '',
+            signed_at TEXT,
+            signed_where TEXT NOT NULL DEFAULT '',    -- clinic_device | private_page
+            pdf BLOB,
+            pdf_sha256 TEXT NOT NULL DEFAULT '',
+            withdrawn_at TEXT
+        );
+        CREATE INDEX consent_submission ON consent (submission_id, id);
+
+        CREATE TABLE consent_option (
+            id INTEGER PRIMARY KEY,
+            consent_id INTEGER NOT NULL REFERENCES consent (id),
+            option TEXT NOT NULL,                     -- photos_record | photos_teaching | gp_letter
+            given INTEGER NOT NULL,
+            changed_by TEXT NOT NULL,                 -- patient | clinician
+            changed_at TEXT NOT NULL
+        );
+        CREATE INDEX consent_option_consent ON consent_option (consent_id, option, id);
+
+        CREATE TABLE treatment_given (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            consent_id INTEGER NOT NULL REFERENCES consent (id),
+            booking_id INTEGER REFERENCES booking (id),
+            treatment TEXT NOT NULL,
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            clinician_name TEXT NOT NULL,
+            same_day_reason TEXT NOT NULL DEFAULT '', -- set only when the clinic allows same-day treatment
+            given_at TEXT NOT NULL
+        );
+        CREATE INDEX treatment_given_submission ON treatment_given (submission_id, id)
+        """,
+    )

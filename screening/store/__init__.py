@@ -67,6 +67,13 @@ from screening.store.clinicians import (
     update_profile,
     use_password_reset,
 )
+from screening.store.consents import (
+    assessments_for,
+    consent_options,
+    consents_for,
+    signed_consent,
+    treatments_given,
+)
 from screening.store.consultations import consultations_for, record_consultation
 from screening.store.core import count_rows, iso, read_snapshot, token_hash, write_transaction
 from screening.store.drafts import (
@@ -205,7 +212,12 @@ __all__ = [
     "clinician_by_email",
     "clinician_by_id",
     "clinician_question",
+    "assessments_for",
+    "consent_options",
+    "consents_for",
     "consultations_for",
+    "signed_consent",
+    "treatments_given",
     "count_rows",
     "create_draft",
     "create_password_reset",

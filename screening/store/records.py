@@ -58,6 +58,13 @@ class Reference:
 # row deleted with the submission goes before it). tests/store/test_store_records_references.py reads every foreign
 # key of a migrated database (PRAGMA foreign_key_list) and fails when one that reaches a submission is not here.
 SUBMISSION_REFERENCES: tuple[Reference, ...] = (
+    Reference("treatment_given", "booking_id", "booking"),
+    Reference("treatment_given", "consent_id", "consent"),
+    Reference("treatment_given", "submission_id", "submission"),
+    Reference("consent_option", "consent_id", "consent"),
+    Reference("consent", "consultation_id", "consultation"),
+    Reference("consent", "submission_id", "submission"),
+    Reference("suitability_assessment", "submission_id", "submission"),
     Reference("consultation", "booking_id", "booking"),
     Reference("consultation", "submission_id", "submission"),
     Reference("consultation", "new_submission_id", "submission"),
@@ -190,11 +197,12 @@ def delete_submissions(db: Database, ids: Iterable[int]) -> int:
             if ref.action != "delete":
                 continue
             if ref.points_at == "submission":
-                held = f"({marks})"
-            else:  # a row deleted with the submission (a booking): its own reference to the submission finds it
-                (via,) = [r for r in SUBMISSION_REFERENCES if r.table == ref.points_at and r.points_at == "submission"]
-                held = f"(SELECT id FROM {via.table} WHERE {via.column} IN ({marks}))"  # noqa: S608 - our names
-            db.execute(f"DELETE FROM {ref.table} WHERE {ref.column} IN {held}", chunk)  # noqa: S608 - our names
+                held, params = f"({marks})", chunk
+            else:  # a row deleted with the submission (a booking): its own references to the submission find it
+                vias = [r for r in SUBMISSION_REFERENCES if r.table == ref.points_at and r.points_at == "submission"]
+                where = " OR ".join(f"{via.column} IN ({marks})" for via in vias)
+                held, params = f"(SELECT id FROM {ref.points_at} WHERE {where})", chunk * len(vias)  # noqa: S608
+            db.execute(f"DELETE FROM {ref.table} WHERE {ref.column} IN {held}", params)  # noqa: S608 - our names
     # Versions refer to each other (previous_id, superseded_by): unlink them first, so a family larger than one
     # chunk can go chunk by chunk without a foreign key ever pointing at a deleted row.
     for chunk in _chunks(ordered):

@@ -74,6 +74,28 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
         store.queue_mail(db, (store.Mail("decision", "pat@example.org", "Decided", "...", submission_id=second),))
         store.create_draft(db, secrets.token_urlsafe(16), "amending", amends=second)
         store.create_draft(db, secrets.token_urlsafe(16), "again", rescreen_of=first)
+        clinician = next(db.query("SELECT clinician_id FROM consultation WHERE id = ?", [consultation]))["clinician_id"]
+        consent = db.execute(
+            "INSERT INTO consent (submission_id, consultation_id, treatment, text_version, text_sha256, clinician_id,"
+            " clinician_name, register, register_number, discussed, reasons, hopes, taken_at)"
+            " VALUES (?, ?, 'toxin', '1', 'x', ?, 'Dr Pat', 'GMC', '1234567', 'd', 'r', 'h', '2030-01-07T09:30:00Z')",
+            [second, consultation, clinician],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO consent_option (consent_id, option, given, changed_by, changed_at)"
+            " VALUES (?, 'gp_letter', 1, 'patient', '2030-01-07T09:30:00Z')",
+            [consent],
+        )
+        db.execute(
+            "INSERT INTO suitability_assessment (submission_id, clinician_id, clinician_name, outcome, created_at)"
+            " VALUES (?, ?, 'Dr Pat', 'proceed', '2030-01-07T09:30:00Z')",
+            [second, clinician],
+        )
+        db.execute(
+            "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
+            " clinician_name, given_at) VALUES (?, ?, ?, 'toxin', ?, 'Dr Pat', '2030-01-10T09:30:00Z')",
+            [second, consent, booking, clinician],
+        )
         other = record(db)  # another patient's screening stays whole
         held = {
             (r.table, r.column): next(
