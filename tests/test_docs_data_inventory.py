@@ -13,7 +13,7 @@ from tests.factories import RULESET, db_connection
 
 INVENTORY = Path(__file__).resolve().parents[1] / "docs" / "data-inventory.md"
 QUESTION_ROW = re.compile(r"^\| `([a-z_]+)` \| (\d+) \| (\w+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")
-COLUMN_ROW = re.compile(r"^\| `([a-z_]+)\.([a-z_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")
+COLUMN_ROW = re.compile(r"^\| `([a-z_]+)\.([a-z0-9_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")
 CONTACT_ROW = re.compile(r"^\| `([a-z_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$")
 
 
