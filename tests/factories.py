@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +34,7 @@ from screening import mail, store
 from screening.app import create_app
 from screening.db import connect
 from screening.domain import Answers, Evaluation, RuleSet, evaluate_screening, load_ruleset
+from screening.domain.consent import load_consent_texts
 from screening.mail import links
 from screening.services import credentials
 from screening.settings import BY_NAME
@@ -627,6 +629,54 @@ def consult(db, submission_id: int, *, booking_id: int | None = None, attendance
     return store.record_consultation(
         db, values, store.AuditEvent(action="consultation_recorded", actor_role="clinician", actor_id=clinician_id)
     )
+
+
+def consent_row(
+    db,
+    submission_id: int,
+    consultation_id: int,
+    treatment: str = "toxin",
+    *,
+    signed_at: str | None = None,
+    withdrawn_at: str | None = None,
+    pdf_sha256: str = "",
+    options: dict[str, bool] | None = None,
+) -> int:
+    """A consent row written straight into the table (for exports and lists that only read consents), taken by the
+    consultation's practitioner from the shipped text of that treatment."""
+    sources = set(tomllib.loads((RULES_DIR / "sources.toml").read_text()))
+    text = load_consent_texts(RULES_DIR / "consent", sources)[treatment]
+    consultation = next(db.query("SELECT * FROM consultation WHERE id = ?", [consultation_id]))
+    consent_id = db.execute(
+        "INSERT INTO consent (submission_id, consultation_id, treatment, text_version, text_sha256, clinician_id,"
+        " clinician_name, register, register_number, discussed, patient_questions, reasons, hopes, taken_at,"
+        " signed_name, signed_at, signed_where, pdf_sha256, withdrawn_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'The risks and the aftercare', '', 'Frown lines', 'Look less tired',"
+        " ?, ?, ?, ?, ?, ?)",
+        [
+            submission_id,
+            consultation_id,
+            treatment,
+            text.version,
+            text.sha256,
+            consultation["clinician_id"],
+            consultation["clinician_name"],
+            consultation["register"],
+            consultation["register_number"],
+            consultation["created_at"],
+            "Jane Doe" if signed_at else "",
+            signed_at,
+            "clinic_device" if signed_at else "",
+            pdf_sha256,
+            withdrawn_at,
+        ],
+    ).lastrowid
+    for option, given in (options or {}).items():
+        db.execute(
+            "INSERT INTO consent_option (consent_id, option, given, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)",
+            [consent_id, option, int(given), "patient", signed_at or consultation["created_at"]],
+        )
+    return consent_id
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -148,3 +148,17 @@ def _consent_text(name: str, document: dict, source_keys: set[str], problems: li
         sources=tuple(sources),
         file=name,
     )
+
+
+CONSENT_STATES = {
+    "awaiting_signature": "Awaiting the patient's signature",
+    "signed": "Signed",
+    "withdrawn": "Withdrawn by the patient",
+}
+
+
+def consent_state(consent: dict) -> str:
+    """A consent row's state: withdrawn, signed, or awaiting the patient's signature."""
+    if consent.get("withdrawn_at"):
+        return "withdrawn"
+    return "signed" if consent.get("signed_at") else "awaiting_signature"

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from screening import clock, store
 from screening.domain import Questionnaire
+from screening.domain.consent import consent_state
 from screening.services.review import display_value
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"); a leading apostrophe
@@ -37,6 +38,7 @@ FIXED_COLUMNS = (
     ("decided_at", "Decided ({zone})"),
     ("appointment_at", "Appointment ({zone})"),
     ("appointment_status", "Appointment status"),
+    ("consent", "Consent to treatment"),
 )
 
 
@@ -54,6 +56,20 @@ def _answer(question, value: Any) -> str:
 
 def _when(text: str | None, tz: ZoneInfo) -> str:
     return clock.local_iso(text, tz) if text else ""
+
+
+def consent_cell(consents: list[dict[str, Any]], tz: ZoneInfo) -> str:
+    """Each treatment's newest consent: "toxin: signed 2026-06-01T10:55:00+01:00; filler: awaiting signature"."""
+    newest: dict[str, dict[str, Any]] = {}
+    for consent in consents:  # newest first
+        newest.setdefault(consent["treatment"], consent)
+    parts = []
+    for treatment in sorted(newest):
+        consent = newest[treatment]
+        state = consent_state(consent)
+        when = {"signed": consent["signed_at"], "withdrawn": consent["withdrawn_at"]}.get(state)
+        parts.append(f"{treatment}: {state.replace('_', ' ')}" + (f" {_when(when, tz)}" if when else ""))
+    return "; ".join(parts)
 
 
 def screenings_csv(
@@ -89,6 +105,7 @@ def screenings_csv(
             _when(row["decided_at"], tz),
             _when(starts, tz),
             {"booked": "booked", "patient": "cancelled by patient", "clinic": "cancelled by clinic"}.get(status, ""),
+            consent_cell(store.consents_for(db, [row["id"]]), tz),
         ]
         cells = [_answer(q, answers[q.id]) if q.id in answers else "" for q in questions]
         writer.writerow([neutralise(value) for value in [*fixed, *cells]])

@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from screening import clock, store
 from screening.domain import Question, RuleSet
 from screening.domain.conditions import And, Call, Compare, In, Name, Not, Or, Str
+from screening.domain.consent import OPTIONS, consent_state
 from screening.services.lifecycle.restriction import refuse_restricted
 
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
@@ -300,6 +301,13 @@ def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dic
             "investigation": [{"code": {"text": "Pre-consultation screening"}, "item": [{"reference": response_url}]}],
         }
         entries.append({"fullUrl": _full_url("ClinicalImpression", submission_id, n), "resource": _clean(impression)})
+    for n, consent in enumerate(store.consents_for(db, [submission_id]), start=1):
+        entries.append(
+            {
+                "fullUrl": _full_url("Consent", submission_id, n),
+                "resource": consent_resource(consent, store.consent_options(db, consent["id"]), patient_url, base),
+            }
+        )
     return {
         "resourceType": "Bundle",
         "id": f"screening-{submission_id}",
@@ -307,6 +315,59 @@ def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dic
         "timestamp": clock.now_iso(),
         "entry": entries,
     }
+
+
+# A consent's state as FHIR's Consent.status: awaiting the signature is proposed, signed is active, withdrawn inactive.
+CONSENT_STATUS = {"awaiting_signature": "proposed", "signed": "active", "withdrawn": "inactive"}
+
+
+def consent_resource(consent: dict[str, Any], options: dict[str, bool], patient_url: str, base: str) -> dict[str, Any]:
+    """A Consent to treatment (scope treatment, LOINC 59284-0 Patient Consent): the patient consents, the treating
+    practitioner took it; the text's version and hash are its policy rule; the signed PDF is named by its SHA-256
+    (the export carries no working link); each optional consent is a nested permit or deny."""
+    state = consent_state(consent)
+    resource = {
+        "resourceType": "Consent",
+        "identifier": [{"system": f"{base}/consent", "value": str(consent["id"])}],
+        "status": CONSENT_STATUS[state],
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "treatment"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}]}],
+        "patient": {"reference": patient_url},
+        "dateTime": consent["signed_at"] or consent["taken_at"],
+        "performer": [{"reference": patient_url}],
+        "policyRule": {
+            "text": f"Consent text for {consent['treatment']}, version {consent['text_version']}"
+            f" (SHA-256 {consent['text_sha256']}); taken by {consent['clinician_name']},"
+            f" {consent['register']} {consent['register_number']}"
+        },
+        "provision": {
+            "type": "deny" if state == "withdrawn" else "permit",
+            "period": {"start": consent["signed_at"], "end": consent["withdrawn_at"]},
+            "code": [{"coding": [{"system": f"{base}/CodeSystem/treatment", "code": consent["treatment"]}]}],
+            "provision": [
+                {
+                    "type": "permit" if given else "deny",
+                    "code": [
+                        {
+                            "coding": [{"system": f"{base}/CodeSystem/consent-option", "code": option}],
+                            "text": OPTIONS[option],
+                        }
+                    ],
+                }
+                for option, given in sorted(options.items())
+                if option in OPTIONS
+            ],
+        },
+    }
+    if consent["pdf_sha256"]:
+        resource["sourceAttachment"] = {
+            "contentType": "application/pdf",
+            "title": f"Signed consent {consent['id']} (SHA-256 {consent['pdf_sha256']})",
+            "creation": consent["signed_at"],
+        }
+    resource["provision"]["period"] = _clean(resource["provision"]["period"])
+    resource["provision"] = _clean(resource["provision"])
+    return _clean(resource)
 
 
 def _clean(resource: dict[str, Any]) -> dict[str, Any]:

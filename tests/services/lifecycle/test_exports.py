@@ -115,3 +115,20 @@ def test_the_export_heads_its_columns_in_words_with_the_codes_beneath_and_times_
     row = dict(zip(codes, first, strict=True))
     assert int(row["ref"]) == ref
     assert row["sent_at"].startswith(f"{TODAY.isoformat()}T11:") and row["sent_at"].endswith("+01:00")
+
+
+def test_the_consent_column_gives_each_treatments_newest_consent_in_clinic_time(app, db_path, clock, auth):
+    from tests.factories import consent_row, consult
+
+    clock.at(MORNING)
+    with db_connection(db_path) as db:
+        both = record(db, "both")
+        none = record(db)
+        consultation = consult(db, both)
+        consent_row(db, both, consultation, "toxin", signed_at="2025-06-04T09:05:00Z")
+        consent_row(db, both, consultation, "filler")  # awaiting the signature
+    admin = auth.admin()
+    rows = {int(r["ref"]): r for r in read_csv(admin.get(f"{EXPORT}?since={TODAY}&until={TODAY}").data)}
+    # 09:05 UTC in June is 10:05 in London, the clinic's zone by default
+    assert rows[both]["consent"] == "filler: awaiting signature; toxin: signed 2025-06-04T10:05:00+01:00"
+    assert rows[none]["consent"] == ""

@@ -184,3 +184,55 @@ def test_fhir_commands(app, db_path):
     assert unknown.exit_code == 1 and "no screening has the reference 424242" in unknown.output
     garbled = runner.invoke(cli, ["fhir", "bundle", "abc"])
     assert garbled.exit_code == 1 and "'abc' is not a screening reference" in garbled.output
+
+
+def test_a_consent_is_a_fhir_consent_with_its_text_its_pdf_hash_and_each_optional_consent(app, db_path):
+    from fhir.resources.R4B.consent import Consent
+
+    from tests.factories import consent_row, consult, record
+
+    with db_connection(db_path) as db:
+        submission_id = record(db, "both")
+        consultation = consult(db, submission_id)
+        signed = consent_row(
+            db,
+            submission_id,
+            consultation,
+            "toxin",
+            signed_at="2026-06-01T09:55:00Z",
+            pdf_sha256="ab" * 32,
+            options={"photos_record": True, "photos_teaching": False},
+        )
+        consent_row(
+            db,
+            submission_id,
+            consultation,
+            "filler",
+            signed_at="2026-06-01T10:00:00Z",
+            withdrawn_at="2026-06-02T08:00:00Z",
+        )
+        data = fhir.bundle(db, RULESET, submission_id, BASE)
+    Bundle.model_validate(data)
+    consents = {
+        r["resource"]["identifier"][0]["value"]: r["resource"]
+        for r in data["entry"]
+        if r["resource"]["resourceType"] == "Consent"
+    }
+    assert len(consents) == 2
+    for resource in consents.values():
+        Consent.model_validate(resource)
+        assert resource["scope"]["coding"][0]["code"] == "treatment"
+    toxin = consents[str(signed)]
+    assert toxin["status"] == "active" and toxin["dateTime"] == "2026-06-01T09:55:00Z"
+    assert toxin["provision"]["type"] == "permit"
+    assert toxin["provision"]["code"][0]["coding"][0]["code"] == "toxin"
+    assert {p["code"][0]["coding"][0]["code"]: p["type"] for p in toxin["provision"]["provision"]} == {
+        "photos_record": "permit",
+        "photos_teaching": "deny",
+    }
+    assert "ab" * 32 in toxin["sourceAttachment"]["title"]
+    assert "NMC 12A3456E" in toxin["policyRule"]["text"]
+    (filler,) = [r for key, r in consents.items() if key != str(signed)]
+    assert filler["status"] == "inactive" and filler["provision"]["type"] == "deny"
+    assert filler["provision"]["period"] == {"start": "2026-06-01T10:00:00Z", "end": "2026-06-02T08:00:00Z"}
+    assert "sourceAttachment" not in filler  # no PDF was made for it
