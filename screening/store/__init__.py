@@ -70,6 +70,7 @@ from screening.store.clinicians import (
 from screening.store.consents import (
     assessments_for,
     consent_options,
+    consent_pdf,
     consents_for,
     signed_consent,
     treatments_given,
@@ -214,6 +215,7 @@ __all__ = [
     "clinician_question",
     "assessments_for",
     "consent_options",
+    "consent_pdf",
     "consents_for",
     "consultations_for",
     "signed_consent",

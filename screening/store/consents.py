@@ -67,3 +67,9 @@ def treatments_given(db: Database, submission_ids: list[int]) -> list[dict[str, 
             list(submission_ids),
         )
     )
+
+
+def consent_pdf(db: Database, consent_id: int) -> bytes | None:
+    """The signed consent's PDF, as made when the patient signed (None before the signature)."""
+    row = next(db.query("SELECT pdf FROM consent WHERE id = ?", [consent_id]), None)
+    return row["pdf"] if row and row["pdf"] else None

@@ -9,6 +9,7 @@ patient, and nothing about clinicians beyond what was decided.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from sqlite_utils import Database
 
 from screening import clock, store
 from screening.domain import Questionnaire
+from screening.domain.consent import OPTIONS
 from screening.services import review as reviewing
 
 ACTION_WORDS = {
@@ -98,6 +100,7 @@ def build(
                     }
                     for b in store.bookings_with_slots(db, version_id)
                 ],
+                "consents": [_consent(db, c) for c in store.consents_for(db, [version_id])],
             }
         )
     as_of = clock.readable(store.iso(now), zone) if zone else store.iso(now)
@@ -113,6 +116,27 @@ def build(
             "Your consultation record, if you had a consultation, is kept in the clinic's records system: ask the"
             " clinic for it.",
         ],
+    }
+
+
+def _consent(db: Database, consent: dict[str, Any]) -> dict[str, Any]:
+    pdf = store.consent_pdf(db, consent["id"])
+    return {
+        "reference": consent["id"],
+        "treatment": consent["treatment"],
+        "consent_text_version": consent["text_version"],
+        "taken_by": f"{consent['clinician_name']}, {consent['register']} {consent['register_number']}",
+        "taken_at": consent["taken_at"],
+        "what_was_discussed": consent["discussed"],
+        "your_questions": consent["patient_questions"],
+        "why_you_want_it": consent["reasons"],
+        "what_you_hope_for": consent["hopes"],
+        "signed_as": consent["signed_name"],
+        "signed_at": consent["signed_at"],
+        "withdrawn_at": consent["withdrawn_at"],
+        "other_consents": {OPTIONS[o]: given for o, given in store.consent_options(db, consent["id"]).items()},
+        "signed_pdf_sha256": consent["pdf_sha256"] or None,
+        "signed_pdf_base64": base64.b64encode(pdf).decode("ascii") if pdf else None,
     }
 
 

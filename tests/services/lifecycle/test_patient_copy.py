@@ -83,3 +83,38 @@ def test_without_the_private_link_there_is_no_copy(app, db_path):
     assert stranger.get("/your-result/your-data.json").status_code == 404
     assert stranger.get("/your-result/your-data").status_code == 404
     assert audit_rows(db_path, "patient_copy_downloaded") == []
+
+
+def test_the_copy_holds_each_consent_with_its_signed_pdf_and_no_one_elses(app, db_path, clock, auth):
+    import base64
+    import hashlib
+
+    from tests.factories import consent_row, consult, db_connection
+
+    patient, other, first, second, other_id = full_story(app, db_path, clock, auth)
+    document = b"%PDF-1.4 the signed consent"
+    with db_connection(db_path) as db:
+        consultation = consult(db, second)
+        mine = consent_row(
+            db,
+            second,
+            consultation,
+            signed_at="2026-06-01T09:55:00Z",
+            pdf_sha256=hashlib.sha256(document).hexdigest(),
+            options={"photos_teaching": False},
+        )
+        db.execute("UPDATE consent SET pdf = ? WHERE id = ?", [document, mine])
+        consent_row(db, other_id, consult(db, other_id))
+    data = json.loads(patient.get("/your-result/your-data.json").get_data(as_text=True))
+    original, amended = data["screenings"]
+    assert original["consents"] == []
+    (consent,) = amended["consents"]
+    assert consent["reference"] == mine and consent["treatment"] == "toxin"
+    assert consent["taken_by"] == "Pat, NMC 12A3456E" and consent["signed_at"] == "2026-06-01T09:55:00Z"
+    assert consent["why_you_want_it"] == "Frown lines"
+    assert consent["other_consents"] == {"Photographs for teaching or marketing": False}
+    assert base64.b64decode(consent["signed_pdf_base64"]) == document
+    assert consent["signed_pdf_sha256"] == hashlib.sha256(document).hexdigest()
+    theirs = json.loads(other.get("/your-result/your-data.json").get_data(as_text=True))
+    (their_consent,) = theirs["screenings"][0]["consents"]
+    assert their_consent["signed_pdf_base64"] is None and their_consent["reference"] != mine
