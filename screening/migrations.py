@@ -585,3 +585,10 @@ def m0021(db: Database) -> None:
         CREATE INDEX treatment_given_submission ON treatment_given (submission_id, id)
         """,
     )
+
+
+@migrations(name="0022_outbox_consent")
+def m0022(db: Database) -> None:
+    # The email that tells a patient they signed carries the signed consent's PDF as an attachment. The outbox row
+    # names the consent and the PDF is read from the consent at delivery, so the outbox never holds a copy of it.
+    _run(db, "ALTER TABLE outbox ADD COLUMN consent_id INTEGER REFERENCES consent (id)")

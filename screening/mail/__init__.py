@@ -15,6 +15,7 @@ from datetime import timedelta
 from email.errors import MessageError
 from email.header import Header
 from email.message import Message
+from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
@@ -84,6 +85,8 @@ def _message(row: dict[str, Any], settings: Settings) -> Message:
     message: Message = MIMEText(row["body"], "plain", "utf-8")
     if row.get("calendar"):
         message = _with_calendar(message, row["calendar"])
+    if row.get("consent_pdf"):
+        message = _with_pdf(message, row["consent_pdf"], f"consent-{row['consent_id']}.pdf")
     message["From"] = _header("From", settings.sender)
     message["To"] = _header("To", row["to_addr"])
     subject = _header("Subject", row["subject"])
@@ -102,6 +105,16 @@ def _with_calendar(text: Message, ics: str) -> Message:
     attachment = MIMEText(ics, "calendar", "utf-8")
     attachment.set_param("method", "PUBLISH")
     attachment.add_header("Content-Disposition", "attachment", filename="appointment.ics")
+    mixed.attach(attachment)
+    return mixed
+
+
+def _with_pdf(text: Message, document: bytes, filename: str) -> Message:
+    """The text and a PDF attachment (the signed consent)."""
+    mixed = MIMEMultipart("mixed")
+    mixed.attach(text)
+    attachment = MIMEApplication(document, "pdf")
+    attachment.add_header("Content-Disposition", "attachment", filename=filename)
     mixed.attach(attachment)
     return mixed
 
@@ -290,6 +303,21 @@ def cancelled(
         f"Your appointment at {clinic} is cancelled",
         f"{opening}\n\nYou can choose another time on your private page:\n{link}\n\n{clinic}\n",
         submission_id,
+    )
+
+
+def consent_signed(config: dict[str, Any], to: str, link: str, *, submission_id: int, consent_id: int) -> store.Mail:
+    """The patient's copy of the consent they signed, attached as the PDF (what the clinic keeps, to the patient's
+    own address only; nothing clinical in the subject or body)."""
+    clinic = config["CLINIC_NAME"]
+    return store.Mail(
+        "consent_signed",
+        to,
+        f"Your signed consent form from {clinic}",
+        "Thank you for signing your consent form. Your copy is attached as a PDF; keep it with your records.\n\n"
+        f"You can read it again, or withdraw your consent, on your private page:\n{link}\n\n{clinic}\n",
+        submission_id,
+        consent_id=consent_id,
     )
 
 

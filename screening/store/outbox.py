@@ -20,6 +20,7 @@ class Mail:
     body: str
     submission_id: int | None = None  # the screening a patient's email is about; None for the clinic's and staff mail
     calendar: str = ""  # an .ics attachment (the booking confirmation's appointment): time and place, nothing clinical
+    consent_id: int | None = None  # a signed consent whose PDF is attached, read from the consent when sent
 
 
 def queue_mail(db: Database, mails) -> None:
@@ -27,20 +28,23 @@ def queue_mail(db: Database, mails) -> None:
     now = iso(clock.utc_now())
     for mail in mails:
         db.execute(
-            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at, submission_id, calendar)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [mail.kind, mail.to, mail.subject, mail.body, now, now, mail.submission_id, mail.calendar],
+            "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at, submission_id, calendar,"
+            " consent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [mail.kind, mail.to, mail.subject, mail.body, now, now, mail.submission_id, mail.calendar, mail.consent_id],
         )
 
 
 def claim_due_mail(db: Database, *, limit: int, hold: timedelta) -> list[dict[str, Any]]:
-    """Messages due for sending, each claimed for `hold` so that a second sender leaves it alone."""
+    """Messages due for sending, each claimed for `hold` so that a second sender leaves it alone; a message that
+    attaches a signed consent comes with the consent's PDF (`consent_pdf`)."""
     now = clock.utc_now()
     claimed = []
     for row in list(
         db.query(
-            "SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
-            " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?",
+            "SELECT outbox.*, consent.pdf AS consent_pdf FROM outbox"
+            " LEFT JOIN consent ON consent.id = outbox.consent_id"
+            " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY outbox.id LIMIT ?",
             [iso(now), iso(now), limit],
         )
     ):

@@ -62,6 +62,7 @@ SUBMISSION_REFERENCES: tuple[Reference, ...] = (
     Reference("treatment_given", "consent_id", "consent"),
     Reference("treatment_given", "submission_id", "submission"),
     Reference("consent_option", "consent_id", "consent"),
+    Reference("outbox", "consent_id", "consent"),  # the email that attached it goes with it
     Reference("consent", "consultation_id", "consultation"),
     Reference("consent", "submission_id", "submission"),
     Reference("suitability_assessment", "submission_id", "submission"),

@@ -96,6 +96,9 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
             " clinician_name, given_at) VALUES (?, ?, ?, 'toxin', ?, 'Dr Pat', '2030-01-10T09:30:00Z')",
             [second, consent, booking, clinician],
         )
+        store.queue_mail(
+            db, (store.Mail("consent_signed", "pat@example.org", "Signed", "...", second, consent_id=consent),)
+        )
         other = record(db)  # another patient's screening stays whole
         held = {
             (r.table, r.column): next(
