@@ -156,3 +156,13 @@ def test_unreadable_toml_and_a_file_without_items_are_each_named(tmp_path: Path)
     problems = problems_of(folder)
     assert problems[0].startswith("instruments/broken.toml: cannot be read: ")
     assert "instruments/invented_worry_scale.toml: items: must be one or more [[items]] tables" in problems
+
+
+def test_the_example_in_the_docs_is_a_valid_instrument(tmp_path: Path):
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## A licensed assessment instrument") :]
+    start = section.index("```toml\n") + len("```toml\n")
+    example = section[start : section.index("```", start)]
+
+    instrument = load_instruments(write(tmp_path / "instruments", example, "example_concern_scale.toml"))
+    assert instrument["example_concern_scale"].score({"morning": "often", "plans": "yes"}) == (5, True)
