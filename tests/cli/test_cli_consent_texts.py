@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import clean_env, invoke
+from tests.cli_helpers import clean_env, invoke, run_script, script_env
 from tests.factories import RULES_DIR
 
 
@@ -113,4 +113,17 @@ def test_broken_rules_and_a_broken_consent_text_are_reported_in_one_pass(check, 
     assert run.returncode == 1
     assert "contraindications.toml: rule 'breastfeeding'" in run.stderr
     assert "  consent/toxin.toml: aftercare: unknown field" in run.stderr.splitlines()
+    assert "Traceback" not in run.stderr
+
+
+def test_a_command_with_a_broken_consent_text_says_cannot_start_naming_the_file_and_field(tmp_path, copy):
+    # The console script for real: the app refuses to start, as the server does, and screening.cli.main says why.
+    env = script_env(tmp_path / "clinic")
+    assert run_script("init", "--instance", str(tmp_path / "clinic"), env=env).returncode == 0
+    edit(copy / "consent" / "toxin.toml", '"S18", "SEED"]', '"S18", "S999"]')
+
+    run = run_script("audit", "verify", env={**env, "SCREENING_RULES_DIR": str(copy)})
+    assert run.returncode == 1
+    assert "screening: cannot start: the rules cannot be loaded (1 problem):" in run.stderr
+    assert "  consent/toxin.toml: sources: S999 is not in sources.toml" in run.stderr.splitlines()
     assert "Traceback" not in run.stderr
