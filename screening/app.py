@@ -63,9 +63,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if logging.getLogger("screening").level == logging.NOTSET:
         logging.getLogger("screening").setLevel(logging.INFO)
 
-    # The shipped rules with the clinic's overrides; a broken overrides file stops the start, like bad rules.
+    # The shipped rules with the clinic's overrides; a broken overrides file, consent text or instrument stops the
+    # start, like bad rules.
     overrides_file = rulebook.overrides_path(app.instance_path, app.config["OVERRIDES_FILE"] or None)
     app.extensions[EXTENSION] = rulebook.load_rules(app.config["RULES_DIR"], overrides_file)
+    rulebook.load_at_start(app)  # the consent texts and any licensed instrument, checked like the rules
     audit_digest.init_app(app)  # the chain's key, registered before migrating: a migration that reseals uses it
     db.init_app(app)
     rulebook.archive_at_start(

@@ -111,16 +111,62 @@ def _overrides_option(function):
 @_rules_option
 @_overrides_option
 def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> None:
-    """Load and validate the rules files; print what they hold, or every problem found."""
-    ruleset = _load(rules_path)
+    """Load and validate the rules files, the consent texts and any licensed instrument; print what they hold, or
+    every problem found."""
+    folder = rules_path or rules_dir()
+    try:
+        ruleset = load_ruleset(folder)
+    except RulesError as error:
+        click.echo(f"screening: {folder}: {error}", err=True)
+        _check_beside_the_rules(folder)  # every problem in one pass, so a clinic fixes a broken edit at once
+        sys.exit(1)
     questionnaire = ruleset.questionnaire
     counts = ", ".join(f"{level} {n}" for level, n in ruleset.counts().items())
-    click.echo(f"{rules_path or rules_dir()}: the rules are valid (version {ruleset.version})")
+    click.echo(f"{folder}: the rules are valid (version {ruleset.version})")
     click.echo(f"{len(questionnaire.questions)} questions in {len(questionnaire.sections)} sections")
     click.echo(f"{len(ruleset.rules)} rules: {counts}")
     click.echo(f"{len(ruleset.sources)} sources")
+    if not _check_beside_the_rules(folder):
+        sys.exit(1)
     _check_rule_tests(ruleset, Path(rules_path or rules_dir()) / "tests")
     _check_overrides(ruleset, overrides_file, Path(rules_path or rules_dir()) / "tests")
+
+
+def _check_beside_the_rules(folder: Path) -> bool:
+    """Print the consent texts and the clinic's licensed instruments, or every problem with its file and field (on
+    standard error); say whether both are valid."""
+    from screening.services.rules.rulebook import load_consent_texts_from, load_instruments_from
+
+    valid = True
+    try:
+        texts = load_consent_texts_from(folder)
+    except RulesError as error:
+        valid = False
+        _echo_problems("the consent texts are refused", error)
+    else:
+        listed = ", ".join(f"{text.treatment} {text.version}" for text in texts.values())
+        click.echo(f"consent texts: {listed} (valid)")
+    try:
+        instruments = load_instruments_from(folder)
+    except RulesError as error:
+        valid = False
+        _echo_problems("the licensed instruments are refused", error)
+    else:
+        if not instruments:
+            click.echo("licensed instruments: none (the product ships none; see docs/rules.md to add one)")
+        for instrument in instruments.values():
+            click.echo(
+                f"licensed instrument: {instrument.id} {instrument.version}, {len(instrument.items)} items, positive"
+                f" at {instrument.cut_off} or more of {instrument.highest_score} (valid)"
+            )
+    return valid
+
+
+def _echo_problems(what: str, error: RulesError) -> None:
+    count = f"{len(error.problems)} problem{'s' if len(error.problems) != 1 else ''}"
+    click.echo(f"screening: {what} ({count}):", err=True)
+    for problem in error.problems:
+        click.echo(f"  {problem}", err=True)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -67,6 +67,16 @@ def load_ruleset(directory: str | Path) -> RuleSet:
     return RuleSet(questionnaire, tuple(rules), sources, ruleset_version(directory))
 
 
+def read_source_keys(directory: str | Path) -> set[str]:
+    """The source keys in a rules folder's sources.toml, for files that cite sources beside the rules (the consent
+    texts); raise RulesError when the file cannot be read."""
+    problems = _Problems()
+    document = _read_toml(Path(directory) / SOURCES_FILE, problems)
+    if problems.items:
+        raise RulesError(problems.items)
+    return set(document)
+
+
 def ruleset_version(directory: str | Path) -> str:
     """A short hash of the rules files, so every stored screening says which rules judged it."""
     digest = hashlib.sha256()

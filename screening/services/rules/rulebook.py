@@ -1,7 +1,7 @@
 """The clinic's rule set as the service runs it: where the rules files are, the shipped rules with the clinic's
-overrides applied, the rule set the app loaded, and the archive of every version a server ran (so the
-rules that judged an old screening can be rebuilt and compared). Below the views and the app factory, so both ask
-here."""
+overrides applied, the rule set the app loaded, the consent texts and any licensed instruments beside them, and the
+archive of every version a server ran (so the rules that judged an old screening can be rebuilt and compared). Below
+the views and the app factory, so both ask here."""
 
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ from sqlite_utils import Database
 from screening import store
 from screening.db import connect
 from screening.domain import RulesError, RuleSet, load_ruleset
-from screening.domain.loading import FILES
+from screening.domain.consent import CONSENT_FOLDER, TREATMENTS, ConsentText, load_consent_texts
+from screening.domain.instruments import INSTRUMENTS_FOLDER, Instrument, load_instruments
+from screening.domain.loading import FILES, read_source_keys
 from screening.domain.overrides import apply_overrides, parse_overrides, read_overrides
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
 EXTENSION = "screening.rules"
+CONSENT_EXTENSION = "screening.consent_texts"
+INSTRUMENTS_EXTENSION = "screening.instruments"
 
 
 def rules_dir() -> Path:
@@ -59,6 +63,46 @@ def load_rules(rules_dir: str | Path, overrides_file: str | Path | None) -> Rule
     if overrides_file is None:
         return ruleset
     return apply_overrides(ruleset, read_overrides(overrides_file, ruleset))
+
+
+def load_consent_texts_from(rules_dir: str | Path) -> dict[str, ConsentText]:
+    """The consent texts in the rules folder's consent/, their sources checked against its sources.toml; raise
+    RulesError naming each file and field at fault."""
+    texts = load_consent_texts(Path(rules_dir) / CONSENT_FOLDER, read_source_keys(rules_dir))
+    return {treatment: texts[treatment] for treatment in TREATMENTS if treatment in texts}  # toxin, then filler
+
+
+def load_instruments_from(rules_dir: str | Path) -> dict[str, Instrument]:
+    """The clinic's licensed instruments in the rules folder's instruments/ (none when it is absent, as shipped);
+    raise RulesError naming each file and field at fault."""
+    return load_instruments(Path(rules_dir) / INSTRUMENTS_FOLDER)
+
+
+def load_at_start(app: Flask) -> None:
+    """Load what judges and consents beside the rules into the app (the rule set is loaded just before): a broken
+    consent text or instrument stops the start with its file and field, like a broken rules file."""
+    app.extensions[CONSENT_EXTENSION] = load_consent_texts_from(app.config["RULES_DIR"])
+    app.extensions[INSTRUMENTS_EXTENSION] = load_instruments_from(app.config["RULES_DIR"])
+
+
+def consent_texts_of(app: Flask) -> dict[str, ConsentText]:
+    """The consent texts a given app shows, by treatment (toxin, filler)."""
+    return app.extensions[CONSENT_EXTENSION]
+
+
+def current_consent_texts() -> dict[str, ConsentText]:
+    """The consent texts the running app shows, by treatment."""
+    return consent_texts_of(current_app)
+
+
+def instruments_of(app: Flask) -> dict[str, Instrument]:
+    """The clinic's licensed instruments a given app scores with, by id (empty unless the clinic added one)."""
+    return app.extensions[INSTRUMENTS_EXTENSION]
+
+
+def current_instruments() -> dict[str, Instrument]:
+    """The clinic's licensed instruments the running app scores with, by id."""
+    return instruments_of(current_app)
 
 
 def archive(db: Database, ruleset: RuleSet, rules_dir: str | Path, overrides_file: str | Path | None) -> bool:
