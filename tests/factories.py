@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import secrets
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -34,9 +33,9 @@ from screening import mail, store
 from screening.app import create_app
 from screening.db import connect
 from screening.domain import Answers, Evaluation, RuleSet, evaluate_screening, load_ruleset
-from screening.domain.consent import load_consent_texts
 from screening.mail import links
 from screening.services import credentials
+from screening.services.rules.rulebook import load_consent_texts_from
 from screening.settings import BY_NAME
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -644,8 +643,7 @@ def consent_row(
 ) -> int:
     """A consent row written straight into the table (for exports and lists that only read consents), taken by the
     consultation's practitioner from the shipped text of that treatment."""
-    sources = set(tomllib.loads((RULES_DIR / "sources.toml").read_text()))
-    text = load_consent_texts(RULES_DIR / "consent", sources)[treatment]
+    text = load_consent_texts_from(RULES_DIR)[treatment]
     consultation = next(db.query("SELECT * FROM consultation WHERE id = ?", [consultation_id]))
     consent_id = db.execute(
         "INSERT INTO consent (submission_id, consultation_id, treatment, text_version, text_sha256, clinician_id,"

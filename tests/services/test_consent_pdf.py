@@ -2,21 +2,19 @@
 name a patient types, and the same bytes (so the same hash) whenever it is made again from the record."""
 
 import io
-import tomllib
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 
-from screening.domain.consent import OPTIONS, load_consent_texts
+from screening.domain.consent import OPTIONS
 from screening.services.consent_pdf import consent_pdf, sha256
-from screening.services.rules.rulebook import rules_dir
+from screening.services.rules.rulebook import load_consent_texts_from, rules_dir
 
 LONDON = ZoneInfo("Europe/London")
 
 
 def texts():
-    sources = set(tomllib.loads((rules_dir() / "sources.toml").read_text()))
-    return load_consent_texts(rules_dir() / "consent", sources)
+    return load_consent_texts_from(rules_dir())
 
 
 def signed(text, **changes):
