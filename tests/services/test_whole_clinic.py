@@ -531,6 +531,8 @@ def clinic_machine(tmp_path: Path, clock, app) -> type[RuleBasedStateMachine]:
                 return
             for found in self.current():
                 sid = found["id"]
+                if found["restricted_at"]:  # frozen: no patient page opens it, and a decision never touches it
+                    continue
                 standing = self.standing_for(self.world.sent[sid].person, before=sid)
                 if not standing:
                     continue
