@@ -273,9 +273,9 @@ def sign(
             f"This consent was taken by {consent['clinician_name']}: only they may have the patient sign it",
         )
     if consent["withdrawn_at"]:
-        raise FieldError("full_name", "This consent was withdrawn: it cannot be signed")
+        raise ServiceError("This consent was withdrawn: it cannot be signed. Nothing was changed.")
     if consent["signed_at"]:
-        raise FieldError("full_name", "This consent is signed already")
+        raise ServiceError("This consent is signed already. Nothing was changed.")
     text = texts(config).get(consent["treatment"])
     if text is None or text.sha256 != consent["text_sha256"]:
         raise FieldError(
