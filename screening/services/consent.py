@@ -27,6 +27,7 @@ from screening.domain.consent import (
     ConsentText,
     load_consent_texts,
 )
+from screening.domain.loading import RulesError
 from screening.domain.names import name_mismatch
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.services import intake
@@ -43,6 +44,14 @@ def texts(config: dict[str, Any]) -> dict[str, ConsentText]:
     return load_consent_texts(Path(config["RULES_DIR"]) / "consent", set(current_ruleset().sources))
 
 
+def _usable_texts(config: dict[str, Any]) -> tuple[dict[str, ConsentText], list[str]]:
+    """The consent texts, or none with the problems that stop them loading (the pages say so; nothing is taken)."""
+    try:
+        return texts(config), []
+    except RulesError as error:
+        return {}, error.problems
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # What the pages show
 
@@ -56,6 +65,7 @@ class ConsentState:
     assessed: dict[str, Any] | None  # the newest assessment, when one is needed
     consulted: bool  # a consultation with `consulted` was recorded
     treatments: list[str]  # the screening's treatments that may be consented to now (bookable, none live)
+    text_problems: tuple[str, ...] = ()  # why the consent texts cannot be loaded, when they cannot
 
     @property
     def awaiting_signature(self) -> list[dict[str, Any]]:
@@ -69,14 +79,16 @@ def state(db: Database, config: dict[str, Any], found: dict[str, Any]) -> Consen
     needs = needs_assessment(found)
     live = {c["treatment"] for c in consents if not c["withdrawn_at"]}
     bookable = set(intake.booking_status(db, config, found).bookable_treatments)
+    loaded, problems = _usable_texts(config)
     return ConsentState(
-        texts=texts(config),
+        texts=loaded,
+        text_problems=tuple(problems),
         consents=consents,
         assessments=assessments,
         needs_assessment=needs,
         assessed=assessments[0] if needs and assessments else None,
         consulted=_consultation(db, found["id"]) is not None,
-        treatments=[t for t in found["treatments"] if t in bookable and t not in live],
+        treatments=[t for t in found["treatments"] if t in bookable and t not in live and t in loaded],
     )
 
 
@@ -166,7 +178,10 @@ def check_take(
                 "The suitability assessment says refer to the GP: consent cannot be taken, and the patient is not "
                 "treated now",
             )
-    text = texts(config).get(treatment)
+    loaded, problems = _usable_texts(config)
+    if problems:
+        raise FieldError("discussed", "The consent texts cannot be loaded: ask an admin to run screening rules check")
+    text = loaded.get(treatment)
     if text is None or text.sha256 != text_sha256:
         raise FieldError("discussed", "The consent text changed; read it again with the patient")
     for name, value, required in (
@@ -276,7 +291,7 @@ def sign(
         raise ServiceError("This consent was withdrawn: it cannot be signed. Nothing was changed.")
     if consent["signed_at"]:
         raise ServiceError("This consent is signed already. Nothing was changed.")
-    text = texts(config).get(consent["treatment"])
+    text = _usable_texts(config)[0].get(consent["treatment"])
     if text is None or text.sha256 != consent["text_sha256"]:
         raise FieldError(
             "full_name",

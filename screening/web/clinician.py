@@ -354,7 +354,7 @@ def sign_here(submission_id: int, consent_id: int):
         "clinician/consent_sign.html",
         form=form,
         taken=taken,
-        text=consenting.texts(config()).get(taken["treatment"]),
+        text=consenting.state(get_db(), config(), found).texts.get(taken["treatment"]),
         tz=zone(),
         **submission_context(found),
     )

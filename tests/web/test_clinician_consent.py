@@ -251,3 +251,19 @@ def test_a_signature_with_the_wrong_name_or_without_the_tick_is_refused(
     assert refused.status_code == 400 and message in error_of(refused, field)
     assert consents(db_path) == [consent] and consent["signed_at"] is None
     assert len(audit_rows(db_path)) == before
+
+
+def test_without_loadable_consent_texts_the_page_says_so_and_no_consent_is_taken(app, db_path, clock, auth, rules_copy):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now())
+    ada = auth.registered_clinician()
+    consult(ada, submission_id)
+    app.config["RULES_DIR"] = str(rules_copy)  # the rules' files without their consent folder
+
+    page = ada.get(f"/clinician/submissions/{submission_id}")
+    before = len(audit_rows(db_path))
+    refused = take(ada, submission_id)
+
+    assert page.status_code == 200 and "The consent texts cannot be loaded" in page_text(page)
+    assert "no consent text for the treatment toxin" in page_text(page)
+    assert refused.status_code == 400 and "The consent texts cannot be loaded" in page_text(refused)
+    assert unchanged(db_path, before)
