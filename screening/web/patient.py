@@ -355,11 +355,16 @@ def patient_consent(submission: dict, form: SignatureForm | None = None, failed_
     """The patient's consent section: each consent's state, its text and signature form while it awaits a
     signature, and the optional consents with their Give and Withdraw buttons."""
     state = consenting.state(get_db(), config(), submission)
-    forms = {
-        c["id"]: form if form is not None and c["id"] == failed_id else SignatureForm(formdata=None)
+    forms = {  # one form per consent awaiting a signature, each with its own prefix, so no two fields share an id
+        c["id"]: form if form is not None and c["id"] == failed_id else signature_form(c["id"], formdata=None)
         for c in state.awaiting_signature
     }
     return {"consent": state, "signature_forms": forms, "consent_option_names": CONSENT_OPTIONS}
+
+
+def signature_form(consent_id: int, **kwargs) -> SignatureForm:
+    """The signature form of one consent on the private page (its fields prefixed with the consent's id)."""
+    return SignatureForm(prefix=f"consent-{consent_id}", **kwargs)
 
 
 @bp.get("/your-result/consent")
@@ -375,8 +380,8 @@ def consent_page():
 def sign_consent():
     """Let the patient sign, from their private page, a consent their practitioner took: typed name and a tick."""
     submission = current_submission()
-    form = SignatureForm()
-    taken = consenting.consent_of(get_db(), submission, form.consent_id.data)
+    taken = consenting.consent_of(get_db(), submission, request.form.get("consent_id"))
+    form = signature_form(taken["id"])
     if form.validate_on_submit():
         try:
             consenting.sign(

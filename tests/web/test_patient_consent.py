@@ -40,8 +40,9 @@ def consent_row(db_path) -> dict:
 
 def sign(patient, consent_id, **fields):
     page = patient.get("/")  # any page's token: a withdrawn consent, or another patient's page, has no form
-    data = {"csrf_token": csrf_token(page), "consent_id": consent_id, "full_name": "Mary Seacole", "understood": "y"}
-    return patient.post("/your-result/consent/sign", data={**data, **fields})
+    data = {"csrf_token": csrf_token(page), "full_name": "Mary Seacole", "understood": "y", **fields}
+    prefixed = {f"consent-{consent_id}-{key}": value for key, value in data.items()}  # one form per consent
+    return patient.post("/your-result/consent/sign", data={**prefixed, "consent_id": consent_id})
 
 
 def test_the_patient_signs_from_the_private_page(db_path, consented):
@@ -73,7 +74,7 @@ def test_a_wrong_name_or_no_tick_is_refused_and_nothing_changes(db_path, consent
     refused = sign(patient, consent["id"], **fields)
 
     assert refused.status_code == 400
-    node = tree(refused).by_id(f"{field}-error")
+    node = tree(refused).by_id(f"consent-{consent['id']}-{field}-error")
     assert node is not None and message in node.text()
     assert consent_row(db_path) == consent and len(audit_rows(db_path)) == before
 
