@@ -4,6 +4,7 @@ question fired; the patient signs on the clinic's device. Every refusal says why
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -267,3 +268,17 @@ def test_without_loadable_consent_texts_the_page_says_so_and_no_consent_is_taken
     assert "no consent text for the treatment toxin" in page_text(page)
     assert refused.status_code == 400 and "The consent texts cannot be loaded" in page_text(refused)
     assert unchanged(db_path, before)
+
+
+def test_both_treatments_get_their_own_consent_form_and_text_with_no_id_twice(app, db_path, clock, auth):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), treatment="both")
+    ada = auth.registered_clinician()
+    consult(ada, submission_id)
+
+    page = ada.get(f"/clinician/submissions/{submission_id}")
+
+    html = page.get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'id="take-toxin"' in html and 'id="take-filler"' in html
+    assert 'id="consent-text-toxin"' in html and 'id="consent-text-filler"' in html
