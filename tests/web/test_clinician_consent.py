@@ -9,51 +9,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from screening.domain.consent import load_consent_texts
-from screening.domain.loading import load_ruleset
-from tests.factories import RULES_DIR, audit_rows, rows
-from tests.journeys import booked_patient
+from tests.factories import audit_rows, rows
+from tests.journeys import TOXIN_CONSENT_SHA, booked_patient, consult, take_consent
 from tests.pages import csrf_token, location, page_text, tree
 
 MORNING = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 BDD = {"treatment": "toxin", "bdd_diagnosis": "yes"}
-ATTENDED = {
-    "attendance": "attended",
-    "id_document": "passport",
-    "id_date_of_birth": "22/07/1990",
-    "answers": "confirmed",
-    "consulted": "y",
-    "note": "",
-}
-TOXIN_SHA = load_consent_texts(RULES_DIR / "consent", set(load_ruleset(RULES_DIR).sources))["toxin"].sha256
 
 
 @pytest.fixture(autouse=True)
 def clinic_morning(clock):
     clock.at(MORNING)
-
-
-def consult(client, submission_id: int):
-    path = f"/clinician/submissions/{submission_id}/consultation"
-    page = client.get(path)
-    assert client.post(path, data={**ATTENDED, "csrf_token": csrf_token(page)}).status_code == 303
-
-
-def take(client, submission_id: int, treatment: str = "toxin", **fields):
-    page = client.get(f"/clinician/submissions/{submission_id}/consent")
-    assert page.status_code == 200
-    data = {
-        "treatment": treatment,
-        "text_sha256": TOXIN_SHA,
-        "discussed": "Every section of the text, the risks above all",
-        "patient_questions": "How long does bruising last?",
-        "reasons": "Frown lines make her look cross",
-        "hopes": "A softer frown, not a frozen face",
-        "photos_record": "y",
-        **fields,
-    }
-    form = {f"{treatment}-{key}": value for key, value in data.items()} | {f"{treatment}-csrf_token": csrf_token(page)}
-    return client.post(f"/clinician/submissions/{submission_id}/consent/{treatment}", data=form)
 
 
 def error_of(response, field: str) -> str:
@@ -77,13 +43,13 @@ def test_consent_taken_by_the_treating_practitioner_and_signed_on_the_clinic_dev
     page = page_text(ada.get(f"/clinician/submissions/{submission_id}"))
     assert "Take consent" in page and "How long results last" in page and "Tell the clinic at once if" in page
 
-    taken = take(ada, submission_id, clinician_id="999")  # a hidden field naming another clinician is ignored
+    taken = take_consent(ada, submission_id, clinician_id="999")  # a hidden field naming another clinician is ignored
     (consent,) = consents(db_path)
     assert taken.status_code == 303
     assert location(taken) == f"/clinician/submissions/{submission_id}/consent/{consent['id']}/sign"
     assert (consent["clinician_name"], consent["register"], consent["register_number"]) == ("Ada", "NMC", "12A3456E")
     assert consent["clinician_id"] == auth.account() != 999
-    assert consent["text_sha256"] == TOXIN_SHA and consent["signed_at"] is None
+    assert consent["text_sha256"] == TOXIN_CONSENT_SHA and consent["signed_at"] is None
     assert rows(db_path, "SELECT option, given, changed_by FROM consent_option ORDER BY option") == [
         {"option": "gp_letter", "given": 0, "changed_by": "clinician"},
         {"option": "photos_record", "given": 1, "changed_by": "clinician"},
@@ -116,7 +82,7 @@ def test_consent_before_the_consultation_is_refused(app, db_path, clock, auth):
     ada = auth.registered_clinician()
     before = len(audit_rows(db_path))
 
-    refused = take(ada, submission_id)
+    refused = take_consent(ada, submission_id)
 
     assert refused.status_code == 400 and "Record the consultation first" in error_of(refused, "toxin-discussed")
     assert unchanged(db_path, before)
@@ -128,7 +94,7 @@ def test_consent_by_a_clinician_without_a_register_is_refused(app, db_path, cloc
     grace = auth.clinician("grace@example.org", name="Grace")
     before = len(audit_rows(db_path))
 
-    refused = take(grace, submission_id)
+    refused = take_consent(grace, submission_id)
 
     assert refused.status_code == 400
     assert "Add your professional register and number" in error_of(refused, "toxin-discussed")
@@ -139,12 +105,12 @@ def test_a_consent_taken_by_one_clinician_is_not_re_taken_nor_signed_by_another(
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now())
     ada = auth.registered_clinician()
     consult(ada, submission_id)
-    assert take(ada, submission_id).status_code == 303
+    assert take_consent(ada, submission_id).status_code == 303
     (consent,) = consents(db_path)
     bob = auth.registered_clinician("bob@example.org", name="Bob", number="98B7654F")
     before = len(audit_rows(db_path))
 
-    refused = take(bob, submission_id)
+    refused = take_consent(bob, submission_id)
     assert refused.status_code == 400 and "taken by Ada, who will treat" in error_of(refused, "toxin-discussed")
 
     sign_path = f"/clinician/submissions/{submission_id}/consent/{consent['id']}/sign"
@@ -168,7 +134,7 @@ def test_a_fired_appearance_question_needs_the_assessment_before_consent(app, db
     consult(ada, submission_id)
     before = len(audit_rows(db_path))
 
-    refused = take(ada, submission_id)
+    refused = take_consent(ada, submission_id)
     assert refused.status_code == 400
     assert "record the psychological-suitability assessment first" in error_of(refused, "toxin-discussed")
     assert unchanged(db_path, before)
@@ -181,7 +147,7 @@ def test_a_fired_appearance_question_needs_the_assessment_before_consent(app, db
     assert assessed.status_code == 303
     assert rows(db_path, "SELECT outcome FROM suitability_assessment") == [{"outcome": "proceed_after_discussion"}]
     assert len(audit_rows(db_path, "suitability_assessed")) == 1
-    assert take(ada, submission_id).status_code == 303 and len(consents(db_path)) == 1
+    assert take_consent(ada, submission_id).status_code == 303 and len(consents(db_path)) == 1
 
 
 def test_refer_to_the_gp_blocks_consent(app, db_path, clock, auth):
@@ -195,7 +161,7 @@ def test_refer_to_the_gp_blocks_consent(app, db_path, clock, auth):
     )
     before = len(audit_rows(db_path))
 
-    refused = take(ada, submission_id)
+    refused = take_consent(ada, submission_id)
 
     assert refused.status_code == 400 and "refer to the GP" in error_of(refused, "toxin-discussed")
     assert unchanged(db_path, before)
@@ -207,7 +173,7 @@ def test_a_stale_consent_text_is_refused(app, db_path, clock, auth):
     consult(ada, submission_id)
     before = len(audit_rows(db_path))
 
-    refused = take(ada, submission_id, text_sha256="0" * 64)
+    refused = take_consent(ada, submission_id, text_sha256="0" * 64)
 
     assert refused.status_code == 400
     assert "The consent text changed; read it again" in error_of(refused, "toxin-discussed")
@@ -220,7 +186,7 @@ def test_the_reasons_and_hopes_are_required(app, db_path, clock, auth):
     consult(ada, submission_id)
     before = len(audit_rows(db_path))
 
-    refused = take(ada, submission_id, reasons="  ")
+    refused = take_consent(ada, submission_id, reasons="  ")
 
     assert refused.status_code == 400 and "why the patient wants" in error_of(refused, "toxin-reasons")
     assert unchanged(db_path, before)
@@ -239,7 +205,7 @@ def test_a_signature_with_the_wrong_name_or_without_the_tick_is_refused(
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now())
     ada = auth.registered_clinician()
     consult(ada, submission_id)
-    sign_path = location(take(ada, submission_id))
+    sign_path = location(take_consent(ada, submission_id))
     before = len(audit_rows(db_path))
     form = ada.get(sign_path)
     (consent,) = consents(db_path)
@@ -262,7 +228,7 @@ def test_without_loadable_consent_texts_the_page_says_so_and_no_consent_is_taken
 
     page = ada.get(f"/clinician/submissions/{submission_id}")
     before = len(audit_rows(db_path))
-    refused = take(ada, submission_id)
+    refused = take_consent(ada, submission_id)
 
     assert page.status_code == 200 and "The consent texts cannot be loaded" in page_text(page)
     assert "no consent text for the treatment toxin" in page_text(page)

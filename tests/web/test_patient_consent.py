@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.factories import audit_rows, rows
+from tests.journeys import booked_patient, consult, take_consent
 from tests.pages import csrf_token, location, page_text, tree
-from tests.web.test_clinician_consent import consult, take
 
 MORNING = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 
@@ -23,12 +23,10 @@ def clinic_morning(clock):
 @pytest.fixture
 def consented(app, db_path, clock, auth):
     """A patient whose practitioner took consent to toxin (photographs for the record ticked); not signed yet."""
-    from tests.journeys import booked_patient
-
     patient, submission_id, _ = booked_patient(app, db_path, now=clock.now())
     ada = auth.registered_clinician()
     consult(ada, submission_id)
-    assert take(ada, submission_id).status_code == 303
+    assert take_consent(ada, submission_id).status_code == 303
     (consent,) = rows(db_path, "SELECT * FROM consent")
     return patient, consent
 
@@ -114,8 +112,6 @@ def test_the_patient_withdraws_consent_to_the_treatment(db_path, consented):
 
 
 def test_a_patient_cannot_act_on_another_patients_consent(app, db_path, clock, consented):
-    from tests.journeys import booked_patient
-
     _, consent = consented
     other, _, _ = booked_patient(app, db_path, now=clock.now(), name="Florence Nightingale", email="fn@example.org")
     before = len(audit_rows(db_path))
