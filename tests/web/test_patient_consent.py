@@ -46,7 +46,7 @@ def sign(patient, consent_id, **fields):
 def test_the_patient_signs_from_the_private_page(db_path, consented):
     patient, consent = consented
     page = page_text(patient.get("/your-result"))
-    assert "Your consent" in page and "awaiting the patient's signature" in page and "Rare but serious risks" in page
+    assert "Your consent" in page and "awaiting your signature" in page and "Rare but serious risks" in page
 
     signed = sign(patient, consent["id"], full_name="MARY  SEACOLE")
 
