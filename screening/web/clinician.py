@@ -316,7 +316,8 @@ def take_consent(submission_id: int, treatment: str):
             asked = {**form.record(), "treatment": treatment}  # the page's treatment, the signed-in practitioner
             consent_id = consenting.take(get_db(), actor(), config(), found, me(), **asked)
         except FieldError as refused:
-            field = refused.field if refused.field in form else "discussed"
+            shown = ("discussed", "patient_questions", "reasons", "hopes")  # a hidden field's error shows on the first
+            field = refused.field if refused.field in shown else "discussed"
             show_field_error(form, FieldError(field, refused.message))
         else:
             flash("Consent recorded. The patient signs it now, on this device, or later from their private page.")

@@ -248,3 +248,16 @@ def test_both_treatments_get_their_own_consent_form_and_text_with_no_id_twice(ap
     assert sorted({i for i in ids if ids.count(i) > 1}) == []
     assert 'id="take-toxin"' in html and 'id="take-filler"' in html
     assert 'id="consent-text-toxin"' in html and 'id="consent-text-filler"' in html
+
+
+def test_consent_to_a_treatment_the_screening_is_not_for_is_refused(app, db_path, clock, auth):
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now())  # toxin only
+    ada = auth.registered_clinician()
+    consult(ada, submission_id)
+    before = len(audit_rows(db_path))
+
+    refused = take_consent(ada, submission_id, treatment="filler")
+
+    assert refused.status_code == 400
+    assert "This screening is not for that treatment" in error_of(refused, "filler-discussed")
+    assert unchanged(db_path, before)
