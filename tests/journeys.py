@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from screening.domain.consent import load_consent_texts
+from screening.domain.loading import load_ruleset
 from tests.factories import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -21,6 +23,7 @@ from tests.factories import (
     DETAILS,
     FULL_NAME,
     PASSWORD,
+    RULES_DIR,
     answers_by_step,
     approve,
     latest_submission_id,
@@ -319,3 +322,44 @@ class Auth:
         """A browser signed in as an admin (Grace unless told otherwise)."""
         self.account(email, password=password, name=name, role="admin")
         return signed_in(self.app, email, password)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Consent: the consultation it follows, taking it
+
+
+CONSULTED = {
+    "attendance": "attended",
+    "id_document": "passport",
+    "id_date_of_birth": "22/07/1990",
+    "answers": "confirmed",
+    "consulted": "y",
+    "note": "",
+}
+TOXIN_CONSENT_SHA = load_consent_texts(RULES_DIR / "consent", set(load_ruleset(RULES_DIR).sources))["toxin"].sha256
+
+
+def consult(client, submission_id: int):
+    """Record, as this signed-in clinician, that the patient attended and was consulted face to face."""
+    path = f"/clinician/submissions/{submission_id}/consultation"
+    page = client.get(path)
+    assert client.post(path, data={**CONSULTED, "csrf_token": csrf_token(page)}).status_code == 303
+
+
+def take_consent(client, submission_id: int, treatment: str = "toxin", **fields):
+    """Take consent to the treatment as this signed-in clinician, from the consent page (fields as the form names
+    them, without the treatment's prefix)."""
+    page = client.get(f"/clinician/submissions/{submission_id}/consent")
+    assert page.status_code == 200
+    data = {
+        "treatment": treatment,
+        "text_sha256": TOXIN_CONSENT_SHA,
+        "discussed": "Every section of the text, the risks above all",
+        "patient_questions": "How long does bruising last?",
+        "reasons": "Frown lines make her look cross",
+        "hopes": "A softer frown, not a frozen face",
+        "photos_record": "y",
+        **fields,
+    }
+    form = {f"{treatment}-{key}": value for key, value in data.items()} | {f"{treatment}-csrf_token": csrf_token(page)}
+    return client.post(f"/clinician/submissions/{submission_id}/consent/{treatment}", data=form)

@@ -69,11 +69,17 @@ from screening.store.clinicians import (
 )
 from screening.store.consents import (
     assessments_for,
+    change_consent_option,
     consent_options,
     consent_pdf,
     consents_for,
+    get_consent,
+    record_assessment,
+    sign_consent,
     signed_consent,
+    take_consent,
     treatments_given,
+    withdraw_consent,
 )
 from screening.store.consultations import consultations_for, record_consultation
 from screening.store.core import count_rows, iso, read_snapshot, token_hash, write_transaction
@@ -220,6 +226,12 @@ __all__ = [
     "consultations_for",
     "signed_consent",
     "treatments_given",
+    "change_consent_option",
+    "get_consent",
+    "record_assessment",
+    "sign_consent",
+    "take_consent",
+    "withdraw_consent",
     "count_rows",
     "create_draft",
     "create_password_reset",

@@ -7,6 +7,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from screening import clock
+from screening.errors import Conflict
+from screening.store.audit import AuditEvent, _with_object, append_audit
+from screening.store.core import iso, write_transaction
+
 # Every consent column but the PDF's bytes, which only the PDF's own download reads.
 _CONSENT_COLUMNS = (
     "id, submission_id, consultation_id, treatment, text_version, text_sha256, clinician_id, clinician_name, register,"
@@ -73,3 +78,83 @@ def consent_pdf(db: Database, consent_id: int) -> bytes | None:
     """The signed consent's PDF, as made when the patient signed (None before the signature)."""
     row = next(db.query("SELECT pdf FROM consent WHERE id = ?", [consent_id]), None)
     return row["pdf"] if row and row["pdf"] else None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Writes: each one change with its audit event, in one transaction.
+
+
+def record_assessment(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
+    """Store a psychological-suitability assessment; the audit event names the screening."""
+    with write_transaction(db):
+        assessment_id = db.execute(
+            "INSERT INTO suitability_assessment"
+            " (submission_id, clinician_id, clinician_name, outcome, note, created_at)"
+            " VALUES (:submission_id, :clinician_id, :clinician_name, :outcome, :note, :created_at)",
+            {**values, "created_at": iso(clock.utc_now())},
+        ).lastrowid
+        append_audit(db, _with_object(audit, "submission", values["submission_id"]))
+    return assessment_id
+
+
+def take_consent(db: Database, values: dict[str, Any], options: dict[str, bool], audit: AuditEvent) -> int:
+    """Store a consent as taken by the practitioner (unsigned), with the optional consents' first answers."""
+    now = iso(clock.utc_now())
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    with write_transaction(db):
+        consent_id = db.execute(
+            f"INSERT INTO consent ({columns}, taken_at) VALUES ({marks}, :taken_at)",  # noqa: S608 - our columns
+            {**values, "taken_at": now},
+        ).lastrowid
+        for option, given in options.items():
+            _insert_option(db, consent_id, option, given, "clinician", now)
+        append_audit(db, _with_object(audit, "consent", consent_id))
+    return consent_id
+
+
+def sign_consent(db: Database, consent_id: int, signed_name: str, signed_where: str, audit: AuditEvent) -> int:
+    """Record the patient's signature on a consent not yet signed nor withdrawn; returns the consent's id (where the
+    signed record's PDF is made). Conflict when it was signed or withdrawn meanwhile."""
+    with write_transaction(db):
+        changed = db.execute(
+            "UPDATE consent SET signed_name = ?, signed_at = ?, signed_where = ?"
+            " WHERE id = ? AND signed_at IS NULL AND withdrawn_at IS NULL",
+            [signed_name, iso(clock.utc_now()), signed_where, consent_id],
+        ).rowcount
+        if changed != 1:
+            raise Conflict("This consent was signed or withdrawn meanwhile: nothing was changed.")
+        append_audit(db, _with_object(audit, "consent", consent_id))
+    return consent_id
+
+
+def change_consent_option(db: Database, consent_id: int, option: str, given: bool, by: str, audit: AuditEvent) -> int:
+    """Add the newest answer to one optional consent (the history is kept: the newest row counts)."""
+    with write_transaction(db):
+        option_id = _insert_option(db, consent_id, option, given, by, iso(clock.utc_now()))
+        append_audit(db, _with_object(audit, "consent", consent_id))
+    return option_id
+
+
+def withdraw_consent(db: Database, consent_id: int, audit: AuditEvent) -> None:
+    """Withdraw consent to the treatment. Conflict when it was withdrawn already."""
+    with write_transaction(db):
+        changed = db.execute(
+            "UPDATE consent SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",
+            [iso(clock.utc_now()), consent_id],
+        ).rowcount
+        if changed != 1:
+            raise Conflict("This consent was withdrawn already.")
+        append_audit(db, _with_object(audit, "consent", consent_id))
+
+
+def get_consent(db: Database, consent_id: int) -> dict[str, Any] | None:
+    """One consent without its PDF's bytes, or None."""
+    return next(db.query(f"SELECT {_CONSENT_COLUMNS} FROM consent WHERE id = ?", [consent_id]), None)  # noqa: S608
+
+
+def _insert_option(db: Database, consent_id: int, option: str, given: bool, by: str, now: str) -> int:
+    return db.execute(
+        "INSERT INTO consent_option (consent_id, option, given, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)",
+        [consent_id, option, int(given), by, now],
+    ).lastrowid

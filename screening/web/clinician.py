@@ -11,9 +11,11 @@ from flask_login import current_user, login_required
 
 from screening import clock
 from screening.db import get_db
+from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.decisions import ACTIONS
 from screening.errors import FieldError
 from screening.services import clinic, diary, people
+from screening.services import consent as consenting
 from screening.services import consultation as consulting
 from screening.services import intake as patients
 from screening.services import review as reviewing
@@ -24,10 +26,13 @@ from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, clinic_config
 from screening.web.audit import actor
 from screening.web.forms import (
+    AssessmentForm,
+    ConsentForm,
     ConsultationForm,
     DecisionForm,
     QueueFilterForm,
     SearchForm,
+    SignatureForm,
     show_field_error,
 )
 from screening.web.patient import hold_draft
@@ -52,7 +57,33 @@ def render_submission(found: dict, form: DecisionForm, status: int = 200):
     tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     today = clock.today_in(tz, clock.utc_now())
     context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
+    context |= consent_context(found)
     return render_template("clinician/submission.html", form=form, tz=tz, **context), status
+
+
+def consent_context(
+    found: dict, assessment_form: AssessmentForm | None = None, failed: ConsentForm | None = None
+) -> dict:
+    """The Consent section: its state, the assessment form when one is needed, a consent form per treatment."""
+    state = consenting.state(get_db(), config(), found)
+    forms = {}
+    shown = list(state.treatments)
+    if failed is not None and failed.treatment.data in state.texts and failed.treatment.data not in shown:
+        shown.append(failed.treatment.data)  # refused: shown again with its error, whatever the state now
+    for treatment in shown:
+        if failed is not None and failed.treatment.data == treatment:
+            forms[treatment] = failed
+        else:
+            forms[treatment] = ConsentForm(prefix=treatment, formdata=None)
+        forms[treatment].treatment.data = treatment
+        forms[treatment].text_sha256.data = state.texts[treatment].sha256
+    return {
+        "consent": state,
+        "assessment_form": assessment_form or AssessmentForm(formdata=None),
+        "consent_forms": forms,
+        "practitioner": me(),
+        "consent_option_names": CONSENT_OPTIONS,
+    }
 
 
 def zone():
@@ -236,6 +267,96 @@ def consultation(submission_id: int):
         practitioner=practitioner,
         tz=zone(),
         later=consulting.later_version(get_db(), submission_id),
+        **submission_context(found),
+    )
+    return page, 400 if request.method == "POST" else 200
+
+
+def render_consent(found: dict, status: int = 200, **forms):
+    page = render_template(
+        "clinician/consent.html", tz=zone(), **submission_context(found), **consent_context(found, **forms)
+    )
+    return page, status
+
+
+@bp.get("/submissions/<int:submission_id>/consent")
+@login_required
+def consent(submission_id: int):
+    """Show the practitioner the consent of one screening: the assessment, the consent texts and forms, the state."""
+    return render_consent(reviewing.submission(get_db(), submission_id))
+
+
+@bp.post("/submissions/<int:submission_id>/assessment")
+@login_required
+def assessment(submission_id: int):
+    """Let the practitioner record the psychological-suitability assessment that consent waits for."""
+    found, form = reviewing.submission(get_db(), submission_id), AssessmentForm()
+    if form.validate_on_submit():
+        try:
+            consenting.record_assessment(
+                get_db(), actor(), found, me(), outcome=form.outcome.data, note=form.note.data or ""
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Suitability assessment recorded.")
+            return redirect(url_for("clinician.consent", submission_id=submission_id), 303)
+    return render_consent(found, 400, assessment_form=form)
+
+
+@bp.post("/submissions/<int:submission_id>/consent/<treatment>")
+@login_required
+def take_consent(submission_id: int, treatment: str):
+    """Let the practitioner who will treat record the consent they took for one treatment (they are the one who
+    treats: whoever the request names, the consent is the signed-in clinician's)."""
+    found = reviewing.submission(get_db(), submission_id)
+    form = ConsentForm(prefix=treatment[:20])
+    if form.validate_on_submit():
+        try:
+            asked = {**form.record(), "treatment": treatment}  # the page's treatment, the signed-in practitioner
+            consent_id = consenting.take(get_db(), actor(), config(), found, me(), **asked)
+        except FieldError as refused:
+            shown = ("discussed", "patient_questions", "reasons", "hopes")  # a hidden field's error shows on the first
+            field = refused.field if refused.field in shown else "discussed"
+            show_field_error(form, FieldError(field, refused.message))
+        else:
+            flash("Consent recorded. The patient signs it now, on this device, or later from their private page.")
+            return redirect(url_for("clinician.sign_here", submission_id=submission_id, consent_id=consent_id), 303)
+    form.treatment.data = treatment
+    return render_consent(found, 400, failed=form)
+
+
+@bp.route("/submissions/<int:submission_id>/consent/<int:consent_id>/sign", methods=["GET", "POST"])
+@login_required
+def sign_here(submission_id: int, consent_id: int):
+    """Let the patient sign, on the clinic's device, the consent their practitioner took: typed name and a tick."""
+    found = reviewing.submission(get_db(), submission_id)
+    taken = consenting.consent_of(get_db(), found, consent_id)
+    form = SignatureForm()
+    if form.validate_on_submit():
+        try:
+            consenting.sign(
+                get_db(),
+                actor(),
+                config(),
+                found,
+                taken,
+                typed_name=form.full_name.data or "",
+                understood=bool(form.understood.data),
+                where="clinic_device",
+                clinician=me(),
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Consent signed.")
+            return redirect(url_for("clinician.consent", submission_id=submission_id), 303)
+    page = render_template(
+        "clinician/consent_sign.html",
+        form=form,
+        taken=taken,
+        text=consenting.state(get_db(), config(), found).texts.get(taken["treatment"]),
+        tz=zone(),
         **submission_context(found),
     )
     return page, 400 if request.method == "POST" else 200

@@ -31,11 +31,14 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from screening.clock import parse_every
 from screening.domain import AnswerError, Question, Questionnaire, Section
+from screening.domain.consent import ASSESSMENT_OUTCOMES
+from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.dates import month_number
 from screening.domain.names import name_mismatch
 from screening.domain.questionnaire import TEXT_MAX_LENGTH, plain_text
 from screening.errors import FieldError
 from screening.services.accounts import REGISTERS
+from screening.services.consent import LIMITS as CONSENT_LIMITS
 from screening.services.consultation import ID_DOCUMENTS
 
 
@@ -523,6 +526,81 @@ class ConsultationForm(FlaskForm):
         raw = (self.id_date_of_birth.raw_data or [""])[0].strip()
         if self.id_date_of_birth.errors and raw and not self.id_date_of_birth.data:
             self.id_date_of_birth.errors = ["Enter the date of birth as it is on the document, for example 22/07/1990"]
+
+
+class AssessmentForm(FlaskForm):
+    """The practitioner's psychological-suitability assessment, before consent when an appearance rule fired."""
+
+    outcome = RadioField(
+        "Outcome of the psychological-suitability assessment",
+        choices=ASSESSMENT_OUTCOMES,
+        validators=[InputRequired("Choose the outcome of the assessment")],
+    )
+    note = TextAreaField(
+        "What you found (optional)",
+        validators=[Length(max=CONSENT_LIMITS["note"], message="Enter 4,000 characters or fewer")],
+    )
+
+
+class ConsentForm(FlaskForm):
+    """Consent taken by the practitioner who treats, for one treatment (the form's prefix is the treatment). Who
+    takes it is the signed-in clinician: there is no field for it."""
+
+    treatment = HiddenField()
+    text_sha256 = HiddenField()
+    discussed = TextAreaField(
+        "What you discussed with the patient",
+        validators=[Length(max=CONSENT_LIMITS["discussed"], message="Enter 4,000 characters or fewer")],
+    )
+    patient_questions = TextAreaField(
+        "The patient's questions, and your answers (optional)",
+        validators=[Length(max=CONSENT_LIMITS["patient_questions"], message="Enter 4,000 characters or fewer")],
+    )
+    reasons = TextAreaField(
+        "Why the patient wants this treatment",
+        validators=[Length(max=CONSENT_LIMITS["reasons"], message="Enter 2,000 characters or fewer")],
+    )
+    hopes = TextAreaField(
+        "What the patient hopes for",
+        validators=[Length(max=CONSENT_LIMITS["hopes"], message="Enter 2,000 characters or fewer")],
+    )
+    photos_record = BooleanField(CONSENT_OPTIONS["photos_record"])
+    photos_teaching = BooleanField(CONSENT_OPTIONS["photos_teaching"])
+    gp_letter = BooleanField(CONSENT_OPTIONS["gp_letter"])
+
+    def record(self) -> dict:
+        """The consent as the consent service takes it."""
+        return {
+            "treatment": self.treatment.data or "",
+            "text_sha256": self.text_sha256.data or "",
+            "discussed": self.discussed.data or "",
+            "patient_questions": self.patient_questions.data or "",
+            "reasons": self.reasons.data or "",
+            "hopes": self.hopes.data or "",
+            "options": {option: bool(self[option].data) for option in CONSENT_OPTIONS},
+        }
+
+
+class SignatureForm(FlaskForm):
+    """The patient's signature: their full name typed, and the tick (no JavaScript needed)."""
+
+    consent_id = HiddenField()
+    full_name = StringField("Your full name", validators=[Length(max=200, message="Enter 200 characters or fewer")])
+    understood = BooleanField("I have read and understood the consent above, and I consent")
+
+
+class ConsentOptionForm(FlaskForm):
+    """Give or withdraw one optional consent: one button, its values in hidden fields."""
+
+    consent_id = HiddenField()
+    option = HiddenField()
+    given = HiddenField()
+
+
+class WithdrawConsentForm(FlaskForm):
+    """Withdraw consent to the treatment itself."""
+
+    consent_id = HiddenField()
 
 
 class ProfileForm(FlaskForm):

@@ -23,6 +23,9 @@ from flask import (
 from screening import clock, store
 from screening.db import get_db
 from screening.domain import TREATMENT_NAMES, journey, patient_page
+from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
+from screening.errors import FieldError
+from screening.services import consent as consenting
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
@@ -30,11 +33,15 @@ from screening.web import audit, auth, clinic_config, clinic_details, prg
 from screening.web.audit import actor
 from screening.web.forms import (
     ConfirmForm,
+    ConsentOptionForm,
     ContactForm,
     DeclarationForm,
     ReplyForm,
+    SignatureForm,
+    WithdrawConsentForm,
     patient_message,
     returning_form_class,
+    show_field_error,
     step_form_class,
 )
 
@@ -340,7 +347,91 @@ def result():
         tz=patients.clinic_zone(config()),
         today=today(),
         private_link=private_link_for(session["result"]),
+        **patient_consent(submission),
     )
+
+
+def patient_consent(submission: dict, form: SignatureForm | None = None, failed_id: int | None = None) -> dict:
+    """The patient's consent section: each consent's state, its text and signature form while it awaits a
+    signature, and the optional consents with their Give and Withdraw buttons."""
+    state = consenting.state(get_db(), config(), submission)
+    forms = {  # one form per consent awaiting a signature, each with its own prefix, so no two fields share an id
+        c["id"]: form if form is not None and c["id"] == failed_id else signature_form(c["id"], formdata=None)
+        for c in state.awaiting_signature
+    }
+    return {"consent": state, "signature_forms": forms, "consent_option_names": CONSENT_OPTIONS}
+
+
+def signature_form(consent_id: int, **kwargs) -> SignatureForm:
+    """The signature form of one consent on the private page (its fields prefixed with the consent's id)."""
+    return SignatureForm(prefix=f"consent-{consent_id}", **kwargs)
+
+
+@bp.get("/your-result/consent")
+def consent_page():
+    """Show the patient their consent: the text to sign, the optional consents, withdrawing."""
+    submission = current_submission()
+    return render_template(
+        "patient/consent.html", submission=submission, tz=patients.clinic_zone(config()), **patient_consent(submission)
+    )
+
+
+@bp.post("/your-result/consent/sign")
+def sign_consent():
+    """Let the patient sign, from their private page, a consent their practitioner took: typed name and a tick."""
+    submission = current_submission()
+    taken = consenting.consent_of(get_db(), submission, request.form.get("consent_id"))
+    form = signature_form(taken["id"])
+    if form.validate_on_submit():
+        try:
+            consenting.sign(
+                get_db(),
+                actor("patient"),
+                config(),
+                submission,
+                taken,
+                typed_name=form.full_name.data or "",
+                understood=bool(form.understood.data),
+                where="private_page",
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Your consent is signed.")
+            return redirect(url_for("patient.consent_page"), 303)
+    page = render_template(
+        "patient/consent.html",
+        submission=submission,
+        tz=patients.clinic_zone(config()),
+        **patient_consent(submission, form, taken["id"]),
+    )
+    return page, 400
+
+
+@bp.post("/your-result/consent/option")
+def change_consent_option():
+    """Give or withdraw one optional consent (photographs, a letter to the GP) from the private page."""
+    submission = current_submission()
+    form = ConsentOptionForm()
+    taken = consenting.consent_of(get_db(), submission, form.consent_id.data)
+    if form.validate_on_submit():
+        consenting.change_option(
+            get_db(), actor("patient"), taken, option=form.option.data or "", given=form.given.data == "yes"
+        )
+        flash("Your choice is saved.")
+    return redirect(url_for("patient.consent_page"), 303)
+
+
+@bp.post("/your-result/consent/withdraw")
+def withdraw_consent():
+    """Withdraw consent to the treatment itself, from the private page."""
+    submission = current_submission()
+    form = WithdrawConsentForm()
+    taken = consenting.consent_of(get_db(), submission, form.consent_id.data)
+    if form.validate_on_submit():
+        consenting.withdraw(get_db(), actor("patient"), taken)
+        flash("Your consent to this treatment is withdrawn. Nothing will be done without your consent.")
+    return redirect(url_for("patient.consent_page"), 303)
 
 
 def private_link_for(token: str) -> str:
