@@ -27,6 +27,7 @@ ACTION_WORDS = {
     "suitability_assessed": "Recorded a psychological-suitability assessment",
     "consent_taken": "Took consent to a treatment, as the practitioner who treats",
     "consent_signed": "A patient signed their consent to a treatment",
+    "consent_pdf_downloaded": "A signed consent's PDF was downloaded",
     "consent_option_changed": "An optional consent (photographs, a letter to the GP) was given or withdrawn",
     "consent_withdrawn": "Consent to a treatment was withdrawn",
     "fhir_exported": "Downloaded a screening for the records system (FHIR)",

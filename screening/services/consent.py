@@ -14,23 +14,24 @@ proceed (or proceed after a discussion); refer to the GP stops it. Every check r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from screening import store
+from screening import clock, mail, store
 from screening.domain.consent import (
     ASSESSMENT_OUTCOMES,
     OPTIONS,
     VULNERABILITY_RULES,
     ConsentText,
-    load_consent_texts,
 )
-from screening.domain.loading import RulesError
 from screening.domain.names import name_mismatch
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.services import intake
+from screening.services.consent_pdf import consent_pdf
+from screening.services.consent_pdf import sha256 as pdf_sha256
+from screening.services.intake import own_link
+from screening.services.rules.rulebook import current_consent_texts
 
 # The longest each free-text field of a consent may be (the form says the same).
 LIMITS = {"discussed": 4000, "patient_questions": 4000, "reasons": 2000, "hopes": 2000, "note": 4000}
@@ -38,18 +39,8 @@ SIGNED_WHERE = ("clinic_device", "private_page")
 
 
 def texts(config: dict[str, Any]) -> dict[str, ConsentText]:
-    """The consent texts, one per treatment, from the rules folder (checked against the rules' sources)."""
-    from screening.services.rules.rulebook import current_ruleset
-
-    return load_consent_texts(Path(config["RULES_DIR"]) / "consent", set(current_ruleset().sources))
-
-
-def _usable_texts(config: dict[str, Any]) -> tuple[dict[str, ConsentText], list[str]]:
-    """The consent texts, or none with the problems that stop them loading (the pages say so; nothing is taken)."""
-    try:
-        return texts(config), []
-    except RulesError as error:
-        return {}, error.problems
+    """The consent texts the running app loaded and checked at start, one per treatment."""
+    return current_consent_texts()
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -65,7 +56,6 @@ class ConsentState:
     assessed: dict[str, Any] | None  # the newest assessment, when one is needed
     consulted: bool  # a consultation with `consulted` was recorded
     treatments: list[str]  # the screening's treatments that may be consented to now (bookable, none live)
-    text_problems: tuple[str, ...] = ()  # why the consent texts cannot be loaded, when they cannot
 
     @property
     def awaiting_signature(self) -> list[dict[str, Any]]:
@@ -79,16 +69,14 @@ def state(db: Database, config: dict[str, Any], found: dict[str, Any]) -> Consen
     needs = needs_assessment(found)
     live = {c["treatment"] for c in consents if not c["withdrawn_at"]}
     bookable = set(intake.booking_status(db, config, found).bookable_treatments)
-    loaded, problems = _usable_texts(config)
     return ConsentState(
-        texts=loaded,
-        text_problems=tuple(problems),
+        texts=texts(config),
         consents=consents,
         assessments=assessments,
         needs_assessment=needs,
         assessed=assessments[0] if needs and assessments else None,
         consulted=_consultation(db, found["id"]) is not None,
-        treatments=[t for t in found["treatments"] if t in bookable and t not in live and t in loaded],
+        treatments=[t for t in found["treatments"] if t in bookable and t not in live and t in texts(config)],
     )
 
 
@@ -178,10 +166,7 @@ def check_take(
                 "The suitability assessment says refer to the GP: consent cannot be taken, and the patient is not "
                 "treated now",
             )
-    loaded, problems = _usable_texts(config)
-    if problems:
-        raise FieldError("discussed", "The consent texts cannot be loaded: ask an admin to run screening rules check")
-    text = loaded.get(treatment)
+    text = texts(config).get(treatment)
     if text is None or text.sha256 != text_sha256:
         raise FieldError("discussed", "The consent text changed; read it again with the patient")
     for name, value, required in (
@@ -266,6 +251,17 @@ def consent_of(db: Database, found: dict[str, Any], consent_id: int | str | None
     return consent
 
 
+def signed_pdf(db: Database, actor: store.Actor, found: dict[str, Any], consent_id: int) -> tuple[bytes, str]:
+    """The signed consent's PDF and its file name, audited as read (by the patient or a clinician); NotFound for a
+    consent of another screening or one not signed."""
+    consent = consent_of(db, found, consent_id)
+    document = store.consent_pdf(db, consent["id"])
+    if document is None:
+        raise NotFound()
+    store.append_audit(db, actor.event("consent_pdf_downloaded", object_type="consent", object_id=consent["id"]))
+    return document, f"consent-{consent['id']}-{consent['treatment']}.pdf"
+
+
 def sign(
     db: Database,
     actor: store.Actor,
@@ -291,7 +287,7 @@ def sign(
         raise ServiceError("This consent was withdrawn: it cannot be signed. Nothing was changed.")
     if consent["signed_at"]:
         raise ServiceError("This consent is signed already. Nothing was changed.")
-    text = _usable_texts(config)[0].get(consent["treatment"])
+    text = texts(config).get(consent["treatment"])
     if text is None or text.sha256 != consent["text_sha256"]:
         raise FieldError(
             "full_name",
@@ -302,13 +298,40 @@ def sign(
         raise FieldError("full_name", problem)
     if not understood:
         raise FieldError("understood", "Tick the box to say you have read and understood the consent, and consent")
-    return store.sign_consent(
+    signed = {
+        **consent,
+        "signed_name": typed_name.strip(),
+        "signed_at": store.iso(clock.utc_now()),
+        "signed_where": where,
+    }
+    document = consent_pdf(
+        clinic_name=config["CLINIC_NAME"],
+        text=text,
+        consent=signed,
+        options=store.consent_options(db, consent["id"]),
+        patient_name=found["full_name"],
+        tz=clock.zone(config["CLINIC_TIMEZONE"]),
+    )
+    digest = pdf_sha256(document)
+    told = mail.consent_signed(
+        config, found["email"], own_link(config, found), submission_id=found["id"], consent_id=consent["id"]
+    )
+    signed_id = store.sign_consent(
         db,
         consent["id"],
-        typed_name.strip(),
-        where,
-        actor.event("consent_signed", detail={"treatment": consent["treatment"], "signed_where": where}),
+        signed_name=signed["signed_name"],
+        signed_where=where,
+        signed_at=signed["signed_at"],
+        pdf=document,
+        pdf_sha256=digest,
+        audit=actor.event(
+            "consent_signed",
+            detail={"treatment": consent["treatment"], "signed_where": where, "pdf_sha256": digest},
+        ),
+        mails=(told,),
     )
+    mail.nudge(config)
+    return signed_id
 
 
 def change_option(

@@ -133,4 +133,5 @@ def consent_pdf(
 
 
 def sha256(document: bytes) -> str:
+    """The PDF's SHA-256 in hex, as the audit trail keeps it."""
     return hashlib.sha256(document).hexdigest()

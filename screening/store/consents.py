@@ -11,6 +11,7 @@ from screening import clock
 from screening.errors import Conflict
 from screening.store.audit import AuditEvent, _with_object, append_audit
 from screening.store.core import iso, write_transaction
+from screening.store.outbox import Mail, queue_mail
 
 # Every consent column but the PDF's bytes, which only the PDF's own download reads.
 _CONSENT_COLUMNS = (
@@ -113,18 +114,31 @@ def take_consent(db: Database, values: dict[str, Any], options: dict[str, bool],
     return consent_id
 
 
-def sign_consent(db: Database, consent_id: int, signed_name: str, signed_where: str, audit: AuditEvent) -> int:
-    """Record the patient's signature on a consent not yet signed nor withdrawn; returns the consent's id (where the
-    signed record's PDF is made). Conflict when it was signed or withdrawn meanwhile."""
+def sign_consent(
+    db: Database,
+    consent_id: int,
+    *,
+    signed_name: str,
+    signed_where: str,
+    signed_at: str,
+    pdf: bytes,
+    pdf_sha256: str,
+    audit: AuditEvent,
+    mails: tuple[Mail, ...] = (),
+) -> int:
+    """Record the patient's signature on a consent not yet signed nor withdrawn, with the signed record's PDF and its
+    hash, the audit event that carries the hash and the email that attaches it, in one transaction. Conflict when it
+    was signed or withdrawn meanwhile."""
     with write_transaction(db):
         changed = db.execute(
-            "UPDATE consent SET signed_name = ?, signed_at = ?, signed_where = ?"
+            "UPDATE consent SET signed_name = ?, signed_at = ?, signed_where = ?, pdf = ?, pdf_sha256 = ?"
             " WHERE id = ? AND signed_at IS NULL AND withdrawn_at IS NULL",
-            [signed_name, iso(clock.utc_now()), signed_where, consent_id],
+            [signed_name, signed_at, signed_where, pdf, pdf_sha256, consent_id],
         ).rowcount
         if changed != 1:
             raise Conflict("This consent was signed or withdrawn meanwhile: nothing was changed.")
         append_audit(db, _with_object(audit, "consent", consent_id))
+        queue_mail(db, mails)
     return consent_id
 
 

@@ -286,6 +286,17 @@ def consent(submission_id: int):
     return render_consent(reviewing.submission(get_db(), submission_id))
 
 
+@bp.get("/submissions/<int:submission_id>/consent/<int:consent_id>.pdf")
+@login_required
+def consent_pdf(submission_id: int, consent_id: int):
+    """Give the clinician the signed consent's PDF, as the patient signed it (audited)."""
+    found = reviewing.submission(get_db(), submission_id)
+    document, name = consenting.signed_pdf(get_db(), actor(), found, consent_id)
+    return current_app.response_class(
+        document, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
 @bp.post("/submissions/<int:submission_id>/assessment")
 @login_required
 def assessment(submission_id: int):

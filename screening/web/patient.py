@@ -376,6 +376,15 @@ def consent_page():
     )
 
 
+@bp.get("/your-result/consent/<int:consent_id>.pdf")
+def consent_pdf(consent_id: int):
+    """Give the patient the consent they signed, as a PDF (audited)."""
+    document, name = consenting.signed_pdf(get_db(), actor("patient"), current_submission(), consent_id)
+    return current_app.response_class(
+        document, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
 @bp.post("/your-result/consent/sign")
 def sign_consent():
     """Let the patient sign, from their private page, a consent their practitioner took: typed name and a tick."""

@@ -4,6 +4,7 @@ question fired; the patient signs on the clinic's device. Every refusal says why
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -220,22 +221,6 @@ def test_a_signature_with_the_wrong_name_or_without_the_tick_is_refused(
     assert len(audit_rows(db_path)) == before
 
 
-def test_without_loadable_consent_texts_the_page_says_so_and_no_consent_is_taken(app, db_path, clock, auth, rules_copy):
-    _, submission_id, _ = booked_patient(app, db_path, now=clock.now())
-    ada = auth.registered_clinician()
-    consult(ada, submission_id)
-    app.config["RULES_DIR"] = str(rules_copy)  # the rules' files without their consent folder
-
-    page = ada.get(f"/clinician/submissions/{submission_id}")
-    before = len(audit_rows(db_path))
-    refused = take_consent(ada, submission_id)
-
-    assert page.status_code == 200 and "The consent texts cannot be loaded" in page_text(page)
-    assert "no consent text for the treatment toxin" in page_text(page)
-    assert refused.status_code == 400 and "The consent texts cannot be loaded" in page_text(refused)
-    assert unchanged(db_path, before)
-
-
 def test_both_treatments_get_their_own_consent_form_and_text_with_no_id_twice(app, db_path, clock, auth):
     _, submission_id, _ = booked_patient(app, db_path, now=clock.now(), treatment="both")
     ada = auth.registered_clinician()
@@ -261,3 +246,45 @@ def test_consent_to_a_treatment_the_screening_is_not_for_is_refused(app, db_path
     assert refused.status_code == 400
     assert "This screening is not for that treatment" in error_of(refused, "filler-discussed")
     assert unchanged(db_path, before)
+
+
+def test_the_signature_makes_the_pdf_its_hash_goes_into_the_audit_chain_and_the_patient_is_sent_it(
+    app, db_path, clock, auth
+):
+    import hashlib
+    import io
+
+    from pypdf import PdfReader
+
+    from tests.factories import deliver
+
+    _, submission_id, _ = booked_patient(app, db_path, now=clock.now())
+    ada = auth.registered_clinician()
+    consult(ada, submission_id)
+    sign_path = location(take_consent(ada, submission_id))
+    form = ada.get(sign_path)
+    consent_id = int(sign_path.split("/")[-2])
+    signed = ada.post(
+        sign_path,
+        data={"csrf_token": csrf_token(form), "consent_id": consent_id, "full_name": "Mary Seacole", "understood": "y"},
+    )
+    assert signed.status_code == 303
+    (consent,) = consents(db_path)
+    assert consent["pdf_sha256"] == hashlib.sha256(consent["pdf"]).hexdigest()
+    (event,) = audit_rows(db_path, "consent_signed")
+    assert json.loads(event["detail"])["pdf_sha256"] == consent["pdf_sha256"]
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(consent["pdf"])).pages)
+    assert 'typed the name "Mary Seacole"' in text and "Ada, NMC 12A3456E" in text
+
+    page = ada.get(f"/clinician/submissions/{submission_id}")
+    link = f"/clinician/submissions/{submission_id}/consent/{consent_id}.pdf"
+    assert link in page.get_data(as_text=True)
+    download = ada.get(link)
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert hashlib.sha256(download.data).hexdigest() == consent["pdf_sha256"]
+    assert len(audit_rows(db_path, "consent_pdf_downloaded")) == 1
+    assert ada.get(f"/clinician/submissions/{submission_id}/consent/{consent_id + 1}.pdf").status_code == 404
+
+    (queued,) = rows(db_path, "SELECT * FROM outbox WHERE kind = 'consent_signed'")
+    assert queued["consent_id"] == consent_id and queued["submission_id"] == submission_id
+    assert deliver(app)["sent"] >= 1

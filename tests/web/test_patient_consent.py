@@ -132,3 +132,27 @@ def test_a_patient_cannot_act_on_another_patients_consent(app, db_path, clock, c
     assert consent_row(db_path) == consent
     assert len(rows(db_path, "SELECT * FROM consent_option")) == 3
     assert len(audit_rows(db_path)) == before
+
+
+def test_the_patient_downloads_the_pdf_they_signed_and_no_one_elses(app, db_path, clock, auth, consented):
+    import hashlib
+    import io
+
+    from pypdf import PdfReader
+
+    patient, consent = consented
+    assert patient.get(f"/your-result/consent/{consent['id']}.pdf").status_code == 404  # nothing signed yet
+    sign(patient, consent["id"])
+    saved = consent_row(db_path)
+    link = f"/your-result/consent/{consent['id']}.pdf"
+    assert link in patient.get("/your-result/consent").get_data(as_text=True)
+    download = patient.get(link)
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert hashlib.sha256(download.data).hexdigest() == saved["pdf_sha256"]
+    words = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(download.data)).pages)
+    assert "from the patient's private page" in words
+    (event,) = audit_rows(db_path, "consent_pdf_downloaded")
+    assert event["actor_role"] == "patient" and event["object_id"] == str(consent["id"])
+
+    other, _, _ = booked_patient(app, db_path, now=clock.now())
+    assert other.get(link).status_code == 404
