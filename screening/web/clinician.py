@@ -244,6 +244,8 @@ def print_view(submission_id: int):
         tz=zone(),
         printing=True,
         now_text=clock.readable(clock.to_utc_iso(clock.utc_now()), zone()),
+        consent=consenting.state(get_db(), config(), found),
+        consent_option_names=CONSENT_OPTIONS,
         **submission_context(found),
     )
 

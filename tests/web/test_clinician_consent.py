@@ -285,6 +285,9 @@ def test_the_signature_makes_the_pdf_its_hash_goes_into_the_audit_chain_and_the_
     assert len(audit_rows(db_path, "consent_pdf_downloaded")) == 1
     assert ada.get(f"/clinician/submissions/{submission_id}/consent/{consent_id + 1}.pdf").status_code == 404
 
+    printed = page_text(ada.get(f"/clinician/submissions/{submission_id}/print"))
+    assert f"Signed PDF SHA-256 {consent['pdf_sha256']}" in printed and f"Why: {consent['reasons']}" in printed
+
     (queued,) = rows(db_path, "SELECT * FROM outbox WHERE kind = 'consent_signed'")
     assert queued["consent_id"] == consent_id and queued["submission_id"] == submission_id
     assert deliver(app)["sent"] >= 1
