@@ -72,10 +72,11 @@ from screening.store.consents import (
     consent_options,
     consent_pdf,
     consents_for,
+    record_treatment_given,
     signed_consent,
     treatments_given,
 )
-from screening.store.consultations import consultations_for, record_consultation
+from screening.store.consultations import consultation_time, consultations_for, record_consultation
 from screening.store.core import count_rows, iso, read_snapshot, token_hash, write_transaction
 from screening.store.drafts import (
     Draft,
@@ -217,6 +218,8 @@ __all__ = [
     "consent_options",
     "consent_pdf",
     "consents_for",
+    "record_treatment_given",
+    "consultation_time",
     "consultations_for",
     "signed_consent",
     "treatments_given",

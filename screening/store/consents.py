@@ -7,6 +7,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from screening import clock
+from screening.store.audit import AuditEvent, _with_object, append_audit
+from screening.store.core import iso, write_transaction
+
 # Every consent column but the PDF's bytes, which only the PDF's own download reads.
 _CONSENT_COLUMNS = (
     "id, submission_id, consultation_id, treatment, text_version, text_sha256, clinician_id, clinician_name, register,"
@@ -73,3 +77,17 @@ def consent_pdf(db: Database, consent_id: int) -> bytes | None:
     """The signed consent's PDF, as made when the patient signed (None before the signature)."""
     row = next(db.query("SELECT pdf FROM consent WHERE id = ?", [consent_id]), None)
     return row["pdf"] if row and row["pdf"] else None
+
+
+def record_treatment_given(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
+    """Record a treatment given under a signed consent (same_day_reason set only inside the cooling-off); audited in
+    the same transaction."""
+    with write_transaction(db):
+        treatment_id = db.execute(
+            "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
+            " clinician_name, same_day_reason, given_at) VALUES (:submission_id, :consent_id, :booking_id, :treatment,"
+            " :clinician_id, :clinician_name, :same_day_reason, :given_at)",
+            {"booking_id": None, "same_day_reason": "", "given_at": iso(clock.utc_now()), **values},
+        ).lastrowid
+        append_audit(db, _with_object(audit, "treatment_given", treatment_id))
+    return treatment_id

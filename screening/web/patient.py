@@ -24,6 +24,7 @@ from screening import clock, store
 from screening.db import get_db
 from screening.domain import TREATMENT_NAMES, journey, patient_page
 from screening.services import intake as patients
+from screening.services import treatment
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth, clinic_config, clinic_details, prg
@@ -340,6 +341,8 @@ def result():
         tz=patients.clinic_zone(config()),
         today=today(),
         private_link=private_link_for(session["result"]),
+        treatment_offers=treatment.offers(get_db(), config(), submission),
+        treatment_words=treatment.TREATMENT_WORDS,
     )
 
 
@@ -387,6 +390,19 @@ def book():
     if not ConfirmForm().validate_on_submit():
         raise patients.NothingToBook()
     patients.book(get_db(), config(), actor("patient"), submission, request.form.get("slot"))
+    return redirect(url_for("patient.result"), 303)
+
+
+@bp.post("/your-result/treatment")
+def book_treatment():
+    """Book a treatment slot, once consent is signed and the cooling-off has passed; otherwise say when it opens."""
+    submission = current_submission()
+    if not ConfirmForm().validate_on_submit():
+        raise treatment.TreatmentNotYet("Please choose a time again.")
+    treatment.book_treatment(
+        get_db(), config(), actor("patient"), submission, request.form.get("treatment", ""), request.form.get("slot")
+    )
+    flash("Your treatment appointment is booked.")
     return redirect(url_for("patient.result"), 303)
 
 
