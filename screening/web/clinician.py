@@ -16,6 +16,7 @@ from screening.errors import FieldError
 from screening.services import clinic, diary, people
 from screening.services import consultation as consulting
 from screening.services import intake as patients
+from screening.services import treatment as treating
 from screening.services import review as reviewing
 from screening.services.consultation import ID_DOCUMENTS
 from screening.services.lifecycle import fhir
@@ -26,6 +27,7 @@ from screening.web.audit import actor
 from screening.web.forms import (
     ConsultationForm,
     DecisionForm,
+    TreatmentGivenForm,
     QueueFilterForm,
     SearchForm,
     show_field_error,
@@ -47,12 +49,19 @@ def _who(rows: list[dict]) -> list[dict]:
     return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
 
 
-def render_submission(found: dict, form: DecisionForm, status: int = 200):
+def render_submission(found: dict, form: DecisionForm, status: int = 200, treatment_form=None):
     context = reviewing.page(get_db(), current_ruleset(), actor(), found)
     tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     today = clock.today_in(tz, clock.utc_now())
     context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
-    return render_template("clinician/submission.html", form=form, tz=tz, **context), status
+    return render_template(
+        "clinician/submission.html",
+        form=form,
+        tz=tz,
+        treatment_form=treatment_form or TreatmentGivenForm(),
+        consent_states=treating.states(get_db(), config(), found),
+        **context,
+    ), status
 
 
 def zone():
@@ -239,6 +248,32 @@ def consultation(submission_id: int):
         **submission_context(found),
     )
     return page, 400 if request.method == "POST" else 200
+
+
+@bp.post("/submissions/<int:submission_id>/treatment")
+@login_required
+def treatment_given(submission_id: int):
+    """Let the practitioner who took the consent record the treatment given, once the cooling-off has passed (or
+    inside it, with a reason, where the clinic allows a same-day treatment)."""
+    found, form = reviewing.submission(get_db(), submission_id), TreatmentGivenForm()
+    if form.validate_on_submit():
+        try:
+            treating.record_treatment(
+                get_db(),
+                config(),
+                actor(),
+                me(),
+                found,
+                treatment=form.treatment.data,
+                same_day=form.same_day.data,
+                reason=form.reason.data or "",
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Treatment recorded.")
+            return redirect(url_for("clinician.submission", submission_id=submission_id), 303)
+    return render_submission(found, DecisionForm(), 400, treatment_form=form)
 
 
 @bp.get("/submissions/<int:submission_id>/fhir.json")

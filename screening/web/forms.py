@@ -488,6 +488,19 @@ class SearchForm(Form):
     dob = DateField("Date of birth", validators=[Optional()])
 
 
+class TreatmentGivenForm(FlaskForm):
+    """The treatment given, by the practitioner who took the consent, now (kept minimal: products and batches come
+    with the record after the treatment)."""
+
+    treatment = RadioField(
+        "Treatment given",
+        choices={"toxin": "Anti-wrinkle injections (toxin)", "filler": "Dermal fillers"},
+        validators=[InputRequired("Choose the treatment given")],
+    )
+    same_day = BooleanField("Same-day treatment: inside the cooling-off, as the clinic allows")
+    reason = TextAreaField("Reason for treating inside the cooling-off", validators=[Length(max=2000)])
+
+
 class ConsultationForm(FlaskForm):
     attendance = RadioField(
         "Did the patient come?",
