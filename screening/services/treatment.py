@@ -57,13 +57,17 @@ def _parse(text: str) -> datetime:
 
 
 def state_of(db: Database, config: dict[str, Any], submission_id: int, treatment: str) -> TreatmentState:
-    """One treatment's consent and cooling-off for a screening."""
+    """One treatment's consent and cooling-off for a screening, with the clinic's cooling-off."""
+    return state_with(db, submission_id, treatment, clinic.details(db, config).cooling_off_hours)
+
+
+def state_with(db: Database, submission_id: int, treatment: str, hours: int) -> TreatmentState:
+    """One treatment's consent and cooling-off for a screening, with a cooling-off of `hours`."""
     consent = store.signed_consent(db, submission_id, treatment)
     opens_at = None
     if consent is not None:
         consulted = store.consultation_time(db, consent["consultation_id"])
         signed = _parse(consent["signed_at"])
-        hours = clinic.details(db, config).cooling_off_hours
         opens_at = treatment_opens_at(_parse(consulted) if consulted else signed, signed, hours)
     booking = store.active_booking(db, submission_id, kind="treatment")
     if booking is not None and treatment not in booking["treatments"]:
@@ -218,7 +222,6 @@ def record_treatment(
     )
 
 
-def diary_mark(db: Database, config: dict[str, Any], submission_id: int, treatments: list[str]) -> str:
+def diary_mark(db: Database, tz, hours: int, submission_id: int, treatments: list[str]) -> str:
     """A treatment appointment's mark in the diary: its treatments' consent states, in words."""
-    tz = clinic_zone(config)
-    return "; ".join(state_of(db, config, submission_id, t).describe(tz) for t in treatments) or "no consent"
+    return "; ".join(state_with(db, submission_id, t, hours).describe(tz) for t in treatments) or "no consent"

@@ -16,8 +16,8 @@ from screening.errors import FieldError
 from screening.services import clinic, diary, people
 from screening.services import consultation as consulting
 from screening.services import intake as patients
-from screening.services import treatment as treating
 from screening.services import review as reviewing
+from screening.services import treatment as treating
 from screening.services.consultation import ID_DOCUMENTS
 from screening.services.lifecycle import fhir
 from screening.services.rules import catalogue
@@ -27,9 +27,9 @@ from screening.web.audit import actor
 from screening.web.forms import (
     ConsultationForm,
     DecisionForm,
-    TreatmentGivenForm,
     QueueFilterForm,
     SearchForm,
+    TreatmentGivenForm,
     show_field_error,
 )
 from screening.web.patient import hold_draft
@@ -192,7 +192,9 @@ def patients_search():
 def patient(submission_id: int):
     """Show a clinician one person's screenings, versions, decisions, appointments and consultations."""
     page = people.patient_page(get_db(), current_ruleset().questionnaire, today(), submission_id, actor())
-    return render_template("clinician/patient.html", tz=zone(), **page)
+    newest = page["screenings"][0] if page["screenings"] else None
+    consent_states = treating.states(get_db(), config(), newest) if newest else []
+    return render_template("clinician/patient.html", tz=zone(), consent_states=consent_states, **page)
 
 
 @bp.get("/diary")
@@ -208,6 +210,7 @@ def diary_page():
         today(),
         practitioner=current_user.name if own else "",
         first=week.start,
+        cooling_off_hours=clinic.details(get_db(), config()).cooling_off_hours,
     )
     return render_template("clinician/diary.html", days=days, own=own, week=week, tz=zone())
 

@@ -156,3 +156,14 @@ def test_withdrawing_nothing_is_refused(app, db_path):
     finally:
         db.close()
     assert refused.value.field == "slots" and "choose at least one slot" in refused.value.message
+
+
+def test_a_week_of_treatment_slots_keeps_its_kind_and_an_unknown_kind_is_refused(admin_db, db_path):
+    week(admin_db, weekdays=[0], break_from=None, break_until=None, closes=time(10, 0), kind="treatment")
+    assert {r["kind"] for r in rows(db_path, "SELECT kind FROM slot")} == {"treatment"}
+    (event,) = rows(db_path, "SELECT detail FROM audit_event WHERE action = 'slots_added'")
+    assert '"kind": "treatment"' in event["detail"]
+    with pytest.raises(FieldError) as refused:
+        week(admin_db, weekdays=[1], kind="surgery")
+    assert refused.value.field == "kind"
+    assert len(rows(db_path, "SELECT id FROM slot")) == 2

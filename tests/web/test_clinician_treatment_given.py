@@ -74,6 +74,10 @@ def test_inside_the_cooling_off_it_is_refused_with_the_date_and_after_it_recorde
 
     page = page_text(ada.get(f"/clinician/submissions/{submission_id}"))
     assert "cooling off until Thursday 3 December 2026, 9:00am" in page
+    patient_page = page_text(ada.get(f"/clinician/patients/{submission_id}"))
+    assert "Anti-wrinkle injections: cooling off until Thursday 3 December 2026, 9:00am (consent taken by Ada)" in (
+        patient_page
+    )
     refused = give(ada, submission_id)
     assert refused.status_code == 400
     assert "The cooling-off runs until Thursday 3 December 2026, 9:00am" in page_text(refused)
