@@ -473,7 +473,14 @@ def _clinic_zone():
 @click.option("--end", required=True, help="When the last slot must have ended, clinic time: 2026-12-01T17:00.")
 @click.option("--every", default="30m", show_default=True, help="Slot length: 15m, 30m, 1h...")
 @click.option("--practitioner", default="", help="Who sees the patient (shown to them).")
-def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
+@click.option(
+    "--kind",
+    type=click.Choice(["consultation", "treatment"]),
+    default="consultation",
+    show_default=True,
+    help="What the slots are for: the consultation, or a treatment after consent and the cooling-off.",
+)
+def slots_add(start: str, end: str, every: str, practitioner: str, kind: str) -> None:
     """Publish back-to-back slots on each day from START's date to END's, from START's time of day to END's;
     existing ones are kept, not doubled."""
     tz = _clinic_zone()
@@ -489,11 +496,13 @@ def slots_add(start: str, end: str, every: str, practitioner: str) -> None:
             closes=last.time(),
             every=clock.parse_every(every),
             practitioner=practitioner,
+            kind=kind,
         )
     who = f" with {published.practitioner}" if published.practitioner else ""
     each = " each day" if len(published.days) > 1 else ""
+    what = "treatment slot(s)" if kind == "treatment" else "slot(s)"
     click.echo(
-        f"published {published.added} slot(s){who} on {len(published.days)} day(s), {published.hours()}{each};"
+        f"published {published.added} {what}{who} on {len(published.days)} day(s), {published.hours()}{each};"
         f" {published.existed} existed already"
     )
     for line in published.day_lines():

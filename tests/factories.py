@@ -681,7 +681,7 @@ def consent_row(
 # Slots published through the store
 
 
-def _add_slots(db_path: Path, start: datetime, count: int, practitioner: str) -> list[int]:
+def _add_slots(db_path: Path, start: datetime, count: int, practitioner: str, kind: str = "consultation") -> list[int]:
     made = [
         (
             store.iso(start + timedelta(minutes=30 * n))[:19] + "Z",
@@ -690,7 +690,7 @@ def _add_slots(db_path: Path, start: datetime, count: int, practitioner: str) ->
         for n in range(count)
     ]
     with db_connection(db_path) as db:
-        store.add_slots(db, made, practitioner, store.AuditEvent(action="slots_added", actor_role="system"))
+        store.add_slots(db, made, practitioner, store.AuditEvent(action="slots_added", actor_role="system"), kind=kind)
     return [r["id"] for r in rows(db_path, "SELECT id FROM slot ORDER BY starts_at")][-count:]
 
 
@@ -710,6 +710,25 @@ def publish_soon(
     week."""
     start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=hours_ahead)
     return _add_slots(db_path, start, count, practitioner)
+
+
+def publish_treatment(db_path: Path, start: datetime, count: int = 2, *, practitioner: str = "Pat") -> list[int]:
+    """Half-hour treatment slots from `start` (UTC); returns their ids in time order."""
+    return _add_slots(db_path, start, count, practitioner, kind="treatment")
+
+
+def signed_consent_row(
+    db, submission_id: int, consultation_id: int, clinician_id: int | None, treatment: str, signed_at: str
+) -> int:
+    """A signed consent to `treatment`, signed at `signed_at` (UTC ISO), taken by `clinician_id` (None: the
+    consultation's practitioner): written straight into the table, as the consent pages would leave it."""
+    consent_id = consent_row(db, submission_id, consultation_id, treatment, signed_at=signed_at)
+    if clinician_id is not None:
+        name = next(db.query("SELECT name FROM clinician WHERE id = ?", [clinician_id]))["name"]
+        db.execute(
+            "UPDATE consent SET clinician_id = ?, clinician_name = ? WHERE id = ?", [clinician_id, name, consent_id]
+        )
+    return consent_id
 
 
 # --------------------------------------------------------------------------------------------------------------------

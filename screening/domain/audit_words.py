@@ -9,6 +9,8 @@ ACTION_WORDS = {
     "submission_created": "A patient sent a screening",
     "booking_created": "An appointment was booked",
     "booking_cancelled": "An appointment was cancelled",
+    "treatment_booked": "A treatment appointment was booked, after consent and the cooling-off",
+    "treatment_recorded": "Recorded a treatment given under a signed consent",
     "return_link_requested": "A patient asked for a link to start again",
     "patient_copy_downloaded": "A patient downloaded their copy of their data",
     "honeypot": "A form was filled in by a robot and refused",

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from screening import clock, mail, store
 from screening.domain.audit_words import action_words
+from screening.domain.cooling_off import DEFAULT_COOLING_OFF_HOURS, MAX_COOLING_OFF_HOURS
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import links
 from screening.services import credentials
@@ -36,6 +37,8 @@ class ClinicDetails:
     review_turnaround: str
     notification_email: str = ""  # the clinic's alerts: screenings waiting for review, new bookings and cancellations
     notify_bookings: bool = True
+    cooling_off_hours: int = DEFAULT_COOLING_OFF_HOURS  # between consent and treatment, from the later stage
+    same_day_treatment: bool = False  # a treatment inside the cooling-off, by the treating practitioner, with a reason
 
 
 # What an admin may set on the clinic settings page (stored in the database), and the instance setting each falls
@@ -48,7 +51,10 @@ CLINIC_SETTINGS = {
     "contact": "CLINIC_CONTACT",
     "notification_email": "CLINIC_EMAIL",
     "notify_bookings": "",
+    "cooling_off_hours": "",
+    "same_day_treatment": "",
 }
+_FLAGS = ("notify_bookings", "same_day_treatment")  # ticked boxes, kept as "1" or "0"
 
 
 def first_admin_command(db: Database, instance_path: str | Path) -> str | None:
@@ -88,6 +94,8 @@ def details(db: Database, config: dict[str, Any]) -> ClinicDetails:
         review_turnaround=config["REVIEW_TURNAROUND"],
         notification_email=value("notification_email"),
         notify_bookings=saved.get("notify_bookings", "1") == "1",
+        cooling_off_hours=int(saved.get("cooling_off_hours") or DEFAULT_COOLING_OFF_HOURS),
+        same_day_treatment=saved.get("same_day_treatment", "0") == "1",
     )
 
 
@@ -108,9 +116,16 @@ def effective_config(db: Database | None, config: dict[str, Any], found: ClinicD
 def save_details(db: Database, actor: store.Actor, values: dict[str, Any]) -> None:
     """Store the clinic's details from the settings page; audited (which settings changed, not their text)."""
     clean = {
-        key: ("1" if values[key] else "0") if key == "notify_bookings" else str(values[key] or "").strip()
+        key: ("1" if values.get(key) else "0") if key in _FLAGS else str(values.get(key) or "").strip()
         for key in CLINIC_SETTINGS
     }
+    hours = clean["cooling_off_hours"] or str(DEFAULT_COOLING_OFF_HOURS)
+    if not (hours.isascii() and hours.isdigit()) or int(hours) > MAX_COOLING_OFF_HOURS:
+        raise FieldError(
+            "cooling_off_hours",
+            f"Enter the cooling-off as a whole number of hours from 0 to {MAX_COOLING_OFF_HOURS}, like 48",
+        )
+    clean["cooling_off_hours"] = str(int(hours))
     if not clean["name"]:
         raise FieldError("name", "Enter the clinic's name")
     for key in SINGLE_LINE_DETAILS:  # these reach an email's Subject or To header, or one line of the .ics
@@ -232,6 +247,10 @@ def _day_slots(day: date, tz, opens: time, closes: time, breaks, every: timedelt
     return made
 
 
+# What a published slot is for: the face-to-face consultation, or a treatment after consent and the cooling-off.
+SLOT_KINDS = {"consultation": "Consultation", "treatment": "Treatment"}
+
+
 def publish_schedule(
     db: Database,
     actor: store.Actor,
@@ -246,6 +265,7 @@ def publish_schedule(
     weekdays: Iterable[int] = range(7),
     break_from: time | None = None,
     break_until: time | None = None,
+    kind: str = "consultation",
 ) -> Published:
     """Publish back-to-back slots on each chosen weekday (0 is Monday) from first_day to last_day, within the daily
     hours opens-closes (the clinic's zone) and outside the break; slots that exist already are skipped and counted.
@@ -254,6 +274,8 @@ def publish_schedule(
     "days" (no day chosen), "break_from"/"break_until" (half a break, or one outside the hours), "week" (a slot in the
     past, or one overlapping another slot of the same practitioner). Nothing is published then."""
     practitioner, weekdays = practitioner.strip(), set(weekdays)
+    if kind not in SLOT_KINDS:
+        raise FieldError("kind", "choose a consultation or a treatment slot; nothing was published")
     if first_day.year < FIRST_YEAR or last_day.year > LAST_YEAR:
         raise FieldError("week", f"publish slots from {FIRST_YEAR} to {LAST_YEAR}; nothing was published")
     if (break_from is None) != (break_until is None):
@@ -307,7 +329,7 @@ def publish_schedule(
             f"{clock.readable(first['ends_at'], tz).split(', ')[-1]}: nothing was published",
         )
     existing = store.existing_slot_starts(db, made, practitioner)
-    added = store.add_slots(db, made, practitioner, actor.event("slots_added"))
+    added = store.add_slots(db, made, practitioner, actor.event("slots_added"), kind=kind)
     days = tuple(
         PublishedDay(day, slots[0][0], slots[-1][1], len(slots), sum(1 for s in slots if s[0] not in existing))
         for day, slots in per_day
@@ -343,7 +365,7 @@ def slots_ahead(db: Database, tz, days: int) -> list[dict[str, Any]]:
     """The slots from the start of the clinic's today for `days` days, each with the booking that holds it, if any."""
     today = clock.today_in(tz)
     return store.slots_between(
-        db, clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz)
+        db, clock.day_start_utc(today, tz), clock.day_start_utc(today + timedelta(days=days), tz), kind=None
     )
 
 
@@ -423,7 +445,7 @@ def withdraw_day(
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise FieldError("day", f"choose a day from {FIRST_YEAR} to {LAST_YEAR}; nothing was withdrawn")
     start, end = clock.day_start_utc(day, tz), clock.day_start_utc(day + timedelta(days=1), tz)
-    found = [row["id"] for row in store.slots_between(db, start, end)]
+    found = [row["id"] for row in store.slots_between(db, start, end, kind=None)]
     if not found:
         raise FieldError("slots", f"no slot is published on {day:%A} {day.day} {day:%B %Y}; nothing was withdrawn")
     return withdraw_slots(db, config, actor, found, reason)

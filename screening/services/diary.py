@@ -13,7 +13,9 @@ from sqlite_utils import Database
 
 from screening import clock, store
 from screening.domain import Questionnaire
+from screening.domain.cooling_off import DEFAULT_COOLING_OFF_HOURS
 from screening.domain.rule_titles import rule_title
+from screening.services import treatment
 from screening.services.people import STATE_WORDS, age_on, areas
 
 DAYS = 7  # a week: seven days from its first
@@ -100,9 +102,12 @@ def week(
     *,
     practitioner: str = "",
     first: date | None = None,
+    cooling_off_hours: int = DEFAULT_COOLING_OFF_HOURS,
 ) -> list[Day]:
     """Every day of the week from `first` (today when not given), with its appointments: weekdays always, so the
-    week reads as one, a Saturday or Sunday only when it holds appointments."""
+    week reads as one, a Saturday or Sunday only when it holds appointments. A treatment appointment is marked with
+    its consent's state ("consented", "cooling off until ...", "no consent"; the clinic's cooling-off given)
+    instead of the consultation's."""
     first = first or today
     start = clock.day_start_utc(first, tz)
     end = clock.day_start_utc(first + timedelta(days=DAYS), tz)
@@ -119,6 +124,9 @@ def week(
         row["decision"] = STATE_WORDS.get(row["review_state"], row["review_state"])
         row["caution_titles"] = [rule_title(r) for r in row["cautions"]]
         row["consultation"] = consultation_state(row)
+        row["consent_mark"] = ""
+        if row["kind"] == "treatment":
+            row["consent_mark"] = treatment.diary_mark(db, tz, cooling_off_hours, row["submission_id"], row["booked"])
         by_day.setdefault(local.date(), []).append(row)
     days = []
     for offset in range(DAYS):

@@ -75,13 +75,14 @@ from screening.store.consents import (
     consents_for,
     get_consent,
     record_assessment,
+    record_treatment_given,
     sign_consent,
     signed_consent,
     take_consent,
     treatments_given,
     withdraw_consent,
 )
-from screening.store.consultations import consultations_for, record_consultation
+from screening.store.consultations import consultation_time, consultations_for, record_consultation
 from screening.store.core import count_rows, iso, read_snapshot, token_hash, write_transaction
 from screening.store.drafts import (
     Draft,
@@ -223,6 +224,8 @@ __all__ = [
     "consent_options",
     "consent_pdf",
     "consents_for",
+    "record_treatment_given",
+    "consultation_time",
     "consultations_for",
     "signed_consent",
     "treatments_given",

@@ -15,19 +15,24 @@ from screening.store.core import iso, write_transaction
 from screening.store.outbox import Mail, queue_mail
 
 
-def add_slots(db: Database, slots: list[tuple[str, str]], practitioner: str, audit: AuditEvent) -> int:
-    """Publish slots (UTC start and end); a slot that exists already for that practitioner is skipped."""
+def add_slots(
+    db: Database, slots: list[tuple[str, str]], practitioner: str, audit: AuditEvent, kind: str = "consultation"
+) -> int:
+    """Publish slots (UTC start and end) of a kind (consultation | treatment); a slot that exists already for that
+    practitioner is skipped."""
     now = iso(clock.utc_now())
     with write_transaction(db):
         added = 0
         for starts_at, ends_at in slots:
             added += db.execute(
-                "INSERT INTO slot (starts_at, ends_at, practitioner, created_at) SELECT ?, ?, ?, ?"
+                "INSERT INTO slot (starts_at, ends_at, practitioner, kind, created_at) SELECT ?, ?, ?, ?, ?"
                 " WHERE NOT EXISTS (SELECT 1 FROM slot WHERE starts_at = ? AND practitioner = ?"
                 " AND cancelled_at IS NULL)",
-                [starts_at, ends_at, practitioner, now, starts_at, practitioner],
+                [starts_at, ends_at, practitioner, kind, now, starts_at, practitioner],
             ).rowcount
-        append_audit(db, AuditEvent(**{**audit.__dict__, "object_type": "slot", "detail": {"added": added}}))
+        append_audit(
+            db, AuditEvent(**{**audit.__dict__, "object_type": "slot", "detail": {"added": added, "kind": kind}})
+        )
     return added
 
 
@@ -44,16 +49,20 @@ def existing_slot_starts(db: Database, slots: list[tuple[str, str]], practitione
     return {row["starts_at"] for row in found} & wanted
 
 
-def slots_between(db: Database, start: str, end: str, *, free_only: bool = False) -> list[dict[str, Any]]:
-    """Slots starting in [start, end), not cancelled, with the booking (if any) that holds each."""
+def slots_between(
+    db: Database, start: str, end: str, *, free_only: bool = False, kind: str | None = "consultation"
+) -> list[dict[str, Any]]:
+    """Slots of a kind (None: every kind) starting in [start, end), not cancelled, with the booking (if any) that
+    holds each."""
     return list(
         db.query(
             "SELECT slot.*, booking.id AS booking_id, booking.submission_id FROM slot"  # noqa: S608 - fixed text
             " LEFT JOIN booking ON booking.slot_id = slot.id AND booking.cancelled_at IS NULL"
             " WHERE slot.cancelled_at IS NULL AND slot.starts_at >= ? AND slot.starts_at < ?"
+            + (" AND slot.kind = ?" if kind else "")
             + (" AND booking.id IS NULL" if free_only else "")
             + " ORDER BY slot.starts_at, slot.practitioner",
-            [start, end],
+            [start, end, *([kind] if kind else [])],
         )
     )
 
@@ -112,16 +121,21 @@ def book_slot(
     treatments: list[str],
     audit: AuditEvent,
     mails: tuple[Mail, ...] = (),
+    kind: str = "consultation",
 ) -> int:
-    """Book a free slot. The partial unique indexes decide races: exactly one of two simultaneous attempts wins."""
+    """Book a free slot of this kind; the booking keeps the slot's kind. The partial unique indexes decide races:
+    exactly one of two simultaneous attempts wins (one active booking per screening and kind)."""
     try:
         with write_transaction(db):
-            slot = next(db.query("SELECT id FROM slot WHERE id = ? AND cancelled_at IS NULL", [slot_id]), None)
-            if slot is None:
+            slot = next(
+                db.query("SELECT id, kind FROM slot WHERE id = ? AND cancelled_at IS NULL", [slot_id]),
+                None,
+            )
+            if slot is None or slot["kind"] != kind:
                 raise SlotTaken(slot=slot_id)
             booking_id = db.execute(
-                "INSERT INTO booking (slot_id, submission_id, treatments, created_at) VALUES (?, ?, ?, ?)",
-                [slot_id, submission_id, json.dumps(treatments), iso(clock.utc_now())],
+                "INSERT INTO booking (slot_id, submission_id, treatments, kind, created_at) VALUES (?, ?, ?, ?, ?)",
+                [slot_id, submission_id, json.dumps(treatments), slot["kind"], iso(clock.utc_now())],
             ).lastrowid
             append_audit(db, _with_object(audit, "booking", booking_id))
             queue_mail(db, mails)
@@ -134,12 +148,14 @@ def book_slot(
     return booking_id
 
 
-def active_booking(db: Database, submission_id: int) -> dict[str, Any] | None:
+def active_booking(db: Database, submission_id: int, kind: str = "consultation") -> dict[str, Any] | None:
+    """The screening's kept appointment of this kind (the consultation unless asked for the treatment)."""
     row = next(
         db.query(
             "SELECT booking.*, slot.starts_at, slot.ends_at, slot.practitioner FROM booking"
-            " JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id = ? AND booking.cancelled_at IS NULL",
-            [submission_id],
+            " JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id = ? AND booking.kind = ?"
+            " AND booking.cancelled_at IS NULL",
+            [submission_id, kind],
         ),
         None,
     )
@@ -148,33 +164,41 @@ def active_booking(db: Database, submission_id: int) -> dict[str, Any] | None:
     return row
 
 
-def last_cancelled_by_clinic(db: Database, submission_id: int) -> dict[str, Any] | None:
+def last_cancelled_by_clinic(db: Database, submission_id: int, kind: str = "consultation") -> dict[str, Any] | None:
     return next(
         db.query(
             "SELECT booking.*, slot.starts_at FROM booking JOIN slot ON slot.id = booking.slot_id"
-            " WHERE booking.submission_id = ? AND booking.cancelled_by = 'clinic' ORDER BY booking.id DESC LIMIT 1",
-            [submission_id],
+            " WHERE booking.submission_id = ? AND booking.kind = ? AND booking.cancelled_by = 'clinic'"
+            " ORDER BY booking.id DESC LIMIT 1",
+            [submission_id, kind],
         ),
         None,
     )
 
 
-def last_cancellation(db: Database, submission_id: int) -> dict[str, Any] | None:
-    """The screening's most recent cancelled appointment, whoever cancelled it (`cancelled_by`: clinic or patient)."""
+def last_cancellation(db: Database, submission_id: int, kind: str = "consultation") -> dict[str, Any] | None:
+    """The screening's most recent cancelled appointment of this kind, whoever cancelled it (`cancelled_by`: clinic
+    or patient)."""
     return next(
         db.query(
             "SELECT booking.*, slot.starts_at FROM booking JOIN slot ON slot.id = booking.slot_id"
-            " WHERE booking.submission_id = ? AND booking.cancelled_at IS NOT NULL ORDER BY booking.id DESC LIMIT 1",
-            [submission_id],
+            " WHERE booking.submission_id = ? AND booking.kind = ? AND booking.cancelled_at IS NOT NULL"
+            " ORDER BY booking.id DESC LIMIT 1",
+            [submission_id, kind],
         ),
         None,
     )
 
 
-def cancel_booking(db: Database, submission_id: int, audit: AuditEvent, mails: tuple[Mail, ...] = ()) -> bool:
+def cancel_booking(
+    db: Database, submission_id: int, audit: AuditEvent, mails: tuple[Mail, ...] = (), kind: str = "consultation"
+) -> bool:
     with write_transaction(db):
         held = next(
-            db.query("SELECT id FROM booking WHERE submission_id = ? AND cancelled_at IS NULL", [submission_id]),
+            db.query(
+                "SELECT id FROM booking WHERE submission_id = ? AND kind = ? AND cancelled_at IS NULL",
+                [submission_id, kind],
+            ),
             None,
         )
         if held is None:
@@ -208,7 +232,7 @@ def diary(db: Database, start: str, end: str, practitioner: str = "") -> list[di
     restricted screenings left out (the slot itself stays taken: the admin's slots page says so, without a name)."""
     rows = list(
         db.query(
-            "SELECT booking.id AS booking_id, booking.treatments AS booked, slot.starts_at, slot.ends_at,"  # noqa: S608 - fixed text
+            "SELECT booking.id AS booking_id, booking.treatments AS booked, booking.kind, slot.starts_at, slot.ends_at,"  # noqa: S608 - fixed text
             " slot.practitioner, submission.id AS submission_id, submission.full_name, submission.outcome,"
             " submission.treatments, submission.review_state,"
             " json_extract(submission.answers, '$.date_of_birth') AS date_of_birth,"

@@ -172,3 +172,17 @@ def _insert_option(db: Database, consent_id: int, option: str, given: bool, by: 
         "INSERT INTO consent_option (consent_id, option, given, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)",
         [consent_id, option, int(given), by, now],
     ).lastrowid
+
+
+def record_treatment_given(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
+    """Record a treatment given under a signed consent (same_day_reason set only inside the cooling-off); audited in
+    the same transaction."""
+    with write_transaction(db):
+        treatment_id = db.execute(
+            "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
+            " clinician_name, same_day_reason, given_at) VALUES (:submission_id, :consent_id, :booking_id, :treatment,"
+            " :clinician_id, :clinician_name, :same_day_reason, :given_at)",
+            {"booking_id": None, "same_day_reason": "", "given_at": iso(clock.utc_now()), **values},
+        ).lastrowid
+        append_audit(db, _with_object(audit, "treatment_given", treatment_id))
+    return treatment_id

@@ -33,3 +33,9 @@ def consultations_for(db: Database, submission_ids: list[int]) -> list[dict[str,
             list(submission_ids),
         )
     )
+
+
+def consultation_time(db: Database, consultation_id: int) -> str | None:
+    """When a consultation was recorded (UTC), the moment the cooling-off may count from."""
+    row = next(db.query("SELECT created_at FROM consultation WHERE id = ?", [consultation_id]), None)
+    return row["created_at"] if row else None

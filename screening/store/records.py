@@ -331,6 +331,7 @@ def screenings_for_export(db: Database, since: date, until: date) -> Iterator[di
         "  AS decided_at,"
         " (SELECT slot.starts_at || '|' || coalesce(booking.cancelled_by, 'booked') FROM booking"
         "  JOIN slot ON slot.id = booking.slot_id WHERE booking.submission_id = submission.id"
+        "  AND booking.kind = 'consultation'"
         "  ORDER BY booking.cancelled_at IS NULL DESC, booking.id DESC LIMIT 1) AS appointment"
         " FROM submission WHERE created_at >= ? AND created_at < ? AND restricted_at IS NULL ORDER BY id",
         [since.isoformat(), (until + timedelta(days=1)).isoformat()],

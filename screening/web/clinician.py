@@ -19,6 +19,7 @@ from screening.services import consent as consenting
 from screening.services import consultation as consulting
 from screening.services import intake as patients
 from screening.services import review as reviewing
+from screening.services import treatment as treating
 from screening.services.consultation import ID_DOCUMENTS
 from screening.services.lifecycle import fhir
 from screening.services.rules import catalogue
@@ -33,6 +34,7 @@ from screening.web.forms import (
     QueueFilterForm,
     SearchForm,
     SignatureForm,
+    TreatmentGivenForm,
     show_field_error,
 )
 from screening.web.patient import hold_draft
@@ -52,13 +54,20 @@ def _who(rows: list[dict]) -> list[dict]:
     return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
 
 
-def render_submission(found: dict, form: DecisionForm, status: int = 200):
+def render_submission(found: dict, form: DecisionForm, status: int = 200, treatment_form=None):
     context = reviewing.page(get_db(), current_ruleset(), actor(), found)
     tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     today = clock.today_in(tz, clock.utc_now())
     context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
     context |= consent_context(found)
-    return render_template("clinician/submission.html", form=form, tz=tz, **context), status
+    return render_template(
+        "clinician/submission.html",
+        form=form,
+        tz=tz,
+        treatment_form=treatment_form or TreatmentGivenForm(),
+        consent_states=treating.states(get_db(), config(), found),
+        **context,
+    ), status
 
 
 def consent_context(
@@ -214,7 +223,9 @@ def patients_search():
 def patient(submission_id: int):
     """Show a clinician one person's screenings, versions, decisions, appointments and consultations."""
     page = people.patient_page(get_db(), current_ruleset().questionnaire, today(), submission_id, actor())
-    return render_template("clinician/patient.html", tz=zone(), **page)
+    newest = page["screenings"][0] if page["screenings"] else None
+    consent_states = treating.states(get_db(), config(), newest) if newest else []
+    return render_template("clinician/patient.html", tz=zone(), consent_states=consent_states, **page)
 
 
 @bp.get("/diary")
@@ -230,6 +241,7 @@ def diary_page():
         today(),
         practitioner=current_user.name if own else "",
         first=week.start,
+        cooling_off_hours=clinic.details(get_db(), config()).cooling_off_hours,
     )
     return render_template("clinician/diary.html", days=days, own=own, week=week, tz=zone())
 
@@ -373,6 +385,32 @@ def sign_here(submission_id: int, consent_id: int):
         **submission_context(found),
     )
     return page, 400 if request.method == "POST" else 200
+
+
+@bp.post("/submissions/<int:submission_id>/treatment")
+@login_required
+def treatment_given(submission_id: int):
+    """Let the practitioner who took the consent record the treatment given, once the cooling-off has passed (or
+    inside it, with a reason, where the clinic allows a same-day treatment)."""
+    found, form = reviewing.submission(get_db(), submission_id), TreatmentGivenForm()
+    if form.validate_on_submit():
+        try:
+            treating.record_treatment(
+                get_db(),
+                config(),
+                actor(),
+                me(),
+                found,
+                treatment=form.treatment.data,
+                same_day=form.same_day.data,
+                reason=form.reason.data or "",
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Treatment recorded.")
+            return redirect(url_for("clinician.submission", submission_id=submission_id), 303)
+    return render_submission(found, DecisionForm(), 400, treatment_form=form)
 
 
 @bp.get("/submissions/<int:submission_id>/fhir.json")

@@ -350,6 +350,7 @@ class ConfirmForm(FlaskForm):
 
 WEEKDAYS = dict(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
 WEEKDAYS = {str(n): name for n, name in WEEKDAYS.items()}  # "0" is Monday, as date.weekday() counts
+SLOT_KINDS = {"consultation": "Consultations", "treatment": "Treatments (after consent and the cooling-off)"}
 SLOT_LENGTHS = {"15m": "15 minutes", "20m": "20 minutes", "30m": "30 minutes", "45m": "45 minutes", "1h": "1 hour"}
 
 
@@ -365,6 +366,7 @@ class WeekSlotsForm(FlaskForm):
     break_until = TimeField("Break until (optional)", validators=[Optional()])
     every = SelectField("Length of each slot", choices=SLOT_LENGTHS, default="30m")
     practitioner = StringField("Practitioner (optional)", validators=[Optional(), Length(max=100)])
+    kind = SelectField("Slots for", choices=SLOT_KINDS, default="consultation")
 
     def validate_week(self, field):
         if field.data and not date(2000, 1, 1) <= field.data <= date(2100, 12, 24):
@@ -382,6 +384,7 @@ class WeekSlotsForm(FlaskForm):
             "break_until": self.break_until.data,
             "every": parse_every(self.every.data),
             "practitioner": self.practitioner.data or "",
+            "kind": self.kind.data,
         }
 
 
@@ -486,6 +489,19 @@ class ReplyForm(FlaskForm):
 class SearchForm(Form):
     q = StringField("Name, email address or screening reference", validators=[Optional(), Length(max=200)])
     dob = DateField("Date of birth", validators=[Optional()])
+
+
+class TreatmentGivenForm(FlaskForm):
+    """The treatment given, by the practitioner who took the consent, now (kept minimal: products and batches come
+    with the record after the treatment)."""
+
+    treatment = RadioField(
+        "Treatment given",
+        choices={"toxin": "Anti-wrinkle injections (toxin)", "filler": "Dermal fillers"},
+        validators=[InputRequired("Choose the treatment given")],
+    )
+    same_day = BooleanField("Same-day treatment: inside the cooling-off, as the clinic allows")
+    reason = TextAreaField("Reason for treating inside the cooling-off", validators=[Length(max=2000)])
 
 
 class ConsultationForm(FlaskForm):
@@ -639,6 +655,10 @@ class ClinicSettingsForm(FlaskForm):
         validators=[Optional(), Email("Enter a valid email address"), Length(max=254)],
     )
     notify_bookings = BooleanField("Email the notification address about new bookings and cancellations")
+    cooling_off_hours = StringField("Cooling-off between consent and treatment, in hours", validators=[Length(max=10)])
+    same_day_treatment = BooleanField(
+        "Allow a treatment inside the cooling-off, by the treating practitioner with a reason (audited)"
+    )
 
 
 class WithdrawForm(FlaskForm):

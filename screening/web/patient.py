@@ -27,6 +27,7 @@ from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
 from screening.services import consent as consenting
 from screening.services import intake as patients
+from screening.services import treatment
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth, clinic_config, clinic_details, prg
@@ -348,6 +349,8 @@ def result():
         today=today(),
         private_link=private_link_for(session["result"]),
         **patient_consent(submission),
+        treatment_offers=treatment.offers(get_db(), config(), submission),
+        treatment_words=treatment.TREATMENT_WORDS,
     )
 
 
@@ -487,6 +490,19 @@ def book():
     if not ConfirmForm().validate_on_submit():
         raise patients.NothingToBook()
     patients.book(get_db(), config(), actor("patient"), submission, request.form.get("slot"))
+    return redirect(url_for("patient.result"), 303)
+
+
+@bp.post("/your-result/treatment")
+def book_treatment():
+    """Book a treatment slot, once consent is signed and the cooling-off has passed; otherwise say when it opens."""
+    submission = current_submission()
+    if not ConfirmForm().validate_on_submit():
+        raise treatment.TreatmentNotYet("Please choose a time again.")
+    treatment.book_treatment(
+        get_db(), config(), actor("patient"), submission, request.form.get("treatment", ""), request.form.get("slot")
+    )
+    flash("Your treatment appointment is booked.")
     return redirect(url_for("patient.result"), 303)
 
 

@@ -131,3 +131,27 @@ def test_slots_add_refuses_a_year_far_from_now_with_one_line(runner, tmp_path, c
         refused = invoke(runner, "slots", "add", "--start", start, "--end", end)
         assert refused.returncode == 1 and "from 2000 to 2100" in refused.stderr, refused.stderr
     assert rows(instance / "screening.sqlite3", "SELECT count(*) AS n FROM slot")[0]["n"] == 0
+
+
+def test_slots_add_publishes_treatment_slots_when_asked(runner, tmp_path, clock):
+    instance = instance_with_init(runner, tmp_path, clock)
+    common = ("slots", "add", "--start", "2026-12-01T09:00", "--every", "30m")
+
+    consultation = invoke(runner, *common, "--end", "2026-12-01T10:00")
+    treatment = invoke(
+        runner, *common[:3], "2026-12-02T09:00", *common[4:], "--end", "2026-12-02T10:00", "--kind", "treatment"
+    )
+    unknown = invoke(
+        runner, *common[:3], "2026-12-03T09:00", *common[4:], "--end", "2026-12-03T10:00", "--kind", "surgery"
+    )
+
+    assert consultation.returncode == 0 and "published 2 slot(s)" in consultation.stdout
+    assert treatment.returncode == 0 and "published 2 treatment slot(s)" in treatment.stdout
+    assert unknown.returncode != 0
+    stored = rows(instance / "screening.sqlite3", "SELECT starts_at, kind FROM slot ORDER BY starts_at")
+    assert [(s["starts_at"][:10], s["kind"]) for s in stored] == [
+        ("2026-12-01", "consultation"),
+        ("2026-12-01", "consultation"),
+        ("2026-12-02", "treatment"),
+        ("2026-12-02", "treatment"),
+    ]

@@ -5,6 +5,7 @@ transaction, one audit event a slot, and every booked patient emailed as a singl
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -156,3 +157,14 @@ def test_withdrawing_nothing_is_refused(app, db_path):
     finally:
         db.close()
     assert refused.value.field == "slots" and "choose at least one slot" in refused.value.message
+
+
+def test_a_week_of_treatment_slots_keeps_its_kind_and_an_unknown_kind_is_refused(admin_db, db_path):
+    week(admin_db, weekdays=[0], break_from=None, break_until=None, closes=time(10, 0), kind="treatment")
+    assert {r["kind"] for r in rows(db_path, "SELECT kind FROM slot")} == {"treatment"}
+    (event,) = rows(db_path, "SELECT detail FROM audit_event WHERE action = 'slots_added'")
+    assert json.loads(event["detail"]) == {"added": 2, "kind": "treatment"}
+    with pytest.raises(FieldError) as refused:
+        week(admin_db, weekdays=[1], kind="surgery")
+    assert refused.value.field == "kind"
+    assert len(rows(db_path, "SELECT id FROM slot")) == 2

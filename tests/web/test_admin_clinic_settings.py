@@ -87,3 +87,33 @@ def test_the_patients_copy_of_their_data_names_the_clinic_and_says_clinic_time_i
     in_words = f"{starts:%A} {starts.day} {starts:%B %Y}, {hour}:{starts:%M}{'am' if starts.hour < 12 else 'pm'}"
     assert in_words in text  # the appointment in clinic time, in words
     assert "Sent Wednesday 1 July 2026, 2:" in text  # when the answers were sent, too
+
+
+def test_the_cooling_off_defaults_to_48_hours_and_same_day_treatment_to_off(app, db_path):
+    db = connect(db_path)
+    try:
+        found = clinic.details(db, app.config)
+    finally:
+        db.close()
+    assert (found.cooling_off_hours, found.same_day_treatment) == (48, False)
+
+
+@pytest.mark.parametrize("hours", ["4.5", "-1", "337", "two days", "٤٨"])
+def test_a_cooling_off_that_is_not_whole_hours_from_0_to_336_is_refused_and_nothing_changes(db_path, boss, hours):
+    refused = post_form(boss, SETTINGS, {**HARBOUR, "cooling_off_hours": hours})
+    assert refused.status_code == 400
+    assert "Enter the cooling-off as a whole number of hours from 0 to 336" in page_text(refused)
+    assert rows(db_path, "SELECT * FROM clinic_setting") == [] and audit_rows(db_path, "clinic_settings_changed") == []
+
+
+def test_the_cooling_off_and_same_day_treatment_are_saved_and_shown(app, db_path, boss):
+    assert (
+        post_form(boss, SETTINGS, {**HARBOUR, "cooling_off_hours": "72", "same_day_treatment": "y"}).status_code == 303
+    )
+    db = connect(db_path)
+    try:
+        found = clinic.details(db, app.config)
+    finally:
+        db.close()
+    assert (found.cooling_off_hours, found.same_day_treatment) == (72, True)
+    assert 'value="72"' in boss.get(SETTINGS).get_data(as_text=True)

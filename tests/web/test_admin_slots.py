@@ -337,3 +337,14 @@ def test_the_grid_names_the_practitioner_when_the_week_has_several_and_links_a_b
     assert "Bo Nurse" in shown and "Ada" in shown  # said, not only to screen readers
     withdraw = [a for a in several.find_all("a") if a.attrs.get("href") == f"{SLOTS}/{booked}/withdraw"]
     assert len(withdraw) == 1 and "Mary Seacole's appointment" in withdraw[0].text()
+
+
+def test_the_admin_publishes_treatment_slots_and_the_week_marks_them(db_path, clock, auth):
+    clock.at(MORNING)
+    boss = auth.admin()
+    day = next_week(clock.today())
+    weekday = str(date.fromisoformat(day).weekday())
+    template = {"week": day, "days": weekday, "opens": "09:00", "closes": "10:00", "every": "30m", "kind": "treatment"}
+    assert post_form(boss, SLOTS, template).status_code == 303
+    assert [r["kind"] for r in rows(db_path, "SELECT kind FROM slot")] == ["treatment", "treatment"]
+    assert "9:00am treatment" in page_text(boss.get(f"{SLOTS}?week={day}"))

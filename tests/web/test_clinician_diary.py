@@ -4,13 +4,27 @@ cancellations (on by default)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from screening import clock as app_clock
-from tests.factories import CAUTION, REVIEW_TOXIN, make_app, outbox, publish, publish_soon, rows
+from screening import store
+from tests.factories import (
+    CAUTION,
+    REVIEW_TOXIN,
+    consult,
+    db_connection,
+    make_app,
+    outbox,
+    publish,
+    publish_soon,
+    publish_treatment,
+    quick_submission,
+    rows,
+    signed_consent_row,
+)
 from tests.journeys import Auth, booked_patient, token_of
 from tests.pages import page_text, post_form, tree
 
@@ -157,3 +171,35 @@ def test_each_appointment_is_also_a_card_for_a_phone(app, db_path, clock, auth):
     assert len(cards) == len(diary_rows(page)) == 2
     assert "Mary Seacole" in cards[0] and "Edith Cavell" in cards[1]
     assert all("Treatment" in card and "Consultation" in card for card in cards)
+
+
+def test_treatment_appointments_are_marked_consented_cooling_off_or_no_consent(db_path, clock, auth):
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday; clinic time is UTC in December
+    people = {}
+    for name, consulted_at in (("Ann", now - timedelta(days=5)), ("Bea", now), ("Cat", now)):
+        clock.set(consulted_at)
+        submission_id = quick_submission(db_path, "toxin", full_name=f"{name} Patient")
+        with db_connection(db_path) as db:
+            consultation_id = consult(db, submission_id)
+            if name != "Cat":
+                signed_consent_row(db, submission_id, consultation_id, None, "toxin", store.iso(consulted_at))
+        people[name] = submission_id
+    clock.set(now)
+    slots = publish_treatment(db_path, now + timedelta(hours=3), 3)
+    with db_connection(db_path) as db:
+        for slot, submission_id in zip(slots, people.values(), strict=True):
+            store.book_slot(
+                db,
+                submission_id=submission_id,
+                slot_id=slot,
+                treatments=["toxin"],
+                audit=store.AuditEvent(action="treatment_booked", actor_role="patient"),
+                kind="treatment",
+            )
+
+    ann, bea, cat = diary_rows(auth.registered_clinician().get("/clinician/diary"))
+    assert "Ann Patient" in ann and ann.endswith("Treatment appointment: consented")
+    assert "Bea Patient" in bea and bea.endswith(
+        "Treatment appointment: cooling off until Thursday 3 December 2026, 9:00am"
+    )
+    assert "Cat Patient" in cat and cat.endswith("Treatment appointment: no consent")

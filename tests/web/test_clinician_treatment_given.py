@@ -1,0 +1,130 @@
+"""Recording the treatment given: only after a signed consent and the cooling-off, only by the practitioner who took
+the consent; a same-day treatment only where the clinic allows it, with a reason, audited as same-day."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from screening import store
+from tests.factories import audit_rows, consult, db_connection, quick_submission, rows, signed_consent_row
+from tests.journeys import token_of
+from tests.pages import page_text
+
+CONSULTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # clinic time is UTC in December
+
+
+def consulted(db, submission_id: int) -> int:
+    """A consultation record, with the identity document's date of birth the submission page shows (the factory's
+    record leaves it out)."""
+    consultation_id = consult(db, submission_id)
+    db.execute("UPDATE consultation SET id_date_of_birth = '1990-05-04' WHERE id = ?", [consultation_id])
+    return consultation_id
+
+
+def consented(db_path, clock, clinician_id: int) -> int:
+    clock.set(CONSULTED)
+    submission_id = quick_submission(db_path, "toxin")
+    with db_connection(db_path) as db:
+        consultation_id = consulted(db, submission_id)
+        signed_consent_row(db, submission_id, consultation_id, clinician_id, "toxin", store.iso(CONSULTED))
+    return submission_id
+
+
+def given_rows(db_path) -> list[dict]:
+    return rows(db_path, "SELECT * FROM treatment_given")
+
+
+def give(client, submission_id: int, **fields):
+    return client.post(
+        f"/clinician/submissions/{submission_id}/treatment",
+        data={"treatment": "toxin", "csrf_token": token_of(client), **fields},
+    )
+
+
+def allow_same_day(db_path) -> None:
+    with db_connection(db_path) as db:
+        store.save_clinic_settings(
+            db, {"same_day_treatment": "1"}, None, store.AuditEvent(action="clinic_settings_changed", actor_role="s")
+        )
+
+
+def signed_in_at(auth, clock, moment: datetime, email: str = "ada@clinic.example", name: str = "Ada"):
+    """A clinician's browser signed in at `moment` (a session idles out when the clock jumps days)."""
+    clock.set(moment)
+    return auth.clinician(email, name=name)
+
+
+def test_without_a_signed_consent_nothing_is_recorded(auth, db_path, clock):
+    clock.set(CONSULTED)
+    submission_id = quick_submission(db_path, "toxin")
+    with db_connection(db_path) as db:
+        consulted(db, submission_id)
+    ada = signed_in_at(auth, clock, CONSULTED + timedelta(days=5))
+
+    refused = give(ada, submission_id)
+    assert refused.status_code == 400
+    assert "The patient has not signed consent to anti-wrinkle injections" in page_text(refused)
+    assert given_rows(db_path) == [] and audit_rows(db_path, "treatment_recorded") == []
+
+
+def test_inside_the_cooling_off_it_is_refused_with_the_date_and_after_it_recorded(auth, db_path, clock):
+    submission_id = consented(db_path, clock, auth.account("ada@clinic.example", name="Ada"))
+    ada = signed_in_at(auth, clock, CONSULTED + timedelta(hours=47))
+
+    page = page_text(ada.get(f"/clinician/submissions/{submission_id}"))
+    assert "cooling off until Thursday 3 December 2026, 9:00am" in page
+    patient_page = page_text(ada.get(f"/clinician/patients/{submission_id}"))
+    assert "Anti-wrinkle injections: cooling off until Thursday 3 December 2026, 9:00am (consent taken by Ada)" in (
+        patient_page
+    )
+    refused = give(ada, submission_id)
+    assert refused.status_code == 400
+    assert "The cooling-off runs until Thursday 3 December 2026, 9:00am" in page_text(refused)
+    assert given_rows(db_path) == []
+
+    ada = signed_in_at(auth, clock, CONSULTED + timedelta(hours=48))
+    assert give(ada, submission_id).status_code == 303
+    (given,) = rows(db_path, "SELECT * FROM treatment_given")
+    assert (given["submission_id"], given["treatment"], given["clinician_name"], given["same_day_reason"]) == (
+        submission_id,
+        "toxin",
+        "Ada",
+        "",
+    )
+    (event,) = audit_rows(db_path, "treatment_recorded")
+    assert json.loads(event["detail"])["same_day"] is False
+    assert "Anti-wrinkle injections: consented" in page_text(ada.get(f"/clinician/submissions/{submission_id}"))
+
+
+def test_only_the_practitioner_who_took_the_consent_may_record_it(auth, db_path, clock):
+    submission_id = consented(db_path, clock, auth.account("ada@clinic.example", name="Ada"))
+    bo = signed_in_at(auth, clock, CONSULTED + timedelta(days=3), "bo@clinic.example", "Bo")
+
+    refused = give(bo, submission_id)
+    assert refused.status_code == 400
+    assert "Ada took this consent and must give the treatment" in page_text(refused)
+    assert given_rows(db_path) == [] and audit_rows(db_path, "treatment_recorded") == []
+
+
+def test_same_day_treatment_needs_the_clinics_setting_and_a_reason_and_is_audited_as_same_day(auth, db_path, clock):
+    submission_id = consented(db_path, clock, auth.account("ada@clinic.example", name="Ada"))
+    ada = signed_in_at(auth, clock, CONSULTED + timedelta(hours=2))
+
+    off = give(ada, submission_id, same_day="y", reason="Travelling abroad for work")
+    assert off.status_code == 400 and "cannot be recorded before then" in page_text(off)
+
+    allow_same_day(db_path)
+    unticked = give(ada, submission_id, reason="Travelling abroad for work")
+    assert unticked.status_code == 400 and "tick same-day treatment and give the reason" in page_text(unticked)
+    no_reason = give(ada, submission_id, same_day="y", reason="  ")
+    assert no_reason.status_code == 400 and "Give the reason for treating inside the cooling-off" in page_text(
+        no_reason
+    )
+    assert given_rows(db_path) == []
+
+    assert give(ada, submission_id, same_day="y", reason="Travelling abroad for work").status_code == 303
+    (given,) = rows(db_path, "SELECT * FROM treatment_given")
+    assert given["same_day_reason"] == "Travelling abroad for work"
+    (event,) = audit_rows(db_path, "treatment_recorded")
+    assert json.loads(event["detail"])["same_day"] is True
