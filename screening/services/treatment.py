@@ -49,6 +49,7 @@ class TreatmentState:
 
 
 def opens_words(moment: datetime | None, tz) -> str:
+    """When booking opens, in words in the clinic's zone (empty when it is not known)."""
     return clock.readable(clock.to_utc_iso(moment), tz) if moment else ""
 
 

@@ -72,7 +72,7 @@ def test_a_time_inside_the_cooling_off_is_refused_with_the_date_and_one_after_it
     text = page_text(page)
     assert "You may book your treatment from Thursday 3 December 2026, 10:00am" in text
     html = page.get_data(as_text=True)
-    assert f'value="{after}"' in html and f'value="{inside}"' not in html
+    assert f'id="treatment-slot-{after}"' in html and f'id="treatment-slot-{inside}"' not in html
 
     before = len(audit_rows(db_path))
     refused = post_treatment(patient, inside)
