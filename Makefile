@@ -9,6 +9,8 @@ CONNECTION_LIMIT ?= 500
 CHANNEL_TIMEOUT ?= 15
 CLEANUP_INTERVAL ?= 2
 WAITRESS_ARGS ?=
+# pytest-xdist workers for `make test`: one per core (2 on CI). Each test file runs whole on one worker.
+TEST_WORKERS ?= auto
 
 .PHONY: install run test test-later lint check-rules bench screenshots clean
 
@@ -39,7 +41,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The suite (without the browser tests) with every Python clock 400 days on, in the tests and in every command and
 # server they start (tools/clock_shift/sitecustomize.py; monotonic clocks are left alone): a test that depends on
