@@ -622,6 +622,9 @@ def consult(db, submission_id: int, *, booking_id: int | None = None, attendance
         "register_number": "12A3456E",
         "attendance": attendance,
         "id_document": "passport" if attended else "",
+        "id_date_of_birth": (store.get_submission(db, submission_id)["answers"].get("date_of_birth") or "")
+        if attended
+        else "",
         "answers": "confirmed" if attended else "",
         "consulted": int(attended),
     }

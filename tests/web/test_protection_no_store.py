@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from flask import url_for
 
-from tests.factories import CAUTION, QUESTIONNAIRE
+from screening import store
+from tests.factories import CAUTION, QUESTIONNAIRE, consent_row, consult, db_connection
 from tests.journeys import booked_patient
 
 MORNING = datetime(2025, 6, 4, 8, 0, tzinfo=UTC)
@@ -48,7 +49,11 @@ def test_every_page_and_download_of_every_route_is_never_cached(app, db_path, cl
     patient, submission_id, slot = booked_patient(app, db_path, now=clock.now(), **CAUTION)
     private = re.search(r"/r/([A-Za-z0-9_-]{16,64})", patient.get("/your-result").get_data(as_text=True)).group(1)
     admin = auth.admin()
+    with db_connection(db_path) as db:
+        consent_id = consent_row(db, submission_id, consult(db, submission_id), signed_at=store.iso(clock.now()))
+        db.execute("UPDATE consent SET pdf = ?, pdf_sha256 = 'x' WHERE id = ?", [b"%PDF-1.4", consent_id])
     values = {
+        "consent_id": consent_id,
         "submission_id": submission_id,
         "slot_id": slot,
         "clinician_id": auth.account(),

@@ -156,7 +156,31 @@ CLINICIAN_PAGES = {
     "clinician.patient": "/clinician/patients/{id}",
     "admin.submission_diff": "/clinician/rules/diff/{id}",
     "admin.try_case": "/clinician/rules/try?from={id}",
+    "clinician.consent": "/clinician/submissions/{id}/consent",
 }
+# The consent's own pages and forms, opened or sent for a restricted screening: each is a 404 that changes nothing
+# (the screening is looked up, and refused, before any consent is).
+CLINICIAN_CONSENT = {
+    "clinician.consent_pdf": ("GET", "/clinician/submissions/{id}/consent/1.pdf"),
+    "clinician.sign_here": ("GET", "/clinician/submissions/{id}/consent/1/sign"),
+    "clinician.assessment": ("POST", "/clinician/submissions/{id}/assessment"),
+    "clinician.take_consent": ("POST", "/clinician/submissions/{id}/consent/toxin"),
+    "clinician.treatment_given": ("POST", "/clinician/submissions/{id}/treatment"),
+}
+
+
+@pytest.mark.parametrize("endpoint", sorted(CLINICIAN_CONSENT))
+def test_no_consent_page_or_form_acts_on_a_restricted_screening(story, db_path, endpoint):
+    method, path = CLINICIAN_CONSENT[endpoint]
+    token = csrf_token(story.admin.get("/clinician/queue"))
+    before = len(audit_rows(db_path)) - len(refusals(db_path, story.restricted.submission_id))
+    url = path.format(id=story.restricted.submission_id)
+    refused = story.admin.get(url) if method == "GET" else story.admin.post(url, data={"csrf_token": token})
+    assert refused.status_code == 404
+    assert RESTRICTED["name"] not in refused.get_data(as_text=True)
+    assert rows(db_path, "SELECT count(*) AS n FROM consent")[0]["n"] == 0
+    assert rows(db_path, "SELECT count(*) AS n FROM treatment_given")[0]["n"] == 0
+    assert len(audit_rows(db_path)) - len(refusals(db_path, story.restricted.submission_id)) == before
 
 
 @pytest.mark.parametrize("endpoint", sorted(CLINICIAN_PAGES))
@@ -215,12 +239,18 @@ PATIENT_PAGES = {
     "patient.appointment_calendar": "/your-result/appointment.ics",
     "patient.your_data": "/your-result/your-data",
     "patient.your_data_download": "/your-result/your-data.json",
+    "patient.consent_page": "/your-result/consent",
+    "patient.consent_pdf": "/your-result/consent/1.pdf",
 }
 PATIENT_POSTS = {
     "patient.cancel_booking": "/your-result/cancel",
     "patient.book": "/your-result/book",
     "patient.answer_question": "/your-result/answer",
     "patient.send_reply": "/your-result/answer/send",
+    "patient.book_treatment": "/your-result/treatment",
+    "patient.sign_consent": "/your-result/consent/sign",
+    "patient.change_consent_option": "/your-result/consent/option",
+    "patient.withdraw_consent": "/your-result/consent/withdraw",
 }
 
 
@@ -281,6 +311,7 @@ WALKED = (
     | set(CLINICIAN_PAGES)
     | set(PATIENT_PAGES)
     | set(PATIENT_POSTS)
+    | set(CLINICIAN_CONSENT)
     | {"clinician.patients_search", "clinician.decide", "admin.withdraw", "patient.private_link"}
     | {"patient.returning", "patient.use_return_link", "admin.records", "admin.restrict", "admin.erase"}
     | {"admin.erase_confirmed"}  # the second step of erasure shows the plan the first showed
