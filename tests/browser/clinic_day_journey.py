@@ -80,6 +80,24 @@ def patient_books_soon(browser, server: LiveServer, options: dict, practitioner:
     patient.context.close()
 
 
+def record_consultation(page, checks) -> None:
+    """From a screening's page: the patient came, a passport with the screening's date of birth, answers confirmed,
+    seen face to face; keyboard only."""
+    follow(page, link("Record the consultation"))
+    checks(page)
+    choose_radio(page, "attendance", "attended")
+    tab_to(page, "el.id === 'id_document'")
+    page.keyboard.type("Passport")
+    tab_to(page, "el.id === 'id_date_of_birth'")
+    page.keyboard.type("22/07/1990")
+    choose_radio(page, "answers", "confirmed")
+    tab_to(page, "el.id === 'consulted'")
+    page.keyboard.press("Space")
+    follow(page, button("Save the record"))
+    checks(page)
+    assert "Consultation recorded." in page.inner_text("body"), page.inner_text("main")[:1500]
+
+
 def clinic_day(page, server: LiveServer, checks, *, email: str, name: str, number: str) -> bytes:
     """The journey, keyboard only, from the sign-in page to the print view; returns the print view as an A4 PDF."""
     page.goto(server.url + "/clinician/login")
@@ -121,19 +139,7 @@ def clinic_day(page, server: LiveServer, checks, *, email: str, name: str, numbe
     checks(page)
     assert "Appointment" in page.inner_text("main")
 
-    follow(page, link("Record the consultation"))
-    checks(page)
-    choose_radio(page, "attendance", "attended")
-    tab_to(page, "el.id === 'id_document'")
-    page.keyboard.type("Passport")
-    tab_to(page, "el.id === 'id_date_of_birth'")
-    page.keyboard.type("22/07/1990")
-    choose_radio(page, "answers", "confirmed")
-    tab_to(page, "el.id === 'consulted'")
-    page.keyboard.press("Space")
-    follow(page, button("Save the record"))
-    checks(page)
-    assert "Consultation recorded." in page.inner_text("body"), page.inner_text("main")[:1500]
+    record_consultation(page, checks)
     assert "In-person consultation done by" in page.inner_text("main")
 
     follow(page, link("Print view"))

@@ -20,10 +20,10 @@ from tests.browser.clinic_day_journey import (
     NURSE_OWN_PASSWORD,
     NURSE_PASSWORD,
     button,
-    choose_radio,
     clinician_account,
     follow,
     link,
+    record_consultation,
     tab_to,
     type_into,
 )
@@ -129,19 +129,7 @@ def practitioner_consults_and_takes_consent(page, server: LiveServer, checks, *,
     checks(page)
     follow(page, link(DETAILS["full_name"]))
     checks(page)
-    follow(page, link("Record the consultation"))
-    checks(page)
-    choose_radio(page, "attendance", "attended")
-    tab_to(page, "el.id === 'id_document'")
-    page.keyboard.type("Passport")
-    tab_to(page, "el.id === 'id_date_of_birth'")
-    page.keyboard.type("22/07/1990")
-    choose_radio(page, "answers", "confirmed")
-    tab_to(page, "el.id === 'consulted'")
-    page.keyboard.press("Space")
-    follow(page, button("Save the record"))
-    checks(page)
-    assert "Consultation recorded." in page.inner_text("body")
+    record_consultation(page, checks)
 
     assert "Take consent" in page.inner_text("main")
     type_into(page, "toxin-discussed", "The common effects, the rare spread of toxin, aftercare and what to report")
