@@ -9,9 +9,9 @@ CONNECTION_LIMIT ?= 500
 CHANNEL_TIMEOUT ?= 15
 CLEANUP_INTERVAL ?= 2
 WAITRESS_ARGS ?=
-# pytest-xdist workers for `make test`: 1 until the browser lifecycle test stops relying on patients another file made
-# on the shared live server (with 2 workers each has its own server). Each test file runs whole on one worker.
-TEST_WORKERS ?= 1
+# pytest-xdist workers for `make test` (one per core). Each test file runs whole on one worker, with its own live
+# server; no test finds a patient another file made.
+TEST_WORKERS ?= auto
 
 .PHONY: install run test test-later lint check-rules bench screenshots clean
 

@@ -90,8 +90,9 @@ def fill_step(page, answers: dict[str, Any]) -> None:
             page.check(f"#{question}-{value}")
 
 
-def complete_screening(page, base_url: str, steps: dict[str, dict[str, Any]], checks: PageChecks) -> None:
-    """From the start page to the result page, checking every page on the way."""
+def complete_screening(page, base_url: str, steps: dict[str, dict[str, Any]], checks: PageChecks) -> str:
+    """From the start page to the result page, checking every page on the way; return the patient's email (each
+    patient has their own, so tests sharing the live server never find each other's)."""
     page.goto(base_url + "/")
     checks(page)
     page.get_by_role("button", name="Start now").click()
@@ -101,12 +102,14 @@ def complete_screening(page, base_url: str, steps: dict[str, dict[str, Any]], ch
         page.get_by_role("button", name="Continue").click()
     checks(page)
     page.fill("#full_name", DETAILS["full_name"])
-    page.fill("#email", f"sam{next(_PATIENTS)}@example.org")
+    email = f"sam{next(_PATIENTS)}@example.org"
+    page.fill("#email", email)
     page.get_by_role("button", name="Continue").click()
     declare(page, checks)
     assert page.url.endswith("/your-result"), (
         f"expected the result page, at {page.url}: {page.locator('h1').first.inner_text()}"
     )
+    return email
 
 
 def declare(page, checks: PageChecks) -> None:
