@@ -592,3 +592,30 @@ def m0022(db: Database) -> None:
     # The email that tells a patient they signed carries the signed consent's PDF as an attachment. The outbox row
     # names the consent and the PDF is read from the consent at delivery, so the outbox never holds a copy of it.
     _run(db, "ALTER TABLE outbox ADD COLUMN consent_id INTEGER REFERENCES consent (id)")
+
+
+@migrations(name="0023_instrument_score")
+def m0023(db: Database) -> None:
+    # A clinic's licensed assessment instrument, administered face to face and scored: which instrument and version
+    # (its hash as used), the score and whether it reached the cut-off, who recorded it. The answers are not kept, so
+    # the licensed text is never copied into the clinical record. A positive score makes the psychological-suitability
+    # assessment necessary before consent, as a fired appearance question does.
+    _run(
+        db,
+        """
+        CREATE TABLE instrument_score (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            instrument TEXT NOT NULL,                 -- the instrument's id (rules/instruments/<id>.toml)
+            version TEXT NOT NULL,
+            instrument_sha256 TEXT NOT NULL,          -- of the instrument as administered and scored
+            score INTEGER NOT NULL,
+            cut_off INTEGER NOT NULL,
+            positive INTEGER NOT NULL CHECK (positive IN (0, 1)),
+            clinician_id INTEGER NOT NULL REFERENCES clinician (id),
+            clinician_name TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX instrument_score_submission ON instrument_score (submission_id, id);
+        """,
+    )

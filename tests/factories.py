@@ -754,3 +754,43 @@ def deliver(app) -> dict[str, int]:
     """Send what is due now, as the sender thread does: {"sent": n, "failed": n}."""
     with app.app_context(), db_connection(app.config["DATABASE"]) as db:
         return mail.deliver_due(db, mail.Settings.from_config(app.config, app.instance_path))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A licensed instrument, invented for the tests (made-up items, not any real instrument's text: the product ships
+# none, and a licensed text may not be copied). Positive at 4 or more.
+
+INVENTED_INSTRUMENT = """
+# Invented for the tests: not a validated instrument, not anyone's text.
+id = "invented_worry_scale"
+title = "Invented worry scale"
+version = "2.1"
+licence_holder = "Example Licensing Ltd (invented)"
+licence_notice = "Used under licence by the clinic. Not to be altered or copied."
+reference = "An invented reference, 2026."
+cut_off = 4
+options = [
+  { id = "never", label = "Never", score = 0 },
+  { id = "sometimes", label = "Sometimes", score = 1 },
+  { id = "often", label = "Often", score = 2 },
+]
+
+[[items]]
+id = "mirror"
+text = "How often does an invented worry take up your morning?"
+
+[[items]]
+id = "talk"
+text = "How often do you mention the invented worry to friends?"
+
+[[items]]
+id = "plans"
+text = "Has the invented worry changed your plans?"
+options = [{ id = "no", label = "No", score = 0 }, { id = "yes", label = "Yes", score = 3 }]
+
+[[items]]
+id = "follow_up"
+text = "If it has, for how long?"
+optional = true
+options = [{ id = "weeks", label = "Weeks", score = 0 }, { id = "months", label = "Months", score = 1 }]
+"""

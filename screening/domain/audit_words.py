@@ -27,6 +27,7 @@ ACTION_WORDS = {
     "consultation_recorded": "Recorded a consultation",
     "consultation_stopped": "A consultation record was stopped: the screening has a later version",
     "suitability_assessed": "Recorded a psychological-suitability assessment",
+    "instrument_scored": "Recorded a licensed instrument's score",
     "consent_taken": "Took consent to a treatment, as the practitioner who treats",
     "consent_signed": "A patient signed their consent to a treatment",
     "consent_pdf_downloaded": "A signed consent's PDF was downloaded",

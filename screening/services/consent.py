@@ -8,8 +8,10 @@ The clinician who takes consent is the treating practitioner: their register and
 else may take a consent for them, re-take theirs, or have the patient sign it on their device; only they may record
 the treatment later (treatment_given.clinician_id == consent.clinician_id).
 
-When a vulnerability rule fired (bdd_concern), consent waits for a psychological-suitability assessment that says
-proceed (or proceed after a discussion); refer to the GP stops it. Every check raises before anything is stored."""
+When a vulnerability rule fired (bdd_concern), or a clinic's licensed assessment instrument scored at or above its
+cut-off, consent waits for a psychological-suitability assessment that says proceed (or proceed after a discussion);
+refer to the GP stops it. An assessment made before a positive score does not count for it: the practitioner assesses
+again with the score in hand. Every check raises before anything is stored."""
 
 from __future__ import annotations
 
@@ -25,13 +27,14 @@ from screening.domain.consent import (
     VULNERABILITY_RULES,
     ConsentText,
 )
+from screening.domain.instruments import Instrument
 from screening.domain.names import name_mismatch
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.services import intake
 from screening.services.consent_pdf import consent_pdf
 from screening.services.consent_pdf import sha256 as pdf_sha256
 from screening.services.intake import own_link
-from screening.services.rules.rulebook import current_consent_texts
+from screening.services.rules.rulebook import current_consent_texts, current_instruments
 
 # The longest each free-text field of a consent may be (the form says the same).
 LIMITS = {"discussed": 4000, "patient_questions": 4000, "reasons": 2000, "hopes": 2000, "note": 4000}
@@ -52,32 +55,73 @@ class ConsentState:
     texts: dict[str, ConsentText]
     consents: list[dict[str, Any]]  # newest first, each with its standing "options"
     assessments: list[dict[str, Any]]  # newest first
-    needs_assessment: bool  # a vulnerability rule fired
-    assessed: dict[str, Any] | None  # the newest assessment, when one is needed
+    needs_assessment: bool  # a vulnerability rule fired, or an instrument's score reached its cut-off
+    assessed: dict[str, Any] | None  # the newest assessment that counts, when one is needed
     consulted: bool  # a consultation with `consulted` was recorded
     treatments: list[str]  # the screening's treatments that may be consented to now (bookable, none live)
+    instruments: dict[str, Instrument]  # the clinic's licensed instruments (none as shipped)
+    scores: list[dict[str, Any]]  # the instruments' scores recorded for this screening, newest first
+    rule_fired: bool  # a vulnerability rule of the screening fired
 
     @property
     def awaiting_signature(self) -> list[dict[str, Any]]:
         return [c for c in self.consents if not c["signed_at"] and not c["withdrawn_at"]]
+
+    @property
+    def positive_scores(self) -> list[dict[str, Any]]:
+        return [score for score in self.scores if score["positive"]]
+
+
+@dataclass(frozen=True)
+class AssessmentDue:
+    """Whether consent waits for a psychological-suitability assessment, why, and the assessment that counts."""
+
+    rule_fired: bool
+    positive_score: dict[str, Any] | None  # the newest positive instrument score
+    current: dict[str, Any] | None  # the newest assessment, if it is not older than the newest positive score
+
+    @property
+    def needed(self) -> bool:
+        return self.rule_fired or self.positive_score is not None
+
+
+def assessment_due(
+    found: dict[str, Any], scores: list[dict[str, Any]], assessments: list[dict[str, Any]]
+) -> AssessmentDue:
+    """Work out from the screening's fired rules, its instrument scores and its assessments (both newest first)
+    whether an assessment is needed and which one counts."""
+    positive = next((score for score in scores if score["positive"]), None)
+    newest = assessments[0] if assessments else None
+    if newest is not None and positive is not None and newest["created_at"] < positive["created_at"]:
+        newest = None  # assessed before the score reached its cut-off: assess again with the score in hand
+    return AssessmentDue(needs_assessment(found), positive, newest)
 
 
 def state(db: Database, config: dict[str, Any], found: dict[str, Any]) -> ConsentState:
     """Everything the clinician's and the patient's pages show of consent for this screening."""
     consents = [{**c, "options": store.consent_options(db, c["id"])} for c in store.consents_for(db, [found["id"]])]
     assessments = store.assessments_for(db, found["id"])
-    needs = needs_assessment(found)
+    scores = store.instrument_scores_for(db, found["id"])
+    due = assessment_due(found, scores, assessments)
     live = {c["treatment"] for c in consents if not c["withdrawn_at"]}
     bookable = set(intake.booking_status(db, config, found).bookable_treatments)
     return ConsentState(
         texts=texts(config),
         consents=consents,
         assessments=assessments,
-        needs_assessment=needs,
-        assessed=assessments[0] if needs and assessments else None,
+        needs_assessment=due.needed,
+        assessed=due.current if due.needed else None,
         consulted=_consultation(db, found["id"]) is not None,
         treatments=[t for t in found["treatments"] if t in bookable and t not in live and t in texts(config)],
+        instruments=instruments(),
+        scores=scores,
+        rule_fired=due.rule_fired,
     )
+
+
+def instruments() -> dict[str, Instrument]:
+    """The clinic's licensed assessment instruments the running app loaded and checked at start, by id."""
+    return current_instruments()
 
 
 def needs_assessment(found: dict[str, Any]) -> bool:
@@ -102,6 +146,13 @@ def record_assessment(
     if len(note) > LIMITS["note"]:
         raise FieldError("note", f"Enter {LIMITS['note']:,} characters or fewer")
     _check_register(clinician, "outcome", "recording an assessment")
+    scores = store.instrument_scores_for(db, found["id"])
+    followed = next((score for score in scores if score["positive"]), scores[0] if scores else None)
+    based_on = (
+        {"instrument": followed["instrument"], "score": followed["score"], "positive": followed["positive"]}
+        if followed
+        else {}
+    )
     return store.record_assessment(
         db,
         {
@@ -110,9 +161,48 @@ def record_assessment(
             "clinician_name": clinician["name"],
             "outcome": outcome,
             "note": note.strip(),
+            **based_on,
         },
-        actor.event("suitability_assessed", detail={"outcome": outcome}),
+        actor.event("suitability_assessed", detail={"outcome": outcome, **based_on}),
     )
+
+
+def record_instrument(
+    db: Database,
+    actor: store.Actor,
+    found: dict[str, Any],
+    clinician: dict[str, Any],
+    instrument_id: str,
+    answers: dict[str, str],
+) -> dict[str, Any]:
+    """Score a licensed instrument the practitioner administered face to face and keep the score, the cut-off and
+    whether it was reached (never the answers, which are the licence holder's text). Raise NotFound for an instrument
+    the clinic has not added, FieldError("instrument", ...) before the consultation or without a register number, and
+    InvalidInstrumentAnswers naming each item that cannot be scored; nothing is stored then.
+    Return the stored score."""
+    instrument = instruments().get(instrument_id)
+    if instrument is None:
+        raise NotFound()
+    if _consultation(db, found["id"]) is None:
+        raise FieldError("instrument", "Record the consultation first: the instrument is administered at it")
+    _check_register(clinician, "instrument", "recording an instrument's score")
+    result = instrument.score(answers)
+    values = {
+        "submission_id": found["id"],
+        "instrument": instrument.id,
+        "version": instrument.version,
+        "instrument_sha256": instrument.sha256,
+        "score": result.score,
+        "cut_off": instrument.cut_off,
+        "positive": int(result.positive),
+        "clinician_id": clinician["id"],
+        "clinician_name": clinician["name"],
+    }
+    detail = {"instrument": instrument.id, "version": instrument.version, "score": result.score}
+    score_id = store.record_instrument_score(
+        db, values, actor.event("instrument_scored", detail={**detail, "positive": result.positive})
+    )
+    return {**values, "id": score_id}
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -152,15 +242,22 @@ def check_take(
                     "and the new practitioner takes it again",
                 )
             raise FieldError("discussed", "You have taken consent to this treatment already")
-    if needs_assessment(found):
-        assessments = store.assessments_for(db, found["id"])
-        if not assessments:
+    due = assessment_due(found, store.instrument_scores_for(db, found["id"]), store.assessments_for(db, found["id"]))
+    if due.needed:
+        if due.current is None and due.positive_score is not None:
+            title = _instrument_title(due.positive_score["instrument"])
+            raise FieldError(
+                "discussed",
+                f"The {title} score reached its cut-off: record the psychological-suitability assessment first, with "
+                "the score in hand",
+            )
+        if due.current is None:
             raise FieldError(
                 "discussed",
                 "The screening's appearance-concern questions fired: record the psychological-suitability assessment "
                 "first",
             )
-        if assessments[0]["outcome"] == "refer_gp":
+        if due.current["outcome"] == "refer_gp":
             raise FieldError(
                 "discussed",
                 "The suitability assessment says refer to the GP: consent cannot be taken, and the patient is not "
@@ -358,6 +455,11 @@ def withdraw(db: Database, actor: store.Actor, consent: dict[str, Any]) -> None:
         raise ServiceError("Consent to this treatment was withdrawn already.")
     event = actor.event("consent_withdrawn", detail={"treatment": consent["treatment"]})
     store.withdraw_consent(db, consent["id"], event)
+
+
+def _instrument_title(instrument_id: str) -> str:
+    known = instruments().get(instrument_id)
+    return known.title if known else instrument_id
 
 
 def _check_register(clinician: dict[str, Any], field: str, doing: str) -> None:

@@ -63,6 +63,11 @@ def assessments_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
     )
 
 
+def instrument_scores_for(db: Database, submission_id: int) -> list[dict[str, Any]]:
+    """The licensed instruments' scores recorded for a screening, newest first."""
+    return list(db.query("SELECT * FROM instrument_score WHERE submission_id = ? ORDER BY id DESC", [submission_id]))
+
+
 def treatments_given(db: Database, submission_ids: list[int]) -> list[dict[str, Any]]:
     if not submission_ids:
         return []
@@ -85,14 +90,31 @@ def consent_pdf(db: Database, consent_id: int) -> bytes | None:
 # Writes: each one change with its audit event, in one transaction.
 
 
+def record_instrument_score(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
+    """Store a licensed instrument's score (never its answers); the audit event names the screening."""
+    with write_transaction(db):
+        score_id = db.execute(
+            "INSERT INTO instrument_score"
+            " (submission_id, instrument, version, instrument_sha256, score, cut_off, positive, clinician_id,"
+            " clinician_name, created_at)"
+            " VALUES (:submission_id, :instrument, :version, :instrument_sha256, :score, :cut_off, :positive,"
+            " :clinician_id, :clinician_name, :created_at)",
+            {**values, "created_at": iso(clock.utc_now())},
+        ).lastrowid
+        append_audit(db, _with_object(audit, "submission", values["submission_id"]))
+    return score_id
+
+
 def record_assessment(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
-    """Store a psychological-suitability assessment; the audit event names the screening."""
+    """Store a psychological-suitability assessment (with the instrument score it followed, if any); the audit event
+    names the screening."""
     with write_transaction(db):
         assessment_id = db.execute(
             "INSERT INTO suitability_assessment"
-            " (submission_id, clinician_id, clinician_name, outcome, note, created_at)"
-            " VALUES (:submission_id, :clinician_id, :clinician_name, :outcome, :note, :created_at)",
-            {**values, "created_at": iso(clock.utc_now())},
+            " (submission_id, clinician_id, clinician_name, outcome, note, instrument, score, positive, created_at)"
+            " VALUES (:submission_id, :clinician_id, :clinician_name, :outcome, :note, :instrument, :score,"
+            " :positive, :created_at)",
+            {"instrument": "", "score": None, "positive": None, **values, "created_at": iso(clock.utc_now())},
         ).lastrowid
         append_audit(db, _with_object(audit, "submission", values["submission_id"]))
     return assessment_id

@@ -66,6 +66,7 @@ SUBMISSION_REFERENCES: tuple[Reference, ...] = (
     Reference("consent", "consultation_id", "consultation"),
     Reference("consent", "submission_id", "submission"),
     Reference("suitability_assessment", "submission_id", "submission"),
+    Reference("instrument_score", "submission_id", "submission"),
     Reference("consultation", "booking_id", "booking"),
     Reference("consultation", "submission_id", "submission"),
     Reference("consultation", "new_submission_id", "submission"),

@@ -11,8 +11,10 @@ from flask_login import current_user, login_required
 
 from screening import clock
 from screening.db import get_db
+from screening.domain.consent import ASSESSMENT_OUTCOMES
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.decisions import ACTIONS
+from screening.domain.instruments import InvalidInstrumentAnswers
 from screening.errors import FieldError
 from screening.services import clinic, diary, people
 from screening.services import consent as consenting
@@ -27,6 +29,7 @@ from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, clinic_config
 from screening.web.audit import actor
 from screening.web.forms import (
+    INSTRUMENT_FIELD,
     AssessmentForm,
     ConsentForm,
     ConsultationForm,
@@ -35,6 +38,7 @@ from screening.web.forms import (
     SearchForm,
     SignatureForm,
     TreatmentGivenForm,
+    instrument_form_class,
     show_field_error,
 )
 from screening.web.patient import hold_draft
@@ -258,6 +262,7 @@ def print_view(submission_id: int):
         now_text=clock.readable(clock.to_utc_iso(clock.utc_now()), zone()),
         consent=consenting.state(get_db(), config(), found),
         consent_option_names=CONSENT_OPTIONS,
+        assessment_outcomes=ASSESSMENT_OUTCOMES,
         **submission_context(found),
     )
 
@@ -327,6 +332,43 @@ def assessment(submission_id: int):
             flash("Suitability assessment recorded.")
             return redirect(url_for("clinician.consent", submission_id=submission_id), 303)
     return render_consent(found, 400, assessment_form=form)
+
+
+@bp.route("/submissions/<int:submission_id>/instruments/<instrument_id>", methods=["GET", "POST"])
+@login_required
+def instrument(submission_id: int, instrument_id: str):
+    """Let the practitioner record the answers to a clinic's licensed instrument, administered at the consultation;
+    only its score is kept, and a score at or above the cut-off makes the suitability assessment necessary."""
+    found = reviewing.submission(get_db(), submission_id)
+    chosen = consenting.instruments().get(instrument_id)
+    if chosen is None:
+        abort(404)
+    form = instrument_form_class(chosen)()
+    if form.validate_on_submit():
+        try:
+            saved = consenting.record_instrument(get_db(), actor(), found, me(), chosen.id, form.answers())
+        except FieldError as refused:
+            show_field_error(form, refused if refused.field in form else FieldError(form_first(form), refused.message))
+        except InvalidInstrumentAnswers as refused:
+            show_field_error(form, FieldError(form_first(form), ". ".join(refused.problems)))
+        else:
+            flash(
+                f"{chosen.title}: score {saved['score']} (cut-off {chosen.cut_off}). "
+                + (
+                    "At or above the cut-off: record the psychological-suitability assessment before consent."
+                    if saved["positive"]
+                    else "Below the cut-off."
+                )
+            )
+            return redirect(url_for("clinician.consent", submission_id=submission_id, _anchor="consent"), 303)
+    fields = [form[INSTRUMENT_FIELD.format(item.id)] for item in chosen.items]
+    page = render_template("clinician/instrument.html", form=form, fields=fields, instrument=chosen, submission=found)
+    return page, 400 if request.method == "POST" else 200
+
+
+def form_first(form) -> str:
+    """The name of a form's first answer field, where a refusal about the whole form is shown."""
+    return next(field.name for field in form if field.name.startswith(INSTRUMENT_FIELD.format("")))
 
 
 @bp.post("/submissions/<int:submission_id>/consent/<treatment>")

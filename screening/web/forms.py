@@ -34,6 +34,7 @@ from screening.domain import AnswerError, Question, Questionnaire, Section
 from screening.domain.consent import ASSESSMENT_OUTCOMES
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.dates import month_number
+from screening.domain.instruments import Instrument
 from screening.domain.names import name_mismatch
 from screening.domain.questionnaire import TEXT_MAX_LENGTH, plain_text
 from screening.errors import FieldError
@@ -672,6 +673,34 @@ def show_field_error(form, error: FieldError) -> None:
     """Show a service's refusal as the error of the field it names (sentence case), beside the field's own errors."""
     message = error.message[:1].upper() + error.message[1:]
     form[error.field].errors = [*form[error.field].errors, message]
+
+
+INSTRUMENT_FIELD = "item_{}"  # an item's field name: never one of the form's own attributes, whatever the item's id
+
+
+@cache
+def instrument_form_class(instrument: Instrument) -> type[FlaskForm]:
+    """A licensed instrument's answers, as the practitioner records them at the consultation: a radio group per item
+    in the instrument's order, the optional ones may stay unanswered."""
+    attributes: dict[str, object] = {
+        INSTRUMENT_FIELD.format(item.id): RadioField(
+            f"{item.text} (optional)" if item.optional else item.text,
+            choices={option.id: option.label for option in item.options},
+            validators=[Optional()] if item.optional else [InputRequired("Choose the patient's answer")],
+        )
+        for item in instrument.items
+    }
+
+    def answers(form) -> dict[str, str]:
+        """The chosen option of each answered item, by item id."""
+        return {
+            item.id: form[INSTRUMENT_FIELD.format(item.id)].data
+            for item in instrument.items
+            if form[INSTRUMENT_FIELD.format(item.id)].data
+        }
+
+    attributes["answers"] = answers
+    return type("InstrumentForm", (FlaskForm,), attributes)
 
 
 @cache

@@ -92,6 +92,12 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
             [second, clinician],
         )
         db.execute(
+            "INSERT INTO instrument_score (submission_id, instrument, version, instrument_sha256, score, cut_off,"
+            " positive, clinician_id, clinician_name, created_at)"
+            " VALUES (?, 'invented_scale', '1', 'abc', 5, 4, 1, ?, 'Dr Pat', '2030-01-07T09:20:00Z')",
+            [second, clinician],
+        )
+        db.execute(
             "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
             " clinician_name, given_at) VALUES (?, ?, ?, 'toxin', ?, 'Dr Pat', '2030-01-10T09:30:00Z')",
             [second, consent, booking, clinician],

@@ -164,6 +164,7 @@ CLINICIAN_CONSENT = {
     "clinician.consent_pdf": ("GET", "/clinician/submissions/{id}/consent/1.pdf"),
     "clinician.sign_here": ("GET", "/clinician/submissions/{id}/consent/1/sign"),
     "clinician.assessment": ("POST", "/clinician/submissions/{id}/assessment"),
+    "clinician.instrument": ("POST", "/clinician/submissions/{id}/instruments/invented_worry_scale"),
     "clinician.take_consent": ("POST", "/clinician/submissions/{id}/consent/toxin"),
     "clinician.treatment_given": ("POST", "/clinician/submissions/{id}/treatment"),
 }
@@ -180,6 +181,7 @@ def test_no_consent_page_or_form_acts_on_a_restricted_screening(story, db_path, 
     assert RESTRICTED["name"] not in refused.get_data(as_text=True)
     assert rows(db_path, "SELECT count(*) AS n FROM consent")[0]["n"] == 0
     assert rows(db_path, "SELECT count(*) AS n FROM treatment_given")[0]["n"] == 0
+    assert rows(db_path, "SELECT count(*) AS n FROM instrument_score")[0]["n"] == 0
     assert len(audit_rows(db_path)) - len(refusals(db_path, story.restricted.submission_id)) == before
 
 
