@@ -686,9 +686,11 @@ def instrument_form_class(instrument: Instrument) -> type[FlaskForm]:
         INSTRUMENT_FIELD.format(item.id): RadioField(
             f"{item.text} (optional)" if item.optional else item.text,
             choices={option.id: option.label for option in item.options},
-            validators=[Optional()] if item.optional else [InputRequired("Choose the patient's answer")],
+            validators=[Optional()]
+            if item.optional
+            else [InputRequired(f"Choose the patient's answer to item {number}")],
         )
-        for item in instrument.items
+        for number, item in enumerate(instrument.items, start=1)
     }
 
     def answers(form) -> dict[str, str]:

@@ -80,6 +80,28 @@ def patient_books_soon(browser, server: LiveServer, options: dict, practitioner:
     patient.context.close()
 
 
+def practitioner_signs_in(page, server: LiveServer, checks, *, email: str, number: str) -> None:
+    """A clinician made by the CLI signs in for the first time, chooses her password and puts her register (NMC) and
+    number on her profile, as a practitioner who takes consent must: keyboard only."""
+    page.goto(server.url + "/clinician/login")
+    checks(page)
+    type_into(page, "email", email)
+    type_into(page, "password", NURSE_PASSWORD)
+    follow(page, button("Sign in"))
+    checks(page)
+    type_into(page, "new", NURSE_OWN_PASSWORD)
+    type_into(page, "again", NURSE_OWN_PASSWORD)
+    follow(page, button("Set my password"))
+    checks(page)
+    follow(page, link("Your account"))
+    checks(page)
+    tab_to(page, "el.id === 'profile-register'")
+    page.keyboard.type("NMC")
+    type_into(page, "profile-register_number", number)
+    follow(page, button("Save profile"))
+    checks(page)
+
+
 def record_consultation(page, checks) -> None:
     """From a screening's page: the patient came, a passport with the screening's date of birth, answers confirmed,
     seen face to face; keyboard only."""

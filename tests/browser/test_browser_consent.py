@@ -17,12 +17,11 @@ import pytest
 from screening import clock as app_clock
 from tests.browser.browser_helpers import DETAILS, PageChecks, answer_step, press_button
 from tests.browser.clinic_day_journey import (
-    NURSE_OWN_PASSWORD,
-    NURSE_PASSWORD,
     button,
     clinician_account,
     follow,
     link,
+    practitioner_signs_in,
     record_consultation,
     tab_to,
     type_into,
@@ -105,24 +104,7 @@ def patient_screens_and_books(page, server: LiveServer, checks, email: str) -> N
 def practitioner_consults_and_takes_consent(page, server: LiveServer, checks, *, email: str, number: str) -> None:
     """The practitioner signs in, sets their register, records the consultation, takes consent to toxin (photographs
     for the record ticked) and hands the device to the patient, who signs: keyboard only."""
-    page.goto(server.url + "/clinician/login")
-    checks(page)
-    type_into(page, "email", email)
-    type_into(page, "password", NURSE_PASSWORD)
-    follow(page, button("Sign in"))
-    checks(page)
-    type_into(page, "new", NURSE_OWN_PASSWORD)
-    type_into(page, "again", NURSE_OWN_PASSWORD)
-    follow(page, button("Set my password"))
-    checks(page)
-    follow(page, link("Your account"))
-    checks(page)
-    tab_to(page, "el.id === 'profile-register'")
-    page.keyboard.type("NMC")
-    type_into(page, "profile-register_number", number)
-    follow(page, button("Save profile"))
-    checks(page)
-
+    practitioner_signs_in(page, server, checks, email=email, number=number)
     follow(page, link("Diary"))
     checks(page)
     follow(page, link("Show only mine"))
