@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from screening import store
 from screening.domain.consent import load_consent_texts
 from screening.domain.loading import load_ruleset
 from tests.factories import (
@@ -26,12 +27,15 @@ from tests.factories import (
     RULES_DIR,
     answers_by_step,
     approve,
+    db_connection,
     latest_submission_id,
     make_clinician,
     publish_soon,
     rows,
     set_register,
+    signed_consent_row,
 )
+from tests.factories import consult as consultation_record
 from tests.pages import csrf_token, location, page_text, submission_key
 
 DETAILS_PATH = "/your-details"
@@ -201,6 +205,35 @@ def booked_patient(
         approve(db_path, submission_id)
     assert book(patient, slot).status_code == 303
     return patient, submission_id, slot
+
+
+def consented_patient(app, db_path, *, at: datetime, details: Mapping[str, str] = DETAILS, slot: int | None = None):
+    """A patient who screened (anti-wrinkle injections) through the real form, was consulted and signed consent to
+    it at `at` (the test's clock must stand there); booked into consultation `slot` first when given. Returns
+    (browser, submission id)."""
+    patient, submission_id = submit_through_form(app, "toxin", details=details)
+    if slot is not None:
+        assert book(patient, slot).status_code == 303
+    with db_connection(db_path) as db:
+        held = next(db.query("SELECT id FROM booking WHERE submission_id = ?", [submission_id]), None)
+        consultation_id = consultation_record(db, submission_id, booking_id=held["id"] if held else None)
+        signed_consent_row(db, submission_id, consultation_id, None, "toxin", store.iso(at))
+    return patient, submission_id
+
+
+def book_treatment(patient, slot_id: int, treatment: str = "toxin"):
+    """Book a treatment time from the private page's form; returns the POST's response."""
+    return patient.post(
+        "/your-result/treatment", data={"treatment": treatment, "slot": str(slot_id), "csrf_token": token_of(patient)}
+    )
+
+
+def cancel_treatment(patient):
+    """Open the treatment's cancel page and confirm it; returns the confirming POST's response."""
+    confirm = patient.get("/your-result/treatment/cancel")
+    assert confirm.status_code == 200, confirm.status_code
+    booking = re.search(r'name="booking" value="(\d+)"', confirm.get_data(as_text=True)).group(1)
+    return patient.post("/your-result/treatment/cancel", data={"booking": booking, "csrf_token": csrf_token(confirm)})
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ ACTION_WORDS = {
     "booking_created": "An appointment was booked",
     "booking_cancelled": "An appointment was cancelled",
     "treatment_booked": "A treatment appointment was booked, after consent and the cooling-off",
+    "treatment_cancelled": "A patient cancelled their treatment appointment",
     "treatment_recorded": "Recorded a treatment given under a signed consent",
     "return_link_requested": "A patient asked for a link to start again",
     "patient_copy_downloaded": "A patient downloaded their copy of their data",

@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from screening import jobs, store
 from screening.db import thread_db
+from screening.domain.rules import TREATMENT_NAMES
 from screening.mail import links
 from screening.mail.links import private_token  # noqa: F401 - the pages and services call it mail.private_token
 
@@ -259,6 +260,21 @@ def decision(config: dict[str, Any], to: str, link: str, *, submission_id: int) 
     )
 
 
+APPOINTMENT_KINDS = ("consultation", "treatment")  # a booking's kind: the emails and the .ics word each
+
+
+def treatment_words(treatments: tuple[str, ...] | list[str]) -> str:
+    """'anti-wrinkle injections', 'anti-wrinkle injections and dermal filler': what the patient booked, in words."""
+    return " and ".join(TREATMENT_NAMES[t].lower() for t in treatments if t in TREATMENT_NAMES) or "treatment"
+
+
+def _choose_again(link: str, kind: str, treatments: tuple[str, ...] | list[str]) -> str:
+    """The private page, at the treatment's own section for a treatment (where its free times are listed)."""
+    if kind == "treatment" and treatments and treatments[0] in TREATMENT_NAMES:
+        return f"{link}#treatment-{treatments[0]}"
+    return link
+
+
 def booked(
     config: dict[str, Any],
     to: str,
@@ -269,12 +285,29 @@ def booked(
     practitioner: str = "",
     address: str = "",
     calendar: str = "",
+    kind: str = "consultation",
+    treatments: tuple[str, ...] | list[str] = (),
 ) -> store.Mail:
-    """The booking confirmation; `calendar` is the appointment's .ics (mail.calendar.appointment), attached."""
+    """The booking confirmation of a consultation or a treatment (`kind`); `calendar` is the appointment's .ics
+    (mail.calendar.appointment), attached. A treatment's says what to bring and expect, in plain words."""
     clinic = config["CLINIC_NAME"]
     with_whom = f" with {practitioner}" if practitioner else ""
     where = f"\n\nWhere: {clinic}" + (f", {', '.join(address.splitlines())}" if address else "")
     attached = "The appointment is attached: open it to add it to your calendar.\n\n" if calendar else ""
+    if kind == "treatment":
+        return store.Mail(
+            "booked",
+            to,
+            f"Your treatment appointment at {clinic}",
+            f"Your treatment ({treatment_words(treatments)}) is booked for {when}{with_whom}.{where}\n\n"
+            f"{attached}"
+            "Please bring photo ID. Before the treatment your practitioner will ask whether anything has changed "
+            "since your consultation and answer any questions you have. You can still change your mind at any time "
+            "before you are treated, even on the day.\n\n"
+            f"To see or cancel it, or add it to your calendar, use your private page:\n{link}\n\n{clinic}\n",
+            submission_id,
+            calendar,
+        )
     return store.Mail(
         "booked",
         to,
@@ -289,9 +322,34 @@ def booked(
 
 
 def cancelled(
-    config: dict[str, Any], to: str, link: str, when: str, *, by_clinic: bool, submission_id: int
+    config: dict[str, Any],
+    to: str,
+    link: str,
+    when: str,
+    *,
+    by_clinic: bool,
+    submission_id: int,
+    kind: str = "consultation",
+    treatments: tuple[str, ...] | list[str] = (),
 ) -> store.Mail:
+    """The patient's email when their consultation or treatment appointment (`kind`) is cancelled, and where to
+    choose another time."""
     clinic = config["CLINIC_NAME"]
+    if kind == "treatment":
+        what = f"treatment appointment ({treatment_words(treatments)})"
+        opening = (
+            f"We're sorry: the clinic had to cancel your {what} on {when}."
+            if by_clinic
+            else f"Your {what} on {when} is cancelled."
+        )
+        return store.Mail(
+            "cancelled",
+            to,
+            f"Your treatment appointment at {clinic} is cancelled",
+            f"{opening}\n\nYour consent still stands. You can choose another treatment time on your private page:\n"
+            f"{_choose_again(link, kind, treatments)}\n\n{clinic}\n",
+            submission_id,
+        )
     opening = (
         f"We're sorry: the clinic had to cancel your appointment on {when}."
         if by_clinic
@@ -354,11 +412,32 @@ def invitation(config: dict[str, Any], to: str, name: str, nonce: str, valid_for
 
 
 def slot_withdrawn(
-    config: dict[str, Any], to: str, link: str, when: str, reason: str, *, submission_id: int
+    config: dict[str, Any],
+    to: str,
+    link: str,
+    when: str,
+    reason: str,
+    *,
+    submission_id: int,
+    kind: str = "consultation",
+    treatments: tuple[str, ...] | list[str] = (),
 ) -> store.Mail:
-    """The patient's email when the clinic withdraws their appointment: sorry, why, and how to choose another time."""
+    """The patient's email when the clinic withdraws their consultation or treatment appointment (`kind`): sorry,
+    why, and how to choose another time (a treatment's links to the page's treatment times)."""
     clinic_name = config["CLINIC_NAME"]
     because = f"\n\nThe reason: {reason}" if reason else ""
+    if kind == "treatment":
+        return store.Mail(
+            "cancelled",
+            to,
+            f"We're sorry: your treatment appointment at {clinic_name} has to move",
+            f"We're very sorry: the clinic can no longer give your treatment ({treatment_words(treatments)}) on "
+            f"{when}.{because}\n\n"
+            "Your consent still stands, so you don't need to sign it again. Please choose another treatment time "
+            f"that suits you on your private page:\n{_choose_again(link, kind, treatments)}\n\n"
+            f"If none of the times suit you, reply to this email or contact us and we'll help.\n\n{clinic_name}\n",
+            submission_id,
+        )
     return store.Mail(
         "cancelled",
         to,
@@ -371,10 +450,14 @@ def slot_withdrawn(
     )
 
 
-def clinic_booking(config: dict[str, Any], to: str, what: str, when: str, submission_id: int) -> store.Mail:
-    """The clinic's email about a new booking or a cancellation: the time and links, no patient name, nothing
-    clinical."""
+def clinic_booking(
+    config: dict[str, Any], to: str, what: str, when: str, submission_id: int, kind: str = "consultation"
+) -> store.Mail:
+    """The clinic's email about a new booking or a cancellation of a consultation or a treatment (`kind`): the time
+    and links, no patient name, nothing clinical."""
     subject = {"booked": "New booking", "cancelled": "Booking cancelled"}[what]
+    if kind == "treatment":
+        subject = {"booked": "New treatment booking", "cancelled": "Treatment booking cancelled"}[what]
     return store.Mail(
         f"clinic_{what}",
         to,

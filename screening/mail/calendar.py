@@ -40,11 +40,13 @@ def ics_event(
     return "\r\n".join(lines) + "\r\n"
 
 
-def appointment_uid(public_url: str, submission_id: int, slot_id: int) -> str:
+def appointment_uid(public_url: str, submission_id: int, slot_id: int, kind: str = "consultation") -> str:
     """The appointment's UID, the same in the page's file and the email's, so a calendar that has both keeps one
-    event: one screening holds one appointment in a slot at a time."""
+    event: one screening holds one appointment of each kind in a slot at a time. A treatment's differs from the
+    consultation's of the same screening, so a calendar keeps both."""
     host = (urlsplit(public_url).hostname or "localhost").lower()
-    return f"appointment-{submission_id}-{slot_id}@{host}"
+    prefix = "treatment" if kind == "treatment" else "appointment"
+    return f"{prefix}-{submission_id}-{slot_id}@{host}"
 
 
 def appointment(
@@ -56,15 +58,18 @@ def appointment(
     address: str,
     practitioner: str,
     stamp: str,
+    kind: str = "consultation",
 ) -> str:
-    """The patient's appointment as an .ics: the time and place, who they see; nothing clinical and no link."""
+    """The patient's appointment (a consultation or a treatment: `kind`) as an .ics: the time and place, who they
+    see; nothing clinical (not even which treatment: calendars are shared and synced) and no link."""
+    what = "treatment" if kind == "treatment" else "consultation"
     return ics_event(
         uid=uid,
         starts_at=starts_at,
         ends_at=ends_at,
-        summary=f"Consultation at {clinic_name}",
+        summary=f"{what.capitalize()} at {clinic_name}",
         description=(
-            f"Your consultation{' with ' + practitioner if practitioner else ''}. "
+            f"Your {what}{' with ' + practitioner if practitioner else ''}. "
             "Bring photo ID. To change or cancel, use your private link."
         ),
         stamp=stamp,

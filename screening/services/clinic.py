@@ -151,13 +151,15 @@ def alert_address(db: Database, config: dict[str, Any]) -> str:
     return details(db, config).notification_email
 
 
-def booking_notice(db: Database, config: dict[str, Any], what: str, when: str, submission_id: int) -> tuple:
-    """The clinic's email about a new booking or a cancellation (when the setting is on): the time and a link, no
-    patient name and nothing clinical."""
+def booking_notice(
+    db: Database, config: dict[str, Any], what: str, when: str, submission_id: int, kind: str = "consultation"
+) -> tuple:
+    """The clinic's email about a new booking or a cancellation of a consultation or a treatment (`kind`), when the
+    setting is on: the time and a link, no patient name and nothing clinical."""
     found = details(db, config)
     if not found.notify_bookings or not found.notification_email:
         return ()
-    return (mail.clinic_booking(config, found.notification_email, what, when, submission_id),)
+    return (mail.clinic_booking(config, found.notification_email, what, when, submission_id, kind),)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -351,11 +353,21 @@ def _withdraw(db: Database, config: dict[str, Any], actor: store.Actor, slot: di
         store.record_withdraw_reason(db, held["id"], reason.strip())
         patient = store.get_submission(db, held["submission_id"])
         link = mail.patient_link(config, config["SECRET_KEY"], patient["submission_key"])
+        kind = held.get("kind") or "consultation"
         store.queue_mail(
             db,
             (
-                mail.slot_withdrawn(config, patient["email"], link, when, reason.strip(), submission_id=patient["id"]),
-                *booking_notice(db, config, "cancelled", when, patient["id"]),
+                mail.slot_withdrawn(
+                    config,
+                    patient["email"],
+                    link,
+                    when,
+                    reason.strip(),
+                    submission_id=patient["id"],
+                    kind=kind,
+                    treatments=held.get("treatments") or (),
+                ),
+                *booking_notice(db, config, "cancelled", when, patient["id"], kind),
             ),
         )
     return held

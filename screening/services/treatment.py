@@ -1,6 +1,8 @@
 """From signed consent to treatment: when a treatment may be booked and given (the clinic's cooling-off, counted from
-the later of the consultation and the patient's signature), booking a treatment slot from the private page, and the
-treating practitioner's record of the treatment given. The diary and the patient page show each consent's state."""
+the later of the consultation and the patient's signature), booking a treatment slot from the private page (with its
+confirmation email and .ics) and cancelling it there, and the treating practitioner's record of the treatment given.
+The diary and the patient page show each consent's state. A treatment appointment is a booking of its own kind: it
+never moves or cancels the consultation's, nor the consultation's it."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from screening import clock, store
+from screening import clock, mail, store
 from screening.domain.cooling_off import cooling_off_passed, treatment_opens_at
-from screening.errors import Conflict, FieldError
+from screening.errors import Conflict, FieldError, NotFound
+from screening.mail import calendar
 from screening.services import clinic
-from screening.services.intake import clinic_zone
+from screening.services.intake import clinic_zone, own_link
+
+KIND = "treatment"  # the booking's and the slot's kind
 
 TREATMENT_WORDS = {"toxin": "anti-wrinkle injections", "filler": "dermal fillers"}
 SLOT_DAYS_AHEAD = 60  # how far ahead the private page lists treatment slots
@@ -103,6 +108,7 @@ class TreatmentOffer:
     state: TreatmentState
     opens: str  # when the cooling-off ends, in words, in the clinic's time ("" without a signed consent)
     slots: list[dict[str, Any]]
+    cancelled: dict[str, Any] | None = None  # the latest cancelled appointment of it (cancelled_by), none kept
 
 
 def offers(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> list[TreatmentOffer]:
@@ -111,8 +117,15 @@ def offers(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> 
     if not store.consultations_for(db, [submission["id"]]):
         return []
     tz = clinic_zone(config)
+    latest = store.last_cancellation(db, submission["id"], kind=KIND)
+    cancelled = json.loads(latest["treatments"]) if latest else []
     return [
-        TreatmentOffer(state, opens_words(state.opens_at, tz), treatment_slots(db, config, state))
+        TreatmentOffer(
+            state,
+            opens_words(state.opens_at, tz),
+            treatment_slots(db, config, state),
+            latest if state.booking is None and state.treatment in cancelled else None,
+        )
         for state in states(db, config, submission)
     ]
 
@@ -153,14 +166,106 @@ def book_treatment(
         )
     if _parse(slot["starts_at"]) <= clock.utc_now():
         raise TreatmentNotYet("That time has passed. Please choose another.")
-    return store.book_slot(
+    when = clock.readable(slot["starts_at"], tz)
+    details = clinic.details(db, config)
+    practitioner = slot.get("practitioner") or ""
+    booking_id = store.book_slot(
         db,
         submission_id=submission["id"],
         slot_id=slot["id"],
         treatments=[treatment],
         audit=actor.event("treatment_booked", role="patient", detail={"slot": slot["id"], "treatment": treatment}),
-        kind="treatment",
+        kind=KIND,
+        mails=(
+            mail.booked(
+                config,
+                submission["email"],
+                own_link(config, submission),
+                when,
+                submission_id=submission["id"],
+                practitioner=practitioner,
+                address=details.address,
+                calendar=_calendar(config, details, submission["id"], slot["id"], slot, practitioner),
+                kind=KIND,
+                treatments=[treatment],
+            ),
+            *clinic.booking_notice(db, config, "booked", when, submission["id"], KIND),
+        ),
     )
+    mail.nudge(config)
+    return booking_id
+
+
+def _calendar(config, details, submission_id: int, slot_id: int, times: dict[str, Any], practitioner: str) -> str:
+    """The treatment appointment's .ics, the same for the email and the page (a UID of its own)."""
+    return calendar.appointment(
+        uid=calendar.appointment_uid(config["PUBLIC_URL"], submission_id, slot_id, kind=KIND),
+        starts_at=times["starts_at"],
+        ends_at=times["ends_at"],
+        clinic_name=details.name,
+        address=details.address,
+        practitioner=practitioner,
+        stamp=clock.to_utc_iso(clock.utc_now()),
+        kind=KIND,
+    )
+
+
+class NoTreatmentToCancel(Conflict):
+    """A cancel asked for with no treatment appointment of this screening's behind it (cancelled already, never
+    booked, or another booking's number)."""
+
+    message = "There is no treatment appointment of yours to cancel. Nothing was changed."
+    back_to = "patient.result"
+
+
+def treatment_booking(db: Database, submission: dict[str, Any]) -> dict[str, Any] | None:
+    """The screening's kept treatment appointment, with its slot's time and practitioner, if any."""
+    return store.active_booking(db, submission["id"], kind=KIND)
+
+
+def cancel_treatment(
+    db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any], booking_id: str | None
+) -> None:
+    """Cancel the patient's own treatment appointment `booking_id` (audited as treatment_cancelled, the patient and
+    the clinic emailed, the slot free again); the consultation's booking is left as it is. Anything but this
+    screening's kept treatment appointment is refused (NoTreatmentToCancel) and nothing changes."""
+    held = treatment_booking(db, submission)
+    if held is None or not (booking_id or "").isdigit() or len(booking_id) > 18 or int(booking_id) != held["id"]:
+        raise NoTreatmentToCancel()
+    when = clock.readable(held["starts_at"], clinic_zone(config))
+    cancelled = store.cancel_booking(
+        db,
+        submission["id"],
+        actor.event("treatment_cancelled", role="patient", detail={"treatment": held["treatments"][0]}),
+        mails=(
+            mail.cancelled(
+                config,
+                submission["email"],
+                own_link(config, submission),
+                when,
+                by_clinic=False,
+                submission_id=submission["id"],
+                kind=KIND,
+                treatments=held["treatments"],
+            ),
+            *clinic.booking_notice(db, config, "cancelled", when, submission["id"], KIND),
+        ),
+        kind=KIND,
+        booking_id=held["id"],
+    )
+    if not cancelled:  # cancelled by another request (or withdrawn by the clinic) a moment ago
+        raise NoTreatmentToCancel()
+    mail.nudge(config)
+
+
+def treatment_calendar(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> str:
+    """The kept treatment appointment as an .ics file (what the confirmation email attaches): the time and place
+    only, nothing clinical. NotFound without one."""
+    held = treatment_booking(db, submission)
+    if held is None:
+        raise NotFound()
+    details = clinic.details(db, config)
+    return _calendar(config, details, submission["id"], held["slot_id"], held, held.get("practitioner") or "")
 
 
 def record_treatment(

@@ -85,15 +85,20 @@ def get_slot(db: Database, slot_id: int) -> dict[str, Any] | None:
 
 
 def cancel_slot(db: Database, slot_id: int, audit: AuditEvent) -> dict[str, Any] | None:
-    """Withdraw a slot; a booking it held is cancelled by the clinic (returns that booking: id, submission_id)."""
+    """Withdraw a slot; a booking it held is cancelled by the clinic (returns that booking: id, submission_id, kind,
+    treatments)."""
     now = iso(clock.utc_now())
     with write_transaction(db):
         db.execute("UPDATE slot SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", [now, slot_id])
         held = next(
-            db.query("SELECT id, submission_id FROM booking WHERE slot_id = ? AND cancelled_at IS NULL", [slot_id]),
+            db.query(
+                "SELECT id, submission_id, kind, treatments FROM booking WHERE slot_id = ? AND cancelled_at IS NULL",
+                [slot_id],
+            ),
             None,
         )
         if held:
+            held["treatments"] = json.loads(held["treatments"])
             db.execute("UPDATE booking SET cancelled_at = ?, cancelled_by = 'clinic' WHERE id = ?", [now, held["id"]])
         append_audit(db, _with_object(audit, "slot", slot_id))
     return held
@@ -191,13 +196,21 @@ def last_cancellation(db: Database, submission_id: int, kind: str = "consultatio
 
 
 def cancel_booking(
-    db: Database, submission_id: int, audit: AuditEvent, mails: tuple[Mail, ...] = (), kind: str = "consultation"
+    db: Database,
+    submission_id: int,
+    audit: AuditEvent,
+    mails: tuple[Mail, ...] = (),
+    kind: str = "consultation",
+    booking_id: int | None = None,
 ) -> bool:
+    """Cancel the screening's kept appointment of this kind (only booking `booking_id`, when given), as the patient;
+    False, and nothing changed, when there is none."""
     with write_transaction(db):
         held = next(
             db.query(
-                "SELECT id FROM booking WHERE submission_id = ? AND kind = ? AND cancelled_at IS NULL",
-                [submission_id, kind],
+                "SELECT id FROM booking WHERE submission_id = ? AND kind = ? AND cancelled_at IS NULL"
+                " AND (? IS NULL OR id = ?)",
+                [submission_id, kind, booking_id, booking_id],
             ),
             None,
         )

@@ -506,6 +506,43 @@ def book_treatment():
     return redirect(url_for("patient.result"), 303)
 
 
+@bp.get("/your-result/treatment/cancel")
+def confirm_cancel_treatment():
+    """Ask the patient once whether they are sure, before their treatment appointment is cancelled."""
+    held = treatment.treatment_booking(get_db(), current_submission())
+    if held is None:  # nothing to cancel (cancelled already, or never booked): the page says what is true
+        return redirect(url_for("patient.result"), 303)
+    return render_template(
+        "patient/confirm_cancel.html",
+        booking=held,
+        tz=patients.clinic_zone(config()),
+        clinic=clinic_details(),
+        form=ConfirmForm(),
+        kind="treatment",
+        treatment_words=treatment.TREATMENT_WORDS,
+    )
+
+
+@bp.post("/your-result/treatment/cancel")
+def cancel_treatment():
+    """Cancel the patient's own treatment appointment (never their consultation's)."""
+    submission = current_submission()
+    if not ConfirmForm().validate_on_submit():
+        raise treatment.NoTreatmentToCancel("Please try again: nothing was cancelled.")
+    treatment.cancel_treatment(get_db(), config(), actor("patient"), submission, request.form.get("booking"))
+    flash("Your treatment appointment is cancelled. You can choose another treatment time below.")
+    return redirect(url_for("patient.result"), 303)
+
+
+@bp.get("/your-result/treatment.ics")
+def treatment_calendar():
+    """The treatment appointment as a calendar file: the time and place only, nothing clinical."""
+    body = treatment.treatment_calendar(get_db(), config(), current_submission())
+    return current_app.response_class(
+        body, mimetype="text/calendar", headers={"Content-Disposition": 'attachment; filename="treatment.ics"'}
+    )
+
+
 @bp.get("/your-result/cancel")
 def confirm_cancel():
     """Ask the patient once whether they are sure, before their appointment is cancelled."""
