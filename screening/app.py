@@ -17,7 +17,7 @@ from screening.services import audit_digest, credentials, integrity, lifecycle
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from screening.web import RowId, account, admin, audit, auth, clinician, errors, patient, protection
+from screening.web import RowId, account, admin, audit, auth, clinician, errors, patient, protection, signing
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     rulebook.archive_at_start(
         app.config["DATABASE"], rulebook.current_ruleset_of(app), app.config["RULES_DIR"], overrides_file
     )
+    signing.init_app(app)  # the session cookie's and the CSRF tokens' signers, made once per key
     protection.init_app(app)  # CSRF, headers, trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)

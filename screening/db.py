@@ -17,7 +17,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlite_utils import Database
+from sqlite_utils import Database as _SqliteUtilsDatabase
+from sqlite_utils.utils import dedupe_keys
 
 from screening.migrations import migrations
 
@@ -55,6 +56,24 @@ def make_private(path: str | Path) -> None:
     for name in (str(path), f"{path}-wal", f"{path}-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.chmod(name, PRIVATE)
+
+
+class Database(_SqliteUtilsDatabase):
+    """sqlite-utils' Database, with a SELECT run as it is. sqlite-utils 4 runs every `query()` inside a savepoint
+    (SAVEPOINT, the statement, RELEASE), so that a statement that turns out to return no rows can be rolled back
+    before it refuses it; a SELECT always returns rows and changes nothing, so here it runs alone: one statement
+    instead of three, for the three to ten reads of every page. Its rows are the same dictionaries, named the same
+    way (a repeated column name gets sqlite-utils' suffix), fetched lazily as before. Anything else goes through
+    sqlite-utils unchanged."""
+
+    def query(self, sql: str, params=None):
+        if self._tracer or sql.lstrip()[:6].upper() != "SELECT":
+            return super().query(sql, params)
+        cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+        keys = [column[0] for column in cursor.description]
+        if len(set(keys)) != len(keys):
+            keys = dedupe_keys(keys)
+        return (dict(zip(keys, row, strict=True)) for row in cursor)
 
 
 def connect(path: str | Path) -> Database:

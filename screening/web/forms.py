@@ -128,9 +128,24 @@ def _parts_of(iso: str) -> dict[str, str]:
     return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
 
 
-@cache
+_STEP_FORMS: dict[int, tuple[Section, type[FlaskForm]]] = {}  # id(section) -> (the section, its form class)
+_STEP_FORMS_KEPT = 256  # sections of this many rule sets' worth at most (a test run loads many)
+
+
 def step_form_class(section: Section) -> type[FlaskForm]:
-    """A form class for one section, with a field for each of its questions (cached: sections are immutable)."""
+    """A form class for one section, with a field for each of its questions. Made once per section object (sections
+    are immutable) and found again by the object's identity: hashing a frozen section hashes every question in it,
+    which cost more than the lookup it served on every step page and every answer sent."""
+    kept = _STEP_FORMS.get(id(section))
+    if kept is None or kept[0] is not section:
+        if len(_STEP_FORMS) >= _STEP_FORMS_KEPT:
+            _STEP_FORMS.clear()
+        kept = _STEP_FORMS[id(section)] = (section, _step_form_class(section))
+    return kept[1]
+
+
+@cache
+def _step_form_class(section: Section) -> type[FlaskForm]:
     attributes = {
         question.id: (DateAnswerField if question.type == "date" else AnswerField)(question.text, question=question)
         for question in section.questions
