@@ -410,41 +410,57 @@ def bookable_slot(
 
 
 def book(
-    db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any], slot_id: str | None
+    db: Database,
+    config: dict[str, Any],
+    actor: store.Actor,
+    submission: dict[str, Any],
+    slot_id: str | None,
+    *,
+    reminders: bool = False,
 ) -> None:
-    """Book a patient into a free slot for the treatments they may book, audited, with the confirmation email."""
+    """Book a patient into a free slot for the treatments they may book, audited, with the confirmation email; with
+    `reminders` (the box on the confirmation page, unticked unless the patient ticks it) the patient's consent to a
+    reminder when a refresh is due is stored in the same transaction."""
     status, slot = bookable_slot(db, config, submission, slot_id)
     when = clock.readable(slot["starts_at"], clinic_zone(config))
     details = clinic.details(db, config)
     practitioner = slot.get("practitioner") or ""
-    store.book_slot(
-        db,
-        submission_id=submission["id"],
-        slot_id=slot["id"],
-        treatments=status.bookable_treatments,
-        audit=actor.event("booking_created", role="patient", detail={"slot": slot["id"]}),
-        mails=(
-            mail.booked(
-                config,
-                submission["email"],
-                own_link(config, submission),
-                when,
-                submission_id=submission["id"],
-                practitioner=practitioner,
-                address=details.address,
-                calendar=calendar.appointment(
-                    uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], slot["id"]),
-                    starts_at=slot["starts_at"],
-                    ends_at=slot["ends_at"],
-                    clinic_name=details.name,
-                    address=details.address,
+    with store.write_transaction(db):
+        store.book_slot(
+            db,
+            submission_id=submission["id"],
+            slot_id=slot["id"],
+            treatments=status.bookable_treatments,
+            audit=actor.event("booking_created", role="patient", detail={"slot": slot["id"]}),
+            mails=(
+                mail.booked(
+                    config,
+                    submission["email"],
+                    own_link(config, submission),
+                    when,
+                    submission_id=submission["id"],
                     practitioner=practitioner,
-                    stamp=clock.to_utc_iso(clock.utc_now()),
+                    address=details.address,
+                    calendar=calendar.appointment(
+                        uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], slot["id"]),
+                        starts_at=slot["starts_at"],
+                        ends_at=slot["ends_at"],
+                        clinic_name=details.name,
+                        address=details.address,
+                        practitioner=practitioner,
+                        stamp=clock.to_utc_iso(clock.utc_now()),
+                    ),
                 ),
+                *clinic.booking_notice(db, config, "booked", when, submission["id"]),
             ),
-            *clinic.booking_notice(db, config, "booked", when, submission["id"]),
-        ),
-    )
+        )
+        if reminders:
+            store.set_reminders(
+                db,
+                [submission["id"]],
+                True,
+                actor.event("reminders_agreed", role="patient", object_type="submission", object_id=submission["id"]),
+            )
     mail.nudge(config)
 
 

@@ -35,7 +35,8 @@ def treatments_not_recalled(db: Database) -> list[dict[str, Any]]:
     return list(
         db.query(
             "SELECT treatment_given.id, treatment_given.submission_id, treatment_given.given_at,"
-            " treatment_given.treatment, submission.reminders_at, submission.email, submission.phone,"
+            " treatment_given.treatment, submission.reminders_at, submission.restricted_at, submission.email,"
+            " submission.phone,"
             " json_extract(submission.answers, '$.date_of_birth') AS date_of_birth"
             " FROM treatment_given JOIN submission ON submission.id = treatment_given.submission_id"
             " WHERE NOT EXISTS (SELECT 1 FROM recall WHERE recall.treatment_given_id = treatment_given.id)"
