@@ -98,8 +98,11 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         "requested": values.get("treatment_requested", ""),
         "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it
         "held_by": new.held_by,
-        "record_facts": json.dumps(new.record_facts) if new.record_facts else "",
     }
+    if (
+        new.record_facts
+    ):  # only then: a database not yet migrated to 0027 still takes a screening (the column's default)
+        row["record_facts"] = json.dumps(new.record_facts)
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
     try:
@@ -183,7 +186,7 @@ def _submission_as_read(db: Database, submission_id: int) -> dict[str, Any] | No
     row["always_to_clinician"] = always_to_clinician(row["kind"], row["held_by"])
     for field in ("answers", "treatments", "messages", "engine_errors", "overrides"):
         row[field] = json.loads(row[field])
-    row["record_facts"] = json.loads(row["record_facts"]) if row.get("record_facts") else {}
+    row["record_facts"] = json.loads(row["record_facts"]) if row.get("record_facts") else {}  # {}: nothing supplied
     row["rules"] = [
         {**rule, "sources": json.loads(rule["sources"]), "trigger_questions": json.loads(rule["trigger_questions"])}
         for rule in db.query(
