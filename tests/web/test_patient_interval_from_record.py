@@ -9,9 +9,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from screening import store
+from screening.domain import replay
 from screening.domain.rules import readable_date
 from screening.services import integrity
-from tests.factories import BASELINE_DOB, DETAILS, answers_by_step, db_connection, outbox, rows
+from tests.factories import BASELINE_DOB, DETAILS, answers_by_step, db_connection, outbox, rows, shipped_ruleset
 from tests.journeys import form_fields, submit_through_form, walk
 from tests.pages import csrf_token, location, page_text
 from tests.recall_helpers import give
@@ -51,6 +52,9 @@ def test_a_screening_60_days_after_the_clinics_toxin_defers_with_the_recorded_da
     with db_connection(db_path) as db:
         assert store.seal_intact(db, again)
         assert integrity.check(db).whole
+        # replaying today's rules over it reads the record's facts too: the outcome stands
+        report = replay.replay(shipped_ruleset(), store.screenings_for_replay(db))
+    assert report.judged == 2 and report.changed == 0
 
 
 def test_a_forgotten_earlier_date_is_overruled_and_the_page_shows_both(app, db_path, clock, auth):
