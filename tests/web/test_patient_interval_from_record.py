@@ -42,6 +42,7 @@ def test_a_screening_60_days_after_the_clinics_toxin_defers_with_the_recorded_da
     result = page_text(patient.get("/your-result"))
     opens = readable_date(date(2026, 3, 4) + timedelta(days=90))
     assert f"You can book from {opens}" in result
+    assert "Our records show you had anti-wrinkle injections here on Wednesday 4 March 2026" in result
     stored = submission(db_path, again)
     assert stored["outcome"] == "defer"
     answers = json.loads(stored["answers"])
