@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from screening.domain.questionnaire import Answers, Questionnaire, base_env, set_typed
+from .questionnaire import Answers, Questionnaire, base_env, set_typed
 
 SUPPLIED = ("previous_toxin", "last_toxin_date")
 
