@@ -12,10 +12,18 @@ from screening import store
 from screening.domain import replay
 from screening.domain.rules import readable_date
 from screening.services import integrity
-from tests.factories import BASELINE_DOB, DETAILS, answers_by_step, db_connection, outbox, rows, shipped_ruleset
+from tests.factories import (
+    BASELINE_DOB,
+    DETAILS,
+    answers_by_step,
+    db_connection,
+    give_treatment,
+    outbox,
+    rows,
+    shipped_ruleset,
+)
 from tests.journeys import form_fields, submit_through_form, walk
 from tests.pages import csrf_token, location, page_text
-from tests.recall_helpers import give
 
 FIRST = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # London is on UTC in March before the clocks change
 GIVEN = FIRST + timedelta(days=2, hours=1)  # Wednesday 4 March 2026
@@ -29,7 +37,7 @@ def treated_patient(app, db_path, clock) -> int:
     clock.set(FIRST)
     _, first = submit_through_form(app, "toxin")
     clock.set(GIVEN)
-    give(db_path, first)
+    give_treatment(db_path, clock, first)
     return first
 
 

@@ -9,10 +9,19 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from screening.services import recall
-from tests.factories import DETAILS, answers_by_step, approve, audit_rows, db_connection, outbox, publish_soon, rows
+from tests.factories import (
+    DETAILS,
+    answers_by_step,
+    approve,
+    audit_rows,
+    db_connection,
+    give_treatment,
+    outbox,
+    publish_soon,
+    rows,
+)
 from tests.journeys import submit_through_form, walk
 from tests.pages import csrf_token, location, page_text
-from tests.recall_helpers import give
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GIVEN = START + timedelta(days=3)  # Thursday 5 March 2026, 9:00 (London is on UTC then)
@@ -69,7 +78,7 @@ def test_a_toxin_recall_is_never_early_comes_once_and_its_link_rescreens(app, db
     assert reminders_at(db_path, submission_id) is not None
     assert len(audit_rows(db_path, "reminders_agreed")) == 1
     clock.set(GIVEN)
-    give(db_path, submission_id)
+    give_treatment(db_path, clock, submission_id)
 
     assert round_at(app, clock, GIVEN + timedelta(weeks=11)) == 0
     assert round_at(app, clock, GIVEN + timedelta(weeks=12)) == 0  # 84 days: the 90-day rule would still defer
@@ -98,7 +107,7 @@ def test_a_toxin_recall_is_never_early_comes_once_and_its_link_rescreens(app, db
 def test_without_consent_nothing_is_sent_and_the_treatment_is_settled(app, db_path, clock):
     _, submission_id = booked(app, db_path, clock, reminders=False)
     clock.set(GIVEN)
-    give(db_path, submission_id)
+    give_treatment(db_path, clock, submission_id)
 
     assert round_at(app, clock, GIVEN + timedelta(days=200)) == 0
     assert outbox(db_path, "recall") == []
@@ -108,7 +117,7 @@ def test_without_consent_nothing_is_sent_and_the_treatment_is_settled(app, db_pa
 def test_the_one_click_link_asks_first_then_stops_reminders(app, db_path, clock):
     _, submission_id = booked(app, db_path, clock, reminders=True)
     clock.set(GIVEN)
-    give(db_path, submission_id)
+    give_treatment(db_path, clock, submission_id)
     assert round_at(app, clock, GIVEN + timedelta(days=91)) == 1
     stop = link_in(outbox(db_path, "recall")[0]["body"], "/reminders/stop")
     browser = app.test_client()
@@ -133,7 +142,7 @@ def test_stopped_reminders_stop_the_next_treatments_recall(app, db_path, clock):
     stopped = patient.post("/your-result/reminders/stop", data={"csrf_token": csrf_token(patient.get("/your-result"))})
     assert stopped.status_code == 303 and reminders_at(db_path, submission_id) is None
     clock.set(GIVEN)
-    give(db_path, submission_id)
+    give_treatment(db_path, clock, submission_id)
 
     assert round_at(app, clock, GIVEN + timedelta(days=91)) == 0
     assert outbox(db_path, "recall") == []
@@ -151,7 +160,7 @@ def test_the_filler_recall_follows_the_clinics_setting(app, db_path, clock, auth
 
     _, submission_id = booked(app, db_path, clock, "filler", reminders=True)
     clock.set(GIVEN)
-    give(db_path, submission_id, "filler")
+    give_treatment(db_path, clock, submission_id, "filler")
 
     assert round_at(app, clock, datetime(2026, 9, 4, 12, 0, tzinfo=UTC)) == 0  # a day short of 6 months
     assert round_at(app, clock, datetime(2026, 9, 5, 8, 0, tzinfo=UTC)) == 1  # 5 September, 9:00 in London
