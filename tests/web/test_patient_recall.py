@@ -88,6 +88,9 @@ def test_a_toxin_recall_is_never_early_comes_once_and_its_link_rescreens(app, db
     assert round_at(app, clock, GIVEN + timedelta(days=120)) == 0  # never a second
 
     (sent,) = outbox(db_path, "recall")
+    (at_rest,) = rows(db_path, "SELECT body FROM outbox WHERE kind = 'recall'")
+    assert "⟨return-token:" in at_rest["body"] and "⟨stop-reminders:" in at_rest["body"]  # references, not links
+    assert not re.search(r"/(returning|reminders/stop)/[A-Za-z0-9_.-]{16,}", at_rest["body"])
     assert sent["to_addr"] == DETAILS["email"] and sent["submission_id"] == submission_id
     assert "anti-wrinkle injections" in sent["body"]
     assert rows(db_path, "SELECT outcome FROM recall")[0]["outcome"] == "sent"
