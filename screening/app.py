@@ -13,7 +13,7 @@ from flask import Flask
 from screening import clock, db, jobs, mail, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
 from screening.domain.rules import readable_date
-from screening.services import audit_digest, credentials, integrity, lifecycle
+from screening.services import audit_digest, credentials, integrity, lifecycle, recall
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
@@ -97,6 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "mail": ("MAIL_SENDER", float(app.config["MAIL_INTERVAL"]), mail.delivery_round),
             "audit_digest": ("AUDIT_DIGEST", audit_digest.CHECK_EVERY.total_seconds(), audit_digest.digest_round),
             "purge": ("PURGE_DAILY", float(app.config["PURGE_INTERVAL"]), retention.purge_round),
+            "recall": ("RECALLS", float(app.config["RECALL_INTERVAL"]), recall.recall_round),
         },
     )
     app.add_template_filter(_readable_date, "readable_date")

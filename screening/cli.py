@@ -60,6 +60,7 @@ def main() -> None:
     # Commands are short-lived: only the server runs the mail sender (`screening mail send` delivers by hand).
     os.environ.setdefault("SCREENING_MAIL_SENDER", "false")
     os.environ.setdefault("SCREENING_PURGE_DAILY", "false")  # and only the server purges daily
+    os.environ.setdefault("SCREENING_RECALLS", "false")  # nor sends recalls
     os.environ.setdefault("SCREENING_SERVER_LOCK", "false")  # a command is not a live server (restore checks)
     os.environ.setdefault("SCREENING_AUDIT_DIGEST", "false")  # nor sends the daily digest
     try:

@@ -1,9 +1,10 @@
-"""The background jobs of a server process, in one place: the mail sender, the audit digest and the retention purge.
+"""The background jobs of a server process, in one place: the mail sender, the audit digest, the retention purge and
+the recalls (services/recall.py).
 
 Each job is a round of work (a function in the package that owns the work) run by a daemon thread every so often,
 and at once when woken: a service that queued mail wakes the sender after its commit (`mail.nudge`). A round that
 fails (a locked database, a full disk) is logged without patient data and tried again at the next round. A server
-runs all three; the tests run none unless a test asks for one (MAIL_SENDER, AUDIT_DIGEST, PURGE_DAILY).
+runs all four; the tests run none unless a test asks for one (MAIL_SENDER, AUDIT_DIGEST, PURGE_DAILY, RECALLS).
 """
 
 from __future__ import annotations

@@ -619,3 +619,36 @@ def m0023(db: Database) -> None:
         CREATE INDEX instrument_score_submission ON instrument_score (submission_id, id);
         """,
     )
+
+
+@migrations(name="0027_reminders")
+def m0027(db: Database) -> None:
+    # The interval rule from the clinic's own record, and recalls. `record_facts` holds what the clinic's own record
+    # of a toxin treatment supplied when a screening was judged (JSON: the date recorded, the treatment's id, what the
+    # patient answered), or '' when the record supplied nothing; the patient's answers stay as answered. It is sealed
+    # only when it holds something, so every seal written before it still verifies unchanged. `reminders_at` is when
+    # the patient agreed, at booking, to be reminded when a refresh is due (NULL: not agreed, or withdrawn). A recall
+    # row is written once per treatment given, in the transaction that queues its email (or finds nothing to send),
+    # so no treatment is ever recalled twice.
+    _run(
+        db,
+        """
+        ALTER TABLE submission ADD COLUMN record_facts TEXT NOT NULL DEFAULT '';
+        ALTER TABLE submission ADD COLUMN reminders_at TEXT;
+
+        CREATE TABLE recall (
+            id INTEGER PRIMARY KEY,
+            treatment_given_id INTEGER NOT NULL UNIQUE REFERENCES treatment_given (id),
+            submission_id INTEGER NOT NULL REFERENCES submission (id),  -- the screening of the treatment given
+            treatment TEXT NOT NULL,                  -- toxin | filler
+            due_on TEXT NOT NULL,                     -- the clinic's date the refresh was due
+            outcome TEXT NOT NULL,                    -- sent | no_consent | treated_again
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX recall_submission ON recall (submission_id)
+        """,
+    )
+
+
+# No row is sealed again: an empty record_facts is left out of the seal (store.submissions._sealed_row).
+SEALED_IN_0027 = (*SEALED_IN_0014, "record_facts")

@@ -117,6 +117,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PURGE_INTERVAL", 24 * 3600, (int, float), "seconds between the server's purges"),
     Setting(
+        "RECALLS",
+        None,
+        bool,
+        "run the recall job in this process (one reminder per treatment when its refresh is due, to patients who "
+        "agreed); unset: yes in the server, no in tests and commands",
+        "unset",
+    ),
+    Setting("RECALL_INTERVAL", 3600, (int, float), "seconds between the server's recall rounds"),
+    Setting(
         "SERVER_LOCK",
         None,
         bool,

@@ -734,6 +734,25 @@ def signed_consent_row(
     return consent_id
 
 
+def give_treatment(db_path, clock, submission_id: int, treatment: str = "toxin") -> int:
+    """The clinic records `treatment` given on this screening at the clock fixture's moment, by Pat; returns its id."""
+    with db_connection(db_path) as db:
+        consultation_id = consult(db, submission_id)
+        consent_id = signed_consent_row(db, submission_id, consultation_id, None, treatment, store.iso(clock.now()))
+        pat = next(db.query("SELECT id FROM clinician WHERE email = 'pat@clinic.example'"))["id"]
+        return store.record_treatment_given(
+            db,
+            {
+                "submission_id": submission_id,
+                "consent_id": consent_id,
+                "treatment": treatment,
+                "clinician_id": pat,
+                "clinician_name": "Pat",
+            },
+            store.AuditEvent(action="treatment_recorded", actor_role="clinician", actor_id=pat),
+        )
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Mail
 

@@ -1,5 +1,5 @@
-"""The background jobs: one runner for the mail sender, the audit digest and the daily purge. A round that fails is
-logged and tried again; a woken job runs at once; a test app runs none unless it asks."""
+"""The background jobs: one runner for the mail sender, the audit digest, the daily purge and the recalls. A round
+that fails is logged and tried again; a woken job runs at once; a test app runs none unless it asks."""
 
 from __future__ import annotations
 
@@ -47,12 +47,14 @@ def test_a_woken_job_runs_at_once_rather_than_at_its_next_round():
 
 def test_a_test_app_runs_no_job_and_a_server_runs_each_it_is_asked_for(tmp_path):
     quiet = make_app(tmp_path / "quiet")
-    names = ("screening.mail", "screening.audit_digest", "screening.purge")
+    names = ("screening.mail", "screening.audit_digest", "screening.purge", "screening.recall")
     assert not [name for name in quiet.extensions if name in names]
-    busy = make_app(tmp_path / "busy", MAIL_SENDER=True, AUDIT_DIGEST=True, PURGE_DAILY=True, MAIL_INTERVAL=3600)
-    started = {name: busy.extensions[f"screening.{name}"] for name in ("mail", "audit_digest", "purge")}
+    busy = make_app(
+        tmp_path / "busy", MAIL_SENDER=True, AUDIT_DIGEST=True, PURGE_DAILY=True, RECALLS=True, MAIL_INTERVAL=3600
+    )
+    started = {name: busy.extensions[f"screening.{name}"] for name in ("mail", "audit_digest", "purge", "recall")}
     try:
-        assert {job.thread.name for job in started.values()} == {"mail", "audit-digest", "purge"}
+        assert {job.thread.name for job in started.values()} == {"mail", "audit-digest", "purge", "recall"}
         assert all(job.thread.is_alive() for job in started.values())
         delivered = threading.Event()
         sender, deliver = started["mail"], started["mail"].round

@@ -32,6 +32,7 @@ PUBLIC_URL = "https://screening.clinic.example"
 QUIET = {
     "SCREENING_MAIL_SENDER": "false",
     "SCREENING_PURGE_DAILY": "false",
+    "SCREENING_RECALLS": "false",
     "SCREENING_AUDIT_DIGEST": "false",
     "SCREENING_SERVER_LOCK": "false",
 }

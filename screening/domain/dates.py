@@ -1,8 +1,10 @@
-"""Reading the month box of a date the way people write it: 6, 06, June, june, Jun, JUN (GOV.UK date inputs)."""
+"""Reading the month box of a date the way people write it: 6, 06, June, june, Jun, JUN (GOV.UK date inputs); and
+calendar months after a date (a refresh due months after a treatment)."""
 
 from __future__ import annotations
 
 import calendar
+from datetime import date
 
 _NAMES = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _ABBREVIATIONS = {name.lower()[:3]: number for name, number in _NAMES.items()}
@@ -16,3 +18,10 @@ def month_number(text: str) -> int | None:
         number = int(value)
         return number if 1 <= number <= 12 else None
     return _NAMES.get(value) or _ABBREVIATIONS.get(value)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later; the month's last day when it is shorter (31 May + 9 = 28 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))

@@ -509,6 +509,29 @@ def return_link(
     )
 
 
+def recall(
+    config: dict[str, Any], to: str, nonce: str, *, submission_id: int, treatment: str, valid_days: int
+) -> store.Mail:
+    """The one reminder that a treatment's refresh is due: a link to start the health questions again from the last
+    answers (a one-time return link, a reference at rest) and the one-click link that stops reminders. Which treatment
+    in plain words; nothing else clinical."""
+    clinic = config["CLINIC_NAME"]
+    link = links.return_link_ref(public_link(config, links.RETURN_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
+    words = {"toxin": "anti-wrinkle injections", "filler": "dermal filler"}[treatment]
+    return store.Mail(
+        "recall",
+        to,
+        f"Time for your next appointment at {clinic}?",
+        f"You asked us to remind you when a refresh of your {words} might be due, and it is now.\n\n"
+        "Every course begins with fresh health questions, because health changes. To answer them, starting from "
+        f"your last answers, use this link. It works once, within {valid_days} days:\n{link}\n\n"
+        "If you would rather not have reminders, this link stops them (you will be asked to confirm):\n"
+        f"{links.stop_reminders_ref(submission_id)}\n\n"
+        f"{clinic}\n",
+        submission_id,
+    )
+
+
 def account_slowed(config: dict[str, Any], to: str, account_email: str) -> store.Mail:
     """An admin's email when sign-ins to an account are being slowed by wrong passwords (at most one an hour per
     account): whose account, what it means, where to look. Nothing about patients."""

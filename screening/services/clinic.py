@@ -24,6 +24,9 @@ from screening.mail import links
 from screening.services import credentials
 from screening.services.lifecycle.restriction import withhold
 
+DEFAULT_FILLER_RECALL_MONTHS = 9  # a dermal filler's refresh reminder, months after the treatment given
+MAX_FILLER_RECALL_MONTHS = 36
+
 
 @dataclass(frozen=True)
 class ClinicDetails:
@@ -39,6 +42,7 @@ class ClinicDetails:
     notify_bookings: bool = True
     cooling_off_hours: int = DEFAULT_COOLING_OFF_HOURS  # between consent and treatment, from the later stage
     same_day_treatment: bool = False  # a treatment inside the cooling-off, by the treating practitioner, with a reason
+    filler_recall_months: int = DEFAULT_FILLER_RECALL_MONTHS  # a filler refresh is due this long after the treatment
 
 
 # What an admin may set on the clinic settings page (stored in the database), and the instance setting each falls
@@ -53,6 +57,7 @@ CLINIC_SETTINGS = {
     "notify_bookings": "",
     "cooling_off_hours": "",
     "same_day_treatment": "",
+    "filler_recall_months": "",
 }
 _FLAGS = ("notify_bookings", "same_day_treatment")  # ticked boxes, kept as "1" or "0"
 
@@ -96,6 +101,7 @@ def details(db: Database, config: dict[str, Any]) -> ClinicDetails:
         notify_bookings=saved.get("notify_bookings", "1") == "1",
         cooling_off_hours=int(saved.get("cooling_off_hours") or DEFAULT_COOLING_OFF_HOURS),
         same_day_treatment=saved.get("same_day_treatment", "0") == "1",
+        filler_recall_months=int(saved.get("filler_recall_months") or DEFAULT_FILLER_RECALL_MONTHS),
     )
 
 
@@ -126,6 +132,13 @@ def save_details(db: Database, actor: store.Actor, values: dict[str, Any]) -> No
             f"Enter the cooling-off as a whole number of hours from 0 to {MAX_COOLING_OFF_HOURS}, like 48",
         )
     clean["cooling_off_hours"] = str(int(hours))
+    months = clean["filler_recall_months"] or str(DEFAULT_FILLER_RECALL_MONTHS)
+    if not (months.isascii() and months.isdigit()) or not 1 <= int(months) <= MAX_FILLER_RECALL_MONTHS:
+        raise FieldError(
+            "filler_recall_months",
+            f"Enter the filler reminder as a whole number of months from 1 to {MAX_FILLER_RECALL_MONTHS}, like 9",
+        )
+    clean["filler_recall_months"] = str(int(months))
     if not clean["name"]:
         raise FieldError("name", "Enter the clinic's name")
     for key in SINGLE_LINE_DETAILS:  # these reach an email's Subject or To header, or one line of the .ics

@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from screening import clock, mail, store
-from screening.domain import AnswerError, InvalidAnswers, RuleSet, Section, evaluate_screening, patient_page
+from screening.domain import (
+    AnswerError,
+    InvalidAnswers,
+    RuleSet,
+    Section,
+    evaluate_screening,
+    patient_page,
+    record_facts,
+)
 from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, booking_gates
 from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
@@ -136,7 +144,8 @@ def submit(
         answers = ruleset.questionnaire.normalise(draft.answers, today)
     except InvalidAnswers:
         raise StaleAnswers() from None
-    evaluation = evaluate_screening(ruleset, answers)
+    facts = record_facts_for(db, config, draft, answers.values)
+    evaluation = evaluate_screening(ruleset, record_facts.judged_answers(ruleset.questionnaire, answers, facts))
     held_by = standing_decision_for(db, config, draft, answers.values.get("date_of_birth", ""))
     new = store.NewSubmission(
         submission_key=draft.submission_key,
@@ -151,6 +160,7 @@ def submit(
         reply=reply.strip() if draft.kind == "amendment" else "",
         overrides=tuple(override.as_json() for override in ruleset.overrides),
         held_by=held_by,
+        record_facts=facts,
     )
     try:
         with store.write_transaction(db):
@@ -169,6 +179,7 @@ def submit(
                         "rules": len(evaluation.fired),
                         "seal": store.seal_kind(db, submission_id),  # a keyed seal can never turn plain
                         "held_by": held_by,
+                        "record_facts": bool(facts),
                     },
                 ),
             )
@@ -202,6 +213,29 @@ def _record_engine_fault(db: Database, actor: store.Actor, submission_id: int, r
             detail={"rules": list(rule_ids)},
         ),
     )
+
+
+def record_facts_for(
+    db: Database, config: dict[str, Any], draft: store.Draft, answers: dict[str, Any]
+) -> dict[str, Any]:
+    """What the clinic's own record supplies to the rules: the date (in the clinic's time) of the latest toxin
+    treatment the clinic gave the same person (the screening this draft started from or answers, or the same date of
+    birth and email, or the same phone), when it is later than the patient's answer or they answered none; {}
+    otherwise. The patient's answers stay as answered (domain.record_facts)."""
+    if answers.get("treatment_requested") not in ("toxin", "both"):
+        return {}
+    contact = draft.contact or {}
+    own = {draft.rescreen_of, draft.amends} - {None}
+    for given in store.treatments_given_with_people(db, "toxin"):  # newest first
+        if given["submission_id"] in own or same_person(
+            given,
+            email=contact.get("email", ""),
+            date_of_birth=answers.get("date_of_birth", ""),
+            phone=contact.get("phone", ""),
+        ):
+            on = clock.local(given["given_at"], clinic_zone(config)).date()
+            return record_facts.toxin_facts(answers, on, given["id"])
+    return {}
 
 
 def standing_decision_for(db: Database, config: dict[str, Any], draft: store.Draft, date_of_birth: str) -> int | None:
@@ -324,7 +358,7 @@ def booking_status(db: Database, config: dict[str, Any], submission: dict[str, A
         return BookingStatus(waiting, store.active_booking(db, submission["id"]), None, None, approved)
     today = clinic_today(config)
     deferrals = [d["defer_until"] for d in decisions if d["action"] == "defer" and d["defer_until"]]
-    last_toxin = submission["answers"].get("last_toxin_date")
+    last_toxin = record_facts.counted_toxin_date(submission)  # the record's date when it counted
     gates = booking_gates(
         treatments=submission["treatments"],
         review_state=submission["review_state"],
@@ -376,41 +410,57 @@ def bookable_slot(
 
 
 def book(
-    db: Database, config: dict[str, Any], actor: store.Actor, submission: dict[str, Any], slot_id: str | None
+    db: Database,
+    config: dict[str, Any],
+    actor: store.Actor,
+    submission: dict[str, Any],
+    slot_id: str | None,
+    *,
+    reminders: bool = False,
 ) -> None:
-    """Book a patient into a free slot for the treatments they may book, audited, with the confirmation email."""
+    """Book a patient into a free slot for the treatments they may book, audited, with the confirmation email; with
+    `reminders` (the box on the confirmation page, unticked unless the patient ticks it) the patient's consent to a
+    reminder when a refresh is due is stored in the same transaction."""
     status, slot = bookable_slot(db, config, submission, slot_id)
     when = clock.readable(slot["starts_at"], clinic_zone(config))
     details = clinic.details(db, config)
     practitioner = slot.get("practitioner") or ""
-    store.book_slot(
-        db,
-        submission_id=submission["id"],
-        slot_id=slot["id"],
-        treatments=status.bookable_treatments,
-        audit=actor.event("booking_created", role="patient", detail={"slot": slot["id"]}),
-        mails=(
-            mail.booked(
-                config,
-                submission["email"],
-                own_link(config, submission),
-                when,
-                submission_id=submission["id"],
-                practitioner=practitioner,
-                address=details.address,
-                calendar=calendar.appointment(
-                    uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], slot["id"]),
-                    starts_at=slot["starts_at"],
-                    ends_at=slot["ends_at"],
-                    clinic_name=details.name,
-                    address=details.address,
+    with store.write_transaction(db):
+        store.book_slot(
+            db,
+            submission_id=submission["id"],
+            slot_id=slot["id"],
+            treatments=status.bookable_treatments,
+            audit=actor.event("booking_created", role="patient", detail={"slot": slot["id"]}),
+            mails=(
+                mail.booked(
+                    config,
+                    submission["email"],
+                    own_link(config, submission),
+                    when,
+                    submission_id=submission["id"],
                     practitioner=practitioner,
-                    stamp=clock.to_utc_iso(clock.utc_now()),
+                    address=details.address,
+                    calendar=calendar.appointment(
+                        uid=calendar.appointment_uid(config["PUBLIC_URL"], submission["id"], slot["id"]),
+                        starts_at=slot["starts_at"],
+                        ends_at=slot["ends_at"],
+                        clinic_name=details.name,
+                        address=details.address,
+                        practitioner=practitioner,
+                        stamp=clock.to_utc_iso(clock.utc_now()),
+                    ),
                 ),
+                *clinic.booking_notice(db, config, "booked", when, submission["id"]),
             ),
-            *clinic.booking_notice(db, config, "booked", when, submission["id"]),
-        ),
-    )
+        )
+        if reminders:
+            store.set_reminders(
+                db,
+                [submission["id"]],
+                True,
+                actor.event("reminders_agreed", role="patient", object_type="submission", object_id=submission["id"]),
+            )
     mail.nudge(config)
 
 

@@ -99,6 +99,14 @@ from screening.store.drafts import (
 from screening.store.forms import forget_form_state, form_state, save_form_state
 from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, mail_unsendable, queue_mail
 from screening.store.patients import SEARCH_LIMIT, people_for, search_submissions, submissions_of_person
+from screening.store.recalls import (
+    recalls_of,
+    record_recall,
+    set_reminders,
+    submission_ids_with_reminders,
+    treatments_given_with_people,
+    treatments_not_recalled,
+)
 from screening.store.records import (
     CHUNK,
     SUBMISSION_REFERENCES,
@@ -342,4 +350,10 @@ __all__ = [
     "verify_audit_chain",
     "write_transaction",
     "read_snapshot",
+    "record_recall",
+    "recalls_of",
+    "set_reminders",
+    "submission_ids_with_reminders",
+    "treatments_given_with_people",
+    "treatments_not_recalled",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import clock
+from screening.domain.record_facts import SUPPLIED
 from screening.domain.replay import StoredScreening
 from screening.store.core import iso, write_transaction
 
@@ -19,8 +20,12 @@ def screenings_for_replay(
 ) -> Iterator[StoredScreening]:
     """Each stored submission's answers, screening date and outcomes, oldest first (optionally from a screening date,
     and within an inclusive range of ids, for replay in parallel). Restricted screenings are left out: kept for the
-    record, used for nothing else."""
-    sql = "SELECT id, answers, screening_date, outcome, treatments FROM submission WHERE restricted_at IS NULL"
+    record, used for nothing else. Where the clinic's own record supplied facts to the rules (record_facts), the
+    answers replayed are those the rules read: the facts in place of the answers they overruled."""
+    sql = (
+        "SELECT id, answers, screening_date, outcome, treatments, record_facts FROM submission"
+        " WHERE restricted_at IS NULL"
+    )
     params: list[Any] = []
     if since is not None:
         sql += " AND screening_date >= ?"
@@ -30,11 +35,15 @@ def screenings_for_replay(
         params += list(ids)
     loads, from_iso = json.loads, date.fromisoformat
     treatments_seen: dict[str, dict[str, str]] = {}  # a handful of distinct values: parse each once
-    for ref, answers, screening_date, outcome, treatments in db.conn.execute(sql + " ORDER BY id", params):
+    for ref, answers, screening_date, outcome, treatments, facts in db.conn.execute(sql + " ORDER BY id", params):
         per_treatment = treatments_seen.get(treatments)
         if per_treatment is None:
             per_treatment = treatments_seen[treatments] = loads(treatments)
-        yield StoredScreening(ref, loads(answers), from_iso(screening_date), outcome, per_treatment)
+        judged = loads(answers)
+        if facts:
+            supplied = loads(facts)
+            judged |= {key: supplied[key] for key in SUPPLIED}
+        yield StoredScreening(ref, judged, from_iso(screening_date), outcome, per_treatment)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ class NewSubmission:
     reply: str = ""
     overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it
     held_by: int | None = None  # the same person's screening whose clinician defer or decline still stands
+    record_facts: dict[str, Any] | None = None  # what the clinic's own record supplied to the rules (never answers)
 
     @property
     def always_to_clinician(self) -> bool:
@@ -98,6 +99,10 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it
         "held_by": new.held_by,
     }
+    if (
+        new.record_facts
+    ):  # only then: a database not yet migrated to 0027 still takes a screening (the column's default)
+        row["record_facts"] = json.dumps(new.record_facts)
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
     try:
@@ -181,6 +186,7 @@ def _submission_as_read(db: Database, submission_id: int) -> dict[str, Any] | No
     row["always_to_clinician"] = always_to_clinician(row["kind"], row["held_by"])
     for field in ("answers", "treatments", "messages", "engine_errors", "overrides"):
         row[field] = json.loads(row[field])
+    row["record_facts"] = json.loads(row["record_facts"]) if row.get("record_facts") else {}  # {}: nothing supplied
     row["rules"] = [
         {**rule, "sources": json.loads(rule["sources"]), "trigger_questions": json.loads(rule["trigger_questions"])}
         for rule in db.query(
@@ -294,13 +300,23 @@ SEALED_COLUMNS = (
     "queue_rank",
     "requested",
     "held_by",
+    "record_facts",  # sealed only when it holds something (_sealed_row): older seals verify unchanged
 )
 
 
 KEYED_SEAL = "hmac-sha256:"  # a seal keyed with the instance's key starts so; a plain SHA-256 seal is bare hex
 
 
+def _sealed_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as its seal covers it: what the clinic's record supplied is sealed when it supplied something, and
+    left out when it is empty, so a seal written before the column existed still verifies."""
+    if not row.get("record_facts"):
+        row = {key: value for key, value in row.items() if key != "record_facts"}
+    return row
+
+
 def _canonical(row: dict[str, Any], rules: list[list[Any]], decisions: list[list[Any]]) -> bytes:
+    row = _sealed_row(row)
     return b"submission-seal-v1:" + json.dumps([row, rules, decisions], sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -318,8 +334,18 @@ def _decision_columns(db: Database) -> str:
     )
 
 
+def _submission_columns(db: Database, sealed_columns: tuple[str, ...]) -> str:
+    """The sealed columns as a select list; a migration that seals before the record's facts had their column reads
+    them as empty (which the seal leaves out)."""
+    if "record_facts" in sealed_columns and not any(
+        row[1] == "record_facts" for row in db.execute("PRAGMA table_info(submission)")
+    ):
+        return ", ".join("'' AS record_facts" if c == "record_facts" else c for c in sealed_columns)
+    return ", ".join(sealed_columns)
+
+
 def _sealed_content(db: Database, submission_id: int, sealed_columns: tuple[str, ...] = SEALED_COLUMNS) -> bytes | None:
-    columns = ", ".join(sealed_columns)
+    columns = _submission_columns(db, sealed_columns)
     row = next(db.query(f"SELECT {columns} FROM submission WHERE id = ?", [submission_id]), None)  # noqa: S608 - ours
     if row is None:
         return None
@@ -361,7 +387,7 @@ class SealedRow:
 def sealed_rows(db: Database) -> Iterator[SealedRow]:
     """Every submission with its stored seal and what the seal covers, in id order, read in three passes (a query per
     screening made a backup's check of 100,000 of them take minutes)."""
-    columns = ", ".join(SEALED_COLUMNS)
+    columns = _submission_columns(db, SEALED_COLUMNS)
     rules = db.execute(
         "SELECT submission_id, position, rule_id, level, applies, patient_message FROM submission_rule"
         " ORDER BY submission_id, position"

@@ -364,6 +364,12 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+class BookingForm(FlaskForm):
+    """Confirm an appointment; the reminders box is unticked unless the patient ticks it."""
+
+    reminders = BooleanField("Email me once when a refresh of my treatment is due (you can stop this at any time)")
+
+
 WEEKDAYS = dict(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
 WEEKDAYS = {str(n): name for n, name in WEEKDAYS.items()}  # "0" is Monday, as date.weekday() counts
 SLOT_KINDS = {"consultation": "Consultations", "treatment": "Treatments (after consent and the cooling-off)"}
@@ -674,6 +680,9 @@ class ClinicSettingsForm(FlaskForm):
     cooling_off_hours = StringField("Cooling-off between consent and treatment, in hours", validators=[Length(max=10)])
     same_day_treatment = BooleanField(
         "Allow a treatment inside the cooling-off, by the treating practitioner with a reason (audited)"
+    )
+    filler_recall_months = StringField(
+        "Remind patients who agreed about a dermal filler refresh after this many months", validators=[Length(max=10)]
     )
 
 

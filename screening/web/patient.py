@@ -27,12 +27,13 @@ from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
 from screening.services import consent as consenting
 from screening.services import intake as patients
-from screening.services import treatment
+from screening.services import recall, treatment
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth, clinic_config, clinic_details, prg
 from screening.web.audit import actor
 from screening.web.forms import (
+    BookingForm,
     ConfirmForm,
     ConsentOptionForm,
     ContactForm,
@@ -479,18 +480,49 @@ def confirm_booking():
         tz=patients.clinic_zone(config()),
         treatments=status.bookable_treatments,
         clinic=clinic_details(),
-        form=ConfirmForm(),
+        form=BookingForm(formdata=None),
     )
 
 
 @bp.post("/your-result/book")
 def book():
-    """Book the chosen time for the patient."""
+    """Book the chosen time for the patient, with their consent to reminders when they ticked the box."""
     submission = current_submission()
-    if not ConfirmForm().validate_on_submit():
+    form = BookingForm()
+    if not form.validate_on_submit():
         raise patients.NothingToBook()
-    patients.book(get_db(), config(), actor("patient"), submission, request.form.get("slot"))
+    patients.book(
+        get_db(), config(), actor("patient"), submission, request.form.get("slot"), reminders=bool(form.reminders.data)
+    )
     return redirect(url_for("patient.result"), 303)
+
+
+@bp.post("/your-result/reminders/stop")
+def stop_reminders_here():
+    """Withdraw consent to reminders from the private page."""
+    submission = current_submission()
+    if ConfirmForm().validate_on_submit():
+        recall.withdraw(get_db(), actor("patient"), submission)
+        flash("You will get no more reminders from us.")
+    return redirect(url_for("patient.result"), 303)
+
+
+@bp.route("/reminders/stop/<token>", methods=["GET", "POST"])
+@auth.limiter.limit("30 per minute")
+def stop_reminders(token: str):
+    """The reminder's one-click link: GET asks to confirm (nothing changes), the button's POST stops reminders."""
+    submission = recall.submission_for_stop_link(get_db(), config(), token)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        recall.withdraw(get_db(), actor("patient"), submission)
+        return redirect(url_for("patient.reminders_stopped"), 303)
+    return render_template("patient/stop_reminders.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.get("/reminders/stopped")
+def reminders_stopped():
+    """Say that reminders are stopped (the same page for every link: it names nobody)."""
+    return render_template("patient/reminders_stopped.html")
 
 
 @bp.post("/your-result/treatment")

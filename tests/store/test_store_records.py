@@ -97,10 +97,15 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
             " VALUES (?, 'invented_scale', '1', 'abc', 5, 4, 1, ?, 'Dr Pat', '2030-01-07T09:20:00Z')",
             [second, clinician],
         )
-        db.execute(
+        given = db.execute(
             "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
             " clinician_name, given_at) VALUES (?, ?, ?, 'toxin', ?, 'Dr Pat', '2030-01-10T09:30:00Z')",
             [second, consent, booking, clinician],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO recall (treatment_given_id, submission_id, treatment, due_on, outcome, created_at)"
+            " VALUES (?, ?, 'toxin', '2030-04-11', 'sent', '2030-04-11T09:00:00Z')",
+            [given, second],
         )
         store.queue_mail(
             db, (store.Mail("consent_signed", "pat@example.org", "Signed", "...", second, consent_id=consent),)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from flask import url_for
 
 from screening import store
+from screening.mail import links
 from tests.factories import CAUTION, QUESTIONNAIRE, consent_row, consult, db_connection
 from tests.journeys import booked_patient
 
@@ -61,7 +62,12 @@ def test_every_page_and_download_of_every_route_is_never_cached(app, db_path, cl
         "filename": "screening.css",
         "instrument_id": "invented_worry_scale",
     }
-    tokens = {"patient.private_link": private, "patient.use_return_link": "unknown", "account.reset": "unknown"}
+    tokens = {
+        "patient.private_link": private,
+        "patient.use_return_link": "unknown",
+        "account.reset": "unknown",
+        "patient.stop_reminders": links.stop_reminders_token(app.config["SECRET_KEY"], submission_id),  # a real one
+    }
     opened = {}
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
@@ -76,3 +82,4 @@ def test_every_page_and_download_of_every_route_is_never_cached(app, db_path, cl
     assert {name: cache for name, (_, cache) in opened.items() if cache != "no-store"} == {}
     assert len(opened) > 30
     assert opened["patient.your_data_download"][0] == 200 and opened["clinician.bundle"][0] == 200
+    assert opened["patient.stop_reminders"][0] == 200

@@ -256,6 +256,7 @@ PATIENT_POSTS = {
     "patient.sign_consent": "/your-result/consent/sign",
     "patient.change_consent_option": "/your-result/consent/option",
     "patient.withdraw_consent": "/your-result/consent/withdraw",
+    "patient.stop_reminders_here": "/your-result/reminders/stop",
 }
 
 
@@ -336,6 +337,10 @@ SHOWS_NO_SCREENING = {
     "patient.under_18",
     "patient.returning_sent",
     "patient.healthz",
+    # the reminder's signed stop link asks for a button and shows nothing of the screening (stopping reminders is
+    # the patient's own choice, so it works on a restricted screening too, which is never recalled), then says so
+    "patient.stop_reminders",
+    "patient.reminders_stopped",
     "static",
     # signing in and one's own account
     "account.login",
