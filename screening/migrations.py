@@ -621,8 +621,8 @@ def m0023(db: Database) -> None:
     )
 
 
-@migrations(name="0027_reminders")
-def m0027(db: Database) -> None:
+@migrations(name="0024_reminders")
+def m0024(db: Database) -> None:
     # The interval rule from the clinic's own record, and recalls. `record_facts` holds what the clinic's own record
     # of a toxin treatment supplied when a screening was judged (JSON: the date recorded, the treatment's id, what the
     # patient answered), or '' when the record supplied nothing; the patient's answers stay as answered. It is sealed
@@ -651,4 +651,4 @@ def m0027(db: Database) -> None:
 
 
 # No row is sealed again: an empty record_facts is left out of the seal (store.submissions._sealed_row).
-SEALED_IN_0027 = (*SEALED_IN_0014, "record_facts")
+SEALED_IN_0024 = (*SEALED_IN_0014, "record_facts")

@@ -101,7 +101,7 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
     }
     if (
         new.record_facts
-    ):  # only then: a database not yet migrated to 0027 still takes a screening (the column's default)
+    ):  # only then: a database not yet migrated to 0024 still takes a screening (the column's default)
         row["record_facts"] = json.dumps(new.record_facts)
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
