@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from screening import clock, store
 from screening.domain.cooling_off import cooling_off_passed, treatment_opens_at
 from screening.errors import Conflict, FieldError
-from screening.services import clinic
+from screening.services import clinic, products
 from screening.services.intake import clinic_zone
 
 TREATMENT_WORDS = {"toxin": "anti-wrinkle injections", "filler": "dermal fillers"}
@@ -173,10 +173,12 @@ def record_treatment(
     treatment: str,
     same_day: bool = False,
     reason: str = "",
+    product: dict[str, Any] | None = None,
 ) -> int:
     """Record a treatment given. Refused (FieldError, nothing stored) without a signed consent, by anyone but the
     practitioner who took it, or inside the cooling-off unless the clinic allows a same-day treatment and a reason
-    is given; then it is recorded with the reason and audited as same-day."""
+    is given; then it is recorded with the reason and audited as same-day. `product` is what was used (product_id,
+    batch_id, areas as (area, amount) pairs, warning_read), checked by products.product_used first."""
     if treatment not in _treatments(submission):
         raise FieldError("treatment", "Choose a treatment this patient asked about")
     tz = clinic_zone(config)
@@ -204,10 +206,12 @@ def record_treatment(
             )
         if not reason:
             raise FieldError("reason", "Give the reason for treating inside the cooling-off")
+    used = products.product_used(db, config, submission, treatment, **(product or {}))
     booking = state.booking
     return store.record_treatment_given(
         db,
         {
+            **used.values,
             "submission_id": submission["id"],
             "consent_id": consent["id"],
             "booking_id": booking["id"] if booking else None,
@@ -218,8 +222,9 @@ def record_treatment(
         },
         actor.event(
             "treatment_recorded",
-            detail={"treatment": treatment, "consent": consent["id"], "same_day": inside},
+            detail={"treatment": treatment, "consent": consent["id"], "same_day": inside, **used.audit},
         ),
+        used.areas,
     )
 
 

@@ -16,7 +16,7 @@ from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.decisions import ACTIONS
 from screening.domain.instruments import InvalidInstrumentAnswers
 from screening.errors import FieldError
-from screening.services import clinic, diary, people
+from screening.services import clinic, diary, people, products
 from screening.services import consent as consenting
 from screening.services import consultation as consulting
 from screening.services import intake as patients
@@ -68,7 +68,9 @@ def render_submission(found: dict, form: DecisionForm, status: int = 200, treatm
         "clinician/submission.html",
         form=form,
         tz=tz,
-        treatment_form=treatment_form or TreatmentGivenForm(),
+        treatment_form=(treatment_form or TreatmentGivenForm(formdata=None)).offer(
+            **products.record_choices(get_db(), current_ruleset().questionnaire, found)
+        ),
         consent_states=treating.states(get_db(), config(), found),
         **context,
     ), status
@@ -446,6 +448,7 @@ def treatment_given(submission_id: int):
                 treatment=form.treatment.data,
                 same_day=form.same_day.data,
                 reason=form.reason.data or "",
+                product=form.product(),
             )
         except FieldError as refused:
             show_field_error(form, refused)
