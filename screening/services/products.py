@@ -63,7 +63,7 @@ def add_product(
         if maximum is None:
             raise FieldError("max_per_session", "Enter the maximum as a number, for example 50, or leave it empty")
     if store.product_by_brand(db, brand) is not None:
-        raise FieldError("brand", f"{brand} is on the list already")
+        raise FieldError("brand", f"There is a product called {brand} on the list already")
     values = {
         "brand": brand,
         "generic_name": generic_name,
