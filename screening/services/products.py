@@ -288,3 +288,36 @@ def record_choices(db: Database, questionnaire: Questionnaire, submission: dict[
         chosen = [value for value in answers.get(AREA_QUESTIONS[treatment]) or [] if value != "other"]
         areas += [area for area in people.areas(questionnaire, treatment, chosen) if area not in areas]
     return {"catalogue": catalogue(db), "areas": areas}
+
+
+TREATMENT_NAMES = {"toxin": "Anti-wrinkle injections", "filler": "Dermal fillers"}
+
+
+def summary(db: Database, submission_ids: list[int], tz: Any = None) -> list[dict[str, Any]]:
+    """The treatment summary a patient keeps, oldest first, one entry per treatment given: when (in the clinic's
+    time with `tz`), what, by whom, the product and batch (with its expiry), the amount per area and the total. A
+    treatment recorded before products were kept has no product, batch or areas."""
+    given = []
+    for row in store.treatments_with_products(db, submission_ids):
+        unit = row["unit"] or (row["areas"][0]["unit"] if row["areas"] else "")
+        total = sum((Decimal(str(area["amount"])) for area in row["areas"]), Decimal(0))
+        given.append(
+            {
+                "reference": row["id"],
+                "screening": row["submission_id"],
+                "given_at": row["given_at"],
+                "given_on": clock.readable(row["given_at"], tz) if tz else row["given_at"],
+                "treatment": row["treatment"],
+                "treatment_name": TREATMENT_NAMES.get(row["treatment"], row["treatment"]),
+                "given_by": row["clinician_name"],
+                "product": f"{row['brand']} ({row['generic_name']})" if row["brand"] else None,
+                "batch": row["lot_number"],
+                "batch_expiry": row["expiry_date"],
+                "areas": [
+                    {"area": area["area"], "amount": amount_words(area["amount"], area["unit"])}
+                    for area in row["areas"]
+                ],
+                "total": amount_words(total, unit) if row["areas"] else None,
+            }
+        )
+    return given

@@ -72,6 +72,7 @@ def render_submission(found: dict, form: DecisionForm, status: int = 200, treatm
             **products.record_choices(get_db(), current_ruleset().questionnaire, found)
         ),
         consent_states=treating.states(get_db(), config(), found),
+        treatments_given=products.summary(get_db(), [found["id"]], tz),
         **context,
     ), status
 
@@ -265,6 +266,7 @@ def print_view(submission_id: int):
         consent=consenting.state(get_db(), config(), found),
         consent_option_names=CONSENT_OPTIONS,
         assessment_outcomes=ASSESSMENT_OUTCOMES,
+        treatments_given=products.summary(get_db(), [found["id"]], zone()),
         **submission_context(found),
     )
 
