@@ -117,20 +117,23 @@ def add_batch(
 @dataclass(frozen=True)
 class Recall:
     batch: dict[str, Any]
-    treated: list[dict[str, Any]]  # every treatment given from the batch, with its patient
+    treated: list[dict[str, Any]]  # every treatment given from the batch, with its patient (restricted ones left out)
     patients: list[dict[str, Any]]  # one row per patient (by email address): whom a recall message goes to
+    restricted: int = 0  # treatments from the batch on restricted screenings: counted, neither listed nor emailed
 
 
 def recall(db: Database, batch_id: int) -> Recall:
-    """Every patient treated from a batch (exactly those), one row per patient; NotFound for no such batch."""
+    """Every patient treated from a batch (exactly those), one row per patient; a restricted screening is only
+    counted (the admin finds it on the Records page). NotFound for no such batch."""
     batch = store.get_batch(db, batch_id) if 0 < batch_id <= LARGEST_ID else None
     if batch is None:
         raise NotFound("There is no such batch.")
-    treated = store.treated_from_batch(db, batch_id)
+    every = store.treated_from_batch(db, batch_id)
+    treated = [row for row in every if row["restricted_at"] is None]
     patients: dict[str, dict[str, Any]] = {}
     for row in treated:
         patients.setdefault(row["email"].strip().lower(), row)
-    return Recall(batch, treated, list(patients.values()))
+    return Recall(batch, treated, list(patients.values()), len(every) - len(treated))
 
 
 def send_recall(db: Database, config: dict[str, Any], actor: store.Actor, batch_id: int) -> int:

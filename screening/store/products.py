@@ -133,12 +133,13 @@ def given_of_product_to_person(db: Database, email: str, date_of_birth: str, pro
 
 
 def treated_from_batch(db: Database, batch_id: int) -> list[dict[str, Any]]:
-    """Every treatment given from this batch, with the patient it was given to (name, email, screening), oldest
-    first."""
+    """Every treatment given from this batch, with the patient it was given to (name, email, screening, whether the
+    screening is restricted), oldest first."""
     return list(
         db.query(
             "SELECT treatment_given.id, treatment_given.submission_id, treatment_given.given_at,"
-            " treatment_given.clinician_name, submission.full_name, submission.email, submission.submission_key"
+            " treatment_given.clinician_name, submission.full_name, submission.email, submission.submission_key,"
+            " submission.restricted_at"
             " FROM treatment_given JOIN submission ON submission.id = treatment_given.submission_id"
             " WHERE treatment_given.batch_id = ? ORDER BY treatment_given.given_at, treatment_given.id",
             [batch_id],
