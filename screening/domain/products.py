@@ -4,12 +4,14 @@ date, and the interval since the clinic's last toxin treatment of the same perso
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 KINDS = {"toxin": "Toxin (anti-wrinkle injections)", "filler": "Dermal filler"}
 UNITS = {"units": "units", "ml": "ml"}
 TOXIN_INTERVAL = timedelta(weeks=12)  # toxin again sooner than this: the practitioner is warned, not refused
+AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")  # as people write it: digits, at most two decimal places
 MAX_AMOUNT = Decimal("1000")  # no session gives more of anything, in units or ml: a slip of the keyboard
 
 
@@ -17,15 +19,13 @@ def parse_amount(text: str) -> Decimal | None:
     """An amount as written ('2', '2.5', '0,5'), or None when it is not a positive number up to MAX_AMOUNT with at
     most two decimal places."""
     text = (text or "").strip().replace(",", ".")
-    if not text or len(text) > 12:
+    if len(text) > 12 or not AMOUNT.fullmatch(text):
         return None
     try:
         amount = Decimal(text)
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT or amount.as_tuple().exponent < -2:
-        return None
-    return amount
+    return amount if 0 < amount <= MAX_AMOUNT else None
 
 
 def amount_words(amount: Decimal | float, unit: str) -> str:
