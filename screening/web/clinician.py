@@ -69,7 +69,7 @@ def render_submission(found: dict, form: DecisionForm, status: int = 200, treatm
         form=form,
         tz=tz,
         treatment_form=(treatment_form or TreatmentGivenForm(formdata=None)).offer(
-            **products.record_choices(get_db(), current_ruleset().questionnaire, found)
+            **products.record_choices(get_db(), current_ruleset().questionnaire, found), fresh=treatment_form is None
         ),
         consent_states=treating.states(get_db(), config(), found),
         treatments_given=products.summary(get_db(), [found["id"]], tz),

@@ -511,8 +511,8 @@ class TreatmentGivenForm(FlaskForm):
     reason = TextAreaField("Reason for treating inside the cooling-off", validators=[Length(max=2000)])
     warning_read = BooleanField("I have read the warning")
 
-    def offer(self, catalogue: dict, areas: list[str]) -> TreatmentGivenForm:
-        """The clinic's products and batches as choices; the screening's areas in the first empty area rows."""
+    def offer(self, catalogue: dict, areas: list[str], *, fresh: bool = True) -> TreatmentGivenForm:
+        """The clinic's products and batches as choices; on a fresh form, the screening's areas in the first rows."""
         self.product_id.choices = {
             "": "Choose…",
             **{
@@ -530,7 +530,7 @@ class TreatmentGivenForm(FlaskForm):
                 if b["active"]
             },
         }
-        if not self.is_submitted():
+        if fresh:
             for n, area in enumerate(areas[:AREA_ROWS], start=1):
                 self[f"area_{n}"].data = area
         return self
