@@ -230,3 +230,14 @@ def test_without_a_signed_consent_the_product_record_is_refused_too(auth, db_pat
     assert refused.status_code == 400
     assert "The patient has not signed consent to anti-wrinkle injections" in page_text(refused)
     assert nothing_recorded(db_path)
+
+
+def test_a_refused_form_comes_back_as_it_was_sent(auth, db_path, clock):
+    submission_id, ids, ada = ready(auth, db_path, clock)
+
+    refused = give(ada, submission_id, ids["brand_x"], ids["x_good"], ("Neck bands", "ten"))
+
+    page = refused.get_data(as_text=True)
+    assert 'value="Neck bands"' in page and 'value="ten"' in page
+    assert 'value="Frown lines between the eyebrows"' not in page  # the screening's areas fill a fresh form only
+    assert f'<option value="{ids["x_good"]}" selected>' in page
