@@ -460,7 +460,7 @@ def batch_recall(config: dict[str, Any], to: str, link: str, *, given_on: str, s
         f"Please get in touch with {clinic} about your treatment",
         f"We are writing to you about your treatment with us on {given_on}.\n\n"
         "We are contacting everyone who was treated with one batch of a product used in your treatment, and you were "
-        "one of them. We are sorry to worry you: this is a precaution, and we would simply like to hear how you are "
+        "one of them. We are sorry to worry you: we are being careful, and we would simply like to hear how you are "
         "and answer any questions you have.\n\n"
         f"Please contact us when you can: {reach}.{where}\n\n"
         "If anything about your treatment worries you before then, please contact us straight away.\n\n"
