@@ -652,3 +652,50 @@ def m0024(db: Database) -> None:
 
 # No row is sealed again: an empty record_facts is left out of the seal (store.submissions._sealed_row).
 SEALED_IN_0024 = (*SEALED_IN_0014, "record_facts")
+
+
+@migrations(name="0025_products")
+def m0025(db: Database) -> None:
+    # The clinic's products and their batches, and what a treatment given used: the product, the batch (for a recall)
+    # and the amount per area in the product's unit. A product is never deleted (a treatment names it): it is made
+    # inactive. The treatment's interval warning, when the practitioner read one and went on, is kept with it.
+    _run(
+        db,
+        """
+        CREATE TABLE product (
+            id INTEGER PRIMARY KEY,
+            brand TEXT NOT NULL,
+            generic_name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('toxin', 'filler')),
+            unit TEXT NOT NULL CHECK (unit IN ('units', 'ml')),
+            max_per_session REAL,                     -- the label's maximum per session, where it states one
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX product_brand ON product (brand COLLATE NOCASE);
+
+        CREATE TABLE batch (
+            id INTEGER PRIMARY KEY,
+            product_id INTEGER NOT NULL REFERENCES product (id),
+            lot_number TEXT NOT NULL,
+            expiry_date TEXT NOT NULL,                -- YYYY-MM-DD, the last day it may be used
+            received_date TEXT NOT NULL,              -- YYYY-MM-DD
+            created_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX batch_product_lot ON batch (product_id, lot_number COLLATE NOCASE);
+
+        ALTER TABLE treatment_given ADD COLUMN product_id INTEGER REFERENCES product (id);
+        ALTER TABLE treatment_given ADD COLUMN batch_id INTEGER REFERENCES batch (id);
+        ALTER TABLE treatment_given ADD COLUMN interval_warning TEXT NOT NULL DEFAULT '';
+        CREATE INDEX treatment_given_batch ON treatment_given (batch_id);
+
+        CREATE TABLE treatment_area (
+            id INTEGER PRIMARY KEY,
+            treatment_given_id INTEGER NOT NULL REFERENCES treatment_given (id),
+            area TEXT NOT NULL,
+            amount REAL NOT NULL CHECK (amount > 0),
+            unit TEXT NOT NULL                        -- the product's unit when given: units | ml
+        );
+        CREATE INDEX treatment_area_treatment ON treatment_area (treatment_given_id, id);
+        """,
+    )

@@ -735,22 +735,73 @@ def signed_consent_row(
 
 
 def give_treatment(db_path, clock, submission_id: int, treatment: str = "toxin") -> int:
-    """The clinic records `treatment` given on this screening at the clock fixture's moment, by Pat; returns its id."""
+    """The clinic records `treatment` given on this screening at the clock fixture's moment; returns its id."""
     with db_connection(db_path) as db:
-        consultation_id = consult(db, submission_id)
-        consent_id = signed_consent_row(db, submission_id, consultation_id, None, treatment, store.iso(clock.now()))
-        pat = next(db.query("SELECT id FROM clinician WHERE email = 'pat@clinic.example'"))["id"]
-        return store.record_treatment_given(
-            db,
-            {
-                "submission_id": submission_id,
-                "consent_id": consent_id,
-                "treatment": treatment,
-                "clinician_id": pat,
-                "clinician_name": "Pat",
-            },
-            store.AuditEvent(action="treatment_recorded", actor_role="clinician", actor_id=pat),
+        return treated_row(db, submission_id, given_at=store.iso(clock.now()), treatment=treatment)
+
+
+def product_row(
+    db,
+    brand: str = "Brand X",
+    *,
+    kind: str = "toxin",
+    unit: str = "units",
+    max_per_session: float | None = 30,
+    generic_name: str = "botulinum toxin type A",
+) -> int:
+    """A product on the clinic's list, written straight into the table as the admin's page would leave it."""
+    return db.execute(
+        "INSERT INTO product (brand, generic_name, kind, unit, max_per_session, active, created_at)"
+        " VALUES (?, ?, ?, ?, ?, 1, '2026-01-01T00:00:00Z')",
+        [brand, generic_name, kind, unit, max_per_session],
+    ).lastrowid
+
+
+def batch_row(db, product_id: int, lot_number: str = "LOT1", *, expiry: str = "2027-06-30") -> int:
+    """A batch of a product, received on 1 November 2026, expiring on `expiry`."""
+    return db.execute(
+        "INSERT INTO batch (product_id, lot_number, expiry_date, received_date, created_at)"
+        " VALUES (?, ?, ?, '2026-11-01', '2026-11-01T00:00:00Z')",
+        [product_id, lot_number, expiry],
+    ).lastrowid
+
+
+def treated_row(
+    db,
+    submission_id: int,
+    *,
+    given_at: str,
+    treatment: str = "toxin",
+    product_id: int | None = None,
+    batch_id: int | None = None,
+    areas: tuple[tuple[str, float], ...] = (),
+    unit: str = "units",
+) -> int:
+    """A treatment given (with the consultation and signed consent it follows, by Pat), written straight into the
+    tables as the treatment record leaves it: the product, batch and amounts per area when given."""
+    consultation_id = consult(db, submission_id)
+    consent_id = consent_row(db, submission_id, consultation_id, treatment, signed_at=given_at)
+    consent = next(db.query("SELECT clinician_id, clinician_name FROM consent WHERE id = ?", [consent_id]))
+    treatment_id = db.execute(
+        "INSERT INTO treatment_given (submission_id, consent_id, treatment, clinician_id, clinician_name, given_at,"
+        " product_id, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            submission_id,
+            consent_id,
+            treatment,
+            consent["clinician_id"],
+            consent["clinician_name"],
+            given_at,
+            product_id,
+            batch_id,
+        ],
+    ).lastrowid
+    for area, amount in areas:
+        db.execute(
+            "INSERT INTO treatment_area (treatment_given_id, area, amount, unit) VALUES (?, ?, ?, ?)",
+            [treatment_id, area, amount, unit],
         )
+    return treatment_id
 
 
 # --------------------------------------------------------------------------------------------------------------------

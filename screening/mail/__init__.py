@@ -546,3 +546,31 @@ def account_slowed(config: dict[str, Any], to: str, account_email: str) -> store
         f"are in the audit trail: {_public(config, links.AUDIT_PATH)}\n\n"
         f"{config['CLINIC_NAME']}\n",
     )
+
+
+def batch_recall(config: dict[str, Any], to: str, link: str, *, given_on: str, submission_id: int) -> store.Mail:
+    """A patient's kind message when a batch of a product used in their treatment is recalled: that we would like to
+    hear from them, and how to reach the clinic. Nothing clinical beyond "a product used in your treatment": no
+    product, no batch, no area."""
+    clinic = config["CLINIC_NAME"]
+    ways = [
+        f"phone {config['CLINIC_PHONE']}" if config.get("CLINIC_PHONE") else "",
+        f"email {config['CLINIC_EMAIL']}" if config.get("CLINIC_EMAIL") else "",
+    ]
+    reach = " or ".join(way for way in ways if way) or "reply to this email"
+    address = config.get("CLINIC_ADDRESS") or ""
+    where = f"\n\nOur address: {', '.join(address.splitlines())}" if address else ""
+    return store.Mail(
+        "batch_recall",
+        to,
+        f"Please get in touch with {clinic} about your treatment",
+        f"We are writing to you about your treatment with us on {given_on}.\n\n"
+        "We are contacting everyone who was treated with one batch of a product used in your treatment, and you were "
+        "one of them. We are sorry to worry you: we are being careful, and we would simply like to hear how you are "
+        "and answer any questions you have.\n\n"
+        f"Please contact us when you can: {reach}.{where}\n\n"
+        "If anything about your treatment worries you before then, please contact us straight away.\n\n"
+        f"Your private page is here, as before:\n{link}\n\n"
+        f"With our best wishes,\n{clinic}\n",
+        submission_id,
+    )

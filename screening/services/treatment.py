@@ -17,7 +17,7 @@ from screening import clock, mail, store
 from screening.domain.cooling_off import cooling_off_passed, treatment_opens_at
 from screening.errors import Conflict, FieldError, NotFound
 from screening.mail import calendar
-from screening.services import clinic
+from screening.services import clinic, products
 from screening.services.intake import clinic_zone, own_link
 
 KIND = "treatment"  # the booking's and the slot's kind
@@ -278,10 +278,12 @@ def record_treatment(
     treatment: str,
     same_day: bool = False,
     reason: str = "",
+    product: dict[str, Any] | None = None,
 ) -> int:
     """Record a treatment given. Refused (FieldError, nothing stored) without a signed consent, by anyone but the
     practitioner who took it, or inside the cooling-off unless the clinic allows a same-day treatment and a reason
-    is given; then it is recorded with the reason and audited as same-day."""
+    is given; then it is recorded with the reason and audited as same-day. `product` is what was used (product_id,
+    batch_id, areas as (area, amount) pairs, warning_read), checked by products.product_used first."""
     if treatment not in _treatments(submission):
         raise FieldError("treatment", "Choose a treatment this patient asked about")
     tz = clinic_zone(config)
@@ -309,10 +311,12 @@ def record_treatment(
             )
         if not reason:
             raise FieldError("reason", "Give the reason for treating inside the cooling-off")
+    used = products.product_used(db, config, submission, treatment, **(product or {}))
     booking = state.booking
     return store.record_treatment_given(
         db,
         {
+            **used.values,
             "submission_id": submission["id"],
             "consent_id": consent["id"],
             "booking_id": booking["id"] if booking else None,
@@ -323,8 +327,9 @@ def record_treatment(
         },
         actor.event(
             "treatment_recorded",
-            detail={"treatment": treatment, "consent": consent["id"], "same_day": inside},
+            detail={"treatment": treatment, "consent": consent["id"], "same_day": inside, **used.audit},
         ),
+        used.areas,
     )
 
 

@@ -99,6 +99,23 @@ from screening.store.drafts import (
 from screening.store.forms import forget_form_state, form_state, save_form_state
 from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, mail_unsendable, queue_mail
 from screening.store.patients import SEARCH_LIMIT, people_for, search_submissions, submissions_of_person
+from screening.store.products import (
+    add_batch,
+    add_product,
+    batch_by_lot,
+    batches,
+    get_batch,
+    get_product,
+    given_of_product_to_person,
+    insert_treatment_areas,
+    product_by_brand,
+    products,
+    send_recall,
+    toxin_given_to_person,
+    treated_from_batch,
+    treatment_areas,
+    treatments_with_products,
+)
 from screening.store.recalls import (
     recalls_of,
     record_recall,
@@ -356,4 +373,19 @@ __all__ = [
     "submission_ids_with_reminders",
     "treatments_given_with_people",
     "treatments_not_recalled",
+    "add_batch",
+    "add_product",
+    "batch_by_lot",
+    "batches",
+    "get_batch",
+    "get_product",
+    "given_of_product_to_person",
+    "insert_treatment_areas",
+    "product_by_brand",
+    "products",
+    "send_recall",
+    "toxin_given_to_person",
+    "treated_from_batch",
+    "treatment_areas",
+    "treatments_with_products",
 ]

@@ -12,6 +12,7 @@ from screening.errors import Conflict
 from screening.store.audit import AuditEvent, _with_object, append_audit
 from screening.store.core import iso, write_transaction
 from screening.store.outbox import Mail, queue_mail
+from screening.store.products import insert_treatment_areas
 
 # Every consent column but the PDF's bytes, which only the PDF's own download reads.
 _CONSENT_COLUMNS = (
@@ -196,15 +197,20 @@ def _insert_option(db: Database, consent_id: int, option: str, given: bool, by: 
     ).lastrowid
 
 
-def record_treatment_given(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
-    """Record a treatment given under a signed consent (same_day_reason set only inside the cooling-off); audited in
-    the same transaction."""
+def record_treatment_given(
+    db: Database, values: dict[str, Any], audit: AuditEvent, areas: list[dict[str, Any]] | None = None
+) -> int:
+    """Record a treatment given under a signed consent (same_day_reason set only inside the cooling-off), with the
+    product, batch and amount per area where given; audited in the same transaction."""
+    defaults = {"booking_id": None, "same_day_reason": "", "product_id": None, "batch_id": None, "interval_warning": ""}
     with write_transaction(db):
         treatment_id = db.execute(
             "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
-            " clinician_name, same_day_reason, given_at) VALUES (:submission_id, :consent_id, :booking_id, :treatment,"
-            " :clinician_id, :clinician_name, :same_day_reason, :given_at)",
-            {"booking_id": None, "same_day_reason": "", "given_at": iso(clock.utc_now()), **values},
+            " clinician_name, same_day_reason, given_at, product_id, batch_id, interval_warning) VALUES"
+            " (:submission_id, :consent_id, :booking_id, :treatment, :clinician_id, :clinician_name, :same_day_reason,"
+            " :given_at, :product_id, :batch_id, :interval_warning)",
+            {**defaults, "given_at": iso(clock.utc_now()), **values},
         ).lastrowid
+        insert_treatment_areas(db, treatment_id, areas or [])
         append_audit(db, _with_object(audit, "treatment_given", treatment_id))
     return treatment_id

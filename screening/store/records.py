@@ -60,6 +60,7 @@ class Reference:
 SUBMISSION_REFERENCES: tuple[Reference, ...] = (
     Reference("recall", "treatment_given_id", "treatment_given"),
     Reference("recall", "submission_id", "submission"),
+    Reference("treatment_area", "treatment_given_id", "treatment_given"),
     Reference("treatment_given", "booking_id", "booking"),
     Reference("treatment_given", "consent_id", "consent"),
     Reference("treatment_given", "submission_id", "submission"),

@@ -18,13 +18,14 @@ from screening.domain.audit_words import ACTION_WORDS
 from screening.domain.conditions import tree_to_json
 from screening.domain.journey import ShownQuestion
 from screening.errors import FieldError
-from screening.services import accounts, clinic, diary
+from screening.services import accounts, clinic, diary, products
 from screening.services.lifecycle import erasure, exports
 from screening.services.rules import catalogue
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth, clinic_config
 from screening.web.audit import actor
 from screening.web.forms import (
+    BatchForm,
     ClinicSettingsForm,
     ConfirmForm,
     EraseConfirmForm,
@@ -32,6 +33,7 @@ from screening.web.forms import (
     InviteClinicianForm,
     NewClinicianForm,
     PatientRecordsForm,
+    ProductForm,
     WeekSlotsForm,
     WithdrawForm,
     WithdrawSlotsForm,
@@ -334,6 +336,71 @@ def settings():
                 flash("The clinic's details are saved. Pages, emails and calendar files use them from now on.")
                 return redirect(url_for("admin.settings"), 303)
     return render_template("admin/settings.html", form=form, alerts=clinic.ALERTS), 400 if form.errors else 200
+
+
+def products_page(product_form: ProductForm, batch_form: BatchForm):
+    """The products and batches page with both forms; 400 when one came back with errors."""
+    found = products.catalogue(get_db())
+    page = render_template(
+        "admin/products.html",
+        product_form=product_form,
+        batch_form=batch_form.offer(found["products"]),
+        today=today().isoformat(),
+        **found,
+    )
+    return page, 400 if product_form.errors or batch_form.errors else 200
+
+
+@bp.route("/admin/products", methods=["GET", "POST"])
+@auth.admin_required
+def products_list():
+    """Let an admin list the clinic's products and batches, and add a product."""
+    form = ProductForm(formdata=None) if request.method == "GET" else ProductForm()
+    if form.validate_on_submit():
+        fields = {name: form[name].data for name in ("brand", "generic_name", "kind", "unit", "max_per_session")}
+        try:
+            products.add_product(get_db(), actor(), **fields)
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            flash(f"Added {fields['brand'].strip()} to the clinic's products.")
+            return redirect(url_for("admin.products_list"), 303)
+    return products_page(form, BatchForm(prefix="batch", formdata=None))
+
+
+@bp.post("/admin/products/batches")
+@auth.admin_required
+def add_batch():
+    """Let an admin add a batch of a listed product."""
+    form = BatchForm(prefix="batch")
+    if form.validate_on_submit():
+        fields = {name: form[name].data for name in ("product_id", "lot_number", "expiry_date", "received_date")}
+        try:
+            products.add_batch(get_db(), actor(), **fields)
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            flash(f"Added batch {fields['lot_number'].strip()}.")
+            return redirect(url_for("admin.products_list"), 303)
+    return products_page(ProductForm(formdata=None), form)
+
+
+@bp.route("/admin/batches/<int:batch_id>/recall", methods=["GET", "POST"])
+@auth.admin_required
+def batch_recall(batch_id: int):
+    """Let an admin see every patient treated from a batch and send each a kind message asking them to get in
+    touch."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            sent = products.send_recall(get_db(), config(), actor(), batch_id)
+        except FieldError as problem:
+            flash(problem.message)
+        else:
+            flash(f"A message was queued to each of the {sent} patient(s) treated from this batch.")
+        return redirect(url_for("admin.batch_recall", batch_id=batch_id), 303)
+    found = products.recall(get_db(), batch_id)
+    return render_template("admin/recall.html", recall=found, confirm=ConfirmForm(formdata=None), tz=zone())
 
 
 @bp.route("/admin/slots/<int:slot_id>/withdraw", methods=["GET", "POST"])

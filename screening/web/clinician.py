@@ -16,7 +16,7 @@ from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.decisions import ACTIONS
 from screening.domain.instruments import InvalidInstrumentAnswers
 from screening.errors import FieldError
-from screening.services import clinic, diary, people
+from screening.services import clinic, diary, people, products
 from screening.services import consent as consenting
 from screening.services import consultation as consulting
 from screening.services import intake as patients
@@ -68,8 +68,11 @@ def render_submission(found: dict, form: DecisionForm, status: int = 200, treatm
         "clinician/submission.html",
         form=form,
         tz=tz,
-        treatment_form=treatment_form or TreatmentGivenForm(),
+        treatment_form=(treatment_form or TreatmentGivenForm(formdata=None)).offer(
+            **products.record_choices(get_db(), current_ruleset().questionnaire, found), fresh=treatment_form is None
+        ),
         consent_states=treating.states(get_db(), config(), found),
+        treatments_given=products.summary(get_db(), [found["id"]], tz),
         **context,
     ), status
 
@@ -263,6 +266,7 @@ def print_view(submission_id: int):
         consent=consenting.state(get_db(), config(), found),
         consent_option_names=CONSENT_OPTIONS,
         assessment_outcomes=ASSESSMENT_OUTCOMES,
+        treatments_given=products.summary(get_db(), [found["id"]], zone()),
         **submission_context(found),
     )
 
@@ -446,6 +450,7 @@ def treatment_given(submission_id: int):
                 treatment=form.treatment.data,
                 same_day=form.same_day.data,
                 reason=form.reason.data or "",
+                product=form.product(),
             )
         except FieldError as refused:
             show_field_error(form, refused)

@@ -513,17 +513,102 @@ class SearchForm(Form):
     dob = DateField("Date of birth", validators=[Optional()])
 
 
+AREA_ROWS = 6  # the amount per area: the screening's areas first, then empty rows for any other
+
+
 class TreatmentGivenForm(FlaskForm):
-    """The treatment given, by the practitioner who took the consent, now (kept minimal: products and batches come
-    with the record after the treatment)."""
+    """The treatment given, by the practitioner who took the consent, now: the product and batch from the clinic's
+    list, the amount per area in the product's unit; the services check what they mean together."""
 
     treatment = RadioField(
         "Treatment given",
         choices={"toxin": "Anti-wrinkle injections (toxin)", "filler": "Dermal fillers"},
         validators=[InputRequired("Choose the treatment given")],
     )
+    product_id = SelectField("Product used", choices={"": "Choose…"}, validate_choice=False)
+    batch_id = SelectField("Batch (lot number on the box)", choices={"": "Choose…"}, validate_choice=False)
+    areas = Field("Amount given per area, in the product's unit")  # carries the areas' errors; never rendered
     same_day = BooleanField("Same-day treatment: inside the cooling-off, as the clinic allows")
     reason = TextAreaField("Reason for treating inside the cooling-off", validators=[Length(max=2000)])
+    warning_read = BooleanField("I have read the warning")
+
+    def offer(self, catalogue: dict, areas: list[str], *, fresh: bool = True) -> TreatmentGivenForm:
+        """The clinic's products and batches as choices; on a fresh form, the screening's areas in the first rows."""
+        self.product_id.choices = {
+            "": "Choose…",
+            **{
+                str(p["id"]): f"{p['brand']} ({p['generic_name']}): {'toxin' if p['kind'] == 'toxin' else 'filler'},"
+                f" in {p['unit']}"
+                for p in catalogue["products"]
+                if p["active"]
+            },
+        }
+        self.batch_id.choices = {
+            "": "Choose…",
+            **{
+                str(b["id"]): f"{b['brand']}: batch {b['lot_number']}, expires {b['expiry_date']}"
+                for b in catalogue["batches"]
+                if b["active"]
+            },
+        }
+        if fresh:
+            for n, area in enumerate(areas[:AREA_ROWS], start=1):
+                self[f"area_{n}"].data = area
+        return self
+
+    def area_rows(self) -> list[tuple[Field, Field]]:
+        """Each row's area and amount fields."""
+        return [(self[f"area_{n}"], self[f"amount_{n}"]) for n in range(1, AREA_ROWS + 1)]
+
+    def product(self) -> dict:
+        """What was used, as the treatment service takes it."""
+        return {
+            "product_id": self.product_id.data,
+            "batch_id": self.batch_id.data,
+            "areas": [(area.data or "", amount.data or "") for area, amount in self.area_rows()],
+            "warning_read": bool(self.warning_read.data),
+        }
+
+
+for _n in range(1, AREA_ROWS + 1):
+    setattr(TreatmentGivenForm, f"area_{_n}", StringField(f"Area {_n}", validators=[Length(max=100)]))
+    setattr(TreatmentGivenForm, f"amount_{_n}", StringField(f"Amount in area {_n}", validators=[Length(max=12)]))
+
+
+class ProductForm(FlaskForm):
+    """A product on the clinic's list (the products service checks what the fields mean)."""
+
+    brand = StringField("Brand name", validators=[DataRequired("Enter the product's brand name"), Length(max=80)])
+    generic_name = StringField(
+        "Generic name", validators=[DataRequired("Enter the product's generic name"), Length(max=120)]
+    )
+    kind = RadioField(
+        "Kind",
+        choices={"toxin": "Toxin (anti-wrinkle injections)", "filler": "Dermal filler"},
+        validators=[InputRequired("Choose toxin or filler")],
+    )
+    unit = RadioField(
+        "Measured in", choices={"units": "Units", "ml": "ml"}, validators=[InputRequired("Choose units or ml")]
+    )
+    max_per_session = StringField("Maximum per session, as the label states it (optional)", validators=[Length(max=12)])
+
+
+class BatchForm(FlaskForm):
+    """A batch of a listed product."""
+
+    product_id = SelectField("Product", choices={"": "Choose…"}, validate_choice=False)
+    lot_number = StringField(
+        "Batch (lot) number", validators=[DataRequired("Enter the batch (lot) number"), Length(max=60)]
+    )
+    expiry_date = DateField("Expiry date", validators=[InputRequired("Enter the expiry date, for example 2027-03-31")])
+    received_date = DateField(
+        "Date received", validators=[InputRequired("Enter the date received, for example 2026-11-02")]
+    )
+
+    def offer(self, products: list[dict]) -> BatchForm:
+        """The clinic's products as choices."""
+        self.product_id.choices = {"": "Choose…", **{str(p["id"]): p["brand"] for p in products}}
+        return self
 
 
 class ConsultationForm(FlaskForm):

@@ -27,7 +27,7 @@ from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
 from screening.services import consent as consenting
 from screening.services import intake as patients
-from screening.services import recall, treatment
+from screening.services import products, recall, treatment
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth, clinic_config, clinic_details, prg
@@ -351,6 +351,7 @@ def result():
         private_link=private_link_for(session["result"]),
         **patient_consent(submission),
         treatment_offers=treatment.offers(get_db(), config(), submission),
+        treatments_given=products.summary(get_db(), [submission["id"]], patients.clinic_zone(config())),
         treatment_words=treatment.TREATMENT_WORDS,
     )
 

@@ -11,7 +11,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from screening import store
-from tests.factories import REVIEW_TOXIN, approve, consult, db_connection, record
+from tests.factories import REVIEW_TOXIN, approve, batch_row, consult, db_connection, product_row, record
 
 
 def reaching_references(db) -> set[tuple[str, str, str]]:
@@ -97,11 +97,18 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
             " VALUES (?, 'invented_scale', '1', 'abc', 5, 4, 1, ?, 'Dr Pat', '2030-01-07T09:20:00Z')",
             [second, clinician],
         )
+        product = product_row(db)
+        batch = batch_row(db, product)
         given = db.execute(
             "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
-            " clinician_name, given_at) VALUES (?, ?, ?, 'toxin', ?, 'Dr Pat', '2030-01-10T09:30:00Z')",
-            [second, consent, booking, clinician],
+            " clinician_name, given_at, product_id, batch_id)"
+            " VALUES (?, ?, ?, 'toxin', ?, 'Dr Pat', '2030-01-10T09:30:00Z', ?, ?)",
+            [second, consent, booking, clinician, product, batch],
         ).lastrowid
+        db.execute(
+            "INSERT INTO treatment_area (treatment_given_id, area, amount, unit) VALUES (?, 'Forehead', 10, 'units')",
+            [given],
+        )
         db.execute(
             "INSERT INTO recall (treatment_given_id, submission_id, treatment, due_on, outcome, created_at)"
             " VALUES (?, ?, 'toxin', '2030-04-11', 'sent', '2030-04-11T09:00:00Z')",
@@ -133,3 +140,4 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
             ).fetchone()[0]
             assert left == 0, ref
         assert next(db.query("SELECT count(*) AS n FROM slot"))["n"] == 1  # slots hold no patient data: they stay
+        assert next(db.query("SELECT count(*) AS n FROM batch"))["n"] == 1  # the clinic's stock stays too

@@ -7,7 +7,16 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from screening import store
-from tests.factories import audit_rows, consult, db_connection, quick_submission, rows, signed_consent_row
+from tests.factories import (
+    audit_rows,
+    batch_row,
+    consult,
+    db_connection,
+    product_row,
+    quick_submission,
+    rows,
+    signed_consent_row,
+)
 from tests.journeys import token_of
 from tests.pages import page_text
 
@@ -28,6 +37,7 @@ def consented(db_path, clock, clinician_id: int) -> int:
     with db_connection(db_path) as db:
         consultation_id = consulted(db, submission_id)
         signed_consent_row(db, submission_id, consultation_id, clinician_id, "toxin", store.iso(CONSULTED))
+        batch_row(db, product_row(db))  # Brand X, product 1, batch 1
     return submission_id
 
 
@@ -38,7 +48,15 @@ def given_rows(db_path) -> list[dict]:
 def give(client, submission_id: int, **fields):
     return client.post(
         f"/clinician/submissions/{submission_id}/treatment",
-        data={"treatment": "toxin", "csrf_token": token_of(client), **fields},
+        data={
+            "treatment": "toxin",
+            "product_id": "1",
+            "batch_id": "1",
+            "area_1": "Forehead lines",
+            "amount_1": "10",
+            "csrf_token": token_of(client),
+            **fields,
+        },
     )
 
 

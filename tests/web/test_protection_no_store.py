@@ -10,7 +10,7 @@ from flask import url_for
 
 from screening import store
 from screening.mail import links
-from tests.factories import CAUTION, QUESTIONNAIRE, consent_row, consult, db_connection
+from tests.factories import CAUTION, QUESTIONNAIRE, batch_row, consent_row, consult, db_connection, product_row
 from tests.journeys import booked_patient
 
 MORNING = datetime(2025, 6, 4, 8, 0, tzinfo=UTC)
@@ -53,7 +53,9 @@ def test_every_page_and_download_of_every_route_is_never_cached(app, db_path, cl
     with db_connection(db_path) as db:
         consent_id = consent_row(db, submission_id, consult(db, submission_id), signed_at=store.iso(clock.now()))
         db.execute("UPDATE consent SET pdf = ?, pdf_sha256 = 'x' WHERE id = ?", [b"%PDF-1.4", consent_id])
+        batch_id = batch_row(db, product_row(db))
     values = {
+        "batch_id": batch_id,
         "consent_id": consent_id,
         "submission_id": submission_id,
         "slot_id": slot,

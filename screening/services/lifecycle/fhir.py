@@ -223,9 +223,10 @@ def _answer(base: str, question: Question, value: Any) -> list[dict[str, Any]]:
 
 
 def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dict[str, Any] | None:
-    """A Bundle (collection) for one screening: Patient, QuestionnaireResponse, a DetectedIssue per fired rule, and
-    a ClinicalImpression per clinician's decision. None when there is no such screening; Restricted for a restricted
-    one."""
+    """A Bundle (collection) for one screening: Patient, QuestionnaireResponse, a DetectedIssue per fired rule, a
+    ClinicalImpression per clinician's decision, a Consent per consent, and a Procedure per treatment given (with
+    its MedicationAdministrations or Device: treatment_entries). None when there is no such screening; Restricted
+    for a restricted one."""
     submission = store.get_submission(db, submission_id)
     if submission is None:
         return None
@@ -308,6 +309,8 @@ def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dic
                 "resource": consent_resource(consent, store.consent_options(db, consent["id"]), patient_url, base),
             }
         )
+    for n, given in enumerate(store.treatments_with_products(db, [submission_id]), start=1):
+        entries += treatment_entries(given, submission_id, n, patient_url, base)
     return {
         "resourceType": "Bundle",
         "id": f"screening-{submission_id}",
@@ -368,6 +371,82 @@ def consent_resource(consent: dict[str, Any], options: dict[str, bool], patient_
     resource["provision"]["period"] = _clean(resource["provision"]["period"])
     resource["provision"] = _clean(resource["provision"])
     return _clean(resource)
+
+
+PROCEDURE_WORDS = {"toxin": "Anti-wrinkle injections (botulinum toxin)", "filler": "Dermal filler injections"}
+UCUM = "http://unitsofmeasure.org"
+
+
+def _dose(amount: float, unit: str) -> dict[str, Any]:
+    """An amount as a Quantity: ml in UCUM; a toxin's units are the brand's own, so no code system claims them."""
+    if unit == "ml":
+        return {"value": amount, "unit": "ml", "system": UCUM, "code": "mL"}
+    return {"value": amount, "unit": unit}
+
+
+def treatment_entries(
+    given: dict[str, Any], submission_id: int, n: int, patient_url: str, base: str
+) -> list[dict[str, Any]]:
+    """A treatment given as a Procedure (what, when, by whom, where: each area as bodySite text), with a
+    MedicationAdministration per area for toxin (the product and its batch as a contained Medication, the dose with
+    its unit, the area as the dosage's site, partOf the Procedure) or a Device for filler (its batch as lotNumber, its
+    expiry), used in the Procedure. A treatment recorded before products were kept is the Procedure alone."""
+    procedure_url = _full_url("Procedure", submission_id, n)
+    performer = [{"actor": {"display": given["clinician_name"]}}]
+    areas = given.get("areas") or []
+    procedure: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "identifier": [{"system": f"{base}/treatment-given", "value": str(given["id"])}],
+        "status": "completed",
+        "code": {
+            "coding": [{"system": f"{base}/CodeSystem/treatment", "code": given["treatment"]}],
+            "text": PROCEDURE_WORDS.get(given["treatment"], given["treatment"]),
+        },
+        "subject": {"reference": patient_url},
+        "performedDateTime": given["given_at"],
+        "performer": performer,
+        "bodySite": [{"text": area["area"]} for area in areas],
+        "note": [{"text": f"{area['area']}: {area['amount']:g} {area['unit']}"} for area in areas],
+    }
+    entries: list[dict[str, Any]] = []
+    if given.get("brand") and given["treatment"] == "toxin":
+        medication = {
+            "resourceType": "Medication",
+            "id": "product",
+            "code": {"text": f"{given['brand']} ({given['generic_name']})"},
+            "batch": _clean({"lotNumber": given["lot_number"], "expirationDate": given["expiry_date"]}),
+        }
+        for m, area in enumerate(areas, start=1):
+            administration = {
+                "resourceType": "MedicationAdministration",
+                "status": "completed",
+                "contained": [medication],
+                "medicationReference": {"reference": "#product", "display": medication["code"]["text"]},
+                "subject": {"reference": patient_url},
+                "partOf": [{"reference": procedure_url}],
+                "effectiveDateTime": given["given_at"],
+                "performer": performer,
+                "dosage": {"site": {"text": area["area"]}, "dose": _dose(area["amount"], area["unit"])},
+            }
+            entries.append(
+                {
+                    "fullUrl": _full_url("MedicationAdministration", submission_id, n * 1000 + m),
+                    "resource": administration,
+                }
+            )
+    elif given.get("brand"):
+        device_url = _full_url("Device", submission_id, n)
+        device = {
+            "resourceType": "Device",
+            "status": "active",
+            "deviceName": [{"name": f"{given['brand']} ({given['generic_name']})", "type": "user-friendly-name"}],
+            "lotNumber": given["lot_number"],
+            "expirationDate": given["expiry_date"],
+            "patient": {"reference": patient_url},
+        }
+        procedure["usedReference"] = [{"reference": device_url}]
+        entries.append({"fullUrl": device_url, "resource": _clean(device)})
+    return [{"fullUrl": procedure_url, "resource": _clean(procedure)}, *entries]
 
 
 def _clean(resource: dict[str, Any]) -> dict[str, Any]:

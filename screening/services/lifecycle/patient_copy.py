@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from screening import clock, store
 from screening.domain import Questionnaire
 from screening.domain.consent import OPTIONS
+from screening.services import products
 from screening.services import review as reviewing
 
 ACTION_WORDS = {
@@ -101,6 +102,7 @@ def build(
                     for b in store.bookings_with_slots(db, version_id)
                 ],
                 "consents": [_consent(db, c) for c in store.consents_for(db, [version_id])],
+                "treatments_given": products.summary(db, [version_id], zone),
             }
         )
     as_of = clock.readable(store.iso(now), zone) if zone else store.iso(now)

@@ -236,3 +236,79 @@ def test_a_consent_is_a_fhir_consent_with_its_text_its_pdf_hash_and_each_optiona
     assert filler["status"] == "inactive" and filler["provision"]["type"] == "deny"
     assert filler["provision"]["period"] == {"start": "2026-06-01T10:00:00Z", "end": "2026-06-02T08:00:00Z"}
     assert "sourceAttachment" not in filler  # no PDF was made for it
+
+
+def test_each_treatment_given_is_a_procedure_with_its_medication_administrations_or_its_device(app, db_path):
+    from tests.factories import batch_row, product_row, record, treated_row
+
+    with db_connection(db_path) as db:
+        submission_id = record(db, "both")
+        brand_x = product_row(db, "Brand X")
+        fill_z = product_row(db, "Fill Z", kind="filler", unit="ml", max_per_session=None, generic_name="hyaluronic")
+        x_batch, z_batch = batch_row(db, brand_x, "XG-100"), batch_row(db, fill_z, "ZG-1", expiry="2028-01-31")
+        toxin = treated_row(
+            db,
+            submission_id,
+            given_at="2026-12-04T10:00:00Z",
+            product_id=brand_x,
+            batch_id=x_batch,
+            areas=(("Forehead lines", 10), ("Frown lines", 12.5)),
+        )
+        filler = treated_row(
+            db,
+            submission_id,
+            treatment="filler",
+            given_at="2026-12-05T10:00:00Z",
+            product_id=fill_z,
+            batch_id=z_batch,
+            areas=(("Cheeks", 1.5),),
+            unit="ml",
+        )
+        data = fhir.bundle(db, RULESET, submission_id, BASE)
+    Bundle.model_validate(data)
+    resources = [entry["resource"] for entry in data["entry"]]
+    for resource in resources:
+        validate(resource)
+    assert len({entry["fullUrl"] for entry in data["entry"]}) == len(data["entry"])  # every fullUrl its own
+    procedures = {r["identifier"][0]["value"]: r for r in resources if r["resourceType"] == "Procedure"}
+    assert set(procedures) == {str(toxin), str(filler)}
+    injected = procedures[str(toxin)]
+    assert injected["status"] == "completed" and injected["performedDateTime"] == "2026-12-04T10:00:00Z"
+    assert [site["text"] for site in injected["bodySite"]] == ["Forehead lines", "Frown lines"]
+    assert injected["performer"] == [{"actor": {"display": "Pat"}}]
+    administrations = [r for r in resources if r["resourceType"] == "MedicationAdministration"]
+    assert [(a["dosage"]["site"]["text"], a["dosage"]["dose"]) for a in administrations] == [
+        ("Forehead lines", {"value": 10.0, "unit": "units"}),
+        ("Frown lines", {"value": 12.5, "unit": "units"}),
+    ]
+    procedure_url = next(e["fullUrl"] for e in data["entry"] if e["resource"] is injected)
+    for administration in administrations:
+        (medication,) = administration["contained"]
+        assert administration["medicationReference"]["reference"] == f"#{medication['id']}"
+        assert medication["code"]["text"] == "Brand X (botulinum toxin type A)"
+        assert medication["batch"] == {"lotNumber": "XG-100", "expirationDate": "2027-06-30"}
+        assert administration["partOf"] == [{"reference": procedure_url}]
+    (device,) = [r for r in resources if r["resourceType"] == "Device"]
+    assert (device["lotNumber"], device["expirationDate"], device["deviceName"][0]["name"]) == (
+        "ZG-1",
+        "2028-01-31",
+        "Fill Z (hyaluronic)",
+    )
+    device_url = next(e["fullUrl"] for e in data["entry"] if e["resource"] is device)
+    assert procedures[str(filler)]["usedReference"] == [{"reference": device_url}]
+    assert procedures[str(filler)]["note"] == [{"text": "Cheeks: 1.5 ml"}]
+
+
+def test_a_treatment_recorded_before_products_were_kept_is_a_procedure_alone(app, db_path):
+    from tests.factories import record, treated_row
+
+    with db_connection(db_path) as db:
+        submission_id = record(db, "toxin")
+        treated_row(db, submission_id, given_at="2026-06-04T10:00:00Z")
+        data = fhir.bundle(db, RULESET, submission_id, BASE)
+    Bundle.model_validate(data)
+    kinds = [entry["resource"]["resourceType"] for entry in data["entry"]]
+    assert kinds.count("Procedure") == 1
+    assert "MedicationAdministration" not in kinds and "Device" not in kinds
+    for entry in data["entry"]:
+        validate(entry["resource"])

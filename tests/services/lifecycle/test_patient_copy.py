@@ -118,3 +118,43 @@ def test_the_copy_holds_each_consent_with_its_signed_pdf_and_no_one_elses(app, d
     theirs = json.loads(other.get("/your-result/your-data.json").get_data(as_text=True))
     (their_consent,) = theirs["screenings"][0]["consents"]
     assert their_consent["signed_pdf_base64"] is None and their_consent["reference"] != mine
+
+
+def test_the_treatment_summary_is_on_the_private_page_and_in_the_copy_and_the_print_view(app, db_path, auth):
+    from tests.factories import batch_row, db_connection, product_row, treated_row
+
+    patient, submission_id = submit_through_form(app)
+    with db_connection(db_path) as db:
+        brand_x = product_row(db, "Brand X")
+        treated_row(
+            db,
+            submission_id,
+            given_at="2026-12-04T10:00:00Z",
+            product_id=brand_x,
+            batch_id=batch_row(db, brand_x, "XG-100"),
+            areas=(("Forehead lines", 10), ("Frown lines", 12.5)),
+        )
+
+    copy = json.loads(patient.get("/your-result/your-data.json").get_data(as_text=True))
+    (screening,) = copy["screenings"]
+    (given,) = screening["treatments_given"]
+    assert {key: given[key] for key in ("treatment", "given_by", "product", "batch", "batch_expiry", "total")} == {
+        "treatment": "toxin",
+        "given_by": "Pat",
+        "product": "Brand X (botulinum toxin type A)",
+        "batch": "XG-100",
+        "batch_expiry": "2027-06-30",
+        "total": "22.5 units",
+    }
+    assert given["areas"] == [
+        {"area": "Forehead lines", "amount": "10 units"},
+        {"area": "Frown lines", "amount": "12.5 units"},
+    ]
+    assert given["given_on"] == "Friday 4 December 2026, 10:00am"
+    for page in (patient.get("/your-result"), patient.get("/your-result/your-data")):
+        text = page_text(page)
+        assert "Anti-wrinkle injections, Friday 4 December 2026, 10:00am" in text
+        assert "Brand X (botulinum toxin type A)" in text and "XG-100 (expiry 2027-06-30)" in text
+        assert "Frown lines: 12.5 units" in text and "22.5 units" in text
+    printed = page_text(auth.clinician().get(f"/clinician/submissions/{submission_id}/print"))
+    assert "Treatment given" in printed and "XG-100 (expiry 2027-06-30)" in printed

@@ -205,6 +205,25 @@ def test_withdrawing_a_restricted_patients_slot_does_not_name_them(story):
     assert RESTRICTED["name"] not in page_text(page) and "restricted" in page_text(page)
 
 
+def test_a_batch_recall_neither_lists_nor_emails_a_restricted_patient_and_says_how_many_it_left_out(story, db_path):
+    from tests.factories import batch_row, db_connection, product_row, treated_row
+
+    with db_connection(db_path) as db:
+        batch = batch_row(db, product_row(db))
+        for who in (story.restricted, story.other):
+            treated_row(db, who.submission_id, given_at="2025-06-04T10:30:00Z", batch_id=batch)
+    url = f"/clinician/admin/batches/{batch}/recall"
+
+    page = story.admin.get(url)
+    assert OTHER["name"] in page_text(page)
+    assert RESTRICTED["name"] not in page.get_data(as_text=True)
+    assert RESTRICTED["email"] not in page.get_data(as_text=True)
+    assert "1 treatment(s) from this batch are on restricted screenings" in page_text(page)
+    sent = story.admin.post(url, data={"csrf_token": csrf_token(page)})
+    assert sent.status_code == 303
+    assert [row["to_addr"] for row in outbox(db_path, "batch_recall")] == [OTHER["email"]]
+
+
 @pytest.mark.parametrize(
     ("endpoint", "path", "fields"),
     [
@@ -321,6 +340,7 @@ WALKED = (
     | {"clinician.patients_search", "clinician.decide", "admin.withdraw", "patient.private_link"}
     | {"patient.returning", "patient.use_return_link", "admin.records", "admin.restrict", "admin.erase"}
     | {"admin.erase_confirmed"}  # the second step of erasure shows the plan the first showed
+    | {"admin.batch_recall"}  # everyone treated from a batch: the restricted only counted
 )
 SHOWS_NO_SCREENING = {
     "account.choose_password",  # a clinician choosing their own password at first sign-in
@@ -361,6 +381,8 @@ SHOWS_NO_SCREENING = {
     "admin.cancel_slot",  # sends the admin on to admin.withdraw
     "admin.withdraw_selected",  # back to admin.slots, or its page again with the refusal (admin.slots is walked)
     "admin.audit_trail",  # ids and actions, never a name or an answer
+    "admin.products_list",  # the clinic's products and batches: no patient on it
+    "admin.add_batch",
 }
 
 
