@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from screening import clock, store
+from screening import clock, mail, store
 from screening.domain.cooling_off import cooling_off_passed, treatment_opens_at
 from screening.errors import Conflict, FieldError
-from screening.services import clinic
+from screening.services import aftercare, clinic
 from screening.services.intake import clinic_zone
 
 TREATMENT_WORDS = {"toxin": "anti-wrinkle injections", "filler": "dermal fillers"}
@@ -176,7 +176,8 @@ def record_treatment(
 ) -> int:
     """Record a treatment given. Refused (FieldError, nothing stored) without a signed consent, by anyone but the
     practitioner who took it, or inside the cooling-off unless the clinic allows a same-day treatment and a reason
-    is given; then it is recorded with the reason and audited as same-day."""
+    is given; then it is recorded with the reason and audited as same-day. The patient's aftercare email and the
+    check-in due two weeks on are queued in the same transaction."""
     if treatment not in _treatments(submission):
         raise FieldError("treatment", "Choose a treatment this patient asked about")
     tz = clinic_zone(config)
@@ -205,7 +206,7 @@ def record_treatment(
         if not reason:
             raise FieldError("reason", "Give the reason for treating inside the cooling-off")
     booking = state.booking
-    return store.record_treatment_given(
+    given_id = store.record_treatment_given(
         db,
         {
             "submission_id": submission["id"],
@@ -220,7 +221,10 @@ def record_treatment(
             "treatment_recorded",
             detail={"treatment": treatment, "consent": consent["id"], "same_day": inside},
         ),
+        mails=aftercare.treatment_mails(db, config, submission, treatment),
     )
+    mail.nudge(config)
+    return given_id
 
 
 def diary_mark(db: Database, tz, hours: int, submission_id: int, treatments: list[str]) -> str:

@@ -196,9 +196,11 @@ def _insert_option(db: Database, consent_id: int, option: str, given: bool, by: 
     ).lastrowid
 
 
-def record_treatment_given(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
+def record_treatment_given(
+    db: Database, values: dict[str, Any], audit: AuditEvent, mails: tuple[Mail, ...] = ()
+) -> int:
     """Record a treatment given under a signed consent (same_day_reason set only inside the cooling-off); audited in
-    the same transaction."""
+    the same transaction, with the emails it causes (the aftercare, the check-in due later)."""
     with write_transaction(db):
         treatment_id = db.execute(
             "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
@@ -207,4 +209,5 @@ def record_treatment_given(db: Database, values: dict[str, Any], audit: AuditEve
             {"booking_id": None, "same_day_reason": "", "given_at": iso(clock.utc_now()), **values},
         ).lastrowid
         append_audit(db, _with_object(audit, "treatment_given", treatment_id))
+        queue_mail(db, mails)
     return treatment_id
