@@ -58,6 +58,8 @@ class Reference:
 # row deleted with the submission goes before it). tests/store/test_store_records_references.py reads every foreign
 # key of a migrated database (PRAGMA foreign_key_list) and fails when one that reaches a submission is not here.
 SUBMISSION_REFERENCES: tuple[Reference, ...] = (
+    Reference("complication", "treatment_given_id", "treatment_given"),
+    Reference("complication", "submission_id", "submission"),
     Reference("treatment_given", "booking_id", "booking"),
     Reference("treatment_given", "consent_id", "consent"),
     Reference("treatment_given", "submission_id", "submission"),

@@ -97,10 +97,15 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
             " VALUES (?, 'invented_scale', '1', 'abc', 5, 4, 1, ?, 'Dr Pat', '2030-01-07T09:20:00Z')",
             [second, clinician],
         )
-        db.execute(
+        given = db.execute(
             "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
             " clinician_name, given_at) VALUES (?, ?, ?, 'toxin', ?, 'Dr Pat', '2030-01-10T09:30:00Z')",
             [second, consent, booking, clinician],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO complication (submission_id, treatment_given_id, what, started, urgent, reported_by,"
+            " reported_at) VALUES (?, ?, 'A droopy eyelid', '2030-01-12', 0, 'patient', '2030-01-13T09:00:00Z')",
+            [second, given],
         )
         store.queue_mail(
             db, (store.Mail("consent_signed", "pat@example.org", "Signed", "...", second, consent_id=consent),)
