@@ -31,6 +31,7 @@ from screening.web.audit import actor
 from screening.web.forms import (
     INSTRUMENT_FIELD,
     AssessmentForm,
+    ClinicianProblemForm,
     ConsentForm,
     ConsultationForm,
     DecisionForm,
@@ -65,6 +66,7 @@ def render_submission(
     status: int = 200,
     treatment_form=None,
     follow_up: tuple[int, FollowUpForm] | None = None,
+    report_form: ClinicianProblemForm | None = None,
 ):
     context = reviewing.page(get_db(), current_ruleset(), actor(), found)
     tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
@@ -75,10 +77,21 @@ def render_submission(
     forms = {p["id"]: FollowUpForm(prefix=f"complication-{p['id']}", formdata=None) for p in problems}
     if follow_up is not None:
         forms[follow_up[0]] = follow_up[1]  # refused: shown again with its errors
+    given = aftercare.given_with_aftercare(get_db(), found)
+    report_form = report_form or ClinicianProblemForm(prefix="report", formdata=None)
+    report_form.treatment_given.choices = [
+        (
+            str(i.given["id"]),
+            f"{treating.TREATMENT_WORDS[i.given['treatment']].capitalize()}, {i.given['given_at'][:10]}",
+        )
+        for i in given
+    ]
     return render_template(
         "clinician/submission.html",
         problems=problems,
         follow_up_forms=forms,
+        given_with_aftercare=given,
+        report_form=report_form,
         form=form,
         tz=tz,
         treatment_form=treatment_form or TreatmentGivenForm(),
@@ -469,6 +482,36 @@ def treatment_given(submission_id: int):
             flash("Treatment recorded.")
             return redirect(url_for("clinician.submission", submission_id=submission_id), 303)
     return render_submission(found, DecisionForm(), 400, treatment_form=form)
+
+
+@bp.post("/submissions/<int:submission_id>/complications")
+@login_required
+def report_problem(submission_id: int):
+    """Let a clinician record a problem a patient reported by phone or in person after a treatment given (audited;
+    an urgent one emails the clinic's notification address, as the patient's own report does)."""
+    found = reviewing.submission(get_db(), submission_id)
+    form = ClinicianProblemForm(prefix="report")
+    if form.validate_on_submit():
+        try:
+            aftercare.report(
+                get_db(),
+                config(),
+                actor(),
+                found,
+                treatment_given_id=form.treatment_given.data,
+                what=form.what.data,
+                started=form.started.data,
+                symptoms=list(form.symptoms.data or []),
+                clinician=me(),
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Problem recorded.")
+            return redirect(url_for("clinician.submission", submission_id=submission_id, _anchor="problems"), 303)
+    elif form.started.errors:
+        form.started.errors = ["Enter the day it started as a date, for example 27/11/2026"]
+    return render_submission(found, DecisionForm(), 400, report_form=form)
 
 
 @bp.post("/submissions/<int:submission_id>/complications/<int:complication_id>")

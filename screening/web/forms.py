@@ -745,3 +745,10 @@ class FollowUpForm(FlaskForm):
     )
     product = StringField("Product (brand name)", validators=[Length(max=200)])
     batch = StringField("Batch number", validators=[Length(max=200)])
+
+
+class ClinicianProblemForm(ProblemForm):
+    """A problem after a treatment recorded by a clinician (the patient phoned, or came back): which treatment given
+    it follows, and the same fields as the patient's report."""
+
+    treatment_given = SelectField("The treatment it follows", choices=[], validate_choice=False)

@@ -198,3 +198,30 @@ def test_a_clinician_records_the_follow_up_and_the_yellow_card_summary_has_every
 
     other = ada.get(f"/clinician/submissions/{submission_id + 1000}/complications/{problem['id']}/yellow-card")
     assert other.status_code == 404
+
+
+def test_a_clinician_records_a_problem_the_patient_phoned_about_and_a_bad_one_is_refused(app, db_path, clock, auth):
+    _, ada, submission_id, given_id = treated(app, db_path, clock, auth, "toxin")
+    page = ada.get(f"/clinician/submissions/{submission_id}")
+    assert "Record a problem the patient reported" in page_text(page)
+    path = f"/clinician/submissions/{submission_id}/complications"
+    fields = {"csrf_token": token_of(ada), "report-treatment_given": str(given_id), "report-started": "04/12/2026"}
+
+    empty = ada.post(path, data=fields)
+    assert empty.status_code == 400 and "Tell us what happened" in page_text(empty)
+    wrong = ada.post(path, data={**fields, "report-what": "Blanching", "report-symptoms": "blanching"})
+    assert wrong.status_code == 400 and "Tick only the symptoms listed" in page_text(wrong)
+    other = ada.post(path, data={**fields, "report-what": "x", "report-treatment_given": str(given_id + 1)})
+    assert other.status_code == 400 and "Choose the treatment the problem follows" in page_text(other)
+    assert complications(db_path) == []
+
+    done = ada.post(path, data={**fields, "report-what": "Phoned: hoarse voice", "report-symptoms": "speaking"})
+    assert done.status_code == 303
+    (problem,) = complications(db_path)
+    assert (problem["reported_by"], problem["urgent"], problem["reporter_id"]) == (
+        "clinician",
+        1,
+        auth.account(ADA),
+    )
+    assert outbox(db_path, "urgent_report")
+    assert "Difficulty speaking, or a hoarse voice" in page_text(ada.get(f"/clinician/submissions/{submission_id}"))

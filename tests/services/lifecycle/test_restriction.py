@@ -167,6 +167,7 @@ CLINICIAN_CONSENT = {
     "clinician.instrument": ("POST", "/clinician/submissions/{id}/instruments/invented_worry_scale"),
     "clinician.take_consent": ("POST", "/clinician/submissions/{id}/consent/toxin"),
     "clinician.treatment_given": ("POST", "/clinician/submissions/{id}/treatment"),
+    "clinician.report_problem": ("POST", "/clinician/submissions/{id}/complications"),
     "clinician.follow_up": ("POST", "/clinician/submissions/{id}/complications/1"),
     "clinician.yellow_card": ("GET", "/clinician/submissions/{id}/complications/1/yellow-card"),
 }
