@@ -112,8 +112,8 @@ def _overrides_option(function):
 @_rules_option
 @_overrides_option
 def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> None:
-    """Load and validate the rules files, the consent texts and any licensed instrument; print what they hold, or
-    every problem found."""
+    """Load and validate the rules files, the consent texts, the aftercare and any licensed instrument; print what they
+    hold, or every problem found."""
     folder = rules_path or rules_dir()
     try:
         ruleset = load_ruleset(folder)
@@ -134,9 +134,9 @@ def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> 
 
 
 def _check_beside_the_rules(folder: Path) -> bool:
-    """Print the consent texts and the clinic's licensed instruments, or every problem with its file and field (on
-    standard error); say whether both are valid."""
-    from screening.services.rules.rulebook import load_consent_texts_from, load_instruments_from
+    """Print the consent texts, the aftercare and the clinic's licensed instruments, or every problem with its file
+    and field (on standard error); say whether all are valid."""
+    from screening.services.rules.rulebook import load_aftercare_from, load_consent_texts_from, load_instruments_from
 
     valid = True
     try:
@@ -147,6 +147,16 @@ def _check_beside_the_rules(folder: Path) -> bool:
     else:
         listed = ", ".join(f"{text.treatment} {text.version}" for text in texts.values())
         click.echo(f"consent texts: {listed} (valid)")
+    try:
+        aftercare = load_aftercare_from(folder)
+    except RulesError as error:
+        valid = False
+        _echo_problems("the aftercare is refused", error)
+    else:
+        listed = ", ".join(
+            f"{text.treatment} {text.version} ({len(text.urgent)} urgent symptoms)" for text in aftercare.values()
+        )
+        click.echo(f"aftercare: {listed} (valid)")
     try:
         instruments = load_instruments_from(folder)
     except RulesError as error:

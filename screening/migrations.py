@@ -699,3 +699,36 @@ def m0025(db: Database) -> None:
         CREATE INDEX treatment_area_treatment ON treatment_area (treatment_given_id, id);
         """,
     )
+
+
+@migrations(name="0026_aftercare")
+def m0026(db: Database) -> None:
+    # A problem reported after a treatment: by the patient from the private page (what happened, when it started, the
+    # urgent symptoms of the aftercare file ticked) or by a clinician, and the clinician's follow-up and outcome. It
+    # names the treatment given; the product and batch are typed by the practitioner until the treatment record
+    # names them. Part of the clinical record (retention, erasure, the patient's copy).
+    _run(
+        db,
+        """
+        CREATE TABLE complication (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submission (id),
+            treatment_given_id INTEGER NOT NULL REFERENCES treatment_given (id),
+            what TEXT NOT NULL,                       -- what happened, in the reporter's words
+            started TEXT NOT NULL,                    -- the day it started (ISO date)
+            symptoms TEXT NOT NULL DEFAULT '[]',      -- JSON list of the aftercare file's urgent symptom ids ticked
+            urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+            reported_by TEXT NOT NULL CHECK (reported_by IN ('patient', 'clinician')),
+            reporter_id INTEGER REFERENCES clinician (id), -- the clinician who recorded it, when reported_by clinician
+            reported_at TEXT NOT NULL,
+            outcome TEXT NOT NULL DEFAULT '',         -- the clinician's follow-up and outcome
+            followed_up_by INTEGER REFERENCES clinician (id),
+            followed_up_name TEXT NOT NULL DEFAULT '',
+            followed_up_at TEXT,
+            product TEXT NOT NULL DEFAULT '',         -- typed by the practitioner
+            batch TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX complication_submission ON complication (submission_id, id);
+        CREATE INDEX complication_open ON complication (followed_up_at, urgent, reported_at);
+        """,
+    )

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .loading import RulesError
+from .treatment_files import TREATMENTS, check_common, load_treatment_folder
 
-TREATMENTS = ("toxin", "filler")
+__all__ = ["TREATMENTS", "ConsentText", "load_consent_texts"]
 
 # The optional consents, asked separately from the treatment's and each withdrawable from the private page.
 OPTIONS = {
@@ -80,58 +79,26 @@ def load_consent_texts(folder: str | Path, source_keys: set[str]) -> dict[str, C
     """Read every `*.toml` in the consent folder, one per treatment; raise RulesError naming each file and field that
     is wrong (a missing or unknown field, an unknown treatment, a source not in sources.toml, a second file for one
     treatment, or a treatment with no text)."""
-    folder = Path(folder)
-    problems: list[str] = []
-    texts: dict[str, ConsentText] = {}
-    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
-    for path in files:
-        name = f"{CONSENT_FOLDER}/{path.name}"
-        try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            problems.append(f"{name}: cannot be read: {error}")
-            continue
-        text = _consent_text(name, document, source_keys, problems)
-        if text is None:
-            continue
-        if text.treatment in texts:
-            first = texts[text.treatment].file
-            problems.append(f"{name}: treatment: {text.treatment} has a consent text already in {first}")
-            continue
-        texts[text.treatment] = text
-    for treatment in TREATMENTS:
-        if treatment not in texts and not any(p.startswith(f"{CONSENT_FOLDER}/") for p in problems):
-            problems.append(f"{CONSENT_FOLDER}/: no consent text for the treatment {treatment}")
-    if problems:
-        raise RulesError(problems)
-    return texts
+    return load_treatment_folder(
+        folder,
+        CONSENT_FOLDER,
+        "consent text",
+        lambda name, document, problems: _consent_text(name, document, source_keys, problems),
+    )
 
 
 def _consent_text(name: str, document: dict, source_keys: set[str], problems: list[str]) -> ConsentText | None:
     before = len(problems)
-    for key in sorted(set(document) - _KEYS):
-        problems.append(f"{name}: {key}: unknown field")
-    treatment = document.get("treatment")
-    if treatment not in TREATMENTS:
-        problems.append(f"{name}: treatment: must be one of {', '.join(TREATMENTS)} (found {treatment!r})")
-    version = document.get("version")
-    if not isinstance(version, str) or not version.strip():
-        problems.append(f'{name}: version: missing (a text such as "1.0"; raise it whenever the wording changes)')
-    for key in _TEXT_FIELDS:
-        value = document.get(key)
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{name}: {key}: missing or empty")
-    for key in _LIST_FIELDS:
-        value = document.get(key)
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-            problems.append(f"{name}: {key}: must be a list of one or more texts")
-    sources = document.get("sources")
-    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) for s in sources):
-        problems.append(f"{name}: sources: must name one or more sources from sources.toml")
-    else:
-        for key in sources:
-            if key not in source_keys:
-                problems.append(f"{name}: sources: {key} is not in sources.toml")
+    check_common(
+        name,
+        document,
+        keys=_KEYS,
+        texts=_TEXT_FIELDS,
+        lists=_LIST_FIELDS,
+        source_keys=source_keys,
+        problems=problems,
+    )
+    treatment, version, sources = document.get("treatment"), document.get("version"), document.get("sources")
     if len(problems) > before:
         return None
     return ConsentText(

@@ -574,3 +574,55 @@ def batch_recall(config: dict[str, Any], to: str, link: str, *, given_on: str, s
         f"With our best wishes,\n{clinic}\n",
         submission_id,
     )
+
+
+def aftercare(config: dict[str, Any], to: str, link: str, text: Any, *, submission_id: int, phone: str) -> store.Mail:
+    """The patient's aftercare, sent when the treatment given is recorded: the clinic's aftercare file for the
+    treatment (the same words for every patient, nothing from their answers), the symptoms to call about now, and
+    the link to the private page where the aftercare stays and a problem can be reported."""
+    clinic = config["CLINIC_NAME"]
+    call = f"call the clinic now on {phone}" if phone else "call the clinic now"
+    lines = "\n".join(f"- {line}" for line in text.normal)
+    avoid = "\n".join(f"- {line}" for line in text.avoid)
+    urgent = "\n".join(f"- {symptom.text}" for symptom in text.urgent)
+    return store.Mail(
+        "aftercare",
+        to,
+        f"Your aftercare from {clinic}",
+        f"{text.title}\n\nWhat is normal:\n{lines}\n{text.settles}\n\nPlease avoid:\n{avoid}\n\n"
+        f"Please {call} if you have any of these, {text.call_window}:\n{urgent}\n"
+        "If you have difficulty breathing or any change in your vision, call 999 or go to A&E straight away.\n\n"
+        f"Your aftercare stays on your private page, where you can also tell us about a problem:\n{link}\n\n"
+        f"{clinic}\n",
+        submission_id,
+    )
+
+
+def check_in(config: dict[str, Any], to: str, link: str, *, submission_id: int, due: Any) -> store.Mail:
+    """The check-in two weeks after a treatment: how did it go, with the link to the private page to tell the clinic
+    about a problem. Queued with the treatment, due two weeks on (the sender does not send it before)."""
+    clinic = config["CLINIC_NAME"]
+    return store.Mail(
+        "check_in",
+        to,
+        f"How are you getting on? A check-in from {clinic}",
+        "It is two weeks since your treatment, and we would like to know how it went.\n\n"
+        "If you are happy, there is nothing you need to do. If something is not right, or you have a question, "
+        f"tell us on your private page and a clinician will get back to you:\n{link}\n\n"
+        "Keep this link to yourself: anyone who has it can see your page.\n\n"
+        f"{clinic}\n",
+        submission_id,
+        due=due,
+    )
+
+
+def urgent_report(config: dict[str, Any], to: str, submission_id: int) -> store.Mail:
+    """The clinic's alert, at once, that a patient reported an urgent problem after a treatment, to its notification
+    address: "urgent report" and the link to the screening, no name, nothing clinical beyond that."""
+    return store.Mail(
+        "urgent_report",
+        to,
+        f"Urgent report from a patient (screening {submission_id})",
+        "A patient has sent an urgent report after their treatment. Please look at it now and call them:\n"
+        f"{_public(config, links.SUBMISSION_PATH.format(submission_id=submission_id))}\n",
+    )

@@ -17,7 +17,7 @@ from screening import clock, mail, store
 from screening.domain.cooling_off import cooling_off_passed, treatment_opens_at
 from screening.errors import Conflict, FieldError, NotFound
 from screening.mail import calendar
-from screening.services import clinic, products
+from screening.services import aftercare, clinic, products
 from screening.services.intake import clinic_zone, own_link
 
 KIND = "treatment"  # the booking's and the slot's kind
@@ -283,7 +283,8 @@ def record_treatment(
     """Record a treatment given. Refused (FieldError, nothing stored) without a signed consent, by anyone but the
     practitioner who took it, or inside the cooling-off unless the clinic allows a same-day treatment and a reason
     is given; then it is recorded with the reason and audited as same-day. `product` is what was used (product_id,
-    batch_id, areas as (area, amount) pairs, warning_read), checked by products.product_used first."""
+    batch_id, areas as (area, amount) pairs, warning_read), checked by products.product_used first. The patient's
+    aftercare email and the check-in due two weeks on are queued in the same transaction."""
     if treatment not in _treatments(submission):
         raise FieldError("treatment", "Choose a treatment this patient asked about")
     tz = clinic_zone(config)
@@ -313,7 +314,7 @@ def record_treatment(
             raise FieldError("reason", "Give the reason for treating inside the cooling-off")
     used = products.product_used(db, config, submission, treatment, **(product or {}))
     booking = state.booking
-    return store.record_treatment_given(
+    given_id = store.record_treatment_given(
         db,
         {
             **used.values,
@@ -330,7 +331,10 @@ def record_treatment(
             detail={"treatment": treatment, "consent": consent["id"], "same_day": inside, **used.audit},
         ),
         used.areas,
+        mails=aftercare.treatment_mails(db, config, submission, treatment),
     )
+    mail.nudge(config)
+    return given_id
 
 
 def diary_mark(db: Database, tz, hours: int, submission_id: int, treatments: list[str]) -> str:

@@ -67,6 +67,13 @@ from screening.store.clinicians import (
     update_profile,
     use_password_reset,
 )
+from screening.store.complications import (
+    complications_for,
+    follow_up_complication,
+    get_complication,
+    open_complications,
+    record_complication,
+)
 from screening.store.consents import (
     assessments_for,
     change_consent_option,
@@ -252,6 +259,11 @@ __all__ = [
     "consent_pdf",
     "consents_for",
     "record_treatment_given",
+    "record_complication",
+    "complications_for",
+    "get_complication",
+    "open_complications",
+    "follow_up_complication",
     "consultation_time",
     "consultations_for",
     "signed_consent",

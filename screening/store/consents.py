@@ -198,10 +198,15 @@ def _insert_option(db: Database, consent_id: int, option: str, given: bool, by: 
 
 
 def record_treatment_given(
-    db: Database, values: dict[str, Any], audit: AuditEvent, areas: list[dict[str, Any]] | None = None
+    db: Database,
+    values: dict[str, Any],
+    audit: AuditEvent,
+    areas: list[dict[str, Any]] | None = None,
+    mails: tuple[Mail, ...] = (),
 ) -> int:
     """Record a treatment given under a signed consent (same_day_reason set only inside the cooling-off), with the
-    product, batch and amount per area where given; audited in the same transaction."""
+    product, batch and amount per area where given; audited in the same transaction, with the emails it causes (the
+    aftercare, the check-in due later)."""
     defaults = {"booking_id": None, "same_day_reason": "", "product_id": None, "batch_id": None, "interval_warning": ""}
     with write_transaction(db):
         treatment_id = db.execute(
@@ -213,4 +218,5 @@ def record_treatment_given(
         ).lastrowid
         insert_treatment_areas(db, treatment_id, areas or [])
         append_audit(db, _with_object(audit, "treatment_given", treatment_id))
+        queue_mail(db, mails)
     return treatment_id

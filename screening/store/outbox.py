@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -21,16 +21,19 @@ class Mail:
     submission_id: int | None = None  # the screening a patient's email is about; None for the clinic's and staff mail
     calendar: str = ""  # an .ics attachment (the booking confirmation's appointment): time and place, nothing clinical
     consent_id: int | None = None  # a signed consent whose PDF is attached, read from the consent when sent
+    due: datetime | None = None  # not sent before this moment (the two-week check-in); None: at once
 
 
 def queue_mail(db: Database, mails) -> None:
-    """Add messages to the outbox; joins the caller's transaction."""
+    """Add messages to the outbox, each due at once or at its `due` moment (the outbox's next_attempt_at, which the
+    sender already waits for); joins the caller's transaction."""
     now = iso(clock.utc_now())
     for mail in mails:
+        due = iso(mail.due) if mail.due is not None else now
         db.execute(
             "INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at, submission_id, calendar,"
             " consent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [mail.kind, mail.to, mail.subject, mail.body, now, now, mail.submission_id, mail.calendar, mail.consent_id],
+            [mail.kind, mail.to, mail.subject, mail.body, now, due, mail.submission_id, mail.calendar, mail.consent_id],
         )
 
 

@@ -28,7 +28,8 @@ class Family:
     last_appointment: str | None  # start of the latest appointment that has taken place (slot in the past)
     upcoming_appointment: str | None  # start of an appointment still to come
     restricted: bool
-    last_consultation: str | None = None  # when the latest consultation record of any version was written
+    last_consultation: str | None = None  # the latest consultation record, treatment given or problem reported after
+    # it (or its follow-up) of any version: the clinical record's latest entry
 
     @property
     def consulted(self) -> bool:
@@ -61,6 +62,8 @@ SUBMISSION_REFERENCES: tuple[Reference, ...] = (
     Reference("recall", "treatment_given_id", "treatment_given"),
     Reference("recall", "submission_id", "submission"),
     Reference("treatment_area", "treatment_given_id", "treatment_given"),
+    Reference("complication", "treatment_given_id", "treatment_given"),
+    Reference("complication", "submission_id", "submission"),
     Reference("treatment_given", "booking_id", "booking"),
     Reference("treatment_given", "consent_id", "consent"),
     Reference("treatment_given", "submission_id", "submission"),
@@ -170,6 +173,19 @@ def _group(db: Database, ids: set[int], now: datetime) -> list[Family]:
                     fact = facts[held]
                     fact["consulted"] = max(fact.get("consulted") or "", row["created_at"])
                     fact["activity"] = max(fact["activity"], row["created_at"])
+        for row in db.query(
+            "SELECT submission_id, max(given_at) AS at FROM treatment_given"  # noqa: S608 - placeholders only
+            f" WHERE submission_id IN ({marks}) GROUP BY submission_id"
+            " UNION ALL SELECT submission_id, max(coalesce(followed_up_at, reported_at), reported_at) AS at"
+            f" FROM complication WHERE submission_id IN ({marks})",
+            chunk * 2,
+        ):
+            # A treatment given, a problem reported after it and its follow-up are the clinical record too: its
+            # retention counts from the latest of them, as from a consultation.
+            if row["submission_id"] in facts and row["at"]:
+                fact = facts[row["submission_id"]]
+                fact["consulted"] = max(fact.get("consulted") or "", row["at"])
+                fact["activity"] = max(fact["activity"], row["at"])
     groups: dict[int, list[int]] = {}
     for i in ordered:
         groups.setdefault(root(i), []).append(i)

@@ -16,7 +16,7 @@ from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.decisions import ACTIONS
 from screening.domain.instruments import InvalidInstrumentAnswers
 from screening.errors import FieldError
-from screening.services import clinic, diary, people, products
+from screening.services import aftercare, clinic, diary, people, products
 from screening.services import consent as consenting
 from screening.services import consultation as consulting
 from screening.services import intake as patients
@@ -31,9 +31,11 @@ from screening.web.audit import actor
 from screening.web.forms import (
     INSTRUMENT_FIELD,
     AssessmentForm,
+    ClinicianProblemForm,
     ConsentForm,
     ConsultationForm,
     DecisionForm,
+    FollowUpForm,
     QueueFilterForm,
     SearchForm,
     SignatureForm,
@@ -58,14 +60,38 @@ def _who(rows: list[dict]) -> list[dict]:
     return people.enrich(get_db(), current_ruleset().questionnaire, rows, today)
 
 
-def render_submission(found: dict, form: DecisionForm, status: int = 200, treatment_form=None):
+def render_submission(
+    found: dict,
+    form: DecisionForm,
+    status: int = 200,
+    treatment_form=None,
+    follow_up: tuple[int, FollowUpForm] | None = None,
+    report_form: ClinicianProblemForm | None = None,
+):
     context = reviewing.page(get_db(), current_ruleset(), actor(), found)
     tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])
     today = clock.today_in(tz, clock.utc_now())
     context |= people.summary(get_db(), current_ruleset().questionnaire, today, found)
     context |= consent_context(found)
+    problems = aftercare.complications(get_db(), found)
+    forms = {p["id"]: FollowUpForm(prefix=f"complication-{p['id']}", formdata=None) for p in problems}
+    if follow_up is not None:
+        forms[follow_up[0]] = follow_up[1]  # refused: shown again with its errors
+    given = aftercare.given_with_aftercare(get_db(), found)
+    report_form = report_form or ClinicianProblemForm(prefix="report", formdata=None)
+    report_form.treatment_given.choices = [
+        (
+            str(i.given["id"]),
+            f"{treating.TREATMENT_WORDS[i.given['treatment']].capitalize()}, {i.given['given_at'][:10]}",
+        )
+        for i in given
+    ]
     return render_template(
         "clinician/submission.html",
+        problems=problems,
+        follow_up_forms=forms,
+        given_with_aftercare=given,
+        report_form=report_form,
         form=form,
         tz=tz,
         treatment_form=(treatment_form or TreatmentGivenForm(formdata=None)).offer(
@@ -162,7 +188,10 @@ def queue():
     page = reviewing.queue_page(get_db(), filters.data, after=request.args.get("after", ""))
     page["rows"] = _who(page["rows"])
     page["title"] = people.queue_heading(filters.data)
-    return render_template("clinician/queue.html", filters=filters, waited=reviewing.waited, **page)
+    problems = aftercare.reported_problems(get_db())
+    return render_template(
+        "clinician/queue.html", filters=filters, waited=reviewing.waited, problems=problems, tz=zone(), **page
+    )
 
 
 @bp.get("/cautions")
@@ -458,6 +487,77 @@ def treatment_given(submission_id: int):
             flash("Treatment recorded.")
             return redirect(url_for("clinician.submission", submission_id=submission_id), 303)
     return render_submission(found, DecisionForm(), 400, treatment_form=form)
+
+
+@bp.post("/submissions/<int:submission_id>/complications")
+@login_required
+def report_problem(submission_id: int):
+    """Let a clinician record a problem a patient reported by phone or in person after a treatment given (audited;
+    an urgent one emails the clinic's notification address, as the patient's own report does)."""
+    found = reviewing.submission(get_db(), submission_id)
+    form = ClinicianProblemForm(prefix="report")
+    if form.validate_on_submit():
+        try:
+            aftercare.report(
+                get_db(),
+                config(),
+                actor(),
+                found,
+                treatment_given_id=form.treatment_given.data,
+                what=form.what.data,
+                started=form.started.data,
+                symptoms=list(form.symptoms.data or []),
+                clinician=me(),
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Problem recorded.")
+            return redirect(url_for("clinician.submission", submission_id=submission_id, _anchor="problems"), 303)
+    elif form.started.errors:
+        form.started.errors = ["Enter the day it started as a date, for example 27/11/2026"]
+    return render_submission(found, DecisionForm(), 400, report_form=form)
+
+
+@bp.post("/submissions/<int:submission_id>/complications/<int:complication_id>")
+@login_required
+def follow_up(submission_id: int, complication_id: int):
+    """Let a clinician record the follow-up and outcome of a problem reported after a treatment, with the product
+    and batch (audited)."""
+    found = reviewing.submission(get_db(), submission_id)
+    form = FollowUpForm(prefix=f"complication-{complication_id}")
+    if form.validate_on_submit():
+        try:
+            aftercare.follow_up(
+                get_db(),
+                actor(),
+                me(),
+                found,
+                complication_id,
+                outcome=form.outcome.data,
+                product=form.product.data,
+                batch=form.batch.data,
+            )
+        except FieldError as refused:
+            show_field_error(form, refused)
+        else:
+            flash("Follow-up recorded.")
+            return redirect(
+                url_for("clinician.submission", submission_id=submission_id, _anchor=f"problem-{complication_id}"), 303
+            )
+    aftercare.complication_of(get_db(), found, complication_id)  # another screening's report: not found
+    return render_submission(found, DecisionForm(), 400, follow_up=(complication_id, form))
+
+
+@bp.get("/submissions/<int:submission_id>/complications/<int:complication_id>/yellow-card")
+@login_required
+def yellow_card(submission_id: int, complication_id: int):
+    """Show a clinician a printable, pre-filled summary of a reported problem for the MHRA Yellow Card scheme (which
+    has no interface to send it to: it is printed or copied into the MHRA's form)."""
+    found = reviewing.submission(get_db(), submission_id)
+    card = aftercare.yellow_card(get_db(), config(), found, complication_id, me())
+    problem = aftercare.complication_of(get_db(), found, complication_id)
+    return render_template("clinician/yellow_card.html", card=card, problem=problem, submission=found)
 
 
 @bp.get("/submissions/<int:submission_id>/fhir.json")

@@ -833,3 +833,33 @@ def try_form_class(questionnaire: Questionnaire) -> type[FlaskForm]:
         validators=[Optional(), Length(max=20000, message="Keep the draft under 20,000 characters")],
     )
     return type("TryCaseForm", (FlaskForm,), attributes)
+
+
+class ProblemForm(FlaskForm):
+    """A problem after a treatment, from the patient's private page: what happened, the day it started, and the
+    urgent symptoms of the treatment's aftercare ticked (the choices are checked by the service, against the file)."""
+
+    what = TextAreaField("What happened?", validators=[Length(max=2000, message="Please keep this to 2000 characters")])
+    started = DateField(
+        "The day it started",
+        format=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%d.%m.%Y"],
+        validators=[Optional()],
+    )
+    symptoms = SelectMultipleField("Do you have any of these now?", validate_choice=False)
+
+
+class FollowUpForm(FlaskForm):
+    """A clinician's follow-up of a reported problem: what was done and the outcome, and the product and batch."""
+
+    outcome = TextAreaField(
+        "Follow-up and outcome", validators=[Length(max=4000, message="Please keep this to 4000 characters")]
+    )
+    product = StringField("Product (brand name)", validators=[Length(max=200)])
+    batch = StringField("Batch number", validators=[Length(max=200)])
+
+
+class ClinicianProblemForm(ProblemForm):
+    """A problem after a treatment recorded by a clinician (the patient phoned, or came back): which treatment given
+    it follows, and the same fields as the patient's report."""
+
+    treatment_given = SelectField("The treatment it follows", choices=[], validate_choice=False)

@@ -25,9 +25,9 @@ from screening.db import get_db
 from screening.domain import TREATMENT_NAMES, journey, patient_page
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
+from screening.services import aftercare, products, recall, treatment
 from screening.services import consent as consenting
 from screening.services import intake as patients
-from screening.services import products, recall, treatment
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
 from screening.web import audit, auth, clinic_config, clinic_details, prg
@@ -38,6 +38,7 @@ from screening.web.forms import (
     ConsentOptionForm,
     ContactForm,
     DeclarationForm,
+    ProblemForm,
     ReplyForm,
     SignatureForm,
     WithdrawConsentForm,
@@ -353,6 +354,7 @@ def result():
         treatment_offers=treatment.offers(get_db(), config(), submission),
         treatments_given=products.summary(get_db(), [submission["id"]], patients.clinic_zone(config())),
         treatment_words=treatment.TREATMENT_WORDS,
+        aftercare=aftercare.given_with_aftercare(get_db(), submission),
     )
 
 
@@ -446,6 +448,61 @@ def withdraw_consent():
         consenting.withdraw(get_db(), actor("patient"), taken)
         flash("Your consent to this treatment is withdrawn. Nothing will be done without your consent.")
     return redirect(url_for("patient.consent_page"), 303)
+
+
+def given_item(submission: dict, given_id: int) -> aftercare.GivenWithAftercare:
+    """A treatment given on this screening with its aftercare; a 404 for any other."""
+    found = next((i for i in aftercare.given_with_aftercare(get_db(), submission) if i.given["id"] == given_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/your-result/aftercare/<int:given_id>", methods=["GET", "POST"])
+def aftercare_page(given_id: int):
+    """Show the patient the aftercare of one treatment given, and let them report a problem after it at any time:
+    what happened, the day it started, and the urgent symptoms they have now."""
+    submission = current_submission()
+    item = given_item(submission, given_id)
+    form = ProblemForm()
+    if form.validate_on_submit():
+        try:
+            reported = aftercare.report(
+                get_db(),
+                config(),
+                actor("patient"),
+                submission,
+                treatment_given_id=given_id,
+                what=form.what.data,
+                started=form.started.data,
+                symptoms=list(form.symptoms.data or []),
+            )
+        except FieldError as refused:
+            show_field_error(form, refused if refused.field in form else FieldError("what", refused.message))
+        else:
+            session["reported"] = {"urgent": reported.urgent, "emergency": reported.emergency}
+            return redirect(url_for("patient.problem_sent"), 303)
+    elif request.method == "POST" and form.started.errors:
+        form.started.errors = ["Enter the day it started as a date, for example 27/11/2026"]
+    page = render_template(
+        "patient/aftercare.html",
+        form=form,
+        item=item,
+        tz=patients.clinic_zone(config()),
+        clinic=clinic_details(),
+        treatment_words=treatment.TREATMENT_WORDS,
+    )
+    return page, 400 if request.method == "POST" else 200
+
+
+@bp.get("/your-result/problem-sent")
+def problem_sent():
+    """Thank the patient for a problem report and tell them, kindly, what to do now: call the clinic now after an
+    urgent one, and 999 or A&E for breathing or vision problems (no diagnosis)."""
+    current_submission()
+    shown = session.pop("reported", None) or {"urgent": False, "emergency": False}
+    reported = {**shown, "phone": clinic_details().phone}
+    return render_template("patient/problem_sent.html", reported=reported)
 
 
 def private_link_for(token: str) -> str:

@@ -114,6 +114,11 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
             " VALUES (?, ?, 'toxin', '2030-04-11', 'sent', '2030-04-11T09:00:00Z')",
             [given, second],
         )
+        db.execute(
+            "INSERT INTO complication (submission_id, treatment_given_id, what, started, urgent, reported_by,"
+            " reported_at) VALUES (?, ?, 'A droopy eyelid', '2030-01-12', 0, 'patient', '2030-01-13T09:00:00Z')",
+            [second, given],
+        )
         store.queue_mail(
             db, (store.Mail("consent_signed", "pat@example.org", "Signed", "...", second, consent_id=consent),)
         )

@@ -103,6 +103,7 @@ def build(
                 ],
                 "consents": [_consent(db, c) for c in store.consents_for(db, [version_id])],
                 "treatments_given": products.summary(db, [version_id], zone),
+                "problems_reported_after_treatment": [_problem(p) for p in store.complications_for(db, [version_id])],
             }
         )
     as_of = clock.readable(store.iso(now), zone) if zone else store.iso(now)
@@ -118,6 +119,25 @@ def build(
             "Your consultation record, if you had a consultation, is kept in the clinic's records system: ask the"
             " clinic for it.",
         ],
+    }
+
+
+def _problem(problem: dict[str, Any]) -> dict[str, Any]:
+    """A problem reported after a treatment, as the patient's copy gives it (the clinic's follow-up included)."""
+    return {
+        "reference": problem["id"],
+        "treatment": problem["treatment"],
+        "treatment_given_at": problem["given_at"],
+        "what_happened": problem["what"],
+        "started": problem["started"],
+        "urgent_symptoms_ticked": problem["symptoms"],
+        "urgent": problem["urgent"],
+        "reported_by": problem["reported_by"],
+        "reported_at": problem["reported_at"],
+        "follow_up_and_outcome": problem["outcome"] or None,
+        "followed_up_at": problem["followed_up_at"],
+        "product": problem["product"] or None,
+        "batch": problem["batch"] or None,
     }
 
 

@@ -1,5 +1,6 @@
 """The clinic's rule set as the service runs it: where the rules files are, the shipped rules with the clinic's
-overrides applied, the rule set the app loaded, the consent texts and any licensed instruments beside them, and the
+overrides applied, the rule set the app loaded, the consent texts, the aftercare and any licensed instruments beside
+them, and the
 archive of every version a server ran (so the rules that judged an old screening can be rebuilt and compared). Below
 the views and the app factory, so both ask here."""
 
@@ -15,6 +16,7 @@ from sqlite_utils import Database
 from screening import store
 from screening.db import connect
 from screening.domain import RulesError, RuleSet, load_ruleset
+from screening.domain.aftercare import AFTERCARE_FOLDER, Aftercare, load_aftercare
 from screening.domain.consent import CONSENT_FOLDER, TREATMENTS, ConsentText, load_consent_texts
 from screening.domain.instruments import INSTRUMENTS_FOLDER, Instrument, load_instruments
 from screening.domain.loading import FILES, read_source_keys
@@ -25,6 +27,7 @@ DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
 EXTENSION = "screening.rules"
 CONSENT_EXTENSION = "screening.consent_texts"
 INSTRUMENTS_EXTENSION = "screening.instruments"
+AFTERCARE_EXTENSION = "screening.aftercare"
 
 
 def rules_dir() -> Path:
@@ -72,6 +75,13 @@ def load_consent_texts_from(rules_dir: str | Path) -> dict[str, ConsentText]:
     return {treatment: texts[treatment] for treatment in TREATMENTS if treatment in texts}  # toxin, then filler
 
 
+def load_aftercare_from(rules_dir: str | Path) -> dict[str, Aftercare]:
+    """The aftercare in the rules folder's aftercare/, its sources checked against its sources.toml; raise RulesError
+    naming each file and field at fault."""
+    texts = load_aftercare(Path(rules_dir) / AFTERCARE_FOLDER, read_source_keys(rules_dir))
+    return {treatment: texts[treatment] for treatment in TREATMENTS if treatment in texts}  # toxin, then filler
+
+
 def load_instruments_from(rules_dir: str | Path) -> dict[str, Instrument]:
     """The clinic's licensed instruments in the rules folder's instruments/ (none when it is absent, as shipped);
     raise RulesError naming each file and field at fault."""
@@ -79,9 +89,11 @@ def load_instruments_from(rules_dir: str | Path) -> dict[str, Instrument]:
 
 
 def load_at_start(app: Flask) -> None:
-    """Load what judges and consents beside the rules into the app (the rule set is loaded just before): a broken
-    consent text or instrument stops the start with its file and field, like a broken rules file."""
+    """Load what judges, consents and aftercare beside the rules into the app (the rule set is loaded just before):
+    a broken consent text, aftercare file or instrument stops the start with its file and field, like a broken rules
+    file."""
     app.extensions[CONSENT_EXTENSION] = load_consent_texts_from(app.config["RULES_DIR"])
+    app.extensions[AFTERCARE_EXTENSION] = load_aftercare_from(app.config["RULES_DIR"])
     app.extensions[INSTRUMENTS_EXTENSION] = load_instruments_from(app.config["RULES_DIR"])
 
 
@@ -93,6 +105,16 @@ def consent_texts_of(app: Flask) -> dict[str, ConsentText]:
 def current_consent_texts() -> dict[str, ConsentText]:
     """The consent texts the running app shows, by treatment."""
     return consent_texts_of(current_app)
+
+
+def aftercare_of(app: Flask) -> dict[str, Aftercare]:
+    """The aftercare a given app gives, by treatment (toxin, filler)."""
+    return app.extensions[AFTERCARE_EXTENSION]
+
+
+def current_aftercare() -> dict[str, Aftercare]:
+    """The aftercare the running app gives, by treatment."""
+    return aftercare_of(current_app)
 
 
 def instruments_of(app: Flask) -> dict[str, Instrument]:

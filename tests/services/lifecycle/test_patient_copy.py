@@ -158,3 +158,35 @@ def test_the_treatment_summary_is_on_the_private_page_and_in_the_copy_and_the_pr
         assert "Frown lines: 12.5 units" in text and "22.5 units" in text
     printed = page_text(auth.clinician().get(f"/clinician/submissions/{submission_id}/print"))
     assert "Treatment given" in printed and "XG-100 (expiry 2027-06-30)" in printed
+
+
+def test_the_copy_holds_the_problems_reported_after_a_treatment_and_no_one_elses(app, db_path, clock, auth):
+    from tests.factories import consult, db_connection, signed_consent_row
+
+    patient, other, first, second, other_id = full_story(app, db_path, clock, auth)
+    with db_connection(db_path) as db:
+        consent = signed_consent_row(db, second, consult(db, second), None, "toxin", "2026-06-01T09:55:00Z")
+        given = db.execute(
+            "INSERT INTO treatment_given (submission_id, consent_id, treatment, clinician_id, clinician_name, given_at)"
+            " SELECT ?, id, 'toxin', clinician_id, 'Pat', '2026-06-04T09:00:00Z' FROM consent WHERE id = ?",
+            [second, consent],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO complication (submission_id, treatment_given_id, what, started, symptoms, urgent, reported_by,"
+            " reported_at, outcome) VALUES (?, ?, 'My eyelid droops', '2026-06-06', '[\"vision\"]', 1, 'patient',"
+            " '2026-06-06T10:00:00Z', 'Seen; settling')",
+            [second, given],
+        )
+    data = json.loads(patient.get("/your-result/your-data.json").get_data(as_text=True))
+    original, amended = data["screenings"]
+    assert original["problems_reported_after_treatment"] == []
+    (problem,) = amended["problems_reported_after_treatment"]
+    assert (problem["what_happened"], problem["started"], problem["urgent_symptoms_ticked"]) == (
+        "My eyelid droops",
+        "2026-06-06",
+        ["vision"],
+    )
+    assert problem["follow_up_and_outcome"] == "Seen; settling" and problem["treatment"] == "toxin"
+    assert "My eyelid droops" in page_text(patient.get("/your-result/your-data"))
+    theirs = json.loads(other.get("/your-result/your-data.json").get_data(as_text=True))
+    assert theirs["screenings"][0]["problems_reported_after_treatment"] == []

@@ -167,6 +167,9 @@ CLINICIAN_CONSENT = {
     "clinician.instrument": ("POST", "/clinician/submissions/{id}/instruments/invented_worry_scale"),
     "clinician.take_consent": ("POST", "/clinician/submissions/{id}/consent/toxin"),
     "clinician.treatment_given": ("POST", "/clinician/submissions/{id}/treatment"),
+    "clinician.report_problem": ("POST", "/clinician/submissions/{id}/complications"),
+    "clinician.follow_up": ("POST", "/clinician/submissions/{id}/complications/1"),
+    "clinician.yellow_card": ("GET", "/clinician/submissions/{id}/complications/1/yellow-card"),
 }
 
 
@@ -182,6 +185,7 @@ def test_no_consent_page_or_form_acts_on_a_restricted_screening(story, db_path, 
     assert rows(db_path, "SELECT count(*) AS n FROM consent")[0]["n"] == 0
     assert rows(db_path, "SELECT count(*) AS n FROM treatment_given")[0]["n"] == 0
     assert rows(db_path, "SELECT count(*) AS n FROM instrument_score")[0]["n"] == 0
+    assert rows(db_path, "SELECT count(*) AS n FROM complication")[0]["n"] == 0
     assert len(audit_rows(db_path)) - len(refusals(db_path, story.restricted.submission_id)) == before
 
 
@@ -264,6 +268,8 @@ PATIENT_PAGES = {
     "patient.your_data_download": "/your-result/your-data.json",
     "patient.consent_page": "/your-result/consent",
     "patient.consent_pdf": "/your-result/consent/1.pdf",
+    "patient.aftercare_page": "/your-result/aftercare/1",
+    "patient.problem_sent": "/your-result/problem-sent",
 }
 PATIENT_POSTS = {
     "patient.cancel_booking": "/your-result/cancel",
@@ -276,6 +282,7 @@ PATIENT_POSTS = {
     "patient.change_consent_option": "/your-result/consent/option",
     "patient.withdraw_consent": "/your-result/consent/withdraw",
     "patient.stop_reminders_here": "/your-result/reminders/stop",
+    "patient.aftercare_page": "/your-result/aftercare/1",  # a problem report
 }
 
 
@@ -297,6 +304,7 @@ def test_the_patient_changes_nothing_on_a_restricted_screening(story, db_path, e
     refused = story.restricted.browser.post(PATIENT_POSTS[endpoint], data={"csrf_token": token, "slot": "1"})
     assert refused.status_code == 404
     assert rows(db_path, "SELECT count(*) AS n FROM booking WHERE cancelled_at IS NULL")[0]["n"] == before
+    assert rows(db_path, "SELECT count(*) AS n FROM complication")[0]["n"] == 0
 
 
 def test_the_private_link_does_not_open_a_restricted_screening(story, db_path, app):

@@ -170,3 +170,40 @@ def test_a_consultation_record_keeps_its_screening_for_the_consulted_period_and_
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert ids(db_path, "submission") == [recent]
     assert ids(db_path, "consultation", "submission_id") == [recent]
+
+
+def test_a_problem_reported_after_a_treatment_is_the_clinical_record_and_counts_its_retention_from_then(
+    app, db_path, clock
+):
+    """A treatment given and a problem reported after it are part of the clinical record: the screening is kept for
+    the consulted period from the latest of them, not from the consultation, and goes whole with them after it."""
+    with db_connection(db_path) as db:
+        clock.at(PURGE_DAY - 8 * YEAR - timedelta(days=60))
+        kept = screening(db)
+        gone = screening(db)
+        for submission_id in (kept, gone):
+            consultation = consult(db, submission_id)
+            consent = db.execute(
+                "INSERT INTO consent (submission_id, consultation_id, treatment, text_version, text_sha256,"
+                " clinician_id, clinician_name, register, register_number, discussed, reasons, hopes, taken_at,"
+                " signed_at) SELECT ?, id, 'filler', '1', 'x', clinician_id, 'Pat', 'NMC', '1', 'd', 'r', 'h', ?, ?"
+                " FROM consultation WHERE id = ?",
+                [submission_id, store.iso(clock.now()), store.iso(clock.now()), consultation],
+            ).lastrowid
+            given = db.execute(
+                "INSERT INTO treatment_given (submission_id, consent_id, treatment, clinician_id, clinician_name,"
+                " given_at) SELECT ?, ?, 'filler', clinician_id, 'Pat', ? FROM consent WHERE id = ?",
+                [submission_id, consent, store.iso(clock.now()), consent],
+            ).lastrowid
+            reported = clock.now() + (timedelta(days=90) if submission_id == kept else timedelta(days=1))
+            db.execute(
+                "INSERT INTO complication (submission_id, treatment_given_id, what, started, urgent, reported_by,"
+                " reported_at) VALUES (?, ?, 'A lump', '2017-01-01', 0, 'patient', ?)",
+                [submission_id, given, store.iso(reported)],
+            )
+    clock.at(PURGE_DAY)
+    with db_connection(db_path) as db:
+        retention.purge(db, retention.Policy())
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert ids(db_path, "submission") == [kept]
+    assert ids(db_path, "complication", "submission_id") == [kept]
