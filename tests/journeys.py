@@ -27,9 +27,11 @@ from tests.factories import (
     RULES_DIR,
     answers_by_step,
     approve,
+    batch_row,
     db_connection,
     latest_submission_id,
     make_clinician,
+    product_row,
     publish_soon,
     rows,
     set_register,
@@ -396,3 +398,38 @@ def take_consent(client, submission_id: int, treatment: str = "toxin", **fields)
     }
     form = {f"{treatment}-{key}": value for key, value in data.items()} | {f"{treatment}-csrf_token": csrf_token(page)}
     return client.post(f"/clinician/submissions/{submission_id}/consent/{treatment}", data=form)
+
+
+def record_treatment(client, db_path, submission_id: int, treatment: str = "toxin", **fields):
+    """Record, as this signed-in practitioner, the treatment given, with a product and batch of the clinic's (added
+    the first time: no maximum per session, expiring in 2027) and one area's amount; returns the POST's response."""
+    brand = f"Test {treatment}"
+    with db_connection(db_path) as db:
+        found = next(
+            db.query(
+                "SELECT product.id AS product, batch.id AS batch FROM product"
+                " JOIN batch ON batch.product_id = product.id WHERE product.brand = ?",
+                [brand],
+            ),
+            None,
+        )
+        if found is None:
+            toxin = treatment == "toxin"
+            product = product_row(
+                db,
+                brand,
+                kind=treatment,
+                unit="units" if toxin else "ml",
+                max_per_session=None,
+                generic_name="botulinum toxin type A" if toxin else "hyaluronic acid",
+            )
+            found = {"product": product, "batch": batch_row(db, product, f"{treatment.upper()}-1")}
+    data = {
+        "treatment": treatment,
+        "product_id": str(found["product"]),
+        "batch_id": str(found["batch"]),
+        "area_1": "Treated area",
+        "amount_1": "1",
+        "csrf_token": token_of(client),
+    }
+    return client.post(f"/clinician/submissions/{submission_id}/treatment", data={**data, **fields})

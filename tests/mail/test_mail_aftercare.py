@@ -9,7 +9,7 @@ import pytest
 
 from screening import store
 from tests.factories import DETAILS, consult, db_connection, deliver, rows, signed_consent_row
-from tests.journeys import signed_in, submit_through_form, token_of
+from tests.journeys import record_treatment, signed_in, submit_through_form, token_of
 from tests.mail.mail_helpers import assert_nothing_clinical, text_of
 
 pytestmark = pytest.mark.mail_server
@@ -28,10 +28,7 @@ def treat(app, db_path, clock, auth, treatment: str = "toxin") -> int:
     clock.set(GIVEN)
     browser = signed_in(app, "ada@clinic.example")
     assert deliver(app)["failed"] == 0  # the submission's own email, out of the way
-    given = browser.post(
-        f"/clinician/submissions/{submission_id}/treatment",
-        data={"treatment": treatment, "csrf_token": token_of(browser)},
-    )
+    given = record_treatment(browser, db_path, submission_id, treatment)
     assert given.status_code == 303
     return submission_id
 
@@ -83,10 +80,7 @@ def test_an_urgent_report_reaches_the_clinics_notification_address_saying_nothin
         signed_consent_row(db, submission_id, consult(db, submission_id), ada, "filler", store.iso(CONSULTED))
     clock.set(GIVEN)
     browser = signed_in(app, "ada@clinic.example")
-    browser.post(
-        f"/clinician/submissions/{submission_id}/treatment",
-        data={"treatment": "filler", "csrf_token": token_of(browser)},
-    )
+    record_treatment(browser, db_path, submission_id, "filler")
     (given,) = rows(db_path, "SELECT id FROM treatment_given")
     patient.get(f"/your-result/aftercare/{given['id']}")
     sent = patient.post(

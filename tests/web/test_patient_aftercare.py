@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from screening import store
 from tests.factories import audit_rows, consult, db_connection, outbox, rows, signed_consent_row
-from tests.journeys import RESULT_PATH, signed_in, submit_through_form, token_of
+from tests.journeys import RESULT_PATH, record_treatment, signed_in, submit_through_form, token_of
 from tests.pages import page_text
 
 CONSULTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # winter: clinic time (Europe/London) is UTC
@@ -28,10 +28,7 @@ def treated(app, db_path, clock, auth, treatment: str = "filler"):
         signed_consent_row(db, submission_id, consultation_id, ada_id, treatment, store.iso(CONSULTED))
     clock.set(GIVEN)
     ada = signed_in(app, ADA)
-    given = ada.post(
-        f"/clinician/submissions/{submission_id}/treatment",
-        data={"treatment": treatment, "csrf_token": token_of(ada)},
-    )
+    given = record_treatment(ada, db_path, submission_id, treatment)
     assert given.status_code == 303
     (row,) = rows(db_path, "SELECT id FROM treatment_given")
     return patient, ada, submission_id, row["id"]
