@@ -88,7 +88,7 @@ def test_the_practitioner_records_an_instrument_and_its_positive_score_asks_for_
         follow(page, button("Score and save"))
         checks(page)
         assert page.title().startswith("Error: ")
-        assert page.locator("#item_talk-error").inner_text().endswith("Choose the patient's answer")
+        assert page.locator("#item_talk-error").inner_text().endswith("Choose the patient's answer to item 2")
         assert page.is_checked("input[name='item_mirror'][value='often']")  # what was chosen stays chosen
         assert len(scores(server)) == before
 
