@@ -223,12 +223,13 @@ def yellow_card(
     if found["symptom_words"]:
         reaction += " Urgent symptoms reported: " + "; ".join(found["symptom_words"]) + "."
     register = " ".join(p for p in (reporter.get("register") or "", reporter.get("register_number") or "") if p)
+    product, batch = _product_and_batch(db, submission["id"], found)
     fields = [
         ("Patient's age at onset", f"{age} years" if age is not None else "not known"),
         ("Patient's sex", SEX_WORDS.get(answers.get("sex_at_birth") or "", "Not given")),
         ("Treatment", TREATMENT_NAMES.get(found["treatment"], found["treatment"])),
-        ("Product (brand name)", found["product"] or "not recorded"),
-        ("Batch number", found["batch"] or "not recorded"),
+        ("Product (brand name)", product or "not recorded"),
+        ("Batch number", batch or "not recorded"),
         ("Date of treatment", given_on.isoformat()),
         ("Date the reaction started", onset.isoformat()),
         ("The reaction", reaction),
@@ -239,3 +240,16 @@ def yellow_card(
         ("Clinic", config["CLINIC_NAME"]),
     ]
     return YellowCard(fields)
+
+
+def _product_and_batch(db: Database, submission_id: int, found: dict[str, Any]) -> tuple[str, str]:
+    """What the practitioner typed on the follow-up (a correction), else what the treatment record says was used."""
+    recorded = next(
+        (t for t in store.treatments_with_products(db, [submission_id]) if t["id"] == found["treatment_given_id"]),
+        None,
+    )
+    product = f"{recorded['brand']} ({recorded['generic_name']})" if recorded and recorded["brand"] else ""
+    batch = (
+        f"{recorded['lot_number']} (expiry {recorded['expiry_date']})" if recorded and recorded["lot_number"] else ""
+    )
+    return found["product"] or product, found["batch"] or batch

@@ -197,6 +197,17 @@ def test_a_clinician_records_the_follow_up_and_the_yellow_card_summary_has_every
     assert other.status_code == 404
 
 
+def test_the_yellow_card_takes_the_product_and_batch_from_the_treatment_record_unless_typed(app, db_path, clock, auth):
+    patient, ada, submission_id, given_id = treated(app, db_path, clock, auth, "filler")
+    report(patient, given_id, what="A hard lump", started="04/12/2026")
+    (problem,) = complications(db_path)
+
+    text = page_text(ada.get(f"/clinician/submissions/{submission_id}/complications/{problem['id']}/yellow-card"))
+
+    assert "Test filler (hyaluronic acid)" in text and "FILLER-1 (expiry 2027-06-30)" in text
+    assert "not recorded" not in text.split("Date of treatment")[0]
+
+
 def test_a_clinician_records_a_problem_the_patient_phoned_about_and_a_bad_one_is_refused(app, db_path, clock, auth):
     _, ada, submission_id, given_id = treated(app, db_path, clock, auth, "toxin")
     page = ada.get(f"/clinician/submissions/{submission_id}")
