@@ -29,6 +29,7 @@ SLOT_DAYS_AHEAD = 60  # how far ahead the private page lists treatment slots
 CONSENTED = "consented"
 COOLING_OFF = "cooling_off"
 NO_CONSENT = "no_consent"
+GIVEN = "given"  # the treatment was given under this consent: a new course starts with a new screening
 
 
 @dataclass(frozen=True)
@@ -37,17 +38,22 @@ class TreatmentState:
     consent: dict[str, Any] | None  # the newest signed, not withdrawn, consent to it
     opens_at: datetime | None  # when the cooling-off ends (None without a signed consent)
     booking: dict[str, Any] | None = None  # the kept treatment appointment, if any
+    given: dict[str, Any] | None = None  # the newest treatment given under this consent, if any
 
     @property
     def state(self) -> str:
         if self.consent is None or self.opens_at is None:
             return NO_CONSENT
+        if self.given is not None:
+            return GIVEN
         return CONSENTED if cooling_off_passed(self.opens_at, clock.utc_now()) else COOLING_OFF
 
     def describe(self, tz) -> str:
-        """'consented', 'cooling off until Thursday 5 November 2026, 10:00am' or 'no consent'."""
+        """'consented', 'cooling off until Thursday 5 November 2026, 10:00am', 'given ...' or 'no consent'."""
         if self.state == NO_CONSENT:
             return "no consent"
+        if self.state == GIVEN:
+            return f"given {clock.readable(self.given['given_at'], tz)}"
         if self.state == COOLING_OFF:
             return f"cooling off until {opens_words(self.opens_at, tz)}"
         return "consented"
@@ -78,7 +84,12 @@ def state_with(db: Database, submission_id: int, treatment: str, hours: int) -> 
     booking = store.active_booking(db, submission_id, kind="treatment")
     if booking is not None and treatment not in booking["treatments"]:
         booking = None
-    return TreatmentState(treatment, consent, opens_at, booking)
+    given = None
+    if consent is not None:
+        given = next((g for g in store.treatments_given(db, [submission_id]) if g["consent_id"] == consent["id"]), None)
+    if given is not None and booking is not None and booking["id"] == given["booking_id"]:
+        booking = None  # that appointment is over: it was the treatment
+    return TreatmentState(treatment, consent, opens_at, booking, given)
 
 
 def states(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> list[TreatmentState]:
@@ -95,7 +106,7 @@ def _treatments(submission: dict[str, Any]) -> list[str]:
 
 def treatment_slots(db: Database, config: dict[str, Any], state: TreatmentState) -> list[dict[str, Any]]:
     """Free treatment slots from when the cooling-off ends (and from now), for the next SLOT_DAYS_AHEAD days."""
-    if state.state == NO_CONSENT or state.booking is not None or state.opens_at is None:
+    if state.state in (NO_CONSENT, GIVEN) or state.booking is not None or state.opens_at is None:
         return []
     now = clock.utc_now()
     start = max(now, state.opens_at)
@@ -155,6 +166,11 @@ def book_treatment(
     if state.state == NO_CONSENT:
         raise TreatmentNotYet(
             f"Your consent to {words} must be signed before you can book the treatment. Nothing was booked."
+        )
+    if state.state == GIVEN:
+        raise TreatmentNotYet(
+            f"You had your {words} on {clock.readable(state.given['given_at'], tz)}. Your next course starts with a"
+            " new screening. Nothing was booked."
         )
     slot = store.get_slot(db, int(slot_id)) if (slot_id or "").isdigit() and len(slot_id) <= 18 else None
     if slot is None or slot["kind"] != "treatment" or slot["cancelled_at"] is not None:
@@ -299,7 +315,7 @@ def record_treatment(
             f"{consent['clinician_name']} took this consent and must give the treatment: nothing was recorded",
         )
     reason = (reason or "").strip()
-    inside = state.state == COOLING_OFF
+    inside = not cooling_off_passed(state.opens_at, clock.utc_now())  # a second record under one consent too
     if inside:
         opens = opens_words(state.opens_at, tz)
         if not clinic.details(db, config).same_day_treatment:

@@ -112,7 +112,9 @@ def test_inside_the_cooling_off_it_is_refused_with_the_date_and_after_it_recorde
     )
     (event,) = audit_rows(db_path, "treatment_recorded")
     assert json.loads(event["detail"])["same_day"] is False
-    assert "Anti-wrinkle injections: consented" in page_text(ada.get(f"/clinician/submissions/{submission_id}"))
+    assert "Anti-wrinkle injections: given Thursday 3 December 2026, 9:00am (consent taken by Ada)" in page_text(
+        ada.get(f"/clinician/submissions/{submission_id}")
+    )
 
 
 def test_only_the_practitioner_who_took_the_consent_may_record_it(auth, db_path, clock):

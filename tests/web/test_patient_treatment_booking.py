@@ -123,3 +123,31 @@ def test_treatment_slots_are_not_offered_as_consultation_times_and_do_not_count_
     assert forced.status_code == 303 and active_bookings(db_path) == []
     with db_connection(db_path) as db:
         assert store.active_booking(db, submission_id) is None
+
+
+def test_once_the_treatment_is_given_the_page_says_so_and_offers_no_treatment_time(app, db_path, clock):
+    patient, submission_id, consultation_id = consulted_patient(app, db_path, clock)
+    consent_id = sign(db_path, submission_id, consultation_id, CONSULTED)
+    (booked,) = publish_treatment(db_path, CONSULTED + timedelta(days=3), 1)
+    clock.set(CONSULTED + timedelta(days=2, hours=1))
+    assert "Your treatment appointment is booked." in page_text(post_treatment(patient, booked))
+    (later,) = publish_treatment(db_path, CONSULTED + timedelta(days=10), 1)
+    given_at = CONSULTED + timedelta(days=3)
+    with db_connection(db_path) as db:  # the treatment given at that appointment, under that consent
+        db.execute(
+            "INSERT INTO treatment_given (submission_id, consent_id, booking_id, treatment, clinician_id,"
+            " clinician_name, given_at) SELECT ?, ?, booking.id, 'toxin', consent.clinician_id, 'Pat', ?"
+            " FROM booking, consent WHERE booking.kind = 'treatment' AND consent.id = ?",
+            [submission_id, consent_id, store.iso(given_at), consent_id],
+        )
+    clock.set(given_at + timedelta(hours=2))
+
+    page = patient.get(RESULT_PATH)
+    text = page_text(page)
+    assert "You had your treatment on Friday 4 December 2026, 9:00am" in text
+    assert "Cancel this treatment appointment" not in text and "You may book your treatment from" not in text
+    assert f'id="treatment-slot-{later}"' not in page.get_data(as_text=True)
+
+    refused = post_treatment(patient, later)
+    assert "Your next course starts with a new screening. Nothing was booked." in page_text(refused)
+    assert [b["slot_id"] for b in treatment_bookings(db_path)] == [booked]
