@@ -4,7 +4,9 @@ instance folder of its own made through the real CLI: a secret key, an admin, an
 
 The server and the commands run in subprocesses on the wall clock, where the `clock` fixture of tests/conftest.py
 cannot reach. So every browser test and helper takes the time from `clinic_now` and `clinic_today` here, and from
-nowhere else: they read the product's own clock (screening.clock) in the clinic's zone, as the server does.
+nowhere else: they read the product's own clock (screening.clock) in the clinic's zone, as the server does. A test
+that needs days to pass (a check-in two weeks after a treatment, a recall at 91 days) restarts the server with its
+clock moved on (`LiveServer.move_clock`, through tools/clock_shift) and reads the server's time from `LiveServer.now`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfo
 from screening import clock as app_clock
 
 BIN = Path(sys.executable).parent
+CLOCK_SHIFT = Path(__file__).resolve().parent.parent / "tools" / "clock_shift"  # moves a process's Python clocks
 ADMIN_EMAIL = "ada@clinic.example"
 ADMIN_PASSWORD = "plum tractor 41 lantern"  # the admin's own, chosen at the first sign-in (LiveServer.start)
 ADMIN_GIVEN_PASSWORD = "given harbour 19 sparrow"  # what `screening clinician add` is given
@@ -62,6 +65,36 @@ class LiveServer:
             SCREENING_INSTANCE_PATH=str(folder), SCREENING_PUBLIC_URL=self.url, SCREENING_RATELIMIT_ENABLED="false"
         )
         self.process: subprocess.Popen | None = None
+        self.days_on = 0.0  # how far move_clock has moved the server's clock
+
+    def now(self) -> datetime:
+        """Now where the served clinic is, by the server's clock (moved on by move_clock)."""
+        return clinic_now() + timedelta(days=self.days_on)
+
+    def send_mail_to(self, port: int, clinic_email: str) -> LiveServer:
+        """Send the server's email to the SMTP server on this loopback port (plain, no sign-in), a delivery round
+        every second, with the clinic's notification address `clinic_email`. Before start or serve."""
+        self.env.update(
+            SCREENING_MAIL_SERVER="127.0.0.1",
+            SCREENING_MAIL_PORT=str(port),
+            SCREENING_MAIL_SECURITY="none",
+            SCREENING_MAIL_INTERVAL="1",
+            SCREENING_CLINIC_EMAIL=clinic_email,
+        )
+        return self
+
+    def move_clock(self, days: float) -> LiveServer:
+        """Stop the server and serve the same instance again with its clock `days` further on (and the CLI's), as a
+        clinic's days pass between a treatment and its check-in or recall: tools/clock_shift moves every Python
+        clock of the processes started from here, on top of any shift the suite itself runs under (make
+        test-later). The server's jobs run a round as it starts, so what has come due goes out at once."""
+        self.stop()
+        self.days_on += days
+        suite_shift = float(os.environ.get("CLOCK_SHIFT_DAYS", "0") or 0)
+        self.env["CLOCK_SHIFT_DAYS"] = str(suite_shift + self.days_on)
+        paths = [part for part in self.env.get("PYTHONPATH", "").split(os.pathsep) if part]
+        self.env["PYTHONPATH"] = os.pathsep.join([str(CLOCK_SHIFT), *paths])
+        return self.serve()
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
@@ -78,7 +111,7 @@ class LiveServer:
         return done.stdout
 
     def publish_slots(self, days_ahead: int = 2) -> None:
-        day = (clinic_today() + timedelta(days=days_ahead)).isoformat()
+        day = (self.now().date() + timedelta(days=days_ahead)).isoformat()
         self.cli(
             "slots",
             "add",

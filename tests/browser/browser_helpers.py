@@ -29,6 +29,10 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+SIZES = {  # the two sizes every journey is tried at, as Playwright's new_context takes them
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "mobile": {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True},
+}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 TITLE_SUFFIX = " – Our clinic health screening"
 DETAILS = {"full_name": "Sam Patient", "email": "sam@example.org"}
@@ -38,6 +42,9 @@ _PATIENTS = itertools.count(1)
 _axe = Axe()
 
 # Interactive things a finger has to hit; links inside sentences are exempt (WCAG 2.5.8 "inline").
+TOO_WIDE_JS = """() => [...document.querySelectorAll('main *')]
+    .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+    .slice(0, 8).map(el => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`)"""  # what a phone must scroll to
 TAP_TARGETS_JS = """() => [...document.querySelectorAll(
     'button, input:not([type=hidden]), select, textarea, .back-link, .nav a, .header__name, .skip-link:focus')]
   .filter(el => el.offsetParent !== null)
@@ -69,7 +76,9 @@ class PageChecks:
             assert violations == [], f"axe on {page.url}: {violations}"
         if self.small_screen:
             width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-            assert width[0] <= width[1], f"{page.url} scrolls sideways: {width}"
+            if width[0] > width[1]:
+                past_the_edge = page.evaluate(TOO_WIDE_JS)
+                raise AssertionError(f"{page.url} scrolls sideways: {width}, past the edge: {past_the_edge}")
             assert page.evaluate(TAP_TARGETS_JS) == [], f"small tap targets on {page.url}"
         self.visited.append(page.url)
 

@@ -4,9 +4,11 @@ prints it. Shared by the browser test (checks on every page) and `make screensho
 
 from __future__ import annotations
 
-from datetime import timedelta
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
 
-from tests.browser.browser_helpers import DETAILS, book_first_slot, complete_screening
+from tests.browser.browser_helpers import DETAILS, answer_step, book_first_slot, complete_screening, press_button
 from tests.factories import answers_by_step
 from tests.live_server import LiveServer, clinic_now
 
@@ -40,6 +42,19 @@ def button(text: str) -> str:
 def type_into(page, element_id: str, text: str) -> None:
     tab_to(page, f"el.id === {element_id!r}")
     page.keyboard.type(text)
+
+
+def type_date(page, element_id: str, day: date) -> None:
+    """Type a date into a native date box with the keyboard. The box shows its parts in the browser's own order
+    (Debian's Chromium: month first, whatever the page's locale), so a first date whose day and month cannot be
+    confused tells the order; Shift+Tab twice goes back to the first part, and the date is typed in that order."""
+    tab_to(page, f"el.id === {element_id!r}")
+    page.keyboard.type("01022003")
+    month_first = page.input_value(f"#{element_id}") == "2003-01-02"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type(day.strftime("%m%d%Y" if month_first else "%d%m%Y"))
+    assert page.input_value(f"#{element_id}") == day.isoformat()
 
 
 def choose_radio(page, name: str, value: str) -> None:
@@ -167,3 +182,109 @@ def clinic_day(page, server: LiveServer, checks, *, email: str, name: str, numbe
     follow(page, link("Print view"))
     checks(page)
     return page.pdf(format="A4", print_background=False)
+
+
+def query(server: LiveServer, sql: str, params=()) -> list[dict]:
+    connection = sqlite3.connect(Path(server.folder) / "screening.sqlite3")
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute(sql, params)]
+    finally:
+        connection.close()
+
+
+def publish(server: LiveServer, start, practitioner: str, kind: str) -> int:
+    """One half-hour slot of this kind at `start` (clinic time) for this practitioner; returns its id."""
+    start = start.replace(second=0, microsecond=0, tzinfo=None)
+    server.cli(
+        "slots",
+        "add",
+        "--start",
+        start.isoformat(timespec="minutes"),
+        "--end",
+        (start + timedelta(minutes=30)).isoformat(timespec="minutes"),
+        "--practitioner",
+        practitioner,
+        "--kind",
+        kind,
+    )
+    (slot,) = query(
+        server,
+        "SELECT id FROM slot WHERE practitioner = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        (practitioner, kind),
+    )
+    return slot["id"]
+
+
+def patient_screens(page, server: LiveServer, checks, email: str) -> None:
+    """A patient with nothing to declare answers every step from the start page, gives her name and address, signs
+    the declaration and sends her answers, with the keyboard alone."""
+    steps = answers_by_step("toxin")
+    page.goto(server.url + "/")
+    checks(page)
+    press_button(page, "Start now")
+    for _ in range(len(steps)):
+        checks(page)
+        answer_step(page, steps[page.url.rsplit("/", 1)[-1]])
+    checks(page)
+    type_into(page, "full_name", DETAILS["full_name"])
+    type_into(page, "email", email)
+    press_button(page, "Continue")
+    checks(page)
+    tab_to(page, "el.id === 'confirm'")
+    page.keyboard.press("Space")
+    type_into(page, "signature", DETAILS["full_name"])
+    press_button(page, "Send my answers")
+    checks(page)
+
+
+def patient_screens_and_books(page, server: LiveServer, checks, email: str, *, reminders: bool = False) -> None:
+    """A clear patient screens and books the consultation slot, with the keyboard alone (ticking the box that asks
+    for a reminder when a refresh is due, where `reminders`)."""
+    patient_screens(page, server, checks, email)
+    assert page.locator("h1").inner_text().strip() == "You can book a consultation"
+    if page.locator("input[name=day]").count():  # a day first, then a time on it
+        tab_to(page, "el.name === 'day'")
+        page.keyboard.press("Space")
+        press_button(page, "Continue")
+        checks(page)
+    tab_to(page, "el.name === 'slot'")
+    page.keyboard.press("Space")
+    press_button(page, "Continue")
+    checks(page)
+    if reminders:
+        tab_to(page, "el.id === 'reminders'")
+        page.keyboard.press("Space")
+    press_button(page, "Confirm appointment")
+    checks(page)
+    assert page.locator("h1").inner_text().strip() == "Your appointment is booked"
+
+
+def practitioner_consults_and_takes_consent(page, server: LiveServer, checks, *, email: str, number: str) -> None:
+    """The practitioner signs in, sets their register, records the consultation, takes consent to toxin (photographs
+    for the record ticked) and hands the device to the patient, who signs: keyboard only."""
+    practitioner_signs_in(page, server, checks, email=email, number=number)
+    follow(page, link("Diary"))
+    checks(page)
+    follow(page, link("Show only mine"))
+    checks(page)
+    follow(page, link(DETAILS["full_name"]))
+    checks(page)
+    record_consultation(page, checks)
+
+    assert "Take consent" in page.inner_text("main")
+    type_into(page, "toxin-discussed", "The common effects, the rare spread of toxin, aftercare and what to report")
+    type_into(page, "toxin-reasons", "Frown lines make her look cross")
+    type_into(page, "toxin-hopes", "A softer frown, not a frozen face")
+    tab_to(page, "el.id === 'toxin-photos_record'")
+    page.keyboard.press("Space")
+    follow(page, button("Record the consent"))
+    checks(page)
+    assert "/consent/" in page.url and page.url.endswith("/sign"), page.url
+
+    type_into(page, "full_name", DETAILS["full_name"])  # the patient, on the clinic's device
+    tab_to(page, "el.id === 'understood'")
+    page.keyboard.press("Space")
+    follow(page, button("Sign my consent"))
+    checks(page)
+    assert "Consent signed." in page.inner_text("body")

@@ -9,13 +9,8 @@ import re
 
 import pytest
 
-from tests.browser.browser_helpers import PageChecks
+from tests.browser.browser_helpers import SIZES, PageChecks
 from tests.browser.clinic_day_journey import clinic_day, clinician_account, patient_books_soon
-
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "mobile": {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True},
-}
 
 
 def pdf_pages(pdf: bytes) -> int:

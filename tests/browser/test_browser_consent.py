@@ -8,127 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from screening import clock as app_clock
-from tests.browser.browser_helpers import DETAILS, PageChecks, answer_step, press_button
+from tests.browser.browser_helpers import SIZES, PageChecks, press_button
 from tests.browser.clinic_day_journey import (
     button,
     clinician_account,
-    follow,
-    link,
-    practitioner_signs_in,
-    record_consultation,
+    patient_screens_and_books,
+    practitioner_consults_and_takes_consent,
+    publish,
+    query,
     tab_to,
-    type_into,
 )
-from tests.factories import answers_by_step
-from tests.live_server import CLINIC_ZONE, LiveServer, clinic_now
-
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "mobile": {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True},
-}
-
-
-def query(server: LiveServer, sql: str, params=()) -> list[dict]:
-    connection = sqlite3.connect(Path(server.folder) / "screening.sqlite3")
-    connection.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in connection.execute(sql, params)]
-    finally:
-        connection.close()
-
-
-def publish(server: LiveServer, start, practitioner: str, kind: str) -> int:
-    """One half-hour slot of this kind at `start` (clinic time) for this practitioner; returns its id."""
-    start = start.replace(second=0, microsecond=0, tzinfo=None)
-    server.cli(
-        "slots",
-        "add",
-        "--start",
-        start.isoformat(timespec="minutes"),
-        "--end",
-        (start + timedelta(minutes=30)).isoformat(timespec="minutes"),
-        "--practitioner",
-        practitioner,
-        "--kind",
-        kind,
-    )
-    (slot,) = query(
-        server,
-        "SELECT id FROM slot WHERE practitioner = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-        (practitioner, kind),
-    )
-    return slot["id"]
-
-
-def patient_screens_and_books(page, server: LiveServer, checks, email: str) -> None:
-    """A clear patient screens and books the consultation slot, with the keyboard alone."""
-    steps = answers_by_step("toxin")
-    page.goto(server.url + "/")
-    checks(page)
-    press_button(page, "Start now")
-    for _ in range(len(steps)):
-        checks(page)
-        answer_step(page, steps[page.url.rsplit("/", 1)[-1]])
-    checks(page)
-    type_into(page, "full_name", DETAILS["full_name"])
-    type_into(page, "email", email)
-    press_button(page, "Continue")
-    checks(page)
-    tab_to(page, "el.id === 'confirm'")
-    page.keyboard.press("Space")
-    type_into(page, "signature", DETAILS["full_name"])
-    press_button(page, "Send my answers")
-    checks(page)
-    assert page.locator("h1").inner_text().strip() == "You can book a consultation"
-    if page.locator("input[name=day]").count():  # a day first, then a time on it
-        tab_to(page, "el.name === 'day'")
-        page.keyboard.press("Space")
-        press_button(page, "Continue")
-        checks(page)
-    tab_to(page, "el.name === 'slot'")
-    page.keyboard.press("Space")
-    press_button(page, "Continue")
-    checks(page)
-    press_button(page, "Confirm appointment")
-    checks(page)
-    assert page.locator("h1").inner_text().strip() == "Your appointment is booked"
-
-
-def practitioner_consults_and_takes_consent(page, server: LiveServer, checks, *, email: str, number: str) -> None:
-    """The practitioner signs in, sets their register, records the consultation, takes consent to toxin (photographs
-    for the record ticked) and hands the device to the patient, who signs: keyboard only."""
-    practitioner_signs_in(page, server, checks, email=email, number=number)
-    follow(page, link("Diary"))
-    checks(page)
-    follow(page, link("Show only mine"))
-    checks(page)
-    follow(page, link(DETAILS["full_name"]))
-    checks(page)
-    record_consultation(page, checks)
-
-    assert "Take consent" in page.inner_text("main")
-    type_into(page, "toxin-discussed", "The common effects, the rare spread of toxin, aftercare and what to report")
-    type_into(page, "toxin-reasons", "Frown lines make her look cross")
-    type_into(page, "toxin-hopes", "A softer frown, not a frozen face")
-    tab_to(page, "el.id === 'toxin-photos_record'")
-    page.keyboard.press("Space")
-    follow(page, button("Record the consent"))
-    checks(page)
-    assert "/consent/" in page.url and page.url.endswith("/sign"), page.url
-
-    type_into(page, "full_name", DETAILS["full_name"])  # the patient, on the clinic's device
-    tab_to(page, "el.id === 'understood'")
-    page.keyboard.press("Space")
-    follow(page, button("Sign my consent"))
-    checks(page)
-    assert "Consent signed." in page.inner_text("body")
+from tests.live_server import CLINIC_ZONE, clinic_now
 
 
 @pytest.mark.parametrize("size", ["desktop", "mobile"])

@@ -15,13 +15,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from tests.browser.browser_helpers import PageChecks
+from tests.browser.browser_helpers import SIZES, PageChecks
 from tests.live_server import LiveServer, clinic_now
 
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "mobile": {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True},
-}
 GIVEN = "given harbour 19 sparrow"
 OWN = "velvet compass 27 meadow"
 

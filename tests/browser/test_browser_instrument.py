@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.browser_helpers import DETAILS, PageChecks
+from tests.browser.browser_helpers import DETAILS, SIZES, PageChecks
 from tests.browser.clinic_day_journey import (
     button,
     choose_radio,
@@ -26,11 +26,6 @@ from tests.browser.clinic_day_journey import (
 from tests.conftest import RULES_DIR
 from tests.factories import INVENTED_INSTRUMENT
 from tests.live_server import LiveServer
-
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "mobile": {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True},
-}
 
 
 @pytest.fixture(scope="module")

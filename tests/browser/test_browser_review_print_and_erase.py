@@ -11,13 +11,9 @@ import itertools
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.browser_helpers import PageChecks, clinician_signs_in, fill_step
+from tests.browser.browser_helpers import SIZES, PageChecks, clinician_signs_in, fill_step
 from tests.factories import answers_by_step
 
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "mobile": {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True},
-}
 NAME = "Olwen Printwell"
 _PATIENTS = itertools.count(1)
 LONG_TEXT = "Ocrelizumab infusions every six months since 2019; " * 12

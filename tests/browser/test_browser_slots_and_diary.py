@@ -9,14 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.browser_helpers import PageChecks, clinician_signs_in
+from tests.browser.browser_helpers import SIZES, PageChecks, clinician_signs_in
 from tests.browser.clinic_day_journey import patient_books_soon
 from tests.live_server import clinic_today
 
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "mobile": {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True},
-}
 # How tall the slots page may be with a published week of 70 slots (it was 7,083 px at 1280 with 80 slots as rows).
 TALLEST = {"desktop": 2500, "mobile": 6500}
 
