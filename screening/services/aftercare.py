@@ -95,8 +95,10 @@ def report(
 ) -> Reported:
     """Store a problem reported after a treatment given on this screening (by the patient, or by `clinician`),
     audited; one that ticks an urgent symptom of the treatment's aftercare emails the clinic's notification address
-    at once. Refused (FieldError, nothing stored) for a treatment not given on this screening, an empty description,
-    a start day missing, in the future or before the treatment, or a symptom the aftercare does not list."""
+    at once. The treatment's check-in, if not yet sent, is withdrawn with it: the patient has told the clinic how it
+    went, and "how did it go?" afterwards would read as if nobody listened. Refused (FieldError, nothing stored) for
+    a treatment not given on this screening, an empty description, a start day missing, in the future or before the
+    treatment, or a symptom the aftercare does not list."""
     given = next(
         (g for g in store.treatments_given(db, [submission["id"]]) if str(g["id"]) == str(treatment_given_id)), None
     )
@@ -153,13 +155,28 @@ def reported_problems(db: Database) -> list[dict[str, Any]]:
 
 
 def complications(db: Database, submission: dict[str, Any]) -> list[dict[str, Any]]:
-    """The problems reported for one screening, open and urgent first, each with its ticked symptoms in words."""
+    """The problems reported for one screening, open and urgent first, each with its ticked symptoms in words
+    (`symptom_words`), the treatment's name (`treatment_name`) and the product and batch used (`product_used`,
+    `batch_used`: what the practitioner typed on the follow-up, else what the treatment record says; '' when
+    neither says)."""
     shown = texts()
     found = store.complications_for(db, [submission["id"]])
+    recorded = {t["id"]: t for t in store.treatments_with_products(db, [submission["id"]])} if found else {}
     for row in found:
         text = shown.get(row["treatment"])
         row["symptom_words"] = [(text.symptom(s).text if text and text.symptom(s) else s) for s in row["symptoms"]]
+        row["treatment_name"] = TREATMENT_NAMES.get(row["treatment"], row["treatment"])
+        row["product_used"], row["batch_used"] = _product_and_batch(row, recorded.get(row["treatment_given_id"]))
     return found
+
+
+def _product_and_batch(found: dict[str, Any], recorded: dict[str, Any] | None) -> tuple[str, str]:
+    """What the practitioner typed on the follow-up (a correction), else what the treatment record says was used."""
+    product = f"{recorded['brand']} ({recorded['generic_name']})" if recorded and recorded["brand"] else ""
+    batch = (
+        f"{recorded['lot_number']} (expiry {recorded['expiry_date']})" if recorded and recorded["lot_number"] else ""
+    )
+    return found["product"] or product, found["batch"] or batch
 
 
 def complication_of(db: Database, submission: dict[str, Any], complication_id: Any) -> dict[str, Any]:
@@ -223,11 +240,11 @@ def yellow_card(
     if found["symptom_words"]:
         reaction += " Urgent symptoms reported: " + "; ".join(found["symptom_words"]) + "."
     register = " ".join(p for p in (reporter.get("register") or "", reporter.get("register_number") or "") if p)
-    product, batch = _product_and_batch(db, submission["id"], found)
+    product, batch = found["product_used"], found["batch_used"]
     fields = [
         ("Patient's age at onset", f"{age} years" if age is not None else "not known"),
         ("Patient's sex", SEX_WORDS.get(answers.get("sex_at_birth") or "", "Not given")),
-        ("Treatment", TREATMENT_NAMES.get(found["treatment"], found["treatment"])),
+        ("Treatment", found["treatment_name"]),
         ("Product (brand name)", product or "not recorded"),
         ("Batch number", batch or "not recorded"),
         ("Date of treatment", given_on.isoformat()),
@@ -240,16 +257,3 @@ def yellow_card(
         ("Clinic", config["CLINIC_NAME"]),
     ]
     return YellowCard(fields)
-
-
-def _product_and_batch(db: Database, submission_id: int, found: dict[str, Any]) -> tuple[str, str]:
-    """What the practitioner typed on the follow-up (a correction), else what the treatment record says was used."""
-    recorded = next(
-        (t for t in store.treatments_with_products(db, [submission_id]) if t["id"] == found["treatment_given_id"]),
-        None,
-    )
-    product = f"{recorded['brand']} ({recorded['generic_name']})" if recorded and recorded["brand"] else ""
-    batch = (
-        f"{recorded['lot_number']} (expiry {recorded['expiry_date']})" if recorded and recorded["lot_number"] else ""
-    )
-    return found["product"] or product, found["batch"] or batch

@@ -4,6 +4,7 @@ causes, the clinician's follow-up, and the open reports the queue lists first.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -12,7 +13,7 @@ from screening import clock
 from screening.errors import Conflict
 from screening.store.audit import AuditEvent, _with_object, append_audit
 from screening.store.core import iso, write_transaction
-from screening.store.outbox import Mail, queue_mail
+from screening.store.outbox import Mail, queue_mail, withdraw_check_in
 
 _JOINED = (
     "SELECT complication.*, treatment_given.treatment, treatment_given.given_at,"
@@ -26,7 +27,9 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_complication(db: Database, values: dict[str, Any], audit: AuditEvent, mails: tuple[Mail, ...] = ()) -> int:
-    """Store a reported problem with its audit event and any email to the clinic, in one transaction."""
+    """Store a reported problem with its audit event and any email to the clinic, in one transaction, and withdraw
+    the treatment's check-in if it is still unsent (the patient has already told the clinic how it went); the audit
+    detail says whether one was withdrawn (`check_in_withdrawn`)."""
     with write_transaction(db):
         complication_id = db.execute(
             "INSERT INTO complication (submission_id, treatment_given_id, what, started, symptoms, urgent,"
@@ -40,7 +43,9 @@ def record_complication(db: Database, values: dict[str, Any], audit: AuditEvent,
                 "urgent": int(bool(values["urgent"])),
             },
         ).lastrowid
-        append_audit(db, _with_object(audit, "complication", complication_id))
+        withdrawn = withdraw_check_in(db, values["treatment_given_id"])
+        detail = {**(audit.detail or {}), "check_in_withdrawn": bool(withdrawn)}
+        append_audit(db, _with_object(replace(audit, detail=detail), "complication", complication_id))
         queue_mail(db, mails)
     return complication_id
 

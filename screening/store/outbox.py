@@ -83,3 +83,36 @@ def mail_unsendable(db: Database, mail_id: int, reason: str) -> None:
         "UPDATE outbox SET failed_at = ?, attempts = attempts + 1, claimed_until = NULL, last_error = ? WHERE id = ?",
         [iso(clock.utc_now()), reason, mail_id],
     )
+
+
+def withdraw_check_in(db: Database, treatment_given_id: int) -> int:
+    """Withdraw the two-week check-in queued with this treatment given, while it is unsent: the outbox has no
+    withdrawn or cancelled state (a message waits, is sent, or failed as unbuildable), so the unsent row is deleted.
+    A check-in already sent, or given up as unbuildable, is left as it is. Joins the caller's transaction; returns
+    how many were withdrawn (0 or 1).
+
+    The check-in names its screening, not the treatment: it is the one queued in the treatment's own transaction,
+    so the screening's check-in written at or after the treatment was given and before the screening's next treatment
+    given (treatments recorded at the very same moment pair with their check-ins in the order written)."""
+    given = next(
+        db.query("SELECT submission_id, given_at FROM treatment_given WHERE id = ?", [treatment_given_id]), None
+    )
+    if given is None:
+        return 0
+    others = list(
+        db.query("SELECT id, given_at FROM treatment_given WHERE submission_id = ?", [given["submission_id"]])
+    )
+    ahead = sum(1 for o in others if o["given_at"] == given["given_at"] and o["id"] < treatment_given_id)
+    until = min((o["given_at"] for o in others if o["given_at"] > given["given_at"]), default=None)
+    check_ins = [
+        row
+        for row in db.query(
+            "SELECT id, created_at, sent_at, failed_at FROM outbox WHERE kind = 'check_in' AND submission_id = ?"
+            " AND created_at >= ? ORDER BY id",
+            [given["submission_id"], given["given_at"]],
+        )
+        if until is None or row["created_at"] < until
+    ]
+    if len(check_ins) <= ahead or check_ins[ahead]["sent_at"] or check_ins[ahead]["failed_at"]:
+        return 0
+    return db.execute("DELETE FROM outbox WHERE id = ? AND sent_at IS NULL", [check_ins[ahead]["id"]]).rowcount

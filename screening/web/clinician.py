@@ -285,7 +285,8 @@ def diary_page():
 @bp.get("/submissions/<int:submission_id>/print")
 @login_required
 def print_view(submission_id: int):
-    """Give a clinician an A4 print view of one screening, with a signature line."""
+    """Give a clinician an A4 print view of one screening, with the problems reported after treatment and a
+    signature line."""
     found = reviewing.printed(get_db(), actor(), submission_id)
     return render_template(
         "clinician/print.html",
@@ -296,6 +297,7 @@ def print_view(submission_id: int):
         consent_option_names=CONSENT_OPTIONS,
         assessment_outcomes=ASSESSMENT_OUTCOMES,
         treatments_given=products.summary(get_db(), [found["id"]], zone()),
+        problems=aftercare.complications(get_db(), found),
         **submission_context(found),
     )
 

@@ -1,6 +1,6 @@
 """After the treatment: the aftercare on the private page, problems reported from it (urgent ones at the top of the
-clinicians' queue with an email to the clinic), refused reports that store nothing, the clinician's follow-up and the
-Yellow Card summary."""
+clinicians' queue with an email to the clinic), refused reports that store nothing, the clinician's follow-up, the
+Yellow Card summary and the problems on the screening's print view."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from screening import store
 from tests.factories import audit_rows, consult, db_connection, outbox, rows, signed_consent_row
 from tests.journeys import RESULT_PATH, record_treatment, signed_in, submit_through_form, token_of
-from tests.pages import page_text
+from tests.pages import page_text, tree
 
 CONSULTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # winter: clinic time (Europe/London) is UTC
 GIVEN = CONSULTED + timedelta(days=3)
@@ -233,3 +233,65 @@ def test_a_clinician_records_a_problem_the_patient_phoned_about_and_a_bad_one_is
     )
     assert outbox(db_path, "urgent_report")
     assert "Difficulty speaking, or a hoarse voice" in page_text(ada.get(f"/clinician/submissions/{submission_id}"))
+
+
+def test_the_print_view_lists_each_problem_reported_with_its_treatment_symptoms_and_follow_up(
+    app, db_path, clock, auth
+):
+    patient, ada, submission_id, given_id = treated(app, db_path, clock, auth, "filler")
+    printed = ada.get(f"/clinician/submissions/{submission_id}/print")
+    assert "Problems reported after treatment None reported." in page_text(printed)
+
+    clock.set(GIVEN + timedelta(days=1))
+    report(patient, given_id, what="The skin above my lip went white", started="05/12/2026", symptoms="blanching")
+    ada = signed_in(app, ADA)  # a session idles out when the clock jumps a day
+    (urgent,) = complications(db_path)
+    ada.post(
+        f"/clinician/submissions/{submission_id}/complications/{urgent['id']}",
+        data={
+            "csrf_token": token_of(ada),
+            f"complication-{urgent['id']}-outcome": "Seen the same day; hyaluronidase given; recovered fully.",
+        },
+    )
+    ada.get(f"/clinician/submissions/{submission_id}")
+    recorded = ada.post(
+        f"/clinician/submissions/{submission_id}/complications",
+        data={
+            "csrf_token": token_of(ada),
+            "report-treatment_given": str(given_id),
+            "report-what": "Phoned: a small lump",
+            "report-started": "05/12/2026",
+        },
+    )
+    assert recorded.status_code == 303
+    _, phoned = complications(db_path)
+
+    printed = ada.get(f"/clinician/submissions/{submission_id}/print")
+    assert printed.status_code == 200
+    page = tree(printed)
+    assert page.by_id("problems").text() == "Problems reported after treatment"
+    first = page.by_id(f"problem-{urgent['id']}").text()
+    for words in (
+        "Urgent Reported by the patient, Saturday 5 December 2026, 9:00am",
+        "After Dermal filler, Friday 4 December 2026, 9:00am (by Ada)",
+        "Product Test filler (hyaluronic acid)",
+        "Batch FILLER-1 (expiry 2027-06-30)",
+        "Started Saturday 5 December 2026",
+        "What happened The skin above my lip went white",
+        "Urgent symptoms ticked Skin that turns pale or white (blanching) in or near the treated area",
+        "Urgent yes",
+        "Follow-up by Ada, Saturday 5 December 2026, 9:00am: Seen the same day; hyaluronidase given; recovered fully.",
+    ):
+        assert words in first, words
+    second = page.by_id(f"problem-{phoned['id']}").text()
+    assert second.startswith("Reported by a clinician, Saturday 5 December 2026, 9:00am")
+    for words in ("What happened Phoned: a small lump", "Urgent symptoms ticked none", "Urgent no"):
+        assert words in second, words
+    assert "Follow-up not yet followed up" in second
+    assert "blanching" not in second
+
+
+def test_the_print_view_of_a_screening_without_a_treatment_has_no_problems_section(app, auth):
+    _, submission_id = submit_through_form(app, "filler")
+    printed = page_text(auth.clinician().get(f"/clinician/submissions/{submission_id}/print"))
+    assert "Why it was flagged" in printed and "Problems reported after treatment" not in printed

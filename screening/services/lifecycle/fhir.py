@@ -224,9 +224,9 @@ def _answer(base: str, question: Question, value: Any) -> list[dict[str, Any]]:
 
 def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dict[str, Any] | None:
     """A Bundle (collection) for one screening: Patient, QuestionnaireResponse, a DetectedIssue per fired rule, a
-    ClinicalImpression per clinician's decision, a Consent per consent, and a Procedure per treatment given (with
-    its MedicationAdministrations or Device: treatment_entries). None when there is no such screening; Restricted
-    for a restricted one."""
+    ClinicalImpression per clinician's decision, a Consent per consent, a Procedure per treatment given (with its
+    MedicationAdministrations or Device: treatment_entries), and an AdverseEvent per problem reported after a
+    treatment (adverse_event). None when there is no such screening; Restricted for a restricted one."""
     submission = store.get_submission(db, submission_id)
     if submission is None:
         return None
@@ -309,8 +309,19 @@ def bundle(db: Database, ruleset: RuleSet, submission_id: int, base: str) -> dic
                 "resource": consent_resource(consent, store.consent_options(db, consent["id"]), patient_url, base),
             }
         )
+    procedures = {}
     for n, given in enumerate(store.treatments_with_products(db, [submission_id]), start=1):
         entries += treatment_entries(given, submission_id, n, patient_url, base)
+        procedures[given["id"]] = _full_url("Procedure", submission_id, n)
+    for complication in sorted(store.complications_for(db, [submission_id]), key=lambda c: c["id"]):
+        entries.append(
+            {
+                "fullUrl": _full_url("AdverseEvent", submission_id, complication["id"]),
+                "resource": adverse_event(
+                    complication, patient_url, procedures[complication["treatment_given_id"]], base
+                ),
+            }
+        )
     return {
         "resourceType": "Bundle",
         "id": f"screening-{submission_id}",
@@ -447,6 +458,28 @@ def treatment_entries(
         procedure["usedReference"] = [{"reference": device_url}]
         entries.append({"fullUrl": device_url, "resource": _clean(device)})
     return [{"fullUrl": procedure_url, "resource": _clean(procedure)}, *entries]
+
+
+def adverse_event(complication: dict[str, Any], patient_url: str, procedure_url: str, base: str) -> dict[str, Any]:
+    """A problem reported after a treatment as an AdverseEvent that happened (actuality "actual"): what happened in
+    the reporter's words as its event, the day it started as its date, when it was reported as its recordedDate, the
+    Procedure of the treatment given as the suspect entity, "urgent" as its seriousness when an urgent symptom was
+    ticked, the patient as its recorder when they reported it, and the clinician's follow-up as its outcome once
+    there is one."""
+    resource = {
+        "resourceType": "AdverseEvent",
+        "identifier": {"system": f"{base}/complication", "value": str(complication["id"])},
+        "actuality": "actual",
+        "event": {"text": complication["what"]},
+        "subject": {"reference": patient_url},
+        "date": complication["started"],
+        "recordedDate": complication["reported_at"],
+        "recorder": {"reference": patient_url} if complication["reported_by"] == "patient" else None,
+        "seriousness": {"text": "urgent"} if complication["urgent"] else None,
+        "outcome": {"text": complication["outcome"]} if complication["followed_up_at"] else None,
+        "suspectEntity": [{"instance": {"reference": procedure_url}}],
+    }
+    return _clean(resource)
 
 
 def _clean(resource: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import product
 
 import pytest
@@ -312,3 +312,94 @@ def test_a_treatment_recorded_before_products_were_kept_is_a_procedure_alone(app
     assert "MedicationAdministration" not in kinds and "Device" not in kinds
     for entry in data["entry"]:
         validate(entry["resource"])
+
+
+def test_a_problem_reported_after_a_treatment_is_an_adverse_event_naming_that_treatments_procedure(app, db_path, clock):
+    from tests.factories import record, treated_row
+
+    clock.set(datetime(2026, 12, 6, 10, 0, tzinfo=UTC))
+    reported = store.Actor("patient").event("complication_reported")
+    with db_connection(db_path) as db:
+        submission_id = record(db, "both")
+        treated_row(db, submission_id, given_at="2026-12-04T10:00:00Z")
+        filler = treated_row(db, submission_id, treatment="filler", given_at="2026-12-05T10:00:00Z")
+        problem = store.record_complication(
+            db,
+            {
+                "submission_id": submission_id,
+                "treatment_given_id": filler,
+                "what": "The skin above my lip went white",
+                "started": "2026-12-05",
+                "symptoms": ["blanching"],
+                "urgent": True,
+                "reported_by": "patient",
+            },
+            reported,
+        )
+        clock.set(datetime(2026, 12, 6, 15, 0, tzinfo=UTC))
+        store.follow_up_complication(
+            db,
+            problem,
+            {
+                "outcome": "Hyaluronidase given; recovered",
+                "product": "",
+                "batch": "",
+                "followed_up_by": None,
+                "followed_up_name": "Pat",
+            },
+            store.Actor("clinician").event("complication_followed_up"),
+        )
+        untouched = record(db, "toxin")
+        treated_row(db, untouched, given_at="2026-12-04T10:00:00Z")
+        data = fhir.bundle(db, RULESET, submission_id, BASE)
+        without = fhir.bundle(db, RULESET, untouched, BASE)
+    Bundle.model_validate(data)
+    for entry in data["entry"]:
+        validate(entry["resource"])
+    assert len({entry["fullUrl"] for entry in data["entry"]}) == len(data["entry"])
+    (event,) = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
+    patient_url = next(e["fullUrl"] for e in data["entry"] if e["resource"]["resourceType"] == "Patient")
+    filler_procedure = next(
+        e["fullUrl"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "Procedure" and e["resource"]["identifier"][0]["value"] == str(filler)
+    )
+    assert event["suspectEntity"] == [{"instance": {"reference": filler_procedure}}]
+    assert (event["actuality"], event["subject"], event["recorder"]) == (
+        "actual",
+        {"reference": patient_url},
+        {"reference": patient_url},
+    )
+    assert (event["date"], event["recordedDate"]) == ("2026-12-05", "2026-12-06T10:00:00.000000Z")
+    assert event["event"] == {"text": "The skin above my lip went white"}
+    assert event["seriousness"] == {"text": "urgent"}
+    assert event["outcome"] == {"text": "Hyaluronidase given; recovered"}
+
+    Bundle.model_validate(without)
+    assert [e for e in without["entry"] if e["resource"]["resourceType"] == "AdverseEvent"] == []
+
+
+def test_a_problem_not_urgent_and_not_yet_followed_up_has_no_seriousness_or_outcome(app, db_path, clock):
+    from tests.factories import record, treated_row
+
+    clock.set(datetime(2026, 12, 6, 10, 0, tzinfo=UTC))
+    with db_connection(db_path) as db:
+        submission_id = record(db, "toxin")
+        given = treated_row(db, submission_id, given_at="2026-12-04T10:00:00Z")
+        store.record_complication(
+            db,
+            {
+                "submission_id": submission_id,
+                "treatment_given_id": given,
+                "what": "Phoned: a mild headache",
+                "started": "2026-12-05",
+                "urgent": False,
+                "reported_by": "clinician",
+            },
+            store.Actor("clinician").event("complication_reported"),
+        )
+        data = fhir.bundle(db, RULESET, submission_id, BASE)
+    (event,) = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
+    validate(event)
+    assert "seriousness" not in event and "outcome" not in event and "recorder" not in event
+    assert event["event"] == {"text": "Phoned: a mild headache"}
