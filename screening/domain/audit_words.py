@@ -70,6 +70,8 @@ ACTION_WORDS = {
     "slot_cancelled": "Withdrew an appointment time",
     "product_added": "Added a product to the clinic's list",
     "batch_added": "Added a batch of a product",
+    "product_retired": "Retired a product from the treatment form",
+    "product_back_in_use": "Put a retired product back in use",
     "batch_recall_sent": "Emailed every patient treated from a batch to get in touch",
     "audit_viewed": "Viewed the audit trail",
     "screenings_exported": "Exported screenings as CSV",

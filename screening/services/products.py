@@ -74,6 +74,18 @@ def add_product(
     return store.add_product(db, values, actor.event("product_added", detail={"kind": kind, "unit": unit}))
 
 
+def set_in_use(db: Database, actor: store.Actor, product_id: int, in_use: bool) -> dict[str, Any]:
+    """Retire a product (the treatment form stops offering it and its batches; the treatments that used it keep
+    naming it, so a batch recall still finds them) or put it back in use; audited as product_retired or
+    product_back_in_use, once per change. NotFound for no such product; returns the product."""
+    product = store.get_product(db, product_id) if 0 < product_id <= LARGEST_ID else None
+    if product is None:
+        raise NotFound("There is no such product.")
+    action = "product_back_in_use" if in_use else "product_retired"
+    store.set_product_active(db, product["id"], in_use, actor.event(action, detail={"kind": product["kind"]}))
+    return product
+
+
 def _id(text: Any) -> int | None:
     text = str(text or "").strip()
     return int(text) if text.isdigit() and 0 < int(text) <= LARGEST_ID else None

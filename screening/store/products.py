@@ -163,6 +163,18 @@ def add_product(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
     return product_id
 
 
+def set_product_active(db: Database, product_id: int, active: bool, audit: AuditEvent) -> bool:
+    """Retire a product from the treatment form (active False) or put it back in use; audited in the same
+    transaction. False, and nothing written, when it is in that state already."""
+    with write_transaction(db):
+        changed = db.execute(
+            "UPDATE product SET active = ? WHERE id = ? AND active != ?", [int(active), product_id, int(active)]
+        ).rowcount
+        if changed:
+            append_audit(db, _with_object(audit, "product", product_id))
+    return bool(changed)
+
+
 def add_batch(db: Database, values: dict[str, Any], audit: AuditEvent) -> int:
     """Add a batch of a product; audited in the same transaction."""
     with write_transaction(db):

@@ -34,6 +34,7 @@ from screening.web.forms import (
     NewClinicianForm,
     PatientRecordsForm,
     ProductForm,
+    ProductInUseForm,
     WeekSlotsForm,
     WithdrawForm,
     WithdrawSlotsForm,
@@ -383,6 +384,20 @@ def add_batch():
             flash(f"Added batch {fields['lot_number'].strip()}.")
             return redirect(url_for("admin.products_list"), 303)
     return products_page(ProductForm(formdata=None), form)
+
+
+@bp.post("/admin/products/<int:product_id>/in-use")
+@auth.admin_required
+def product_in_use(product_id: int):
+    """Let an admin retire a product from the treatment form, or put a retired one back in use."""
+    form = ProductInUseForm()
+    if form.validate_on_submit():
+        product = products.set_in_use(get_db(), actor(), product_id, form.in_use.data == "yes")
+        if form.in_use.data == "yes":
+            flash(f"{product['brand']} is in use again: the treatment form offers it and its batches.")
+        else:
+            flash(f"{product['brand']} is retired: the treatment form no longer offers it. Its records are kept.")
+    return redirect(url_for("admin.products_list"), 303)
 
 
 @bp.route("/admin/batches/<int:batch_id>/recall", methods=["GET", "POST"])

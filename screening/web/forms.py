@@ -593,6 +593,12 @@ class ProductForm(FlaskForm):
     max_per_session = StringField("Maximum per session, as the label states it (optional)", validators=[Length(max=12)])
 
 
+class ProductInUseForm(FlaskForm):
+    """Retire a product from the treatment form ("no") or put it back in use ("yes"): a button with its value."""
+
+    in_use = RadioField("In use", choices={"yes": "In use", "no": "Retired"}, validators=[InputRequired()])
+
+
 class BatchForm(FlaskForm):
     """A batch of a listed product."""
 
@@ -607,7 +613,7 @@ class BatchForm(FlaskForm):
 
     def offer(self, products: list[dict]) -> BatchForm:
         """The clinic's products as choices."""
-        self.product_id.choices = {"": "Choose…", **{str(p["id"]): p["brand"] for p in products}}
+        self.product_id.choices = {"": "Choose…", **{str(p["id"]): p["brand"] for p in products if p["active"]}}
         return self
 
 

@@ -18,7 +18,7 @@ from tests.factories import (
     signed_consent_row,
 )
 from tests.journeys import token_of
-from tests.pages import page_text
+from tests.pages import page_text, post_form
 
 CONSULTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # clinic time is UTC in December
 
@@ -29,6 +29,9 @@ def consulted(db, submission_id: int) -> int:
     consultation_id = consult(db, submission_id)
     db.execute("UPDATE consultation SET id_date_of_birth = '1990-05-04' WHERE id = ?", [consultation_id])
     return consultation_id
+
+
+PRODUCTS = "/clinician/admin/products"
 
 
 def consented(db_path, clock, clinician_id: int) -> int:
@@ -148,3 +151,33 @@ def test_same_day_treatment_needs_the_clinics_setting_and_a_reason_and_is_audite
     assert given["same_day_reason"] == "Travelling abroad for work"
     (event,) = audit_rows(db_path, "treatment_recorded")
     assert json.loads(event["detail"])["same_day"] is True
+
+
+def test_a_product_the_admin_retires_leaves_the_treatment_form_and_returns_when_put_back_in_use(auth, db_path, clock):
+    submission_id = consented(db_path, clock, auth.account("ada@clinic.example", name="Ada"))
+    ada = signed_in_at(auth, clock, CONSULTED + timedelta(days=3))
+    grace = auth.admin()
+    screening, products, in_use = f"/clinician/submissions/{submission_id}", PRODUCTS, f"{PRODUCTS}/1/in-use"
+    assert "Brand X (botulinum toxin type A)" in ada.get(screening).get_data(as_text=True)
+
+    assert post_form(grace, in_use, {"in_use": "no"}, products).status_code == 303
+    page = ada.get(screening).get_data(as_text=True)
+    assert "Brand X (botulinum" not in page and "Brand X: batch" not in page
+    assert "Brand X botulinum toxin type A toxin units 30 units Retired Put back in use" in page_text(
+        grace.get(products)
+    )
+    refused = give(ada, submission_id)  # a form left open from before names the retired product
+    assert refused.status_code == 400
+    assert "Choose the product used, from the clinic's list: nothing was recorded" in page_text(refused)
+    assert given_rows(db_path) == []
+    assert post_form(grace, in_use, {"in_use": "no"}, products).status_code == 303  # retired already: no change
+
+    assert post_form(grace, in_use, {"in_use": "yes"}, products).status_code == 303
+    assert "Brand X botulinum toxin type A toxin units 30 units In use Retire" in page_text(grace.get(products))
+    assert give(ada, submission_id).status_code == 303
+    assert [(e["action"], e["object_id"]) for e in audit_rows(db_path) if e["action"].startswith("product_")] == [
+        ("product_retired", "1"),
+        ("product_back_in_use", "1"),
+    ]
+    assert grace.post(f"{PRODUCTS}/999/in-use", data={"in_use": "no", "csrf_token": token_of(grace)}).status_code == 404
+    assert ada.post(in_use, data={"in_use": "no", "csrf_token": token_of(ada)}).status_code == 403

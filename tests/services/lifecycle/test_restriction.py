@@ -391,6 +391,7 @@ SHOWS_NO_SCREENING = {
     "admin.audit_trail",  # ids and actions, never a name or an answer
     "admin.products_list",  # the clinic's products and batches: no patient on it
     "admin.add_batch",
+    "admin.product_in_use",  # retire a product or put it back: no patient on it
 }
 
 
