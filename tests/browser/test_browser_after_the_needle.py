@@ -12,7 +12,7 @@ every page at 1280 and 375 px, and the emails through a real SMTP server (aiosmt
 - 91 days after it (12 weeks, and the day the 90-day rule allows) the reminder arrives, and its link starts a new
   screening pre-filled from the last one.
 
-A reminder before the interval is refused in tests/services (the recall's own tests); this test follows one patient.
+A reminder before the interval is never sent (tests/web/test_patient_recall.py); this test follows one patient.
 """
 
 from __future__ import annotations
