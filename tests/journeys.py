@@ -433,3 +433,18 @@ def record_treatment(client, db_path, submission_id: int, treatment: str = "toxi
         "csrf_token": token_of(client),
     }
     return client.post(f"/clinician/submissions/{submission_id}/treatment", data={**data, **fields})
+
+
+def clinician_reports_problem(client, submission_id: int, given_id: int, what: str, started: str):
+    """Record, as this signed-in clinician, a problem the patient told them of (by phone) after a treatment given;
+    returns the POST's response."""
+    client.get(f"/clinician/submissions/{submission_id}")
+    return client.post(
+        f"/clinician/submissions/{submission_id}/complications",
+        data={
+            "csrf_token": token_of(client),
+            "report-treatment_given": str(given_id),
+            "report-started": started,
+            "report-what": what,
+        },
+    )

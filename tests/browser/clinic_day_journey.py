@@ -78,32 +78,28 @@ def clinician_account(server: LiveServer, email: str, name: str) -> None:
 
 def patient_books_soon(browser, server: LiveServer, options: dict, practitioner: str, checks) -> None:
     """Publish a slot a few hours from now for this practitioner; a patient screens (caution) and books it."""
-    start = (clinic_now() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
-    server.cli(
-        "slots",
-        "add",
-        "--start",
-        start.isoformat(timespec="minutes"),
-        "--end",
-        (start + timedelta(minutes=30)).isoformat(timespec="minutes"),
-        "--practitioner",
-        practitioner,
-    )
+    publish(server, (clinic_now() + timedelta(hours=2)).replace(minute=0), practitioner, "consultation")
     patient = browser.new_context(**options).new_page()
     complete_screening(patient, server.url, answers_by_step("toxin", upcoming_event="yes"), checks)
     book_first_slot(patient, checks)
     patient.context.close()
 
 
-def practitioner_signs_in(page, server: LiveServer, checks, *, email: str, number: str) -> None:
-    """A clinician made by the CLI signs in for the first time, chooses her password and puts her register (NMC) and
-    number on her profile, as a practitioner who takes consent must: keyboard only."""
+def signs_in(page, server: LiveServer, checks, email: str, password: str) -> None:
+    """A clinician signs in from the sign-in page (the first time, or when a session from days before has run out),
+    keyboard only."""
     page.goto(server.url + "/clinician/login")
     checks(page)
     type_into(page, "email", email)
-    type_into(page, "password", NURSE_PASSWORD)
+    type_into(page, "password", password)
     follow(page, button("Sign in"))
     checks(page)
+
+
+def practitioner_signs_in(page, server: LiveServer, checks, *, email: str, number: str) -> None:
+    """A clinician made by the CLI signs in for the first time, chooses her password and puts her register (NMC) and
+    number on her profile, as a practitioner who takes consent must: keyboard only."""
+    signs_in(page, server, checks, email, NURSE_PASSWORD)
     type_into(page, "new", NURSE_OWN_PASSWORD)
     type_into(page, "again", NURSE_OWN_PASSWORD)
     follow(page, button("Set my password"))
@@ -260,9 +256,9 @@ def patient_screens_and_books(page, server: LiveServer, checks, email: str, *, r
     assert page.locator("h1").inner_text().strip() == "Your appointment is booked"
 
 
-def practitioner_consults_and_takes_consent(page, server: LiveServer, checks, *, email: str, number: str) -> None:
-    """The practitioner signs in, sets their register, records the consultation, takes consent to toxin (photographs
-    for the record ticked) and hands the device to the patient, who signs: keyboard only."""
+def practitioner_consults(page, server: LiveServer, checks, *, email: str, number: str) -> None:
+    """The practitioner signs in for the first time, sets their register, opens her booked patient from her own diary
+    and records the consultation: keyboard only."""
     practitioner_signs_in(page, server, checks, email=email, number=number)
     follow(page, link("Diary"))
     checks(page)
@@ -271,6 +267,12 @@ def practitioner_consults_and_takes_consent(page, server: LiveServer, checks, *,
     follow(page, link(DETAILS["full_name"]))
     checks(page)
     record_consultation(page, checks)
+
+
+def practitioner_consults_and_takes_consent(page, server: LiveServer, checks, *, email: str, number: str) -> None:
+    """The practitioner signs in, sets their register, records the consultation, takes consent to toxin (photographs
+    for the record ticked) and hands the device to the patient, who signs: keyboard only."""
+    practitioner_consults(page, server, checks, email=email, number=number)
 
     assert "Take consent" in page.inner_text("main")
     type_into(page, "toxin-discussed", "The common effects, the rare spread of toxin, aftercare and what to report")

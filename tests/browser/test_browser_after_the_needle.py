@@ -38,6 +38,7 @@ from tests.browser.clinic_day_journey import (
     practitioner_consults_and_takes_consent,
     publish,
     query,
+    signs_in,
     tab_to,
     type_date,
     type_into,
@@ -81,16 +82,6 @@ def link_in(message, server: LiveServer, path: str) -> str:
     found = re.search(re.escape(server.url + path) + r"[A-Za-z0-9_.-]+", body_of(message))
     assert found, f"no {path} link in {message['Subject']!r}"
     return found.group(0)
-
-
-def signs_in(page, server: LiveServer, checks, email: str, password: str) -> None:
-    """Sign in from the sign-in page (a session from days before has run out), keyboard only."""
-    page.goto(server.url + "/clinician/login")
-    checks(page)
-    type_into(page, "email", email)
-    type_into(page, "password", password)
-    follow(page, button("Sign in"))
-    checks(page)
 
 
 def admin_adds_product_and_batch(page, server: LiveServer, checks) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.browser_helpers import DETAILS, SIZES, PageChecks
+from tests.browser.browser_helpers import SIZES, PageChecks
 from tests.browser.clinic_day_journey import (
     button,
     choose_radio,
@@ -20,8 +20,7 @@ from tests.browser.clinic_day_journey import (
     follow,
     link,
     patient_books_soon,
-    practitioner_signs_in,
-    record_consultation,
+    practitioner_consults,
 )
 from tests.conftest import RULES_DIR
 from tests.factories import INVENTED_INSTRUMENT
@@ -65,14 +64,7 @@ def test_the_practitioner_records_an_instrument_and_its_positive_score_asks_for_
     context = browser.new_context(**options)
     try:
         page = context.new_page()
-        practitioner_signs_in(page, server, checks, email=email, number=f"55{size[:1].upper()}1234")
-        follow(page, link("Diary"))
-        checks(page)
-        follow(page, link("Show only mine"))
-        checks(page)
-        follow(page, link(DETAILS["full_name"]))
-        checks(page)
-        record_consultation(page, checks)
+        practitioner_consults(page, server, checks, email=email, number=f"55{size[:1].upper()}1234")
         assert "Invented worry scale (version 2.1): not recorded." in page.inner_text("main")
 
         follow(page, link("Record the patient's answers"))

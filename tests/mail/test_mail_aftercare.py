@@ -21,7 +21,7 @@ from tests.factories import (
     signed_consent_row,
     someone,
 )
-from tests.journeys import record_treatment, signed_in, submit_through_form, token_of
+from tests.journeys import clinician_reports_problem, record_treatment, signed_in, submit_through_form, token_of
 from tests.mail.mail_helpers import assert_nothing_clinical, text_of
 
 pytestmark = pytest.mark.mail_server
@@ -171,16 +171,7 @@ def test_a_problem_a_clinician_records_withdraws_the_check_in_too(app, smtp, db_
 
     clock.set(GIVEN + timedelta(days=2))
     ada = signed_in(app, "ada@clinic.example")  # a session idles out when the clock jumps
-    ada.get(f"/clinician/submissions/{submission_id}")
-    recorded = ada.post(
-        f"/clinician/submissions/{submission_id}/complications",
-        data={
-            "csrf_token": token_of(ada),
-            "report-treatment_given": str(given_id),
-            "report-started": "05/12/2026",
-            "report-what": "Phoned: a small lump",
-        },
-    )
+    recorded = clinician_reports_problem(ada, submission_id, given_id, "Phoned: a small lump", "05/12/2026")
     assert recorded.status_code == 303
     assert outbox(db_path, "check_in") == [] and withdrawn_flags(db_path) == [True]
 

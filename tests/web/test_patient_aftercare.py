@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 from screening import store
 from tests.factories import audit_rows, consult, db_connection, outbox, rows, signed_consent_row
-from tests.journeys import RESULT_PATH, record_treatment, signed_in, submit_through_form, token_of
+from tests.journeys import (
+    RESULT_PATH,
+    clinician_reports_problem,
+    record_treatment,
+    signed_in,
+    submit_through_form,
+    token_of,
+)
 from tests.pages import page_text, tree
 
 CONSULTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # winter: clinic time (Europe/London) is UTC
@@ -253,16 +260,7 @@ def test_the_print_view_lists_each_problem_reported_with_its_treatment_symptoms_
             f"complication-{urgent['id']}-outcome": "Seen the same day; hyaluronidase given; recovered fully.",
         },
     )
-    ada.get(f"/clinician/submissions/{submission_id}")
-    recorded = ada.post(
-        f"/clinician/submissions/{submission_id}/complications",
-        data={
-            "csrf_token": token_of(ada),
-            "report-treatment_given": str(given_id),
-            "report-what": "Phoned: a small lump",
-            "report-started": "05/12/2026",
-        },
-    )
+    recorded = clinician_reports_problem(ada, submission_id, given_id, "Phoned: a small lump", "05/12/2026")
     assert recorded.status_code == 303
     _, phoned = complications(db_path)
 
