@@ -124,10 +124,18 @@ def forget_the_questionnaires_forms() -> None:
     prg.forget_pages([step_url(step) for step in journey.steps(current_ruleset().questionnaire)])
 
 
+def clear_session_but_the_language() -> None:
+    """A new start forgets every reference the browser held, but not the language the patient reads in."""
+    language = session.get("language")
+    session.clear()
+    if language is not None:
+        session["language"] = language
+
+
 def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
     """The browser keeps random references only: the draft's and the private link's tokens."""
     if fresh:
-        session.clear()
+        clear_session_but_the_language()
     session.pop("sent", None)
     session["draft"] = new.draft_token
     session["access_token"] = new.access_token
@@ -733,7 +741,7 @@ def private_link(token: str):
     """Exchange the private link for a cookie, then move to a URL without the token in it."""
     if not patients.private_link_opens(get_db(), actor("patient"), token):
         abort(404)
-    session.clear()
+    clear_session_but_the_language()
     session["result"] = token
     return redirect(url_for("patient.result"), 303)
 
