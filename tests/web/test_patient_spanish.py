@@ -13,9 +13,20 @@ import pytest
 from screening.domain import evaluate_screening
 from screening.domain.rules import SEVERITY
 from screening.domain.translations import load_translation, localize
-from tests.factories import REVIEW_BOTH, RULES_DIR, RULESET, answers_by_step, latest_submission_id, make_app, rows
+from tests.factories import (
+    REVIEW_BOTH,
+    RULES_DIR,
+    RULESET,
+    answers_by_step,
+    expected_messages,
+    latest_submission_id,
+    make_app,
+    public_cases,
+    rows,
+    steps_of,
+)
 from tests.journeys import Auth, walk
-from tests.web.test_patient_result_messages import cases, expected_messages, shown_messages, steps_of
+from tests.pages import shown_messages
 
 ES = Path("translations") / "es.toml"
 APPROVAL = {"approved_by": "Dr Ana García", "register": "GMC 7654321", "approved_at": "2026-12-01"}
@@ -121,7 +132,7 @@ def spanish_messages(case: dict) -> list[tuple[str, int, str]]:
     return [(fired.message, SEVERITY[fired.rule.level], fired.rule.applies) for fired in evaluation.fired]
 
 
-@pytest.mark.parametrize("case", cases())
+@pytest.mark.parametrize("case", public_cases())
 def test_every_public_case_gives_the_same_outcome_through_the_spanish_form_and_shows_spanish_messages(
     case, app_with, tmp_path, clock
 ):
