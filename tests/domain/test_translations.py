@@ -56,7 +56,7 @@ def test_localize_replaces_every_word_with_the_spanish():
     spanish = localize(RULESET, SPANISH)
 
     assert spanish.questionnaire.section("allergies").title == "Alergias"
-    assert spanish.questionnaire.by_id["pregnant"].label_of("not_sure") == "No estoy segura"
+    assert spanish.questionnaire.by_id["pregnant"].label_of("not_sure") == "No lo sé con seguridad"
     assert spanish.questionnaire.by_id["cold_sore_now"].label_of("yes") == "Sí"
     for question in spanish.questionnaire.questions:  # every question's text is the file's, none left in English
         assert question.text == SPANISH.questions[question.id]["text"]
