@@ -113,6 +113,18 @@ def test_spanish_that_is_not_approved_complete_and_listed_is_not_offered(app_wit
     assert ENGLISH_DOB in page and SPANISH_DOB not in page
 
 
+def test_a_broken_translation_does_not_stop_the_start_and_is_not_offered(app_with, tmp_path, caplog):
+    rules = rules_folder(tmp_path)
+    es = rules / ES
+    es.write_text(es.read_text(encoding="utf-8").replace("{last_toxin_date + 90 days}", "pronto"), encoding="utf-8")
+
+    app = app_with(rules, LANGUAGES=["en", "es"])
+    page = first_step(in_spanish(app))
+
+    assert ENGLISH_DOB in page and SPANISH_DOB not in page
+    assert "translations/es.toml is not offered: 1 problem(s); run `screening rules check`" in caplog.text
+
+
 def test_the_check_your_answers_page_shows_questions_and_answers_in_spanish(app_with, tmp_path):
     app = app_with(rules_folder(tmp_path), LANGUAGES="en,es")
 
