@@ -127,7 +127,8 @@ def rules_check(rules_path: Path | None, overrides_file: Path | None = None) -> 
     click.echo(f"{len(questionnaire.questions)} questions in {len(questionnaire.sections)} sections")
     click.echo(f"{len(ruleset.rules)} rules: {counts}")
     click.echo(f"{len(ruleset.sources)} sources")
-    if not _check_beside_the_rules(folder):
+    beside = _check_beside_the_rules(folder)
+    if not _check_translations(folder, ruleset) or not beside:
         sys.exit(1)
     _check_rule_tests(ruleset, Path(rules_path or rules_dir()) / "tests")
     _check_overrides(ruleset, overrides_file, Path(rules_path or rules_dir()) / "tests")
@@ -171,6 +172,39 @@ def _check_beside_the_rules(folder: Path) -> bool:
                 f" at {instrument.cut_off} or more of {instrument.highest_score} (valid)"
             )
     return valid
+
+
+def _check_translations(folder: Path, ruleset: RuleSet) -> bool:
+    """Print each translation's state ("es: 0 untranslated, awaiting a clinician's approval"), or every problem with
+    its file, id and value (on standard error); say whether all are valid."""
+    from screening.services.rules import translations
+
+    checked = translations.check_all(folder, ruleset)
+    if not checked:
+        click.echo("translations: none (the questions are shown in English only)")
+    valid = True
+    for item in checked:
+        if item.problems:
+            valid = False
+            count = f"{len(item.problems)} problem{'s' if len(item.problems) != 1 else ''}"
+            click.echo(f"screening: the translation {item.file} is refused ({count}):", err=True)
+            for problem in item.problems:
+                click.echo(f"  {problem}", err=True)
+            continue
+        offered = "may be offered" if item.offerable else "not offered to patients"
+        click.echo(f"translation {item.file}: {item.summary()} ({offered})")
+        if item.report is not None and item.report.untranslated:
+            click.echo(f"  untranslated: {', '.join(item.report.untranslated)}")
+    return valid
+
+
+@rules_group.command("wording-version", with_appcontext=False)
+@_rules_option
+def rules_wording_version(rules_path: Path | None) -> None:
+    """Print the version of the English clinical wording (the `translates` a translation of it names)."""
+    from screening.domain.translations import wording_version
+
+    click.echo(wording_version(_load(rules_path)))
 
 
 def _echo_problems(what: str, error: RulesError) -> None:

@@ -864,3 +864,36 @@ text = "If it has, for how long?"
 optional = true
 options = [{ id = "weeks", label = "Weeks", score = 0 }, { id = "months", label = "Months", score = 1 }]
 """
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The public worked cases (shared/clinical/vignettes-public.json) through the pages
+
+PUBLIC_VIGNETTES = SHARED_CLINICAL_DIR / "vignettes-public.json"
+
+
+def public_cases() -> list:
+    """The public cases as pytest parameters, by id (one skipped parameter when the file is absent)."""
+    if not PUBLIC_VIGNETTES.exists():
+        return [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=f"{PUBLIC_VIGNETTES} is absent"))]
+    return [pytest.param(case, id=case["id"]) for case in json.loads(PUBLIC_VIGNETTES.read_text(encoding="utf-8"))]
+
+
+def expected_messages(fired: list[tuple[str, int, str]], treatments: tuple[str, ...]) -> list[str]:
+    """The messages (text, severity, applies) for these treatments: their own rules and the `any` ones, most severe
+    first, once each."""
+    rank: dict[str, int] = {}
+    for text, severity, applies in fired:
+        if applies == "any" or applies in treatments:
+            rank[text] = max(rank.get(text, 0), severity)
+    return sorted(rank, key=lambda text: -rank[text])  # stable: the spec's order within a level
+
+
+def steps_of(answers: dict) -> dict[str, dict]:
+    """A case's answers by step slug, dates as the form's three boxes take them."""
+    steps: dict[str, dict] = {slug: {} for slug in STEP_SLUGS}
+    for question_id, value in answers.items():
+        if QUESTIONNAIRE.by_id[question_id].type == "date" and isinstance(value, str):
+            value = date.fromisoformat(value)
+        steps[SLUG_OF_QUESTION[question_id]][question_id] = value
+    return steps

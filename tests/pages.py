@@ -237,3 +237,42 @@ def next_page_href(response) -> str | None:
 def shown_counts(response) -> dict[str, int]:
     """The per-state counts at the top of the queue, by their label."""
     return {label: int(n) for n, label in _COUNT.findall(response.get_data(as_text=True))}
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The result page's reasons
+
+
+class _Sections(HTMLParser):
+    """The result page's treatment sections: the treatments each names and the list items of its reasons."""
+
+    def __init__(self):
+        super().__init__()
+        self.sections: list[tuple[tuple[str, ...], list[str]]] = []
+        self._in_reasons = self._in_item = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section" and "data-treatments" in attrs:
+            self.sections.append((tuple((attrs["data-treatments"] or "").split()), []))
+        elif tag == "ul" and "reasons" in (attrs.get("class") or "").split() and self.sections:
+            self._in_reasons = True
+        elif tag == "li" and self._in_reasons:
+            self._in_item = True
+            self.sections[-1][1].append("")
+
+    def handle_endtag(self, tag):
+        if tag == "ul":
+            self._in_reasons = False
+        elif tag == "li":
+            self._in_item = False
+
+    def handle_data(self, data):
+        if self._in_item:
+            self.sections[-1][1][-1] += data
+
+
+def shown_messages(page) -> list[tuple[tuple[str, ...], list[str]]]:
+    parser = _Sections()
+    parser.feed(page.get_data(as_text=True))
+    return [(treatments, [" ".join(m.split()) for m in messages]) for treatments, messages in parser.sections]

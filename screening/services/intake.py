@@ -27,6 +27,7 @@ from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, boo
 from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
 from screening.domain.names import name_mismatch
+from screening.domain.translations import localized_fired
 from screening.errors import FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
@@ -518,13 +519,29 @@ def own_link(config: dict[str, Any], submission: dict[str, Any]) -> str:
 
 
 def treatment_states(
-    db: Database, submission: dict[str, Any], status: BookingStatus
+    db: Database,
+    submission: dict[str, Any],
+    status: BookingStatus,
+    *,
+    english: RuleSet | None = None,
+    localized: RuleSet | None = None,
 ) -> list[patient_page.TreatmentState]:
-    """What the private page says about each treatment now (after any clinician's decision and any booking)."""
+    """What the private page says about each treatment now (after any clinician's decision and any booking); with
+    the clinic's rule set and a localized one, every rule's message in the localized wording."""
+    fired = submission["rules"]
+    if english is not None and localized is not None:
+        fired = localized_fired(
+            fired,
+            answers=submission["answers"],
+            screening_date=date.fromisoformat(submission["screening_date"]),
+            facts=submission["record_facts"],
+            english=english,
+            localized=localized,
+        )
     return patient_page.treatment_states(
         gates=status.gates,
         outcomes=submission["treatments"],
-        fired=submission["rules"],
+        fired=fired,
         engine_errors=submission["engine_errors"],
         approved=status.approved,
         booked=status.booking is not None,

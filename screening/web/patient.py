@@ -29,7 +29,7 @@ from screening.services import aftercare, products, recall, treatment
 from screening.services import consent as consenting
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
-from screening.services.rules.rulebook import current_ruleset
+from screening.services.rules.rulebook import current_ruleset, ruleset_for
 from screening.web import audit, auth, clinic_config, clinic_details, prg
 from screening.web.audit import actor
 from screening.web.forms import (
@@ -58,6 +58,18 @@ def config():
 
 def today():
     return patients.clinic_today(config())
+
+
+def patient_language() -> str:
+    """The patient's language ("en" or "es"; none chosen is English)."""
+    return session.get("language", "en")
+
+
+def patient_ruleset():
+    """The rule set in the patient's language, for what the patient reads (the questions, their answers, the rules'
+    messages): localized when that language is offered, the clinic's own otherwise. Judging and storing always use
+    the clinic's own (current_ruleset), so the record and the clinician's pages keep the clinic's wording."""
+    return ruleset_for(patient_language())
 
 
 def current_draft() -> store.Draft | None:
@@ -112,10 +124,18 @@ def forget_the_questionnaires_forms() -> None:
     prg.forget_pages([step_url(step) for step in journey.steps(current_ruleset().questionnaire)])
 
 
+def clear_session_but_the_language() -> None:
+    """A new start forgets every reference the browser held, but not the language the patient reads in."""
+    language = session.get("language")
+    session.clear()
+    if language is not None:
+        session["language"] = language
+
+
 def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
     """The browser keeps random references only: the draft's and the private link's tokens."""
     if fresh:
-        session.clear()
+        clear_session_but_the_language()
     session.pop("sent", None)
     session["draft"] = new.draft_token
     session["access_token"] = new.access_token
@@ -159,7 +179,7 @@ def step(slug: str):
     """Show a patient one step of the questions, with the answers they gave so far."""
     section, draft = step_and_draft(slug)
     form, answers = step_form(section, draft)
-    shown, known = journey.shown_questions(current_ruleset().questionnaire, section, answers, today())
+    shown, known = journey.shown_questions(patient_ruleset().questionnaire, section, answers, today())
     return render_template(
         "patient/step.html", form=form, section=section, shown=shown, known=known, progress=progress(slug)
     )
@@ -185,7 +205,7 @@ def save_step(slug: str):
 
 def step_and_draft(slug: str):
     """The step's section and the patient's draft; 404 for no such step, the first incomplete step if skipping."""
-    section = current_ruleset().questionnaire.section(slug) or abort(404)
+    section = patient_ruleset().questionnaire.section(slug) or abort(404)
     draft = draft_or_restart()
     guard(slug, draft)
     return section, draft
@@ -211,7 +231,7 @@ def step_form(section, draft: store.Draft):
 
 def show_problems(form, section, result: patients.StepResult) -> None:
     """Put the domain's problems on the form; what was sent for a question this step hides is ignored."""
-    questionnaire = current_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     visible = set(questionnaire.visible_ids(questionnaire.check(result.answers, today())[0].values, today()))
     for question in section.questions:
         if question.id not in visible:
@@ -254,7 +274,7 @@ def check():
 
 
 def render_check(draft: store.Draft, form: DeclarationForm):
-    questionnaire = current_ruleset().questionnaire
+    questionnaire = patient_ruleset().questionnaire
     return render_template(
         "patient/check.html",
         form=form,
@@ -335,7 +355,9 @@ def result():
     submission = current_submission()
     status = patients.booking_status(get_db(), config(), submission)
     asked = submission["review_state"] == "information_requested"
-    states = patients.treatment_states(get_db(), submission, status)
+    states = patients.treatment_states(
+        get_db(), submission, status, english=current_ruleset(), localized=patient_ruleset()
+    )
     slots = patients.free_slots(get_db(), config(), status)
     return render_template(
         "patient/result.html",
@@ -670,7 +692,7 @@ def appointment_calendar():
 @auth.limiter.limit("5 per minute;20 per day", methods=["POST"])  # each request can send an email
 def returning():
     """A returning patient asks for a link to start again from their last answers."""
-    dob = current_ruleset().questionnaire.by_id["date_of_birth"]
+    dob = patient_ruleset().questionnaire.by_id["date_of_birth"]
     form_class = returning_form_class(dob)
     if request.method == "POST":
         form = form_class()
@@ -719,7 +741,7 @@ def private_link(token: str):
     """Exchange the private link for a cookie, then move to a URL without the token in it."""
     if not patients.private_link_opens(get_db(), actor("patient"), token):
         abort(404)
-    session.clear()
+    clear_session_but_the_language()
     session["result"] = token
     return redirect(url_for("patient.result"), 303)
 

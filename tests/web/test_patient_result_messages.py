@@ -4,25 +4,22 @@ the page shows for each treatment are compared, exactly and in order, with the m
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from screening.domain.rules import readable_date
-from tests.factories import QUESTIONNAIRE, SLUG_OF_QUESTION, STEP_SLUGS
+from tests.factories import expected_messages, public_cases, steps_of
 from tests.journeys import walk
+from tests.pages import shown_messages
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "clinical"
 SPEC = SHARED / "spec.md"
-VIGNETTES = SHARED / "vignettes-public.json"
 SEVERITY = {"caution": 1, "review": 2, "defer": 3, "decline": 4}  # spec section 2: decline > defer > review > caution
 RULE_HEADER = re.compile(r"^\*\*`(\w+)`\*\*: level \*\*(\w+)\*\*, applies to \*\*(\w+)\*\*")
 PATIENT_MESSAGE = re.compile(r'^Patient message: "(.*)"\s*$')
-DATE_QUESTIONS = {q.id for s in QUESTIONNAIRE.sections for q in s.questions if q.type == "date"}
 
 
 def spec_rules() -> dict[str, dict[str, str]]:
@@ -54,72 +51,13 @@ def fired_messages(case: dict, rules: dict[str, dict[str, str]]) -> list[tuple[s
     return fired
 
 
-def expected_messages(fired: list[tuple[str, int, str]], treatments: tuple[str, ...]) -> list[str]:
-    """The spec's messages for these treatments: their own rules and the `any` ones, most severe first, once each."""
-    rank: dict[str, int] = {}
-    for text, severity, applies in fired:
-        if applies == "any" or applies in treatments:
-            rank[text] = max(rank.get(text, 0), severity)
-    return sorted(rank, key=lambda text: -rank[text])  # stable: the spec's order within a level
-
-
-class _Sections(HTMLParser):
-    """The result page's treatment sections: the treatments each names and the list items of its reasons."""
-
-    def __init__(self):
-        super().__init__()
-        self.sections: list[tuple[tuple[str, ...], list[str]]] = []
-        self._in_reasons = self._in_item = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "section" and "data-treatments" in attrs:
-            self.sections.append((tuple((attrs["data-treatments"] or "").split()), []))
-        elif tag == "ul" and "reasons" in (attrs.get("class") or "").split() and self.sections:
-            self._in_reasons = True
-        elif tag == "li" and self._in_reasons:
-            self._in_item = True
-            self.sections[-1][1].append("")
-
-    def handle_endtag(self, tag):
-        if tag == "ul":
-            self._in_reasons = False
-        elif tag == "li":
-            self._in_item = False
-
-    def handle_data(self, data):
-        if self._in_item:
-            self.sections[-1][1][-1] += data
-
-
-def shown_messages(page) -> list[tuple[tuple[str, ...], list[str]]]:
-    parser = _Sections()
-    parser.feed(page.get_data(as_text=True))
-    return [(treatments, [" ".join(m.split()) for m in messages]) for treatments, messages in parser.sections]
-
-
-def cases() -> list:
-    if not VIGNETTES.exists():
-        return [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=f"{VIGNETTES} is absent"))]
-    return [pytest.param(case, id=case["id"]) for case in json.loads(VIGNETTES.read_text(encoding="utf-8"))]
-
-
-def steps_of(answers: dict) -> dict[str, dict]:
-    steps: dict[str, dict] = {slug: {} for slug in STEP_SLUGS}
-    for question_id, value in answers.items():
-        if question_id in DATE_QUESTIONS and isinstance(value, str):
-            value = date.fromisoformat(value)
-        steps[SLUG_OF_QUESTION[question_id]][question_id] = value
-    return steps
-
-
 def test_the_spec_gives_every_rule_a_level_and_a_message():
     rules = spec_rules()
     assert len(rules) == 45
     assert all({"level", "applies", "message"} <= set(rule) for rule in rules.values())
 
 
-@pytest.mark.parametrize("case", cases())
+@pytest.mark.parametrize("case", public_cases())
 def test_the_result_page_shows_every_fired_rules_message_per_treatment_most_severe_first(case, client, clock):
     screening_day = date.fromisoformat(case["screening_date"])
     clock.set(datetime(screening_day.year, screening_day.month, screening_day.day, 11, 0, tzinfo=UTC))

@@ -6,6 +6,7 @@ the views and the app factory, so both ask here."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +22,8 @@ from screening.domain.consent import CONSENT_FOLDER, TREATMENTS, ConsentText, lo
 from screening.domain.instruments import INSTRUMENTS_FOLDER, Instrument, load_instruments
 from screening.domain.loading import FILES, read_source_keys
 from screening.domain.overrides import apply_overrides, parse_overrides, read_overrides
+from screening.domain.translations import SOURCE_LANGUAGE
+from screening.services.rules import translations
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_RULES_DIR = PROJECT_ROOT / "rules"
@@ -28,6 +31,9 @@ EXTENSION = "screening.rules"
 CONSENT_EXTENSION = "screening.consent_texts"
 INSTRUMENTS_EXTENSION = "screening.instruments"
 AFTERCARE_EXTENSION = "screening.aftercare"
+TRANSLATIONS_EXTENSION = "screening.translations"
+
+log = logging.getLogger(__name__)
 
 
 def rules_dir() -> Path:
@@ -95,6 +101,32 @@ def load_at_start(app: Flask) -> None:
     app.extensions[CONSENT_EXTENSION] = load_consent_texts_from(app.config["RULES_DIR"])
     app.extensions[AFTERCARE_EXTENSION] = load_aftercare_from(app.config["RULES_DIR"])
     app.extensions[INSTRUMENTS_EXTENSION] = load_instruments_from(app.config["RULES_DIR"])
+    loaded = translations.load(app.config["RULES_DIR"], current_ruleset_of(app))
+    for item in loaded.checked:  # a translation with a problem is not offered; the check names every problem
+        if item.problems:
+            log.warning("%s is not offered: %d problem(s); run `screening rules check`", item.file, len(item.problems))
+    app.extensions[TRANSLATIONS_EXTENSION] = loaded
+
+
+def offered_languages(app: Flask | None = None) -> tuple[str, ...]:
+    """The languages patients may be shown the questions in: English (the clinic's own), and each language listed
+    in the LANGUAGES setting whose translation is valid, complete and approved by a clinician."""
+    app = app or current_app
+    listed = app.config.get("LANGUAGES", SOURCE_LANGUAGE)
+    if isinstance(listed, str):
+        listed = listed.replace(",", " ").split()
+    loaded: translations.Translations | None = app.extensions.get(TRANSLATIONS_EXTENSION)
+    localized = loaded.localized if loaded is not None else {}
+    return (SOURCE_LANGUAGE, *(language for language in localized if language in listed))
+
+
+def ruleset_for(language: str | None) -> RuleSet:
+    """The rule set in a patient's language: its wording localized when that language is offered, the clinic's own
+    (English) for anything else. Conditions, ids, levels and version are the same either way."""
+    ruleset = current_ruleset()
+    if not language or language == SOURCE_LANGUAGE or language not in offered_languages():
+        return ruleset
+    return current_app.extensions[TRANSLATIONS_EXTENSION].localized[language]
 
 
 def consent_texts_of(app: Flask) -> dict[str, ConsentText]:
