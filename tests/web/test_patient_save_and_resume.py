@@ -285,3 +285,15 @@ def test_a_draft_saved_before_the_date_of_birth_opens_with_the_link_alone(app, d
 
     assert resumed.status_code == 303
     assert location(browser.get(location(resumed))) == f"/questions/{FIRST}"  # the date of birth is still to give
+
+
+def test_the_link_goes_with_its_draft_when_the_stale_draft_is_purged(app, db_path, clock):
+    clock.freeze()
+    saved_after_two_steps(app)
+    assert len(rows(db_path, "SELECT id FROM resume_link")) == 1
+
+    clock.set(clock() + app.config["DRAFT_LIFETIME"] + timedelta(minutes=1))
+    assert start(app.test_client()).status_code == 303  # a new questionnaire purges the stale ones
+
+    assert len(drafts(db_path)) == 1  # only the new one
+    assert rows(db_path, "SELECT id FROM resume_link") == []
