@@ -357,6 +357,8 @@ def use_resume_link(
     if needs_date_of_birth(link) and date_of_birth != link.draft.answers["date_of_birth"]:
         with store.write_transaction(db):
             left = store.count_wrong_resume_try(db, token, RESUME_TRIES)
+            if left is None:
+                raise ResumeLinkExpired()
             store.append_audit(
                 db,
                 actor.event("resume_link_refused", role="patient", outcome="failure", detail={"spent": left == 0}),

@@ -179,15 +179,17 @@ def live_resume_link(db: Database, token: str, max_age: timedelta) -> ResumeLink
     return ResumeLink(draft, row["wrong_tries"])
 
 
-def count_wrong_resume_try(db: Database, token: str, limit: int) -> int:
-    """One more wrong date of birth for this link; at `limit` the link is spent (deleted). The tries left."""
+def count_wrong_resume_try(db: Database, token: str, limit: int) -> int | None:
+    """One more wrong date of birth for this link; at `limit` the link is spent (deleted). The tries left, or None
+    when the link went meanwhile (used or spent by another request)."""
     with write_transaction(db):
         db.execute("UPDATE resume_link SET wrong_tries = wrong_tries + 1 WHERE id = ?", [token_hash(token)])
         row = next(db.query("SELECT wrong_tries FROM resume_link WHERE id = ?", [token_hash(token)]), None)
-        tries = row["wrong_tries"] if row else limit
-        if tries >= limit:
+        if row is None:
+            return None
+        if row["wrong_tries"] >= limit:
             db.execute("DELETE FROM resume_link WHERE id = ?", [token_hash(token)])
-    return max(limit - tries, 0)
+    return max(limit - row["wrong_tries"], 0)
 
 
 def spend_resume_link(db: Database, token: str, draft_id: str, new_draft_token: str) -> bool:
