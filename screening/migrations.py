@@ -732,3 +732,23 @@ def m0026(db: Database) -> None:
         CREATE INDEX complication_open ON complication (followed_up_at, urgent, reported_at);
         """,
     )
+
+
+@migrations(name="0028_resume_links")
+def m0028(db: Database) -> None:
+    # Save a screening and finish it later, on any device: a one-time emailed link to an unfinished questionnaire.
+    # Only the token's hash is kept (the outbox holds a reference, never the link); it dies with its draft (sent,
+    # purged when stale, erased), when it is used, or after five wrong dates of birth.
+    _run(
+        db,
+        """
+        CREATE TABLE resume_link (
+            id TEXT PRIMARY KEY,                      -- sha256 of the token in the emailed link
+            draft_id TEXT NOT NULL REFERENCES draft (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            wrong_tries INTEGER NOT NULL DEFAULT 0    -- dates of birth given that did not match the draft's
+        );
+        CREATE INDEX resume_link_draft ON resume_link (draft_id)
+        """,
+    )

@@ -509,6 +509,23 @@ def return_link(
     )
 
 
+def resume_link(config: dict[str, Any], to: str, nonce: str, *, lasts: str) -> store.Mail:
+    """The email with a one-time link to finish a saved screening (a reference at rest), on any device. Nothing about
+    the answers; `lasts` is how long the link works, in words."""
+    clinic = config["CLINIC_NAME"]
+    link = links.return_link_ref(public_link(config, links.RESUME_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
+    return store.Mail(
+        "resume_link",
+        to,
+        f"Finish your health questions at {clinic}",
+        "You asked to save your health questions and finish them later. To carry on where you stopped, on this or "
+        f"any other device, use this link. It works once, within {lasts}, and asks for your date of birth if you "
+        f"gave it:\n{link}\n\n"
+        "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
+        f"{clinic}\n",
+    )
+
+
 def recall(
     config: dict[str, Any], to: str, nonce: str, *, submission_id: int, treatment: str, valid_days: int
 ) -> store.Mail:

@@ -2,11 +2,11 @@
 
 A message in the outbox says which link it needs, not the link: `⟨private-link:KEY⟩` (the patient's private page,
 derived from the one-time submission key with SECRET_KEY), `⟨return-token:NONCE⟩` (a one-time return link's token,
-derived from a random nonce with SECRET_KEY) or `⟨reset-token:NONCE⟩` (a clinician's one-time password-reset link's
-token, derived the same way); `⟨stop-reminders:ID⟩` is the signed one-click link that stops reminders. The sender
-renders the real link just before delivery, in memory; the body is blanked once the message is sent. So a copy of
-the database (or of a backup) opens nobody's page without the SECRET_KEY, which lives in instance/config.py, not in
-the database.
+derived from a random nonce with SECRET_KEY; the link to finish a saved screening later is the same kind of token) or
+`⟨reset-token:NONCE⟩` (a clinician's one-time password-reset link's token, derived the same way);
+`⟨stop-reminders:ID⟩` is the signed one-click link that stops reminders. The sender renders the real link just before
+delivery, in memory; the body is blanked once the message is sent. So a copy of the database (or of a backup) opens
+nobody's page without the SECRET_KEY, which lives in instance/config.py, not in the database.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ STOP_REMINDERS = re.compile(r"⟨stop-reminders:([0-9]{1,18})⟩")
 # app's own route).
 PRIVATE_LINK_PATH = "/r/{token}"
 RETURN_LINK_PATH = "/returning/{token}"
+RESUME_LINK_PATH = "/continue/{token}"
 RESET_LINK_PATH = "/clinician/reset/{token}"
 STOP_REMINDERS_PATH = "/reminders/stop/{token}"
 LOGIN_PATH = "/clinician/login"

@@ -36,6 +36,7 @@ from screening.services.lifecycle.restriction import refuse_restricted
 log = logging.getLogger(__name__)
 
 RETURN_LINK_LIFETIME = timedelta(hours=1)
+RESUME_TRIES = 5  # wrong dates of birth that spend a link to a saved screening
 
 
 class StaleAnswers(ServiceError):
@@ -48,6 +49,14 @@ class StaleAnswers(ServiceError):
 class ReturnLinkExpired(NotFound):
     message = "This link has expired or was used already."
     template = "patient/returning_expired.html"
+
+
+class ResumeLinkExpired(NotFound):
+    """A link to finish a saved screening that no longer works: used, past its lifetime, its draft gone or stale,
+    or spent by too many wrong dates of birth (`too_many`). The page is kind and says how to start again."""
+
+    message = "This link has expired: start again."
+    template = "patient/resume_expired.html"
 
 
 class NoPrivateLink(NotFound):
@@ -291,6 +300,83 @@ def start_answering(db: Database, config: dict[str, Any], submission: dict[str, 
 
 def _contact(submission: dict[str, Any]) -> dict[str, str]:
     return {key: submission[key] for key in ("full_name", "email", "phone")}
+
+
+def save_as_far_as_valid(
+    db: Database, ruleset: RuleSet, draft: store.Draft, section: Section, sent: dict[str, Any], today: date
+) -> StepResult:
+    """Save and finish later: keep every answer on the step that is valid so far (one with a problem is left out,
+    one not given stays unanswered), whether or not the step is complete. The problems say what was left out."""
+    merged = merge_step(section, draft.answers, sent)
+    checked, errors = ruleset.questionnaire.check(merged, today)
+    store.save_draft_answers(db, draft, checked.values)
+    return StepResult(True, checked.values, step_errors(section, errors))
+
+
+def save_for_later(db: Database, config: dict[str, Any], actor: store.Actor, draft: store.Draft, email: str) -> None:
+    """Email a one-time link that resumes this draft on any device, for as long as a draft lives.
+
+    Once the draft holds the patient's email (their details were given), the link goes only to that address; any
+    other gets nothing. The caller says the same to the patient either way."""
+    held = (draft.contact.get("email") or "").strip().lower()
+    matched = not held or held == email.strip().lower()
+    with store.write_transaction(db):
+        if matched:
+            nonce = links.new_return_nonce()  # the outbox holds the nonce, never the token
+            lifetime = config["DRAFT_LIFETIME"]
+            store.create_resume_link(
+                db,
+                links.return_token(config["SECRET_KEY"], nonce),
+                draft,
+                lifetime,
+                (mail.resume_link(config, email, nonce, lasts=clock.span_in_words(lifetime)),),
+            )
+        store.append_audit(db, actor.event("resume_link_requested", role="patient", detail={"matched": matched}))
+    mail.nudge(config)
+
+
+def resume_link(db: Database, config: dict[str, Any], token: str) -> store.ResumeLink:
+    """The saved screening a link resumes, while the link works; ResumeLinkExpired otherwise."""
+    found = store.live_resume_link(db, token, config["DRAFT_LIFETIME"]) if len(token) <= 64 else None
+    if found is None:
+        raise ResumeLinkExpired()
+    return found
+
+
+def needs_date_of_birth(link: store.ResumeLink) -> bool:
+    """A saved screening with a date of birth asks for it before it opens; one saved before it was given opens with
+    the link alone (the link came to the patient's inbox; nothing in the draft says who they are)."""
+    return bool(link.draft.answers.get("date_of_birth"))
+
+
+def use_resume_link(
+    db: Database, config: dict[str, Any], actor: store.Actor, token: str, date_of_birth: str | None
+) -> NewDraft:
+    """Spend the link and hand the saved screening to this browser. A date of birth that does not match the draft's
+    is a FieldError and leaves the link working, until the fifth, which spends it (ResumeLinkExpired, too_many)."""
+    link = resume_link(db, config, token)
+    if needs_date_of_birth(link) and date_of_birth != link.draft.answers["date_of_birth"]:
+        with store.write_transaction(db):
+            left = store.count_wrong_resume_try(db, token, RESUME_TRIES)
+            if left is None:
+                raise ResumeLinkExpired()
+            store.append_audit(
+                db,
+                actor.event("resume_link_refused", role="patient", outcome="failure", detail={"spent": left == 0}),
+            )
+        if left == 0:
+            raise ResumeLinkExpired(too_many=True)
+        raise FieldError(
+            "date_of_birth",
+            "That date of birth does not match the one in your saved answers. Check it and try again "
+            f"({left} {'try' if left == 1 else 'tries'} left before this link stops working)",
+        )
+    new_token = secrets.token_urlsafe(16)
+    with store.write_transaction(db):
+        if not store.spend_resume_link(db, token, link.draft.id, new_token):
+            raise ResumeLinkExpired()
+        store.append_audit(db, actor.event("resume_link_used", role="patient"))
+    return NewDraft(new_token, mail.private_token(config["SECRET_KEY"], link.draft.submission_key))
 
 
 # --------------------------------------------------------------------------------------------------------------------

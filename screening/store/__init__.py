@@ -95,13 +95,18 @@ from screening.store.consultations import consultation_time, consultations_for, 
 from screening.store.core import count_rows, iso, read_snapshot, token_hash, write_transaction
 from screening.store.drafts import (
     Draft,
+    ResumeLink,
+    count_wrong_resume_try,
     create_draft,
+    create_resume_link,
     delete_draft,
     draft_durability,
     get_draft,
+    live_resume_link,
     purge_stale_drafts,
     save_draft_answers,
     save_draft_contact,
+    spend_resume_link,
 )
 from screening.store.forms import forget_form_state, form_state, save_form_state
 from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, mail_unsendable, queue_mail
@@ -211,6 +216,7 @@ __all__ = [
     "ChainReport",
     "DecisionConflict",
     "Draft",
+    "ResumeLink",
     "DuplicateClinician",
     "DuplicateSubmission",
     "Family",
@@ -278,7 +284,11 @@ __all__ = [
     "take_consent",
     "withdraw_consent",
     "count_rows",
+    "count_wrong_resume_try",
     "create_draft",
+    "create_resume_link",
+    "live_resume_link",
+    "spend_resume_link",
     "create_password_reset",
     "create_return_link",
     "decisions_for",

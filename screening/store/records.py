@@ -80,6 +80,7 @@ SUBMISSION_REFERENCES: tuple[Reference, ...] = (
     Reference("booking", "submission_id", "submission"),
     Reference("decision", "submission_id", "submission"),
     Reference("submission_rule", "submission_id", "submission"),
+    Reference("resume_link", "draft_id", "draft"),  # a link to finish a draft deleted with the screening it amends
     Reference("draft", "amends", "submission"),
     Reference("draft", "rescreen_of", "submission"),
     Reference("outbox", "submission_id", "submission"),  # deleted: the email about it goes with it
@@ -263,7 +264,7 @@ def draft_ids_with_email(db: Database, email: str, date_of_birth: str | None = N
 
 # The kinds of email sent to a patient. Rows queued before the outbox named their screening (migration 0015) are
 # found by address and kind; staff mail to the same address (a reset link, the clinic's notices) is never theirs.
-PATIENT_MAIL_KINDS = ("submitted", "decision", "booked", "cancelled", "return_link")
+PATIENT_MAIL_KINDS = ("submitted", "decision", "booked", "cancelled", "return_link", "resume_link")
 
 
 def _patient_mail(submission_ids: list[int], email: str) -> tuple[str, list[Any]]:

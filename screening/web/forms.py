@@ -443,6 +443,27 @@ def returning_form_class(date_of_birth: Question) -> type[FlaskForm]:
     )
 
 
+class SaveForLaterForm(FlaskForm):
+    """Save and finish later: the address the one-time link to the saved screening goes to."""
+
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Enter 254 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@example.com"),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+
+
+def resume_form_class(date_of_birth: Question | None) -> type[FlaskForm]:
+    """Opening a link to a saved screening: the date of birth in the draft (in the same three boxes as the
+    questionnaire), or nothing but the button when the draft holds none yet."""
+    fields = {"date_of_birth": DateAnswerField(date_of_birth.text, question=date_of_birth)} if date_of_birth else {}
+    return type("ResumeForm", (FlaskForm,), fields)
+
+
 class PatientRecordsForm(FlaskForm):
     """Find a patient's records to erase or restrict them (admin): email and date of birth, both must match."""
 

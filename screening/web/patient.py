@@ -40,9 +40,11 @@ from screening.web.forms import (
     DeclarationForm,
     ProblemForm,
     ReplyForm,
+    SaveForLaterForm,
     SignatureForm,
     WithdrawConsentForm,
     patient_message,
+    resume_form_class,
     returning_form_class,
     show_field_error,
     step_form_class,
@@ -196,6 +198,13 @@ def save_step(slug: str):
         session.pop("draft", None)
         forget_the_questionnaires_forms()
         return redirect(url_for("patient.under_18"), 303)
+    if request.form.get("later"):  # "Save and finish later": keep what is valid so far, then ask for the address
+        result = patients.save_as_far_as_valid(get_db(), current_ruleset(), draft, section, sent, today())
+        prg.forget()
+        left_out = any(form[q.id].errors for q in section.questions) or any(
+            sent.get(problem.question_id) not in (None, "", []) for problem in result.problems
+        )  # something typed on this step that was not kept (an unanswered question is simply still to answer)
+        return redirect(url_for("patient.save_for_later", left_out=1 if left_out else None), 303)
     result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
     if not result.saved:
         return prg.sent_again()  # post/redirect/get: the GET shows the problems
@@ -733,6 +742,75 @@ def use_return_link(token: str):
         "different now."
     )
     return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
+
+
+@bp.route("/save-for-later", methods=["GET", "POST"])
+@auth.limiter.limit("5 per minute;20 per day", methods=["POST"])  # each request can send an email
+def save_for_later():
+    """Save and finish later: ask for the address a one-time link to the saved answers goes to."""
+    draft = draft_or_restart()
+    if request.method == "POST":
+        form = SaveForLaterForm()
+        if form.validate_on_submit():
+            prg.forget()
+            patients.save_for_later(get_db(), config(), actor("patient"), draft, form.email.data)
+            return redirect(url_for("patient.saved_for_later"), 303)  # the same answer whether or not it matched
+        return prg.sent_again()
+    form = prg.replay_form(SaveForLaterForm)
+    if form is not None:
+        form.validate()
+    else:
+        form = SaveForLaterForm(data={"email": draft.contact.get("email", "")})
+    return render_template(
+        "patient/save_for_later.html",
+        form=form,
+        left_out=bool(request.args.get("left_out")),
+        back=step_url(first_incomplete(draft)),
+        lasts=clock.span_in_words(config()["DRAFT_LIFETIME"]),
+    )
+
+
+@bp.get("/save-for-later/sent")
+def saved_for_later():
+    """Tell the patient a link to their saved answers is on its way, whatever address they gave, and for how long."""
+    return render_template("patient/saved_for_later.html", lasts=clock.span_in_words(config()["DRAFT_LIFETIME"]))
+
+
+@bp.get("/continue/<token>")
+@auth.limiter.limit("30 per minute")
+def open_resume_link(token: str):
+    """The emailed link to a saved screening: kept in this browser's session, then a URL without the token in it.
+    Opening it spends nothing (a mail scanner may fetch links); the next page asks for the date of birth."""
+    patients.resume_link(get_db(), config(), token)  # a kind page at once when it no longer works
+    session["resume_link"] = token
+    return redirect(url_for("patient.continue_saved"), 303)
+
+
+@bp.route("/continue", methods=["GET", "POST"])
+@auth.limiter.limit("10 per minute", methods=["POST"])
+def continue_saved():
+    """Carry on with a saved screening on this device, after the date of birth given in it."""
+    token = session.get("resume_link") or ""
+    link = patients.resume_link(get_db(), config(), token)
+    dob = current_ruleset().questionnaire.by_id["date_of_birth"] if patients.needs_date_of_birth(link) else None
+    form = resume_form_class(dob)()
+    if form.validate_on_submit():
+        if dob and not form.date_of_birth.data:
+            form.date_of_birth.errors = ["Enter your date of birth"]  # nothing counted against the link
+        else:
+            try:
+                new = patients.use_resume_link(
+                    get_db(), config(), actor("patient"), token, form.date_of_birth.data if dob else None
+                )
+            except FieldError as problem:
+                show_field_error(form, problem)
+            else:
+                hold_draft(new, fresh=True)
+                flash("Your answers are back. Carry on from where you stopped.")
+                return redirect(url_for("patient.resume"), 303)
+    return render_template(
+        "patient/continue.html", form=form, date_question=journey.ShownQuestion(dob, False) if dob else None
+    ), 400 if form.errors else 200
 
 
 @bp.get("/r/<token>")

@@ -14,6 +14,7 @@ from screening.mail import links
     [
         (links.PRIVATE_LINK_PATH, "patient.private_link", {"token": "abc"}),
         (links.RETURN_LINK_PATH, "patient.use_return_link", {"token": "abc"}),
+        (links.RESUME_LINK_PATH, "patient.open_resume_link", {"token": "abc"}),
         (links.RESET_LINK_PATH, "account.reset", {"token": "abc"}),
         (links.STOP_REMINDERS_PATH, "patient.stop_reminders", {"token": "12.abc"}),
         (links.SUBMISSION_PATH, "clinician.submission", {"submission_id": 12}),

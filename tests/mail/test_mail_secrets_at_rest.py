@@ -10,9 +10,9 @@ import pytest
 
 from tests.cli_helpers import invoke
 from tests.factories import DETAILS, REVIEW_TOXIN, db_connection, deliver, publish
-from tests.journeys import book, decide, submit_through_form, token_of
+from tests.journeys import book, decide, post_step, start, submit_through_form, token_of
 from tests.mail.mail_helpers import ask_for_link, emailed_link, text_of
-from tests.pages import post_form
+from tests.pages import location, post_form
 
 pytestmark = [
     pytest.mark.mail_server,
@@ -71,7 +71,7 @@ def test_a_copy_of_the_instance_folder_holds_no_private_link(app, smtp, tmp_path
 
 
 EVERY_LINK = re.compile(r"https?://[^/\s]+(/\S*)")
-ONE_TIME = re.compile(r"/(?:r|returning|clinician/reset)/([^\s/]+)")
+ONE_TIME = re.compile(r"/(?:r|returning|continue|clinician/reset)/([^\s/]+)")
 PATIENT_KINDS = {"submitted", "decision", "booked", "cancelled", "return_link"}
 
 
@@ -82,6 +82,10 @@ def test_no_queued_email_of_any_kind_holds_a_working_link(app, smtp, tmp_path, c
     database = app.config["DATABASE"]
     patient, submission_id = submit_through_form(app, **REVIEW_TOXIN)  # the patient's link; the clinic's notice
     ask_for_link(app.test_client(), DETAILS["email"])  # a one-time return link
+    saving = app.test_client()  # a one-time link to finish a saved screening later
+    assert start(saving).status_code == 303
+    assert location(post_step(saving, "about-you", {}, extra={"later": "1"})) == "/save-for-later"
+    assert post_form(saving, "/save-for-later", {"email": "sam@example.org"}).status_code == 303
     admin = auth.admin()
     assert decide(admin, submission_id, action="approve", treatments=["toxin"]).status_code == 303
     slots = publish(Path(database), 2, now=clock.now())
@@ -115,7 +119,8 @@ def test_no_queued_email_of_any_kind_holds_a_working_link(app, smtp, tmp_path, c
     assert deliver(app)["failed"] == 0
     delivered = [ONE_TIME.search(text_of(m)) for m in inbox.messages]
     links_sent = [found for found in delivered if found]
-    assert len(links_sent) == len([row for row in queued if row["kind"] in PATIENT_KINDS | {"password_reset"}])
+    one_time_kinds = PATIENT_KINDS | {"password_reset", "resume_link"}
+    assert len(links_sent) == len([row for row in queued if row["kind"] in one_time_kinds])
     assert [found.group(0) for found in links_sent if found.group(1) in at_rest] == []
     (reset_link,) = [found.group(0) for found in links_sent if found.group(0).startswith("/clinician/reset/")]
     assert stranger.get(reset_link).status_code == 200  # the link as delivered works

@@ -72,7 +72,8 @@ def test_a_family_with_a_row_in_every_referring_table_is_deleted_whole(app, db_p
         db.execute("UPDATE consultation SET new_submission_id = ? WHERE id = ?", [second, consultation])
         store.create_return_link(db, secrets.token_urlsafe(16), second, timedelta(hours=1), ())
         store.queue_mail(db, (store.Mail("decision", "pat@example.org", "Decided", "...", submission_id=second),))
-        store.create_draft(db, secrets.token_urlsafe(16), "amending", amends=second)
+        amending = store.create_draft(db, secrets.token_urlsafe(16), "amending", amends=second)
+        store.create_resume_link(db, secrets.token_urlsafe(16), amending, timedelta(hours=1), ())  # finish it later
         store.create_draft(db, secrets.token_urlsafe(16), "again", rescreen_of=first)
         clinician = next(db.query("SELECT clinician_id FROM consultation WHERE id = ?", [consultation]))["clinician_id"]
         consent = db.execute(

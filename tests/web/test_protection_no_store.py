@@ -69,6 +69,7 @@ def test_every_page_and_download_of_every_route_is_never_cached(app, db_path, cl
     tokens = {
         "patient.private_link": private,
         "patient.use_return_link": "unknown",
+        "patient.open_resume_link": "unknown",
         "account.reset": "unknown",
         "patient.stop_reminders": links.stop_reminders_token(app.config["SECRET_KEY"], submission_id),  # a real one
     }

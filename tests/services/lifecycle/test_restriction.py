@@ -365,6 +365,11 @@ SHOWS_NO_SCREENING = {
     "patient.under_18",
     "patient.returning_sent",
     "patient.healthz",
+    # save and finish later: an unfinished questionnaire (a draft, never a screening) and its one-time link
+    "patient.save_for_later",
+    "patient.saved_for_later",
+    "patient.open_resume_link",
+    "patient.continue_saved",
     # the reminder's signed stop link asks for a button and shows nothing of the screening (stopping reminders is
     # the patient's own choice, so it works on a restricted screening too, which is never recalled), then says so
     "patient.stop_reminders",
