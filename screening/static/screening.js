@@ -234,7 +234,73 @@
     });
   }
 
+  function setUpKioskIdle() {
+    // On a reception tablet (screening/web/kiosk.py): back to the start page when nobody has used it for
+    // KIOSK_IDLE_SECONDS, so the next person sees nothing of the last. The server wipes the screening at that
+    // request whatever this script does; this only makes the tablet go there. Using the page (a key, a tap) counts:
+    // it tells the server at most every 15 seconds, so a patient typing a long answer is not wiped. For the last
+    // 20 seconds a warning asks "Are you still there?".
+    var body = document.body;
+    var idle = parseInt(body.getAttribute("data-kiosk-idle") || "", 10);
+    if (!idle || idle <= 0) {
+      return;
+    }
+    var startUrl = body.getAttribute("data-kiosk-start");
+    var ping = body.getAttribute("data-kiosk-ping");
+    var warning = document.querySelector("[data-kiosk-warning]");
+    var countdown = document.querySelector("[data-kiosk-countdown]");
+    var stillHere = document.querySelector("[data-kiosk-still-here]");
+    var warnFor = Math.min(20, Math.floor(idle / 2));
+    var lastUsed = Date.now();
+    var lastTold = Date.now();
+
+    function tellTheServer(now) {
+      lastTold = now;
+      if (window.fetch) {
+        window.fetch(ping, { credentials: "same-origin", cache: "no-store" }).catch(function () {});
+      }
+    }
+
+    function used(force) {
+      var now = Date.now();
+      lastUsed = now;
+      if (warning && !warning.hidden) {
+        warning.hidden = true;
+      }
+      if (force || now - lastTold > 15000) {
+        tellTheServer(now);
+      }
+    }
+
+    function tick() {
+      var left = idle - (Date.now() - lastUsed) / 1000;
+      if (left <= 0) {
+        window.location.replace(startUrl);
+        return;
+      }
+      if (warning && left <= warnFor) {
+        countdown.textContent = String(Math.ceil(left));
+        warning.hidden = false;
+      }
+    }
+
+    ["keydown", "pointerdown", "input"].forEach(function (name) {
+      document.addEventListener(name, function (event) {
+        if (event.target !== stillHere) {
+          used(false);
+        }
+      });
+    });
+    if (stillHere) {
+      stillHere.addEventListener("click", function () {
+        used(true);
+      });
+    }
+    window.setInterval(tick, 500);
+  }
+
   function start() {
+    setUpKioskIdle();
     focusErrorSummary();
     setUpCopyButtons();
     setUpCharacterCounts();

@@ -104,6 +104,7 @@ from screening.store.drafts import (
     save_draft_contact,
 )
 from screening.store.forms import forget_form_state, form_state, save_form_state
+from screening.store.kiosks import add_kiosk, end_kiosk, get_kiosk, kiosks, live_kiosk
 from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, mail_unsendable, queue_mail
 from screening.store.patients import SEARCH_LIMIT, people_for, search_submissions, submissions_of_person
 from screening.store.products import (
@@ -296,6 +297,11 @@ __all__ = [
     "encode_cursor",
     "end_session",
     "families_of",
+    "add_kiosk",
+    "end_kiosk",
+    "get_kiosk",
+    "kiosks",
+    "live_kiosk",
     "forget_form_state",
     "form_state",
     "get_draft",

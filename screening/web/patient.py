@@ -30,7 +30,7 @@ from screening.services import consent as consenting
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit, auth, clinic_config, clinic_details, prg
+from screening.web import audit, auth, clinic_config, clinic_details, kiosk, prg
 from screening.web.audit import actor
 from screening.web.forms import (
     BookingForm,
@@ -175,6 +175,8 @@ def save_step(slug: str):
         patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
         session.pop("draft", None)
         forget_the_questionnaires_forms()
+        if kiosk.active():
+            kiosk.wipe()
         return redirect(url_for("patient.under_18"), 303)
     result = patients.save_step(get_db(), current_ruleset(), draft, section, sent, today())
     if not result.saved:
@@ -277,6 +279,8 @@ def submit():
         patients.drop_trapped(get_db(), actor("patient"), draft)
         forget_the_questionnaires_forms()
         session.pop("draft", None)
+        if kiosk.active():
+            return kiosk.hand_back()
         return render_template("patient/received.html")
     if not form.declaration_ok(draft):
         return prg.sent_again()
@@ -313,6 +317,8 @@ def already_submitted(submission_key: str | None) -> bool:
 
 
 def show_result(access_token: str):
+    if kiosk.active():  # a reception tablet never shows the result: the private link goes by email only
+        return kiosk.hand_back()
     session.pop("draft", None)
     session["result"] = access_token
     session["sent"] = True  # Back to the questions now says the answers were sent, with the way to the result
@@ -722,6 +728,20 @@ def private_link(token: str):
     session.clear()
     session["result"] = token
     return redirect(url_for("patient.result"), 303)
+
+
+@bp.get("/thank-you")
+def hand_back():
+    """On a reception tablet, after sending: thank the patient and ask for the tablet back. Nothing of theirs is on
+    it: the private link to the result goes to them by email only."""
+    return render_template("patient/hand_back.html")
+
+
+@bp.get("/kiosk/still-here")
+def still_here():
+    """On a reception tablet, the patient said they are still there: the idle time starts again (web/kiosk.py notes
+    every request); nothing else changes."""
+    return "", 204
 
 
 # --------------------------------------------------------------------------------------------------------------------
