@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -77,6 +78,19 @@ def turn_off(db: Database, actor: store.Actor, kiosk_id: int, email: str, passwo
     staff = dataclasses.replace(actor, role=clinician["role"], id=clinician["id"])
     store.end_kiosk(db, kiosk_id, clinician["id"], "turned_off", staff.event("kiosk_turned_off"))
     return clinician
+
+
+def still_here(db: Database, draft_token: str | None) -> None:
+    """The patient at a kiosk said they are still there: their draft counts as touched now. Kept in the database,
+    not the session cookie, so this request's answer sets no cookie that could overwrite one a page set meanwhile."""
+    if draft_token:
+        store.touch_draft(db, store.token_hash(draft_token))
+
+
+def draft_touched(db: Database, draft_token: str | None) -> datetime | None:
+    """When the kiosk's draft last changed or was touched, if there is one."""
+    stored = store.draft_updated_at(db, store.token_hash(draft_token)) if draft_token else None
+    return None if stored is None else datetime.fromisoformat(stored)
 
 
 def wipe_draft(db: Database, draft_token: str | None) -> None:

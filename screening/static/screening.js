@@ -237,9 +237,11 @@
   function setUpKioskIdle() {
     // On a reception tablet (screening/web/kiosk.py): back to the start page when nobody has used it for
     // KIOSK_IDLE_SECONDS, so the next person sees nothing of the last. The server wipes the screening at that
-    // request whatever this script does; this only makes the tablet go there. Using the page (a key, a tap) counts:
-    // it tells the server at most every 15 seconds, so a patient typing a long answer is not wiped. For the last
-    // 20 seconds a warning asks "Are you still there?".
+    // request whatever this script does; this only takes the tablet there. The time counts from the page's load or
+    // from the server's answer to "still here", never from a moment the server has not seen, so the tablet is never
+    // sent to the start page before the server agrees. Using the page (a key, a tap) says "still here" at most
+    // every third of the idle time (a patient typing a long answer is not wiped), and for the last 20 seconds a
+    // warning asks "Are you still there?" with a button to say so.
     var body = document.body;
     var idle = parseInt(body.getAttribute("data-kiosk-idle") || "", 10);
     if (!idle || idle <= 0) {
@@ -251,52 +253,55 @@
     var countdown = document.querySelector("[data-kiosk-countdown]");
     var stillHere = document.querySelector("[data-kiosk-still-here]");
     var warnFor = Math.min(20, Math.floor(idle / 2));
-    var lastUsed = Date.now();
-    var lastTold = Date.now();
+    var tellEvery = Math.min(15000, (idle * 1000) / 3);
+    var seenByServer = Date.now();
+    var lastTold = 0;
+    var leaving = false;
 
-    function tellTheServer(now) {
-      lastTold = now;
-      if (window.fetch) {
-        window.fetch(ping, { credentials: "same-origin", cache: "no-store" }).catch(function () {});
+    function tellTheServer() {
+      lastTold = Date.now();
+      if (!window.fetch) {
+        return;
       }
-    }
-
-    function used(force) {
-      var now = Date.now();
-      lastUsed = now;
-      if (warning && !warning.hidden) {
-        warning.hidden = true;
-      }
-      if (force || now - lastTold > 15000) {
-        tellTheServer(now);
-      }
+      window
+        .fetch(ping, { credentials: "same-origin", cache: "no-store" })
+        .then(function (answer) {
+          if (answer.ok) {
+            seenByServer = Date.now();
+            if (warning) {
+              warning.hidden = true;
+            }
+          }
+        })
+        .catch(function () {});
     }
 
     function tick() {
-      var left = idle - (Date.now() - lastUsed) / 1000;
-      if (left <= 0) {
-        window.location.replace(startUrl);
+      var left = idle - (Date.now() - seenByServer) / 1000;
+      if (left <= -1) {
+        if (!leaving) {
+          leaving = true;
+          window.location.replace(startUrl);
+        }
         return;
       }
       if (warning && left <= warnFor) {
-        countdown.textContent = String(Math.ceil(left));
+        countdown.textContent = String(Math.max(0, Math.ceil(left)));
         warning.hidden = false;
       }
     }
 
     ["keydown", "pointerdown", "input"].forEach(function (name) {
-      document.addEventListener(name, function (event) {
-        if (event.target !== stillHere) {
-          used(false);
+      document.addEventListener(name, function () {
+        if (Date.now() - lastTold >= tellEvery) {
+          tellTheServer();
         }
       });
     });
     if (stillHere) {
-      stillHere.addEventListener("click", function () {
-        used(true);
-      });
+      stillHere.addEventListener("click", tellTheServer);
     }
-    window.setInterval(tick, 500);
+    window.setInterval(tick, 250);
   }
 
   function start() {

@@ -98,10 +98,12 @@ from screening.store.drafts import (
     create_draft,
     delete_draft,
     draft_durability,
+    draft_updated_at,
     get_draft,
     purge_stale_drafts,
     save_draft_answers,
     save_draft_contact,
+    touch_draft,
 )
 from screening.store.forms import forget_form_state, form_state, save_form_state
 from screening.store.kiosks import add_kiosk, end_kiosk, get_kiosk, kiosks, live_kiosk
@@ -292,6 +294,7 @@ __all__ = [
     "disable_clinician",
     "reset_totp",
     "draft_durability",
+    "draft_updated_at",
     "draft_ids_with_email",
     "enable_clinician",
     "encode_cursor",
@@ -378,6 +381,7 @@ __all__ = [
     "submissions_of_person",
     "supersede",
     "token_hash",
+    "touch_draft",
     "touch_session",
     "update_password_hash",
     "update_profile",

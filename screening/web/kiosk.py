@@ -112,17 +112,32 @@ def lock_to_the_form():
     page."""
     if request.endpoint == "static" or current() is None:
         return None
-    seen = session.get(LAST_SEEN)
-    if isinstance(seen, int | float) and clock.utc_now().timestamp() - seen >= idle_seconds():
+    if idle_too_long():
         wipe()
     if request.endpoint is None or request.endpoint in OPEN_ON_A_KIOSK:
         return None  # no such page (404) or one of the questionnaire's
     return make_response(render_template("patient/kiosk.html"), 403)
 
 
+def idle_too_long() -> bool:
+    """Whether this tablet's last page (kept in the session) and its draft's last change or "I am still here" (kept
+    in the database) are both KIOSK_IDLE_SECONDS ago or more. A session that never saw a page here is not idle."""
+    seen = session.get(LAST_SEEN)
+    if not isinstance(seen, int | float):
+        return False
+    touched = kiosks.draft_touched(get_db(), session.get("draft"))
+    last = max(seen, touched.timestamp() if touched else seen)
+    return clock.utc_now().timestamp() - last >= idle_seconds()
+
+
+# Not on "I am still here": it is fetched by the page's script while the patient may press a button that changes the
+# session, and its answer, coming back last, would put the session before that change back. It touches the draft.
+NOT_ACTIVITY = frozenset({"static", "patient.still_here"})
+
+
 def note_activity(response):
     """The tablet asked for a page: the idle time starts again."""
-    if request.endpoint != "static" and g.get("kiosk") is not None:
+    if request.endpoint not in NOT_ACTIVITY and g.get("kiosk") is not None:
         session[LAST_SEEN] = clock.utc_now().timestamp()
     return response
 

@@ -25,7 +25,7 @@ from screening.db import get_db
 from screening.domain import TREATMENT_NAMES, journey, patient_page
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
-from screening.services import aftercare, products, recall, treatment
+from screening.services import aftercare, kiosks, products, recall, treatment
 from screening.services import consent as consenting
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
@@ -740,7 +740,9 @@ def hand_back():
 @bp.get("/kiosk/still-here")
 def still_here():
     """On a reception tablet, the patient said they are still there: the idle time starts again (web/kiosk.py notes
-    every request); nothing else changes."""
+    every page; this touches the screening's draft, and sets no cookie); nothing else changes."""
+    if kiosk.active():
+        kiosks.still_here(get_db(), session.get("draft"))
     return "", 204
 
 
