@@ -353,3 +353,12 @@ def test_an_ordinary_browser_is_never_wiped_for_idleness(client, db_path, clock)
 
 def count_form_state(db_path) -> int:
     return rows(db_path, "SELECT count(*) AS n FROM form_state")[0]["n"]
+
+
+def test_wrong_passwords_to_turn_kiosk_mode_off_are_limited_as_sign_ins_are(app, auth, db_path):
+    device = kiosk_device(auth)
+    per_address = int(app.config["LOGIN_LIMIT_PER_IP"].split()[0])  # "5 per minute;20 per hour": 5 a minute
+    answers = [turn_off(device, password=f"wrong guess {n}").status_code for n in range(per_address + 1)]
+    assert answers == [400] * per_address + [429]
+    assert turn_off(device).status_code == 429  # even the right password waits: the limit counts before the work
+    assert only_kiosk(db_path)["ended_at"] is None
