@@ -14,7 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from screening import store
-from screening.errors import FieldError, NotFound
+from screening.errors import FieldError, Forbidden, NotFound
 from screening.services.credentials import check_password
 
 NAME_LONGEST = 60
@@ -36,8 +36,8 @@ def turn_on(db: Database, actor: store.Actor, name: str) -> KioskPass:
         raise FieldError("name", "Enter a name for this device, for example Reception tablet 1")
     if len(name) > NAME_LONGEST:
         raise FieldError("name", f"Enter a name of {NAME_LONGEST} characters or fewer")
-    if actor.id is None:
-        raise FieldError("name", "Sign in as a clinician to turn kiosk mode on")
+    if actor.id is None:  # the page is for signed-in clinicians only; a command or a patient has no business here
+        raise Forbidden("Sign in as a clinician to turn kiosk mode on.")
     secret = secrets.token_urlsafe(32)
     kiosk_id = store.add_kiosk(db, name, secret, actor.id, actor.event("kiosk_turned_on"))
     return KioskPass(kiosk_id, secret)

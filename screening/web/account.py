@@ -169,7 +169,7 @@ def kiosk_off():
         except FieldError as problem:
             show_field_error(form, problem)
         else:
-            kiosk.wipe()
+            kiosk.turned_off()
             flash("Kiosk mode is off on this device. Sign in to use it as a clinician.")
             return kiosk.without_cookie(redirect(url_for("account.login"), 303))
     page = render_template("account/kiosk_off.html", form=form, registration=registration)

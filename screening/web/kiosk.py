@@ -110,7 +110,11 @@ def idle_seconds() -> int:
 def lock_to_the_form():
     """On a kiosk: wipe a screening left too long, then answer any page but the questionnaire's with the kiosk
     page."""
-    if request.endpoint == "static" or current() is None:
+    if request.endpoint == "static":
+        return None
+    if current() is None:
+        if LAST_SEEN in session:  # a screening begun on a tablet revoked since: it never goes on on an open browser
+            wipe()
         return None
     if idle_too_long():
         wipe()
@@ -137,7 +141,7 @@ NOT_ACTIVITY = frozenset({"static", "patient.still_here"})
 
 def note_activity(response):
     """The tablet asked for a page: the idle time starts again."""
-    if request.endpoint not in NOT_ACTIVITY and g.get("kiosk") is not None:
+    if request.endpoint not in NOT_ACTIVITY and g.get("kiosk") is not None and not g.get("kiosk_over"):
         session[LAST_SEEN] = clock.utc_now().timestamp()
     return response
 
@@ -149,6 +153,12 @@ def wipe() -> None:
     kiosks.wipe_draft(get_db(), session.get("draft"))
     forget_the_questionnaires_forms()
     session.clear()
+
+
+def turned_off() -> None:
+    """Kiosk mode ends on this device with this request: its patient is wiped, and the session is an ordinary one."""
+    wipe()
+    g.kiosk_over = True
 
 
 def active() -> bool:

@@ -362,3 +362,19 @@ def test_wrong_passwords_to_turn_kiosk_mode_off_are_limited_as_sign_ins_are(app,
     assert answers == [400] * per_address + [429]
     assert turn_off(device).status_code == 429  # even the right password waits: the limit counts before the work
     assert only_kiosk(db_path)["ended_at"] is None
+
+
+def test_a_screening_begun_on_a_tablet_revoked_since_is_wiped_not_continued(auth, db_path):
+    device = kiosk_device(auth)
+    steps = answers_by_step("toxin")
+    first = next(iter(steps))
+    start(device)
+    assert post_step(device, first, steps[first]).status_code == 303 and len(drafts(db_path)) == 1
+    admin = auth.admin()
+    listed = admin.get(KIOSKS)
+    admin.post(f"{KIOSKS}/{only_kiosk(db_path)['id']}/revoke", data={"csrf_token": csrf_token(listed)})
+
+    resumed = device.get(f"/questions/{first}")
+    assert resumed.status_code == 303 and location(resumed) == "/"  # no result on an open browser for this patient
+    assert drafts(db_path) == []
+    assert device.get("/").status_code == 200 and is_sign_in_redirect(device.get("/clinician/queue"))
