@@ -17,7 +17,7 @@ from screening.services import audit_digest, credentials, integrity, lifecycle, 
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from screening.web import RowId, account, admin, audit, auth, clinician, errors, patient, protection, signing
+from screening.web import RowId, account, admin, audit, auth, clinician, errors, kiosk, patient, protection, signing
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     protection.init_app(app)  # CSRF, headers, trusted hosts, the reverse proxy, HSTS
     audit.init_app(app)
     auth.init_app(app)
+    kiosk.init_app(app)  # a reception tablet: locked to the patient form, wiped between patients
     protection.init_after_limiter(app)  # a 503 keeps its Retry-After; limits reached are audited
     app.register_blueprint(errors.bp)
     app.register_blueprint(patient.bp)  # the questionnaire, the result, booking, the patient's copy

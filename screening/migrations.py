@@ -752,3 +752,25 @@ def m0028(db: Database) -> None:
         CREATE INDEX resume_link_draft ON resume_link (draft_id)
         """,
     )
+
+
+@migrations(name="0029_kiosk")
+def m0029(db: Database) -> None:
+    # A reception tablet: a device a clinician turned into a kiosk, locked to the patient form. The device's cookie
+    # carries the row's id and a random secret, signed with SECRET_KEY; only the secret's hash is kept here, so a copy
+    # of the database makes no kiosk. A kiosk ends when an admin revokes it or a clinician turns it off on the device.
+    _run(
+        db,
+        """
+        CREATE TABLE kiosk (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,                       -- what the clinic calls the device: "Reception tablet 1"
+            secret_hash TEXT NOT NULL,                -- sha256 of the random secret in the device's signed cookie
+            created_at TEXT NOT NULL,
+            created_by INTEGER NOT NULL REFERENCES clinician (id),
+            ended_at TEXT,
+            ended_by INTEGER REFERENCES clinician (id),
+            ended_how TEXT CHECK (ended_how IN ('revoked', 'turned_off'))
+        );
+        """,
+    )

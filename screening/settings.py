@@ -80,6 +80,13 @@ SETTINGS: tuple[Setting, ...] = (
         "how long an unfinished questionnaire is kept (seconds when given as a number)",
         "24 hours",
     ),
+    Setting(
+        "KIOSK_IDLE_SECONDS",
+        120,
+        int,
+        "on a reception tablet (kiosk mode), a screening left this long without a page is wiped and the tablet "
+        "returns to the start page",
+    ),
     Setting("SCREENING_VALID_DAYS", 30, int, "a screening allows booking for this many days, appointment included"),
     Setting("MAIL_SERVER", "", str, "SMTP server; with none, messages are written to `instance/outbox/*.eml`"),
     Setting("MAIL_PORT", 587, int, "SMTP port"),

@@ -64,6 +64,10 @@ ACTION_WORDS = {
     "totp_enrolled": "Set up a sign-in code",
     "totp_requirement_changed": "Changed whether a clinician must use a sign-in code",
     "session_revoked": "Signed a clinician out everywhere",
+    "kiosk_turned_on": "Turned a device into a reception tablet (kiosk mode), signing out on it",
+    "kiosk_turned_off": "Turned kiosk mode off on a reception tablet, with a clinician's password",
+    "kiosk_turn_off_refused": "Turning kiosk mode off was refused: the email or password was not right",
+    "kiosk_revoked": "Revoked a reception tablet: its kiosk cookie no longer works",
     # administration
     "clinician_created": "Added a clinician",
     "clinician_disabled": "Disabled a clinician",

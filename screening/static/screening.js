@@ -234,7 +234,78 @@
     });
   }
 
+  function setUpKioskIdle() {
+    // On a reception tablet (screening/web/kiosk.py): back to the start page when nobody has used it for
+    // KIOSK_IDLE_SECONDS, so the next person sees nothing of the last. The server wipes the screening at that
+    // request whatever this script does; this only takes the tablet there. The time counts from the page's load or
+    // from the server's answer to "still here", never from a moment the server has not seen, so the tablet is never
+    // sent to the start page before the server agrees. Using the page (a key, a tap) says "still here" at most
+    // every third of the idle time (a patient typing a long answer is not wiped), and for the last 20 seconds a
+    // warning asks "Are you still there?" with a button to say so.
+    var body = document.body;
+    var idle = parseInt(body.getAttribute("data-kiosk-idle") || "", 10);
+    if (!idle || idle <= 0) {
+      return;
+    }
+    var startUrl = body.getAttribute("data-kiosk-start");
+    var ping = body.getAttribute("data-kiosk-ping");
+    var warning = document.querySelector("[data-kiosk-warning]");
+    var countdown = document.querySelector("[data-kiosk-countdown]");
+    var stillHere = document.querySelector("[data-kiosk-still-here]");
+    var warnFor = Math.min(20, Math.floor(idle / 2));
+    var tellEvery = Math.min(15000, (idle * 1000) / 3);
+    var seenByServer = Date.now();
+    var lastTold = 0;
+    var leaving = false;
+
+    function tellTheServer() {
+      lastTold = Date.now();
+      if (!window.fetch) {
+        return;
+      }
+      window
+        .fetch(ping, { credentials: "same-origin", cache: "no-store" })
+        .then(function (answer) {
+          if (answer.ok) {
+            seenByServer = Date.now();
+            if (warning) {
+              warning.hidden = true;
+            }
+          }
+        })
+        .catch(function () {});
+    }
+
+    function tick() {
+      var left = idle - (Date.now() - seenByServer) / 1000;
+      if (left <= -1) {
+        if (!leaving) {
+          leaving = true;
+          window.location.replace(startUrl);
+        }
+        return;
+      }
+      if (warning && left <= warnFor) {
+        countdown.textContent = String(Math.max(0, Math.ceil(left)));
+        warning.hidden = false;
+      }
+    }
+
+    ["keydown", "pointerdown", "input"].forEach(function (name) {
+      document.addEventListener(name, function () {
+        if (Date.now() - lastTold >= tellEvery) {
+          tellTheServer();
+        }
+      });
+    });
+    if (stillHere) {
+      stillHere.addEventListener("click", tellTheServer);
+    }
+    window.setInterval(tick, 250);
+  }
+
   function start() {
+    setUpKioskIdle();
     focusErrorSummary();
     setUpCopyButtons();
     setUpCharacterCounts();

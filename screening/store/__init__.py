@@ -101,14 +101,17 @@ from screening.store.drafts import (
     create_resume_link,
     delete_draft,
     draft_durability,
+    draft_updated_at,
     get_draft,
     live_resume_link,
     purge_stale_drafts,
     save_draft_answers,
     save_draft_contact,
     spend_resume_link,
+    touch_draft,
 )
 from screening.store.forms import forget_form_state, form_state, save_form_state
+from screening.store.kiosks import add_kiosk, end_kiosk, get_kiosk, kiosks, live_kiosk
 from screening.store.outbox import Mail, claim_due_mail, mail_failed, mail_sent, mail_unsendable, queue_mail
 from screening.store.patients import SEARCH_LIMIT, people_for, search_submissions, submissions_of_person
 from screening.store.products import (
@@ -301,11 +304,17 @@ __all__ = [
     "disable_clinician",
     "reset_totp",
     "draft_durability",
+    "draft_updated_at",
     "draft_ids_with_email",
     "enable_clinician",
     "encode_cursor",
     "end_session",
     "families_of",
+    "add_kiosk",
+    "end_kiosk",
+    "get_kiosk",
+    "kiosks",
+    "live_kiosk",
     "forget_form_state",
     "form_state",
     "get_draft",
@@ -382,6 +391,7 @@ __all__ = [
     "submissions_of_person",
     "supersede",
     "token_hash",
+    "touch_draft",
     "touch_session",
     "update_password_hash",
     "update_profile",

@@ -115,6 +115,18 @@ def save_draft_contact(db: Database, draft: Draft, contact: dict[str, str]) -> N
         )
 
 
+def touch_draft(db: Database, draft_id: str) -> None:
+    """The patient is still filling it in (a reception tablet's "I am still here"): its last change is now."""
+    with draft_durability(db):
+        db.execute("UPDATE draft SET updated_at = ? WHERE id = ?", [iso(clock.utc_now()), draft_id])
+
+
+def draft_updated_at(db: Database, draft_id: str) -> str | None:
+    """When the draft last changed (or was touched), as stored; None for no such draft."""
+    row = next(db.query("SELECT updated_at FROM draft WHERE id = ?", [draft_id]), None)
+    return None if row is None else row["updated_at"]
+
+
 def delete_draft(db: Database, draft_id: str) -> None:
     db.execute("DELETE FROM draft WHERE id = ?", [draft_id])
 

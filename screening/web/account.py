@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 
 from screening.db import get_db
 from screening.errors import FieldError
-from screening.services import accounts, clinic, credentials
-from screening.web import auth, clinic_details
+from screening.services import accounts, clinic, credentials, kiosks
+from screening.web import auth, clinic_details, kiosk
 from screening.web.audit import actor
 from screening.web.forms import (
     CodeForm,
@@ -153,6 +153,27 @@ def logout():
     auth.sign_out()
     flash("You have signed out.")
     return redirect(url_for("account.login"), 303)
+
+
+@bp.route("/kiosk/turn-off", methods=["GET", "POST"])
+@auth.sign_in_limits
+def kiosk_off():
+    """On a reception tablet, let a clinician turn kiosk mode off with their email and password (signing nobody in)."""
+    registration = kiosk.current()
+    if registration is None:
+        return redirect(url_for("account.login"), 303)
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            kiosks.turn_off(get_db(), actor("kiosk"), registration["id"], form.email.data, form.password.data)
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            kiosk.turned_off()
+            flash("Kiosk mode is off on this device. Sign in to use it as a clinician.")
+            return kiosk.without_cookie(redirect(url_for("account.login"), 303))
+    page = render_template("account/kiosk_off.html", form=form, registration=registration)
+    return page, 400 if request.method == "POST" else 200
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -18,7 +18,7 @@ from screening.domain.audit_words import ACTION_WORDS
 from screening.domain.conditions import tree_to_json
 from screening.domain.journey import ShownQuestion
 from screening.errors import FieldError
-from screening.services import accounts, clinic, diary, products
+from screening.services import accounts, clinic, diary, kiosks, products
 from screening.services.lifecycle import erasure, exports
 from screening.services.rules import catalogue
 from screening.services.rules.rulebook import current_ruleset
@@ -398,6 +398,25 @@ def product_in_use(product_id: int):
         else:
             flash(f"{product['brand']} is retired: the treatment form no longer offers it. Its records are kept.")
     return redirect(url_for("admin.products_list"), 303)
+
+
+@bp.get("/admin/kiosks")
+@auth.admin_required
+def kiosks_list():
+    """Let an admin see every reception tablet: its name, who turned it on and when, and how it ended."""
+    return render_template(
+        "admin/kiosks.html", registrations=kiosks.registrations(get_db()), confirm=ConfirmForm(formdata=None), tz=zone()
+    )
+
+
+@bp.post("/admin/kiosks/<int:kiosk_id>/revoke")
+@auth.admin_required
+def revoke_kiosk(kiosk_id: int):
+    """Let an admin revoke a reception tablet: its kiosk cookie stops working at its next request."""
+    if ConfirmForm().validate_on_submit():
+        found = kiosks.revoke(get_db(), actor(), kiosk_id)
+        flash(f"{found['name']} is revoked: it is no longer a reception tablet.")
+    return redirect(url_for("admin.kiosks_list"), 303)
 
 
 @bp.route("/admin/batches/<int:batch_id>/recall", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.decisions import ACTIONS
 from screening.domain.instruments import InvalidInstrumentAnswers
 from screening.errors import FieldError
-from screening.services import aftercare, clinic, diary, people, products
+from screening.services import aftercare, clinic, diary, kiosks, people, products
 from screening.services import consent as consenting
 from screening.services import consultation as consulting
 from screening.services import intake as patients
@@ -26,7 +26,7 @@ from screening.services.consultation import ID_DOCUMENTS
 from screening.services.lifecycle import fhir
 from screening.services.rules import catalogue
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit, clinic_config
+from screening.web import audit, auth, clinic_config, kiosk
 from screening.web.audit import actor
 from screening.web.forms import (
     INSTRUMENT_FIELD,
@@ -36,6 +36,7 @@ from screening.web.forms import (
     ConsultationForm,
     DecisionForm,
     FollowUpForm,
+    KioskForm,
     QueueFilterForm,
     SearchForm,
     SignatureForm,
@@ -176,6 +177,23 @@ def fhir_base() -> str:
 def home():
     """Send a signed-in clinician to the queue."""
     return redirect(url_for("clinician.queue"), 303)
+
+
+@bp.route("/kiosk", methods=["GET", "POST"])
+@login_required
+def kiosk_on():
+    """Let a clinician turn this device into a reception tablet: it is signed out and locked to the patient form."""
+    form = KioskForm()
+    if form.validate_on_submit():
+        try:
+            granted = kiosks.turn_on(get_db(), actor(), form.name.data)
+        except FieldError as problem:
+            show_field_error(form, problem)
+        else:
+            auth.sign_out()  # the tablet must not stay signed in as a clinician
+            return kiosk.with_cookie(redirect(url_for("patient.start"), 303), granted)
+    page = render_template("clinician/kiosk_on.html", form=form)
+    return page, 400 if request.method == "POST" else 200
 
 
 @bp.get("/queue")

@@ -262,6 +262,15 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1024)])
 
 
+class KioskForm(FlaskForm):
+    """Turn this device into a reception tablet: the name the clinic knows it by."""
+
+    name = StringField(
+        "Name of this device",
+        validators=[DataRequired("Enter a name for this device, for example Reception tablet 1"), Length(max=60)],
+    )
+
+
 class CodeForm(FlaskForm):
     code = StringField(
         "6-digit code from your authenticator app",

@@ -25,12 +25,12 @@ from screening.db import get_db
 from screening.domain import TREATMENT_NAMES, journey, patient_page
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
-from screening.services import aftercare, products, recall, treatment
+from screening.services import aftercare, kiosks, products, recall, treatment
 from screening.services import consent as consenting
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset, ruleset_for
-from screening.web import audit, auth, clinic_config, clinic_details, prg
+from screening.web import audit, auth, clinic_config, clinic_details, kiosk, prg
 from screening.web.audit import actor
 from screening.web.forms import (
     BookingForm,
@@ -197,6 +197,8 @@ def save_step(slug: str):
         patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
         session.pop("draft", None)
         forget_the_questionnaires_forms()
+        if kiosk.active():
+            kiosk.wipe()
         return redirect(url_for("patient.under_18"), 303)
     if request.form.get("later"):  # "Save and finish later": keep what is valid so far, then ask for the address
         result = patients.save_as_far_as_valid(get_db(), current_ruleset(), draft, section, sent, today())
@@ -306,6 +308,8 @@ def submit():
         patients.drop_trapped(get_db(), actor("patient"), draft)
         forget_the_questionnaires_forms()
         session.pop("draft", None)
+        if kiosk.active():
+            return kiosk.hand_back()
         return render_template("patient/received.html")
     if not form.declaration_ok(draft):
         return prg.sent_again()
@@ -342,6 +346,8 @@ def already_submitted(submission_key: str | None) -> bool:
 
 
 def show_result(access_token: str):
+    if kiosk.active():  # a reception tablet never shows the result: the private link goes by email only
+        return kiosk.hand_back()
     session.pop("draft", None)
     session["result"] = access_token
     session["sent"] = True  # Back to the questions now says the answers were sent, with the way to the result
@@ -822,6 +828,22 @@ def private_link(token: str):
     clear_session_but_the_language()
     session["result"] = token
     return redirect(url_for("patient.result"), 303)
+
+
+@bp.get("/thank-you")
+def hand_back():
+    """On a reception tablet, after sending: thank the patient and ask for the tablet back. Nothing of theirs is on
+    it: the private link to the result goes to them by email only."""
+    return render_template("patient/hand_back.html")
+
+
+@bp.get("/kiosk/still-here")
+def still_here():
+    """On a reception tablet, the patient said they are still there: the idle time starts again (web/kiosk.py notes
+    every page; this touches the screening's draft, and sets no cookie); nothing else changes."""
+    if kiosk.active():
+        kiosks.still_here(get_db(), session.get("draft"))
+    return "", 204
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -397,6 +397,13 @@ SHOWS_NO_SCREENING = {
     "admin.products_list",  # the clinic's products and batches: no patient on it
     "admin.add_batch",
     "admin.product_in_use",  # retire a product or put it back: no patient on it
+    # reception tablets (kiosk mode): the devices, turning one on and off, and the tablet's own pages
+    "clinician.kiosk_on",
+    "account.kiosk_off",
+    "admin.kiosks_list",
+    "admin.revoke_kiosk",
+    "patient.hand_back",  # "please hand the tablet back": names nobody
+    "patient.still_here",  # the tablet's idle timer: nothing shown
 }
 
 
