@@ -134,6 +134,8 @@ def test_turning_kiosk_mode_on_without_the_csrf_token_is_refused(auth, db_path):
         "/your-result/your-data",
         "/returning",
         "/r/some-private-link-token-000000",
+        "/save-for-later",
+        "/continue",
     ],
 )
 def test_on_a_kiosk_every_page_but_the_questionnaires_answers_with_the_kiosk_page(auth, path):
@@ -154,6 +156,15 @@ def test_on_a_kiosk_the_questionnaire_opens_from_start_to_declaration(auth):
     assert check.status_code == 200 and FULL_NAME in page_text(check)
     assert all(page.status_code == 200 for page in pages) and len(pages) > 3
     assert device.get("/healthz").status_code == 200
+    steps = [page for page in pages if "/questions/" in page.request.path]
+    assert steps and not any('name="later"' in page.get_data(as_text=True) for page in steps)  # its draft is wiped
+
+
+def test_an_ordinary_browser_offers_save_and_finish_later_on_each_step(client):
+    pages = []
+    walk(client, answers_by_step("toxin"), stop_at="/check-your-answers", pages=pages)
+    steps = [page for page in pages if "/questions/" in page.request.path]
+    assert steps and all('name="later"' in page.get_data(as_text=True) for page in steps)
 
 
 # --------------------------------------------------------------------------------------------------------------------
