@@ -732,3 +732,10 @@ def m0026(db: Database) -> None:
         CREATE INDEX complication_open ON complication (followed_up_at, urgent, reported_at);
         """,
     )
+
+
+@migrations(name="0027_language")
+def m0027(db: Database) -> None:
+    # The language the patient used (a code from LANGUAGES: 'en', 'es'), so every email about this screening is in
+    # that language and the clinician sees "Answered in Spanish". Not sealed: it decides nothing a patient may book.
+    _run(db, "ALTER TABLE submission ADD COLUMN language TEXT NOT NULL DEFAULT 'en';")

@@ -38,9 +38,12 @@ def treatment_mails(
     link = own_link(config, submission)
     phone = clinic.details(db, config).phone
     due = clock.utc_now() + CHECK_IN_AFTER
+    language = mail.language_of(submission)
     return (
-        mail.aftercare(config, submission["email"], link, text, submission_id=submission["id"], phone=phone),
-        mail.check_in(config, submission["email"], link, submission_id=submission["id"], due=due),
+        mail.aftercare(
+            config, submission["email"], link, text, submission_id=submission["id"], phone=phone, language=language
+        ),
+        mail.check_in(config, submission["email"], link, submission_id=submission["id"], due=due, language=language),
     )
 
 

@@ -411,7 +411,12 @@ def sign(
     )
     digest = pdf_sha256(document)
     told = mail.consent_signed(
-        config, found["email"], own_link(config, found), submission_id=found["id"], consent_id=consent["id"]
+        config,
+        found["email"],
+        own_link(config, found),
+        submission_id=found["id"],
+        consent_id=consent["id"],
+        language=mail.language_of(found),
     )
     signed_id = store.sign_consent(
         db,

@@ -137,6 +137,7 @@ def submit(
     signature: str,
     reply: str,
     today: date,
+    language: str = "en",
 ) -> None:
     """Judge the answers and store the submission with its fired rules, its audit row and its emails, and forget
     the draft, all in one transaction; only then is the patient told. A retried POST stores nothing twice."""
@@ -161,6 +162,7 @@ def submit(
         overrides=tuple(override.as_json() for override in ruleset.overrides),
         held_by=held_by,
         record_facts=facts,
+        language=language,
     )
     try:
         with store.write_transaction(db):
@@ -258,7 +260,7 @@ def _submission_mails(
     """The patient's copy of their private link; the clinic's alert, to its notification address, when a clinician
     must look (none when the clinic has no notification address)."""
     link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
-    mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id)]
+    mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id, language=new.language)]
     if alerts_to and needs_clinician(new.evaluation.outcome, amended=new.always_to_clinician):
         mails.append(mail.review_needed(config, alerts_to, submission_id))
     return tuple(mails)
@@ -314,7 +316,16 @@ def request_return_link(
                 token,
                 found,
                 RETURN_LINK_LIFETIME,
-                (mail.return_link(config, held["email"], nonce, submission_id=found, private_link=own),),
+                (
+                    mail.return_link(
+                        config,
+                        held["email"],
+                        nonce,
+                        submission_id=found,
+                        private_link=own,
+                        language=mail.language_of(held),
+                    ),
+                ),
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})
@@ -422,7 +433,8 @@ def book(
     `reminders` (the box on the confirmation page, unticked unless the patient ticks it) the patient's consent to a
     reminder when a refresh is due is stored in the same transaction."""
     status, slot = bookable_slot(db, config, submission, slot_id)
-    when = clock.readable(slot["starts_at"], clinic_zone(config))
+    when = clock.readable(slot["starts_at"], clinic_zone(config))  # the clinic's email: English
+    language = mail.language_of(submission)
     details = clinic.details(db, config)
     practitioner = slot.get("practitioner") or ""
     with store.write_transaction(db):
@@ -437,7 +449,7 @@ def book(
                     config,
                     submission["email"],
                     own_link(config, submission),
-                    when,
+                    clock.readable_in(slot["starts_at"], clinic_zone(config), language),
                     submission_id=submission["id"],
                     practitioner=practitioner,
                     address=details.address,
@@ -449,7 +461,9 @@ def book(
                         address=details.address,
                         practitioner=practitioner,
                         stamp=clock.to_utc_iso(clock.utc_now()),
+                        language=language,
                     ),
+                    language=language,
                 ),
                 *clinic.booking_notice(db, config, "booked", when, submission["id"]),
             ),
@@ -479,9 +493,10 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
                 config,
                 submission["email"],
                 own_link(config, submission),
-                when,
+                clock.readable_in(held["starts_at"], clinic_zone(config), mail.language_of(submission)),
                 by_clinic=False,
                 submission_id=submission["id"],
+                language=mail.language_of(submission),
             ),
             *clinic.booking_notice(db, config, "cancelled", when, submission["id"]),
         ),
@@ -505,6 +520,7 @@ def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[
         address=details.address,
         practitioner=booking.get("practitioner") or "",
         stamp=clock.to_utc_iso(clock.utc_now()),
+        language=mail.language_of(submission),
     )
 
 
@@ -571,6 +587,7 @@ def reply_to_question(
     reply: str,
     signature: str,
     today: date,
+    language: str = "en",
 ) -> str:
     """Answer the clinician's question without changing any answer: a new version with the same answers and the
     reply, back to a clinician. Returns the private-link token of the new version."""
@@ -588,6 +605,7 @@ def reply_to_question(
         signature=" ".join(signature.split()),
         reply=reply,
         today=today,
+        language=language,
     )
     return new.access_token
 

@@ -85,6 +85,7 @@ def send_due(db: Database, config: dict[str, Any]) -> int:
                     submission_id=latest,
                     treatment=given["treatment"],
                     valid_days=RECALL_LINK_DAYS,
+                    language=mail.language_of(given),
                 ),
             ),
         ):
@@ -116,7 +117,8 @@ def recall_round(app: Flask):
     config = app.config
 
     def round_of_work() -> None:
-        sent = send_due(thread_db(database), config)
+        with app.app_context():  # the reminder is written in each patient's language (Flask-Babel needs the app)
+            sent = send_due(thread_db(database), config)
         if sent:
             log.info("recalls: %d reminder(s) queued", sent)  # a count, never who
 

@@ -197,13 +197,16 @@ def book_treatment(
                 config,
                 submission["email"],
                 own_link(config, submission),
-                when,
+                clock.readable_in(slot["starts_at"], tz, mail.language_of(submission)),
                 submission_id=submission["id"],
                 practitioner=practitioner,
                 address=details.address,
-                calendar=_calendar(config, details, submission["id"], slot["id"], slot, practitioner),
+                calendar=_calendar(
+                    config, details, submission["id"], slot["id"], slot, practitioner, mail.language_of(submission)
+                ),
                 kind=KIND,
                 treatments=[treatment],
+                language=mail.language_of(submission),
             ),
             *clinic.booking_notice(db, config, "booked", when, submission["id"], KIND),
         ),
@@ -212,7 +215,9 @@ def book_treatment(
     return booking_id
 
 
-def _calendar(config, details, submission_id: int, slot_id: int, times: dict[str, Any], practitioner: str) -> str:
+def _calendar(
+    config, details, submission_id: int, slot_id: int, times: dict[str, Any], practitioner: str, language: str = "en"
+) -> str:
     """The treatment appointment's .ics, the same for the email and the page (a UID of its own)."""
     return calendar.appointment(
         uid=calendar.appointment_uid(config["PUBLIC_URL"], submission_id, slot_id, kind=KIND),
@@ -223,6 +228,7 @@ def _calendar(config, details, submission_id: int, slot_id: int, times: dict[str
         practitioner=practitioner,
         stamp=clock.to_utc_iso(clock.utc_now()),
         kind=KIND,
+        language=language,
     )
 
 
@@ -258,11 +264,12 @@ def cancel_treatment(
                 config,
                 submission["email"],
                 own_link(config, submission),
-                when,
+                clock.readable_in(held["starts_at"], clinic_zone(config), mail.language_of(submission)),
                 by_clinic=False,
                 submission_id=submission["id"],
                 kind=KIND,
                 treatments=held["treatments"],
+                language=mail.language_of(submission),
             ),
             *clinic.booking_notice(db, config, "cancelled", when, submission["id"], KIND),
         ),
@@ -281,7 +288,15 @@ def treatment_calendar(db: Database, config: dict[str, Any], submission: dict[st
     if held is None:
         raise NotFound()
     details = clinic.details(db, config)
-    return _calendar(config, details, submission["id"], held["slot_id"], held, held.get("practitioner") or "")
+    return _calendar(
+        config,
+        details,
+        submission["id"],
+        held["slot_id"],
+        held,
+        held.get("practitioner") or "",
+        mail.language_of(submission),
+    )
 
 
 def record_treatment(

@@ -56,6 +56,7 @@ class NewSubmission:
     overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it
     held_by: int | None = None  # the same person's screening whose clinician defer or decline still stands
     record_facts: dict[str, Any] | None = None  # what the clinic's own record supplied to the rules (never answers)
+    language: str = "en"  # the patient's language (web/language.py): their emails, the clinician's "Answered in"
 
     @property
     def always_to_clinician(self) -> bool:
@@ -98,6 +99,7 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         "requested": values.get("treatment_requested", ""),
         "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it
         "held_by": new.held_by,
+        "language": new.language,
     }
     if (
         new.record_facts

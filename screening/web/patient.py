@@ -30,7 +30,7 @@ from screening.services import consent as consenting
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset
-from screening.web import audit, auth, clinic_config, clinic_details, prg
+from screening.web import audit, auth, clinic_config, clinic_details, language, prg
 from screening.web.audit import actor
 from screening.web.forms import (
     BookingForm,
@@ -115,7 +115,7 @@ def forget_the_questionnaires_forms() -> None:
 def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
     """The browser keeps random references only: the draft's and the private link's tokens."""
     if fresh:
-        session.clear()
+        language.keep_language_through(session.clear)
     session.pop("sent", None)
     session["draft"] = new.draft_token
     session["access_token"] = new.access_token
@@ -128,6 +128,16 @@ def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
 def healthz():
     """Tell a monitor (or a load balancer) that the server answers."""
     return {"status": "ok"}
+
+
+@bp.get("/language/<code>")
+def switch_language(code: str):
+    """Put the patient's pages in another language the clinic offers, and go back to the page they were on (a
+    step's answers are kept: the draft is on the server). A language not offered is not available: a 404."""
+    if code not in language.offered():
+        abort(404)
+    session[language.SESSION_KEY] = code
+    return redirect(language.safe_next(request.args.get("next")), 303)
 
 
 @bp.get("/")
@@ -291,6 +301,7 @@ def submit():
         signature=form.signature.data,
         reply=form.reply.data or "",
         today=today(),
+        language=language.patient_language(),
     )
     return show_result(access_token)
 
@@ -719,7 +730,7 @@ def private_link(token: str):
     """Exchange the private link for a cookie, then move to a URL without the token in it."""
     if not patients.private_link_opens(get_db(), actor("patient"), token):
         abort(404)
-    session.clear()
+    language.keep_language_through(session.clear)
     session["result"] = token
     return redirect(url_for("patient.result"), 303)
 
@@ -789,6 +800,7 @@ def send_reply():
         reply=form.reply.data,
         signature=form.signature.data,
         today=today(),
+        language=language.patient_language(),
     )
     flash("Thank you. Your answer has been sent to the clinic.")
     return show_result(token)
