@@ -73,7 +73,7 @@ screenshots: install
 TRANSLATIONS := screening/translations
 
 translations-extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output --project screening \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output --project screening \
 		-o $(TRANSLATIONS)/messages.pot .
 
 translations-update: translations-extract

@@ -98,7 +98,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "recall": ("RECALLS", float(app.config["RECALL_INTERVAL"]), recall.recall_round),
         },
     )
-    language.init_app(app)  # Flask-Babel: the patient's language on patient pages, English on the clinic's
     app.add_template_filter(language.readable_date, "readable_date")
     app.add_template_filter(language.clinic_time, "clinic_time")
     app.context_processor(
@@ -109,6 +108,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "treatment_short_names": TREATMENT_SHORT_NAMES,
         }
     )
+    # Flask-Babel: the patient's language on patient pages, English on the clinic's (after the context above: a
+    # patient page's treatment names are in the patient's words)
+    language.init_app(app)
     return app
 
 

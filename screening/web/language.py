@@ -9,18 +9,47 @@ the session holds: a clinician must always read the clinic's language.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, dates
 from flask import current_app, has_request_context, request, session
-from flask_babel import Babel, get_babel, get_locale
+from flask_babel import Babel, get_babel, get_locale, gettext
 
 from screening import clock
+from screening.domain.rules import TREATMENT_NAMES
 from screening.web.errors import for_staff
 
 CLINIC_LANGUAGE = "en"
 SESSION_KEY = "language"
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's own name for "mark for the catalogue, translate where shown"
+    return text
+
+
+# Words the domain and services give in English that patient pages show, translated in the templates with
+# `_(word)`: listed here so `make translations-extract` puts them in the catalogue.
+SHOWN_WORDS = (
+    # domain.patient_page.headline
+    N_("Your appointment is booked"),
+    N_("You can book one of the treatments you asked about"),
+    N_("You can book a consultation"),
+    N_("Please fill in the health questions again"),
+    N_("The clinic has a question for you"),
+    N_("A clinician will look at your answers"),
+    N_("It's best to wait before treatment"),
+    N_("We can't book this treatment online"),
+    # domain.rules.TREATMENT_NAMES and services.treatment.TREATMENT_WORDS
+    N_("Anti-wrinkle injections"),
+    N_("Dermal filler"),
+    N_("anti-wrinkle injections"),
+    N_("dermal fillers"),
+    # domain.consent.OPTIONS
+    N_("Photographs for my clinical record"),
+    N_("Photographs for teaching or marketing"),
+    N_("A letter to my GP about the treatment"),
+)
 
 
 def offered() -> list[str]:
@@ -142,6 +171,7 @@ def _template_words() -> dict:
         "page_language": current,
         "page_lang": html_lang(current),
         "languages": choices if len(choices) > 1 else [],
+        "treatment_names": {key: gettext(name) for key, name in TREATMENT_NAMES.items()},
     }
 
 
@@ -159,3 +189,11 @@ def readable_date(value: str) -> str:
 def clinic_time(value: str, tz) -> str:
     """The `clinic_time` filter: a stored UTC moment in the clinic's zone in the page's language."""
     return clock.readable_in(value, tz, current_code())
+
+
+def span_words(span: timedelta) -> str:
+    """A length of time in the page's language: '24 hours' (clock.span_in_words) in English, '24 horas'."""
+    code = current_code()
+    if code == CLINIC_LANGUAGE:
+        return clock.span_in_words(span)
+    return dates.format_timedelta(span, threshold=1.5, locale=Locale.parse(code))

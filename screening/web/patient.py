@@ -19,10 +19,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from screening import clock, store
 from screening.db import get_db
-from screening.domain import TREATMENT_NAMES, journey, patient_page
+from screening.domain import journey, patient_page
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
 from screening.services import aftercare, products, recall, treatment
@@ -146,7 +147,7 @@ def start():
     return render_template(
         "patient/start.html",
         expired=bool(request.args.get("expired")),
-        draft_lifetime=clock.span_in_words(config()["DRAFT_LIFETIME"]),
+        draft_lifetime=language.span_words(config()["DRAFT_LIFETIME"]),
     )
 
 
@@ -424,7 +425,7 @@ def sign_consent():
         except FieldError as refused:
             show_field_error(form, refused)
         else:
-            flash("Your consent is signed.")
+            flash(_("Your consent is signed."))
             return redirect(url_for("patient.consent_page"), 303)
     page = render_template(
         "patient/consent.html",
@@ -445,7 +446,7 @@ def change_consent_option():
         consenting.change_option(
             get_db(), actor("patient"), taken, option=form.option.data or "", given=form.given.data == "yes"
         )
-        flash("Your choice is saved.")
+        flash(_("Your choice is saved."))
     return redirect(url_for("patient.consent_page"), 303)
 
 
@@ -457,7 +458,7 @@ def withdraw_consent():
     taken = consenting.consent_of(get_db(), submission, form.consent_id.data)
     if form.validate_on_submit():
         consenting.withdraw(get_db(), actor("patient"), taken)
-        flash("Your consent to this treatment is withdrawn. Nothing will be done without your consent.")
+        flash(_("Your consent to this treatment is withdrawn. Nothing will be done without your consent."))
     return redirect(url_for("patient.consent_page"), 303)
 
 
@@ -494,7 +495,7 @@ def aftercare_page(given_id: int):
             session["reported"] = {"urgent": reported.urgent, "emergency": reported.emergency}
             return redirect(url_for("patient.problem_sent"), 303)
     elif request.method == "POST" and form.started.errors:
-        form.started.errors = ["Enter the day it started as a date, for example 27/11/2026"]
+        form.started.errors = [_("Enter the day it started as a date, for example 27/11/2026")]
     page = render_template(
         "patient/aftercare.html",
         form=form,
@@ -541,7 +542,7 @@ def confirm_booking():
         config(),
         current_submission(),
         request.args.get("slot"),
-        refusal="Choose one of the appointments listed.",
+        refusal=_("Choose one of the appointments listed."),
     )
     return render_template(
         "patient/confirm_booking.html",
@@ -572,7 +573,7 @@ def stop_reminders_here():
     submission = current_submission()
     if ConfirmForm().validate_on_submit():
         recall.withdraw(get_db(), actor("patient"), submission)
-        flash("You will get no more reminders from us.")
+        flash(_("You will get no more reminders from us."))
     return redirect(url_for("patient.result"), 303)
 
 
@@ -599,11 +600,11 @@ def book_treatment():
     """Book a treatment slot, once consent is signed and the cooling-off has passed; otherwise say when it opens."""
     submission = current_submission()
     if not ConfirmForm().validate_on_submit():
-        raise treatment.TreatmentNotYet("Please choose a time again.")
+        raise treatment.TreatmentNotYet(_("Please choose a time again."))
     treatment.book_treatment(
         get_db(), config(), actor("patient"), submission, request.form.get("treatment", ""), request.form.get("slot")
     )
-    flash("Your treatment appointment is booked.")
+    flash(_("Your treatment appointment is booked."))
     return redirect(url_for("patient.result"), 303)
 
 
@@ -629,9 +630,9 @@ def cancel_treatment():
     """Cancel the patient's own treatment appointment (never their consultation's)."""
     submission = current_submission()
     if not ConfirmForm().validate_on_submit():
-        raise treatment.NoTreatmentToCancel("Please try again: nothing was cancelled.")
+        raise treatment.NoTreatmentToCancel(_("Please try again: nothing was cancelled."))
     treatment.cancel_treatment(get_db(), config(), actor("patient"), submission, request.form.get("booking"))
-    flash("Your treatment appointment is cancelled. You can choose another treatment time below.")
+    flash(_("Your treatment appointment is cancelled. You can choose another treatment time below."))
     return redirect(url_for("patient.result"), 303)
 
 
@@ -700,7 +701,7 @@ def returning():
     if form is not None:
         form.validate()
         if not form.date_of_birth.data and not form.date_of_birth.errors:
-            form.date_of_birth.errors = ["Enter your date of birth"]
+            form.date_of_birth.errors = [_("Enter your date of birth")]
     else:
         form = form_class()
     return render_template("patient/returning.html", form=form, date_question=journey.ShownQuestion(dob, False))
@@ -718,8 +719,10 @@ def use_return_link(token: str):
     """Spend the emailed link: a new screening pre-filled from the last one, to check and change."""
     hold_draft(patients.use_return_link(get_db(), config(), token), fresh=True)
     flash(
-        "We have filled in your answers from last time. Please check each one and change anything that is "
-        "different now."
+        _(
+            "We have filled in your answers from last time. Please check each one and change anything that is "
+            "different now."
+        )
     )
     return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
 
@@ -802,7 +805,7 @@ def send_reply():
         today=today(),
         language=language.patient_language(),
     )
-    flash("Thank you. Your answer has been sent to the clinic.")
+    flash(_("Thank you. Your answer has been sent to the clinic."))
     return show_result(token)
 
 
@@ -836,9 +839,7 @@ def _copy(form: str) -> dict:
 @bp.get("/your-result/your-data")
 def your_data():
     """Show the patient a copy of what the clinic holds about their screening (audited)."""
-    return render_template(
-        "patient/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES, tz=patients.clinic_zone(config())
-    )
+    return render_template("patient/your_data.html", data=_copy("html"), tz=patients.clinic_zone(config()))
 
 
 @bp.get("/your-result/your-data.json")
