@@ -109,6 +109,16 @@ def english_name(code: str) -> str:
     return Locale.parse(code).get_display_name(CLINIC_LANGUAGE) or code
 
 
+def answered_in(code: str | None) -> str:
+    """The clinician's "Answered in Spanish": the English name of a screening's language; empty for English."""
+    if not code or code == CLINIC_LANGUAGE:
+        return ""
+    try:
+        return english_name(code)
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def html_lang(code: str) -> str:
     """The BCP 47 tag for <html lang> and a link's lang attribute: en -> en-GB (the clinic's), es_ES -> es-ES."""
     return "en-GB" if code == CLINIC_LANGUAGE else code.replace("_", "-")
@@ -142,6 +152,7 @@ def init_app(app) -> None:
             "LC_MESSAGES/messages.mo): run `make translations-compile`, or take it out of LANGUAGES"
         )
     app.context_processor(_template_words)
+    app.add_template_filter(answered_in, "answered_in")
 
 
 class LanguageNotAvailable(RuntimeError):
