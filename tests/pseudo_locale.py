@@ -1,5 +1,5 @@
 """A pseudo-locale for tests: every message of the extracted catalogue (screening/translations/messages.pot) turned
-into accented, lengthened text ("Ŝéñđ ɱý åñšŵéŕš ~~~~"), placeholders (`%(name)s`, `{n}`), HTML tags and entities
+into accented, lengthened text ("Šéñđ ɱý åñšŵéŕš ~~~~ ~"), placeholders (`%(name)s`, `{n}`), HTML tags and entities
 kept as they are. A page shown in it has no plain ASCII word left except where a string escaped the catalogue.
 
 The locale is `en_Dsrt` (English in the Deseret script): one Babel knows, so Flask-Babel accepts it and Babel's date
@@ -33,7 +33,7 @@ _LETTERS = str.maketrans(
 
 
 def pseudo(text: str) -> str:
-    """'Send my answers' -> 'Šéñđ ɱý åñšŵéŕš ~~~~~': letters accented, a third longer, placeholders kept."""
+    """'Send my answers' -> 'Šéñđ ɱý åñšŵéŕš ~~~~ ~': letters accented, a third longer, placeholders kept."""
     if not text:
         return text
     pieces, last = [], 0
@@ -42,7 +42,10 @@ def pseudo(text: str) -> str:
         pieces.append(kept.group())
         last = kept.end()
     pieces.append(text[last:].translate(_LETTERS))
-    return "".join(pieces) + " " + "~" * max(2, len(text) // 3)
+    # a third longer, in words of up to four tildes: translations run longer in words, not in one unbreakable run
+    extra = max(2, len(text) // 3)
+    padding = ["~" * 4] * (extra // 4) + (["~" * (extra % 4)] if extra % 4 else [])
+    return "".join(pieces) + " " + " ".join(padding)
 
 
 def build(folder: Path) -> Path:
@@ -66,11 +69,11 @@ def build(folder: Path) -> Path:
 
 # Settings whose words a page shows: given in pseudo words too, as a clinic would give its own in its language.
 CLINIC_WORDS = {
-    "CLINIC_NAME": pseudo("Our clinic").rstrip(" ~"),
-    "CLINIC_CONTACT": pseudo("Please phone or email the clinic.").rstrip(" ~"),
-    "REVIEW_TURNAROUND": pseudo("usually within 2 working days").rstrip(" ~"),
+    "CLINIC_NAME": pseudo("Our clinic").split(" ~")[0],
+    "CLINIC_CONTACT": pseudo("Please phone or email the clinic.").split(" ~")[0],
+    "REVIEW_TURNAROUND": pseudo("usually within 2 working days").split(" ~")[0],
 }
-PRACTITIONER = pseudo("Dr Ada").rstrip(" ~")
+PRACTITIONER = pseudo("Dr Ada").split(" ~")[0]
 
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _MARKS = {"data-clinical", "data-patient-words", "data-clinic-words"}

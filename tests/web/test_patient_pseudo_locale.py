@@ -95,7 +95,7 @@ def test_the_result_waiting_for_a_clinician_and_the_pages_around_the_questionnai
 
 
 def test_the_pseudo_text_keeps_placeholders_and_tags():
-    assert pseudo_locale.pseudo("Step %(number)s of %(total)s") == "Šţéþ %(number)s öƒ %(total)s ~~~~~~~~~"
+    assert pseudo_locale.pseudo("Step %(number)s of %(total)s") == "Šţéþ %(number)s öƒ %(total)s ~~~~ ~~~~ ~"
     made = pseudo_locale.pseudo('<a href="%(url)s">start again</a> {n}')
     assert made.startswith('<a href="%(url)s">šţåŕţ åĝåîñ</a> {n}')
     assert pseudo_locale.ascii_words('<html lang="x"><p>Plain <span data-clinical>Clinical</span> šţ</p></html>') == [
