@@ -27,7 +27,7 @@ from screening.domain.booking import AWAITING_REVIEW, Gate, bookable_window, boo
 from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
 from screening.domain.names import name_mismatch
-from screening.errors import FieldError, NotFound, ServiceError
+from screening.errors import N_, FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
 from screening.services.lifecycle.restriction import refuse_restricted
@@ -40,12 +40,12 @@ RETURN_LINK_LIFETIME = timedelta(hours=1)
 class StaleAnswers(ServiceError):
     """An answer that was valid when given is not any more (a date now in the past of a new day): check it again."""
 
-    message = "Please check your answers again before you send them."
+    message = N_("Please check your answers again before you send them.")
     back_to = "patient.resume"
 
 
 class ReturnLinkExpired(NotFound):
-    message = "This link has expired or was used already."
+    message = N_("This link has expired or was used already.")
     template = "patient/returning_expired.html"
 
 
@@ -53,12 +53,12 @@ class NoPrivateLink(NotFound):
     """A private page asked for by a browser that holds no private link (a bookmark, a new browser): the page says
     the emailed link opens it, and how to have it sent again. It names no screening, so it tells nobody anything."""
 
-    message = "Your private page opens from the private link in the email we sent you."
+    message = N_("Your private page opens from the private link in the email we sent you.")
     template = "patient/open_your_link.html"
 
 
 class NothingToBook(ServiceError):
-    message = "That time is no longer available. Please choose another."
+    message = N_("That time is no longer available. Please choose another.")
     back_to = "patient.result"
 
 
@@ -267,7 +267,7 @@ def _submission_mails(
 
 
 class NoQuestion(ServiceError):
-    message = "There is no question waiting for your answer."
+    message = N_("There is no question waiting for your answer.")
     back_to = "patient.result"
 
 
@@ -569,11 +569,11 @@ def times_on(config: dict[str, Any], slots: list[dict[str, Any]], day_text: str 
     try:
         day = date.fromisoformat(day_text or "")
     except ValueError:
-        raise NothingToBook("Choose a day from the list.") from None
+        raise NothingToBook(N_("Choose a day from the list.")) from None
     tz = clinic_zone(config)
     times = [slot for slot in slots if clock.local(slot["starts_at"], tz).date() == day]
     if not times:
-        raise NothingToBook("There are no free times left on that day. Please choose another day.")
+        raise NothingToBook(N_("There are no free times left on that day. Please choose another day."))
     return day, times
 
 

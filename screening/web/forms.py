@@ -816,7 +816,8 @@ class WithdrawForm(FlaskForm):
 
 def show_field_error(form, error: FieldError) -> None:
     """Show a service's refusal as the error of the field it names (sentence case), beside the field's own errors."""
-    message = error.message[:1].upper() + error.message[1:]
+    said = _(error.message) if error.message else ""  # a patient's refusal is in the catalogue (errors.N_)
+    message = said[:1].upper() + said[1:]
     form[error.field].errors = [*form[error.field].errors, message]
 
 

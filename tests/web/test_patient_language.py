@@ -134,3 +134,15 @@ def test_each_language_has_its_own_name_and_its_english_name():
     assert (language.own_name("es"), language.own_name("en")) == ("Español", "English")
     assert language.english_name("es") == "Spanish"
     assert language.offered_in({"LANGUAGES": "es, en"}) == ["en", "es"]
+
+
+@pytest.mark.languages("en,es")
+def test_a_refusal_a_spanish_patient_reads_is_in_spanish_and_a_clinicians_stays_english(client, auth):
+    client.get("/language/es?next=/")
+    walk(client, answers_by_step("toxin"))
+    refused = client.get("/your-result/times?day=not-a-day")
+    assert (refused.status_code, location(refused)) == (303, "/your-result")
+    assert "Elija un día de la lista." in page_text(client.get("/your-result"))
+    missing = auth.clinician().get("/clinician/submissions/999999", headers=SPANISH)
+    assert missing.status_code == 404 and html_lang(missing) == "en-GB"
+    assert "Page not found" in page_text(missing)
