@@ -99,12 +99,13 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         "requested": values.get("treatment_requested", ""),
         "overrides": json.dumps(list(new.overrides)),  # the clinic's overrides that judged it
         "held_by": new.held_by,
-        "language": new.language,
     }
     if (
         new.record_facts
     ):  # only then: a database not yet migrated to 0024 still takes a screening (the column's default)
         row["record_facts"] = json.dumps(new.record_facts)
+    if new.language != "en":  # likewise before 0027: an English screening is the column's default
+        row["language"] = new.language
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
     try:

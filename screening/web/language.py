@@ -73,6 +73,8 @@ def patient_language() -> str:
     if not has_request_context():
         return CLINIC_LANGUAGE
     languages = offered()
+    if len(languages) == 1:  # English only: nothing to choose, nothing kept in the session
+        return CLINIC_LANGUAGE
     chosen = session.get(SESSION_KEY)
     if chosen in languages:
         return chosen

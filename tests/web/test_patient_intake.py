@@ -139,8 +139,7 @@ def test_session_cookie_is_secure_and_holds_no_answers(client):
         assert attribute in cookie_header
     assert "Domain=" not in cookie_header
     with client.session_transaction() as session:
-        assert set(session) <= {"csrf_token", "draft", "access_token", "language"}
-        assert session.get("language") in (None, "en")  # the interface language's code (web/language.py)
+        assert set(session) <= {"csrf_token", "draft", "access_token"}
         held = dict(session)
     # Only opaque tokens: no answer, whole or in part (a random token may by chance contain the digits "1990").
     assert all(isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", value) for value in held.values()), held

@@ -39,8 +39,8 @@ def test_accept_language_es_gives_english_when_spanish_is_not_offered(client):
     page = client.get("/", headers=SPANISH)
     assert html_lang(page) == "en-GB"
     assert "Skip to main content" in page_text(page)
-    assert session_language(client) == "en"
-    assert elements(page, "nav", **{"class": "languages"}) == []  # one language: nothing to switch to
+    assert session_language(client) is None  # one language: nothing chosen, nothing kept
+    assert elements(page, "nav", **{"class": "languages"}) == []  # and nothing to switch to
 
 
 def test_a_language_not_offered_is_never_used_even_when_the_session_holds_it(client):
