@@ -13,7 +13,8 @@ WAITRESS_ARGS ?=
 # server; no test finds a patient another file made.
 TEST_WORKERS ?= auto
 
-.PHONY: install run test test-later lint check-rules bench screenshots clean
+.PHONY: install run test test-later lint check-rules bench screenshots clean translations-extract translations-update \
+	translations-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,22 @@ bench: install
 # A PNG of every page of the patient and clinician journeys, desktop and phone, in screenshots/ (needs chromium).
 screenshots: install
 	$(BIN)/python tests/browser/screenshots.py --out screenshots
+
+# The patient side's words in other languages (docs/patient-journey.md, "Languages"). The compiled catalogues (.mo) are
+# committed beside their .po files, so `make run` and `make test` need no step of their own: after editing a .po,
+# run translations-compile and commit both. A new language: translations-extract, then
+# `$(BIN)/pybabel init -i screening/translations/messages.pot -d screening/translations -l <code>`.
+TRANSLATIONS := screening/translations
+
+translations-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output --project screening \
+		-o $(TRANSLATIONS)/messages.pot .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
+translations-compile: install
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -4,20 +4,31 @@ then SCREENING_* environment variables."""
 from __future__ import annotations
 
 import logging
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from screening import clock, db, jobs, mail, settings
+from screening import db, jobs, mail, settings
 from screening.domain import TREATMENT_NAMES, TREATMENT_SHORT_NAMES
-from screening.domain.rules import readable_date
 from screening.services import audit_digest, credentials, integrity, lifecycle, recall
 from screening.services.lifecycle import retention
 from screening.services.rules import rulebook
 from screening.services.rules.rulebook import EXTENSION, PROJECT_ROOT, instance_dir, rules_dir
-from screening.web import RowId, account, admin, audit, auth, clinician, errors, kiosk, patient, protection, signing
+from screening.web import (
+    RowId,
+    account,
+    admin,
+    audit,
+    auth,
+    clinician,
+    errors,
+    kiosk,
+    language,
+    patient,
+    protection,
+    signing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +112,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "recall": ("RECALLS", float(app.config["RECALL_INTERVAL"]), recall.recall_round),
         },
     )
-    app.add_template_filter(_readable_date, "readable_date")
-    app.add_template_filter(lambda value, tz: clock.readable(value, tz), "clinic_time")
+    app.add_template_filter(language.readable_date, "readable_date")
+    app.add_template_filter(language.clinic_time, "clinic_time")
     app.context_processor(
         lambda: {
             "clinic_name": _clinic(app).name,
@@ -111,6 +122,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "treatment_short_names": TREATMENT_SHORT_NAMES,
         }
     )
+    # Flask-Babel: the patient's language on patient pages, English on the clinic's (after the context above: a
+    # patient page's treatment names are in the patient's words)
+    language.init_app(app)
     return app
 
 
@@ -125,10 +139,6 @@ def _say_how_to_make_the_first_admin(app: Flask) -> None:
         database.close()
     if command:
         log.warning("no clinician account exists yet: create the first admin with: %s", command)
-
-
-def _readable_date(value: str) -> str:
-    return readable_date(date.fromisoformat(value))
 
 
 def _clinic(app: Flask):

@@ -10,6 +10,9 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
+from babel import dates as babel_dates
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -89,6 +92,38 @@ def readable(text: str, tz: ZoneInfo) -> str:
     moment = local(text, tz)
     hour = moment.hour % 12 or 12
     return f"{moment:%A} {moment.day} {moment:%B %Y}, {hour}:{moment:%M}{'am' if moment.hour < 12 else 'pm'}"
+
+
+def readable_in(text: str, tz: ZoneInfo, language: str) -> str:
+    """A moment in the clinic's zone in a patient's language: English as `readable`, another language in its own
+    words from Babel's data ('martes, 1 de diciembre de 2026, 9:00')."""
+    if _is_english(language):
+        return readable(text, tz)
+    moment = local(text, tz)
+    locale = Locale.parse(language)
+    return f"{babel_dates.format_date(moment.date(), 'full', locale=locale)}, " + babel_dates.format_time(
+        moment.time(), "short", locale=locale
+    )
+
+
+def readable_date_in(day: date, language: str) -> str:
+    """A day in a patient's language: 'Saturday 7 June 2025' in English, 'sábado, 7 de junio de 2025' in Spanish."""
+    if _is_english(language):
+        return f"{day:%A} {day.day} {day:%B %Y}"
+    return babel_dates.format_date(day, "full", locale=Locale.parse(language))
+
+
+def day_words_in(day: date, language: str) -> str:
+    """A day without its weekday in a patient's language: '1 December 2026', '1 de diciembre de 2026'."""
+    if _is_english(language):
+        return f"{day.day} {day:%B %Y}"
+    return babel_dates.format_date(day, "long", locale=Locale.parse(language))
+
+
+def _is_english(language: str) -> bool:
+    """Plain English (the clinic's own wording); an English in another script (a test's pseudo-locale) is not."""
+    locale = Locale.parse(language or "en")
+    return locale.language == "en" and not locale.script
 
 
 def stamp(text: str, tz: ZoneInfo) -> str:

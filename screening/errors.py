@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for "mark for the catalogue"
+    """Mark a refusal's words that a patient may read: `make translations-extract` puts them in the catalogue, and
+    web/errors.py and web/forms.show_field_error translate them on patient pages. The text itself is unchanged."""
+    return text
+
+
 class ServiceError(Exception):
     """A request the service cannot carry out as asked. `message` is written for the person who asked.
 
@@ -14,7 +20,7 @@ class ServiceError(Exception):
     """
 
     status = 400
-    message = "That could not be done."
+    message = N_("That could not be done.")
     back_to: str | None = None
     template: str | None = None  # a page of its own, given `error` and the detail as context
 
@@ -36,7 +42,7 @@ class FieldError(ServiceError):
 
 class NotFound(ServiceError):
     status = 404
-    message = "There is nothing here."
+    message = N_("There is nothing here.")
 
 
 class Restricted(NotFound):
@@ -62,18 +68,18 @@ class Restricted(NotFound):
 
 class Forbidden(ServiceError):
     status = 403
-    message = "You do not have access to that."
+    message = N_("You do not have access to that.")
 
 
 class Conflict(ServiceError):
     """Someone or something got there first: what they did stands and nothing was overwritten."""
 
     status = 409
-    message = "That has changed since you opened the page."
+    message = N_("That has changed since you opened the page.")
 
 
 class Unavailable(ServiceError):
     """The database is busy, full or read-only: nothing was stored; try again shortly."""
 
     status = 503
-    message = "The service is busy. Nothing was lost; please try again in a moment."
+    message = N_("The service is busy. Nothing was lost; please try again in a moment.")

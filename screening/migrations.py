@@ -734,6 +734,13 @@ def m0026(db: Database) -> None:
     )
 
 
+@migrations(name="0027_language")
+def m0027(db: Database) -> None:
+    # The language the patient used (a code from LANGUAGES: 'en', 'es'), so every email about this screening is in
+    # that language and the clinician sees "Answered in Spanish". Not sealed: it decides nothing a patient may book.
+    _run(db, "ALTER TABLE submission ADD COLUMN language TEXT NOT NULL DEFAULT 'en';")
+
+
 @migrations(name="0028_resume_links")
 def m0028(db: Database) -> None:
     # Save a screening and finish it later, on any device: a one-time emailed link to an unfinished questionnaire.

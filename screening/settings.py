@@ -63,6 +63,13 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "how soon patients are told a clinician will look at their answers",
     ),
+    Setting(
+        "LANGUAGES",
+        "en",
+        (list, str),
+        "the languages patients may use (codes, a list or comma-separated, e.g. `en,es`); English is always offered, "
+        "each other needs its catalogue in screening/translations/ (docs/patient-journey.md)",
+    ),
     Setting("CLINIC_TIMEZONE", "Europe/London", str, "the zone slots are published and shown in"),
     Setting("CLINIC_EMAIL", "clinic@localhost", str, 'receives "a screening needs review"'),
     Setting("PUBLIC_URL", "http://127.0.0.1:5000", str, "the address links in emails point to"),

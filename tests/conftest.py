@@ -11,7 +11,8 @@ app served by waitress).
 
 Two markers change the `app` a test gets (a module sets them with `pytestmark`):
 - `mail_server`: the app sends to the `smtp` fixture's real SMTP server (aiosmtpd) instead of instance/outbox/;
-- `audit_key`: the app has an audit-chain key, as `screening init` writes one.
+- `audit_key`: the app has an audit-chain key, as `screening init` writes one;
+- `languages("en,es")`: the app offers patients these languages (LANGUAGES).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ CLINIC_ZONE = "Europe/London"  # the shipped CLINIC_TIMEZONE
 def pytest_configure(config):
     config.addinivalue_line("markers", "mail_server: the app sends to a real SMTP server on loopback (smtp fixture)")
     config.addinivalue_line("markers", "audit_key: the app has an audit-chain key, as `screening init` writes one")
+    config.addinivalue_line("markers", 'languages(codes): the app offers patients these languages ("en,es")')
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -80,6 +82,8 @@ def app(request, tmp_path: Path, migrated_database: Path):
         }
     if request.node.get_closest_marker("audit_key"):
         config["AUDIT_KEY"] = AUDIT_KEY
+    if marker := request.node.get_closest_marker("languages"):
+        config["LANGUAGES"] = marker.args[0]
     return make_app(tmp_path, **config)
 
 

@@ -10,6 +10,7 @@ import logging
 import os
 import smtplib
 import ssl
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from email.errors import MessageError
@@ -22,7 +23,10 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from screening import jobs, store
@@ -223,18 +227,39 @@ def patient_link(config: dict[str, Any], secret_key: str, submission_key: str) -
     return links.private_link_ref(submission_key)
 
 
-def submitted(config: dict[str, Any], to: str, link: str, *, submission_id: int) -> store.Mail:
+@contextmanager
+def in_language(language: str | None):
+    """A patient's email is written in the language they answered in (submission.language), whatever the language
+    of the page or job that queues it: English when none is known, or outside the app (plain English words)."""
+    if not has_app_context():
+        yield
+        return
+    with force_locale(language or "en"):
+        yield
+
+
+def language_of(submission: dict[str, Any] | None) -> str:
+    """The language a screening was answered in (submission.language); English for an older row."""
+    return (submission or {}).get("language") or "en"
+
+
+def _keep_private() -> str:
+    return _("Keep this link to yourself: anyone who has it can see your page.")
+
+
+def submitted(config: dict[str, Any], to: str, link: str, *, submission_id: int, language: str = "en") -> store.Mail:
     clinic = config["CLINIC_NAME"]
-    return store.Mail(
-        "submitted",
-        to,
-        f"Your health questions have reached {clinic}",
-        "Thank you for answering the health questions before your consultation.\n\n"
-        f"Your result, and anything that happens next, is on your private page:\n{link}\n\n"
-        "Keep this link to yourself: anyone who has it can see your page.\n\n"
-        f"{clinic}\n",
-        submission_id,
-    )
+    with in_language(language):
+        return store.Mail(
+            "submitted",
+            to,
+            _("Your health questions have reached %(clinic)s", clinic=clinic),
+            _("Thank you for answering the health questions before your consultation.")
+            + "\n\n"
+            + _("Your result, and anything that happens next, is on your private page:")
+            + f"\n{link}\n\n{_keep_private()}\n\n{clinic}\n",
+            submission_id,
+        )
 
 
 def review_needed(config: dict[str, Any], to: str, submission_id: int) -> store.Mail:
@@ -249,23 +274,34 @@ def review_needed(config: dict[str, Any], to: str, submission_id: int) -> store.
     )
 
 
-def decision(config: dict[str, Any], to: str, link: str, *, submission_id: int) -> store.Mail:
+def decision(config: dict[str, Any], to: str, link: str, *, submission_id: int, language: str = "en") -> store.Mail:
     clinic = config["CLINIC_NAME"]
-    return store.Mail(
-        "decision",
-        to,
-        f"An update from {clinic}",
-        f"A clinician has looked at your answers. Your private page says what happens next:\n{link}\n\n{clinic}\n",
-        submission_id,
-    )
+    with in_language(language):
+        return store.Mail(
+            "decision",
+            to,
+            _("An update from %(clinic)s", clinic=clinic),
+            _("A clinician has looked at your answers. Your private page says what happens next:")
+            + f"\n{link}\n\n{clinic}\n",
+            submission_id,
+        )
 
 
 APPOINTMENT_KINDS = ("consultation", "treatment")  # a booking's kind: the emails and the .ics word each
 
 
+# The treatments in a patient's words, in the email's language (TREATMENT_NAMES is the clinic's English).
+TREATMENT_IN_WORDS = {"toxin": _l("anti-wrinkle injections"), "filler": _l("dermal filler")}
+
+
 def treatment_words(treatments: tuple[str, ...] | list[str]) -> str:
     """'anti-wrinkle injections', 'anti-wrinkle injections and dermal filler': what the patient booked, in words."""
-    return " and ".join(TREATMENT_NAMES[t].lower() for t in treatments if t in TREATMENT_NAMES) or "treatment"
+    named = [str(TREATMENT_IN_WORDS[t]) for t in treatments if t in TREATMENT_NAMES]
+    if not named:
+        return _("treatment")
+    if len(named) == 1:
+        return named[0]
+    return _("%(first)s and %(second)s", first=", ".join(named[:-1]), second=named[-1])
 
 
 def _choose_again(link: str, kind: str, treatments: tuple[str, ...] | list[str]) -> str:
@@ -287,38 +323,52 @@ def booked(
     calendar: str = "",
     kind: str = "consultation",
     treatments: tuple[str, ...] | list[str] = (),
+    language: str = "en",
 ) -> store.Mail:
     """The booking confirmation of a consultation or a treatment (`kind`); `calendar` is the appointment's .ics
     (mail.calendar.appointment), attached. A treatment's says what to bring and expect, in plain words."""
     clinic = config["CLINIC_NAME"]
-    with_whom = f" with {practitioner}" if practitioner else ""
-    where = f"\n\nWhere: {clinic}" + (f", {', '.join(address.splitlines())}" if address else "")
-    attached = "The appointment is attached: open it to add it to your calendar.\n\n" if calendar else ""
-    if kind == "treatment":
+    with in_language(language):
+        with_whom = _(" with %(practitioner)s", practitioner=practitioner) if practitioner else ""
+        place = clinic + (f", {', '.join(address.splitlines())}" if address else "")
+        where = "\n\n" + _("Where: %(place)s", place=place)
+        attached = _("The appointment is attached: open it to add it to your calendar.") + "\n\n" if calendar else ""
+        if kind == "treatment":
+            return store.Mail(
+                "booked",
+                to,
+                _("Your treatment appointment at %(clinic)s", clinic=clinic),
+                _(
+                    "Your treatment (%(treatments)s) is booked for %(when)s%(with_whom)s.",
+                    treatments=treatment_words(treatments),
+                    when=when,
+                    with_whom=with_whom,
+                )
+                + f"{where}\n\n{attached}"
+                + _(
+                    "Please bring photo ID. Before the treatment your practitioner will ask whether anything has "
+                    "changed since your consultation and answer any questions you have. You can still change your "
+                    "mind at any time before you are treated, even on the day."
+                )
+                + "\n\n"
+                + _("To see or cancel it, or add it to your calendar, use your private page:")
+                + f"\n{link}\n\n{clinic}\n",
+                submission_id,
+                calendar,
+            )
         return store.Mail(
             "booked",
             to,
-            f"Your treatment appointment at {clinic}",
-            f"Your treatment ({treatment_words(treatments)}) is booked for {when}{with_whom}.{where}\n\n"
-            f"{attached}"
-            "Please bring photo ID. Before the treatment your practitioner will ask whether anything has changed "
-            "since your consultation and answer any questions you have. You can still change your mind at any time "
-            "before you are treated, even on the day.\n\n"
-            f"To see or cancel it, or add it to your calendar, use your private page:\n{link}\n\n{clinic}\n",
+            _("Your appointment at %(clinic)s", clinic=clinic),
+            _("Your consultation is booked for %(when)s%(with_whom)s.", when=when, with_whom=with_whom)
+            + f"{where}\n\n{attached}"
+            + _("To see, change or cancel it, or add it to your calendar, use your private page:")
+            + f"\n{link}\n\n"
+            + _("Please bring photo ID.")
+            + f"\n\n{clinic}\n",
             submission_id,
             calendar,
         )
-    return store.Mail(
-        "booked",
-        to,
-        f"Your appointment at {clinic}",
-        f"Your consultation is booked for {when}{with_whom}.{where}\n\n"
-        f"{attached}"
-        f"To see, change or cancel it, or add it to your calendar, use your private page:\n{link}\n\n"
-        f"Please bring photo ID.\n\n{clinic}\n",
-        submission_id,
-        calendar,
-    )
 
 
 def cancelled(
@@ -331,52 +381,66 @@ def cancelled(
     submission_id: int,
     kind: str = "consultation",
     treatments: tuple[str, ...] | list[str] = (),
+    language: str = "en",
 ) -> store.Mail:
     """The patient's email when their consultation or treatment appointment (`kind`) is cancelled, and where to
     choose another time."""
     clinic = config["CLINIC_NAME"]
-    if kind == "treatment":
-        what = f"treatment appointment ({treatment_words(treatments)})"
+    with in_language(language):
+        if kind == "treatment":
+            words = treatment_words(treatments)
+            opening = (
+                _(
+                    "We're sorry: the clinic had to cancel your treatment appointment (%(treatments)s) on %(when)s.",
+                    treatments=words,
+                    when=when,
+                )
+                if by_clinic
+                else _(
+                    "Your treatment appointment (%(treatments)s) on %(when)s is cancelled.", treatments=words, when=when
+                )
+            )
+            return store.Mail(
+                "cancelled",
+                to,
+                _("Your treatment appointment at %(clinic)s is cancelled", clinic=clinic),
+                f"{opening}\n\n"
+                + _("Your consent still stands. You can choose another treatment time on your private page:")
+                + f"\n{_choose_again(link, kind, treatments)}\n\n{clinic}\n",
+                submission_id,
+            )
         opening = (
-            f"We're sorry: the clinic had to cancel your {what} on {when}."
+            _("We're sorry: the clinic had to cancel your appointment on %(when)s.", when=when)
             if by_clinic
-            else f"Your {what} on {when} is cancelled."
+            else _("Your appointment on %(when)s is cancelled.", when=when)
         )
         return store.Mail(
             "cancelled",
             to,
-            f"Your treatment appointment at {clinic} is cancelled",
-            f"{opening}\n\nYour consent still stands. You can choose another treatment time on your private page:\n"
-            f"{_choose_again(link, kind, treatments)}\n\n{clinic}\n",
+            _("Your appointment at %(clinic)s is cancelled", clinic=clinic),
+            f"{opening}\n\n" + _("You can choose another time on your private page:") + f"\n{link}\n\n{clinic}\n",
             submission_id,
         )
-    opening = (
-        f"We're sorry: the clinic had to cancel your appointment on {when}."
-        if by_clinic
-        else f"Your appointment on {when} is cancelled."
-    )
-    return store.Mail(
-        "cancelled",
-        to,
-        f"Your appointment at {clinic} is cancelled",
-        f"{opening}\n\nYou can choose another time on your private page:\n{link}\n\n{clinic}\n",
-        submission_id,
-    )
 
 
-def consent_signed(config: dict[str, Any], to: str, link: str, *, submission_id: int, consent_id: int) -> store.Mail:
+def consent_signed(
+    config: dict[str, Any], to: str, link: str, *, submission_id: int, consent_id: int, language: str = "en"
+) -> store.Mail:
     """The patient's copy of the consent they signed, attached as the PDF (what the clinic keeps, to the patient's
     own address only; nothing clinical in the subject or body)."""
     clinic = config["CLINIC_NAME"]
-    return store.Mail(
-        "consent_signed",
-        to,
-        f"Your signed consent form from {clinic}",
-        "Thank you for signing your consent form. Your copy is attached as a PDF; keep it with your records.\n\n"
-        f"You can read it again, or withdraw your consent, on your private page:\n{link}\n\n{clinic}\n",
-        submission_id,
-        consent_id=consent_id,
-    )
+    with in_language(language):
+        return store.Mail(
+            "consent_signed",
+            to,
+            _("Your signed consent form from %(clinic)s", clinic=clinic),
+            _("Thank you for signing your consent form. Your copy is attached as a PDF; keep it with your records.")
+            + "\n\n"
+            + _("You can read it again, or withdraw your consent, on your private page:")
+            + f"\n{link}\n\n{clinic}\n",
+            submission_id,
+            consent_id=consent_id,
+        )
 
 
 def password_reset(config: dict[str, Any], to: str, nonce: str) -> store.Mail:
@@ -421,33 +485,46 @@ def slot_withdrawn(
     submission_id: int,
     kind: str = "consultation",
     treatments: tuple[str, ...] | list[str] = (),
+    language: str = "en",
 ) -> store.Mail:
     """The patient's email when the clinic withdraws their consultation or treatment appointment (`kind`): sorry,
-    why, and how to choose another time (a treatment's links to the page's treatment times)."""
+    why, and how to choose another time (a treatment's links to the page's treatment times). The reason is the
+    clinic's own words, as typed."""
     clinic_name = config["CLINIC_NAME"]
-    because = f"\n\nThe reason: {reason}" if reason else ""
-    if kind == "treatment":
+    with in_language(language):
+        because = "\n\n" + _("The reason: %(reason)s", reason=reason) if reason else ""
+        help_line = _("If none of the times suit you, reply to this email or contact us and we'll help.")
+        if kind == "treatment":
+            return store.Mail(
+                "cancelled",
+                to,
+                _("We're sorry: your treatment appointment at %(clinic)s has to move", clinic=clinic_name),
+                _(
+                    "We're very sorry: the clinic can no longer give your treatment (%(treatments)s) on %(when)s.",
+                    treatments=treatment_words(treatments),
+                    when=when,
+                )
+                + f"{because}\n\n"
+                + _(
+                    "Your consent still stands, so you don't need to sign it again. Please choose another treatment "
+                    "time that suits you on your private page:"
+                )
+                + f"\n{_choose_again(link, kind, treatments)}\n\n{help_line}\n\n{clinic_name}\n",
+                submission_id,
+            )
         return store.Mail(
             "cancelled",
             to,
-            f"We're sorry: your treatment appointment at {clinic_name} has to move",
-            f"We're very sorry: the clinic can no longer give your treatment ({treatment_words(treatments)}) on "
-            f"{when}.{because}\n\n"
-            "Your consent still stands, so you don't need to sign it again. Please choose another treatment time "
-            f"that suits you on your private page:\n{_choose_again(link, kind, treatments)}\n\n"
-            f"If none of the times suit you, reply to this email or contact us and we'll help.\n\n{clinic_name}\n",
+            _("We're sorry: your appointment at %(clinic)s has to move", clinic=clinic_name),
+            _("We're very sorry: the clinic can no longer see you on %(when)s.", when=when)
+            + f"{because}\n\n"
+            + _(
+                "Your answers still stand, so you don't need to fill them in again. Please choose another time that "
+                "suits you on your private page:"
+            )
+            + f"\n{link}\n\n{help_line}\n\n{clinic_name}\n",
             submission_id,
         )
-    return store.Mail(
-        "cancelled",
-        to,
-        f"We're sorry: your appointment at {clinic_name} has to move",
-        f"We're very sorry: the clinic can no longer see you on {when}.{because}\n\n"
-        "Your answers still stand, so you don't need to fill them in again. Please choose another time that "
-        f"suits you on your private page:\n{link}\n\n"
-        f"If none of the times suit you, reply to this email or contact us and we'll help.\n\n{clinic_name}\n",
-        submission_id,
-    )
 
 
 def clinic_booking(
@@ -484,29 +561,32 @@ def audit_digest(config: dict[str, Any], report: Any, as_of: str) -> store.Mail:
 
 
 def return_link(
-    config: dict[str, Any], to: str, nonce: str, *, submission_id: int, private_link: str = ""
+    config: dict[str, Any], to: str, nonce: str, *, submission_id: int, private_link: str = "", language: str = "en"
 ) -> store.Mail:
     """The email with a one-time link to start the questions again from the last answers (a reference at rest), and
     the private link to the last screening's page again (a reference too), for a patient who lost the first email."""
     clinic = config["CLINIC_NAME"]
     link = links.return_link_ref(public_link(config, links.RETURN_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
-    page = (
-        f"Your private page, with your last result and any appointment, is here as before:\n{private_link}\n\n"
-        "Keep that link to yourself: anyone who has it can see your page.\n\n"
-        if private_link
-        else ""
-    )
-    return store.Mail(
-        "return_link",
-        to,
-        f"Start your health questions again at {clinic}",
-        "You asked for your links. To fill in the health questions again, starting from your last answers, use "
-        f"this link. It works once, within an hour:\n{link}\n\n"
-        f"{page}"
-        "If you did not ask for this, you can ignore this email: nothing happens without the links.\n\n"
-        f"{clinic}\n",
-        submission_id,
-    )
+    with in_language(language):
+        page = (
+            _("Your private page, with your last result and any appointment, is here as before:")
+            + f"\n{private_link}\n\n{_keep_private()}\n\n"
+            if private_link
+            else ""
+        )
+        return store.Mail(
+            "return_link",
+            to,
+            _("Start your health questions again at %(clinic)s", clinic=clinic),
+            _(
+                "You asked for your links. To fill in the health questions again, starting from your last answers, "
+                "use this link. It works once, within an hour:"
+            )
+            + f"\n{link}\n\n{page}"
+            + _("If you did not ask for this, you can ignore this email: nothing happens without the links.")
+            + f"\n\n{clinic}\n",
+            submission_id,
+        )
 
 
 def resume_link(config: dict[str, Any], to: str, nonce: str, *, lasts: str) -> store.Mail:
@@ -527,26 +607,41 @@ def resume_link(config: dict[str, Any], to: str, nonce: str, *, lasts: str) -> s
 
 
 def recall(
-    config: dict[str, Any], to: str, nonce: str, *, submission_id: int, treatment: str, valid_days: int
+    config: dict[str, Any],
+    to: str,
+    nonce: str,
+    *,
+    submission_id: int,
+    treatment: str,
+    valid_days: int,
+    language: str = "en",
 ) -> store.Mail:
     """The one reminder that a treatment's refresh is due: a link to start the health questions again from the last
     answers (a one-time return link, a reference at rest) and the one-click link that stops reminders. Which treatment
     in plain words; nothing else clinical."""
     clinic = config["CLINIC_NAME"]
     link = links.return_link_ref(public_link(config, links.RETURN_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
-    words = {"toxin": "anti-wrinkle injections", "filler": "dermal filler"}[treatment]
-    return store.Mail(
-        "recall",
-        to,
-        f"Time for your next appointment at {clinic}?",
-        f"You asked us to remind you when a refresh of your {words} might be due, and it is now.\n\n"
-        "Every course begins with fresh health questions, because health changes. To answer them, starting from "
-        f"your last answers, use this link. It works once, within {valid_days} days:\n{link}\n\n"
-        "If you would rather not have reminders, this link stops them (you will be asked to confirm):\n"
-        f"{links.stop_reminders_ref(submission_id)}\n\n"
-        f"{clinic}\n",
-        submission_id,
-    )
+    with in_language(language):
+        words = {"toxin": _("anti-wrinkle injections"), "filler": _("dermal filler")}[treatment]
+        return store.Mail(
+            "recall",
+            to,
+            _("Time for your next appointment at %(clinic)s?", clinic=clinic),
+            _(
+                "You asked us to remind you when a refresh of your %(treatment)s might be due, and it is now.",
+                treatment=words,
+            )
+            + "\n\n"
+            + _(
+                "Every course begins with fresh health questions, because health changes. To answer them, starting "
+                "from your last answers, use this link. It works once, within %(days)s days:",
+                days=valid_days,
+            )
+            + f"\n{link}\n\n"
+            + _("If you would rather not have reminders, this link stops them (you will be asked to confirm):")
+            + f"\n{links.stop_reminders_ref(submission_id)}\n\n{clinic}\n",
+            submission_id,
+        )
 
 
 def account_slowed(config: dict[str, Any], to: str, account_email: str) -> store.Mail:
@@ -565,72 +660,98 @@ def account_slowed(config: dict[str, Any], to: str, account_email: str) -> store
     )
 
 
-def batch_recall(config: dict[str, Any], to: str, link: str, *, given_on: str, submission_id: int) -> store.Mail:
+def batch_recall(
+    config: dict[str, Any], to: str, link: str, *, given_on: str, submission_id: int, language: str = "en"
+) -> store.Mail:
     """A patient's kind message when a batch of a product used in their treatment is recalled: that we would like to
     hear from them, and how to reach the clinic. Nothing clinical beyond "a product used in your treatment": no
     product, no batch, no area."""
     clinic = config["CLINIC_NAME"]
-    ways = [
-        f"phone {config['CLINIC_PHONE']}" if config.get("CLINIC_PHONE") else "",
-        f"email {config['CLINIC_EMAIL']}" if config.get("CLINIC_EMAIL") else "",
-    ]
-    reach = " or ".join(way for way in ways if way) or "reply to this email"
-    address = config.get("CLINIC_ADDRESS") or ""
-    where = f"\n\nOur address: {', '.join(address.splitlines())}" if address else ""
-    return store.Mail(
-        "batch_recall",
-        to,
-        f"Please get in touch with {clinic} about your treatment",
-        f"We are writing to you about your treatment with us on {given_on}.\n\n"
-        "We are contacting everyone who was treated with one batch of a product used in your treatment, and you were "
-        "one of them. We are sorry to worry you: we are being careful, and we would simply like to hear how you are "
-        "and answer any questions you have.\n\n"
-        f"Please contact us when you can: {reach}.{where}\n\n"
-        "If anything about your treatment worries you before then, please contact us straight away.\n\n"
-        f"Your private page is here, as before:\n{link}\n\n"
-        f"With our best wishes,\n{clinic}\n",
-        submission_id,
-    )
+    with in_language(language):
+        ways = [
+            _("phone %(phone)s", phone=config["CLINIC_PHONE"]) if config.get("CLINIC_PHONE") else "",
+            _("email %(email)s", email=config["CLINIC_EMAIL"]) if config.get("CLINIC_EMAIL") else "",
+        ]
+        reach = _(" or ").join(way for way in ways if way) or _("reply to this email")
+        address = config.get("CLINIC_ADDRESS") or ""
+        where = "\n\n" + _("Our address: %(address)s", address=", ".join(address.splitlines())) if address else ""
+        return store.Mail(
+            "batch_recall",
+            to,
+            _("Please get in touch with %(clinic)s about your treatment", clinic=clinic),
+            _("We are writing to you about your treatment with us on %(day)s.", day=given_on)
+            + "\n\n"
+            + _(
+                "We are contacting everyone who was treated with one batch of a product used in your treatment, and "
+                "you were one of them. We are sorry to worry you: we are being careful, and we would simply like to "
+                "hear how you are and answer any questions you have."
+            )
+            + "\n\n"
+            + _("Please contact us when you can: %(ways)s.", ways=reach)
+            + f"{where}\n\n"
+            + _("If anything about your treatment worries you before then, please contact us straight away.")
+            + "\n\n"
+            + _("Your private page is here, as before:")
+            + f"\n{link}\n\n"
+            + _("With our best wishes,")
+            + f"\n{clinic}\n",
+            submission_id,
+        )
 
 
-def aftercare(config: dict[str, Any], to: str, link: str, text: Any, *, submission_id: int, phone: str) -> store.Mail:
+def aftercare(
+    config: dict[str, Any], to: str, link: str, text: Any, *, submission_id: int, phone: str, language: str = "en"
+) -> store.Mail:
     """The patient's aftercare, sent when the treatment given is recorded: the clinic's aftercare file for the
     treatment (the same words for every patient, nothing from their answers), the symptoms to call about now, and
-    the link to the private page where the aftercare stays and a problem can be reported."""
+    the link to the private page where the aftercare stays and a problem can be reported. The aftercare file's own
+    words are the clinic's clinical text, as the file holds them; the email's words around them are translated."""
     clinic = config["CLINIC_NAME"]
-    call = f"call the clinic now on {phone}" if phone else "call the clinic now"
-    lines = "\n".join(f"- {line}" for line in text.normal)
-    avoid = "\n".join(f"- {line}" for line in text.avoid)
-    urgent = "\n".join(f"- {symptom.text}" for symptom in text.urgent)
-    return store.Mail(
-        "aftercare",
-        to,
-        f"Your aftercare from {clinic}",
-        f"{text.title}\n\nWhat is normal:\n{lines}\n{text.settles}\n\nPlease avoid:\n{avoid}\n\n"
-        f"Please {call} if you have any of these, {text.call_window}:\n{urgent}\n"
-        "If you have difficulty breathing or any change in your vision, call 999 or go to A&E straight away.\n\n"
-        f"Your aftercare stays on your private page, where you can also tell us about a problem:\n{link}\n\n"
-        f"{clinic}\n",
-        submission_id,
-    )
+    with in_language(language):
+        call = _("call the clinic now on %(phone)s", phone=phone) if phone else _("call the clinic now")
+        lines = "\n".join(f"- {line}" for line in text.normal)
+        avoid = "\n".join(f"- {line}" for line in text.avoid)
+        urgent = "\n".join(f"- {symptom.text}" for symptom in text.urgent)
+        return store.Mail(
+            "aftercare",
+            to,
+            _("Your aftercare from %(clinic)s", clinic=clinic),
+            f"{text.title}\n\n"
+            + _("What is normal:")
+            + f"\n{lines}\n{text.settles}\n\n"
+            + _("Please avoid:")
+            + f"\n{avoid}\n\n"
+            + _("Please %(call)s if you have any of these, %(window)s:", call=call, window=text.call_window)
+            + f"\n{urgent}\n"
+            + _("If you have difficulty breathing or any change in your vision, call 999 or go to A&E straight away.")
+            + "\n\n"
+            + _("Your aftercare stays on your private page, where you can also tell us about a problem:")
+            + f"\n{link}\n\n{clinic}\n",
+            submission_id,
+        )
 
 
-def check_in(config: dict[str, Any], to: str, link: str, *, submission_id: int, due: Any) -> store.Mail:
+def check_in(
+    config: dict[str, Any], to: str, link: str, *, submission_id: int, due: Any, language: str = "en"
+) -> store.Mail:
     """The check-in two weeks after a treatment: how did it go, with the link to the private page to tell the clinic
     about a problem. Queued with the treatment, due two weeks on (the sender does not send it before)."""
     clinic = config["CLINIC_NAME"]
-    return store.Mail(
-        "check_in",
-        to,
-        f"How are you getting on? A check-in from {clinic}",
-        "It is two weeks since your treatment, and we would like to know how it went.\n\n"
-        "If you are happy, there is nothing you need to do. If something is not right, or you have a question, "
-        f"tell us on your private page and a clinician will get back to you:\n{link}\n\n"
-        "Keep this link to yourself: anyone who has it can see your page.\n\n"
-        f"{clinic}\n",
-        submission_id,
-        due=due,
-    )
+    with in_language(language):
+        return store.Mail(
+            "check_in",
+            to,
+            _("How are you getting on? A check-in from %(clinic)s", clinic=clinic),
+            _("It is two weeks since your treatment, and we would like to know how it went.")
+            + "\n\n"
+            + _(
+                "If you are happy, there is nothing you need to do. If something is not right, or you have a "
+                "question, tell us on your private page and a clinician will get back to you:"
+            )
+            + f"\n{link}\n\n{_keep_private()}\n\n{clinic}\n",
+            submission_id,
+            due=due,
+        )
 
 
 def urgent_report(config: dict[str, Any], to: str, submission_id: int) -> store.Mail:

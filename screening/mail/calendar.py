@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+
 
 def _escape(text: str) -> str:
     # Every line break, a bare carriage return included, becomes the escaped \n: calendar readers end a line at a
@@ -59,19 +61,35 @@ def appointment(
     practitioner: str,
     stamp: str,
     kind: str = "consultation",
+    language: str = "en",
 ) -> str:
     """The patient's appointment (a consultation or a treatment: `kind`) as an .ics: the time and place, who they
-    see; nothing clinical (not even which treatment: calendars are shared and synced) and no link."""
-    what = "treatment" if kind == "treatment" else "consultation"
+    see; nothing clinical (not even which treatment: calendars are shared and synced) and no link. In the patient's
+    language (submission.language)."""
+    from screening.mail import in_language
+
+    with in_language(language):
+        if kind == "treatment":
+            summary = _("Treatment at %(clinic)s", clinic=clinic_name)
+            description = (
+                _("Your treatment with %(practitioner)s.", practitioner=practitioner)
+                if practitioner
+                else _("Your treatment.")
+            )
+        else:
+            summary = _("Consultation at %(clinic)s", clinic=clinic_name)
+            description = (
+                _("Your consultation with %(practitioner)s.", practitioner=practitioner)
+                if practitioner
+                else _("Your consultation.")
+            )
+        description += " " + _("Bring photo ID. To change or cancel, use your private link.")
     return ics_event(
         uid=uid,
         starts_at=starts_at,
         ends_at=ends_at,
-        summary=f"{what.capitalize()} at {clinic_name}",
-        description=(
-            f"Your {what}{' with ' + practitioner if practitioner else ''}. "
-            "Bring photo ID. To change or cancel, use your private link."
-        ),
+        summary=summary,
+        description=description,
         stamp=stamp,
         location=", ".join([clinic_name, *address.splitlines()]),
     )

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from screening import clock, mail, store
 from screening.domain import TREATMENT_NAMES
 from screening.domain.aftercare import Aftercare
-from screening.errors import FieldError, NotFound
+from screening.errors import N_, FieldError, NotFound
 from screening.services import clinic
 from screening.services.intake import clinic_zone, own_link
 from screening.services.people import age_on
@@ -38,9 +38,12 @@ def treatment_mails(
     link = own_link(config, submission)
     phone = clinic.details(db, config).phone
     due = clock.utc_now() + CHECK_IN_AFTER
+    language = mail.language_of(submission)
     return (
-        mail.aftercare(config, submission["email"], link, text, submission_id=submission["id"], phone=phone),
-        mail.check_in(config, submission["email"], link, submission_id=submission["id"], due=due),
+        mail.aftercare(
+            config, submission["email"], link, text, submission_id=submission["id"], phone=phone, language=language
+        ),
+        mail.check_in(config, submission["email"], link, submission_id=submission["id"], due=due, language=language),
     )
 
 
@@ -108,15 +111,15 @@ def report(
     today = clock.today_in(clinic_zone(config), clock.utc_now())
     given_on = datetime.fromisoformat(given["given_at"]).astimezone(clinic_zone(config)).date()
     if started is None:
-        raise FieldError("started", "Tell us the day it started")
+        raise FieldError("started", N_("Tell us the day it started"))
     if started > today:
-        raise FieldError("started", "The day it started cannot be in the future")
+        raise FieldError("started", N_("The day it started cannot be in the future"))
     if started < given_on:
-        raise FieldError("started", "The day it started cannot be before your treatment")
+        raise FieldError("started", N_("The day it started cannot be before your treatment"))
     text = texts()[given["treatment"]]
     ticked = list(dict.fromkeys(symptoms))
     if any(text.symptom(s) is None for s in ticked):
-        raise FieldError("symptoms", "Tick only the symptoms listed")
+        raise FieldError("symptoms", N_("Tick only the symptoms listed"))
     urgent = bool(ticked)
     emergency = any(text.symptom(s).emergency for s in ticked)
     alerts_to = clinic.alert_address(db, config)

@@ -374,11 +374,14 @@ def _withdraw(db: Database, config: dict[str, Any], actor: store.Actor, slot: di
                     config,
                     patient["email"],
                     link,
-                    when,
+                    clock.readable_in(
+                        slot["starts_at"], clock.zone(config["CLINIC_TIMEZONE"]), mail.language_of(patient)
+                    ),
                     reason.strip(),
                     submission_id=patient["id"],
                     kind=kind,
                     treatments=held.get("treatments") or (),
+                    language=mail.language_of(patient),
                 ),
                 *booking_notice(db, config, "cancelled", when, patient["id"], kind),
             ),

@@ -29,7 +29,7 @@ from screening.domain.consent import (
 )
 from screening.domain.instruments import Instrument
 from screening.domain.names import name_mismatch
-from screening.errors import FieldError, NotFound, ServiceError
+from screening.errors import N_, FieldError, NotFound, ServiceError
 from screening.services import intake
 from screening.services.consent_pdf import consent_pdf
 from screening.services.consent_pdf import sha256 as pdf_sha256
@@ -381,9 +381,9 @@ def sign(
             f"This consent was taken by {consent['clinician_name']}: only they may have the patient sign it",
         )
     if consent["withdrawn_at"]:
-        raise ServiceError("This consent was withdrawn: it cannot be signed. Nothing was changed.")
+        raise ServiceError(N_("This consent was withdrawn: it cannot be signed. Nothing was changed."))
     if consent["signed_at"]:
-        raise ServiceError("This consent is signed already. Nothing was changed.")
+        raise ServiceError(N_("This consent is signed already. Nothing was changed."))
     text = texts(config).get(consent["treatment"])
     if text is None or text.sha256 != consent["text_sha256"]:
         raise FieldError(
@@ -394,7 +394,7 @@ def sign(
     if problem:
         raise FieldError("full_name", problem)
     if not understood:
-        raise FieldError("understood", "Tick the box to say you have read and understood the consent, and consent")
+        raise FieldError("understood", N_("Tick the box to say you have read and understood the consent, and consent"))
     signed = {
         **consent,
         "signed_name": typed_name.strip(),
@@ -411,7 +411,12 @@ def sign(
     )
     digest = pdf_sha256(document)
     told = mail.consent_signed(
-        config, found["email"], own_link(config, found), submission_id=found["id"], consent_id=consent["id"]
+        config,
+        found["email"],
+        own_link(config, found),
+        submission_id=found["id"],
+        consent_id=consent["id"],
+        language=mail.language_of(found),
     )
     signed_id = store.sign_consent(
         db,
@@ -436,9 +441,9 @@ def change_option(
 ) -> int:
     """Give or withdraw one optional consent (photographs, a letter to the GP); kept as a history."""
     if option not in OPTIONS:
-        raise ServiceError("There is no such optional consent.")
+        raise ServiceError(N_("There is no such optional consent."))
     if consent["withdrawn_at"]:
-        raise ServiceError("Consent to this treatment was withdrawn: its optional consents cannot change.")
+        raise ServiceError(N_("Consent to this treatment was withdrawn: its optional consents cannot change."))
     return store.change_consent_option(
         db,
         consent["id"],
@@ -452,7 +457,7 @@ def change_option(
 def withdraw(db: Database, actor: store.Actor, consent: dict[str, Any]) -> None:
     """Withdraw consent to the treatment itself (the record stays, marked withdrawn)."""
     if consent["withdrawn_at"]:
-        raise ServiceError("Consent to this treatment was withdrawn already.")
+        raise ServiceError(N_("Consent to this treatment was withdrawn already."))
     event = actor.event("consent_withdrawn", detail={"treatment": consent["treatment"]})
     store.withdraw_consent(db, consent["id"], event)
 

@@ -28,7 +28,7 @@ from screening.domain.decisions import needs_clinician, same_person
 from screening.domain.journey import merge_step, step_errors
 from screening.domain.names import name_mismatch
 from screening.domain.translations import localized_fired
-from screening.errors import FieldError, NotFound, ServiceError
+from screening.errors import N_, FieldError, NotFound, ServiceError
 from screening.mail import calendar, links
 from screening.services import clinic
 from screening.services.lifecycle.restriction import refuse_restricted
@@ -42,12 +42,12 @@ RESUME_TRIES = 5  # wrong dates of birth that spend a link to a saved screening
 class StaleAnswers(ServiceError):
     """An answer that was valid when given is not any more (a date now in the past of a new day): check it again."""
 
-    message = "Please check your answers again before you send them."
+    message = N_("Please check your answers again before you send them.")
     back_to = "patient.resume"
 
 
 class ReturnLinkExpired(NotFound):
-    message = "This link has expired or was used already."
+    message = N_("This link has expired or was used already.")
     template = "patient/returning_expired.html"
 
 
@@ -63,12 +63,12 @@ class NoPrivateLink(NotFound):
     """A private page asked for by a browser that holds no private link (a bookmark, a new browser): the page says
     the emailed link opens it, and how to have it sent again. It names no screening, so it tells nobody anything."""
 
-    message = "Your private page opens from the private link in the email we sent you."
+    message = N_("Your private page opens from the private link in the email we sent you.")
     template = "patient/open_your_link.html"
 
 
 class NothingToBook(ServiceError):
-    message = "That time is no longer available. Please choose another."
+    message = N_("That time is no longer available. Please choose another.")
     back_to = "patient.result"
 
 
@@ -147,6 +147,7 @@ def submit(
     signature: str,
     reply: str,
     today: date,
+    language: str = "en",
 ) -> None:
     """Judge the answers and store the submission with its fired rules, its audit row and its emails, and forget
     the draft, all in one transaction; only then is the patient told. A retried POST stores nothing twice."""
@@ -171,6 +172,7 @@ def submit(
         overrides=tuple(override.as_json() for override in ruleset.overrides),
         held_by=held_by,
         record_facts=facts,
+        language=language,
     )
     try:
         with store.write_transaction(db):
@@ -268,14 +270,14 @@ def _submission_mails(
     """The patient's copy of their private link; the clinic's alert, to its notification address, when a clinician
     must look (none when the clinic has no notification address)."""
     link = mail.patient_link(config, config["SECRET_KEY"], new.submission_key)
-    mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id)]
+    mails = [mail.submitted(config, new.contact["email"], link, submission_id=submission_id, language=new.language)]
     if alerts_to and needs_clinician(new.evaluation.outcome, amended=new.always_to_clinician):
         mails.append(mail.review_needed(config, alerts_to, submission_id))
     return tuple(mails)
 
 
 class NoQuestion(ServiceError):
-    message = "There is no question waiting for your answer."
+    message = N_("There is no question waiting for your answer.")
     back_to = "patient.result"
 
 
@@ -401,7 +403,16 @@ def request_return_link(
                 token,
                 found,
                 RETURN_LINK_LIFETIME,
-                (mail.return_link(config, held["email"], nonce, submission_id=found, private_link=own),),
+                (
+                    mail.return_link(
+                        config,
+                        held["email"],
+                        nonce,
+                        submission_id=found,
+                        private_link=own,
+                        language=mail.language_of(held),
+                    ),
+                ),
             )
         store.append_audit(
             db, actor.event("return_link_requested", role="patient", detail={"matched": found is not None})
@@ -509,7 +520,8 @@ def book(
     `reminders` (the box on the confirmation page, unticked unless the patient ticks it) the patient's consent to a
     reminder when a refresh is due is stored in the same transaction."""
     status, slot = bookable_slot(db, config, submission, slot_id)
-    when = clock.readable(slot["starts_at"], clinic_zone(config))
+    when = clock.readable(slot["starts_at"], clinic_zone(config))  # the clinic's email: English
+    language = mail.language_of(submission)
     details = clinic.details(db, config)
     practitioner = slot.get("practitioner") or ""
     with store.write_transaction(db):
@@ -524,7 +536,7 @@ def book(
                     config,
                     submission["email"],
                     own_link(config, submission),
-                    when,
+                    clock.readable_in(slot["starts_at"], clinic_zone(config), language),
                     submission_id=submission["id"],
                     practitioner=practitioner,
                     address=details.address,
@@ -536,7 +548,9 @@ def book(
                         address=details.address,
                         practitioner=practitioner,
                         stamp=clock.to_utc_iso(clock.utc_now()),
+                        language=language,
                     ),
+                    language=language,
                 ),
                 *clinic.booking_notice(db, config, "booked", when, submission["id"]),
             ),
@@ -566,9 +580,10 @@ def cancel_booking(db: Database, config: dict[str, Any], actor: store.Actor, sub
                 config,
                 submission["email"],
                 own_link(config, submission),
-                when,
+                clock.readable_in(held["starts_at"], clinic_zone(config), mail.language_of(submission)),
                 by_clinic=False,
                 submission_id=submission["id"],
+                language=mail.language_of(submission),
             ),
             *clinic.booking_notice(db, config, "cancelled", when, submission["id"]),
         ),
@@ -592,6 +607,7 @@ def appointment_calendar(db: Database, config: dict[str, Any], submission: dict[
         address=details.address,
         practitioner=booking.get("practitioner") or "",
         stamp=clock.to_utc_iso(clock.utc_now()),
+        language=mail.language_of(submission),
     )
 
 
@@ -656,11 +672,11 @@ def times_on(config: dict[str, Any], slots: list[dict[str, Any]], day_text: str 
     try:
         day = date.fromisoformat(day_text or "")
     except ValueError:
-        raise NothingToBook("Choose a day from the list.") from None
+        raise NothingToBook(N_("Choose a day from the list.")) from None
     tz = clinic_zone(config)
     times = [slot for slot in slots if clock.local(slot["starts_at"], tz).date() == day]
     if not times:
-        raise NothingToBook("There are no free times left on that day. Please choose another day.")
+        raise NothingToBook(N_("There are no free times left on that day. Please choose another day."))
     return day, times
 
 
@@ -674,6 +690,7 @@ def reply_to_question(
     reply: str,
     signature: str,
     today: date,
+    language: str = "en",
 ) -> str:
     """Answer the clinician's question without changing any answer: a new version with the same answers and the
     reply, back to a clinician. Returns the private-link token of the new version."""
@@ -691,6 +708,7 @@ def reply_to_question(
         signature=" ".join(signature.split()),
         reply=reply,
         today=today,
+        language=language,
     )
     return new.access_token
 

@@ -148,6 +148,13 @@ def recall(db: Database, batch_id: int) -> Recall:
     return Recall(batch, treated, list(patients.values()), len(every) - len(treated))
 
 
+def _given_on(row: dict[str, Any], config: dict[str, Any]) -> str:
+    """The day a treatment was given, in the patient's language: '1 December 2026', '1 de diciembre de 2026'."""
+    day = clock.local(row["given_at"], clock.zone(config["CLINIC_TIMEZONE"])).date()
+    language = mail.language_of(row)
+    return day_words(day) if language == "en" else clock.day_words_in(day, language)
+
+
 def send_recall(db: Database, config: dict[str, Any], actor: store.Actor, batch_id: int) -> int:
     """Queue one kind message to each patient treated from a batch (the clinic's contact, nothing clinical beyond
     "a product used in your treatment") and audit it as batch_recall_sent with the batch and the count, never a
@@ -162,8 +169,9 @@ def send_recall(db: Database, config: dict[str, Any], actor: store.Actor, batch_
             settings,
             row["email"],
             own_link(settings, row),
-            given_on=day_words(clock.local(row["given_at"], clock.zone(config["CLINIC_TIMEZONE"])).date()),
+            given_on=_given_on(row, config),
             submission_id=row["submission_id"],
+            language=mail.language_of(row),
         )
         for row in found.patients
     )

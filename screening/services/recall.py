@@ -22,7 +22,7 @@ from screening import clock, mail, store
 from screening.db import thread_db
 from screening.domain.dates import add_months
 from screening.domain.decisions import same_person
-from screening.errors import NotFound
+from screening.errors import N_, NotFound
 from screening.mail import links
 from screening.services import clinic
 from screening.services.intake import clinic_today, clinic_zone
@@ -85,6 +85,7 @@ def send_due(db: Database, config: dict[str, Any]) -> int:
                     submission_id=latest,
                     treatment=given["treatment"],
                     valid_days=RECALL_LINK_DAYS,
+                    language=mail.language_of(given),
                 ),
             ),
         ):
@@ -116,7 +117,8 @@ def recall_round(app: Flask):
     config = app.config
 
     def round_of_work() -> None:
-        sent = send_due(thread_db(database), config)
+        with app.app_context():  # the reminder is written in each patient's language (Flask-Babel needs the app)
+            sent = send_due(thread_db(database), config)
         if sent:
             log.info("recalls: %d reminder(s) queued", sent)  # a count, never who
 
@@ -139,7 +141,7 @@ def withdraw(db: Database, actor: store.Actor, submission: dict[str, Any]) -> No
 
 
 class StopLinkUnknown(NotFound):
-    message = "This link to stop reminders is not one we sent."
+    message = N_("This link to stop reminders is not one we sent.")
 
 
 def submission_for_stop_link(db: Database, config: dict[str, Any], token: str) -> dict[str, Any]:

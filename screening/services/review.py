@@ -269,7 +269,11 @@ def decide(
             audit=actor.event(
                 "decision_recorded", detail={"action": decision.action, "treatments": list(decision.treatments)}
             ),
-            mails=(mail.decision(config, found["email"], link, submission_id=found["id"]),),
+            mails=(
+                mail.decision(
+                    config, found["email"], link, submission_id=found["id"], language=mail.language_of(found)
+                ),
+            ),
             hold=_hold_others(db, config, actor) if decision.action in STANDING_ACTIONS else None,
         )
     except store.DecisionConflict as conflict:

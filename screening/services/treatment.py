@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from screening import clock, mail, store
 from screening.domain.cooling_off import cooling_off_passed, treatment_opens_at
-from screening.errors import Conflict, FieldError, NotFound
+from screening.errors import N_, Conflict, FieldError, NotFound
 from screening.mail import calendar
 from screening.services import aftercare, clinic, products
 from screening.services.intake import clinic_zone, own_link
@@ -144,7 +144,7 @@ def offers(db: Database, config: dict[str, Any], submission: dict[str, Any]) -> 
 class TreatmentNotYet(Conflict):
     """A treatment slot asked for before consent is signed, or inside the cooling-off."""
 
-    message = "That treatment cannot be booked yet."
+    message = N_("That treatment cannot be booked yet.")
     back_to = "patient.result"
 
 
@@ -159,7 +159,7 @@ def book_treatment(
     """Book a free treatment slot after a signed consent and the cooling-off; anything else is refused with the
     reason and the date it opens, and nothing changes (no booking, no audit row)."""
     if treatment not in _treatments(submission):
-        raise TreatmentNotYet("Choose a treatment you asked about.")
+        raise TreatmentNotYet(N_("Choose a treatment you asked about."))
     tz = clinic_zone(config)
     state = state_of(db, config, submission["id"], treatment)
     words = TREATMENT_WORDS[treatment]
@@ -174,14 +174,14 @@ def book_treatment(
         )
     slot = store.get_slot(db, int(slot_id)) if (slot_id or "").isdigit() and len(slot_id) <= 18 else None
     if slot is None or slot["kind"] != "treatment" or slot["cancelled_at"] is not None:
-        raise TreatmentNotYet("Sorry, that treatment time is not available. Please choose another.")
+        raise TreatmentNotYet(N_("Sorry, that treatment time is not available. Please choose another."))
     if state.opens_at is not None and _parse(slot["starts_at"]) < state.opens_at:
         raise TreatmentNotYet(
             f"That time is inside the cooling-off. You may book your treatment from {opens_words(state.opens_at, tz)}."
             " Nothing was booked."
         )
     if _parse(slot["starts_at"]) <= clock.utc_now():
-        raise TreatmentNotYet("That time has passed. Please choose another.")
+        raise TreatmentNotYet(N_("That time has passed. Please choose another."))
     when = clock.readable(slot["starts_at"], tz)
     details = clinic.details(db, config)
     practitioner = slot.get("practitioner") or ""
@@ -197,13 +197,16 @@ def book_treatment(
                 config,
                 submission["email"],
                 own_link(config, submission),
-                when,
+                clock.readable_in(slot["starts_at"], tz, mail.language_of(submission)),
                 submission_id=submission["id"],
                 practitioner=practitioner,
                 address=details.address,
-                calendar=_calendar(config, details, submission["id"], slot["id"], slot, practitioner),
+                calendar=_calendar(
+                    config, details, submission["id"], slot["id"], slot, practitioner, mail.language_of(submission)
+                ),
                 kind=KIND,
                 treatments=[treatment],
+                language=mail.language_of(submission),
             ),
             *clinic.booking_notice(db, config, "booked", when, submission["id"], KIND),
         ),
@@ -212,7 +215,9 @@ def book_treatment(
     return booking_id
 
 
-def _calendar(config, details, submission_id: int, slot_id: int, times: dict[str, Any], practitioner: str) -> str:
+def _calendar(
+    config, details, submission_id: int, slot_id: int, times: dict[str, Any], practitioner: str, language: str = "en"
+) -> str:
     """The treatment appointment's .ics, the same for the email and the page (a UID of its own)."""
     return calendar.appointment(
         uid=calendar.appointment_uid(config["PUBLIC_URL"], submission_id, slot_id, kind=KIND),
@@ -223,6 +228,7 @@ def _calendar(config, details, submission_id: int, slot_id: int, times: dict[str
         practitioner=practitioner,
         stamp=clock.to_utc_iso(clock.utc_now()),
         kind=KIND,
+        language=language,
     )
 
 
@@ -230,7 +236,7 @@ class NoTreatmentToCancel(Conflict):
     """A cancel asked for with no treatment appointment of this screening's behind it (cancelled already, never
     booked, or another booking's number)."""
 
-    message = "There is no treatment appointment of yours to cancel. Nothing was changed."
+    message = N_("There is no treatment appointment of yours to cancel. Nothing was changed.")
     back_to = "patient.result"
 
 
@@ -258,11 +264,12 @@ def cancel_treatment(
                 config,
                 submission["email"],
                 own_link(config, submission),
-                when,
+                clock.readable_in(held["starts_at"], clinic_zone(config), mail.language_of(submission)),
                 by_clinic=False,
                 submission_id=submission["id"],
                 kind=KIND,
                 treatments=held["treatments"],
+                language=mail.language_of(submission),
             ),
             *clinic.booking_notice(db, config, "cancelled", when, submission["id"], KIND),
         ),
@@ -281,7 +288,15 @@ def treatment_calendar(db: Database, config: dict[str, Any], submission: dict[st
     if held is None:
         raise NotFound()
     details = clinic.details(db, config)
-    return _calendar(config, details, submission["id"], held["slot_id"], held, held.get("practitioner") or "")
+    return _calendar(
+        config,
+        details,
+        submission["id"],
+        held["slot_id"],
+        held,
+        held.get("practitioner") or "",
+        mail.language_of(submission),
+    )
 
 
 def record_treatment(

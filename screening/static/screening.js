@@ -159,6 +159,10 @@
 
   // A "Copy link" button for the private link (progressive enhancement: without script the link is plain,
   // selectable text and the button stays hidden).
+  function words(element, name, english) {
+    return (element && element.getAttribute("data-" + name)) || english;
+  }
+
   function setUpCopyButtons() {
     Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
       var source = document.getElementById(button.getAttribute("data-copy"));
@@ -186,14 +190,14 @@
         } catch (error) {
           copied = false;
         }
-        say(copied ? "Link copied." : "The link is selected: copy it with your device's copy command.");
+        say(copied ? words(status, "copied", "Link copied.") : words(status, "selected", "The link is selected: copy it with your device's copy command."));
       }
       button.hidden = false;
       button.addEventListener("click", function () {
         var text = source.textContent.trim();
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(function () {
-            say("Link copied.");
+            say(words(status, "copied", "Link copied."));
           }, fallback);
         } else {
           fallback();
@@ -220,9 +224,17 @@
         var left = limit - length();
         var over = left < 0;
         var n = Math.abs(left);
-        count.textContent = over
-          ? "You have " + n.toLocaleString("en-GB") + " character" + (n === 1 ? "" : "s") + " too many"
-          : "You have " + n.toLocaleString("en-GB") + " character" + (n === 1 ? "" : "s") + " remaining";
+        // The words come from the page, in the page's language (data-one-left, data-many-left, data-one-over,
+        // data-many-over, with {n} for the number); English when a page gives none.
+        var key = (n === 1 ? "one" : "many") + (over ? "Over" : "Left");
+        var english = {
+          oneLeft: "You have {n} character remaining",
+          manyLeft: "You have {n} characters remaining",
+          oneOver: "You have {n} character too many",
+          manyOver: "You have {n} characters too many"
+        };
+        var lang = document.documentElement.getAttribute("lang") || "en-GB";
+        count.textContent = (count.dataset[key] || english[key]).replace("{n}", n.toLocaleString(lang));
         count.classList.toggle("character-count--over", over);
       }
       show();

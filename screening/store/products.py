@@ -139,7 +139,7 @@ def treated_from_batch(db: Database, batch_id: int) -> list[dict[str, Any]]:
         db.query(
             "SELECT treatment_given.id, treatment_given.submission_id, treatment_given.given_at,"
             " treatment_given.clinician_name, submission.full_name, submission.email, submission.submission_key,"
-            " submission.restricted_at"
+            " submission.restricted_at, submission.language"
             " FROM treatment_given JOIN submission ON submission.id = treatment_given.submission_id"
             " WHERE treatment_given.batch_id = ? ORDER BY treatment_given.given_at, treatment_given.id",
             [batch_id],

@@ -36,7 +36,7 @@ def treatments_not_recalled(db: Database) -> list[dict[str, Any]]:
         db.query(
             "SELECT treatment_given.id, treatment_given.submission_id, treatment_given.given_at,"
             " treatment_given.treatment, submission.reminders_at, submission.restricted_at, submission.email,"
-            " submission.phone,"
+            " submission.phone, submission.language,"
             " json_extract(submission.answers, '$.date_of_birth') AS date_of_birth"
             " FROM treatment_given JOIN submission ON submission.id = treatment_given.submission_id"
             " WHERE NOT EXISTS (SELECT 1 FROM recall WHERE recall.treatment_given_id = treatment_given.id)"

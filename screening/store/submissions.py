@@ -56,6 +56,7 @@ class NewSubmission:
     overrides: tuple[dict[str, str], ...] = ()  # the clinic's overrides that judged it
     held_by: int | None = None  # the same person's screening whose clinician defer or decline still stands
     record_facts: dict[str, Any] | None = None  # what the clinic's own record supplied to the rules (never answers)
+    language: str = "en"  # the patient's language (web/language.py): their emails, the clinician's "Answered in"
 
     @property
     def always_to_clinician(self) -> bool:
@@ -103,6 +104,8 @@ def record_submission(db: Database, new: NewSubmission, *, draft_id: str | None 
         new.record_facts
     ):  # only then: a database not yet migrated to 0024 still takes a screening (the column's default)
         row["record_facts"] = json.dumps(new.record_facts)
+    if new.language != "en":  # likewise before 0027: an English screening is the column's default
+        row["language"] = new.language
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
     try:

@@ -8,6 +8,7 @@ import sqlite3
 from traceback import extract_tb
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -55,13 +56,14 @@ def service_error(error: ServiceError):
     or the error page for its status."""
     if isinstance(error, Restricted):
         _audit_restricted(error)
+    message = error.message if for_staff() or not error.message else gettext(error.message)  # errors.N_
     if error.back_to:
-        flash(error.message)
+        flash(message)
         return redirect(url_for(error.back_to), 303)
     if error.template:
         tz = clock.zone(current_app.config["CLINIC_TIMEZONE"])  # a page of its own tells times in the clinic's zone
-        return render_template(error.template, error=error, tz=tz, **error.detail), error.status
-    return render_error(error.status, message=error.message)
+        return render_template(error.template, error=error, message=message, tz=tz, **error.detail), error.status
+    return render_error(error.status, message=message)
 
 
 def _audit_restricted(error: Restricted) -> None:

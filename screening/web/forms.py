@@ -10,6 +10,8 @@ import re
 from datetime import date, time, timedelta
 from functools import cache
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -35,7 +37,7 @@ from screening.domain.consent import ASSESSMENT_OUTCOMES
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.domain.dates import month_number
 from screening.domain.instruments import Instrument
-from screening.domain.names import name_mismatch
+from screening.domain.names import folded, same_name, shown
 from screening.domain.questionnaire import TEXT_MAX_LENGTH, plain_text
 from screening.errors import FieldError
 from screening.services.accounts import REGISTERS
@@ -56,7 +58,7 @@ class AnswerField(Field):
             return
         if len(valuelist) > 1:
             self.data = None
-            raise ValueError("Choose only one answer")
+            raise ValueError(_("Choose only one answer"))
         self.data = valuelist[0] if valuelist else None
 
     def _value(self):
@@ -90,7 +92,7 @@ class DateAnswerField(AnswerField):
         missing = [part for part in self.PARTS if not parts[part]]
         if missing:
             self.wrong_parts = missing
-            self.process_errors.append(f"The date must include a {' and '.join(missing)}")
+            self.process_errors.append(_missing_parts_message(missing))
             return
         month = month_number(parts["month"])
         wrong = [
@@ -105,19 +107,25 @@ class DateAnswerField(AnswerField):
         try:
             self.data = date(int(parts["year"]), month, int(parts["day"])).isoformat()
         except ValueError:
-            self.process_errors.append("Enter a real date, for example 27 3 1985")
+            self.process_errors.append(_("Enter a real date, for example 27 3 1985"))
 
 
 _PART_HINTS = {
-    "day": "the day as a number from 1 to 31",
-    "month": "the month as a number from 1 to 12 or its name, for example 6, June or Jun",
-    "year": "the year in 4 digits, for example 1985",
+    "day": _l("the day as a number from 1 to 31"),
+    "month": _l("the month as a number from 1 to 12 or its name, for example 6, June or Jun"),
+    "year": _l("the year in 4 digits, for example 1985"),
 }
+_PART_NAMES = {"day": _l("day"), "month": _l("month"), "year": _l("year")}
 
 
 def _wrong_parts_message(wrong: list[str]) -> str:
     """Name each box at fault: 'Enter the month as a number from 1 to 12 or its name, ...'."""
-    return "Enter " + " and ".join(_PART_HINTS[part] for part in wrong)
+    return _("Enter %(parts)s", parts=_(" and ").join(str(_PART_HINTS[part]) for part in wrong))
+
+
+def _missing_parts_message(missing: list[str]) -> str:
+    """'The date must include a month', 'The date must include a day and year'."""
+    return _("The date must include a %(parts)s", parts=_(" and ").join(str(_PART_NAMES[part]) for part in missing))
 
 
 def _parts_of(iso: str) -> dict[str, str]:
@@ -155,9 +163,12 @@ def _step_form_class(section: Section) -> type[FlaskForm]:
 
 def too_long(text: str) -> str:
     """A free text over the limit: how long it is and what to do; what was typed is shown again to shorten."""
-    return (
-        f"Your answer is {len(plain_text(text)):,} characters. Shorten it to {TEXT_MAX_LENGTH:,} characters or "
-        "fewer: what you typed is kept here"
+    length, limit = f"{len(plain_text(text)):,}", f"{TEXT_MAX_LENGTH:,}"
+    return _(
+        "Your answer is %(length)s characters. Shorten it to %(limit)s characters or fewer: what you typed is kept "
+        "here",
+        length=length,
+        limit=limit,
     )
 
 
@@ -174,45 +185,62 @@ def patient_message(question: Question, error: AnswerError, sent=None) -> str:
     has_none = "none" in question.option_ids
     if error.code == "required":
         if question.type == "multi":
-            return "Select at least one option, or ‘None of these’" if has_none else "Select at least one option"
+            return _("Select at least one option, or ‘None of these’") if has_none else _("Select at least one option")
         if question.type == "date":
-            return "Enter a date"
-        return "Select an answer"
+            return _("Enter a date")
+        return _("Select an answer")
     messages = {
-        "not_option": "Select one of the options shown",
-        "wrong_type": "Select one of the options shown",
-        "none_exclusive": "Select ‘None of these’ on its own, or untick it",
-        "bad_date": "Enter a real date, for example 27 3 1985",
-        "future_date": "The date must be today or in the past",
-        "implausible_date": "Check the year: the date must be within the last 120 years",
-        "before_birth": "The date must be after your date of birth",
-        "too_long": "Your answer must be 2,000 characters or fewer",
-        "bad_text": "Your answer contains a character we cannot store; please retype it",
+        "not_option": _l("Select one of the options shown"),
+        "wrong_type": _l("Select one of the options shown"),
+        "none_exclusive": _l("Select ‘None of these’ on its own, or untick it"),
+        "bad_date": _l("Enter a real date, for example 27 3 1985"),
+        "future_date": _l("The date must be today or in the past"),
+        "implausible_date": _l("Check the year: the date must be within the last 120 years"),
+        "before_birth": _l("The date must be after your date of birth"),
+        "too_long": _l("Your answer must be 2,000 characters or fewer"),
+        "bad_text": _l("Your answer contains a character we cannot store; please retype it"),
     }
-    return messages.get(error.code, "Check this answer")
+    return str(messages.get(error.code, _l("Check this answer")))
+
+
+def patient_name_problem(typed: str, given: str) -> str | None:
+    """domain.names.name_mismatch in the patient's language: what they are told when the typed name is not the one
+    they gave (None when it is); it quotes only this patient's two names."""
+    if same_name(typed, given):
+        return None
+    if not folded(typed):
+        return _("Type your full name as you gave it: %(given)s", given=shown(given))
+    return _(
+        "The name you typed, %(typed)s, does not match the name you gave, %(given)s",
+        typed=shown(typed),
+        given=shown(given),
+    )
 
 
 class ContactForm(FlaskForm):
     full_name = StringField(
-        "Full name",
-        validators=[DataRequired("Enter your full name"), Length(max=200, message="Enter 200 characters or fewer")],
+        _l("Full name"),
+        validators=[
+            DataRequired(_l("Enter your full name")),
+            Length(max=200, message=_l("Enter 200 characters or fewer")),
+        ],
         filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
     )
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message="Enter 254 characters or fewer"),
-            Email("Enter an email address in the correct format, like name@example.com"),
+            DataRequired(_l("Enter your email address")),
+            Length(max=254, message=_l("Enter 254 characters or fewer")),
+            Email(_l("Enter an email address in the correct format, like name@example.com")),
         ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     phone = TelField(
-        "Phone number (optional)",
+        _l("Phone number (optional)"),
         validators=[
             Optional(),
-            Length(max=30, message="Enter 30 characters or fewer"),
-            Regexp(r"^\+?[0-9 ()-]{6,}$", message="Enter a phone number, like 07700 900 982 or +44 7700 900 982"),
+            Length(max=30, message=_l("Enter 30 characters or fewer")),
+            Regexp(r"^\+?[0-9 ()-]{6,}$", message=_l("Enter a phone number, like 07700 900 982 or +44 7700 900 982")),
         ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
@@ -221,23 +249,23 @@ class ContactForm(FlaskForm):
 class DeclarationForm(FlaskForm):
     submission_key = HiddenField()
     confirm = BooleanField(
-        "I confirm that my answers are true and complete to the best of my knowledge",
-        validators=[DataRequired("Confirm that your answers are true and complete")],
+        _l("I confirm that my answers are true and complete to the best of my knowledge"),
+        validators=[DataRequired(_l("Confirm that your answers are true and complete"))],
     )
     signature = StringField(
-        "Type your full name",
-        validators=[DataRequired("Type your full name to sign"), Length(max=200)],
+        _l("Type your full name"),
+        validators=[DataRequired(_l("Type your full name to sign")), Length(max=200)],
         filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
     )
 
     reply = TextAreaField(
-        "Your answer to the clinician's question",
+        _l("Your answer to the clinician's question"),
         validators=[within_text_limit],
         filters=[lambda value: plain_text(value) if isinstance(value, str) else value],
     )
     # The honeypot: off-screen, aria-hidden and out of the tab order (templates/patient/check.html), so no person
     # fills it; a bot that fills every field does.
-    website = StringField("Leave this empty")
+    website = StringField(_l("Leave this empty"))
 
     def trapped(self) -> bool:
         """The honeypot was filled: a bot sent this, not a patient."""
@@ -246,10 +274,10 @@ class DeclarationForm(FlaskForm):
     def declaration_ok(self, draft) -> bool:
         """Ticked, signed with the name given (as people write names: domain/names.py), a reply when answering a
         clinician, and for this very draft."""
-        if self.validate() and (problem := name_mismatch(self.signature.data or "", draft.contact["full_name"])):
+        if self.validate() and (problem := patient_name_problem(self.signature.data or "", draft.contact["full_name"])):
             self.signature.errors.append(problem)
         if draft.kind == "amendment" and not (self.reply.data or "").strip():
-            self.reply.errors = [*self.reply.errors, "Answer the clinician's question"]
+            self.reply.errors = [*self.reply.errors, _("Answer the clinician's question")]
         return not self.errors and self.submission_key.data == draft.submission_key
 
 
@@ -376,7 +404,7 @@ class ConfirmForm(FlaskForm):
 class BookingForm(FlaskForm):
     """Confirm an appointment; the reminders box is unticked unless the patient ticks it."""
 
-    reminders = BooleanField("Email me once when a refresh of my treatment is due (you can stop this at any time)")
+    reminders = BooleanField(_l("Email me once when a refresh of my treatment is due (you can stop this at any time)"))
 
 
 WEEKDAYS = dict(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
@@ -439,11 +467,11 @@ def returning_form_class(date_of_birth: Question) -> type[FlaskForm]:
         (FlaskForm,),
         {
             "email": EmailField(
-                "Email address you used last time",
+                _l("Email address you used last time"),
                 validators=[
-                    DataRequired("Enter your email address"),
+                    DataRequired(_l("Enter your email address")),
                     Length(max=254),
-                    Email("Enter an email address in the correct format, like name@example.com"),
+                    Email(_l("Enter an email address in the correct format, like name@example.com")),
                 ],
                 filters=[lambda value: value.strip() if isinstance(value, str) else value],
             ),
@@ -509,17 +537,17 @@ class ReplyForm(FlaskForm):
     """Answering the clinic's question without changing any answer: the reply first, then the declaration."""
 
     reply = TextAreaField(
-        "Your answer",
-        validators=[DataRequired("Answer the clinic's question"), within_text_limit],
+        _l("Your answer"),
+        validators=[DataRequired(_l("Answer the clinic's question")), within_text_limit],
         filters=[lambda value: plain_text(value) if isinstance(value, str) else value],
     )
     confirm = BooleanField(
-        "I confirm that my answers are true and complete to the best of my knowledge",
-        validators=[DataRequired("Confirm that your answers are true and complete")],
+        _l("I confirm that my answers are true and complete to the best of my knowledge"),
+        validators=[DataRequired(_l("Confirm that your answers are true and complete"))],
     )
     signature = StringField(
-        "Type your full name",
-        validators=[DataRequired("Type your full name to sign"), Length(max=200)],
+        _l("Type your full name"),
+        validators=[DataRequired(_l("Type your full name to sign")), Length(max=200)],
         filters=[lambda value: " ".join(value.split()) if isinstance(value, str) else value],
     )
 
@@ -527,7 +555,7 @@ class ReplyForm(FlaskForm):
         """Valid, and signed with the name the patient gave."""
         valid = self.validate()
         signed = self.signature.data or ""
-        if signed and not self.signature.errors and (problem := name_mismatch(signed, full_name)):
+        if signed and not self.signature.errors and (problem := patient_name_problem(signed, full_name)):
             self.signature.errors = [*self.signature.errors, problem]
             valid = False
         return valid
@@ -744,8 +772,10 @@ class SignatureForm(FlaskForm):
     """The patient's signature: their full name typed, and the tick (no JavaScript needed)."""
 
     consent_id = HiddenField()
-    full_name = StringField("Your full name", validators=[Length(max=200, message="Enter 200 characters or fewer")])
-    understood = BooleanField("I have read and understood the consent above, and I consent")
+    full_name = StringField(
+        _l("Your full name"), validators=[Length(max=200, message=_l("Enter 200 characters or fewer"))]
+    )
+    understood = BooleanField(_l("I have read and understood the consent above, and I consent"))
 
 
 class ConsentOptionForm(FlaskForm):
@@ -816,7 +846,8 @@ class WithdrawForm(FlaskForm):
 
 def show_field_error(form, error: FieldError) -> None:
     """Show a service's refusal as the error of the field it names (sentence case), beside the field's own errors."""
-    message = error.message[:1].upper() + error.message[1:]
+    said = _(error.message) if error.message else ""  # a patient's refusal is in the catalogue (errors.N_)
+    message = said[:1].upper() + said[1:]
     form[error.field].errors = [*form[error.field].errors, message]
 
 
@@ -875,13 +906,15 @@ class ProblemForm(FlaskForm):
     """A problem after a treatment, from the patient's private page: what happened, the day it started, and the
     urgent symptoms of the treatment's aftercare ticked (the choices are checked by the service, against the file)."""
 
-    what = TextAreaField("What happened?", validators=[Length(max=2000, message="Please keep this to 2000 characters")])
+    what = TextAreaField(
+        _l("What happened?"), validators=[Length(max=2000, message=_l("Please keep this to 2000 characters"))]
+    )
     started = DateField(
-        "The day it started",
+        _l("The day it started"),
         format=["%Y-%m-%d", "%d/%m/%Y", "%d %m %Y", "%d-%m-%Y", "%d.%m.%Y"],
         validators=[Optional()],
     )
-    symptoms = SelectMultipleField("Do you have any of these now?", validate_choice=False)
+    symptoms = SelectMultipleField(_l("Do you have any of these now?"), validate_choice=False)
 
 
 class FollowUpForm(FlaskForm):

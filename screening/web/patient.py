@@ -19,10 +19,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from screening import clock, store
 from screening.db import get_db
-from screening.domain import TREATMENT_NAMES, journey, patient_page
+from screening.domain import journey, patient_page
 from screening.domain.consent import OPTIONS as CONSENT_OPTIONS
 from screening.errors import FieldError
 from screening.services import aftercare, kiosks, products, recall, treatment
@@ -30,7 +31,7 @@ from screening.services import consent as consenting
 from screening.services import intake as patients
 from screening.services.lifecycle import patient_copy
 from screening.services.rules.rulebook import current_ruleset, ruleset_for
-from screening.web import audit, auth, clinic_config, clinic_details, kiosk, prg
+from screening.web import audit, auth, clinic_config, clinic_details, kiosk, language, prg
 from screening.web.audit import actor
 from screening.web.forms import (
     BookingForm,
@@ -62,16 +63,11 @@ def today():
     return patients.clinic_today(config())
 
 
-def patient_language() -> str:
-    """The patient's language ("en" or "es"; none chosen is English)."""
-    return session.get("language", "en")
-
-
 def patient_ruleset():
     """The rule set in the patient's language, for what the patient reads (the questions, their answers, the rules'
     messages): localized when that language is offered, the clinic's own otherwise. Judging and storing always use
     the clinic's own (current_ruleset), so the record and the clinician's pages keep the clinic's wording."""
-    return ruleset_for(patient_language())
+    return ruleset_for(language.patient_language())
 
 
 def current_draft() -> store.Draft | None:
@@ -126,18 +122,10 @@ def forget_the_questionnaires_forms() -> None:
     prg.forget_pages([step_url(step) for step in journey.steps(current_ruleset().questionnaire)])
 
 
-def clear_session_but_the_language() -> None:
-    """A new start forgets every reference the browser held, but not the language the patient reads in."""
-    language = session.get("language")
-    session.clear()
-    if language is not None:
-        session["language"] = language
-
-
 def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
     """The browser keeps random references only: the draft's and the private link's tokens."""
     if fresh:
-        clear_session_but_the_language()
+        language.keep_language_through(session.clear)
     session.pop("sent", None)
     session["draft"] = new.draft_token
     session["access_token"] = new.access_token
@@ -152,13 +140,23 @@ def healthz():
     return {"status": "ok"}
 
 
+@bp.get("/language/<code>")
+def switch_language(code: str):
+    """Put the patient's pages in another language the clinic offers, and go back to the page they were on (a
+    step's answers are kept: the draft is on the server). A language not offered is not available: a 404."""
+    if code not in language.offered():
+        abort(404)
+    session[language.SESSION_KEY] = code
+    return redirect(language.safe_next(request.args.get("next")), 303)
+
+
 @bp.get("/")
 def start():
     """Show a patient what the screening is, before they start."""
     return render_template(
         "patient/start.html",
         expired=bool(request.args.get("expired")),
-        draft_lifetime=clock.span_in_words(config()["DRAFT_LIFETIME"]),
+        draft_lifetime=language.span_words(config()["DRAFT_LIFETIME"]),
     )
 
 
@@ -324,6 +322,7 @@ def submit():
         signature=form.signature.data,
         reply=form.reply.data or "",
         today=today(),
+        language=language.patient_language(),
     )
     return show_result(access_token)
 
@@ -450,7 +449,7 @@ def sign_consent():
         except FieldError as refused:
             show_field_error(form, refused)
         else:
-            flash("Your consent is signed.")
+            flash(_("Your consent is signed."))
             return redirect(url_for("patient.consent_page"), 303)
     page = render_template(
         "patient/consent.html",
@@ -471,7 +470,7 @@ def change_consent_option():
         consenting.change_option(
             get_db(), actor("patient"), taken, option=form.option.data or "", given=form.given.data == "yes"
         )
-        flash("Your choice is saved.")
+        flash(_("Your choice is saved."))
     return redirect(url_for("patient.consent_page"), 303)
 
 
@@ -483,7 +482,7 @@ def withdraw_consent():
     taken = consenting.consent_of(get_db(), submission, form.consent_id.data)
     if form.validate_on_submit():
         consenting.withdraw(get_db(), actor("patient"), taken)
-        flash("Your consent to this treatment is withdrawn. Nothing will be done without your consent.")
+        flash(_("Your consent to this treatment is withdrawn. Nothing will be done without your consent."))
     return redirect(url_for("patient.consent_page"), 303)
 
 
@@ -520,7 +519,7 @@ def aftercare_page(given_id: int):
             session["reported"] = {"urgent": reported.urgent, "emergency": reported.emergency}
             return redirect(url_for("patient.problem_sent"), 303)
     elif request.method == "POST" and form.started.errors:
-        form.started.errors = ["Enter the day it started as a date, for example 27/11/2026"]
+        form.started.errors = [_("Enter the day it started as a date, for example 27/11/2026")]
     page = render_template(
         "patient/aftercare.html",
         form=form,
@@ -567,7 +566,7 @@ def confirm_booking():
         config(),
         current_submission(),
         request.args.get("slot"),
-        refusal="Choose one of the appointments listed.",
+        refusal=_("Choose one of the appointments listed."),
     )
     return render_template(
         "patient/confirm_booking.html",
@@ -598,7 +597,7 @@ def stop_reminders_here():
     submission = current_submission()
     if ConfirmForm().validate_on_submit():
         recall.withdraw(get_db(), actor("patient"), submission)
-        flash("You will get no more reminders from us.")
+        flash(_("You will get no more reminders from us."))
     return redirect(url_for("patient.result"), 303)
 
 
@@ -625,11 +624,11 @@ def book_treatment():
     """Book a treatment slot, once consent is signed and the cooling-off has passed; otherwise say when it opens."""
     submission = current_submission()
     if not ConfirmForm().validate_on_submit():
-        raise treatment.TreatmentNotYet("Please choose a time again.")
+        raise treatment.TreatmentNotYet(_("Please choose a time again."))
     treatment.book_treatment(
         get_db(), config(), actor("patient"), submission, request.form.get("treatment", ""), request.form.get("slot")
     )
-    flash("Your treatment appointment is booked.")
+    flash(_("Your treatment appointment is booked."))
     return redirect(url_for("patient.result"), 303)
 
 
@@ -655,9 +654,9 @@ def cancel_treatment():
     """Cancel the patient's own treatment appointment (never their consultation's)."""
     submission = current_submission()
     if not ConfirmForm().validate_on_submit():
-        raise treatment.NoTreatmentToCancel("Please try again: nothing was cancelled.")
+        raise treatment.NoTreatmentToCancel(_("Please try again: nothing was cancelled."))
     treatment.cancel_treatment(get_db(), config(), actor("patient"), submission, request.form.get("booking"))
-    flash("Your treatment appointment is cancelled. You can choose another treatment time below.")
+    flash(_("Your treatment appointment is cancelled. You can choose another treatment time below."))
     return redirect(url_for("patient.result"), 303)
 
 
@@ -726,7 +725,7 @@ def returning():
     if form is not None:
         form.validate()
         if not form.date_of_birth.data and not form.date_of_birth.errors:
-            form.date_of_birth.errors = ["Enter your date of birth"]
+            form.date_of_birth.errors = [_("Enter your date of birth")]
     else:
         form = form_class()
     return render_template("patient/returning.html", form=form, date_question=journey.ShownQuestion(dob, False))
@@ -744,8 +743,10 @@ def use_return_link(token: str):
     """Spend the emailed link: a new screening pre-filled from the last one, to check and change."""
     hold_draft(patients.use_return_link(get_db(), config(), token), fresh=True)
     flash(
-        "We have filled in your answers from last time. Please check each one and change anything that is "
-        "different now."
+        _(
+            "We have filled in your answers from last time. Please check each one and change anything that is "
+            "different now."
+        )
     )
     return redirect(step_url(current_ruleset().questionnaire.sections[0].slug), 303)
 
@@ -825,7 +826,7 @@ def private_link(token: str):
     """Exchange the private link for a cookie, then move to a URL without the token in it."""
     if not patients.private_link_opens(get_db(), actor("patient"), token):
         abort(404)
-    clear_session_but_the_language()
+    language.keep_language_through(session.clear)
     session["result"] = token
     return redirect(url_for("patient.result"), 303)
 
@@ -911,8 +912,9 @@ def send_reply():
         reply=form.reply.data,
         signature=form.signature.data,
         today=today(),
+        language=language.patient_language(),
     )
-    flash("Thank you. Your answer has been sent to the clinic.")
+    flash(_("Thank you. Your answer has been sent to the clinic."))
     return show_result(token)
 
 
@@ -946,9 +948,7 @@ def _copy(form: str) -> dict:
 @bp.get("/your-result/your-data")
 def your_data():
     """Show the patient a copy of what the clinic holds about their screening (audited)."""
-    return render_template(
-        "patient/your_data.html", data=_copy("html"), treatment_names=TREATMENT_NAMES, tz=patients.clinic_zone(config())
-    )
+    return render_template("patient/your_data.html", data=_copy("html"), tz=patients.clinic_zone(config()))
 
 
 @bp.get("/your-result/your-data.json")

@@ -59,15 +59,17 @@ class PageChecks:
     """Checks run on every page a journey visits: axe (WCAG 2.x A and AA), a title that says where you are, and,
     on a small screen, no sideways scrolling and big enough tap targets."""
 
-    def __init__(self, small_screen: bool = False, *, scripts: bool = True):
+    def __init__(self, small_screen: bool = False, *, scripts: bool = True, title_suffixes: tuple[str, ...] = ()):
         self.small_screen = small_screen
+        self.title_suffixes = title_suffixes or (TITLE_SUFFIX,)  # a page in another language ends its own way
         self.scripts = scripts  # axe runs as script in the page: with JavaScript off, the JS-on journeys cover it
         self.visited: list[str] = []
 
     def __call__(self, page) -> None:
         page.wait_for_load_state("load")
         title = page.title()
-        assert title.endswith(TITLE_SUFFIX) and len(title) > len(TITLE_SUFFIX) + 3, title
+        suffix = next((end for end in self.title_suffixes if title.endswith(end)), None)
+        assert suffix is not None and len(title) > len(suffix) + 3, title
         if self.scripts:
             results = _axe.run(
                 page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}

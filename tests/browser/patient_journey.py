@@ -15,10 +15,13 @@ CLINIC_PHONE = "020 7946 0000"
 MILK = {"has_allergies": "yes", "allergy_types": ["cows_milk_protein"], "severe_allergy_history": ["none"]}
 
 
-def clinic_server(folder: Path) -> LiveServer:
-    """The real app under waitress, with the clinic's address and phone set, and slots on two days."""
+def clinic_server(folder: Path, languages: str = "en") -> LiveServer:
+    """The real app under waitress, with the clinic's address and phone set, and slots on two days; offering
+    patients `languages` (LANGUAGES)."""
     live = LiveServer(folder)
-    live.env.update(SCREENING_CLINIC_ADDRESS=CLINIC_ADDRESS, SCREENING_CLINIC_PHONE=CLINIC_PHONE)
+    live.env.update(
+        SCREENING_CLINIC_ADDRESS=CLINIC_ADDRESS, SCREENING_CLINIC_PHONE=CLINIC_PHONE, SCREENING_LANGUAGES=languages
+    )
     live.start()
     live.publish_slots(days_ahead=3)
     return live

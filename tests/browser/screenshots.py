@@ -154,6 +154,46 @@ def journeys(browser, server: LiveServer, folder: Path, size: str) -> int:
     return camera.count
 
 
+def spanish_journey(browser, server: LiveServer, folder: Path) -> int:
+    """The patient side in Spanish on a phone (a browser that asks for Spanish): the start page, every step, the
+    details, the check, the result, choosing a time and the booked result."""
+    camera = Camera(folder, "mobile-es")
+    page = browser.new_context(
+        viewport=SIZES["mobile"],
+        is_mobile=True,
+        has_touch=True,
+        locale="es-ES",
+        extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"},
+    ).new_page()
+    steps = answers_by_step("toxin")
+    page.goto(server.url + "/")
+    camera(page)
+    page.locator("main button[type=submit]").click()
+    for _ in range(len(steps)):
+        camera(page)
+        fill_step(page, steps[page.url.rsplit("/", 1)[-1]])
+        page.locator("main form button[type=submit]").click()
+    camera(page)
+    page.fill("#full_name", "Lucía Fernández")
+    page.fill("#email", "lucia@example.org")
+    page.locator("main form button[type=submit]").click()
+    camera(page)
+    page.check("#confirm")
+    page.fill("#signature", "Lucía Fernández")
+    page.locator("main form button[type=submit]").last.click()
+    camera(page)
+    page.locator("input[name=day]").first.check()
+    page.locator("form[action$='/your-result/times'] button[type=submit]").click()
+    camera(page)
+    page.locator("input[name=slot]").first.check()
+    page.locator("main form button[type=submit]").click()
+    camera(page)
+    page.locator("main form button[type=submit]").click()
+    camera(page)
+    page.context.close()
+    return camera.count
+
+
 def first_day(executable: str, folder: Path, out: Path) -> None:
     """A clinic just set up, with no account yet: the sign-in page that names the command making the first admin."""
     folder.mkdir()
@@ -187,11 +227,12 @@ def main() -> None:
         first_day(executable, Path(instance) / "new", args.out)
         (Path(instance) / "clinic").mkdir()
         # with the clinic's address and phone, slots on 2 days
-        server: LiveServer = clinic_server(Path(instance) / "clinic")
+        server: LiveServer = clinic_server(Path(instance) / "clinic", languages="en,es")
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
                 total = sum(journeys(browser, server, args.out, size) for size in SIZES)
+                total += spanish_journey(browser, server, args.out)
                 browser.close()
         finally:
             server.stop()

@@ -66,6 +66,7 @@ def test_every_page_and_download_of_every_route_is_never_cached(app, db_path, cl
         "given_id": 1,
         "complication_id": 1,
         "kiosk_id": 1,
+        "code": "en",
     }
     tokens = {
         "patient.private_link": private,

@@ -370,6 +370,7 @@ SHOWS_NO_SCREENING = {
     "patient.saved_for_later",
     "patient.open_resume_link",
     "patient.continue_saved",
+    "patient.switch_language",  # sets the session's language and goes back: no screening on it
     # the reminder's signed stop link asks for a button and shows nothing of the screening (stopping reminders is
     # the patient's own choice, so it works on a restricted screening too, which is never recalled), then says so
     "patient.stop_reminders",
