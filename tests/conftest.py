@@ -9,10 +9,11 @@ folder shares are at the root: tests/factories.py (what tests build and read bac
 tests/journeys.py (going through the pages), tests/cli_helpers.py (running the command), tests/live_server.py (the
 app served by waitress).
 
-Two markers change the `app` a test gets (a module sets them with `pytestmark`):
+Three markers change the `app` a test gets (a module sets them with `pytestmark`):
 - `mail_server`: the app sends to the `smtp` fixture's real SMTP server (aiosmtpd) instead of instance/outbox/;
 - `audit_key`: the app has an audit-chain key, as `screening init` writes one;
-- `languages("en,es")`: the app offers patients these languages (LANGUAGES).
+- `languages("en,es")`: the app offers patients these languages (LANGUAGES), with the Spanish clinical wording
+  approved by a clinician in a copy of the rules (`approved_rules_dir`), as a language is offered only then.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from itsdangerous.timed import TimestampSigner
 from screening import clock as app_clock
 from screening.db import migrate
 from screening.domain import RuleSet
-from tests.factories import make_app, shipped_ruleset
+from tests.factories import approved_rules, make_app, shipped_ruleset
 from tests.journeys import Auth
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
@@ -62,6 +63,12 @@ def migrated_database(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def approved_rules_dir(tmp_path_factory) -> Path:
+    """The shipped rules with their Spanish approved by a clinician (as a clinic fills it in), copied once."""
+    return approved_rules(tmp_path_factory.mktemp("approved") / "rules")
+
+
 @pytest.fixture
 def app(request, tmp_path: Path, migrated_database: Path):
     """The application as a clinic runs it (CSRF on), on a database of its own (a copy of `migrated_database`, with
@@ -84,6 +91,8 @@ def app(request, tmp_path: Path, migrated_database: Path):
         config["AUDIT_KEY"] = AUDIT_KEY
     if marker := request.node.get_closest_marker("languages"):
         config["LANGUAGES"] = marker.args[0]
+        if marker.args[0] != "en":  # a language is offered only with its clinical wording approved
+            config["RULES_DIR"] = str(request.getfixturevalue("approved_rules_dir"))
     return make_app(tmp_path, **config)
 
 

@@ -17,9 +17,11 @@ Pages and their forms are read with tests/pages.py; people walking through the p
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import secrets
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +34,7 @@ from screening import clock as app_clock
 from screening import mail, store
 from screening.app import create_app
 from screening.db import connect
-from screening.domain import Answers, Evaluation, RuleSet, evaluate_screening, load_ruleset
+from screening.domain import Answers, Evaluation, RuleSet, evaluate_screening, load_ruleset, translations
 from screening.mail import links
 from screening.services import credentials
 from screening.services.rules.rulebook import load_consent_texts_from
@@ -63,6 +65,31 @@ def make_app(folder: Path, **config: Any):
             **config,
         }
     )
+
+
+SPANISH_APPROVAL = {"approved_by": "Dr Ana García", "register": "GMC 7654321", "approved_at": "2026-12-01"}
+
+
+def approved_rules(target: Path, *, approved: bool = True, drop: str | None = None, pseudo: str | None = None) -> Path:
+    """A copy of the shipped rules (without their tests) in `target`, whose Spanish a clinician approved as a clinic
+    fills it in (unless not `approved`); with `drop`, that one line of the Spanish removed (left untranslated); with
+    `pseudo`, also an approved pseudo-translation of every id under that language code (the pseudo-locale's clinical
+    wording: tests/pseudo_locale.py)."""
+    folder = Path(shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("tests")))
+    spanish = folder / "translations" / "es.toml"
+    text = spanish.read_text(encoding="utf-8")
+    if approved:
+        for key, value in SPANISH_APPROVAL.items():
+            text = text.replace(f'{key} = ""', f'{key} = "{value}"', 1)
+    if drop is not None:
+        assert text.count(drop) == 1, drop
+        text = text.replace(drop, "")
+    spanish.write_text(text, encoding="utf-8")
+    if pseudo is not None:
+        made = translations.pseudo_translation(shipped_ruleset(), pseudo)
+        made = dataclasses.replace(made, name="Pseudo", approval=translations.Approval(**SPANISH_APPROVAL))
+        (folder / "translations" / f"{pseudo}.toml").write_text(translations.translation_toml(made), encoding="utf-8")
+    return folder
 
 
 @functools.cache

@@ -490,6 +490,38 @@ def pseudo_translation(ruleset: RuleSet, language: str = "qps") -> Translation:
     )
 
 
+def _toml_text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string (the same escapes)
+
+
+def translation_toml(translation: Translation) -> str:
+    """A translation as the file load_translation reads: the header, [yes_no], each section, question and message
+    (options in a question's inline table). Loading the text gives back the same wording."""
+    approval = translation.approval
+    lines = [
+        f"language = {_toml_text(translation.language)}",
+        f"name = {_toml_text(translation.name)}",
+        f"translates = {_toml_text(translation.translates)}",
+        f"approved_by = {_toml_text(approval.approved_by)}",
+        f"register = {_toml_text(approval.register)}",
+        f"approved_at = {_toml_text(approval.approved_at)}",
+        "",
+        "[yes_no]",
+        *(f"{key} = {_toml_text(label)}" for key, label in translation.yes_no.items()),
+    ]
+    for sid, title in translation.sections.items():
+        lines += ["", f"[sections.{sid}]", f"title = {_toml_text(title)}"]
+    for qid, entry in translation.questions.items():
+        lines += ["", f"[questions.{qid}]"]
+        lines += [f"{key} = {_toml_text(entry[key])}" for key in ("text", "help") if key in entry]
+        if entry.get("options"):
+            options = ", ".join(f"{oid} = {_toml_text(label)}" for oid, label in entry["options"].items())
+            lines.append(f"options = {{ {options} }}")
+    for rid, message in translation.messages.items():
+        lines += ["", f"[messages.{rid}]", f"patient_message = {_toml_text(message)}"]
+    return "\n".join(lines) + "\n"
+
+
 def translation_files(rules_dir: str | Path) -> list[Path]:
     """The translation files in a rules folder's translations/ (none when it is absent), by language."""
     folder = Path(rules_dir) / TRANSLATIONS_FOLDER

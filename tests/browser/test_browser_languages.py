@@ -13,7 +13,7 @@ import pytest
 from tests import pseudo_locale
 from tests.browser.browser_helpers import SIZES, TITLE_SUFFIX, PageChecks, choose_radio, fill_step, tab_to, type_into
 from tests.browser.clinic_day_journey import follow, query
-from tests.factories import answers_by_step
+from tests.factories import answers_by_step, approved_rules
 from tests.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer
 
 SPANISH_TITLE = " – Cuestionario de salud de Our clinic"
@@ -25,6 +25,7 @@ STEPS = answers_by_step("toxin")
 def bilingual(tmp_path_factory):
     live = LiveServer(tmp_path_factory.mktemp("bilingual-clinic"))
     live.env["SCREENING_LANGUAGES"] = "en,es"
+    live.env["SCREENING_RULES_DIR"] = str(approved_rules(tmp_path_factory.mktemp("rules-es") / "rules"))
     live.start()
     yield live
     live.stop()
@@ -36,6 +37,8 @@ def pseudo_clinic(tmp_path_factory):
     live = LiveServer(tmp_path_factory.mktemp("pseudo-clinic"))
     live.env["SCREENING_LANGUAGES"] = f"en,{pseudo_locale.PSEUDO}"
     live.env["SCREENING_BABEL_TRANSLATION_DIRECTORIES"] = f"translations;{folder}"
+    rules = approved_rules(tmp_path_factory.mktemp("rules-pseudo") / "rules", pseudo=pseudo_locale.PSEUDO)
+    live.env["SCREENING_RULES_DIR"] = str(rules)
     live.start()
     yield live
     live.stop()

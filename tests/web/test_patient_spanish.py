@@ -18,6 +18,7 @@ from tests.factories import (
     RULES_DIR,
     RULESET,
     answers_by_step,
+    approved_rules,
     expected_messages,
     latest_submission_id,
     make_app,
@@ -29,25 +30,13 @@ from tests.journeys import Auth, walk
 from tests.pages import shown_messages
 
 ES = Path("translations") / "es.toml"
-APPROVAL = {"approved_by": "Dr Ana García", "register": "GMC 7654321", "approved_at": "2026-12-01"}
 SPANISH = localize(RULESET, load_translation(RULES_DIR / ES))
 ENGLISH_DOB = RULESET.questionnaire.by_id["date_of_birth"].text
 SPANISH_DOB = SPANISH.questionnaire.by_id["date_of_birth"].text
 
 
 def rules_folder(tmp_path: Path, *, approved: bool = True, drop: str | None = None) -> Path:
-    """A copy of the shipped rules whose Spanish a clinician approved (as a clinic would fill it in), optionally
-    with one line of it removed (left untranslated)."""
-    folder = Path(shutil.copytree(RULES_DIR, tmp_path / "rules-es", ignore=shutil.ignore_patterns("tests")))
-    text = (folder / ES).read_text(encoding="utf-8")
-    if approved:
-        for key, value in APPROVAL.items():
-            text = text.replace(f'{key} = ""', f'{key} = "{value}"', 1)
-    if drop is not None:
-        assert text.count(drop) == 1
-        text = text.replace(drop, "")
-    (folder / ES).write_text(text, encoding="utf-8")
-    return folder
+    return approved_rules(tmp_path / "rules-es", approved=approved, drop=drop)
 
 
 @pytest.fixture
