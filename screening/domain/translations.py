@@ -463,7 +463,9 @@ def pseudo(text: str) -> str:
         pieces.append(match.group())
         position = match.end()
     pieces.append(text[position:].translate(_ACCENTS))
-    return "[" + "".join(pieces) + " " + "~" * max(1, len(text) // 3) + "]"
+    extra = max(1, len(text) // 3)  # in words of up to four tildes: a translation runs longer in words, not one run
+    padding = ["~" * 4] * (extra // 4) + (["~" * (extra % 4)] if extra % 4 else [])
+    return "[" + "".join(pieces) + " " + " ".join(padding) + "]"
 
 
 def pseudo_translation(ruleset: RuleSet, language: str = "qps") -> Translation:

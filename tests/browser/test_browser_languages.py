@@ -162,11 +162,11 @@ def test_the_pseudo_locales_longer_words_never_make_a_phone_scroll_sideways(pseu
     for _ in range(len(STEPS)):
         checks(page)
         fill_step(page, STEPS[page.url.rsplit("/", 1)[-1]])
-        page.locator("main form button[type=submit]").click()
+        page.locator("main form button[type=submit]").first.click()
     checks(page)
     page.fill("#full_name", "Sam Patient")
     page.fill("#email", "sam.pseudo@example.org")
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button[type=submit]").first.click()
     checks(page)
     page.check("#confirm")
     page.fill("#signature", "Sam Patient")
@@ -177,7 +177,7 @@ def test_the_pseudo_locales_longer_words_never_make_a_phone_scroll_sideways(pseu
     page.locator("form[action$='/your-result/times'] button[type=submit]").click()
     checks(page)
     page.locator("input[name=slot]").first.check()
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form button[type=submit]").first.click()
     checks(page)  # the confirmation, with its longest sentences
     for path in ("/returning", "/no-such-page"):
         page.goto(pseudo_clinic.url + path)
