@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
-from screening import jobs, store
+from screening import clock, jobs, store
 from screening.db import thread_db
 from screening.domain.rules import TREATMENT_NAMES
 from screening.mail import links
@@ -589,21 +589,26 @@ def return_link(
         )
 
 
-def resume_link(config: dict[str, Any], to: str, nonce: str, *, lasts: str) -> store.Mail:
-    """The email with a one-time link to finish a saved screening (a reference at rest), on any device. Nothing about
-    the answers; `lasts` is how long the link works, in words."""
+def resume_link(config: dict[str, Any], to: str, nonce: str, *, lasts: timedelta, language: str = "en") -> store.Mail:
+    """The email with a one-time link to finish a saved screening (a reference at rest), on any device, in the
+    language of the page the patient asked on. Nothing about the answers; the link works for `lasts`."""
     clinic = config["CLINIC_NAME"]
     link = links.return_link_ref(public_link(config, links.RESUME_LINK_PATH.format(token=links.TOKEN_SLOT)), nonce)
-    return store.Mail(
-        "resume_link",
-        to,
-        f"Finish your health questions at {clinic}",
-        "You asked to save your health questions and finish them later. To carry on where you stopped, on this or "
-        f"any other device, use this link. It works once, within {lasts}, and asks for your date of birth if you "
-        f"gave it:\n{link}\n\n"
-        "If you did not ask for this, you can ignore this email: nothing happens without the link.\n\n"
-        f"{clinic}\n",
-    )
+    with in_language(language):
+        return store.Mail(
+            "resume_link",
+            to,
+            _("Finish your health questions at %(clinic)s", clinic=clinic),
+            _(
+                "You asked to save your health questions and finish them later. To carry on where you stopped, on "
+                "this or any other device, use this link. It works once, within %(lasts)s, and asks for your date of "
+                "birth if you gave it:",
+                lasts=clock.span_in_words(lasts, language),
+            )
+            + f"\n{link}\n\n"
+            + _("If you did not ask for this, you can ignore this email: nothing happens without the link.")
+            + f"\n\n{clinic}\n",
+        )
 
 
 def recall(

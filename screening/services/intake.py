@@ -55,7 +55,7 @@ class ResumeLinkExpired(NotFound):
     """A link to finish a saved screening that no longer works: used, past its lifetime, its draft gone or stale,
     or spent by too many wrong dates of birth (`too_many`). The page is kind and says how to start again."""
 
-    message = "This link has expired: start again."
+    message = N_("This link has expired: start again.")
     template = "patient/resume_expired.html"
 
 
@@ -315,8 +315,11 @@ def save_as_far_as_valid(
     return StepResult(True, checked.values, step_errors(section, errors))
 
 
-def save_for_later(db: Database, config: dict[str, Any], actor: store.Actor, draft: store.Draft, email: str) -> None:
-    """Email a one-time link that resumes this draft on any device, for as long as a draft lives.
+def save_for_later(
+    db: Database, config: dict[str, Any], actor: store.Actor, draft: store.Draft, email: str, language: str = "en"
+) -> None:
+    """Email a one-time link that resumes this draft on any device, for as long as a draft lives, in `language` (the
+    page's the patient asked on).
 
     Once the draft holds the patient's email (their details were given), the link goes only to that address; any
     other gets nothing. The caller says the same to the patient either way."""
@@ -331,7 +334,7 @@ def save_for_later(db: Database, config: dict[str, Any], actor: store.Actor, dra
                 links.return_token(config["SECRET_KEY"], nonce),
                 draft,
                 lifetime,
-                (mail.resume_link(config, email, nonce, lasts=clock.span_in_words(lifetime)),),
+                (mail.resume_link(config, email, nonce, lasts=lifetime, language=language),),
             )
         store.append_audit(db, actor.event("resume_link_requested", role="patient", detail={"matched": matched}))
     mail.nudge(config)
@@ -370,8 +373,8 @@ def use_resume_link(
             raise ResumeLinkExpired(too_many=True)
         raise FieldError(
             "date_of_birth",
-            "That date of birth does not match the one in your saved answers. Check it and try again "
-            f"({left} {'try' if left == 1 else 'tries'} left before this link stops working)",
+            N_("That date of birth does not match the one in your saved answers. Check it and try again"),
+            tries_left=left,  # the page says how many (web/patient.py), in the patient's words
         )
     new_token = secrets.token_urlsafe(16)
     with store.write_transaction(db):

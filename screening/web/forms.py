@@ -484,11 +484,11 @@ class SaveForLaterForm(FlaskForm):
     """Save and finish later: the address the one-time link to the saved screening goes to."""
 
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message="Enter 254 characters or fewer"),
-            Email("Enter an email address in the correct format, like name@example.com"),
+            DataRequired(_l("Enter your email address")),
+            Length(max=254, message=_l("Enter 254 characters or fewer")),
+            Email(_l("Enter an email address in the correct format, like name@example.com")),
         ],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError, dates
+from babel import Locale, UnknownLocaleError
 from flask import has_request_context, request, session
 from flask_babel import Babel, get_babel, get_locale, gettext
 
@@ -208,8 +208,5 @@ def clinic_time(value: str, tz) -> str:
 
 
 def span_words(span: timedelta) -> str:
-    """A length of time in the page's language: '24 hours' (clock.span_in_words) in English, '24 horas'."""
-    code = current_code()
-    if code == CLINIC_LANGUAGE:
-        return clock.span_in_words(span)
-    return dates.format_timedelta(span, threshold=1.5, locale=Locale.parse(code))
+    """A length of time in the page's language: '24 hours' in English, '24 horas' (clock.span_in_words)."""
+    return clock.span_in_words(span, current_code())

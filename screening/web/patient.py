@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from screening import clock, store
 from screening.db import get_db
@@ -760,7 +761,9 @@ def save_for_later():
         form = SaveForLaterForm()
         if form.validate_on_submit():
             prg.forget()
-            patients.save_for_later(get_db(), config(), actor("patient"), draft, form.email.data)
+            patients.save_for_later(
+                get_db(), config(), actor("patient"), draft, form.email.data, language.patient_language()
+            )
             return redirect(url_for("patient.saved_for_later"), 303)  # the same answer whether or not it matched
         return prg.sent_again()
     form = prg.replay_form(SaveForLaterForm)
@@ -773,14 +776,14 @@ def save_for_later():
         form=form,
         left_out=bool(request.args.get("left_out")),
         back=step_url(first_incomplete(draft)),
-        lasts=clock.span_in_words(config()["DRAFT_LIFETIME"]),
+        lasts=language.span_words(config()["DRAFT_LIFETIME"]),
     )
 
 
 @bp.get("/save-for-later/sent")
 def saved_for_later():
     """Tell the patient a link to their saved answers is on its way, whatever address they gave, and for how long."""
-    return render_template("patient/saved_for_later.html", lasts=clock.span_in_words(config()["DRAFT_LIFETIME"]))
+    return render_template("patient/saved_for_later.html", lasts=language.span_words(config()["DRAFT_LIFETIME"]))
 
 
 @bp.get("/continue/<token>")
@@ -803,7 +806,7 @@ def continue_saved():
     form = resume_form_class(dob)()
     if form.validate_on_submit():
         if dob and not form.date_of_birth.data:
-            form.date_of_birth.errors = ["Enter your date of birth"]  # nothing counted against the link
+            form.date_of_birth.errors = [_("Enter your date of birth")]  # nothing counted against the link
         else:
             try:
                 new = patients.use_resume_link(
@@ -811,9 +814,16 @@ def continue_saved():
                 )
             except FieldError as problem:
                 show_field_error(form, problem)
+                if "tries_left" in problem.detail:
+                    left = problem.detail["tries_left"]
+                    form.date_of_birth.errors[-1] += " " + ngettext(
+                        "(%(num)d try left before this link stops working)",
+                        "(%(num)d tries left before this link stops working)",
+                        left,
+                    )
             else:
                 hold_draft(new, fresh=True)
-                flash("Your answers are back. Carry on from where you stopped.")
+                flash(_("Your answers are back. Carry on from where you stopped."))
                 return redirect(url_for("patient.resume"), 303)
     return render_template(
         "patient/continue.html", form=form, date_question=journey.ShownQuestion(dob, False) if dob else None
