@@ -45,6 +45,7 @@ SHOWN_WORDS = (
     N_("Dermal filler"),
     N_("anti-wrinkle injections"),
     N_("dermal fillers"),
+    N_("Dermal fillers"),  # services.products.TREATMENT_NAMES
     # domain.consent.OPTIONS
     N_("Photographs for my clinical record"),
     N_("Photographs for teaching or marketing"),
