@@ -410,7 +410,7 @@ def sign_consent():
     submission = current_submission()
     taken = consenting.consent_of(get_db(), submission, request.form.get("consent_id"))
     form = signature_form(taken["id"])
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.name_ok(submission["full_name"]):
         try:
             consenting.sign(
                 get_db(),
