@@ -46,6 +46,12 @@ SHOWN_WORDS = (
     N_("anti-wrinkle injections"),
     N_("dermal fillers"),
     N_("Dermal fillers"),  # services.products.TREATMENT_NAMES
+    # the outcome and rule levels the patient's copy names (domain.rules)
+    N_("clear"),
+    N_("caution"),
+    N_("review"),
+    N_("defer"),
+    N_("decline"),
     # domain.consent.OPTIONS
     N_("Photographs for my clinical record"),
     N_("Photographs for teaching or marketing"),

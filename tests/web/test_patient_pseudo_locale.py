@@ -142,6 +142,7 @@ def test_the_pages_after_the_consultation_are_wholly_translated(pseudo_app, db_p
     pages["result, treated"] = patient.get("/your-result")
     given = rows(db_path, "SELECT id FROM treatment_given")[0]["id"]
     pages["aftercare"] = patient.get(f"/your-result/aftercare/{given}")
-    assert [r.status_code for r in pages.values()] == [200] * 5
+    pages["your data"] = patient.get("/your-result/your-data")
+    assert [r.status_code for r in pages.values()] == [200] * 6
     found = untranslated(pages)
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
