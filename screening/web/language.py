@@ -18,14 +18,11 @@ from flask_babel import Babel, get_babel, get_locale, gettext
 
 from screening import clock
 from screening.domain.rules import TREATMENT_NAMES
+from screening.errors import N_
 from screening.web.errors import for_staff
 
 CLINIC_LANGUAGE = "en"
 SESSION_KEY = "language"
-
-
-def N_(text: str) -> str:  # noqa: N802 - gettext's own name for "mark for the catalogue, translate where shown"
-    return text
 
 
 # Words the domain and services give in English that patient pages show, translated in the templates with
