@@ -602,7 +602,13 @@ def book_treatment():
     if not ConfirmForm().validate_on_submit():
         raise treatment.TreatmentNotYet(_("Please choose a time again."))
     treatment.book_treatment(
-        get_db(), config(), actor("patient"), submission, request.form.get("treatment", ""), request.form.get("slot")
+        get_db(),
+        config(),
+        actor("patient"),
+        submission,
+        request.form.get("treatment", ""),
+        request.form.get("slot"),
+        language=language.patient_language(),
     )
     flash(_("Your treatment appointment is booked."))
     return redirect(url_for("patient.result"), 303)
