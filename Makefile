@@ -73,11 +73,11 @@ screenshots: install
 TRANSLATIONS := screening/translations
 
 translations-extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output --project screening \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k N_ --no-location --sort-output --width 120 --project screening \
 		-o $(TRANSLATIONS)/messages.pot .
 
 translations-update: translations-extract
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --width 120
 
 translations-compile: install
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

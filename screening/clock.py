@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel import dates as babel_dates
-from babel.dates import format_timedelta
 
 
 def utc_now() -> datetime:
@@ -154,8 +153,8 @@ def group_by_day(rows: list[dict], tz: ZoneInfo, key: str = "starts_at") -> list
 def span_in_words(span: timedelta, language: str = "en") -> str:
     """A length of time as a patient reads it: '24 hours', '2 days', '90 minutes', '1 hour'; in another language,
     Babel's words for it ('24 horas')."""
-    if language != "en":
-        return format_timedelta(span, threshold=1.5, locale=Locale.parse(language))
+    if not _is_english(language):
+        return babel_dates.format_timedelta(span, threshold=1.5, locale=Locale.parse(language))
     seconds = int(span.total_seconds())
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0 and (unit != "day" or seconds // size >= 2):

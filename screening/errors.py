@@ -7,8 +7,9 @@ from typing import Any
 
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's name for "mark for the catalogue"
-    """Mark a refusal's words that a patient may read: `make translations-extract` puts them in the catalogue, and
-    web/errors.py and web/forms.show_field_error translate them on patient pages. The text itself is unchanged."""
+    """Mark words a patient may read (a refusal, a word of their copy): `make translations-extract` puts them in the
+    catalogue, and the patient's pages translate them where they are shown (web/errors.py, web/forms.show_field_error,
+    the templates). The text itself is unchanged."""
     return text
 
 

@@ -75,10 +75,14 @@ class Reported:
     phone: str  # the clinic's, to call now
 
 
+# What a patient is asked for again, whole (the catalogue translates whole sentences, web/forms.show_field_error).
+_TELL_US = {"what happened": N_("Tell us what happened")}
+
+
 def _clean(field: str, value: str | None, *, required: bool, label: str) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise FieldError(field, f"Tell us {label}")
+        raise FieldError(field, _TELL_US.get(label) or f"Tell us {label}")
     if len(value) > LIMITS[field]:
         raise FieldError(field, f"Please keep this to {LIMITS[field]} characters")
     return value

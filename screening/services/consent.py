@@ -388,7 +388,9 @@ def sign(
     if text is None or text.sha256 != consent["text_sha256"]:
         raise FieldError(
             "full_name",
-            "The consent text changed since this consent was taken: the practitioner goes through it again with you",
+            N_(
+                "The consent text changed since this consent was taken: the practitioner goes through it again with you"
+            ),
         )
     problem = name_mismatch(typed_name, found["full_name"])
     if problem:

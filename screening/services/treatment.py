@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from sqlite_utils import Database
 
 from screening import clock, mail, store
@@ -155,31 +156,45 @@ def book_treatment(
     submission: dict[str, Any],
     treatment: str,
     slot_id: str | None,
+    language: str = "en",
 ) -> int:
     """Book a free treatment slot after a signed consent and the cooling-off; anything else is refused with the
-    reason and the date it opens, and nothing changes (no booking, no audit row)."""
+    reason and the date it opens, in the patient's `language`, and nothing changes (no booking, no audit row)."""
     if treatment not in _treatments(submission):
         raise TreatmentNotYet(N_("Choose a treatment you asked about."))
     tz = clinic_zone(config)
     state = state_of(db, config, submission["id"], treatment)
     words = TREATMENT_WORDS[treatment]
     if state.state == NO_CONSENT:
-        raise TreatmentNotYet(
-            f"Your consent to {words} must be signed before you can book the treatment. Nothing was booked."
-        )
+        with mail.in_language(language):
+            raise TreatmentNotYet(
+                gettext(
+                    "Your consent to %(words)s must be signed before you can book the treatment. Nothing was booked.",
+                    words=gettext(words),
+                )
+            )
     if state.state == GIVEN:
-        raise TreatmentNotYet(
-            f"You had your {words} on {clock.readable(state.given['given_at'], tz)}. Your next course starts with a"
-            " new screening. Nothing was booked."
-        )
+        with mail.in_language(language):
+            raise TreatmentNotYet(
+                gettext(
+                    "You had your %(words)s on %(when)s. Your next course starts with a new screening. Nothing was "
+                    "booked.",
+                    words=gettext(words),
+                    when=clock.readable_in(state.given["given_at"], tz, language),
+                )
+            )
     slot = store.get_slot(db, int(slot_id)) if (slot_id or "").isdigit() and len(slot_id) <= 18 else None
     if slot is None or slot["kind"] != "treatment" or slot["cancelled_at"] is not None:
         raise TreatmentNotYet(N_("Sorry, that treatment time is not available. Please choose another."))
     if state.opens_at is not None and _parse(slot["starts_at"]) < state.opens_at:
-        raise TreatmentNotYet(
-            f"That time is inside the cooling-off. You may book your treatment from {opens_words(state.opens_at, tz)}."
-            " Nothing was booked."
-        )
+        with mail.in_language(language):
+            raise TreatmentNotYet(
+                gettext(
+                    "That time is inside the cooling-off. You may book your treatment from %(when)s. Nothing was "
+                    "booked.",
+                    when=clock.readable_in(clock.to_utc_iso(state.opens_at), tz, language),
+                )
+            )
     if _parse(slot["starts_at"]) <= clock.utc_now():
         raise TreatmentNotYet(N_("That time has passed. Please choose another."))
     when = clock.readable(slot["starts_at"], tz)

@@ -777,6 +777,12 @@ class SignatureForm(FlaskForm):
     )
     understood = BooleanField(_l("I have read and understood the consent above, and I consent"))
 
+    def name_ok(self, full_name: str) -> bool:
+        """Signed with the name the patient gave (as the service checks it too), said in the patient's language."""
+        if problem := patient_name_problem(self.full_name.data or "", full_name):
+            self.full_name.errors = [*self.full_name.errors, problem]
+        return not problem
+
 
 class ConsentOptionForm(FlaskForm):
     """Give or withdraw one optional consent: one button, its values in hidden fields."""

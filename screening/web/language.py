@@ -11,22 +11,21 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
-from flask import has_request_context, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import Babel, get_babel, get_locale, gettext
+from werkzeug.exceptions import HTTPException
 
 from screening import clock
 from screening.domain.rules import TREATMENT_NAMES
+from screening.errors import N_
 from screening.services.rules.rulebook import offered_languages
 from screening.web.errors import for_staff
 
 CLINIC_LANGUAGE = "en"
 SESSION_KEY = "language"
-
-
-def N_(text: str) -> str:  # noqa: N802 - gettext's own name for "mark for the catalogue, translate where shown"
-    return text
 
 
 # Words the domain and services give in English that patient pages show, translated in the templates with
@@ -46,6 +45,13 @@ SHOWN_WORDS = (
     N_("Dermal filler"),
     N_("anti-wrinkle injections"),
     N_("dermal fillers"),
+    N_("Dermal fillers"),  # services.products.TREATMENT_NAMES
+    # the outcome and rule levels the patient's copy names (domain.rules)
+    N_("clear"),
+    N_("caution"),
+    N_("review"),
+    N_("defer"),
+    N_("decline"),
     # domain.consent.OPTIONS
     N_("Photographs for my clinical record"),
     N_("Photographs for teaching or marketing"),
@@ -129,6 +135,19 @@ def html_lang(code: str) -> str:
     return "en-GB" if code == CLINIC_LANGUAGE else code.replace("_", "-")
 
 
+def back_here() -> str:
+    """Where the switch comes back to: this page, or, for a page shown in answer to a form sent to an address that
+    has no page of its own (signing a consent), the page that form belongs to, else the start."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    try:
+        current_app.url_map.bind("localhost").match(request.path, method="GET")
+    except HTTPException:
+        referrer = urlsplit(request.referrer or "")
+        return safe_next(referrer.path) if referrer.netloc == request.host else "/"
+    return request.path
+
+
 def safe_next(target: str | None) -> str:
     """A same-site path to go back to after switching language; anything else (another site, a scheme, a
     protocol-relative //host, a backslash trick) gives the start page."""
@@ -187,6 +206,7 @@ def _template_words() -> dict:
         "page_language": current,
         "page_lang": html_lang(current),
         "languages": choices if len(choices) > 1 else [],
+        "language_next": back_here() if len(choices) > 1 else "/",
         "treatment_names": {key: gettext(name) for key, name in TREATMENT_NAMES.items()},
     }
 

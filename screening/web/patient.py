@@ -435,7 +435,7 @@ def sign_consent():
     submission = current_submission()
     taken = consenting.consent_of(get_db(), submission, request.form.get("consent_id"))
     form = signature_form(taken["id"])
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.name_ok(submission["full_name"]):
         try:
             consenting.sign(
                 get_db(),
@@ -627,7 +627,13 @@ def book_treatment():
     if not ConfirmForm().validate_on_submit():
         raise treatment.TreatmentNotYet(_("Please choose a time again."))
     treatment.book_treatment(
-        get_db(), config(), actor("patient"), submission, request.form.get("treatment", ""), request.form.get("slot")
+        get_db(),
+        config(),
+        actor("patient"),
+        submission,
+        request.form.get("treatment", ""),
+        request.form.get("slot"),
+        language=language.patient_language(),
     )
     flash(_("Your treatment appointment is booked."))
     return redirect(url_for("patient.result"), 303)

@@ -156,3 +156,17 @@ def test_the_patient_downloads_the_pdf_they_signed_and_no_one_elses(app, db_path
 
     other, _, _ = booked_patient(app, db_path, now=clock.now())
     assert other.get(link).status_code == 404
+
+
+@pytest.mark.languages("en,es")
+def test_a_spanish_patient_is_told_in_spanish_that_the_typed_name_is_not_theirs_and_nothing_is_signed(
+    db_path, consented
+):
+    patient, consent = consented
+    assert patient.get("/language/es?next=/your-result/consent").status_code == 303
+    refused = sign(patient, consent["id"], full_name="Someone Else")
+    assert refused.status_code == 400
+    assert "El nombre que ha escrito, Someone Else, no coincide con el nombre que nos dio, Mary Seacole" in page_text(
+        refused
+    )
+    assert consent_row(db_path)["signed_at"] is None

@@ -146,3 +146,16 @@ def test_a_refusal_a_spanish_patient_reads_is_in_spanish_and_a_clinicians_stays_
     missing = auth.clinician().get("/clinician/submissions/999999", headers=SPANISH)
     assert missing.status_code == 404 and html_lang(missing) == "en-GB"
     assert "Page not found" in page_text(missing)
+
+
+@pytest.mark.languages("en,es")
+def test_the_switch_on_a_page_answering_a_form_goes_back_to_a_page_that_exists(client):
+    start(client)
+    path = f"/questions/{STEP_SLUGS[0]}"
+    refused = post_step(client, STEP_SLUGS[0], {})  # post/redirect/get: the GET shows the problems
+    page = client.get(location(refused))
+    (link,) = [a for a in elements(page, "a") if a.get("hreflang") == "es"]
+    assert link["href"] == f"/language/es?next={path}"
+    refused_sign = client.post("/your-result/consent/sign", data={}, headers={"Referer": "http://localhost/x"})
+    links = [a["href"] for a in elements(refused_sign, "a") if a.get("hreflang") == "es"]
+    assert links == ["/language/es?next=/x"]  # the page the form was on, never the address that takes only POST

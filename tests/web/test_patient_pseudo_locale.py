@@ -6,16 +6,29 @@ approved file and left out here, as are what the patient and the clinic typed.""
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from screening import store
 from tests import pseudo_locale
-from tests.factories import DETAILS, QUESTIONNAIRE, answers_by_step, make_app, publish
-from tests.journeys import walk
-from tests.pages import csrf_token, location
+from tests.factories import (
+    DETAILS,
+    QUESTIONNAIRE,
+    answers_by_step,
+    consent_row,
+    consult,
+    db_connection,
+    make_app,
+    publish,
+    publish_treatment,
+    rows,
+)
+from tests.journeys import Auth, record_treatment, signed_in, walk
+from tests.pages import csrf_token, location, page_text
 
 MORNING = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+ADA = "ada.pseudo@clinic.example"
 # The clinical wording (the other catalogue's): left out where a page shows it in a text of its own (<title>).
 CLINICAL = tuple(
     {section.title for section in QUESTIONNAIRE.sections}
@@ -71,7 +84,8 @@ def test_every_patient_page_of_a_screening_is_wholly_translated(pseudo_app, db_p
     slot = times.get_data(as_text=True).split('name="slot" type="radio" value="')[1].split('"')[0]
     pages["confirm the booking"] = client.get(f"/your-result/book?day={day}&slot={slot}")
     pages["a day not chosen"] = client.get(location(client.get("/your-result/times")))
-    assert untranslated(pages) == {}
+    found = untranslated(pages)
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 
 def test_the_result_waiting_for_a_clinician_and_the_pages_around_the_questionnaire_are_wholly_translated(
@@ -91,7 +105,8 @@ def test_the_result_waiting_for_a_clinician_and_the_pages_around_the_questionnai
     pages["a form that expired (400)"] = stranger.post("/start", data={})
     pages["under 18"] = stranger.get("/not-able-to-continue")
     assert [r.status_code for r in pages.values()] == [200, 200, 200, 404, 404, 400, 200]
-    assert untranslated(pages) == {}
+    found = untranslated(pages)
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 
 def test_the_pseudo_text_keeps_placeholders_and_tags():
@@ -101,3 +116,33 @@ def test_the_pseudo_text_keeps_placeholders_and_tags():
     assert pseudo_locale.ascii_words('<html lang="x"><p>Plain <span data-clinical>Clinical</span> šţ</p></html>') == [
         "Plain (in “Plain”)"
     ]
+
+
+def test_the_pages_after_the_consultation_are_wholly_translated(pseudo_app, db_path, clock):
+    """Consent to sign, the treatment times, then the treatment given: its aftercare and the treatment record."""
+    clock.set(MORNING)
+    patient = in_pseudo(pseudo_app)
+    walk(patient, answers_by_step("toxin"), details=DETAILS, signature=DETAILS["full_name"])
+    submission_id = rows(db_path, "SELECT id FROM submission")[0]["id"]
+    ada = Auth(pseudo_app).account(ADA, name="Ada", register="NMC", number="12A3456E")
+    with db_connection(db_path) as db:
+        consultation_id = consult(db, submission_id)
+        consent_id = consent_row(db, submission_id, consultation_id)
+    publish_treatment(db_path, MORNING + timedelta(days=20), 1, practitioner=pseudo_locale.PRACTITIONER)
+    pages = {"result, consent to sign": patient.get("/your-result"), "consent": patient.get("/your-result/consent")}
+    with db_connection(db_path) as db:
+        db.execute(
+            "UPDATE consent SET signed_at = ?, clinician_id = ?, clinician_name = 'Ada' WHERE id = ?",
+            [store.iso(MORNING), ada, consent_id],
+        )
+    pages["result, consented"] = patient.get("/your-result")
+    clock.set(MORNING + timedelta(days=3))
+    treated = record_treatment(signed_in(pseudo_app, ADA), db_path, submission_id)
+    assert treated.status_code == 303, page_text(treated)[:3000]
+    pages["result, treated"] = patient.get("/your-result")
+    given = rows(db_path, "SELECT id FROM treatment_given")[0]["id"]
+    pages["aftercare"] = patient.get(f"/your-result/aftercare/{given}")
+    pages["your data"] = patient.get("/your-result/your-data")
+    assert [r.status_code for r in pages.values()] == [200] * 6
+    found = untranslated(pages)
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from screening import store
 from tests.factories import (
     active_bookings,
@@ -151,3 +153,18 @@ def test_once_the_treatment_is_given_the_page_says_so_and_offers_no_treatment_ti
     refused = post_treatment(patient, later)
     assert "Your next course starts with a new screening. Nothing was booked." in page_text(refused)
     assert [b["slot_id"] for b in treatment_bookings(db_path)] == [booked]
+
+
+@pytest.mark.languages("en,es")
+def test_a_spanish_patient_is_told_in_spanish_why_a_treatment_time_cannot_be_booked_yet(app, db_path, clock):
+    patient, submission_id, consultation_id = consulted_patient(app, db_path, clock)
+    (inside,) = publish_treatment(db_path, CONSULTED + timedelta(hours=30), 1)
+    sign(db_path, submission_id, consultation_id, CONSULTED + timedelta(hours=1))
+    clock.set(CONSULTED + timedelta(hours=2))
+    assert patient.get("/language/es?next=/your-result").status_code == 303
+    text = page_text(post_treatment(patient, inside))
+    assert (
+        "Esa hora está dentro del periodo de reflexión. Puede reservar su tratamiento a partir del jueves, 3 de "
+        "diciembre de 2026, 10:00. No se ha reservado nada."
+    ) in text
+    assert treatment_bookings(db_path) == []

@@ -19,14 +19,15 @@ from sqlite_utils import Database
 from screening import clock, store
 from screening.domain import Questionnaire
 from screening.domain.consent import OPTIONS
+from screening.errors import N_
 from screening.services import products
 from screening.services import review as reviewing
 
-ACTION_WORDS = {
-    "approve": "approved",
-    "decline": "not approved for booking online",
-    "defer": "deferred",
-    "request_information": "asked you a question",
+ACTION_WORDS = {  # in English in the copy; the copy's page says them in the patient's language (N_)
+    "approve": N_("approved"),
+    "decline": N_("not approved for booking online"),
+    "defer": N_("deferred"),
+    "request_information": N_("asked you a question"),
 }
 
 
@@ -55,7 +56,7 @@ def build(
                 "sent_at": submission["created_at"],
                 "screening_date": submission["screening_date"],
                 "rules_version": submission["ruleset_version"],
-                "question_texts": "as they stood when you answered"
+                "question_texts": N_("as they stood when you answered")
                 if submission["ruleset_version"] == ruleset_version
                 else f"from rules version {ruleset_version}; you answered under version "
                 f"{submission['ruleset_version']} and the wording may have changed",
@@ -114,10 +115,14 @@ def build(
         "screenings": screenings,
         "emails_sent_to_you": _emails(db, list(family.ids)),
         "kept_elsewhere": [
-            "The audit trail records that your screening was sent, viewed and decided, by whom and when; it holds no"
-            " answers and no name.",
-            "Your consultation record, if you had a consultation, is kept in the clinic's records system: ask the"
-            " clinic for it.",
+            N_(
+                "The audit trail records that your screening was sent, viewed and decided, by whom and when; it holds "
+                "no answers and no name."
+            ),
+            N_(
+                "Your consultation record, if you had a consultation, is kept in the clinic's records system: ask the "
+                "clinic for it."
+            ),
         ],
     }
 
