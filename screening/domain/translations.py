@@ -449,11 +449,14 @@ def localized_fired(
 # A pseudo-translation, to see that every word on the patient side comes from the wording data
 
 
-_ACCENTS = str.maketrans("aeiouycnAEIOUYCN", "áéîõüýçñÁÉÎÕÜÝÇÑ")
+_ACCENTS = str.maketrans(  # every letter, so no plain English word is left in a pseudo-translated page
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "åƀçđéƒĝĥîĵķĺɱñöþǫŕšţûṽŵẋýžÅƁÇĐÉƑĜĤÎĴĶĹṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
+)
 
 
 def pseudo(text: str) -> str:
-    """Accented and lengthened by about a third, placeholders left exactly as they are: '[Ŵhát îs ýõür... ~~~]'."""
+    """Every letter accented, a third longer in words of tildes, placeholders kept: '[Ŵĥåţ îš ýöûŕ ~~~~]'."""
     if not text:
         return text
     pieces = []

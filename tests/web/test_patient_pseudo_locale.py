@@ -1,7 +1,8 @@
 """Every patient page in a pseudo-locale (tests/pseudo_locale.py): every interface string accented and a third longer,
 so a page that still shows a plain English word has a string that escaped the catalogue. The clinical wording (the
 questions, options, help, section titles and rules' messages, marked `data-clinical`) is translated by its own
-approved file and left out here, as are what the patient and the clinic typed."""
+approved file (here an approved pseudo-translation of it, so the language is offered as a clinic's would be) and
+left out here, as are what the patient and the clinic typed."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.factories import (
     DETAILS,
     QUESTIONNAIRE,
     answers_by_step,
+    approved_rules,
     consent_row,
     consult,
     db_connection,
@@ -24,7 +26,7 @@ from tests.factories import (
     publish_treatment,
     rows,
 )
-from tests.journeys import Auth, record_treatment, signed_in, walk
+from tests.journeys import Auth, record_treatment, signed_in, start, walk
 from tests.pages import csrf_token, location, page_text
 
 MORNING = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -42,13 +44,20 @@ def pseudo_folder(tmp_path_factory):
     return pseudo_locale.build(tmp_path_factory.mktemp("pseudo-locale"))
 
 
+@pytest.fixture(scope="session")
+def pseudo_rules(tmp_path_factory):
+    """The rules with an approved pseudo-translation of the clinical wording: a language is offered only with one."""
+    return approved_rules(tmp_path_factory.mktemp("pseudo-rules") / "rules", pseudo=pseudo_locale.PSEUDO)
+
+
 @pytest.fixture
-def pseudo_app(tmp_path, migrated_database, pseudo_folder):
+def pseudo_app(tmp_path, migrated_database, pseudo_folder, pseudo_rules):
     shutil.copy2(migrated_database, tmp_path / "screening.sqlite3")
     return make_app(
         tmp_path,
         LANGUAGES=f"en,{pseudo_locale.PSEUDO}",
         BABEL_TRANSLATION_DIRECTORIES=f"translations;{pseudo_folder}",
+        RULES_DIR=str(pseudo_rules),
         **pseudo_locale.CLINIC_WORDS,
     )
 
@@ -104,7 +113,16 @@ def test_the_result_waiting_for_a_clinician_and_the_pages_around_the_questionnai
     pages["not found (404)"] = stranger.get("/no-such-page")
     pages["a form that expired (400)"] = stranger.post("/start", data={})
     pages["under 18"] = stranger.get("/not-able-to-continue")
-    assert [r.status_code for r in pages.values()] == [200, 200, 200, 404, 404, 400, 200]
+    saving = in_pseudo(pseudo_app)
+    step = saving.get(location(start(saving)))
+    saved = saving.post("/questions/about-you", data={"csrf_token": csrf_token(step), "later": "1"})
+    pages["save and finish later"] = saving.get(location(saved))
+    pages["save and finish later, nothing typed"] = saving.get(
+        location(saving.post("/save-for-later", data={"csrf_token": csrf_token(pages["save and finish later"])}))
+    )
+    pages["check your email"] = saving.get("/save-for-later/sent")
+    pages["a link that has expired"] = stranger.get("/continue/no-such-link-token-000000000")
+    assert [r.status_code for r in pages.values()] == [200, 200, 200, 404, 404, 400, 200, 200, 200, 200, 404]
     found = untranslated(pages)
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
 
