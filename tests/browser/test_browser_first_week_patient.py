@@ -117,7 +117,7 @@ def test_a_patients_first_week_in_the_browser(clinic, sized, browser):
     page.get_by_role("link", name="See everything we hold about you").click()
     checks(page)
     copy = page.locator("main").inner_text()
-    assert "UTC" not in copy and "cancelled by patient" in copy
+    assert "UTC" not in copy and "(cancelled by you)" in copy  # the patient's copy speaks to them
 
     # The private page bookmarked and opened in a new browser: the emailed link opens it, and it is offered again.
     stranger = browser.new_context(viewport=page.viewport_size)
