@@ -21,6 +21,7 @@ from __future__ import annotations
 import shutil
 import socket
 import time
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
@@ -230,6 +231,30 @@ class Inbox:
     def to(self, address: str):
         return [m for m in self.messages if m["To"] == address]
 
+    def wait_for(self, address: str, subject: str, timeout: float = 30.0):
+        """The first message to `address` whose subject starts with `subject`, waiting for a server in another
+        process (a LiveServer's mail sender) to send it; fails naming what did arrive."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.to(address) if m["Subject"].startswith(subject)]
+            if found:
+                return found[0]
+            time.sleep(0.2)
+        sent = [(m["To"], m["Subject"]) for m in self.messages]
+        raise AssertionError(f"no email to {address} with the subject {subject!r} within {timeout} s; sent: {sent}")
+
+
+@contextmanager
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port while the block runs: (controller, inbox)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -240,10 +265,5 @@ def free_port() -> int:
 @pytest.fixture
 def smtp():
     """A real SMTP server (aiosmtpd) on a free loopback port: (controller, inbox)."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
+    with smtp_server() as served:
+        yield served

@@ -18,7 +18,6 @@ A reminder before the interval is never sent (tests/web/test_patient_recall.py);
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -60,18 +59,6 @@ def clinic(tmp_path, smtp):
     live = LiveServer(folder).send_mail_to(controller.port, CLINIC_INBOX).start()
     yield live, inbox
     live.stop()
-
-
-def email_to(inbox, address: str, subject: str, timeout: float = 30.0):
-    """The first message to `address` whose subject starts with `subject`, waiting for the server to send it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in inbox.to(address) if m["Subject"].startswith(subject)]
-        if found:
-            return found[0]
-        time.sleep(0.2)
-    sent = [(m["To"], m["Subject"]) for m in inbox.messages]
-    raise AssertionError(f"no email to {address} with the subject {subject!r} within {timeout} s; sent: {sent}")
 
 
 def body_of(message) -> str:
@@ -152,12 +139,12 @@ def test_treatment_aftercare_check_in_urgent_report_rescreen_and_recall_with_the
         (given,) = query(server, "SELECT given_at, batch_id FROM treatment_given")
         (batch,) = query(server, "SELECT id FROM batch WHERE lot_number = ?", (LOT,))
         assert given["batch_id"] == batch["id"]
-        aftercare = email_to(inbox, patient_email, "Your aftercare from")
+        aftercare = inbox.wait_for(patient_email, "Your aftercare from")
         assert "difficulty swallowing" in body_of(aftercare).lower()
         given_on = app_clock.local(given["given_at"], CLINIC_ZONE).date()
 
         server.move_clock(days=14)
-        check_in = email_to(inbox, patient_email, "How are you getting on?")
+        check_in = inbox.wait_for(patient_email, "How are you getting on?")
         reports = patient.new_page()
         reports.goto(link_in(check_in, server, "/r/"))
         checks(reports)
@@ -170,7 +157,7 @@ def test_treatment_aftercare_check_in_urgent_report_rescreen_and_recall_with_the
         follow(reports, button("Send to the clinic"))
         checks(reports)
         assert "999" in reports.inner_text("main")  # difficulty swallowing is an emergency: call now
-        alert = email_to(inbox, CLINIC_INBOX, f"Urgent report from a patient (screening {submission['id']})")
+        alert = inbox.wait_for(CLINIC_INBOX, f"Urgent report from a patient (screening {submission['id']})")
         assert DETAILS["full_name"] not in body_of(alert) and "swallow" not in body_of(alert)
         signs_in(clinic_page, server, checks, email, NURSE_OWN_PASSWORD)
         assert clinic_page.locator("main h1").first.inner_text().strip() == "Reported problems"
@@ -193,7 +180,7 @@ def test_treatment_aftercare_check_in_urgent_report_rescreen_and_recall_with_the
         assert f"given to this patient on {readable_date(given_on)}" in clinic_page.inner_text("main")
 
         server.move_clock(days=91 - 60)
-        reminder = email_to(inbox, patient_email, "Time for your next appointment")
+        reminder = inbox.wait_for(patient_email, "Time for your next appointment")
         starts = patient.new_page()
         starts.goto(link_in(reminder, server, "/returning/"))
         checks(starts)

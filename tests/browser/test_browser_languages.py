@@ -1,6 +1,7 @@
 """The patient side in Spanish in a real browser, keyboard only, at both sizes: a browser that asks for Spanish gets
 the start page in Spanish, the patient switches to English and back part-way without losing an answer, and sends;
-the clinician reads "Answered in Spanish" on a page that stays English. And the pseudo-locale's longer words
+the Spanish email reaches her (a real SMTP server), and the clinician reads "Answered in Spanish" on a page that
+stays English. And the pseudo-locale's longer words
 (tests/pseudo_locale.py) do not make a phone's page scroll sideways."""
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import pytest
 from tests import pseudo_locale
 from tests.browser.browser_helpers import SIZES, TITLE_SUFFIX, PageChecks, choose_radio, fill_step, tab_to, type_into
 from tests.browser.clinic_day_journey import follow, query
+from tests.conftest import smtp_server
 from tests.factories import answers_by_step, approved_rules
 from tests.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer
 
+CLINIC_INBOX = "alerts@clinic.example"
 SPANISH_TITLE = " – Cuestionario de salud de Our clinic"
 SPANISH_BROWSER = {"locale": "es-ES", "extra_http_headers": {"Accept-Language": "es-ES,es;q=0.9"}}
 STEPS = answers_by_step("toxin")
@@ -23,12 +26,16 @@ STEPS = answers_by_step("toxin")
 
 @pytest.fixture(scope="module")
 def bilingual(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("bilingual-clinic"))
-    live.env["SCREENING_LANGUAGES"] = "en,es"
-    live.env["SCREENING_RULES_DIR"] = str(approved_rules(tmp_path_factory.mktemp("rules-es") / "rules"))
-    live.start()
-    yield live
-    live.stop()
+    """A clinic offering English and Spanish (approved), sending its email to an SMTP test server: the server, with
+    the inbox as `bilingual.inbox`."""
+    with smtp_server() as (controller, inbox):
+        live = LiveServer(tmp_path_factory.mktemp("bilingual-clinic")).send_mail_to(controller.port, CLINIC_INBOX)
+        live.env["SCREENING_LANGUAGES"] = "en,es"
+        live.env["SCREENING_RULES_DIR"] = str(approved_rules(tmp_path_factory.mktemp("rules-es") / "rules"))
+        live.inbox = inbox
+        live.start()
+        yield live
+        live.stop()
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +144,8 @@ def test_a_spanish_browser_screens_in_spanish_switches_and_back_keeps_answers_an
 
     (sent,) = query(bilingual, "SELECT id, language FROM submission WHERE email = ?", (email,))
     assert sent["language"] == "es"
+    received = bilingual.inbox.wait_for(email, "Sus preguntas de salud han llegado a Our clinic")
+    assert "No comparta este enlace" in received.get_body(("plain",)).get_content()  # Spanish throughout
     clinician = browser.new_context(**SIZES[size], **SPANISH_BROWSER).new_page()
     clinician.goto(bilingual.url + "/clinician/login")
     checks(clinician)
