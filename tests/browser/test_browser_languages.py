@@ -1,8 +1,8 @@
 """The patient side in Spanish in a real browser, keyboard only, at both sizes: a browser that asks for Spanish gets
 the start page in Spanish, the patient switches to English and back part-way without losing an answer, and sends;
 the Spanish email reaches her (a real SMTP server), and the clinician reads "Answered in Spanish" on a page that
-stays English. And the pseudo-locale's longer words
-(tests/pseudo_locale.py) do not make a phone's page scroll sideways."""
+stays English. And the pseudo-locale's longer words (tests/pseudo_locale.py) do not make a phone's page scroll
+sideways."""
 
 from __future__ import annotations
 
