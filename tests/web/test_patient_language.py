@@ -4,10 +4,12 @@ stay English."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from screening.web import language
-from tests.factories import STEP_SLUGS, answers_by_step, rows
+from tests.factories import STEP_SLUGS, answers_by_step, make_app, rows
 from tests.journeys import form_fields, post_step, start, walk
 from tests.pages import csrf_token, elements, location, page_text
 
@@ -118,9 +120,16 @@ def test_the_clinics_pages_stay_english_whatever_the_session_holds(client):
     assert elements(login, "nav", **{"class": "languages"}) == []
 
 
-def test_a_language_without_a_catalogue_stops_the_start(tmp_path):
-    from tests.factories import make_app
+def test_a_listed_language_whose_clinical_wording_awaits_approval_is_not_offered(tmp_path, migrated_database):
+    shutil.copy2(migrated_database, tmp_path / "screening.sqlite3")
+    client = make_app(tmp_path, LANGUAGES="en,es").test_client()  # the shipped rules: Spanish not yet approved
+    page = client.get("/", headers=SPANISH)
+    assert html_lang(page) == "en-GB" and "Español" not in page.get_data(as_text=True)
+    assert client.get("/language/es?next=/").status_code == 404
+    assert session_language(client) is None
 
+
+def test_a_language_without_a_catalogue_stops_the_start(tmp_path):
     with pytest.raises(language.LanguageNotAvailable, match="xx"):
         make_app(tmp_path, LANGUAGES="en,xx")
 
