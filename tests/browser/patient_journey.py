@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from tests.browser.browser_helpers import PageChecks, clinician_signs_in
+from tests.factories import approved_rules
 from tests.live_server import LiveServer, clinic_today
 
 CLINIC_ADDRESS = "1 High Street, London N1 1AA"
@@ -17,11 +18,14 @@ MILK = {"has_allergies": "yes", "allergy_types": ["cows_milk_protein"], "severe_
 
 def clinic_server(folder: Path, languages: str = "en") -> LiveServer:
     """The real app under waitress, with the clinic's address and phone set, and slots on two days; offering
-    patients `languages` (LANGUAGES)."""
+    patients `languages` (LANGUAGES), with the Spanish clinical wording approved in a copy of the rules beside the
+    instance folder (a language is offered only then)."""
     live = LiveServer(folder)
     live.env.update(
         SCREENING_CLINIC_ADDRESS=CLINIC_ADDRESS, SCREENING_CLINIC_PHONE=CLINIC_PHONE, SCREENING_LANGUAGES=languages
     )
+    if languages != "en":
+        live.env["SCREENING_RULES_DIR"] = str(approved_rules(folder.parent / f"{folder.name}-rules"))
     live.start()
     live.publish_slots(days_ahead=3)
     return live
