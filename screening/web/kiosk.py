@@ -19,7 +19,7 @@ from itsdangerous import BadData
 from screening import clock
 from screening.db import get_db
 from screening.services import kiosks
-from screening.web import signing
+from screening.web import prg, signing
 
 KIOSK_COOKIE = "__Host-kiosk"
 KIOSK_LIFETIME = timedelta(days=400)
@@ -148,10 +148,8 @@ def note_activity(response):
 
 def wipe() -> None:
     """Forget this tablet's patient: their draft and the values any form kept are deleted, and the session cleared."""
-    from screening.web.patient import forget_the_questionnaires_forms  # the patient pages import this module
-
     kiosks.wipe_draft(get_db(), session.get("draft"))
-    forget_the_questionnaires_forms()
+    prg.forget_questionnaire()
     session.clear()
 
 

@@ -51,6 +51,7 @@ from screening.web.forms import (
     show_field_error,
     step_form_class,
 )
+from screening.web.prg import step_url
 
 bp = Blueprint("patient", __name__)
 
@@ -96,14 +97,6 @@ def guard(step: str, draft: store.Draft) -> None:
         abort(redirect(step_url(first_incomplete(draft)), 303))
 
 
-def step_url(step: str, **params) -> str:
-    if step == journey.DETAILS_STEP:
-        return url_for("patient.details", **params)
-    if step == journey.CHECK_STEP:
-        return url_for("patient.check", **params)
-    return url_for("patient.step", slug=step, **params)
-
-
 def progress(step: str) -> dict:
     order = journey.steps(current_ruleset().questionnaire)
     previous = journey.previous_step(current_ruleset().questionnaire, step)
@@ -116,11 +109,6 @@ def after_saving(step: str, draft: store.Draft, answers: dict, contact: dict) ->
         questionnaire = current_ruleset().questionnaire
         return step_url(journey.first_incomplete_step(questionnaire, answers, contact, today()))
     return step_url(journey.next_step(current_ruleset().questionnaire, step))
-
-
-def forget_the_questionnaires_forms() -> None:
-    """The questionnaire is over (sent, or ended): forget what any of its pages kept, in this tab or another."""
-    prg.forget_pages([step_url(step) for step in journey.steps(current_ruleset().questionnaire)])
 
 
 def hold_draft(new: patients.NewDraft, *, fresh: bool = False) -> None:
@@ -195,7 +183,7 @@ def save_step(slug: str):
     if patients.under_age({}, sent, today()):
         patients.end_under_age(get_db(), draft)  # nothing kept: the screening ends here, kindly
         session.pop("draft", None)
-        forget_the_questionnaires_forms()
+        prg.forget_questionnaire()
         if kiosk.active():
             kiosk.wipe()
         return redirect(url_for("patient.under_18"), 303)
@@ -305,14 +293,14 @@ def submit():
     guard(journey.CHECK_STEP, draft)
     if form.trapped():  # answered as if received, so a bot learns nothing; nothing of it is kept
         patients.drop_trapped(get_db(), actor("patient"), draft)
-        forget_the_questionnaires_forms()
+        prg.forget_questionnaire()
         session.pop("draft", None)
         if kiosk.active():
             return kiosk.hand_back()
         return render_template("patient/received.html")
     if not form.declaration_ok(draft):
         return prg.sent_again()
-    forget_the_questionnaires_forms()
+    prg.forget_questionnaire()
     patients.submit(
         get_db(),
         config(),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, redirect, request, session
+from flask import current_app, redirect, request, session, url_for
 from werkzeug.datastructures import MultiDict
 
 from screening import store
 from screening.db import get_db
+from screening.domain import journey
+from screening.services.rules.rulebook import current_ruleset
 
 SESSION_KEY = "form"
 NOT_KEPT = frozenset({"csrf_token"})
@@ -63,3 +65,18 @@ def forget_pages(pages: list[str]) -> None:
     reference = session.pop(SESSION_KEY, None)
     if reference:
         store.forget_form_state(get_db(), reference, *pages)
+
+
+def step_url(step: str, **params) -> str:
+    """The page of a questionnaire step: a section's, the details' or the check's."""
+    if step == journey.DETAILS_STEP:
+        return url_for("patient.details", **params)
+    if step == journey.CHECK_STEP:
+        return url_for("patient.check", **params)
+    return url_for("patient.step", slug=step, **params)
+
+
+def forget_questionnaire() -> None:
+    """The questionnaire is over (sent, ended, or wiped from a tablet): forget what any of its pages kept, in this
+    tab or another."""
+    forget_pages([step_url(step) for step in journey.steps(current_ruleset().questionnaire)])
