@@ -10,12 +10,13 @@ the session holds: a clinician must always read the clinic's language.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, has_request_context, request, session
-from flask_babel import Babel, get_babel, get_locale, gettext
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import Babel, get_babel, get_locale, get_translations, gettext
 from werkzeug.exceptions import HTTPException
 
 from screening import clock
@@ -109,12 +110,14 @@ def keep_language_through(clear) -> None:
         session[SESSION_KEY] = chosen
 
 
+@cache
 def own_name(code: str) -> str:
     """A language's name in that language, as the switch shows it: "English", "Español"."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
 
 
+@cache
 def english_name(code: str) -> str:
     """A language's name in English, for the clinician's pages: "Spanish"."""
     return Locale.parse(code).get_display_name(CLINIC_LANGUAGE) or code
@@ -168,6 +171,11 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     app.config["BABEL_DEFAULT_LOCALE"] = CLINIC_LANGUAGE
     Babel(app, locale_selector=page_locale)
+    app.jinja_env.install_gettext_callables(  # Flask-Babel's own look the catalogue up again on every string
+        lambda text: _page_catalogue().ugettext(text),
+        lambda singular, plural, n: _page_catalogue().ungettext(singular, plural, n),
+        newstyle=True,
+    )
     with app.app_context():
         missing = [code for code in offered_in(app.config)[1:] if not _has_catalogue(code)]
     if missing:
@@ -177,6 +185,17 @@ def init_app(app) -> None:
         )
     app.context_processor(_template_words)
     app.add_template_filter(answered_in, "answered_in")
+
+
+def _page_catalogue():
+    """The page's catalogue, looked up once a request for the templates' strings (a page has dozens). Templates are
+    rendered only in the page's own locale: an email in another language is written in Python under force_locale,
+    with Flask-Babel's gettext."""
+    try:
+        return g.page_catalogue
+    except AttributeError:
+        g.page_catalogue = found = get_translations()
+        return found
 
 
 class LanguageNotAvailable(RuntimeError):
