@@ -189,7 +189,9 @@ def press_button(page, label: str) -> None:
         page.keyboard.press("Enter")
 
 
-def answer_step(page, answers: dict[str, Any]) -> None:
+def answer_step(page, answers: dict[str, Any], continue_label: str = "Continue") -> None:
+    """One step with the keyboard (Space ticks, arrows choose, digits in the date boxes), then its button (named in
+    the page's language)."""
     for question, value in answers.items():
         if isinstance(value, list):
             for option in value:
@@ -202,7 +204,7 @@ def answer_step(page, answers: dict[str, Any]) -> None:
             type_into(page, question, value)
         else:
             choose_radio(page, question, value)
-    press_button(page, "Continue")
+    press_button(page, continue_label)
 
 
 # --------------------------------------------------------------------------------------------------------------------

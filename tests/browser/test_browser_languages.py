@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 
 from tests import pseudo_locale
-from tests.browser.browser_helpers import SIZES, TITLE_SUFFIX, PageChecks, choose_radio, fill_step, tab_to, type_into
+from tests.browser.browser_helpers import (
+    SIZES,
+    TITLE_SUFFIX,
+    PageChecks,
+    answer_step,
+    fill_step,
+    press_button,
+    tab_to,
+    type_into,
+)
 from tests.browser.clinic_day_journey import follow, query
 from tests.conftest import smtp_server
 from tests.factories import answers_by_step, approved_rules
@@ -51,29 +60,6 @@ def pseudo_clinic(tmp_path_factory):
     live.stop()
 
 
-def press(page, label: str) -> None:
-    tab_to(page, f"el.tagName === 'BUTTON' && el.textContent.includes({label!r})")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
-def answer(page, answers: dict[str, Any], continue_label: str) -> None:
-    """One step with the keyboard (Space ticks, arrows choose, digits in the date boxes), then its button."""
-    for question, value in answers.items():
-        if isinstance(value, list):
-            for option in value:
-                tab_to(page, f"el.id === '{question}-{option}'")
-                page.keyboard.press("Space")
-        elif isinstance(value, date):
-            for part, number in (("day", value.day), ("month", value.month), ("year", value.year)):
-                type_into(page, f"{question}-{part}", str(number))
-        elif page.locator(f"textarea#{question}").count():
-            type_into(page, question, value)
-        else:
-            choose_radio(page, question, value)
-    press(page, continue_label)
-
-
 def switch_to(page, lang: str) -> None:
     """Follow the language switch's link for `lang` (its hreflang), by the keyboard."""
     follow(page, f"el.tagName === 'A' && el.getAttribute('hreflang') === {lang!r}")
@@ -102,11 +88,11 @@ def test_a_spanish_browser_screens_in_spanish_switches_and_back_keeps_answers_an
     checks(page)
     assert page.get_attribute("html", "lang") == "es"
     assert page.locator("h1").inner_text().strip() == "Preguntas de salud antes de reservar"
-    press(page, "Empezar")
+    press_button(page, "Empezar")
     slugs = list(STEPS)
     for slug in slugs[:2]:
         checks(page)
-        answer(page, STEPS[slug], "Continuar")
+        answer_step(page, STEPS[slug], "Continuar")
     # On the third step: to English and back, by the switch; the steps answered before keep their answers
     checks(page)
     third = page.url
@@ -122,21 +108,21 @@ def test_a_spanish_browser_screens_in_spanish_switches_and_back_keeps_answers_an
     checks(page)
     assert page.get_attribute("html", "lang") == "es" and page.url.endswith("/" + slugs[1])
     still_answered(page, STEPS[slugs[1]])
-    press(page, "Continuar")
+    press_button(page, "Continuar")
     for slug in slugs[2:]:
         checks(page)
-        answer(page, STEPS[slug], "Continuar")
+        answer_step(page, STEPS[slug], "Continuar")
     checks(page)
     email = f"lucia.{size}@example.org"
     type_into(page, "full_name", "Lucía Fernández")
     type_into(page, "email", email)
-    press(page, "Continuar")
+    press_button(page, "Continuar")
     checks(page)
     assert page.locator("h1").inner_text().strip() == "Revise sus respuestas antes de enviarlas"
     tab_to(page, "el.id === 'confirm'")
     page.keyboard.press("Space")
     type_into(page, "signature", "Lucía Fernández")
-    press(page, "Enviar mis respuestas")
+    press_button(page, "Enviar mis respuestas")
     checks(page)
     assert page.url.endswith("/your-result")
     assert page.locator("h1").inner_text().strip() == "Puede reservar una consulta"
@@ -151,7 +137,7 @@ def test_a_spanish_browser_screens_in_spanish_switches_and_back_keeps_answers_an
     checks(clinician)
     type_into(clinician, "email", ADMIN_EMAIL)
     type_into(clinician, "password", ADMIN_PASSWORD)
-    press(clinician, "Sign in")
+    press_button(clinician, "Sign in")
     clinician.goto(f"{bilingual.url}/clinician/submissions/{sent['id']}")
     checks(clinician)
     assert clinician.get_attribute("html", "lang") == "en-GB"
